@@ -1,0 +1,70 @@
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from teams import views as team_views
+
+# Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
+router = DefaultRouter()
+for app in ("teams", "personas", "journeys", "feedback", "experiments"):
+    try:
+        module = import_module(f"{app}.api")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{app}.api":
+            raise
+        continue
+    for prefix, viewset, basename in getattr(module, "routes", []):
+        router.register(prefix, viewset, basename=basename)
+
+# Each app's urls.py holds its pages, mounted at its own prefix; public_urls.py (where an app has
+# one) holds anonymous endpoints such as survey submission.
+app_pages = []
+for app, prefix in (
+    ("personas", "personas/"),
+    ("journeys", "maps/"),
+    ("feedback", "feedback/"),
+    ("experiments", "experiments/"),
+):
+    try:
+        import_module(f"{app}.urls")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{app}.urls":
+            raise
+        continue
+    app_pages.append(path(prefix, include(f"{app}.urls")))
+
+urlpatterns = [
+    path("", team_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("teams/", include("teams.urls")),
+    *app_pages,
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    # The API's shape is public (it is in the docs); its data is not.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
+]
+
+try:
+    import_module("feedback.public_urls")
+except ModuleNotFoundError as exc:
+    if exc.name != "feedback.public_urls":
+        raise
+else:
+    urlpatterns.append(path("api/public/", include("feedback.public_urls")))
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

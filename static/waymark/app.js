@@ -1,0 +1,29 @@
+// Waymark UI glue: toasts from HX-Trigger "messages" events, focus after swaps.
+(function () {
+  "use strict";
+  function toast(message, tags) {
+    var box = document.getElementById("wm-toasts");
+    if (!box) return;
+    var el = document.createElement("p");
+    el.className = "wm-toast wm-toast-" + (tags || "info");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 5000);
+  }
+  document.addEventListener("messages", function (event) {
+    (event.detail.value || event.detail || []).forEach(function (m) { toast(m.message, m.tags); });
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 500) toast("Something went wrong on our side. Nothing was saved; please try again.", "error");
+    else if (status === 403) toast("Your role in this team does not allow this.", "error");
+    else if (status === 404) toast("That no longer exists, or you cannot see it.", "error");
+  });
+  document.addEventListener("htmx:sendError", function () { toast("Could not reach Waymark. Check your connection.", "error"); });
+  // Let 4xx form responses swap in so field errors show next to the fields.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 409 || status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
+  });
+  window.Waymark = { toast: toast };
+})();

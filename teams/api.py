@@ -1,0 +1,184 @@
+"""REST API of teams, memberships and API keys."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import permissions, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from . import services
+from .access import require_role
+from .api_base import TeamField, TeamScopedModelViewSet
+from .models import ApiKey, Membership, Role, Team
+from .permissions import TeamRolePermission
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "accent_color", "created_at", "role"]
+        read_only_fields = ["slug", "created_at"]
+
+    def get_role(self, team) -> str | None:
+        from .access import role_for
+
+        role = role_for(self.context["request"].user, team.pk)
+        return role.value if role else None
+
+
+class PeoplePermission(TeamRolePermission):
+    """Team, member and key management is for people signed in, never for API keys."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method not in permissions.SAFE_METHODS and getattr(request.user, "api_key", None):
+            return False
+        if view.action == "create" and isinstance(view, TeamViewSet):
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the teams you belong to"),
+    create=extend_schema(summary="Create a team (you become its admin)"),
+)
+class TeamViewSet(TeamScopedModelViewSet):
+    queryset = Team.objects.all()
+    serializer_class = TeamSerializer
+    permission_classes = [PeoplePermission]
+    write_role = Role.ADMIN
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        team = services.team_create(
+            name=serializer.validated_data["name"],
+            accent_color=serializer.validated_data.get("accent_color", "#4f46e5"),
+            user=self.request.user,
+        )
+        serializer.instance = team
+
+    def perform_update(self, serializer):
+        services.team_update(
+            team=serializer.instance,
+            actor=self.request.user,
+            name=serializer.validated_data.get("name"),
+            accent_color=serializer.validated_data.get("accent_color"),
+        )
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    team = TeamField()
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
+    user = serializers.CharField(write_only=True, help_text="Username or email of an existing user (on create only).")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "team", "user", "username", "email", "role", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class MembershipUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
+class MembershipFilter(filters.FilterSet):
+    class Meta:
+        model = Membership
+        fields = ["team", "role"]
+
+
+class MembershipViewSet(TeamScopedModelViewSet):
+    """Members of your teams. Team admins add existing users, change roles and remove members."""
+
+    queryset = Membership.objects.select_related("user", "team")
+    serializer_class = MembershipSerializer
+    permission_classes = [PeoplePermission]
+    filterset_class = MembershipFilter
+    write_role = Role.ADMIN
+    search_fields = ["user__username", "user__email"]
+    ordering_fields = ["created_at", "role"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_serializer_class(self):
+        return MembershipUpdateSerializer if self.action == "partial_update" else MembershipSerializer
+
+    def create_object(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.membership_add(
+            team=data["team"], actor=self.request.user, identifier=data["user"], role=data.get("role", Role.VIEWER)
+        )
+
+    def update_object(self, serializer):
+        services.membership_change_role(
+            membership=serializer.instance, actor=self.request.user, role=serializer.validated_data["role"]
+        )
+
+    def perform_destroy(self, instance):
+        services.membership_remove(membership=instance, actor=self.request.user)
+
+    def update(self, request, *args, **kwargs):
+        super().update(request, *args, **kwargs)
+        return Response(MembershipSerializer(self.get_object(), context=self.get_serializer_context()).data)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    team = TeamField()
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "team", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The key itself. It is shown this once only.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+class ApiKeyViewSet(TeamScopedModelViewSet):
+    """API keys of the teams you administer. The key is returned once, on creation."""
+
+    queryset = ApiKey.objects.all()
+    serializer_class = ApiKeySerializer
+    permission_classes = [PeoplePermission]
+    filterset_fields = ["team", "scope"]
+    write_role = Role.ADMIN
+    http_method_names = ["get", "post", "head", "options"]
+
+    def scope_queryset(self, queryset):
+        # Only admins manage keys, so only admins see them.
+        return queryset.filter(team__memberships__user=self.request.user, team__memberships__role=Role.ADMIN)
+
+    @extend_schema(responses={201: ApiKeyCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        require_role(request.user, data["team"].pk, Role.ADMIN)
+        key, raw = services.api_key_create(
+            team=data["team"], actor=request.user, name=data["name"], scope=data["scope"]
+        )
+        key.key = raw
+        return Response(ApiKeyCreatedSerializer(key, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=None, responses=ApiKeySerializer, summary="Revoke a key")
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        key = self.get_object()
+        services.api_key_revoke(api_key=key, actor=request.user)
+        return Response(ApiKeySerializer(key, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+
+
+routes = [
+    ("teams", TeamViewSet, "team"),
+    ("memberships", MembershipViewSet, "membership"),
+    ("api-keys", ApiKeyViewSet, "api-key"),
+]

@@ -1,0 +1,55 @@
+"""One error body for the whole API.
+
+Every error answers ``{"detail": "...", "code": "...", "errors": {...}}``. ``errors`` names each
+field that failed with its messages (``non_field_errors`` for the object as a whole), so a client
+can show the message next to the right input.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        detail = as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail["non_field_errors"] = detail.pop(NON_FIELD_ERRORS)
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        first = _first_message(errors)
+        response.data = {"detail": first, "code": "invalid", "errors": errors}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"detail": str(detail), "code": code, "errors": {}}
+    return response
+
+
+def _first_message(errors) -> str:
+    if isinstance(errors, dict):
+        for field, value in errors.items():
+            msg = _first_message(value)
+            return msg if field == "non_field_errors" else f"{field}: {msg}"
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    return str(errors) if errors else "Invalid input."
+
+
+def conflict(detail: str, **extra) -> Response:
+    """Return a 409 in the API's error shape."""
+    return Response({"detail": detail, "code": "conflict", "errors": {}, **extra}, status=status.HTTP_409_CONFLICT)

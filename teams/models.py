@@ -1,0 +1,198 @@
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+    @property
+    def rank(self) -> int:
+        return ROLE_RANK[self.value]
+
+    def allows(self, required: "Role | str") -> bool:
+        """Return whether this role includes the rights of ``required``."""
+        return ROLE_RANK[self.value] >= ROLE_RANK[str(required)]
+
+
+ROLE_RANK = {Role.VIEWER.value: 1, Role.EDITOR.value: 2, Role.ADMIN.value: 3}
+
+
+def visible_team_ids(user) -> models.QuerySet | list[int]:
+    """Return the ids of the teams ``user`` (a person or an API key principal) may read."""
+    api_key = getattr(user, "api_key", None)
+    if api_key is not None:
+        return [api_key.team_id]
+    if user is None or not user.is_authenticated:
+        return []
+    return Membership.objects.filter(user=user).values("team_id")
+
+
+class TeamScopedQuerySet(models.QuerySet):
+    """A queryset of rows that belong to one team, directly or through a parent.
+
+    ``team_lookup`` is the path from the model to its team's id: ``"team"`` for a row that holds
+    the team itself, ``"journey_map__team"`` for a row that belongs to it through a parent.
+    Every read path in the UI and the API goes through ``for_user``.
+    """
+
+    team_lookup = "team"
+
+    def for_team(self, team: "Team | int") -> "TeamScopedQuerySet":
+        return self.filter(**{self.team_lookup: team})
+
+    def for_user(self, user) -> "TeamScopedQuerySet":
+        return self.filter(**{f"{self.team_lookup}__in": visible_team_ids(user)})
+
+
+class TeamScopedModel(models.Model):
+    """Base of every model whose rows belong to one team, directly or through a parent."""
+
+    objects = TeamScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def get_team_id(self) -> int:
+        """Return the id of the owning team, following the queryset's ``team_lookup``."""
+        parts = type(self).objects.get_queryset().team_lookup.split("__")
+        obj = self
+        for part in parts[:-1]:
+            obj = getattr(obj, part)
+        return obj.pk if parts[-1] in ("id", "pk") else getattr(obj, f"{parts[-1]}_id")
+
+
+class TeamOwnedModel(TeamScopedModel):
+    """Base of every model whose rows hold their team directly."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class TeamQuerySet(TeamScopedQuerySet):
+    team_lookup = "id"
+
+
+class Team(TeamScopedModel):
+    """A group of people who keep journey maps together."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    accent_color = models.CharField(
+        max_length=7,
+        default="#4f46e5",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #rrggbb, e.g. #4f46e5.")],
+        help_text="The team's accent colour, as #rrggbb.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(accent_color__regex=r"^#[0-9a-fA-F]{6}$"), name="team_accent_color_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.name)
+        super().save(*args, **kwargs)
+
+
+def unique_slug(name: str) -> str:
+    base = slugify(name)[:120] or "team"
+    slug, n = base, 1
+    while Team.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+class MembershipQuerySet(TeamScopedQuerySet):
+    pass
+
+
+class Membership(TeamOwnedModel):
+    """A person's role in a team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["team__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="membership_unique_team_user"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.team} ({self.role})"
+
+
+class ApiKey(TeamOwnedModel):
+    """A team's key for integrations; only its hash is stored."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
+
+    PREFIX_LENGTH = 8
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scope__in=["read", "read_write"]), name="apikey_scope_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def role(self) -> Role:
+        """Return the team role the key acts with: never more than editor."""
+        return Role.EDITOR if self.scope == self.Scope.READ_WRITE else Role.VIEWER
+
+    @staticmethod
+    def hash(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> tuple[str, str]:
+        """Return a new ``(prefix, raw_key)``; the raw key is shown once and never stored."""
+        prefix = uuid.uuid4().hex[: cls.PREFIX_LENGTH]
+        return prefix, f"wm_{prefix}_{secrets.token_urlsafe(32)}"

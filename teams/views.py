@@ -1,0 +1,231 @@
+"""Team pages: the home page, switching team, creating a team, members and API keys."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from . import services
+from .access import get_object_for_user, has_role, require_role
+from .forms import ApiKeyForm, InviteForm, RoleForm, TeamForm
+from .middleware import SESSION_KEY
+from .models import ApiKey, Membership, Role, Team
+
+
+def hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect a full page load with a 302 and an HTMX request with ``HX-Redirect``."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def add_form_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form, next to the field it names where it can."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            field = (rename or {}).get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.team is None:
+        return render(request, "teams/no_team.html")
+    return render(request, "teams/home.html", {"team": request.team})
+
+
+@login_required
+@require_POST
+def team_switch(request: HttpRequest) -> HttpResponse:
+    team = get_object_for_user(Team, request.user, pk=request.POST.get("team", ""))
+    request.session[SESSION_KEY] = team.pk
+    messages.success(request, f"You are working in {team.name}.")
+    nxt = request.POST.get("next") or reverse("home")
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        nxt = reverse("home")
+    return hx_redirect(request, nxt)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_create(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(
+                name=form.cleaned_data["name"], accent_color=form.cleaned_data["accent_color"], user=request.user
+            )
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        else:
+            request.session[SESSION_KEY] = team.pk
+            messages.success(request, f"Team {team.name} created. Invite your colleagues next.")
+            return hx_redirect(request, reverse("teams:members", args=[team.slug]))
+    return render(request, "teams/team_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    form = TeamForm(request.POST or None, instance=team)
+    if request.method == "POST":
+        require_role(request.user, team.pk, Role.ADMIN)
+        if form.is_valid():
+            try:
+                services.team_update(
+                    team=team,
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    accent_color=form.cleaned_data["accent_color"],
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, "Team settings saved.")
+                return hx_redirect(request, reverse("teams:settings", args=[team.slug]))
+    return render(request, "teams/team_settings.html", {"team": team, "form": form})
+
+
+def _members_context(request: HttpRequest, team: Team, invite_form=None) -> dict:
+    members = Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+    return {
+        "team": team,
+        "members": members,
+        "invite_form": invite_form or InviteForm(),
+        "roles": Role.choices,
+        "is_admin": role_is_admin(request, team),
+    }
+
+
+def role_is_admin(request: HttpRequest, team: Team) -> bool:
+    return has_role(request.user, team.pk, Role.ADMIN)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, team_slug: str) -> HttpResponse:
+    """List members; admins invite an existing user by username or email (POST)."""
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    form = None
+    status = 200
+    if request.method == "POST":
+        require_role(request.user, team.pk, Role.ADMIN)
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            try:
+                membership = services.membership_add(
+                    team=team,
+                    actor=request.user,
+                    identifier=form.cleaned_data["identifier"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc, rename={"user": "identifier"})
+            else:
+                messages.success(request, f"{membership.user.username} joined {team.name} as {membership.role}.")
+                form = None
+                if not request.htmx:
+                    return redirect("teams:members", team.slug)
+        if form is not None:
+            status = 400 if request.htmx else 200
+    context = _members_context(request, team, form)
+    template = "teams/members.html#member-section" if request.htmx else "teams/members.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, team_slug: str, membership_pk: int) -> HttpResponse:
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    membership = get_object_for_user(
+        Membership.objects.select_related("user"), request.user, pk=membership_pk, team=team
+    )
+    require_role(request.user, team.pk, Role.ADMIN)
+    form = RoleForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.membership_change_role(membership=membership, actor=request.user, role=form.cleaned_data["role"])
+            messages.success(request, f"{membership.user.username} is now {membership.role}.")
+        except ValidationError as exc:
+            error = exc.messages[0]
+            membership.refresh_from_db()
+    else:
+        error = "Choose a valid role."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("teams:members", team.slug)
+    if error:
+        messages.error(request, error)
+    context = _members_context(request, team)
+    return render(request, "teams/members.html#member-section", context)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, team_slug: str, membership_pk: int) -> HttpResponse:
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    membership = get_object_for_user(
+        Membership.objects.select_related("user"), request.user, pk=membership_pk, team=team
+    )
+    require_role(request.user, team.pk, Role.ADMIN)
+    try:
+        services.membership_remove(membership=membership, actor=request.user)
+        messages.success(request, f"{membership.user.username} was removed from {team.name}.")
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    if membership.user_id == request.user.id:
+        return hx_redirect(request, reverse("home"))
+    if not request.htmx:
+        return redirect("teams:members", team.slug)
+    return render(request, "teams/members.html#member-section", _members_context(request, team))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest, team_slug: str) -> HttpResponse:
+    """Team admins list, create (the key is shown once) and revoke API keys."""
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    require_role(request.user, team.pk, Role.ADMIN)
+    form = ApiKeyForm(request.POST or None)
+    created_key = None
+    if request.method == "POST" and form.is_valid():
+        key, created_key = services.api_key_create(
+            team=team, actor=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+        )
+        messages.success(request, f"Key “{key.name}” created. Copy it now: it is not shown again.")
+        form = ApiKeyForm()
+    context = {
+        "team": team,
+        "form": form,
+        "keys": ApiKey.objects.filter(team=team).select_related("created_by"),
+        "created_key": created_key,
+    }
+    template = "teams/api_keys.html#key-section" if request.htmx else "teams/api_keys.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest, team_slug: str, key_pk: int) -> HttpResponse:
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    key = get_object_for_user(ApiKey, request.user, pk=key_pk, team=team)
+    require_role(request.user, team.pk, Role.ADMIN)
+    services.api_key_revoke(api_key=key, actor=request.user)
+    messages.success(request, f"Key “{key.name}” revoked; requests with it now get 401.")
+    if not request.htmx:
+        return redirect("teams:api_keys", team.slug)
+    context = {"team": team, "form": ApiKeyForm(), "keys": ApiKey.objects.filter(team=team), "created_key": None}
+    return render(request, "teams/api_keys.html#key-section", context)

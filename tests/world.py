@@ -1,0 +1,42 @@
+"""One object of every team-scoped model, in one team: what the access test probes.
+
+Each app adds a builder for each of its models to ``BUILDERS`` (in dependency order), and the
+URL keyword arguments its pages use to ``URL_KWARGS``. The access test fails, naming the model or
+the argument, when a route needs something that is not here, so a new endpoint cannot go
+unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from teams.models import ApiKey, Membership, Team
+from teams.services import api_key_create
+
+World = dict[type, object]
+
+BUILDERS: list[tuple[type, Callable[[World, dict], object]]] = [
+    (Team, lambda world, people: people["team"]),
+    (Membership, lambda world, people: Membership.objects.get(team=people["team"], user=people["viewer"])),
+    (
+        ApiKey,
+        lambda world, people: api_key_create(team=people["team"], actor=people["admin"], name="probe", scope="read")[0],
+    ),
+]
+
+# UI URL keyword argument -> its value in the world.
+URL_KWARGS: dict[str, Callable[[World], object]] = {
+    "team_slug": lambda world: world[Team].slug,
+    "membership_pk": lambda world: world[Membership].pk,
+    "key_pk": lambda world: world[ApiKey].pk,
+}
+
+# API detail routes name their object ``pk``; extra keyword arguments of API actions go here.
+API_KWARGS: dict[str, Callable[[World], object]] = {}
+
+
+def build_world(people: dict) -> World:
+    world: World = {}
+    for model, build in BUILDERS:
+        world[model] = build(world, people)
+    return world
