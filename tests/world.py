@@ -1,7 +1,8 @@
 """One object of every team-scoped model, in one team: what the access test probes.
 
-Each app adds a builder for each of its models to ``BUILDERS`` (in dependency order), and the
-URL keyword arguments its pages use to ``URL_KWARGS``. The access test fails, naming the model or
+Each app's ``tests/<app>/world.py`` adds a builder for each of its models to its ``BUILDERS``
+(in dependency order) and the URL keyword arguments its pages use to ``URL_KWARGS`` (and
+``API_KWARGS`` for extra arguments of API actions). The access test fails, naming the model or
 the argument, when a route needs something that is not here, so a new endpoint cannot go
 unchecked.
 """
@@ -9,13 +10,15 @@ unchecked.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
 from teams.models import ApiKey, Membership, Team
 from teams.services import api_key_create
 
 World = dict[type, object]
+Builder = Callable[[World, dict], object]
 
-BUILDERS: list[tuple[type, Callable[[World, dict], object]]] = [
+BUILDERS: list[tuple[type, Builder]] = [
     (Team, lambda world, people: people["team"]),
     (Membership, lambda world, people: Membership.objects.get(team=people["team"], user=people["viewer"])),
     (
@@ -34,8 +37,20 @@ URL_KWARGS: dict[str, Callable[[World], object]] = {
 # API detail routes name their object ``pk``; extra keyword arguments of API actions go here.
 API_KWARGS: dict[str, Callable[[World], object]] = {}
 
+for _app in ("personas", "journeys", "feedback", "experiments", "reviews"):
+    try:
+        _module = import_module(f"tests.{_app}.world")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (f"tests.{_app}", f"tests.{_app}.world"):
+            raise
+        continue
+    BUILDERS += getattr(_module, "BUILDERS", [])
+    URL_KWARGS.update(getattr(_module, "URL_KWARGS", {}))
+    API_KWARGS.update(getattr(_module, "API_KWARGS", {}))
+
 
 def build_world(people: dict) -> World:
+    """Return one object of every team-scoped model; ``people`` has team, admin, editor, viewer."""
     world: World = {}
     for model, build in BUILDERS:
         world[model] = build(world, people)

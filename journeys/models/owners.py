@@ -1,0 +1,171 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from teams.access import history_user
+from teams.models import TeamScopedModel, TeamScopedQuerySet
+
+from .maps import JourneyMap, Stage, Touchpoint
+
+
+class MapChildQuerySet(TeamScopedQuerySet):
+    team_lookup = "journey_map__team"
+
+
+class Ownership(TeamScopedModel):
+    """Who answers for a touchpoint or a stage: one accountable, any number responsible or consulted."""
+
+    class Role(models.TextChoices):
+        ACCOUNTABLE = "accountable", "Accountable"
+        RESPONSIBLE = "responsible", "Responsible"
+        CONSULTED = "consulted", "Consulted"
+
+    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="ownerships")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="ownerships"
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="ownerships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ownerships")
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.ACCOUNTABLE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = MapChildQuerySet.as_manager()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["journey_map", "role", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(touchpoint__isnull=False, stage__isnull=True) | Q(touchpoint__isnull=True, stage__isnull=False)
+                ),
+                name="ownership_touchpoint_xor_stage",
+            ),
+            models.UniqueConstraint(
+                fields=["touchpoint"], condition=Q(role="accountable"), name="ownership_one_accountable_per_touchpoint"
+            ),
+            models.UniqueConstraint(
+                fields=["stage"], condition=Q(role="accountable"), name="ownership_one_accountable_per_stage"
+            ),
+            models.UniqueConstraint(
+                fields=["touchpoint", "user", "role"], name="ownership_unique_touchpoint_user_role"
+            ),
+            models.UniqueConstraint(fields=["stage", "user", "role"], name="ownership_unique_stage_user_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} for {self.touchpoint or self.stage}"
+
+
+class SLAQuerySet(TeamScopedQuerySet):
+    team_lookup = "touchpoint__stage__journey_map__team"
+
+
+class SLA(TeamScopedModel):
+    """How fast the touchpoint's owner must respond; the follow-up clock runs against it."""
+
+    touchpoint = models.OneToOneField(Touchpoint, on_delete=models.CASCADE, related_name="sla")
+    response_target = models.DurationField(default=timedelta(hours=48))
+    business_hours = models.BooleanField(default=False, help_text="Count only the team's working hours.")
+    escalation_delay = models.DurationField(
+        default=timedelta(hours=24), help_text="After a breach, how long until the team admins are told."
+    )
+
+    objects = SLAQuerySet.as_manager()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = "SLA"
+        constraints = [
+            models.CheckConstraint(condition=Q(response_target__gt=timedelta(0)), name="sla_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.touchpoint}: {self.response_target}"
+
+
+class Handoff(TeamScopedModel):
+    """The passage from one touchpoint to the next when it changes hands, with its own SLA."""
+
+    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="handoffs")
+    from_touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="handoffs_out")
+    to_touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="handoffs_in")
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    response_target = models.DurationField(default=timedelta(hours=24))
+    escalation_delay = models.DurationField(default=timedelta(hours=24))
+    notes = models.TextField(blank=True)
+
+    objects = MapChildQuerySet.as_manager()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["journey_map", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["from_touchpoint", "to_touchpoint"], name="handoff_unique_pair"),
+            models.CheckConstraint(condition=~Q(from_touchpoint=models.F("to_touchpoint")), name="handoff_distinct"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_touchpoint} → {self.to_touchpoint}"
+
+
+class HandoffCaseQuerySet(TeamScopedQuerySet):
+    team_lookup = "handoff__journey_map__team"
+
+
+class HandoffCase(TeamScopedModel):
+    """One customer case passed along a hand-off, due by its SLA; what the SLA sweep watches."""
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="cases")
+    reference = models.CharField(max_length=200, blank=True, help_text="The case, ticket or order it concerns.")
+    started_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HandoffCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(completed_at__isnull=True), name="handoffcase_open_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handoff}: {self.reference or self.pk}"
+
+
+class Playbook(TeamScopedModel):
+    """A documented branch of the journey (trigger, steps in Markdown, owner)."""
+
+    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="playbooks")
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="playbooks")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="playbooks"
+    )
+    name = models.CharField(max_length=200)
+    trigger = models.TextField(blank=True)
+    steps = models.TextField(blank=True, help_text="Markdown.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="playbooks"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = MapChildQuerySet.as_manager()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["journey_map", "name"]
+
+    def __str__(self) -> str:
+        return self.name
