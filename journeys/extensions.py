@@ -1,0 +1,83 @@
+"""Extension points through which apps to the right of journeys add to the map.
+
+Data flows one way (teams ← personas ← journeys ← feedback, experiments), so journeys cannot
+import feedback or experiments. Instead, those apps register here in their ``AppConfig.ready()``:
+
+- **Map annotators** add facts to the stages and touchpoints of a map page in a fixed number of
+  queries, whatever the map's size: ``register_map_annotator(fn, touchpoint_template=...,
+  stage_template=...)``. ``fn(journey_map, stages, touchpoints)`` sets attributes on the given
+  objects (for example ``touchpoint.scores`` or ``touchpoint.experiments``); the map page includes
+  each registered template inside every touchpoint card (with ``touchpoint`` in the context) and
+  stage header (with ``stage``).
+- **Health checks** say why a map may no longer be true: ``register_health_check(fn)``, where
+  ``fn(maps)`` takes a list of maps and returns ``{map_id: [HealthIssue, ...]}`` in a fixed number
+  of queries (the map list shows health for many maps at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class HealthIssue:
+    """One reason a map may no longer be true."""
+
+    code: str  # e.g. "unowned_touchpoints"
+    message: str  # e.g. "3 touchpoints have no accountable owner"
+    count: int = 1
+    weight: int = 10  # points taken from a score of 100
+    severity: str = "warning"  # "warning" or "critical"
+
+
+@dataclass
+class MapAnnotator:
+    fn: Callable
+    touchpoint_template: str | None = None
+    stage_template: str | None = None
+
+
+@dataclass
+class Registry:
+    annotators: list[MapAnnotator] = field(default_factory=list)
+    health_checks: list[Callable[[list], dict[int, list[HealthIssue]]]] = field(default_factory=list)
+
+
+registry = Registry()
+
+
+def register_map_annotator(
+    fn: Callable, *, touchpoint_template: str | None = None, stage_template: str | None = None
+) -> Callable:
+    if not any(a.fn is fn for a in registry.annotators):
+        registry.annotators.append(MapAnnotator(fn, touchpoint_template, stage_template))
+    return fn
+
+
+def register_health_check(fn: Callable) -> Callable:
+    if fn not in registry.health_checks:
+        registry.health_checks.append(fn)
+    return fn
+
+
+def annotate_map(journey_map, stages: list, touchpoints: list) -> None:
+    for annotator in registry.annotators:
+        annotator.fn(journey_map, stages, touchpoints)
+
+
+def touchpoint_templates() -> list[str]:
+    return [a.touchpoint_template for a in registry.annotators if a.touchpoint_template]
+
+
+def stage_templates() -> list[str]:
+    return [a.stage_template for a in registry.annotators if a.stage_template]
+
+
+def extra_health_issues(maps: Iterable) -> dict[int, list[HealthIssue]]:
+    maps = list(maps)
+    issues: dict[int, list[HealthIssue]] = {m.pk: [] for m in maps}
+    for check in registry.health_checks:
+        for map_id, found in check(maps).items():
+            issues.setdefault(map_id, []).extend(found)
+    return issues
