@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import secrets
 import uuid
@@ -95,6 +96,18 @@ class Team(TeamScopedModel):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #rrggbb, e.g. #4f46e5.")],
         help_text="The team's accent colour, as #rrggbb.",
     )
+    # Working hours: SLAs in business hours count only this time (journeys/sla.py).
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA time zone of the team, e.g. Europe/Riga."
+    )
+    working_days = models.CharField(
+        max_length=7,
+        default="12345",
+        validators=[RegexValidator(r"^[1-7]{1,7}$", "List ISO weekdays as digits, 1 = Monday, e.g. 12345.")],
+        help_text="ISO weekdays the team works, as digits (1 = Monday): 12345 is Monday to Friday.",
+    )
+    workday_start = models.TimeField(default=datetime.time(9, 0), help_text="When a working day starts.")
+    workday_end = models.TimeField(default=datetime.time(17, 0), help_text="When a working day ends.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TeamQuerySet.as_manager()
