@@ -82,6 +82,7 @@ class SLA(TeamScopedModel):
         verbose_name = "SLA"
         constraints = [
             models.CheckConstraint(condition=Q(response_target__gt=timedelta(0)), name="sla_target_positive"),
+            models.CheckConstraint(condition=Q(escalation_delay__gte=timedelta(0)), name="sla_escalation_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -100,9 +101,15 @@ class Handoff(TeamScopedModel):
     to_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    response_target = models.DurationField(default=timedelta(hours=24))
-    escalation_delay = models.DurationField(default=timedelta(hours=24))
+    response_target = models.DurationField(
+        default=timedelta(hours=24), help_text="How long the receiving owner has to pick a case up."
+    )
+    business_hours = models.BooleanField(default=False, help_text="Count only the team's working hours.")
+    escalation_delay = models.DurationField(
+        default=timedelta(hours=24), help_text="After a breach, how long until the team admins are told."
+    )
     notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
@@ -112,6 +119,10 @@ class Handoff(TeamScopedModel):
         constraints = [
             models.UniqueConstraint(fields=["from_touchpoint", "to_touchpoint"], name="handoff_unique_pair"),
             models.CheckConstraint(condition=~Q(from_touchpoint=models.F("to_touchpoint")), name="handoff_distinct"),
+            models.CheckConstraint(condition=Q(response_target__gt=timedelta(0)), name="handoff_target_positive"),
+            models.CheckConstraint(
+                condition=Q(escalation_delay__gte=timedelta(0)), name="handoff_escalation_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,13 +143,28 @@ class HandoffCase(TeamScopedModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = HandoffCaseQuerySet.as_manager()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["due_at"]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(completed_at__isnull=True), name="handoffcase_open_due_idx"),
+            models.Index(
+                fields=["breached_at"],
+                condition=Q(completed_at__isnull=True, escalated_at__isnull=True, breached_at__isnull=False),
+                name="handoffcase_to_escalate_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(due_at__gte=models.F("started_at")), name="handoffcase_due_after_start"),
         ]
 
     def __str__(self) -> str:
@@ -160,12 +186,18 @@ class Playbook(TeamScopedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="playbooks"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["journey_map", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage__isnull=True) | Q(touchpoint__isnull=True), name="playbook_stage_or_touchpoint"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
