@@ -1,0 +1,3 @@
+"""REST API of journey maps, stages, touchpoints, pain points and versions."""
+
+routes: list = []
