@@ -209,3 +209,113 @@ class ApiKey(TeamOwnedModel):
         """Return a new ``(prefix, raw_key)``; the raw key is shown once and never stored."""
         prefix = uuid.uuid4().hex[: cls.PREFIX_LENGTH]
         return prefix, f"wm_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+# Webhooks ------------------------------------------------------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    """The events a webhook endpoint can subscribe to."""
+
+    RESPONSE_CREATED = "response.created", "A survey response was received"
+    FOLLOWUP_OPENED = "followup.opened", "A follow-up was opened"
+    FOLLOWUP_BREACHED = "followup.breached", "A follow-up breached its SLA"
+    MAP_PUBLISHED = "map.published", "A journey map version was published"
+    EXPERIMENT_CONCLUDED = "experiment.concluded", "An experiment was concluded"
+    REVIEW_RECORDED = "review.recorded", "A weekly review was recorded"
+
+
+# Sent only by "Send test event"; endpoints never subscribe to it.
+WEBHOOK_TEST_EVENT = "webhook.test"
+
+
+class WebhookEndpoint(TeamOwnedModel):
+    """A URL of a team's integration that receives signed event deliveries."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField("URL", max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=80, editable=False, help_text="Signs every delivery (HMAC-SHA256).")
+    event_types = models.JSONField(default=list, help_text="The events this endpoint receives.")
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    failure_count = models.PositiveIntegerField(default=0, help_text="Failed delivery attempts in a row.")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @staticmethod
+    def generate_secret() -> str:
+        return f"whsec_{secrets.token_urlsafe(32)}"
+
+    def subscribes_to(self, event: str) -> bool:
+        return event in (self.event_types or [])
+
+
+class WebhookDeliveryQuerySet(TeamScopedQuerySet):
+    team_lookup = "endpoint__team"
+
+
+class WebhookDelivery(TeamScopedModel):
+    """One event sent (or to be sent) to one endpoint, with the outcome of its latest attempt."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RETRYING = "retrying", "Retrying"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True, help_text="The first kilobyte of the receiver's answer.")
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    replay_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replays")
+    is_test = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhookdelivery_endpoint_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "retrying", "succeeded", "failed"]),
+                name="webhookdelivery_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+    @property
+    def is_manual(self) -> bool:
+        """Return whether an admin asked for this delivery (a test event or a replay)."""
+        return self.is_test or self.replay_of_id is not None
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
