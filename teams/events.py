@@ -23,3 +23,13 @@ def emit(*, team_id: int, event: str, data: dict) -> None:
     """Announce ``event`` with its JSON-serialisable ``data`` for ``team_id``."""
     for receiver in list(_receivers):
         receiver(team_id, event, data)
+
+
+def _deliver_to_webhooks(team_id: int, event: str, data: dict) -> None:
+    # Imported here: events is imported by models' neighbours, webhooks imports the models.
+    from .webhooks import on_event
+
+    on_event(team_id, event, data)
+
+
+connect(_deliver_to_webhooks)

@@ -1,0 +1,531 @@
+"""Webhooks: register endpoints, turn domain events into signed deliveries, send them safely.
+
+An event (``teams.events.emit``) becomes one ``WebhookDelivery`` per active endpoint of the team
+that subscribes to it, created in the emitting service's transaction and queued to Celery with
+``transaction.on_commit``, so nothing is sent for a change that rolls back. Each attempt is
+claimed by its number (``attempts``), so a retry queued twice is still sent once.
+
+Every request goes only to a public address: the host is resolved, every address it resolves to
+is checked, and the connection is made to the checked address (DNS cannot change between the
+check and the connection). Redirects are not followed. ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` turns
+the check off for receivers on a private network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import socket
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from .access import require_role
+from .models import (
+    WEBHOOK_TEST_EVENT,
+    Membership,
+    Role,
+    Team,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+PAYLOAD_VERSION = 1
+USER_AGENT = "Waymark-Webhooks/1"
+SIGNATURE_HEADER = "Waymark-Signature"
+MAX_RETRY_DELAY = timedelta(hours=6)
+BACKOFF_FACTOR = 4
+RESPONSE_EXCERPT_BYTES = 1024
+MAX_ENDPOINTS_PER_TEAM = 20
+
+
+# Addresses ------------------------------------------------------------------------------------
+
+
+class UnsafeAddress(Exception):
+    """The URL's host is, or resolves to, an address webhooks must not reach."""
+
+
+def address_refusal(ip: str) -> str | None:
+    """Return why ``ip`` may not be contacted, or None when it is a public address."""
+    addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address):
+        # ::ffff:127.0.0.1 and 2002:7f00:1::/48 (6to4) reach IPv4 hosts: judge the IPv4 address.
+        embedded = addr.ipv4_mapped or addr.sixtofour
+        if embedded is not None:
+            addr = embedded
+    for flag, label in (
+        ("is_unspecified", "unspecified"),
+        ("is_loopback", "loopback"),
+        ("is_link_local", "link-local"),
+        ("is_multicast", "multicast"),
+        ("is_private", "private"),
+        ("is_reserved", "reserved"),
+    ):
+        if getattr(addr, flag):
+            return f"{addr} is a {label} address"
+    if not addr.is_global:
+        return f"{addr} is not a public address"
+    return None
+
+
+def resolve_public(host: str, port: int) -> list[str]:
+    """Return the addresses of ``host``; raise ``UnsafeAddress`` if any of them is not public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise UnsafeAddress(f"The host “{host}” cannot be resolved.") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise UnsafeAddress(f"The host “{host}” cannot be resolved.")
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        for address in addresses:
+            refusal = address_refusal(address)
+            if refusal:
+                raise UnsafeAddress(f"Webhooks are not sent to {host}: {refusal}.")
+    return addresses
+
+
+def url_check(url: str) -> tuple[str, str, int, str]:
+    """Return ``(scheme, host, port, path)`` of a valid webhook URL, or raise ``ValidationError``."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError({"url": "Enter a valid URL."}) from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"url": "Enter an http:// or https:// URL with a host name."})
+    if parts.username or parts.password:
+        raise ValidationError({"url": "Leave credentials out of the URL; verify the signature instead."})
+    if len(url) > 500:
+        raise ValidationError({"url": "Keep the URL under 500 characters."})
+    port = port or (443 if parts.scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme, parts.hostname, port, path
+
+
+def url_validate(url: str) -> str:
+    """Return the cleaned URL if webhooks may be sent to it (resolving its host now)."""
+    _, host, port, _ = url_check(url)
+    try:
+        resolve_public(host, port)
+    except UnsafeAddress as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+    return url.strip()
+
+
+# Endpoints ------------------------------------------------------------------------------------
+
+
+def _clean_event_types(event_types) -> list[str]:
+    if not isinstance(event_types, list | tuple) or not event_types:
+        raise ValidationError({"event_types": "Choose at least one event."})
+    unknown = [e for e in event_types if e not in WebhookEvent.values]
+    if unknown:
+        raise ValidationError(
+            {"event_types": f"Unknown event {unknown[0]!r}; choose from {', '.join(WebhookEvent.values)}."}
+        )
+    return [e for e in WebhookEvent.values if e in event_types]
+
+
+@transaction.atomic
+def webhook_endpoint_register(
+    *, team: Team, actor, url: str, event_types: list[str], description: str = ""
+) -> WebhookEndpoint:
+    """Register a URL to receive the team's events; its signing secret is generated here."""
+    require_role(actor, team.pk, Role.ADMIN)
+    events = _clean_event_types(event_types)
+    url = url_validate(url)
+    # Lock the team row so two concurrent registrations cannot pass the cap together.
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    if WebhookEndpoint.objects.filter(team=team).count() >= MAX_ENDPOINTS_PER_TEAM:
+        raise ValidationError({"url": f"A team can have at most {MAX_ENDPOINTS_PER_TEAM} webhook endpoints."})
+    return WebhookEndpoint.objects.create(
+        team=team,
+        url=url,
+        description=(description or "").strip()[:200],
+        event_types=events,
+        secret=WebhookEndpoint.generate_secret(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    actor,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+    is_active: bool | None = None,
+) -> WebhookEndpoint:
+    """Change an endpoint; enabling it again clears its failures and the reason it was disabled."""
+    require_role(actor, endpoint.team_id, Role.ADMIN)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if url is not None and url.strip() != endpoint.url:
+        endpoint.url = url_validate(url)
+    if event_types is not None:
+        endpoint.event_types = _clean_event_types(event_types)
+    if description is not None:
+        endpoint.description = description.strip()[:200]
+    if is_active is not None and is_active != endpoint.is_active:
+        endpoint.is_active = is_active
+        if is_active:
+            endpoint.failure_count = 0
+            endpoint.disabled_reason = ""
+            endpoint.disabled_at = None
+        else:
+            endpoint.disabled_reason = f"Disabled by {getattr(actor, 'username', 'an admin')}."
+            endpoint.disabled_at = timezone.now()
+    endpoint.save()
+    return endpoint
+
+
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor) -> WebhookEndpoint:
+    """Give the endpoint a new signing secret (the old one stops working at once)."""
+    require_role(actor, endpoint.team_id, Role.ADMIN)
+    endpoint.secret = WebhookEndpoint.generate_secret()
+    endpoint.save(update_fields=["secret", "updated_at"])
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
+    """Delete the endpoint and its delivery log."""
+    require_role(actor, endpoint.team_id, Role.ADMIN)
+    endpoint.delete()
+
+
+# Deliveries -----------------------------------------------------------------------------------
+
+
+def build_payload(*, delivery_id: uuid.UUID, event: str, team: Team, data: dict) -> dict:
+    """Return the versioned JSON document sent for one event."""
+    return {
+        "id": str(delivery_id),
+        "event": event,
+        "version": PAYLOAD_VERSION,
+        "created_at": timezone.now().isoformat().replace("+00:00", "Z"),
+        "team": {"id": team.pk, "slug": team.slug, "name": team.name},
+        # Normalise UUIDs, dates and decimals to their JSON form once, when the event happens.
+        "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+    }
+
+
+def _queue(delivery_ids: list) -> None:
+    from .tasks import webhook_deliver
+
+    def send():
+        for delivery_id in delivery_ids:
+            webhook_deliver.delay(str(delivery_id), 1)
+
+    transaction.on_commit(send)
+
+
+def deliveries_create_for_event(*, team_id: int, event: str, data: dict) -> list[WebhookDelivery]:
+    """Create and queue a delivery of ``event`` for each active endpoint of the team subscribed to it."""
+    # JSON "contains" is not portable to SQLite; a team has at most a handful of endpoints.
+    endpoints = [
+        ep
+        for ep in WebhookEndpoint.objects.filter(team_id=team_id, is_active=True).select_related("team")
+        if ep.subscribes_to(event)
+    ]
+    if not endpoints:
+        return []
+    deliveries = []
+    for endpoint in endpoints:
+        delivery_id = uuid.uuid4()
+        payload = build_payload(delivery_id=delivery_id, event=event, team=endpoint.team, data=data)
+        deliveries.append(WebhookDelivery(id=delivery_id, endpoint=endpoint, event=event, payload=payload))
+    WebhookDelivery.objects.bulk_create(deliveries)
+    _queue([d.id for d in deliveries])
+    return deliveries
+
+
+def on_event(team_id: int, event: str, data: dict) -> None:
+    """The ``teams.events`` receiver."""
+    deliveries_create_for_event(team_id=team_id, event=event, data=data)
+
+
+@transaction.atomic
+def webhook_delivery_replay(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
+    """Send a delivery's event again, as a new delivery with its own id (receivers dedupe on it)."""
+    endpoint = delivery.endpoint
+    require_role(actor, endpoint.team_id, Role.ADMIN)
+    replay_id = uuid.uuid4()
+    payload = {**delivery.payload, "id": str(replay_id)}
+    replay = WebhookDelivery.objects.create(
+        id=replay_id,
+        endpoint=endpoint,
+        event=delivery.event,
+        payload=payload,
+        replay_of=delivery,
+        is_test=delivery.is_test,
+    )
+    _queue([replay.id])
+    return replay
+
+
+@transaction.atomic
+def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint, actor) -> WebhookDelivery:
+    """Send a ``webhook.test`` event to the endpoint, whatever it subscribes to."""
+    require_role(actor, endpoint.team_id, Role.ADMIN)
+    delivery_id = uuid.uuid4()
+    data = {
+        "message": "A test event from Waymark. If you can read this, your endpoint receives deliveries.",
+        "endpoint": {"id": endpoint.pk, "url": endpoint.url},
+        "sent_by": getattr(actor, "username", None),
+    }
+    payload = build_payload(delivery_id=delivery_id, event=WEBHOOK_TEST_EVENT, team=endpoint.team, data=data)
+    delivery = WebhookDelivery.objects.create(
+        id=delivery_id, endpoint=endpoint, event=WEBHOOK_TEST_EVENT, payload=payload, is_test=True
+    )
+    _queue([delivery.id])
+    return delivery
+
+
+# Signing and sending ------------------------------------------------------------------------
+
+
+def payload_body(payload: dict) -> bytes:
+    """Return the exact bytes sent (and signed) for a payload."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign(*, secret: str, timestamp: int, body: bytes) -> str:
+    """Return the hex HMAC-SHA256 of ``f"{timestamp}.{body}"`` under the endpoint's secret."""
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(*, secret: str, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={sign(secret=secret, timestamp=timestamp, body=body)}"
+
+
+def verify_signature(*, secret: str, header: str, body: bytes, tolerance: int = 300, now: int | None = None) -> bool:
+    """Return whether ``header`` signs ``body`` under ``secret`` within ``tolerance`` seconds."""
+    try:
+        fields = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(fields["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs((now or int(time.time())) - timestamp) > tolerance:
+        return False
+    expected = sign(secret=secret, timestamp=timestamp, body=body)
+    return hmac.compare_digest(expected, fields.get("v1", ""))
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    status: int | None = None
+    excerpt: str = ""
+    duration_ms: int = 0
+    error: str = ""
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connect to an address checked beforehand, whatever the host name resolves to now."""
+
+    def __init__(self, host, port, address, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, address, **kwargs):
+        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # Verify the certificate against the host name, not the address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def send(*, url: str, headers: dict[str, str], body: bytes) -> SendResult:
+    """POST ``body`` to ``url`` once: to a public address only, no redirects, within the time-out."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        scheme, host, port, path = url_check(url)
+        address = resolve_public(host, port)[0]
+    except ValidationError as exc:
+        return SendResult(ok=False, error=exc.messages[0], duration_ms=elapsed())
+    except UnsafeAddress as exc:
+        return SendResult(ok=False, error=str(exc), duration_ms=elapsed())
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address, timeout=settings.WEBHOOK_TIMEOUT)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        excerpt = response.read(RESPONSE_EXCERPT_BYTES).decode("utf-8", errors="replace")
+        status = response.status
+    except TimeoutError:
+        return SendResult(ok=False, error=f"Timed out after {settings.WEBHOOK_TIMEOUT} s.", duration_ms=elapsed())
+    except ssl.SSLError as exc:
+        return SendResult(ok=False, error=f"TLS error: {exc.reason or exc}", duration_ms=elapsed())
+    except (OSError, http.client.HTTPException) as exc:
+        error = f"Connection failed: {exc.__class__.__name__}: {exc}"[:500]
+        return SendResult(ok=False, error=error, duration_ms=elapsed())
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return SendResult(ok=True, status=status, excerpt=excerpt, duration_ms=elapsed())
+    error = f"The receiver answered {status}."
+    if 300 <= status < 400:
+        error += " Redirects are not followed: register the final URL."
+    return SendResult(ok=False, status=status, excerpt=excerpt, duration_ms=elapsed(), error=error)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Return how long to wait after failed attempt number ``attempt`` (1, 4, 16 … minutes, at most 6 h)."""
+    seconds = settings.WEBHOOK_RETRY_BASE_SECONDS * BACKOFF_FACTOR ** (attempt - 1)
+    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
+
+
+def delivery_headers(delivery: WebhookDelivery, body: bytes, timestamp: int) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Waymark-Event": delivery.event,
+        "Waymark-Delivery": str(delivery.id),
+        SIGNATURE_HEADER: signature_header(secret=delivery.endpoint.secret, timestamp=timestamp, body=body),
+    }
+
+
+def webhook_delivery_attempt(*, delivery_id, attempt: int) -> timedelta | None:
+    """Make attempt number ``attempt`` of a delivery; return the delay before the next one, if any.
+
+    The attempt is claimed by its number first, so the same attempt queued twice (a retry and the
+    sweep) is sent once. No database transaction is held open while the request is in flight.
+    """
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        attempts=attempt - 1,
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
+    ).update(attempts=attempt, last_attempt_at=now, next_attempt_at=None)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint__team").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.is_active and not delivery.is_manual:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.error = "Not sent: the endpoint is disabled."
+        delivery.save(update_fields=["status", "error"])
+        return None
+
+    body = payload_body(delivery.payload)
+    result = send(url=endpoint.url, headers=delivery_headers(delivery, body, int(time.time())), body=body)
+    return _record_result(delivery, result, attempt)
+
+
+@transaction.atomic
+def _record_result(delivery: WebhookDelivery, result: SendResult, attempt: int) -> timedelta | None:
+    now = timezone.now()
+    delivery.response_code = result.status
+    delivery.response_excerpt = result.excerpt
+    delivery.duration_ms = result.duration_ms
+    delivery.error = result.error[:500]
+    fields = ["status", "response_code", "response_excerpt", "duration_ms", "error", "next_attempt_at"]
+    endpoint = delivery.endpoint
+    if result.ok:
+        delivery.status = WebhookDelivery.Status.SUCCEEDED
+        delivery.next_attempt_at = None
+        delivery.save(update_fields=fields)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failure_count=0, last_success_at=now)
+        return None
+
+    max_attempts = 1 if delivery.is_manual else settings.WEBHOOK_MAX_ATTEMPTS
+    delay = retry_delay(attempt) if attempt < max_attempts else None
+    delivery.status = WebhookDelivery.Status.RETRYING if delay else WebhookDelivery.Status.FAILED
+    delivery.next_attempt_at = now + delay if delay else None
+    delivery.save(update_fields=fields)
+    if delivery.is_manual:
+        return None
+    # Only automatic deliveries count towards disabling: an admin's test says nothing new.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failure_count=F("failure_count") + 1, last_failure_at=now)
+    endpoint.refresh_from_db(fields=["failure_count", "is_active"])
+    if endpoint.is_active and endpoint.failure_count >= settings.WEBHOOK_DISABLE_AFTER_FAILURES:
+        _disable(endpoint, reason=f"Disabled after {endpoint.failure_count} failed attempts in a row. {result.error}")
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+        delivery.save(update_fields=["status", "next_attempt_at"])
+        return None
+    return delay
+
+
+def _disable(endpoint: WebhookEndpoint, *, reason: str) -> None:
+    endpoint.is_active = False
+    endpoint.disabled_reason = reason[:300]
+    endpoint.disabled_at = timezone.now()
+    endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at", "updated_at"])
+    # Deliveries waiting for a retry will not be sent any more.
+    endpoint.deliveries.filter(status=WebhookDelivery.Status.RETRYING).update(
+        status=WebhookDelivery.Status.FAILED, next_attempt_at=None, error="Not sent: the endpoint was disabled."
+    )
+    transaction.on_commit(lambda: _notify_disabled(endpoint.pk))
+
+
+def _notify_disabled(endpoint_id: int) -> None:
+    endpoint = WebhookEndpoint.objects.select_related("team").get(pk=endpoint_id)
+    emails = list(
+        Membership.objects.filter(team_id=endpoint.team_id, role=Role.ADMIN)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not emails:
+        return
+    path = reverse("teams:webhook_detail", args=[endpoint.team.slug, endpoint.pk])
+    send_mail(
+        subject=f"[Waymark] Webhook disabled: {endpoint.url}",
+        message=(
+            f"Waymark stopped sending events of {endpoint.team.name} to {endpoint.url}.\n\n"
+            f"{endpoint.disabled_reason}\n\n"
+            f"Fix the receiver, then enable the endpoint again and replay what it missed: {path}\n"
+        ),
+        from_email=None,
+        recipient_list=emails,
+        fail_silently=True,
+    )
+    logger.warning("webhook endpoint %s disabled: %s", endpoint.pk, endpoint.disabled_reason)
+
+
+def deliveries_due(*, now=None) -> list[tuple[str, int]]:
+    """Return the ids of deliveries whose retry is due, or whose first send seems lost."""
+    now = now or timezone.now()
+    retrying = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now, endpoint__is_active=True
+    )
+    stale = WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.PENDING, attempts=0, created_at__lte=now - timedelta(minutes=5)
+    )
+    rows = [*retrying.values_list("pk", "attempts")[:500], *stale.values_list("pk", "attempts")[:500]]
+    return [(str(pk), attempts + 1) for pk, attempts in rows]
