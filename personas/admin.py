@@ -1,0 +1,66 @@
+from django.contrib import admin
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Persona, Scenario
+
+
+class ScenarioInline(admin.StackedInline):
+    model = Scenario
+    extra = 0
+    fields = ["name", "kind", "trigger", "goal", "expected_outcome", "success_markers"]
+    show_change_link = True
+
+
+@admin.register(Persona)
+class PersonaAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "team", "role", "market", "scenario_count", "archived", "updated_at"]
+    list_filter = ["archived", "market", "team"]
+    search_fields = ["name", "summary", "role", "team__name"]
+    autocomplete_fields = ["team"]
+    list_select_related = ["team"]
+    readonly_fields = ["revision", "created_at", "updated_at"]
+    inlines = [ScenarioInline]
+    actions = ["archive_selected", "restore_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_scenarios=Count("scenarios"))
+
+    @admin.display(description="Scenarios", ordering="n_scenarios")
+    def scenario_count(self, persona):
+        return persona.n_scenarios
+
+    def _set_archived(self, request, queryset, archive: bool):
+        # Staff need not be team members, so the services' role check does not fit here; this is the
+        # same one-row change persona_archive makes (saved one by one so the audit history records it).
+        # Deleting needs no guard of ours: the admin lists the journey maps that protect a persona.
+        changed = 0
+        for persona in queryset:
+            if persona.archived != archive:
+                persona.archived = archive
+                persona.revision += 1
+                persona.save(update_fields=["archived", "revision", "updated_at"])
+                changed += 1
+        self.message_user(request, f"{changed} persona(s) {'archived' if archive else 'restored'}.")
+
+    @admin.action(description="Archive the selected personas")
+    def archive_selected(self, request, queryset):
+        self._set_archived(request, queryset, True)
+
+    @admin.action(description="Restore the selected personas")
+    def restore_selected(self, request, queryset):
+        self._set_archived(request, queryset, False)
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "persona", "kind", "team_name", "updated_at"]
+    list_filter = ["kind", "persona__team"]
+    search_fields = ["name", "trigger", "goal", "persona__name"]
+    autocomplete_fields = ["persona"]
+    list_select_related = ["persona__team"]
+    readonly_fields = ["revision", "created_at", "updated_at"]
+
+    @admin.display(description="Team", ordering="persona__team__name")
+    def team_name(self, scenario):
+        return scenario.persona.team.name

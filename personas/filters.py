@@ -1,0 +1,54 @@
+"""One FilterSet per resource, serving the HTMX list page and the API list alike."""
+
+from django.db.models import Q
+from django_filters import rest_framework as filters
+
+from .models import Persona, Scenario
+
+
+class PersonaFilter(filters.FilterSet):
+    search = filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        help_text="Words found in the name, summary, role, goals, obstacles or jobs to be done.",
+    )
+    team = filters.NumberFilter(field_name="team_id", help_text="Only personas of this team (id).")
+    archived = filters.BooleanFilter(help_text="true: archived personas only; false: active ones only.")
+    market = filters.ChoiceFilter(choices=Persona.Market.choices, help_text="B2B or B2C personas only.")
+
+    class Meta:
+        model = Persona
+        fields = ["search", "team", "archived", "market"]
+
+    def filter_search(self, queryset, name, value):
+        for word in value.split()[:8]:
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(role__icontains=word)
+                | Q(goals__icontains=word)
+                | Q(obstacles__icontains=word)
+                | Q(jobs_to_be_done__icontains=word)
+            )
+        return queryset
+
+
+class ScenarioFilter(filters.FilterSet):
+    search = filters.CharFilter(
+        method="filter_search", label="Search", help_text="Words found in the name, trigger or goal."
+    )
+    team = filters.NumberFilter(field_name="persona__team_id", help_text="Only scenarios of this team (id).")
+    persona = filters.NumberFilter(field_name="persona_id", help_text="Only scenarios of this persona (id).")
+    archived = filters.BooleanFilter(
+        field_name="persona__archived", help_text="true: scenarios of archived personas only; false: of active ones."
+    )
+    kind = filters.ChoiceFilter(choices=Scenario.Kind.choices, help_text="Only scenarios of this kind.")
+
+    class Meta:
+        model = Scenario
+        fields = ["search", "team", "persona", "archived", "kind"]
+
+    def filter_search(self, queryset, name, value):
+        for word in value.split()[:8]:
+            queryset = queryset.filter(Q(name__icontains=word) | Q(trigger__icontains=word) | Q(goal__icontains=word))
+        return queryset

@@ -1,0 +1,111 @@
+from django import forms
+
+from .filters import PersonaFilter
+from .models import Persona, Scenario
+
+TEXTAREA = forms.Textarea(attrs={"rows": 3})
+
+
+class PersonaForm(forms.ModelForm):
+    """The persona's profile; ``revision`` is the one the form was drawn from (nothing is overwritten unseen)."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Persona
+        fields = [
+            "name",
+            "summary",
+            "role",
+            "market",
+            "avatar_color",
+            "photo",
+            "jobs_to_be_done",
+            "goals",
+            "obstacles",
+            "success_markers",
+            "typical_deviations",
+            "quotes",
+        ]
+        widgets = {
+            "avatar_color": forms.TextInput(attrs={"type": "color"}),
+            "photo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+            "summary": forms.TextInput(),
+            "jobs_to_be_done": TEXTAREA,
+            "goals": TEXTAREA,
+            "obstacles": TEXTAREA,
+            "success_markers": TEXTAREA,
+            "typical_deviations": TEXTAREA,
+            "quotes": TEXTAREA,
+        }
+
+    IDENTITY = ("name", "summary", "role", "market", "avatar_color", "photo")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["revision"] = self.instance.revision
+
+    def _post_clean(self):
+        # Uniqueness and the rest of the model's checks run in the service, inside its transaction.
+        pass
+
+    def identity_fields(self):
+        return [self[name] for name in self.IDENTITY]
+
+    def profile_fields(self):
+        return [self[name] for name in self.Meta.fields if name not in self.IDENTITY]
+
+    def service_fields(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields if name != "photo"}
+        photo = self.cleaned_data.get("photo")
+        if photo is False or photo:  # False: the "clear" box was ticked; a file: a new photo
+            data["photo"] = photo
+        return data
+
+
+class ScenarioForm(forms.ModelForm):
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Scenario
+        fields = ["name", "kind", "trigger", "goal", "expected_outcome", "success_markers"]
+        widgets = {
+            "name": forms.TextInput(attrs={"autofocus": True}),
+            "trigger": forms.Textarea(attrs={"rows": 2}),
+            "goal": forms.Textarea(attrs={"rows": 2}),
+            "expected_outcome": forms.Textarea(attrs={"rows": 2}),
+            "success_markers": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["revision"] = self.instance.revision
+        # Several scenario forms can be on one page: keep their ids apart.
+        self.auto_id = f"scenario-{self.instance.pk or 'new'}-%s"
+
+    def _post_clean(self):
+        pass
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PersonaListFilter(PersonaFilter):
+    """The list page's filters: the API's FilterSet, with the archived choice spelled out."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else {}
+        if not data.get("archived"):
+            data["archived"] = "false"  # the list shows active personas unless asked otherwise
+        super().__init__(data, *args, **kwargs)
+        self.form.fields["archived"].widget = forms.Select(
+            choices=[("false", "Active"), ("true", "Archived")], attrs={"aria-label": "Status"}
+        )
+        self.form.fields["archived"].label = "Status"
+        self.form.fields["market"].empty_label = "B2B and B2C"
+        self.form.fields["market"].label = "Market"
+        self.form.fields["search"].widget.attrs.update(
+            {"type": "search", "placeholder": "Name, role, goal…", "autocomplete": "off"}
+        )

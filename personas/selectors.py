@@ -1,0 +1,39 @@
+"""Reads for the persona pages and the API, scoped to the principal's teams.
+
+Journey maps are read through the reverse relation ``journey_maps`` (personas does not import
+journeys: data flows one way).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from .models import Persona, Scenario
+
+
+def persona_list(*, user, team=None) -> QuerySet[Persona]:
+    """Return the personas ``user`` may read (of ``team`` when given), with their counts."""
+    personas = Persona.objects.for_user(user)
+    if team is not None:
+        personas = personas.for_team(team)
+    return personas.select_related("team").annotate(
+        scenario_count=Count("scenarios", distinct=True), map_count=Count("journey_maps", distinct=True)
+    )
+
+
+def persona_detail_queryset(*, user) -> QuerySet[Persona]:
+    """Return personas ready for the profile page: scenarios (with map counts) and maps prefetched."""
+    journey_maps = Persona.journey_maps.rel.related_model.objects.select_related("scenario").order_by("title")
+    return (
+        Persona.objects.for_user(user)
+        .select_related("team")
+        .prefetch_related(
+            Prefetch("scenarios", queryset=scenario_queryset(user=user).order_by("name")),
+            Prefetch("journey_maps", queryset=journey_maps),
+        )
+    )
+
+
+def scenario_queryset(*, user) -> QuerySet[Scenario]:
+    """Return the scenarios ``user`` may read, with their persona and the number of maps drawn for them."""
+    return Scenario.objects.for_user(user).select_related("persona").annotate(map_count=Count("journey_maps"))

@@ -1,0 +1,296 @@
+"""Persona pages: the list, the profile with its scenarios and maps, and the forms that change them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.models import Role
+from teams.views import add_form_errors, hx_redirect
+
+from . import selectors, services
+from .forms import PersonaForm, PersonaListFilter, ScenarioForm
+from .models import Persona, Scenario
+
+PAGE_SIZE = 60
+
+
+@login_required
+@require_GET
+def persona_list(request: HttpRequest) -> HttpResponse:
+    """List the current team's personas, searchable and filtered (the results are an HTMX fragment)."""
+    team = request.team
+    if team is None:
+        return redirect("home")
+    personas = selectors.persona_list(user=request.user, team=team).order_by("name")
+    filterset = PersonaListFilter(request.GET, queryset=personas)
+    results = filterset.qs if filterset.is_valid() else personas.none()
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "team": team,
+        "filter": filterset,
+        "page": page,
+        "personas": page.object_list,
+        "filtered": bool(request.GET.get("search") or request.GET.get("market")),
+        "showing_archived": filterset.form.cleaned_data.get("archived") is True if filterset.is_valid() else False,
+        "team_has_personas": Persona.objects.for_team(team).exists(),
+        "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
+    }
+    htmx_fragment = request.htmx and not request.htmx.boosted
+    template = "personas/persona_list.html#persona-results" if htmx_fragment else "personas/persona_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def persona_create(request: HttpRequest) -> HttpResponse:
+    team = request.team
+    if team is None:
+        raise Http404("Join or create a team first.")
+    require_role(request.user, team.pk, Role.EDITOR)
+    form = PersonaForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                persona = services.persona_create(team=team, actor=request.user, **form.service_fields())
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Persona “{persona.name}” created. Add the scenarios you draw maps for.")
+                return hx_redirect(request, persona.get_absolute_url())
+        status = 400
+    return render(request, "personas/persona_form.html", {"form": form, "team": team}, status=status)
+
+
+def _detail_context(request: HttpRequest, persona: Persona, **extra) -> dict:
+    return {
+        "persona": persona,
+        "scenarios": persona.scenarios.all(),
+        "maps": persona.journey_maps.all(),
+        "can_edit_persona": has_role(request.user, persona.team_id, Role.EDITOR),
+        **extra,
+    }
+
+
+def _get_detail(request: HttpRequest, persona_pk: int) -> Persona:
+    return get_object_for_user(selectors.persona_detail_queryset(user=request.user), request.user, pk=persona_pk)
+
+
+@login_required
+@require_GET
+def persona_detail(request: HttpRequest, persona_pk: int) -> HttpResponse:
+    """The persona's profile card, its scenarios and the journey maps drawn for it."""
+    persona = _get_detail(request, persona_pk)
+    return render(request, "personas/persona_detail.html", _detail_context(request, persona))
+
+
+def _conflict_message(current, form) -> str:
+    """Say who changed the row and which of the submitted fields now differ from what is stored."""
+    last = current.history.select_related("history_user").first()
+    who = last.history_user.get_full_name() or last.history_user.username if last and last.history_user else "Someone"
+    differing = [
+        str(form.fields[name].label)
+        for name in form.Meta.fields
+        if name != "photo" and name in form.cleaned_data and form.cleaned_data[name] != getattr(current, name)
+    ]
+    fields = f" Stored now differs from yours in: {', '.join(differing)}." if differing else ""
+    return (
+        f"{who} changed this while you were editing.{fields} "
+        "Your text is kept below; save again to replace theirs, or reload to see their version."
+    )
+
+
+def _rebind_with_revision(form_class, request: HttpRequest, instance, revision: int):
+    data = request.POST.copy()
+    data["revision"] = str(revision)
+    form = form_class(data, request.FILES or None, instance=instance)
+    form.is_valid()
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def persona_edit(request: HttpRequest, persona_pk: int) -> HttpResponse:
+    persona = get_object_for_write(Persona, request.user, pk=persona_pk)
+    form = PersonaForm(request.POST or None, request.FILES or None, instance=persona)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.persona_update(
+                    persona=persona, actor=request.user, revision=form.cleaned_data["revision"], **form.service_fields()
+                )
+            except services.StaleRevision as exc:
+                message = _conflict_message(exc.current, form)
+                form = _rebind_with_revision(PersonaForm, request, exc.current, exc.current.revision)
+                form.add_error(None, message)
+                status = 409
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Persona “{persona.name}” saved.")
+                return hx_redirect(request, persona.get_absolute_url())
+    return render(request, "personas/persona_form.html", {"form": form, "persona": persona}, status=status)
+
+
+@login_required
+@require_POST
+def persona_archive(request: HttpRequest, persona_pk: int) -> HttpResponse:
+    persona = get_object_for_write(Persona, request.user, pk=persona_pk)
+    services.persona_archive(persona=persona, actor=request.user)
+    messages.success(request, f"“{persona.name}” archived. Its maps keep it; restore it any time.")
+    return hx_redirect(request, persona.get_absolute_url())
+
+
+@login_required
+@require_POST
+def persona_restore(request: HttpRequest, persona_pk: int) -> HttpResponse:
+    persona = get_object_for_write(Persona, request.user, pk=persona_pk)
+    services.persona_restore(persona=persona, actor=request.user)
+    messages.success(request, f"“{persona.name}” restored.")
+    return hx_redirect(request, persona.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def persona_delete(request: HttpRequest, persona_pk: int) -> HttpResponse:
+    """Ask first (GET), then delete (POST) unless journey maps are drawn for the persona."""
+    persona = get_object_for_write(Persona, request.user, pk=persona_pk)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            services.persona_delete(persona=persona, actor=request.user)
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 400
+        else:
+            messages.success(request, f"Persona “{persona.name}” deleted.")
+            return hx_redirect(request, reverse("personas:list"))
+    context = {
+        "persona": persona,
+        "maps": services.maps_using(persona=persona),
+        "scenario_count": persona.scenarios.count(),
+        "error": error,
+    }
+    return render(request, "personas/persona_confirm_delete.html", context, status=status)
+
+
+# Scenarios: edited inline on the persona page; each view also works as a plain page without JS.
+
+
+def _get_scenario(request: HttpRequest, persona_pk: int, scenario_pk: int, *, write: bool) -> Scenario:
+    queryset = selectors.scenario_queryset(user=request.user).filter(persona_id=persona_pk)
+    getter = get_object_for_write if write else get_object_for_user
+    return getter(queryset, request.user, pk=scenario_pk)
+
+
+def _scenario_section(
+    request: HttpRequest, persona_pk: int, status: int = 200, created_pk=None, errors: dict | None = None
+) -> HttpResponse:
+    """Render the persona page's scenario section, retargeted so it replaces the whole section."""
+    persona = _get_detail(request, persona_pk)
+    for scenario in persona.scenarios.all():
+        scenario.delete_error = (errors or {}).get(scenario.pk)
+    context = _detail_context(request, persona, created_pk=created_pk)
+    response = render(request, "personas/persona_detail.html#scenario-section", context, status=status)
+    return reswap(retarget(response, "#scenario-section"), "outerHTML")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_create(request: HttpRequest, persona_pk: int) -> HttpResponse:
+    persona = get_object_for_write(Persona, request.user, pk=persona_pk)
+    form = ScenarioForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                scenario = services.scenario_create(persona=persona, actor=request.user, **form.service_fields())
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Scenario “{scenario.name}” added.")
+                if request.htmx:
+                    return _scenario_section(request, persona.pk, created_pk=scenario.pk)
+                return redirect(scenario.get_absolute_url())
+    context = {"form": form, "persona": persona, "scenario": None}
+    template = "personas/_scenario_form.html" if request.htmx else "personas/scenario_form.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def scenario_card(request: HttpRequest, persona_pk: int, scenario_pk: int) -> HttpResponse:
+    """One scenario's card (what "Cancel" on an inline edit swaps back in)."""
+    scenario = _get_scenario(request, persona_pk, scenario_pk, write=False)
+    if not request.htmx:
+        return redirect(scenario.get_absolute_url())
+    context = {"scenario": scenario, "persona": scenario.persona, "can_edit_persona": _can_edit(request, scenario)}
+    return render(request, "personas/_scenario_card.html", context)
+
+
+def _can_edit(request: HttpRequest, scenario: Scenario) -> bool:
+    return has_role(request.user, scenario.persona.team_id, Role.EDITOR)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_edit(request: HttpRequest, persona_pk: int, scenario_pk: int) -> HttpResponse:
+    scenario = _get_scenario(request, persona_pk, scenario_pk, write=True)
+    form = ScenarioForm(request.POST or None, instance=scenario)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.scenario_update(
+                    scenario=scenario,
+                    actor=request.user,
+                    revision=form.cleaned_data["revision"],
+                    **form.service_fields(),
+                )
+            except services.StaleRevision as exc:
+                message = _conflict_message(exc.current, form)
+                form = _rebind_with_revision(ScenarioForm, request, exc.current, exc.current.revision)
+                form.add_error(None, message)
+                status = 409
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Scenario “{scenario.name}” saved.")
+                if not request.htmx:
+                    return redirect(scenario.get_absolute_url())
+                scenario = _get_scenario(request, persona_pk, scenario_pk, write=False)
+                context = {"scenario": scenario, "persona": scenario.persona, "can_edit_persona": True}
+                return render(request, "personas/_scenario_card.html", context)
+    context = {"form": form, "persona": scenario.persona, "scenario": scenario}
+    template = "personas/_scenario_form.html" if request.htmx else "personas/scenario_form.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def scenario_delete(request: HttpRequest, persona_pk: int, scenario_pk: int) -> HttpResponse:
+    scenario = _get_scenario(request, persona_pk, scenario_pk, write=True)
+    try:
+        services.scenario_delete(scenario=scenario, actor=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        if request.htmx:
+            return _scenario_section(request, persona_pk, status=400, errors={scenario.pk: error})
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Scenario “{scenario.name}” deleted.")
+        if request.htmx:
+            return _scenario_section(request, persona_pk)
+    return redirect("personas:detail", persona_pk)
