@@ -217,7 +217,9 @@ class MapVersion(TeamScopedModel):
     journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     note = models.TextField(blank=True)
-    snapshot = models.JSONField()
+    snapshot = models.JSONField(help_text="The whole map in the export format (see docs/journeys.md).")
+    # The draft's revision when it was published: the draft has unpublished changes when it moved on.
+    source_revision = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,0 +1,124 @@
+"""Reads for the map pages and the API, in a fixed number of queries whatever the map's size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from .extensions import annotate_map
+from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+
+
+def _count(model, path: str) -> Subquery:
+    sub = model.objects.filter(**{path: OuterRef("pk")}).order_by().values(path).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def maps_for_user(user, *, team=None):
+    """Return the maps ``user`` may read (of ``team`` when given) with their counts and last version."""
+    qs = JourneyMap.objects.for_user(user)
+    if team is not None:
+        qs = qs.filter(team=team)
+    last_version = MapVersion.objects.filter(journey_map=OuterRef("pk")).order_by("-number")
+    return qs.select_related("persona", "scenario", "team").annotate(
+        stage_count=_count(Stage, "journey_map"),
+        touchpoint_count=_count(Touchpoint, "stage__journey_map"),
+        open_pain_count=Coalesce(
+            Subquery(
+                PainPoint.objects.filter(touchpoint__stage__journey_map=OuterRef("pk"))
+                .exclude(status=PainPoint.Status.FIXED)
+                .order_by()
+                .values("touchpoint__stage__journey_map")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        ),
+        last_version_number=Subquery(last_version.values("number")[:1]),
+        last_version_revision=Subquery(last_version.values("source_revision")[:1]),
+    )
+
+
+def filter_maps(queryset, *, q: str = "", persona: str = "", status: str = ""):
+    if q:
+        queryset = queryset.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    if persona:
+        queryset = queryset.filter(persona_id=persona) if persona.isdigit() else queryset.none()
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def touchpoints_of_map(journey_map, *, channel: str = "", moments_only: bool = False):
+    qs = (
+        Touchpoint.objects.filter(stage__journey_map=journey_map)
+        .order_by("stage__position", "stage_id", "position", "id")
+        .prefetch_related(Prefetch("pain_points", queryset=PainPoint.objects.order_by("-severity", "created_at", "id")))
+    )
+    if channel:
+        qs = qs.filter(channel=channel)
+    if moments_only:
+        qs = qs.filter(is_moment=True)
+    return qs
+
+
+@dataclass
+class Board:
+    """What the map page draws: the stages with their touchpoints, and the emotion curve."""
+
+    journey_map: JourneyMap
+    stages: list[Stage]
+    touchpoints: list[Touchpoint]
+
+    @property
+    def curve(self) -> dict:
+        """Return the emotion curve's points in journey order (stage, touchpoint, score, label)."""
+        return {
+            "labels": [t.name for t in self.touchpoints],
+            "stages": [t.stage.name for t in self.touchpoints],
+            "scores": [t.emotion for t in self.touchpoints],
+            "emotions": [t.get_emotion_label_display() for t in self.touchpoints],
+        }
+
+    def funnel(self) -> list[dict]:
+        """Group the stages into the funnel's parts (a stage without one goes by its place)."""
+        parts = {k: [] for k in Stage.Funnel.values}
+        n = len(self.stages)
+        for i, stage in enumerate(self.stages):
+            part = stage.funnel or ("top" if i < n / 3 else "middle" if i < 2 * n / 3 else "bottom")
+            parts[part].append(stage)
+        return [
+            {"key": k, "label": label, "stages": parts[k], "count": sum(len(s.cards) for s in parts[k])}
+            for k, label in Stage.Funnel.choices
+        ]
+
+
+def map_board(journey_map: JourneyMap, *, channel: str = "", moments_only: bool = False) -> Board:
+    """Load the map's stages, touchpoints and pain points, then let other apps annotate them."""
+    stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
+    by_id = {s.pk: s for s in stages}
+    for s in stages:
+        s.cards = []
+        s.journey_map = journey_map
+    touchpoints = list(touchpoints_of_map(journey_map, channel=channel, moments_only=moments_only))
+    for t in touchpoints:
+        t.stage = by_id[t.stage_id]
+        t.stage.cards.append(t)
+        t.open_pain_points = [p for p in t.pain_points.all() if p.status != PainPoint.Status.FIXED]
+    annotate_map(journey_map, stages, touchpoints)
+    return Board(journey_map, stages, touchpoints)
+
+
+def last_version(journey_map) -> MapVersion | None:
+    return MapVersion.objects.filter(journey_map=journey_map).select_related("created_by").first()
+
+
+def versions_of(journey_map):
+    return MapVersion.objects.filter(journey_map=journey_map).select_related("created_by").defer("snapshot")
+
+
+def map_version_numbers(journey_map) -> dict:
+    return MapVersion.objects.filter(journey_map=journey_map).aggregate(last=Max("number"))

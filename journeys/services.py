@@ -1,0 +1,526 @@
+"""State-changing operations on journey maps; the UI, the API, the admin and the demo call these.
+
+Every write to a map or anything on it runs under ``_map_write``: the map row is locked
+(``select_for_update``), the caller's revision is checked (a stale one raises ``MapConflict``, a
+409 in the API) and the map's revision is raised with an ``F()`` update, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from personas.models import Persona, Scenario
+from teams.events import emit
+
+from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models.maps import DEFAULT_STAGES, EMOTION_SCORE, Emotion
+from .snapshot import PAIN_POINT_FIELDS, STAGE_FIELDS, TOUCHPOINT_FIELDS, map_document, validate_document
+
+DEFAULT_FUNNEL = {
+    "Awareness": Stage.Funnel.TOP,
+    "Consideration": Stage.Funnel.MIDDLE,
+    "Decision": Stage.Funnel.MIDDLE,
+    "Purchase": Stage.Funnel.BOTTOM,
+    "Retention": Stage.Funnel.BOTTOM,
+    "Advocacy": Stage.Funnel.BOTTOM,
+}
+
+
+class MapConflict(Exception):
+    """A write was based on an older revision of the map than the current one."""
+
+    def __init__(self, journey_map: JourneyMap, expected: int | None):
+        self.journey_map = journey_map
+        self.current_revision = journey_map.revision
+        self.expected_revision = expected
+        super().__init__(
+            f"Someone else changed this map (you edited revision {expected}; it is now at revision "
+            f"{journey_map.revision}). Nothing was saved."
+        )
+
+
+def _clean(instance, exclude: list[str] | None = None) -> None:
+    instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+@contextmanager
+def _map_write(journey_map: JourneyMap, revision: int | None) -> Iterator[JourneyMap]:
+    """Lock the map, refuse a stale ``revision`` (None skips the check), and raise the revision."""
+    with transaction.atomic():
+        locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+        if revision is not None and int(revision) != locked.revision:
+            raise MapConflict(locked, int(revision))
+        yield locked
+        now = timezone.now()
+        JourneyMap.objects.filter(pk=locked.pk).update(revision=F("revision") + 1, updated_at=now)
+        journey_map.revision = locked.revision = locked.revision + 1
+        journey_map.updated_at = locked.updated_at = now
+
+
+def _history_user(user):
+    return user if getattr(user, "pk", None) else getattr(getattr(user, "api_key", None), "created_by", None)
+
+
+def _set_history_user(obj, user) -> None:
+    obj._history_user = _history_user(user)
+
+
+# --- maps -------------------------------------------------------------------------------------
+
+
+def _check_persona(team_id: int, persona: Persona | None, scenario: Scenario | None) -> None:
+    if persona is not None and persona.team_id != team_id:
+        raise ValidationError({"persona": "Choose a persona of this map's team."})
+    if scenario is not None:
+        if scenario.persona.team_id != team_id:
+            raise ValidationError({"scenario": "Choose a scenario of this map's team."})
+        if persona is not None and scenario.persona_id != persona.pk:
+            raise ValidationError(
+                {"scenario": f"This scenario belongs to {scenario.persona.name}, not {persona.name}."}
+            )
+
+
+@transaction.atomic
+def map_create(
+    *,
+    team,
+    user,
+    title: str,
+    description: str = "",
+    persona: Persona | None = None,
+    scenario: Scenario | None = None,
+    stages: list[str] | None = None,
+) -> JourneyMap:
+    """Create a map with the default stages (or the names given)."""
+    if scenario is not None and persona is None:
+        persona = scenario.persona
+    _check_persona(team.pk, persona, scenario)
+    journey_map = JourneyMap(
+        team=team,
+        title=title.strip(),
+        description=description,
+        persona=persona,
+        scenario=scenario,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+    _clean(journey_map, exclude=["team", "persona", "scenario", "created_by"])
+    journey_map.save()
+    names = DEFAULT_STAGES if stages is None else stages
+    rows = [
+        Stage(journey_map=journey_map, name=name, position=i, funnel=DEFAULT_FUNNEL.get(name, ""))
+        for i, name in enumerate(names)
+    ]
+    bulk_create_with_history(rows, Stage, default_user=_history_user(user))
+    return journey_map
+
+
+def map_update(*, journey_map: JourneyMap, user, revision: int | None, **fields) -> JourneyMap:
+    """Change the map's title, description, persona, scenario or status."""
+    allowed = {"title", "description", "persona", "scenario", "status"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({next(iter(unknown)): "This field cannot be changed here."})
+    with _map_write(journey_map, revision) as locked:
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        if (
+            "scenario" in fields
+            and fields["scenario"] is not None
+            and "persona" not in fields
+            and not locked.persona_id
+        ):
+            locked.persona = fields["scenario"].persona
+        _check_persona(locked.team_id, locked.persona, locked.scenario)
+        _clean(locked, exclude=["team", "persona", "scenario", "created_by"])
+        locked.save(update_fields=[*fields, "updated_at"] if fields else ["updated_at"])
+    for name in fields:
+        setattr(journey_map, name, getattr(locked, name))
+    return journey_map
+
+
+@transaction.atomic
+def map_delete(*, journey_map: JourneyMap, user) -> None:
+    """Delete the map with everything on it and its versions."""
+    JourneyMap.objects.select_for_update().filter(pk=journey_map.pk).delete()
+
+
+# --- stages -----------------------------------------------------------------------------------
+
+
+def stage_create(
+    *,
+    journey_map: JourneyMap,
+    user,
+    revision: int | None,
+    name: str,
+    description: str = "",
+    funnel: str = "",
+    position: int | None = None,
+) -> Stage:
+    """Add a stage at ``position`` (default: at the end)."""
+    with _map_write(journey_map, revision) as locked:
+        siblings = list(Stage.objects.filter(journey_map=locked).order_by("position", "id"))
+        stage = Stage(journey_map=locked, name=name.strip(), description=description, funnel=funnel)
+        _clean(stage, exclude=["journey_map", "position"])
+        _set_history_user(stage, user)
+        stage.save()
+        _place(siblings, stage, position, Stage, user)
+    return stage
+
+
+def stage_update(*, stage: Stage, user, revision: int | None, **fields) -> Stage:
+    """Change a stage's name, description or funnel part."""
+    with _map_write(stage.journey_map, revision):
+        stage = Stage.objects.select_for_update().get(pk=stage.pk)
+        for name, value in fields.items():
+            if name not in STAGE_FIELDS:
+                raise ValidationError({name: "This field cannot be changed here."})
+            setattr(stage, name, value)
+        _clean(stage, exclude=["journey_map", "position"])
+        _set_history_user(stage, user)
+        stage.save()
+    return stage
+
+
+def stage_move(*, stage: Stage, user, revision: int | None, position: int) -> Stage:
+    """Put the stage at ``position`` (0-based) among the map's stages."""
+    with _map_write(stage.journey_map, revision) as locked:
+        siblings = [s for s in Stage.objects.filter(journey_map=locked).order_by("position", "id") if s.pk != stage.pk]
+        stage = Stage.objects.get(pk=stage.pk)
+        _place(siblings, stage, position, Stage, user)
+    return stage
+
+
+def stage_delete(*, stage: Stage, user, revision: int | None) -> None:
+    """Delete a stage with its touchpoints (they can come back by restoring a version)."""
+    with _map_write(stage.journey_map, revision) as locked:
+        obj = Stage.objects.get(pk=stage.pk)
+        _set_history_user(obj, user)
+        obj.delete()
+        _renumber(list(Stage.objects.filter(journey_map=locked).order_by("position", "id")), Stage, user)
+
+
+def _place(siblings: list, obj, position: int | None, model, user) -> None:
+    """Insert ``obj`` among ``siblings`` at ``position`` and renumber them all 0..n-1."""
+    ordered = list(siblings)
+    if position is None or position > len(ordered):
+        position = len(ordered)
+    ordered.insert(max(0, int(position)), obj)
+    _renumber(ordered, model, user)
+
+
+def _renumber(ordered: list, model, user) -> None:
+    changed = []
+    for i, obj in enumerate(ordered):
+        if obj.position != i:
+            obj.position = i
+            changed.append(obj)
+    if changed:
+        bulk_update_with_history(changed, model, ["position"], default_user=_history_user(user))
+
+
+# --- touchpoints ------------------------------------------------------------------------------
+
+
+def _emotion_defaults(fields: dict) -> None:
+    """Derive the emotion score from its label when only the label is given (and the other way)."""
+    if "emotion_label" in fields and "emotion" not in fields:
+        fields["emotion"] = EMOTION_SCORE.get(Emotion(fields["emotion_label"]), 0)
+    elif "emotion" in fields and "emotion_label" not in fields:
+        score = int(fields["emotion"])
+        fields["emotion_label"] = {
+            -2: Emotion.FRUSTRATED,
+            -1: Emotion.CONFUSED,
+            0: Emotion.NEUTRAL,
+            1: Emotion.CONFIDENT,
+            2: Emotion.DELIGHTED,
+        }.get(score, Emotion.NEUTRAL)
+    if fields.get("is_moment") is False:
+        fields["moment_kind"] = ""
+
+
+TOUCHPOINT_EDITABLE = set(TOUCHPOINT_FIELDS)
+
+
+def touchpoint_create(*, stage: Stage, user, revision: int | None, position: int | None = None, **fields) -> Touchpoint:
+    """Add a touchpoint to a stage at ``position`` (default: at the end)."""
+    unknown = set(fields) - TOUCHPOINT_EDITABLE
+    if unknown:
+        raise ValidationError({next(iter(unknown)): "Unknown field."})
+    _emotion_defaults(fields)
+    with _map_write(stage.journey_map, revision):
+        siblings = list(Touchpoint.objects.filter(stage=stage).order_by("position", "id"))
+        tp = Touchpoint(stage=stage, **fields)
+        _clean(tp, exclude=["stage", "position"])
+        _set_history_user(tp, user)
+        tp.save()
+        _place(siblings, tp, position, Touchpoint, user)
+    return tp
+
+
+def touchpoint_update(*, touchpoint: Touchpoint, user, revision: int | None, **fields) -> Touchpoint:
+    """Change a touchpoint's fields (not its place: see ``touchpoint_move``)."""
+    unknown = set(fields) - TOUCHPOINT_EDITABLE
+    if unknown:
+        raise ValidationError({next(iter(unknown)): "This field cannot be changed here."})
+    _emotion_defaults(fields)
+    with _map_write(touchpoint.stage.journey_map, revision):
+        tp = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
+        for name, value in fields.items():
+            setattr(tp, name, value)
+        _clean(tp, exclude=["stage", "position"])
+        _set_history_user(tp, user)
+        tp.save()
+    return tp
+
+
+def touchpoint_move(
+    *, touchpoint: Touchpoint, user, revision: int | None, stage: Stage | None = None, position: int | None = None
+) -> Touchpoint:
+    """Move a touchpoint to ``position`` (0-based) in ``stage`` (default: its own stage)."""
+    journey_map = touchpoint.stage.journey_map
+    with _map_write(journey_map, revision):
+        tp = Touchpoint.objects.get(pk=touchpoint.pk)
+        target = stage or tp.stage
+        if target.journey_map_id != journey_map.pk:
+            raise ValidationError({"stage": "Choose a stage of the same map."})
+        old_stage_id = tp.stage_id
+        siblings = [t for t in Touchpoint.objects.filter(stage=target).order_by("position", "id") if t.pk != tp.pk]
+        if target.pk != old_stage_id:
+            tp.stage = target
+            _set_history_user(tp, user)
+            tp.save(update_fields=["stage"])
+        _place(siblings, tp, position, Touchpoint, user)
+        if target.pk != old_stage_id:
+            _renumber(
+                list(Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")), Touchpoint, user
+            )
+    return tp
+
+
+def touchpoint_delete(*, touchpoint: Touchpoint, user, revision: int | None) -> None:
+    """Delete a touchpoint and its pain points."""
+    with _map_write(touchpoint.stage.journey_map, revision):
+        tp = Touchpoint.objects.get(pk=touchpoint.pk)
+        stage_id = tp.stage_id
+        _set_history_user(tp, user)
+        tp.delete()
+        _renumber(list(Touchpoint.objects.filter(stage_id=stage_id).order_by("position", "id")), Touchpoint, user)
+
+
+# --- pain points ------------------------------------------------------------------------------
+
+
+def _pain_point_status(pp: PainPoint) -> None:
+    if pp.status == PainPoint.Status.FIXED and pp.fixed_at is None:
+        pp.fixed_at = timezone.now()
+    elif pp.status != PainPoint.Status.FIXED:
+        pp.fixed_at = None
+
+
+def pain_point_create(*, touchpoint: Touchpoint, user, revision: int | None, **fields) -> PainPoint:
+    """Add a pain point to a touchpoint."""
+    unknown = set(fields) - set(PAIN_POINT_FIELDS)
+    if unknown:
+        raise ValidationError({next(iter(unknown)): "Unknown field."})
+    with _map_write(touchpoint.stage.journey_map, revision):
+        pp = PainPoint(touchpoint=touchpoint, **fields)
+        _pain_point_status(pp)
+        _clean(pp, exclude=["touchpoint"])
+        _set_history_user(pp, user)
+        pp.save()
+    return pp
+
+
+def pain_point_update(*, pain_point: PainPoint, user, revision: int | None, **fields) -> PainPoint:
+    """Change a pain point: its severity, status (fixed stamps the time), evidence or text."""
+    unknown = set(fields) - set(PAIN_POINT_FIELDS)
+    if unknown:
+        raise ValidationError({next(iter(unknown)): "This field cannot be changed here."})
+    with _map_write(pain_point.touchpoint.stage.journey_map, revision):
+        pp = PainPoint.objects.get(pk=pain_point.pk)
+        for name, value in fields.items():
+            setattr(pp, name, value)
+        _pain_point_status(pp)
+        _clean(pp, exclude=["touchpoint"])
+        _set_history_user(pp, user)
+        pp.save()
+    return pp
+
+
+def pain_point_delete(*, pain_point: PainPoint, user, revision: int | None) -> None:
+    """Delete a pain point."""
+    with _map_write(pain_point.touchpoint.stage.journey_map, revision):
+        pp = PainPoint.objects.get(pk=pain_point.pk)
+        _set_history_user(pp, user)
+        pp.delete()
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+def map_publish(*, journey_map: JourneyMap, user, note: str = "", revision: int | None = None) -> MapVersion:
+    """Freeze the draft into the next immutable version and announce ``map.published``."""
+    with transaction.atomic():
+        locked = JourneyMap.objects.select_for_update().select_related("persona", "scenario").get(pk=journey_map.pk)
+        if revision is not None and int(revision) != locked.revision:
+            raise MapConflict(locked, int(revision))
+        number = (MapVersion.objects.filter(journey_map=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+        first = locked.status == JourneyMap.Status.DRAFT
+        if first:
+            # The first publication makes the map active; that is a change to the map row.
+            locked.status = journey_map.status = JourneyMap.Status.ACTIVE
+            JourneyMap.objects.filter(pk=locked.pk).update(status=locked.status)
+        document = map_document(locked)
+        version = MapVersion.objects.create(
+            journey_map=locked,
+            number=number,
+            note=note.strip(),
+            snapshot=document,
+            source_revision=locked.revision,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        emit(
+            team_id=locked.team_id,
+            event="map.published",
+            data={
+                "map": {"id": locked.pk, "title": locked.title},
+                "version": {"number": number, "note": version.note, "created_at": version.created_at.isoformat()},
+                "published_by": getattr(user, "username", None),
+                "touchpoints": sum(len(s["touchpoints"]) for s in document["stages"]),
+            },
+        )
+    return version
+
+
+def map_restore(*, journey_map: JourneyMap, user, number: int, revision: int | None = None) -> JourneyMap:
+    """Make the draft what version ``number`` was, keeping every element's key and row.
+
+    Elements are matched by key: rows still on the map are updated in place (so owners, SLAs and
+    feedback attached to them survive), missing ones are created with their old key, and rows
+    the version did not have are deleted.
+    """
+    try:
+        version = MapVersion.objects.get(journey_map=journey_map, number=number)
+    except MapVersion.DoesNotExist:
+        raise ValidationError({"number": f"This map has no version {number}."}) from None
+    document = validate_document(version.snapshot)
+    with _map_write(journey_map, revision) as locked:
+        _apply_document(locked, document, user, restore_map_fields=True)
+    return journey_map
+
+
+def _apply_document(journey_map: JourneyMap, document: dict, user, *, restore_map_fields: bool) -> None:
+    """Reconcile the map's stages, touchpoints and pain points with ``document`` by key."""
+    hist_user = _history_user(user)
+    if restore_map_fields:
+        meta = document["map"]
+        journey_map.title = meta["title"]
+        journey_map.description = meta["description"]
+        journey_map.save(update_fields=["title", "description"])
+
+    stages = {str(s.key): s for s in Stage.objects.filter(journey_map=journey_map)}
+    tps = {str(t.key): t for t in Touchpoint.objects.filter(stage__journey_map=journey_map)}
+    pps = {str(p.key): p for p in PainPoint.objects.filter(touchpoint__stage__journey_map=journey_map)}
+    want_st = {s["key"] for s in document["stages"]}
+    want_tp = {t["key"] for s in document["stages"] for t in s["touchpoints"]}
+    want_pp = {p["key"] for s in document["stages"] for t in s["touchpoints"] for p in t["pain_points"]}
+
+    # Delete first (pain points, touchpoints, stages) so keys freed by a move cannot collide.
+    PainPoint.objects.filter(pk__in=[pps[k].pk for k in set(pps) - want_pp]).delete()
+    Touchpoint.objects.filter(pk__in=[tps[k].pk for k in set(tps) - want_tp]).delete()
+    Stage.objects.filter(pk__in=[stages[k].pk for k in set(stages) - want_st]).delete()
+
+    new_st, upd_st = [], []
+    for i, s in enumerate(document["stages"]):
+        obj = stages.get(s["key"]) or Stage(journey_map=journey_map, key=uuid.UUID(s["key"]))
+        obj.name, obj.description, obj.funnel, obj.position = s["name"], s["description"], s["funnel"], i
+        (upd_st if obj.pk else new_st).append(obj)
+    if new_st:
+        bulk_create_with_history(new_st, Stage, default_user=hist_user)
+    if upd_st:
+        bulk_update_with_history(upd_st, Stage, ["name", "description", "funnel", "position"], default_user=hist_user)
+    stage_by_key = {str(s.key): s for s in [*new_st, *upd_st]}
+
+    new_tp, upd_tp = [], []
+    for s in document["stages"]:
+        for i, t in enumerate(s["touchpoints"]):
+            obj = tps.get(t["key"]) or Touchpoint(key=uuid.UUID(t["key"]))
+            obj.stage = stage_by_key[s["key"]]
+            obj.position = i
+            for f in TOUCHPOINT_FIELDS:
+                value = t[f]
+                if f == "evidence_verified_at" and value:
+                    value = datetime.date.fromisoformat(value)
+                setattr(obj, f, value)
+            (upd_tp if obj.pk else new_tp).append(obj)
+    if new_tp:
+        bulk_create_with_history(new_tp, Touchpoint, default_user=hist_user)
+    if upd_tp:
+        bulk_update_with_history(upd_tp, Touchpoint, ["stage", "position", *TOUCHPOINT_FIELDS], default_user=hist_user)
+    tp_by_key = {str(t.key): t for t in [*new_tp, *upd_tp]}
+
+    new_pp, upd_pp = [], []
+    for s in document["stages"]:
+        for t in s["touchpoints"]:
+            for p in t["pain_points"]:
+                obj = pps.get(p["key"]) or PainPoint(key=uuid.UUID(p["key"]))
+                obj.touchpoint = tp_by_key[t["key"]]
+                for f in PAIN_POINT_FIELDS:
+                    value = p[f]
+                    if f == "evidence_verified_at" and value:
+                        value = datetime.date.fromisoformat(value)
+                    setattr(obj, f, value)
+                _pain_point_status(obj)
+                (upd_pp if obj.pk else new_pp).append(obj)
+    if new_pp:
+        bulk_create_with_history(new_pp, PainPoint, default_user=hist_user)
+    if upd_pp:
+        bulk_update_with_history(
+            upd_pp, PainPoint, ["touchpoint", "fixed_at", *PAIN_POINT_FIELDS], default_user=hist_user
+        )
+
+
+# --- import / export --------------------------------------------------------------------------
+
+
+def map_export(*, journey_map: JourneyMap) -> dict:
+    """Return the draft as a map document (the same structure as a version snapshot)."""
+    return {**map_document(journey_map), "exported_at": timezone.now().isoformat()}
+
+
+@transaction.atomic
+def map_import(*, team, user, document, title: str = "") -> JourneyMap:
+    """Create a new map in ``team`` from a map document; invalid documents create nothing.
+
+    Keys are kept, so the new map can be compared with versions of the map it came from. The
+    persona and scenario are matched by name in the target team (left empty when not found).
+    """
+    clean = validate_document(document)
+    meta = clean["map"]
+    persona = Persona.objects.filter(team=team, name__iexact=meta["persona"]).first() if meta["persona"] else None
+    scenario = (
+        Scenario.objects.filter(persona=persona, name__iexact=meta["scenario"]).first()
+        if persona and meta["scenario"]
+        else None
+    )
+    journey_map = map_create(
+        team=team,
+        user=user,
+        title=(title or meta["title"]).strip(),
+        description=meta["description"],
+        persona=persona,
+        scenario=scenario,
+        stages=[],
+    )
+    _apply_document(journey_map, clean, user, restore_map_fields=False)
+    return journey_map
