@@ -1,0 +1,204 @@
+"""Team admins' webhook pages: endpoints, their delivery log, replay and test events."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import webhooks
+from .access import get_object_for_user, require_role
+from .models import Role, Team, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .views import add_form_errors, hx_redirect
+
+DELIVERIES_PER_PAGE = 25
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(
+        label="Endpoint URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="Where Waymark POSTs the events, e.g. https://hooks.example.com/waymark.",
+    )
+    description = forms.CharField(max_length=200, required=False, help_text="What receives them, for your team.")
+    event_types = forms.MultipleChoiceField(
+        label="Events", choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class WebhookEndpointEditForm(WebhookEndpointForm):
+    is_active = forms.BooleanField(
+        label="Active", required=False, help_text="Enabling an endpoint again clears its failure count."
+    )
+
+
+def _team_for_admin(request: HttpRequest, team_slug: str) -> Team:
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    require_role(request.user, team.pk, Role.ADMIN)
+    return team
+
+
+def _endpoint_for_admin(request: HttpRequest, team_slug: str, endpoint_pk: int) -> tuple[Team, WebhookEndpoint]:
+    team = get_object_for_user(Team, request.user, slug=team_slug)
+    endpoint = get_object_for_user(WebhookEndpoint, request.user, pk=endpoint_pk, team=team)
+    require_role(request.user, team.pk, Role.ADMIN)
+    return team, endpoint
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks_list(request: HttpRequest, team_slug: str) -> HttpResponse:
+    """List the team's endpoints; register a new one (POST)."""
+    team = _team_for_admin(request, team_slug)
+    form = WebhookEndpointForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                endpoint = webhooks.webhook_endpoint_register(
+                    team=team,
+                    actor=request.user,
+                    url=form.cleaned_data["url"],
+                    event_types=form.cleaned_data["event_types"],
+                    description=form.cleaned_data["description"],
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, "Endpoint registered. Copy its signing secret to verify deliveries.")
+                return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+        status = 400 if request.htmx else 200
+    endpoints = WebhookEndpoint.objects.filter(team=team).order_by("-created_at")
+    context = {"team": team, "form": form, "endpoints": endpoints, "events": WebhookEvent.choices}
+    template = "teams/webhooks.html#register-form" if request.htmx else "teams/webhooks.html"
+    return render(request, template, context, status=status)
+
+
+def _deliveries(request: HttpRequest, endpoint: WebhookEndpoint):
+    deliveries = endpoint.deliveries.select_related("replay_of").order_by("-created_at")
+    status = request.GET.get("status", "")
+    event = request.GET.get("event", "")
+    if status in WebhookDelivery.Status.values:
+        deliveries = deliveries.filter(status=status)
+    if event:
+        deliveries = deliveries.filter(event=event)
+    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
+    return page, {"status": status, "event": event}
+
+
+@login_required
+@require_GET
+def webhook_detail(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
+    """The endpoint and its delivery log (filterable by status and event; polled while sending)."""
+    team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
+    page, filters = _deliveries(request, endpoint)
+    context = {
+        "team": team,
+        "endpoint": endpoint,
+        "page": page,
+        "filters": filters,
+        "statuses": WebhookDelivery.Status.choices,
+        "events": [*WebhookEvent.values, "webhook.test"],
+        "any_pending": any(d.status == WebhookDelivery.Status.PENDING for d in page),
+    }
+    template = "teams/webhooks_detail.html#delivery-log" if request.htmx else "teams/webhooks_detail.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_edit(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
+    team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
+    initial = {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": endpoint.event_types,
+        "is_active": endpoint.is_active,
+    }
+    form = WebhookEndpointEditForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                webhooks.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, "Endpoint saved.")
+                return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+        status = 400 if request.htmx else 200
+    context = {"team": team, "endpoint": endpoint, "form": form}
+    return render(request, "teams/webhooks_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def webhook_delete(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
+    team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
+    webhooks.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
+    messages.success(request, f"Endpoint {endpoint.url} deleted with its delivery log.")
+    return hx_redirect(request, reverse("teams:webhooks", args=[team.slug]))
+
+
+@login_required
+@require_POST
+def webhook_rotate_secret(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
+    team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
+    webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
+    messages.success(request, "New signing secret made; the old one no longer signs deliveries.")
+    return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+
+
+@login_required
+@require_POST
+def webhook_send_test(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
+    team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
+    delivery = webhooks.webhook_endpoint_send_test(endpoint=endpoint, actor=request.user)
+    delivery.refresh_from_db()
+    _report(request, delivery, "Test event")
+    return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+
+
+def _report(request: HttpRequest, delivery: WebhookDelivery, what: str) -> None:
+    if delivery.status == WebhookDelivery.Status.SUCCEEDED:
+        messages.success(request, f"{what} delivered ({delivery.response_code}).")
+    elif delivery.status == WebhookDelivery.Status.PENDING:
+        messages.success(request, f"{what} queued.")
+    else:
+        messages.error(request, f"{what} failed: {delivery.error}")
+
+
+@login_required
+@require_GET
+def webhook_delivery(request: HttpRequest, team_slug: str, endpoint_pk: int, delivery_pk) -> HttpResponse:
+    """One delivery: its payload, the headers it was sent with, and the receiver's answer."""
+    team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
+    delivery = get_object_for_user(
+        WebhookDelivery.objects.select_related("replay_of"), request.user, pk=delivery_pk, endpoint=endpoint
+    )
+    context = {
+        "team": team,
+        "endpoint": endpoint,
+        "delivery": delivery,
+        "body": webhooks.payload_body(delivery.payload).decode(),
+        "replays": delivery.replays.order_by("-created_at"),
+    }
+    return render(request, "teams/webhooks_delivery.html", context)
+
+
+@login_required
+@require_POST
+def webhook_delivery_replay(request: HttpRequest, team_slug: str, endpoint_pk: int, delivery_pk) -> HttpResponse:
+    team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
+    delivery = get_object_for_user(WebhookDelivery, request.user, pk=delivery_pk, endpoint=endpoint)
+    replay = webhooks.webhook_delivery_replay(delivery=delivery, actor=request.user)
+    replay.refresh_from_db()
+    _report(request, replay, "Replay")
+    return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
