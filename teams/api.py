@@ -11,6 +11,7 @@ from .access import require_role
 from .api_base import TeamField, TeamScopedModelViewSet
 from .models import ApiKey, Membership, Role, Team
 from .permissions import TeamRolePermission
+from .webhook_api import routes as webhook_routes
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -181,4 +182,5 @@ routes = [
     ("teams", TeamViewSet, "team"),
     ("memberships", MembershipViewSet, "membership"),
     ("api-keys", ApiKeyViewSet, "api-key"),
+    *webhook_routes,
 ]

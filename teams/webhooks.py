@@ -78,8 +78,8 @@ def address_refusal(ip: str) -> str | None:
         ("is_loopback", "loopback"),
         ("is_link_local", "link-local"),
         ("is_multicast", "multicast"),
-        ("is_private", "private"),
         ("is_reserved", "reserved"),
+        ("is_private", "private"),
     ):
         if getattr(addr, flag):
             return f"{addr} is a {label} address"
