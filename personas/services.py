@@ -10,13 +10,14 @@ edit unseen.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 
-from teams.access import require_role
+from teams.access import history_user, require_role
 from teams.models import Role, Team
 
 from .models import Persona, Scenario
@@ -62,9 +63,15 @@ def _unknown(data: dict, allowed: Iterable[str]) -> None:
         raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
 
 
-def _save_unique(obj, *, name_error: str, update_fields: list[str] | None = None) -> None:
+def _stamp(obj, actor) -> None:
+    """Record ``actor`` as the author of the next history row, also outside a request (tasks, demo)."""
+    obj._history_user = history_user(SimpleNamespace(user=actor))
+
+
+def _save_unique(obj, *, actor, name_error: str, update_fields: list[str] | None = None) -> None:
     """Validate and save ``obj``; a unique-name race lost in the database becomes a field error."""
     obj.full_clean(validate_constraints=False)
+    _stamp(obj, actor)
     try:
         with transaction.atomic():
             obj.save(update_fields=update_fields)
@@ -103,7 +110,7 @@ def persona_create(*, team: Team, actor, scenarios: Iterable[dict] = (), **field
     if persona.name and _persona_name_taken(team.pk, persona.name):
         raise ValidationError({"name": _persona_name_error(persona.name)})
     with transaction.atomic():
-        _save_unique(persona, name_error=_persona_name_error(persona.name))
+        _save_unique(persona, actor=actor, name_error=_persona_name_error(persona.name))
         for data in scenarios:
             scenario_create(persona=persona, actor=actor, **data)
     return persona
@@ -135,6 +142,7 @@ def persona_update(*, persona: Persona, actor, revision: int | None = None, **fi
         locked.revision += 1
         _save_unique(
             locked,
+            actor=actor,
             name_error=_persona_name_error(locked.name),
             update_fields=[*changed, "revision", "updated_at"],
         )
@@ -154,6 +162,7 @@ def _set_archived(*, persona: Persona, actor, archived: bool) -> Persona:
         if locked.archived != archived:
             locked.archived = archived
             locked.revision += 1
+            _stamp(locked, actor)
             locked.save(update_fields=["archived", "revision", "updated_at"])
     _refresh(persona, locked)
     return persona
@@ -218,7 +227,7 @@ def scenario_create(*, persona: Persona, actor, **fields) -> Scenario:
     scenario = Scenario(persona=persona, **fields)
     if scenario.name and _scenario_name_taken(persona.pk, scenario.name):
         raise ValidationError({"name": _scenario_name_error(scenario.name)})
-    _save_unique(scenario, name_error=_scenario_name_error(scenario.name))
+    _save_unique(scenario, actor=actor, name_error=_scenario_name_error(scenario.name))
     return scenario
 
 
@@ -236,6 +245,7 @@ def scenario_update(*, scenario: Scenario, actor, revision: int | None = None, *
         locked.revision += 1
         _save_unique(
             locked,
+            actor=actor,
             name_error=_scenario_name_error(locked.name),
             update_fields=[*changed, "revision", "updated_at"],
         )

@@ -102,7 +102,7 @@ def _conflict_message(current, form) -> str:
         for name in form.Meta.fields
         if name != "photo" and name in form.cleaned_data and form.cleaned_data[name] != getattr(current, name)
     ]
-    fields = f" Stored now differs from yours in: {', '.join(differing)}." if differing else ""
+    fields = f" Their version differs from yours in: {', '.join(differing)}." if differing else ""
     return (
         f"{who} changed this while you were editing.{fields} "
         "Your text is kept below; save again to replace theirs, or reload to see their version."
