@@ -53,3 +53,58 @@ def _first_message(errors) -> str:
 def conflict(detail: str, **extra) -> Response:
     """Return a 409 in the API's error shape."""
     return Response({"detail": detail, "code": "conflict", "errors": {}, **extra}, status=status.HTTP_409_CONFLICT)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "The error body of every API error.",
+    "properties": {
+        "detail": {
+            "type": "string",
+            "description": "A sentence for people (the first field error, if any).",
+        },
+        "code": {"type": "string", "description": "A stable code: invalid, not_found, permission_denied, throttled …"},
+        "errors": {
+            "type": "object",
+            "description": "Messages per field (``non_field_errors`` for the whole object); empty when none.",
+            "additionalProperties": True,
+        },
+    },
+    "required": ["detail", "code", "errors"],
+}
+
+_ERROR_RESPONSES = {
+    "400": "The input is invalid: `errors` names each field.",
+    "401": "No credentials, or a revoked or unknown API key.",
+    "403": "Your role (or the key's scope) does not allow this.",
+    "404": "No such object in your teams.",
+    "405": "The method is not allowed here.",
+    "406": "The Accept header asks for a format the API does not speak.",
+    "415": "The request body's content type is not supported (send application/json).",
+    "429": "Too many requests for this API key; wait `Retry-After` seconds.",
+}
+_WRITE_ONLY = {"409": "The object changed since you read it (If-Match / revision), or the action conflicts."}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular post-processing hook: document the error body on every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            declared = dict(_ERROR_RESPONSES)
+            if method in ("post", "put", "patch", "delete"):
+                declared.update(_WRITE_ONLY)
+            responses = operation["responses"]
+            for code, description in declared.items():
+                if code in responses:
+                    continue
+                response = {"description": description, "content": {"application/json": {"schema": ref}}}
+                if code == "429":
+                    response["headers"] = {
+                        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                    }
+                responses[code] = response
+    return result
