@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+import markdown
+import nh3
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.safestring import mark_safe
 
 from teams.models import Membership
 
@@ -207,13 +210,16 @@ def my_ownership(user) -> dict:
 
 def handoffs_of_map(journey_map: JourneyMap) -> list[Handoff]:
     open_cases = HandoffCase.objects.filter(completed_at__isnull=True).order_by("due_at")
-    return list(
+    handoffs = list(
         Handoff.objects.filter(journey_map=journey_map)
         .select_related("from_touchpoint__stage", "to_touchpoint__stage", "from_owner", "to_owner")
         .prefetch_related(Prefetch("cases", queryset=open_cases, to_attr="open_cases"))
         .annotate(n_cases=Count("cases"), n_breached=Count("cases", filter=Q(cases__breached_at__isnull=False)))
         .order_by("from_touchpoint__stage__position", "from_touchpoint__position", "id")
     )
+    for h in handoffs:
+        h.target_label = format_duration(h.response_target)
+    return handoffs
 
 
 def breaches_for(user, *, journey_map: JourneyMap | None = None) -> QuerySet[HandoffCase]:
@@ -252,3 +258,15 @@ def register_extensions() -> None:
         stage_template="journeys/owners/_stage_owner.html",
     )
     register_health_check(owner_health)
+
+
+MARKDOWN_TAGS = {
+    "p", "br", "hr", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote", "a",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+
+
+def render_markdown(text: str) -> str:
+    """Return ``text`` as HTML with only harmless tags and links kept (no scripts, no handlers)."""
+    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"])
+    return mark_safe(nh3.clean(html, tags=MARKDOWN_TAGS, link_rel="noopener noreferrer nofollow"))

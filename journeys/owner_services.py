@@ -209,6 +209,36 @@ def sla_remove(*, actor, sla: SLA) -> None:
     sla.delete()
 
 
+@transaction.atomic
+def touchpoint_owner_update(
+    *,
+    actor,
+    touchpoint: Touchpoint,
+    accountable=None,
+    response_target: timedelta | None = None,
+    business_hours: bool = False,
+    escalation_delay: timedelta | None = None,
+) -> None:
+    """Set a touchpoint's accountable owner and SLA together (None clears either), all or nothing."""
+    _check_actor(actor, touchpoint.stage.journey_map.team_id)
+    if accountable is not None:
+        ownership_assign(actor=actor, touchpoint=touchpoint, user=accountable)
+    else:
+        for ownership in Ownership.objects.filter(touchpoint=touchpoint, role=Ownership.Role.ACCOUNTABLE):
+            ownership_remove(actor=actor, ownership=ownership)
+    if response_target is not None:
+        sla_set(
+            actor=actor,
+            touchpoint=touchpoint,
+            response_target=response_target,
+            business_hours=business_hours,
+            escalation_delay=escalation_delay if escalation_delay is not None else timedelta(hours=24),
+        )
+    else:
+        for sla in SLA.objects.filter(touchpoint=touchpoint):
+            sla_remove(actor=actor, sla=sla)
+
+
 # --- hand-offs -----------------------------------------------------------------------------
 
 

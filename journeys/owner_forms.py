@@ -1,0 +1,153 @@
+"""Forms of the owners panel, hand-offs and playbooks. Choices are limited to the map's team."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import Handoff, JourneyMap, Ownership, Playbook, Stage, Touchpoint
+
+User = get_user_model()
+
+
+def team_members(team_id: int):
+    return User.objects.filter(memberships__team_id=team_id).order_by("first_name", "last_name", "username")
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+
+
+class HoursField(forms.DecimalField):
+    """Hours as a number in the form, a timedelta in cleaned_data."""
+
+    def __init__(self, *, min_hours: str = "0.25", **kwargs):
+        kwargs.setdefault("max_digits", 7)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal(min_hours))
+        kwargs.setdefault("max_value", Decimal("8760"))
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("step", "0.25")
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def prepare_value(self, value):
+        if isinstance(value, timedelta):
+            hours = Decimal(value.total_seconds()) / 3600
+            return hours.quantize(Decimal("0.01")).normalize()
+        return value
+
+    def clean(self, value):
+        hours = super().clean(value)
+        return None if hours is None else timedelta(seconds=int(hours * 3600))
+
+
+class TouchpointOwnerForm(forms.Form):
+    """The accountable owner and SLA of one touchpoint, edited in a row of the owners panel."""
+
+    accountable = MemberChoiceField(
+        queryset=User.objects.none(), required=False, label="Accountable owner", empty_label="— nobody —"
+    )
+    response_target = HoursField(required=False, label="SLA (hours)", help_text="Leave empty for no SLA.")
+    business_hours = forms.BooleanField(required=False, label="Count working hours only")
+    escalation_delay = HoursField(
+        min_hours="0", initial=Decimal(24), label="Escalate after (hours)", help_text="After a breach."
+    )
+
+    def __init__(self, *args, team_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["accountable"].queryset = team_members(team_id)
+
+
+class AddPersonForm(forms.Form):
+    """Add a responsible or consulted person to a touchpoint."""
+
+    user = MemberChoiceField(queryset=User.objects.none(), label="Person")
+    role = forms.ChoiceField(
+        choices=[(Ownership.Role.RESPONSIBLE, "Responsible"), (Ownership.Role.CONSULTED, "Consulted")], label="Role"
+    )
+
+    def __init__(self, *args, team_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = team_members(team_id)
+
+
+class OwnerFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search touchpoints")
+    unowned = forms.BooleanField(required=False, label="Unowned only")
+
+
+class HandoffForm(forms.ModelForm):
+    response_target = HoursField(initial=Decimal(24), label="SLA (hours)")
+    escalation_delay = HoursField(min_hours="0", initial=Decimal(24), label="Escalate after (hours)")
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "from_touchpoint",
+            "to_touchpoint",
+            "from_owner",
+            "to_owner",
+            "response_target",
+            "business_hours",
+            "escalation_delay",
+            "notes",
+        ]
+        labels = {"from_owner": "From owner", "to_owner": "To owner", "business_hours": "Count working hours only"}
+        help_texts = {"from_owner": "Empty: the touchpoint's accountable owner.", "to_owner": "Empty: as above."}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        super().__init__(*args, **kwargs)
+        touchpoints = Touchpoint.objects.filter(stage__journey_map=journey_map).select_related("stage")
+        touchpoints = touchpoints.order_by("stage__position", "position", "id")
+        for name in ("from_touchpoint", "to_touchpoint"):
+            self.fields[name].queryset = touchpoints
+            self.fields[name].label_from_instance = lambda t: f"{t.stage.name} · {t.name}"
+        for name in ("from_owner", "to_owner"):
+            self.fields[name] = MemberChoiceField(
+                queryset=team_members(journey_map.team_id),
+                required=False,
+                label=self.fields[name].label,
+                help_text=self.fields[name].help_text,
+            )
+
+    def _post_clean(self):
+        # The service validates the hand-off as a whole (same map, members, durations).
+        pass
+
+
+class HandoffCaseForm(forms.Form):
+    reference = forms.CharField(
+        max_length=200, required=False, label="Case reference", help_text="The ticket, order or case it concerns."
+    )
+
+
+class PlaybookForm(forms.ModelForm):
+    class Meta:
+        model = Playbook
+        fields = ["name", "trigger", "stage", "touchpoint", "owner", "steps"]
+        labels = {"stage": "Stage (optional)", "touchpoint": "Touchpoint (optional)", "steps": "Steps (Markdown)"}
+        help_texts = {
+            "trigger": "When does this branch start? e.g. “Trial user stuck at step 2 for 3 days”.",
+            "steps": "Markdown: lists, **bold**, links. Rendered safely.",
+        }
+        widgets = {"trigger": forms.Textarea(attrs={"rows": 2}), "steps": forms.Textarea(attrs={"rows": 12})}
+
+    def __init__(self, *args, journey_map: JourneyMap, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = Stage.objects.filter(journey_map=journey_map).order_by("position", "id")
+        tps = Touchpoint.objects.filter(stage__journey_map=journey_map).select_related("stage")
+        self.fields["touchpoint"].queryset = tps.order_by("stage__position", "position", "id")
+        self.fields["touchpoint"].label_from_instance = lambda t: f"{t.stage.name} · {t.name}"
+        self.fields["owner"] = MemberChoiceField(
+            queryset=team_members(journey_map.team_id), required=False, label="Owner"
+        )
+
+    def _post_clean(self):
+        # Placement and ownership are checked by the service, with the map in hand.
+        pass
