@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "journeys",
     "feedback",
     "experiments",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -257,3 +258,11 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)  # first try plus retr
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)  # 1 min, 4 min, 16 min … capped at 6 h
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)  # failed attempts in a row
 CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "teams.tasks.webhook_deliveries_retry_due", "schedule": 60.0}
+
+# Feedback: the public survey endpoint and the follow-up SLA sweep.
+FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address
+FEEDBACK_MAX_BODY_BYTES = env_int("FEEDBACK_MAX_BODY_BYTES", 16_384)  # larger posts get 413
+FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a team per respondent per N days
+# Behind a proxy the client address is the first of X-Forwarded-For; trust it only when told to.
+FEEDBACK_TRUST_X_FORWARDED_FOR = env_bool("FEEDBACK_TRUST_X_FORWARDED_FOR", default=False)
+CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.followup_sla_sweep", "schedule": 300.0}

@@ -1,0 +1,448 @@
+"""REST API of surveys (with their questions), responses, follow-ups and themes."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response as ApiResponse
+
+from journeys.models import Touchpoint
+from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+
+from . import services, stats
+from .filters import FollowUpFilter, ResponseFilter, SurveyFilter, ThemeFilter
+from .models import FollowUp, Question, Response, ResponseTheme, Survey, Theme
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    text = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), help_text='{language: text}, e.g. {"en": "Why?"}.'
+    )
+    choices = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="[{value, label: {language: text}}] for choice questions.",
+    )
+
+    class Meta:
+        model = Question
+        fields = ["id", "key", "kind", "text", "choices", "required", "is_primary", "position"]
+        read_only_fields = ["id", "position"]
+
+
+class SurveySerializer(serializers.ModelSerializer):
+    team = TeamField(help_text="The team that owns the survey.")
+    touchpoint = ScopedPrimaryKeyRelatedField(
+        queryset=Touchpoint.objects.all(), required=False, allow_null=True, help_text="Touchpoint answers land on."
+    )
+    questions = QuestionSerializer(many=True, required=False, help_text="On write, replaces all questions.")
+    title = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, help_text="{language: text}"
+    )
+    thank_you = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, help_text="{language: text}"
+    )
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Origins that may embed the widget, e.g. https://shop.example.com.",
+    )
+    public_url = serializers.SerializerMethodField(help_text="The hosted page (link or iframe).")
+
+    class Meta:
+        model = Survey
+        fields = [
+            "id",
+            "team",
+            "name",
+            "kind",
+            "status",
+            "touchpoint",
+            "public_key",
+            "public_url",
+            "default_locale",
+            "title",
+            "thank_you",
+            "allowed_origins",
+            "recontact_days",
+            "followup_threshold",
+            "questions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["public_key", "created_at", "updated_at"]
+
+    def get_public_url(self, survey) -> str:
+        from django.urls import reverse
+
+        return reverse("feedback_public:survey_page", args=[survey.public_key])
+
+
+class SurveyUpdateSerializer(SurveySerializer):
+    team = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta(SurveySerializer.Meta):
+        read_only_fields = ["public_key", "created_at", "updated_at", "team", "kind"]
+
+
+SURVEY_EXAMPLE = OpenApiExample(
+    "An NPS survey at checkout",
+    value={
+        "team": 1,
+        "name": "Checkout NPS",
+        "kind": "nps",
+        "touchpoint": 12,
+        "title": {"en": "How was checkout?", "lv": "Kā veicās ar pirkumu?"},
+        "allowed_origins": ["https://shop.example.com"],
+        "recontact_days": 30,
+        "followup_threshold": 7,
+        "questions": [
+            {
+                "key": "score",
+                "kind": "nps",
+                "text": {"en": "How likely are you to recommend us?"},
+                "required": True,
+                "is_primary": True,
+            },
+            {"key": "comment", "kind": "text", "text": {"en": "What is the main reason?"}},
+        ],
+    },
+    request_only=True,
+)
+
+
+def _question_dicts(questions) -> list[dict] | None:
+    if questions is None:
+        return None
+    return [dict(q) for q in questions]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List surveys", description="Surveys of your teams, with their questions."),
+    retrieve=extend_schema(summary="Get a survey with its questions"),
+    create=extend_schema(
+        summary="Create a survey",
+        description="Without `questions`, the kind's starter questions are added.",
+        examples=[SURVEY_EXAMPLE],
+    ),
+    update=extend_schema(summary="Replace a survey's settings", examples=[SURVEY_EXAMPLE]),
+    partial_update=extend_schema(
+        summary="Change a survey",
+        description="Change settings or status (draft, active, closed); `questions` replaces all questions.",
+        examples=[OpenApiExample("Open a survey", value={"status": "active"}, request_only=True)],
+    ),
+    destroy=extend_schema(
+        summary="Delete a survey", description="Only a survey without responses; close it otherwise."
+    ),
+)
+class SurveyViewSet(TeamScopedModelViewSet):
+    """Surveys: kind, questions, placement on a team and touchpoint, status, texts, embedding."""
+
+    queryset = Survey.objects.all()
+    serializer_class = SurveySerializer
+    filterset_class = SurveyFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at", "status"]
+    ordering = ["name"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("touchpoint").prefetch_related(
+            Prefetch("questions", queryset=Question.objects.order_by("position", "id"))
+        )
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return SurveyUpdateSerializer
+        return SurveySerializer
+
+    def create_object(self, serializer):
+        data = dict(serializer.validated_data)
+        team = data.pop("team")
+        questions = _question_dicts(data.pop("questions", None))
+        serializer.instance = services.survey_create(team=team, user=self.request.user, questions=questions, **data)
+
+    def update_object(self, serializer):
+        data = dict(serializer.validated_data)
+        questions = _question_dicts(data.pop("questions", None))
+        status = data.pop("status", None)
+        survey = services.survey_update(survey=serializer.instance, user=self.request.user, questions=questions, **data)
+        if status is not None and status != survey.status:
+            survey = services.survey_set_status(survey=survey, user=self.request.user, status=status)
+        serializer.instance = Survey.objects.prefetch_related("questions").get(pk=survey.pk)
+
+    def perform_destroy(self, instance):
+        services.survey_delete(survey=instance, user=self.request.user)
+
+    @extend_schema(
+        summary="Statistics of a survey",
+        description=(
+            "NPS (with its 95 % margin of error), CSAT (% of 4–5) and CES (mean of 1–7) over the period, the trend by "
+            "week or month, by stage and touchpoint, the response rate from displays, and theme counts. Every figure "
+            "has its n; `thin` is true under 30 answers."
+        ),
+        parameters=[
+            OpenApiParameter("days", int, description="Length of the period, ending now (default 180, at most 730)."),
+            OpenApiParameter("by", str, enum=["week", "month"], description="Trend period (default week)."),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        survey = self.get_object()
+        try:
+            days = min(max(int(request.query_params.get("days", 180)), 1), 730)
+        except ValueError:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"days": ["Give a whole number of days."]}) from None
+        by = "month" if request.query_params.get("by") == "month" else "week"
+        result = stats.survey_stats(survey, days=days, by=by)
+        responses = Response.objects.filter(
+            survey=survey, created_at__gte=result["start"], created_at__lt=result["end"]
+        )
+        body = {
+            "survey": survey.pk,
+            "start": result["start"].isoformat(),
+            "end": result["end"].isoformat(),
+            "totals": stats.figure_json(result["totals"]),
+            "trend": [stats.figure_json(row) for row in result["trend"]],
+            "by_stage": [stats.figure_json(row) for row in stats.grouped(responses, "stage")],
+            "by_touchpoint": [stats.figure_json(row) for row in stats.grouped(responses, "touchpoint")],
+            "response_rate": result["rate"],
+            "themes": result["themes"],
+        }
+        return ApiResponse(body)
+
+
+class ResponseThemeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="theme.name", read_only=True)
+
+    class Meta:
+        model = ResponseTheme
+        fields = ["theme", "name", "source"]
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    themes = ResponseThemeSerializer(source="response_themes", many=True, read_only=True)
+
+    class Meta:
+        model = Response
+        fields = [
+            "id",
+            "team",
+            "survey",
+            "touchpoint",
+            "stage",
+            "submission_id",
+            "score",
+            "metric",
+            "answers",
+            "channel",
+            "locale",
+            "respondent_id",
+            "page_url",
+            "user_agent",
+            "finished",
+            "created_at",
+            "updated_at",
+            "themes",
+        ]
+
+
+class TagSerializer(serializers.Serializer):
+    theme = serializers.IntegerField(help_text="Theme id (of the response's team).")
+    tagged = serializers.BooleanField(default=True, help_text="False removes the tag.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List responses", description="Filter by survey, map, stage, touchpoint, score, theme, period …"
+    ),
+    retrieve=extend_schema(summary="Get a response"),
+)
+class ResponseViewSet(TeamScopedReadOnlyViewSet):
+    """Survey responses (read only: customers answer through the public endpoint)."""
+
+    queryset = Response.objects.all()
+    serializer_class = ResponseSerializer
+    filterset_class = ResponseFilter
+    ordering_fields = ["created_at", "score"]
+    ordering = ["-created_at"]
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related(
+            Prefetch("response_themes", queryset=ResponseTheme.objects.select_related("theme"))
+        )
+
+    @extend_schema(
+        summary="Tag a response with a theme by hand (or untag it)",
+        request=TagSerializer,
+        responses={200: ResponseSerializer},
+        examples=[OpenApiExample("Tag", value={"theme": 3, "tagged": True}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def tag(self, request, pk=None):
+        response = self.get_object()
+        serializer = TagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        theme = Theme.objects.for_user(request.user).filter(pk=serializer.validated_data["theme"]).first()
+        if theme is None:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"theme": ["No such theme."]})
+        services.response_theme_set(
+            response=response, theme=theme, user=request.user, tagged=serializer.validated_data["tagged"]
+        )
+        response = self.get_queryset().get(pk=response.pk)
+        return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    score = serializers.IntegerField(source="response.score", read_only=True)
+    survey = serializers.IntegerField(source="response.survey_id", read_only=True)
+    note = serializers.CharField(
+        write_only=True, required=False, help_text="A note to append (kept with who and when)."
+    )
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "team",
+            "response",
+            "survey",
+            "score",
+            "touchpoint",
+            "owner",
+            "status",
+            "due_at",
+            "notes",
+            "note",
+            "created_at",
+            "acknowledged_at",
+            "closed_at",
+            "breached_at",
+            "escalated_at",
+        ]
+        read_only_fields = [f for f in fields if f not in ("status", "note")]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List follow-ups", description="Low scores waiting for their owner, due by the touchpoint's SLA."
+    ),
+    retrieve=extend_schema(summary="Get a follow-up"),
+    partial_update=extend_schema(
+        summary="Work a follow-up",
+        description=("Set `status` to acknowledged or closed (acknowledged again reopens it) and/or append a `note`."),
+        examples=[
+            OpenApiExample(
+                "Close with a note",
+                value={"status": "closed", "note": "Called the customer; refunded the delivery."},
+                request_only=True,
+            )
+        ],
+    ),
+)
+class FollowUpViewSet(TeamScopedModelViewSet):
+    """Follow-ups opened by low scores; acknowledge, note and close them."""
+
+    queryset = FollowUp.objects.all()
+    serializer_class = FollowUpSerializer
+    filterset_class = FollowUpFilter
+    ordering_fields = ["due_at", "created_at"]
+    ordering = ["due_at"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("response")
+
+    def update_object(self, serializer):
+        followup = serializer.instance
+        user = self.request.user
+        data = serializer.validated_data
+        if data.get("note"):
+            services.followup_add_note(followup=followup, user=user, text=data["note"])
+        status = data.get("status")
+        if status == FollowUp.Status.ACKNOWLEDGED:
+            if followup.status == FollowUp.Status.CLOSED:
+                services.followup_reopen(followup=followup, user=user)
+            else:
+                services.followup_acknowledge(followup=followup, user=user)
+        elif status == FollowUp.Status.CLOSED:
+            services.followup_close(followup=followup, user=user)
+        elif status == FollowUp.Status.OPEN and followup.status != FollowUp.Status.OPEN:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"status": ["A follow-up cannot go back to open; set acknowledged to reopen it."]})
+        serializer.instance = self.get_queryset().get(pk=followup.pk)
+
+
+class ThemeSerializer(serializers.ModelSerializer):
+    team = TeamField()
+
+    class Meta:
+        model = Theme
+        fields = ["id", "team", "name", "keywords", "color"]
+
+
+class ThemeUpdateSerializer(ThemeSerializer):
+    team = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List themes"),
+    retrieve=extend_schema(summary="Get a theme"),
+    create=extend_schema(
+        summary="Create a theme",
+        description="New open-text answers containing one of its keywords are tagged automatically.",
+        examples=[
+            OpenApiExample(
+                "Delivery",
+                value={"team": 1, "name": "Delivery time", "keywords": "delivery, shipping, late"},
+                request_only=True,
+            )
+        ],
+    ),
+    update=extend_schema(summary="Replace a theme"),
+    partial_update=extend_schema(
+        summary="Change a theme",
+        examples=[OpenApiExample("Keywords", value={"keywords": "delivery, courier"}, request_only=True)],
+    ),
+    destroy=extend_schema(summary="Delete a theme (and its tags)"),
+)
+class ThemeViewSet(TeamScopedModelViewSet):
+    """Team-defined themes of open-text answers."""
+
+    queryset = Theme.objects.all()
+    serializer_class = ThemeSerializer
+    filterset_class = ThemeFilter
+    search_fields = ["name", "keywords"]
+    ordering_fields = ["name"]
+    ordering = ["name"]
+
+    def get_serializer_class(self):
+        return ThemeUpdateSerializer if self.action in ("update", "partial_update") else ThemeSerializer
+
+    def create_object(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.theme_create(team=data.pop("team"), user=self.request.user, **data)
+
+    def update_object(self, serializer):
+        serializer.instance = services.theme_update(
+            theme=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.theme_delete(theme=instance, user=self.request.user)
+
+
+routes = [
+    ("surveys", SurveyViewSet, "survey"),
+    ("responses", ResponseViewSet, "response"),
+    ("follow-ups", FollowUpViewSet, "followup"),
+    ("themes", ThemeViewSet, "theme"),
+]

@@ -1,0 +1,563 @@
+"""The public survey endpoints: anonymous, CSRF-exempt, sessionless, CORS-limited, rate-limited.
+
+Every way to answer (the widget, the hosted page, email links, other clients) ends in
+``services.response_submit``. These views never read ``request.user`` or the session: a
+respondent is identified only by what they send.
+
+JSON endpoints under ``/api/public/surveys/<public_key>/``:
+
+- ``GET  ./``              the survey in the respondent's language (``?locale=`` or Accept-Language)
+- ``GET  ./eligibility/``  whether to show it (``?respondent_id=``), decided on the server
+- ``POST ./displays/``     record that it was shown or dismissed
+- ``POST ./responses/``    store answers, idempotent by ``submission_id``
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+
+from . import services
+from .models import Display, Question, Survey, is_rtl, language_of, pick_text
+from .validation import Channel, SubmissionInvalid, parse_submission
+
+PUBLIC_FIELDS = ("title", "thank_you")
+
+# The widget's and hosted page's own words, in the languages the demo speaks (and the RTL ones).
+UI_TEXT = {
+    "en": {
+        "submit": "Send",
+        "close": "Close",
+        "low_nps": "Not at all likely",
+        "high_nps": "Extremely likely",
+        "low": "Poor",
+        "high": "Excellent",
+        "required": "Please answer this question.",
+        "thanks": "Thank you for your feedback!",
+        "optional": "optional",
+        "dialog": "Feedback survey",
+        "error": "Something went wrong. Please try again.",
+        "chosen": "You chose",
+    },
+    "zh": {
+        "submit": "提交",
+        "close": "关闭",
+        "low_nps": "完全不可能",
+        "high_nps": "极有可能",
+        "low": "很差",
+        "high": "很好",
+        "required": "请回答这个问题。",
+        "thanks": "感谢您的反馈！",
+        "optional": "可选",
+        "dialog": "反馈调查",
+        "error": "出错了，请重试。",
+        "chosen": "您选择了",
+    },
+    "lv": {
+        "submit": "Nosūtīt",
+        "close": "Aizvērt",
+        "low_nps": "Nemaz",
+        "high_nps": "Ļoti iespējams",
+        "low": "Slikti",
+        "high": "Izcili",
+        "required": "Lūdzu, atbildiet uz šo jautājumu.",
+        "thanks": "Paldies par atsauksmi!",
+        "optional": "nav obligāti",
+        "dialog": "Aptauja",
+        "error": "Kaut kas nogāja greizi. Mēģiniet vēlreiz.",
+        "chosen": "Jūs izvēlējāties",
+    },
+    "bg": {
+        "submit": "Изпрати",
+        "close": "Затвори",
+        "low_nps": "Никак",
+        "high_nps": "Изключително вероятно",
+        "low": "Лошо",
+        "high": "Отлично",
+        "required": "Моля, отговорете на този въпрос.",
+        "thanks": "Благодарим за обратната връзка!",
+        "optional": "по желание",
+        "dialog": "Анкета",
+        "error": "Нещо се обърка. Опитайте отново.",
+        "chosen": "Избрахте",
+    },
+    "ar": {
+        "submit": "إرسال",
+        "close": "إغلاق",
+        "low_nps": "غير محتمل إطلاقًا",
+        "high_nps": "محتمل جدًا",
+        "low": "سيئ",
+        "high": "ممتاز",
+        "required": "يرجى الإجابة عن هذا السؤال.",
+        "thanks": "شكرًا لملاحظاتك!",
+        "optional": "اختياري",
+        "dialog": "استطلاع",
+        "error": "حدث خطأ. حاول مرة أخرى.",
+        "chosen": "اخترت",
+    },
+    "he": {
+        "submit": "שליחה",
+        "close": "סגירה",
+        "low_nps": "בכלל לא",
+        "high_nps": "בהחלט",
+        "low": "גרוע",
+        "high": "מצוין",
+        "required": "נא לענות על שאלה זו.",
+        "thanks": "תודה על המשוב!",
+        "optional": "רשות",
+        "dialog": "סקר",
+        "error": "משהו השתבש. נסו שוב.",
+        "chosen": "בחרת",
+    },
+}
+
+
+def ui_text(locale: str) -> dict:
+    return {**UI_TEXT["en"], **UI_TEXT.get(language_of(locale), {})}
+
+
+# --- the guards every public endpoint passes ------------------------------------------------
+
+
+def _error(status: int, detail: str, code: str, errors: dict | None = None) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code, "errors": errors or {}}, status=status)
+
+
+def client_address(request: HttpRequest) -> str:
+    if settings.FEEDBACK_TRUST_X_FORWARDED_FOR:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+def _parse_rate(rate: str) -> tuple[int, int]:
+    count, _, period = rate.partition("/")
+    seconds = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+    return int(count), seconds.get(period.strip() or "min", 60)
+
+
+def rate_limit_retry_after(request: HttpRequest) -> int | None:
+    """Count the request against its client address; return seconds to wait when over the limit.
+
+    A fixed window in the cache (Redis when ``REDIS_URL`` is set, so every web process shares it).
+    """
+    limit, period = _parse_rate(settings.FEEDBACK_RATE_LIMIT)
+    now = time.time()
+    window = int(now // period)
+    key = f"feedback:rate:{client_address(request)}:{window}"
+    if cache.add(key, 1, timeout=period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=period + 1)
+            count = 1
+    if count > limit:
+        return max(1, math.ceil((window + 1) * period - now))
+    return None
+
+
+def _own_origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def origin_allowed(request: HttpRequest, survey: Survey) -> bool:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True  # not a browser's cross-origin request (a server, curl, a same-origin GET)
+    return origin in survey.allowed_origins or origin == _own_origin(request)
+
+
+def _cors(response: HttpResponse, request: HttpRequest, survey: Survey | None) -> HttpResponse:
+    origin = request.headers.get("Origin")
+    response["Vary"] = "Origin"
+    if origin and survey is not None and origin_allowed(request, survey):
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def public_endpoint(methods: tuple[str, ...]):
+    """Wrap a public JSON view: method, rate limit, survey lookup, CORS, never the session."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, public_key: str, **kwargs):
+            if request.method not in (*methods, "OPTIONS"):
+                response = _error(405, f"Method “{request.method}” not allowed.", "method_not_allowed")
+                response["Allow"] = ", ".join((*methods, "OPTIONS"))
+                return response
+            retry_after = rate_limit_retry_after(request)
+            if retry_after is not None:
+                response = _error(429, f"Too many requests. Try again in {retry_after} s.", "throttled")
+                response["Retry-After"] = str(retry_after)
+                return _cors(response, request, None)
+            survey = Survey.objects.select_related("touchpoint").filter(public_key=public_key[:32]).first()
+            if survey is None:
+                return _error(404, "No such survey.", "not_found")
+            if not origin_allowed(request, survey):
+                return _error(
+                    403, "This site may not embed the survey: add its origin to the survey.", "origin_not_allowed"
+                )
+            if request.method == "OPTIONS":
+                return _cors(HttpResponse(status=204), request, survey)
+            return _cors(view(request, survey, **kwargs), request, survey)
+
+        return wrapper
+
+    return decorator
+
+
+def _read_json(request: HttpRequest) -> tuple[object, JsonResponse | None]:
+    limit = settings.FEEDBACK_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None, _error(400, "Content-Length is not a number.", "invalid")
+    if declared > limit:
+        return None, _error(
+            413, f"The body is larger than {limit} bytes.", "too_large", {"body": [f"At most {limit} bytes."]}
+        )
+    if request.content_type != "application/json":
+        return None, _error(
+            415,
+            "Send the body as application/json.",
+            "unsupported_media_type",
+            {"content_type": ["Must be application/json."]},
+        )
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return None, _error(
+            413, f"The body is larger than {limit} bytes.", "too_large", {"body": [f"At most {limit} bytes."]}
+        )
+    try:
+        return json.loads(body.decode("utf-8")), None
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        return None, _error(
+            400, "The body is not valid JSON.", "parse_error", {"body": [f"Not valid JSON: {str(exc)[:100]}"]}
+        )
+
+
+def _invalid(errors: dict) -> JsonResponse:
+    field, messages = next(iter(errors.items()))
+    return _error(400, f"{field}: {messages[0]}", "invalid", errors)
+
+
+# --- the survey as the respondent sees it ---------------------------------------------------
+
+
+def available_locales(survey: Survey, questions: list[Question]) -> list[str]:
+    locales = set(survey.title) | {survey.default_locale}
+    for question in questions:
+        locales |= set(question.text)
+    return sorted(locales)
+
+
+def choose_locale(request: HttpRequest, survey: Survey, questions: list[Question]) -> str:
+    """Return the survey language closest to what the page or the browser asks for."""
+    wanted = [request.GET.get("locale", "")]
+    for part in request.headers.get("Accept-Language", "").split(",")[:8]:
+        wanted.append(part.split(";")[0].strip())
+    available = available_locales(survey, questions)
+    for locale in filter(None, wanted):
+        locale = locale.replace("_", "-")
+        if locale in available:
+            return locale
+        if language_of(locale) in available:
+            return language_of(locale)
+    return survey.default_locale
+
+
+def survey_definition_data(survey: Survey, questions: list[Question], locale: str) -> dict:
+    """Return the survey in ``locale``: what the widget renders."""
+    default = survey.default_locale
+    return {
+        "key": survey.public_key,
+        "kind": survey.kind,
+        "status": survey.status,
+        "locale": locale,
+        "dir": "rtl" if is_rtl(locale) else "ltr",
+        "title": survey.text_for("title", locale) or survey.name,
+        "thank_you": survey.text_for("thank_you", locale) or ui_text(locale)["thanks"],
+        "ui": ui_text(locale),
+        "questions": [
+            {
+                "key": q.key,
+                "kind": q.kind,
+                "text": q.text_for(locale, default),
+                "required": q.required,
+                "min": q.scale[0] if q.scale else None,
+                "max": q.scale[1] if q.scale else None,
+                "choices": [
+                    {"value": c["value"], "label": pick_text(c.get("label", {}), locale, default) or c["value"]}
+                    for c in q.choices
+                ],
+            }
+            for q in questions
+        ],
+    }
+
+
+@public_endpoint(("GET",))
+def survey_definition(request: HttpRequest, survey: Survey) -> HttpResponse:
+    if survey.status == Survey.Status.DRAFT:
+        return _error(404, "No such survey.", "not_found")
+    questions = list(survey.questions.all())
+    locale = choose_locale(request, survey, questions)
+    return JsonResponse(survey_definition_data(survey, questions, locale))
+
+
+@public_endpoint(("GET",))
+def survey_eligibility(request: HttpRequest, survey: Survey) -> HttpResponse:
+    respondent_id = request.GET.get("respondent_id", "")[:128]
+    eligible, reason = services.respondent_eligibility(survey=survey, respondent_id=respondent_id)
+    return JsonResponse({"eligible": eligible, "reason": reason})
+
+
+@public_endpoint(("POST",))
+def survey_displays(request: HttpRequest, survey: Survey) -> HttpResponse:
+    data, error = _read_json(request)
+    if error:
+        return error
+    if not isinstance(data, dict):
+        return _invalid({"non_field_errors": ["Send a JSON object."]})
+    errors = {}
+    values = {}
+    for key, limit in (("event", 10), ("respondent_id", 128), ("locale", 10), ("page_url", 500)):
+        value = data.get(key, "shown" if key == "event" else "")
+        if not isinstance(value, str) or len(value) > limit:
+            errors[key] = [f"Must be a string of at most {limit} characters."]
+        values[key] = value if isinstance(value, str) else ""
+    if "event" not in errors and values["event"] not in Display.Event.values:
+        errors["event"] = ["Must be shown or dismissed."]
+    if errors:
+        return _invalid(errors)
+    if survey.status != Survey.Status.ACTIVE:
+        return _error(
+            409, "This survey takes no answers now.", "survey_closed", {"survey": ["The survey is not open."]}
+        )
+    services.display_record(survey=survey, **values)
+    return JsonResponse({"recorded": True}, status=201)
+
+
+@public_endpoint(("POST",))
+def survey_responses(request: HttpRequest, survey: Survey) -> HttpResponse:
+    data, error = _read_json(request)
+    if error:
+        return error
+    if isinstance(data, dict) and data.get("website"):
+        # The honeypot: people never see the field; bots fill it. Say nothing useful, store nothing.
+        return JsonResponse({"stored": False}, status=202)
+    try:
+        submission = parse_submission(data, user_agent=request.headers.get("User-Agent", ""))
+        if submission.channel == Channel.API and "channel" not in data:
+            submission.channel = Channel.WIDGET if request.headers.get("Origin") else Channel.API
+        response, created = services.response_submit(survey=survey, submission=submission)
+    except SubmissionInvalid as exc:
+        if "survey" in exc.errors:
+            return _error(409, exc.errors["survey"][0], "survey_closed", exc.errors)
+        return _invalid(exc.errors)
+    except services.AlreadyFinished:
+        return _error(
+            409,
+            "This response is already finished; send a new submission_id.",
+            "already_finished",
+            {"submission_id": ["Already finished."]},
+        )
+    body = {
+        "submission_id": response.submission_id,
+        "created": created,
+        "finished": response.finished,
+        "score": response.score,
+        "answers": response.answers,
+    }
+    return JsonResponse(body, status=201 if created else 200)
+
+
+# --- the hosted page (link or iframe) and the email links -----------------------------------
+
+
+def _framing(response: HttpResponse, survey: Survey) -> HttpResponse:
+    """Let the survey's allowed origins (and only them) show the hosted page in an iframe."""
+    ancestors = " ".join(["'self'", *survey.allowed_origins])
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    return response
+
+
+def _form_answers(post, questions: list[Question]) -> dict:
+    answers = {}
+    for question in questions:
+        name = f"q_{question.key}"
+        if question.kind == Question.Kind.MULTIPLE:
+            values = post.getlist(name)
+            if values:
+                answers[question.key] = values
+        elif post.get(name, "") != "":
+            answers[question.key] = post.get(name)
+    return answers
+
+
+def _page_context(request, survey, questions, locale, **extra) -> dict:
+    return {
+        "survey": survey,
+        "definition": survey_definition_data(survey, questions, locale),
+        "questions": questions,
+        "locale": locale,
+        "ui": ui_text(locale),
+        "submission_id": extra.pop("submission_id", None) or uuid.uuid4().hex,
+        **extra,
+    }
+
+
+def _submit_form(request, survey, questions, *, channel: str, answers: dict) -> tuple[bool, dict]:
+    """Store a form post; return ``(stored, errors)`` with errors keyed by question key."""
+    if request.POST.get("website"):
+        return True, {}
+    data = {
+        "submission_id": request.POST.get("submission_id", ""),
+        "answers": answers,
+        "finished": True,
+        "locale": request.POST.get("locale", "")[:10],
+        "respondent_id": request.POST.get("respondent_id", "")[:128],
+        "channel": channel,
+    }
+    try:
+        submission = parse_submission(data, user_agent=request.headers.get("User-Agent", ""))
+        services.response_submit(survey=survey, submission=submission, questions=questions)
+    except SubmissionInvalid as exc:
+        return False, {key.removeprefix("answers."): msgs for key, msgs in exc.errors.items()}
+    except services.AlreadyFinished:
+        return True, {}
+    return True, {}
+
+
+def _guard_page(request: HttpRequest, public_key: str) -> tuple[Survey | None, HttpResponse | None]:
+    if request.method == "POST":
+        retry_after = rate_limit_retry_after(request)
+        if retry_after is not None:
+            response = HttpResponse("Too many requests. Please wait a minute and try again.", status=429)
+            response["Retry-After"] = str(retry_after)
+            return None, response
+    survey = Survey.objects.filter(public_key=public_key[:32]).exclude(status=Survey.Status.DRAFT).first()
+    if survey is None:
+        return None, render(request, "feedback/public/missing.html", status=404)
+    return survey, None
+
+
+@csrf_exempt
+@xframe_options_exempt
+def survey_page(request: HttpRequest, public_key: str) -> HttpResponse:
+    """The hosted survey: a plain form that works without JavaScript (HTMX makes it inline)."""
+    if request.method not in ("GET", "POST"):
+        response = HttpResponse(status=405)
+        response["Allow"] = "GET, POST"
+        return response
+    survey, refused = _guard_page(request, public_key)
+    if refused:
+        return refused
+    questions = list(survey.questions.all())
+    locale = request.POST.get("locale") or choose_locale(request, survey, questions)
+    context = _page_context(
+        request, survey, questions, locale, respondent_id=request.GET.get("respondent_id", "")[:128]
+    )
+    status = 200
+    if request.method == "POST" and survey.is_open:
+        answers = _form_answers(request.POST, questions)
+        stored, errors = _submit_form(request, survey, questions, channel=Channel.LINK, answers=answers)
+        context.update(
+            done=stored,
+            errors=errors,
+            values=answers,
+            submission_id=request.POST.get("submission_id") or context["submission_id"],
+            respondent_id=request.POST.get("respondent_id", "")[:128],
+        )
+        status = 200 if stored else 400
+    template = (
+        "feedback/public/survey_page.html#survey-form"
+        if request.headers.get("HX-Request")
+        else "feedback/public/survey_page.html"
+    )
+    return _framing(render(request, template, context, status=status), survey)
+
+
+@csrf_exempt
+def email_answer(request: HttpRequest, public_key: str, score: int) -> HttpResponse:
+    """An NPS email link: GET shows the score chosen and asks to confirm; only the POST stores.
+
+    Mail scanners and link previews fetch every link in a message; a GET that stored would
+    invent an answer for each score.
+    """
+    if request.method not in ("GET", "POST"):
+        response = HttpResponse(status=405)
+        response["Allow"] = "GET, POST"
+        return response
+    survey, refused = _guard_page(request, public_key)
+    if refused:
+        return refused
+    questions = list(survey.questions.all())
+    primary = next((q for q in questions if q.is_primary and q.is_scored), None)
+    if primary is None or not (primary.scale[0] <= score <= primary.scale[1]):
+        return render(request, "feedback/public/missing.html", status=404)
+    locale = request.POST.get("locale") or choose_locale(request, survey, questions)
+    respondent_id = (request.POST.get("respondent_id") or request.GET.get("respondent_id", ""))[:128]
+    context = _page_context(
+        request,
+        survey,
+        questions,
+        locale,
+        primary=primary,
+        score=score,
+        respondent_id=respondent_id,
+        values={primary.key: score},
+    )
+    status = 200
+    if request.method == "POST" and survey.is_open:
+        answers = _form_answers(request.POST, questions)
+        answers.setdefault(primary.key, score)
+        stored, errors = _submit_form(request, survey, questions, channel=Channel.EMAIL, answers=answers)
+        context.update(
+            done=stored,
+            errors=errors,
+            values=answers,
+            submission_id=request.POST.get("submission_id") or context["submission_id"],
+        )
+        status = 200 if stored else 400
+    response = render(request, "feedback/public/email_confirm.html", context, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def email_link_urls(survey: Survey, base: str = "", respondent_id: str = "") -> list[tuple[int, str]]:
+    """Return ``(score, url)`` for each NPS score, to paste into an email."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    primary = next((q for q in survey.questions.all() if q.is_primary and q.is_scored), None)
+    if primary is None:
+        return []
+    query = f"?{urlencode({'respondent_id': respondent_id})}" if respondent_id else ""
+    return [
+        (score, f"{base}{reverse('feedback_public:email_answer', args=[survey.public_key, score])}{query}")
+        for score in primary.scale_values
+    ]
+
+
+def validation_error_fields(exc: ValidationError) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -1,0 +1,221 @@
+"""NPS, CSAT and CES as SQL aggregations, with their n, margin of error and thin-sample flag.
+
+Every figure is computed by the database from counts (``Count(filter=Q(...))``) and sums, grouped
+by period (``TruncWeek``/``TruncMonth``), survey, stage, touchpoint or persona; Python only turns
+the few aggregated rows into figures. Nothing here loops over responses.
+
+- NPS = 100 · (p − d), p and d the shares of promoters (9–10) and detractors (0–6) among those
+  who answered the NPS question; 95 % margin of error 100 · 1.96 · sqrt((p + d − (p − d)²) / n).
+- CSAT = the share of 4–5 answers on a 1–5 rating, ± 100 · 1.96 · sqrt(p (1 − p) / n).
+- CES = the mean of 1–7 effort answers, ± 1.96 · s / sqrt(n).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from .models import Display, Response, ResponseTheme
+
+THIN_N = 30
+Z95 = 1.96
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One statistic with its sample size and 95 % margin of error."""
+
+    metric: str
+    value: float | None
+    margin: float | None
+    n: int
+
+    @property
+    def thin(self) -> bool:
+        return self.n < THIN_N
+
+    @property
+    def low(self) -> float | None:
+        return None if self.value is None or self.margin is None else self.value - self.margin
+
+    @property
+    def high(self) -> float | None:
+        return None if self.value is None or self.margin is None else self.value + self.margin
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "thin": self.thin, "low": _round(self.low), "high": _round(self.high)}
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def nps_figure(promoters: int, detractors: int, n: int) -> Figure:
+    """Return the NPS of ``n`` answers with its 95 % margin of error."""
+    if not n:
+        return Figure("nps", None, None, 0)
+    p, d = promoters / n, detractors / n
+    variance = max(p + d - (p - d) ** 2, 0.0)
+    return Figure("nps", _round(100 * (p - d)), _round(100 * Z95 * math.sqrt(variance / n)), n)
+
+
+def csat_figure(satisfied: int, n: int) -> Figure:
+    if not n:
+        return Figure("csat", None, None, 0)
+    p = satisfied / n
+    return Figure("csat", _round(100 * p), _round(100 * Z95 * math.sqrt(p * (1 - p) / n)), n)
+
+
+def ces_figure(total: int | None, total_sq: int | None, n: int) -> Figure:
+    if not n:
+        return Figure("ces", None, None, 0)
+    mean = (total or 0) / n
+    if n < 2:
+        return Figure("ces", _round(mean, 2), None, n)
+    variance = max(((total_sq or 0) - n * mean * mean) / (n - 1), 0.0)
+    return Figure("ces", _round(mean, 2), _round(Z95 * math.sqrt(variance / n), 2), n)
+
+
+# The aggregations every grouping shares: one pass over the rows, all three figures.
+AGGREGATES = {
+    "n": Count("id"),
+    "nps_n": Count("id", filter=Q(metric="nps")),
+    "promoters": Count("id", filter=Q(metric="nps", score__gte=9)),
+    "detractors": Count("id", filter=Q(metric="nps", score__lte=6)),
+    "csat_n": Count("id", filter=Q(metric="csat")),
+    "csat_good": Count("id", filter=Q(metric="csat", score__gte=4)),
+    "ces_n": Count("id", filter=Q(metric="ces")),
+    "ces_sum": Sum("score", filter=Q(metric="ces")),
+    "ces_sumsq": Sum(F("score") * F("score"), filter=Q(metric="ces")),
+}
+
+
+def figures(row: dict) -> dict[str, Figure]:
+    """Turn one aggregated row into its NPS, CSAT and CES figures."""
+    return {
+        "nps": nps_figure(row["promoters"] or 0, row["detractors"] or 0, row["nps_n"] or 0),
+        "csat": csat_figure(row["csat_good"] or 0, row["csat_n"] or 0),
+        "ces": ces_figure(row["ces_sum"], row["ces_sumsq"], row["ces_n"] or 0),
+    }
+
+
+def scored(queryset: QuerySet[Response]) -> QuerySet[Response]:
+    return queryset.filter(score__isnull=False).order_by()
+
+
+def summary(queryset: QuerySet[Response]) -> dict:
+    """Return ``{"n", "nps", "csat", "ces"}`` for all responses of ``queryset`` in one query."""
+    row = scored(queryset).aggregate(**AGGREGATES)
+    return {"n": row["n"], **figures(row)}
+
+
+GROUPS = {
+    "week": ("period", TruncWeek("created_at")),
+    "month": ("period", TruncMonth("created_at")),
+    "survey": ("survey_id", None),
+    "stage": ("stage_id", None),
+    "touchpoint": ("touchpoint_id", None),
+    "persona": ("stage__journey_map__persona_id", None),
+}
+
+
+def grouped(queryset: QuerySet[Response], by: str) -> list[dict]:
+    """Return one row per group (``by`` one of GROUPS), in one query: ``{"key", "n", "nps", …}``."""
+    field, expression = GROUPS[by]
+    queryset = scored(queryset)
+    if expression is not None:
+        queryset = queryset.annotate(period=expression)
+    rows = queryset.values(field).annotate(**AGGREGATES).order_by(field)
+    return [{"key": row[field], "n": row["n"], **figures(row)} for row in rows]
+
+
+def window(days: int | None = None, start: datetime | None = None, end: datetime | None = None) -> Q:
+    end = end or timezone.now()
+    start = start or (end - timedelta(days=days or 90))
+    return Q(created_at__gte=start, created_at__lt=end)
+
+
+def response_rate(survey_id: int, start: datetime, end: datetime, responses: int) -> dict:
+    """Return the share of displays that became a response, in one query."""
+    shown = Display.objects.filter(
+        survey_id=survey_id, event=Display.Event.SHOWN, created_at__gte=start, created_at__lt=end
+    ).count()
+    rate = round(100 * min(responses, shown) / shown, 1) if shown else None
+    return {"displays": shown, "responses": responses, "rate": rate}
+
+
+def survey_stats(survey, *, days: int = 180, by: str = "week", end: datetime | None = None) -> dict:
+    """Return what the results page and ``surveys/<id>/stats/`` show: totals, trend, rate, themes."""
+    end = end or timezone.now()
+    start = end - timedelta(days=days)
+    responses = Response.objects.filter(survey_id=survey.pk).filter(created_at__gte=start, created_at__lt=end)
+    totals = summary(responses)
+    all_rows = responses.order_by().aggregate(n=Count("id"))
+    return {
+        "start": start,
+        "end": end,
+        "totals": totals,
+        "trend": grouped(responses, by),
+        "rate": response_rate(survey.pk, start, end, all_rows["n"]),
+        "themes": theme_counts(responses),
+    }
+
+
+def theme_counts(responses: QuerySet[Response], by_stage: bool = False) -> list[dict]:
+    """Return how many responses each theme tagged (per stage when asked), in one query."""
+    fields = ["theme_id", "theme__name", "theme__color"] + (
+        ["response__stage_id", "response__stage__name"] if by_stage else []
+    )
+    rows = (
+        ResponseTheme.objects.filter(response__in=responses.order_by().values("id"))
+        .values(*fields)
+        .annotate(count=Count("id"))
+        .order_by("-count", "theme__name")
+    )
+    return [
+        {
+            "theme": row["theme_id"],
+            "name": row["theme__name"],
+            "color": row["theme__color"],
+            "count": row["count"],
+            **({"stage": row["response__stage_id"], "stage_name": row["response__stage__name"]} if by_stage else {}),
+        }
+        for row in rows
+    ]
+
+
+def figure_json(row: dict) -> dict:
+    """Return a grouped row with its figures as plain dicts (for the API and charts)."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, Figure):
+            out[key] = value.as_dict()
+        elif isinstance(value, datetime):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def map_scores(stage_ids: list[int], touchpoint_ids: list[int], days: int = 90) -> tuple[dict, dict]:
+    """Return ``({touchpoint_id: figures}, {stage_id: figures})`` of the last ``days``: two queries."""
+    since = window(days)
+    by_touchpoint = (
+        {
+            row["key"]: row
+            for row in grouped(Response.objects.filter(since, touchpoint_id__in=touchpoint_ids), "touchpoint")
+        }
+        if touchpoint_ids
+        else {}
+    )
+    by_stage = (
+        {row["key"]: row for row in grouped(Response.objects.filter(since, stage_id__in=stage_ids), "stage")}
+        if stage_ids
+        else {}
+    )
+    return by_touchpoint, by_stage

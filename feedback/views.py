@@ -1,0 +1,547 @@
+"""Feedback pages: surveys (list, builder, results), responses, follow-ups and themes."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from teams.access import get_object_for_user, has_role, require_role
+from teams.models import Role
+from teams.views import add_form_errors, hx_redirect
+
+from . import selectors, services, stats
+from .filters import ResponseFilter
+from .forms import FollowUpNoteForm, QuestionForm, SurveyForm, ThemeForm, survey_languages
+from .models import FollowUp, Question, Response, Survey, Theme
+from .public import email_link_urls, survey_definition_data
+
+
+def _team_or_404(request: HttpRequest):
+    if request.team is None:
+        raise Http404("Join or create a team first.")
+    return request.team
+
+
+def _survey(request: HttpRequest, survey_pk: int) -> Survey:
+    return get_object_for_user(selectors.survey_with_questions(Survey.objects.all()), request.user, pk=survey_pk)
+
+
+# --- surveys --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def survey_list(request: HttpRequest) -> HttpResponse:
+    team = request.team
+    surveys = list(selectors.surveys_for(request.user, team).order_by("status", "name")) if team else []
+    scores = {}
+    if surveys:
+        since = stats.window(90)
+        rows = stats.grouped(Response.objects.filter(since, survey_id__in=[s.pk for s in surveys]), "survey")
+        scores = {row["key"]: row for row in rows}
+    for survey in surveys:
+        survey.scores = scores.get(survey.pk)
+    return render(
+        request,
+        "feedback/survey_list.html",
+        {"surveys": surveys, "can_edit": team is not None and has_role(request.user, team.pk, Role.EDITOR)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_create(request: HttpRequest) -> HttpResponse:
+    team = _team_or_404(request)
+    if request.method == "POST":
+        require_role(request.user, team.pk, Role.EDITOR)
+    form = SurveyForm(request.POST or None, team=team)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                survey = services.survey_create(team=team, user=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Survey “{survey.name}” created as a draft. Check its questions, then open it."
+                )
+                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
+        status = 400 if request.htmx else 200
+    return render(request, "feedback/survey_form.html", {"form": form}, status=status)
+
+
+def _builder_context(request: HttpRequest, survey: Survey, form: SurveyForm | None = None) -> dict:
+    languages = survey_languages(survey)
+    base = request.build_absolute_uri("/").rstrip("/")
+    return {
+        "survey": survey,
+        "form": form or SurveyForm(team=survey.team, survey=survey),
+        "questions": list(survey.questions.all()),
+        "languages": languages,
+        "can_edit": has_role(request.user, survey.team_id, Role.EDITOR),
+        "is_team_admin": has_role(request.user, survey.team_id, Role.ADMIN),
+        "base_url": base,
+        "email_links": email_link_urls(survey, base),
+        "statuses": Survey.Status.choices,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_edit(request: HttpRequest, survey_pk: int) -> HttpResponse:
+    """The builder: settings and texts, questions, status and the ways to embed it."""
+    survey = _survey(request, survey_pk)
+    status = 200
+    form = None
+    if request.method == "POST":
+        require_role(request.user, survey.team_id, Role.EDITOR)
+        form = SurveyForm(request.POST, team=survey.team, survey=survey)
+        if form.is_valid():
+            try:
+                services.survey_update(survey=survey, user=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+                status = 400 if request.htmx else 200
+            else:
+                messages.success(request, "Survey saved.")
+                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
+        else:
+            status = 400 if request.htmx else 200
+    context = _builder_context(request, survey, form)
+    template = (
+        "feedback/survey_edit.html#survey-settings"
+        if request.htmx and form is not None
+        else "feedback/survey_edit.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def survey_status(request: HttpRequest, survey_pk: int) -> HttpResponse:
+    survey = _survey(request, survey_pk)
+    require_role(request.user, survey.team_id, Role.EDITOR)
+    try:
+        services.survey_set_status(survey=survey, user=request.user, status=request.POST.get("status", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Survey is now {request.POST.get('status')}.")
+    return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
+
+
+@login_required
+@require_POST
+def survey_delete(request: HttpRequest, survey_pk: int) -> HttpResponse:
+    survey = _survey(request, survey_pk)
+    require_role(request.user, survey.team_id, Role.EDITOR)
+    try:
+        services.survey_delete(survey=survey, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
+    messages.success(request, f"Survey “{survey.name}” deleted.")
+    return hx_redirect(request, reverse("feedback:survey_list"))
+
+
+@login_required
+@require_GET
+def survey_preview(request: HttpRequest, survey_pk: int) -> HttpResponse:
+    """The survey as a respondent sees it in a language (nothing is stored from here)."""
+    survey = _survey(request, survey_pk)
+    questions = list(survey.questions.all())
+    locale = request.GET.get("locale") or survey.default_locale
+    from .public import ui_text
+
+    context = {
+        "survey": survey,
+        "definition": survey_definition_data(survey, questions, locale),
+        "locale": locale,
+        "ui": ui_text(locale),
+        "preview": True,
+        "values": {},
+        "errors": {},
+        "languages": survey_languages(survey),
+    }
+    return render(request, "feedback/survey_preview.html", context)
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+def _question_list(request: HttpRequest, survey: Survey, status: int = 200) -> HttpResponse:
+    survey = _survey(request, survey.pk)
+    return render(request, "feedback/survey_edit.html#question-list", _builder_context(request, survey), status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_create(request: HttpRequest, survey_pk: int) -> HttpResponse:
+    survey = _survey(request, survey_pk)
+    languages = survey_languages(survey)
+    if request.method == "POST":
+        require_role(request.user, survey.team_id, Role.EDITOR)
+    form = QuestionForm(request.POST or None, survey=survey, languages=languages, initial={"kind": "text"})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.question_add(survey=survey, user=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, "Question added.")
+                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
+        status = 400 if request.htmx else 200
+    context = {"survey": survey, "form": form, "question": None}
+    template = "feedback/question_form.html#question-form" if request.htmx else "feedback/question_form.html"
+    return render(request, template, context, status=status)
+
+
+def _question(request: HttpRequest, survey_pk: int, question_pk: int) -> Question:
+    return get_object_for_user(
+        Question.objects.select_related("survey__team"), request.user, pk=question_pk, survey_id=survey_pk
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_edit(request: HttpRequest, survey_pk: int, question_pk: int) -> HttpResponse:
+    question = _question(request, survey_pk, question_pk)
+    survey = question.survey
+    if request.method == "POST":
+        require_role(request.user, survey.team_id, Role.EDITOR)
+    form = QuestionForm(request.POST or None, survey=survey, languages=survey_languages(survey), question=question)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.question_update(question=question, user=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, "Question saved.")
+                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
+        status = 400 if request.htmx else 200
+    context = {"survey": survey, "form": form, "question": question}
+    template = "feedback/question_form.html#question-form" if request.htmx else "feedback/question_form.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def question_delete(request: HttpRequest, survey_pk: int, question_pk: int) -> HttpResponse:
+    question = _question(request, survey_pk, question_pk)
+    require_role(request.user, question.survey.team_id, Role.EDITOR)
+    try:
+        services.question_delete(question=question, user=request.user)
+        messages.success(request, f"Question “{question.key}” deleted.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return _question_list(request, question.survey)
+    return hx_redirect(request, reverse("feedback:survey_edit", args=[survey_pk]))
+
+
+@login_required
+@require_POST
+def question_move(request: HttpRequest, survey_pk: int, question_pk: int) -> HttpResponse:
+    question = _question(request, survey_pk, question_pk)
+    require_role(request.user, question.survey.team_id, Role.EDITOR)
+    try:
+        services.question_move(question=question, user=request.user, direction=request.POST.get("direction", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return _question_list(request, question.survey)
+    return hx_redirect(request, reverse("feedback:survey_edit", args=[survey_pk]))
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+PERIODS = {"30": 30, "90": 90, "180": 180, "365": 365}
+
+
+@login_required
+@require_GET
+def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
+    """Results: NPS/CSAT/CES with n and interval, the trend chart, response rate, themes, stages."""
+    survey = _survey(request, survey_pk)
+    days = PERIODS.get(request.GET.get("days", ""), 180)
+    by = "month" if request.GET.get("by") == "month" else "week"
+    result = stats.survey_stats(survey, days=days, by=by)
+    responses = Response.objects.filter(survey=survey, created_at__gte=result["start"])
+    by_stage = stats.grouped(responses, "stage")
+    by_touchpoint = stats.grouped(responses, "touchpoint")
+    from journeys.models import Stage, Touchpoint
+
+    stage_names = dict(Stage.objects.filter(pk__in=[r["key"] for r in by_stage if r["key"]]).values_list("pk", "name"))
+    tp_names = dict(
+        Touchpoint.objects.filter(pk__in=[r["key"] for r in by_touchpoint if r["key"]]).values_list("pk", "name")
+    )
+    metric = survey.kind if survey.kind in ("nps", "csat", "ces") else "nps"
+    chart = {
+        "metric": metric,
+        "labels": [row["key"].date().isoformat() for row in result["trend"]],
+        "values": [row[metric].value for row in result["trend"]],
+        "low": [row[metric].low for row in result["trend"]],
+        "high": [row[metric].high for row in result["trend"]],
+        "n": [row[metric].n for row in result["trend"]],
+    }
+    context = {
+        "survey": survey,
+        "result": result,
+        "metric": metric,
+        "days": days,
+        "by": by,
+        "periods": PERIODS,
+        "chart": chart,
+        "by_stage": [{**r, "name": stage_names.get(r["key"], "No stage")} for r in by_stage],
+        "by_touchpoint": [{**r, "name": tp_names.get(r["key"], "No touchpoint")} for r in by_touchpoint],
+        "recent": selectors.responses_for(request.user).filter(survey=survey)[:10],
+    }
+    return render(request, "feedback/survey_detail.html", context)
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+def _filtered_responses(request: HttpRequest):
+    queryset = selectors.responses_for(request.user)
+    if request.team is not None and "team" not in request.GET:
+        queryset = queryset.filter(team=request.team)
+    return ResponseFilter(request.GET or None, queryset=queryset.order_by("-created_at", "-id"))
+
+
+@login_required
+@require_GET
+def response_list(request: HttpRequest) -> HttpResponse:
+    filterset = _filtered_responses(request)
+    responses = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    if filterset.is_bound and filterset.is_valid():
+        responses = responses.distinct()
+    page = Paginator(responses, 50).get_page(request.GET.get("page"))
+    team = request.team
+    context = {
+        "filter": filterset,
+        "page": page,
+        "surveys": selectors.surveys_for(request.user, team).order_by("name") if team else [],
+        "themes": list(selectors.themes_for(request.user, team)) if team else [],
+        "can_edit": team is not None and has_role(request.user, team.pk, Role.EDITOR),
+        "query": request.GET.urlencode(),
+        "export_query": "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page"),
+    }
+    template = "feedback/response_list.html#response-table" if request.htmx else "feedback/response_list.html"
+    return render(request, template, context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_HEADER = [
+    "id",
+    "created_at",
+    "survey",
+    "touchpoint",
+    "stage",
+    "score",
+    "metric",
+    "channel",
+    "locale",
+    "respondent_id",
+    "finished",
+    "answers",
+    "page_url",
+]
+
+
+def _csv_rows(queryset):
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_HEADER)
+    rows = queryset.values_list(
+        "id",
+        "created_at",
+        "survey__name",
+        "touchpoint__name",
+        "stage__name",
+        "score",
+        "metric",
+        "channel",
+        "locale",
+        "respondent_id",
+        "finished",
+        "answers",
+        "page_url",
+    )
+    for row in rows.iterator(chunk_size=2000):
+        row = list(row)
+        row[1] = row[1].isoformat()
+        row[11] = json.dumps(row[11], ensure_ascii=False)
+        # A cell starting with = + - @ is a formula to spreadsheets: neutralise it.
+        yield writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+
+
+@login_required
+@require_GET
+def response_export(request: HttpRequest) -> HttpResponse:
+    """Stream the filtered responses as CSV, a chunk of rows at a time (never all in memory)."""
+    filterset = _filtered_responses(request)
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    queryset = queryset.prefetch_related(None).select_related(None).order_by("-created_at", "-id")
+    if filterset.is_bound and filterset.is_valid() and request.GET.get("theme"):
+        queryset = queryset.distinct()
+    response = StreamingHttpResponse(_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="responses.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def response_themes(request: HttpRequest, response_pk: int) -> HttpResponse:
+    """Tag or untag a response with a theme by hand."""
+    response = get_object_for_user(Response, request.user, pk=response_pk)
+    require_role(request.user, response.team_id, Role.EDITOR)
+    theme = get_object_for_user(Theme, request.user, pk=request.POST.get("theme") or 0)
+    try:
+        services.response_theme_set(
+            response=response, theme=theme, user=request.user, tagged=request.POST.get("tagged", "1") == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    response = selectors.responses_for(request.user).get(pk=response.pk)
+    themes = list(selectors.themes_for(request.user, response.team_id))
+    return render(request, "feedback/_response_themes.html", {"r": response, "themes": themes, "can_edit": True})
+
+
+# --- follow-ups -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_followups(request: HttpRequest) -> HttpResponse:
+    """The follow-ups the person owns (or, for editors, the team's unassigned ones)."""
+    scope = request.GET.get("scope", "mine")
+    status = request.GET.get("status", "active")
+    queryset = selectors.followups_for(request.user)
+    if scope == "team" and request.team is not None:
+        queryset = queryset.filter(team=request.team)
+    else:
+        scope = "mine"
+        queryset = queryset.filter(owner=request.user)
+    if status == "active":
+        queryset = queryset.exclude(status=FollowUp.Status.CLOSED)
+    elif status in FollowUp.Status.values:
+        queryset = queryset.filter(status=status)
+    followups = list(queryset.order_by("due_at")[:200])
+    context = {
+        "followups": followups,
+        "scope": scope,
+        "status": status,
+        "note_form": FollowUpNoteForm(),
+        "statuses": [("active", "Open and acknowledged"), *FollowUp.Status.choices, ("all", "All")],
+    }
+    return render(request, "feedback/my_followups.html", context)
+
+
+@login_required
+@require_POST
+def followup_action(request: HttpRequest, followup_pk: int) -> HttpResponse:
+    """Acknowledge, add a note to, close or reopen a follow-up."""
+    followup = get_object_for_user(selectors.followups_for(request.user), request.user, pk=followup_pk)
+    if followup.owner_id != request.user.pk:
+        require_role(request.user, followup.team_id, Role.EDITOR)
+    action = request.POST.get("action", "")
+    error = None
+    try:
+        if action == "acknowledge":
+            services.followup_acknowledge(followup=followup, user=request.user)
+            messages.success(request, "Acknowledged: the customer's answer is yours to follow up.")
+        elif action == "note":
+            services.followup_add_note(followup=followup, user=request.user, text=request.POST.get("note", ""))
+            messages.success(request, "Note added.")
+        elif action == "close":
+            services.followup_close(followup=followup, user=request.user, note=request.POST.get("note", ""))
+            messages.success(request, "Follow-up closed.")
+        elif action == "reopen":
+            services.followup_reopen(followup=followup, user=request.user)
+            messages.success(request, "Follow-up reopened.")
+        else:
+            raise ValidationError({"action": "Choose acknowledge, note, close or reopen."})
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    followup = selectors.followups_for(request.user).get(pk=followup.pk)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return hx_redirect(request, reverse("feedback:my_followups"))
+    context = {"f": followup, "note_form": FollowUpNoteForm(), "error": error}
+    return render(request, "feedback/_followup_card.html", context, status=400 if error else 200)
+
+
+# --- themes ---------------------------------------------------------------------------------
+
+
+def _themes_context(request: HttpRequest, team, form=None) -> dict:
+    from .models import ResponseTheme
+
+    themes = list(selectors.themes_for(request.user, team).order_by("name"))
+    per_stage = (
+        ResponseTheme.objects.filter(theme__team=team, response__stage__isnull=False)
+        .values("theme__name", "response__stage__name", "response__stage__journey_map__title")
+        .annotate(count=stats.Count("id"))
+        .order_by("response__stage__journey_map__title", "response__stage__name", "-count")
+    )
+    return {
+        "themes": themes,
+        "per_stage": list(per_stage[:200]),
+        "form": form or ThemeForm(),
+        "can_edit": has_role(request.user, team.pk, Role.EDITOR),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def theme_list(request: HttpRequest) -> HttpResponse:
+    team = _team_or_404(request)
+    form = None
+    status = 200
+    if request.method == "POST":
+        require_role(request.user, team.pk, Role.EDITOR)
+        form = ThemeForm(request.POST)
+        if form.is_valid():
+            try:
+                theme = services.theme_create(team=team, user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Theme “{theme.name}” added; new answers are tagged as they arrive.")
+                form = None
+        if form is not None:
+            status = 400 if request.htmx else 200
+    template = "feedback/theme_list.html#theme-section" if request.htmx else "feedback/theme_list.html"
+    return render(request, template, _themes_context(request, team, form), status=status)
+
+
+@login_required
+@require_POST
+def theme_delete(request: HttpRequest, theme_pk: int) -> HttpResponse:
+    theme = get_object_for_user(Theme, request.user, pk=theme_pk)
+    require_role(request.user, theme.team_id, Role.EDITOR)
+    services.theme_delete(theme=theme, user=request.user)
+    messages.success(request, f"Theme “{theme.name}” deleted.")
+    if request.htmx:
+        return render(request, "feedback/theme_list.html#theme-section", _themes_context(request, theme.team))
+    return hx_redirect(request, reverse("feedback:theme_list"))

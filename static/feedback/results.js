@@ -1,0 +1,40 @@
+// The survey results trend: the figure per period with its 95 % interval drawn as a band.
+(function () {
+  "use strict";
+  function draw() {
+    var data = document.getElementById("trend-data");
+    var canvas = document.getElementById("trend-chart");
+    if (!data || !canvas || !window.Chart) return;
+    var d = JSON.parse(data.textContent);
+    var accent = getComputedStyle(document.documentElement).getPropertyValue("--wm-accent").trim() || "#4f46e5";
+    var thin = d.n.map(function (n) { return n < 30; });
+    new window.Chart(canvas, {
+      type: "line",
+      data: {
+        labels: d.labels,
+        datasets: [
+          { label: "95 % interval (low)", data: d.low, borderWidth: 0, pointRadius: 0, fill: false },
+          { label: "95 % interval", data: d.high, borderWidth: 0, pointRadius: 0, fill: "-1",
+            backgroundColor: accent + "22" },
+          { label: d.metric.toUpperCase(), data: d.values, borderColor: accent, backgroundColor: accent,
+            tension: 0.25, spanGaps: true,
+            pointStyle: "circle", pointRadius: 4,
+            pointBackgroundColor: thin.map(function (t) { return t ? "#fff" : accent; }) }
+        ]
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { labels: { filter: function (item) { return item.text !== "95 % interval (low)"; } } },
+          tooltip: { callbacks: { afterBody: function (items) {
+            var i = items[0].dataIndex;
+            return "n = " + d.n[i] + (thin[i] ? " (thin)" : "") + "\n95 % interval: " + d.low[i] + " to " + d.high[i];
+          } } }
+        },
+        scales: { y: { suggestedMin: d.metric === "nps" ? -100 : 0, suggestedMax: d.metric === "ces" ? 7 : 100 } }
+      }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw); else draw();
+})();
