@@ -1,5 +1,74 @@
 """Django admin for journey maps, stages, touchpoints, pain points and versions."""
 
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    fields = ["position", "name", "funnel"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(JourneyMap)
+class JourneyMapAdmin(admin.ModelAdmin):
+    list_display = ["title", "team", "persona", "status", "revision", "updated_at"]
+    list_filter = ["team", "status"]
+    search_fields = ["title", "description"]
+    autocomplete_fields = ["persona"]
+    raw_id_fields = ["scenario", "created_by"]
+    readonly_fields = ["revision", "created_at", "updated_at"]
+    list_select_related = ["team", "persona"]
+    inlines = [StageInline]
+
+
+@admin.register(Stage)
+class StageAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "journey_map", "position", "funnel"]
+    list_filter = ["journey_map__team", "funnel"]
+    search_fields = ["name", "journey_map__title"]
+    raw_id_fields = ["journey_map"]
+    readonly_fields = ["key"]
+    list_select_related = ["journey_map"]
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "stage", "channel", "emotion_label", "is_moment", "evidence_verified_at"]
+    list_filter = ["stage__journey_map__team", "channel", "emotion_label", "is_moment", "evidence_source"]
+    search_fields = ["name", "stage__name", "stage__journey_map__title"]
+    raw_id_fields = ["stage"]
+    readonly_fields = ["key"]
+    list_select_related = ["stage__journey_map"]
+
+
+@admin.register(PainPoint)
+class PainPointAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "touchpoint", "severity", "status"]
+    list_filter = ["touchpoint__stage__journey_map__team", "status", "severity"]
+    search_fields = ["title", "touchpoint__name"]
+    raw_id_fields = ["touchpoint"]
+    readonly_fields = ["key", "created_at", "fixed_at"]
+    list_select_related = ["touchpoint__stage"]
+
+
+@admin.register(MapVersion)
+class MapVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable: the admin shows them, never changes them."""
+
+    list_display = ["journey_map", "number", "note", "created_by", "created_at"]
+    list_filter = ["journey_map__team"]
+    search_fields = ["journey_map__title", "note"]
+    list_select_related = ["journey_map", "created_by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
 
 from . import owner_admin  # noqa: E402, F401 - owners, SLAs, hand-offs, playbooks (issue 5)

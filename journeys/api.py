@@ -1,6 +1,821 @@
-"""REST API of journey maps, stages, touchpoints, pain points and versions."""
+"""REST API of journey maps, stages, touchpoints, pain points and versions.
 
-routes: list = []
+Every map read answers an ``ETag`` (``"<map id>-<revision>"``); every write to the map or anything
+on it accepts ``If-Match`` with that ETag (or the bare revision) and answers 409 in the API's
+error shape when the map has changed since. Writes answer the map's new ETag.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from personas.models import Persona, Scenario
+from teams.access import require_role
+from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet
+from teams.api_errors import conflict
+from teams.models import Role
+
+from . import services
+from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
+from .health import map_health
+from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .selectors import maps_for_user
+from .snapshot import diff_documents, map_document
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The map\'s ETag from your last read (e.g. "12-7"). When the map changed since, the write '
+    "is refused with 409 and nothing is saved.",
+)
+CONFLICT = OpenApiResponse(description="The map changed since your If-Match; nothing was saved.")
+
+
+def etag_for(journey_map: JourneyMap) -> str:
+    return f'"{journey_map.pk}-{journey_map.revision}"'
+
+
+_ETAG_RE = re.compile(r'^(?:W/)?"?(?:(\d+)-)?(\d+)"?$')
+
+
+def if_match_revision(request, journey_map_id: int) -> int | None:
+    """Return the revision the client based its write on (None: no If-Match, no check)."""
+    raw = (request.headers.get("If-Match") or "").strip()
+    if not raw or raw == "*":
+        return None
+    match = _ETAG_RE.match(raw)
+    if not match:
+        raise ValidationError({"If-Match": f'{raw!r} is not an ETag of this API (expected "<map id>-<revision>").'})
+    map_id, revision = match.groups()
+    if map_id is not None and int(map_id) != journey_map_id:
+        return -1  # an ETag of another map is stale by definition
+    return int(revision)
+
+
+class MapRevisionMixin:
+    """Turn a stale write into a 409 and put the map's ETag on every answer about one map."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.MapConflict):
+            response = conflict(
+                str(exc), current_revision=exc.current_revision, etag=etag_for(exc.journey_map).strip('"')
+            )
+            response["ETag"] = etag_for(exc.journey_map)
+            return response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        journey_map = getattr(self, "_etag_map", None)
+        if journey_map is not None and 200 <= response.status_code < 300:
+            journey_map.refresh_from_db(fields=["revision"])
+            response["ETag"] = etag_for(journey_map)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def revision(self, journey_map: JourneyMap) -> int | None:
+        self._etag_map = journey_map
+        return if_match_revision(self.request, journey_map.pk)
+
+
+# --- serializers ------------------------------------------------------------------------------
+
+
+class PainPointSerializer(serializers.ModelSerializer):
+    touchpoint = ScopedPrimaryKeyRelatedField(
+        queryset=Touchpoint.objects.all(), help_text="The touchpoint it hurts at."
+    )
+
+    class Meta:
+        model = PainPoint
+        fields = [
+            "id",
+            "touchpoint",
+            "key",
+            "title",
+            "description",
+            "severity",
+            "status",
+            "evidence_source",
+            "evidence_verified_at",
+            "created_at",
+            "fixed_at",
+        ]
+        read_only_fields = ["key", "created_at", "fixed_at"]
+        extra_kwargs = {
+            "severity": {"help_text": "1 (minor) to 5 (severe)."},
+            "status": {"help_text": "open, fixing or fixed (fixed stamps fixed_at)."},
+        }
+
+
+class TouchpointSerializer(serializers.ModelSerializer):
+    stage = ScopedPrimaryKeyRelatedField(queryset=Stage.objects.all(), help_text="The stage (column) it sits in.")
+    journey_map = serializers.IntegerField(source="stage.journey_map_id", read_only=True, help_text="Map id.")
+    position = serializers.IntegerField(
+        required=False, min_value=0, help_text="0-based place in its stage; changing it (or stage) moves it."
+    )
+
+    class Meta:
+        model = Touchpoint
+        fields = [
+            "id",
+            "journey_map",
+            "stage",
+            "key",
+            "name",
+            "channel",
+            "description",
+            "position",
+            "emotion",
+            "emotion_label",
+            "is_moment",
+            "moment_kind",
+            "metric_name",
+            "evidence_source",
+            "evidence_verified_at",
+        ]
+        read_only_fields = ["key"]
+        extra_kwargs = {
+            "emotion": {"help_text": "−2 (very negative) to +2; derived from emotion_label when left out."},
+            "is_moment": {"help_text": "A moment that matters (first value, first repeat order …)."},
+            "metric_name": {"help_text": "The one clear metric of a moment that matters."},
+        }
+
+
+class TouchpointDetailSerializer(TouchpointSerializer):
+    pain_points = PainPointSerializer(many=True, read_only=True)
+
+    class Meta(TouchpointSerializer.Meta):
+        fields = [*TouchpointSerializer.Meta.fields, "pain_points"]
+
+
+class StageSerializer(serializers.ModelSerializer):
+    journey_map = ScopedPrimaryKeyRelatedField(queryset=JourneyMap.objects.all(), help_text="The map.")
+    position = serializers.IntegerField(
+        required=False, min_value=0, help_text="0-based place among the map's stages; changing it moves the stage."
+    )
+
+    class Meta:
+        model = Stage
+        fields = ["id", "journey_map", "key", "name", "description", "position", "funnel"]
+        read_only_fields = ["key"]
+
+
+class StageDetailSerializer(StageSerializer):
+    touchpoints = TouchpointDetailSerializer(many=True, read_only=True)
+
+    class Meta(StageSerializer.Meta):
+        fields = [*StageSerializer.Meta.fields, "touchpoints"]
+
+
+class MapSerializer(serializers.ModelSerializer):
+    team = TeamField(help_text="The team the map belongs to (set on create; it cannot move).")
+    persona = ScopedPrimaryKeyRelatedField(queryset=Persona.objects.all(), required=False, allow_null=True)
+    scenario = ScopedPrimaryKeyRelatedField(queryset=Scenario.objects.all(), required=False, allow_null=True)
+    last_version = serializers.SerializerMethodField(help_text="Number of the latest published version, if any.")
+
+    class Meta:
+        model = JourneyMap
+        fields = [
+            "id",
+            "team",
+            "title",
+            "description",
+            "persona",
+            "scenario",
+            "status",
+            "revision",
+            "last_version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["revision", "created_at", "updated_at"]
+
+    def get_last_version(self, journey_map) -> int | None:
+        if hasattr(journey_map, "last_version_number"):
+            return journey_map.last_version_number
+        version = MapVersion.objects.filter(journey_map=journey_map).values_list("number", flat=True).first()
+        return version
+
+
+class MapUpdateSerializer(MapSerializer):
+    team = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+class MapDetailSerializer(MapSerializer):
+    stages = StageDetailSerializer(many=True, read_only=True)
+
+    class Meta(MapSerializer.Meta):
+        fields = [*MapSerializer.Meta.fields, "stages"]
+
+
+class MapVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = MapVersion
+        fields = ["id", "number", "note", "source_revision", "created_by", "created_at"]
+
+
+class MapVersionDetailSerializer(MapVersionSerializer):
+    class Meta(MapVersionSerializer.Meta):
+        fields = [*MapVersionSerializer.Meta.fields, "snapshot"]
+
+
+class PublishSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="What changed and why.")
+
+
+class ImportSerializer(serializers.Serializer):
+    team = TeamField(help_text="The team the new map belongs to.")
+    title = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Defaults to the title in the document."
+    )
+    document = serializers.JSONField(help_text="A map document (an export or a version snapshot), format_version 1.")
+
+
+DIFF_RESPONSE = inline_serializer(
+    "MapDiff",
+    {
+        "from": serializers.CharField(),
+        "to": serializers.CharField(),
+        "summary": serializers.DictField(child=serializers.IntegerField()),
+        "map": serializers.ListField(child=serializers.DictField()),
+        "stages": serializers.ListField(child=serializers.DictField()),
+        "touchpoints": serializers.ListField(child=serializers.DictField()),
+        "pain_points": serializers.ListField(child=serializers.DictField()),
+    },
+)
+HEALTH_RESPONSE = inline_serializer(
+    "MapHealth",
+    {
+        "score": serializers.IntegerField(),
+        "band": serializers.CharField(),
+        "label": serializers.CharField(),
+        "issues": serializers.ListField(child=serializers.DictField()),
+    },
+)
+NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="Version number.")
+
+
+# --- viewsets ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List journey maps", description="Maps of your teams, with filters and search."),
+    retrieve=extend_schema(
+        summary="Get a map with its stages, touchpoints and pain points",
+        description="The whole draft in a fixed number of queries. The ETag header carries the revision.",
+    ),
+    create=extend_schema(
+        summary="Create a map",
+        description="A new map starts with the default stages (Awareness … Advocacy).",
+        examples=[OpenApiExample("Shop map", value={"team": 1, "title": "First order on mobile", "persona": 3})],
+    ),
+    partial_update=extend_schema(
+        summary="Change a map's title, description, persona, scenario or status",
+        parameters=[IF_MATCH],
+        responses={200: MapSerializer, 409: CONFLICT},
+        examples=[OpenApiExample("Archive", value={"status": "archived"})],
+    ),
+    update=extend_schema(
+        summary="Replace a map's fields", parameters=[IF_MATCH], responses={200: MapSerializer, 409: CONFLICT}
+    ),
+    destroy=extend_schema(summary="Delete a map with everything on it and its versions"),
+)
+class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
+    """Journey maps: the live draft, its published versions, compare, restore, export and import."""
+
+    queryset = JourneyMap.objects.all()
+    serializer_class = MapSerializer
+    filterset_class = MapFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["title", "created_at", "updated_at", "status"]
+    ordering = ["title"]
+
+    def scope_queryset(self, queryset):
+        if self.action == "list":
+            return maps_for_user(self.request.user)
+        if self.action == "retrieve":
+            return queryset.select_related("persona", "scenario").prefetch_related("stages__touchpoints__pain_points")
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return MapDetailSerializer
+        if self.action in ("update", "partial_update"):
+            return MapUpdateSerializer
+        return MapSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        journey_map = self.get_object()
+        self._etag_map = journey_map
+        return Response(self.get_serializer(journey_map).data)
+
+    def create_object(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.map_create(
+            team=data["team"],
+            user=self.request.user,
+            title=data["title"],
+            description=data.get("description", ""),
+            persona=data.get("persona"),
+            scenario=data.get("scenario"),
+        )
+
+    def update_object(self, serializer):
+        journey_map = serializer.instance
+        services.map_update(
+            journey_map=journey_map,
+            user=self.request.user,
+            revision=self.revision(journey_map),
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        services.map_delete(journey_map=instance, user=self.request.user)
+
+    @extend_schema(
+        summary="Publish the draft as a new version",
+        description="Freezes the whole map into an immutable version with a note; emits `map.published`.",
+        request=PublishSerializer,
+        parameters=[IF_MATCH],
+        responses={201: MapVersionSerializer, 409: CONFLICT},
+        examples=[OpenApiExample("Publish", value={"note": "Delivery times shown on the product page"})],
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        journey_map = self.get_object()
+        body = PublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = services.map_publish(
+            journey_map=journey_map,
+            user=request.user,
+            note=body.validated_data["note"],
+            revision=self.revision(journey_map),
+        )
+        return Response(MapVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="List the map's published versions", responses=MapVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    def versions(self, request, pk=None):
+        journey_map = self.get_object()
+        queryset = MapVersion.objects.filter(journey_map=journey_map).select_related("created_by").defer("snapshot")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(MapVersionSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Get one version with its snapshot",
+        description="The snapshot is a map document (see docs/journeys.md), the same as an export.",
+        parameters=[NUMBER],
+        responses=MapVersionDetailSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)", url_name="version")
+    def version(self, request, pk=None, number=None):
+        journey_map = self.get_object()
+        version = self._version(journey_map, number)
+        return Response(MapVersionDetailSerializer(version).data)
+
+    @extend_schema(
+        summary="Restore a version into the draft",
+        description="The draft becomes what the version was; elements keep their keys (and their owners, SLAs "
+        "and feedback). The restore is itself a change you can publish.",
+        request=None,
+        parameters=[NUMBER, IF_MATCH],
+        responses={200: MapSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/restore", url_name="restore")
+    def restore(self, request, pk=None, number=None):
+        journey_map = self.get_object()
+        self._version(journey_map, number)
+        services.map_restore(
+            journey_map=journey_map, user=request.user, number=int(number), revision=self.revision(journey_map)
+        )
+        journey_map.refresh_from_db()
+        return Response(MapSerializer(journey_map, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Compare two versions, or a version and the draft",
+        description="Element by element: stages, touchpoints and pain points added, removed, moved and changed "
+        "field by field. `from` defaults to the latest version, `to` to the draft.",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.STR, description="A version number or `draft`."),
+            OpenApiParameter("to", OpenApiTypes.STR, description="A version number or `draft` (the default)."),
+        ],
+        responses=DIFF_RESPONSE,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    def diff(self, request, pk=None):
+        journey_map = self.get_object()
+        latest = MapVersion.objects.filter(journey_map=journey_map).values_list("number", flat=True).first()
+        side_from = request.query_params.get("from") or (str(latest) if latest else "draft")
+        side_to = request.query_params.get("to") or "draft"
+        old = self._document(journey_map, side_from, "from")
+        new = self._document(journey_map, side_to, "to")
+        return Response({"from": side_from, "to": side_to, **diff_documents(old, new)})
+
+    @extend_schema(
+        summary="Export the draft as a map document",
+        description="The documented JSON format (format_version 1), the same as a version snapshot.",
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    def export(self, request, pk=None):
+        journey_map = self.get_object()
+        response = Response(services.map_export(journey_map=journey_map))
+        response["Content-Disposition"] = f'attachment; filename="map-{journey_map.pk}.json"'
+        return response
+
+    @extend_schema(
+        summary="Export the touchpoints as CSV",
+        description="One row per touchpoint in journey order, with its stage, emotion and open pain points.",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="touchpoints-csv",
+        url_name="touchpoints-csv",
+        filterset_class=None,
+        search_fields=[],
+        ordering_fields=[],
+    )
+    def touchpoints_csv(self, request, pk=None):
+        journey_map = self.get_object()
+        return touchpoints_csv_response(journey_map)
+
+    @extend_schema(
+        summary="Import a map document as a new map",
+        description="Validates the whole document first: an invalid one answers 400 naming the problem and "
+        "creates nothing. Persona and scenario are matched by name in the target team.",
+        request=ImportSerializer,
+        responses={201: MapSerializer},
+        examples=[
+            OpenApiExample(
+                "Import",
+                value={
+                    "team": 1,
+                    "title": "Loan application (copy)",
+                    "document": {
+                        "format": "waymark.journey-map",
+                        "format_version": 1,
+                        "map": {"title": "Loan application"},
+                        "stages": [{"name": "Decision", "touchpoints": [{"name": "Rates page", "channel": "page"}]}],
+                    },
+                },
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    def import_document(self, request):
+        body = ImportSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        team = body.validated_data["team"]
+        require_role(request.user, team.pk, Role.EDITOR)
+        journey_map = services.map_import(
+            team=team, user=request.user, document=body.validated_data["document"], title=body.validated_data["title"]
+        )
+        return Response(MapSerializer(journey_map, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(
+        summary="Map health: a score from 0 to 100 with its reasons",
+        description="Moments without a metric, evidence not verified for 90 days, and what other parts of "
+        "Waymark add (unowned touchpoints, missing SLAs, no recent review …).",
+        responses=HEALTH_RESPONSE,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    def health(self, request, pk=None):
+        return Response(map_health(self.get_object()).as_dict())
+
+    def _version(self, journey_map, number) -> MapVersion:
+        try:
+            return MapVersion.objects.select_related("created_by").get(journey_map=journey_map, number=int(number))
+        except (MapVersion.DoesNotExist, ValueError, TypeError):
+            from rest_framework.exceptions import NotFound
+
+            raise NotFound(f"This map has no version {number}.") from None
+
+    def _document(self, journey_map, side: str, name: str) -> dict:
+        if side == "draft":
+            return map_document(journey_map)
+        if not side.isdigit():
+            raise ValidationError({name: "Give a version number or draft."})
+        try:
+            return MapVersion.objects.get(journey_map=journey_map, number=int(side)).snapshot
+        except MapVersion.DoesNotExist:
+            raise ValidationError({name: f"This map has no version {side}."}) from None
+
+
+def touchpoints_csv_response(journey_map: JourneyMap) -> HttpResponse:
+    from .selectors import touchpoints_of_map
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "stage",
+            "position",
+            "key",
+            "touchpoint",
+            "channel",
+            "emotion",
+            "emotion_label",
+            "moment_that_matters",
+            "moment_kind",
+            "metric",
+            "evidence",
+            "evidence_verified_at",
+            "open_pain_points",
+            "worst_open_severity",
+        ]
+    )
+    for tp in touchpoints_of_map(journey_map).select_related("stage"):
+        open_pps = [p for p in tp.pain_points.all() if p.status != PainPoint.Status.FIXED]
+        writer.writerow(
+            [
+                tp.stage.name,
+                tp.position + 1,
+                tp.key,
+                tp.name,
+                tp.channel,
+                tp.emotion,
+                tp.emotion_label,
+                "yes" if tp.is_moment else "no",
+                tp.moment_kind,
+                tp.metric_name,
+                tp.evidence_source,
+                tp.evidence_verified_at or "",
+                len(open_pps),
+                max((p.severity for p in open_pps), default=""),
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="map-{journey_map.pk}-touchpoints.csv"'
+    return response
+
+
+class ChildViewSet(MapRevisionMixin, TeamScopedModelViewSet):
+    """Shared by stages, touchpoints and pain points: writes check If-Match against their map."""
+
+    map_path: str = ""
+
+    def map_of(self, obj) -> JourneyMap:
+        for part in self.map_path.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        self._etag_map = self.map_of(obj)
+        return Response(self.get_serializer(obj).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List stages", description="Filter by `map`; ordered by map and position."),
+    retrieve=extend_schema(summary="Get a stage"),
+    create=extend_schema(
+        summary="Add a stage to a map",
+        parameters=[IF_MATCH],
+        responses={201: StageSerializer, 409: CONFLICT},
+        examples=[OpenApiExample("Onboarding", value={"journey_map": 1, "name": "Onboarding", "position": 4})],
+    ),
+    partial_update=extend_schema(
+        summary="Rename, describe or move a stage",
+        parameters=[IF_MATCH],
+        responses={200: StageSerializer, 409: CONFLICT},
+        examples=[OpenApiExample("Move first", value={"position": 0})],
+    ),
+    update=extend_schema(
+        summary="Replace a stage's fields", parameters=[IF_MATCH], responses={200: StageSerializer, 409: CONFLICT}
+    ),
+    destroy=extend_schema(
+        summary="Delete a stage with its touchpoints", parameters=[IF_MATCH], responses={204: None, 409: CONFLICT}
+    ),
+)
+class StageViewSet(ChildViewSet):
+    """Stages: the columns of a map, in order."""
+
+    queryset = Stage.objects.select_related("journey_map")
+    serializer_class = StageSerializer
+    filterset_class = StageFilter
+    ordering_fields = ["position", "name"]
+    ordering = ["journey_map", "position"]
+    map_path = "journey_map"
+
+    def team_id_from_data(self, validated_data):
+        journey_map = validated_data.get("journey_map")
+        return journey_map.team_id if journey_map else None
+
+    def create_object(self, serializer):
+        data = dict(serializer.validated_data)
+        journey_map = data.pop("journey_map")
+        serializer.instance = services.stage_create(
+            journey_map=journey_map, user=self.request.user, revision=self.revision(journey_map), **data
+        )
+
+    def update_object(self, serializer):
+        stage = serializer.instance
+        data = dict(serializer.validated_data)
+        if data.pop("journey_map", stage.journey_map) != stage.journey_map:
+            raise ValidationError({"journey_map": "A stage cannot move to another map."})
+        position = data.pop("position", None)
+        revision = self.revision(stage.journey_map)
+        if data:
+            serializer.instance = stage = services.stage_update(
+                stage=stage, user=self.request.user, revision=revision, **data
+            )
+            revision = None if revision is None else revision + 1
+        if position is not None:
+            serializer.instance = services.stage_move(
+                stage=stage, user=self.request.user, revision=revision, position=position
+            )
+
+    def perform_destroy(self, instance):
+        services.stage_delete(stage=instance, user=self.request.user, revision=self.revision(instance.journey_map))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List touchpoints",
+        description="Filter by `map`, `stage`, `channel`, `emotion_label`, `is_moment`; in journey order.",
+    ),
+    retrieve=extend_schema(summary="Get a touchpoint with its pain points"),
+    create=extend_schema(
+        summary="Add a touchpoint to a stage",
+        parameters=[IF_MATCH],
+        responses={201: TouchpointSerializer, 409: CONFLICT},
+        examples=[
+            OpenApiExample(
+                "Delivery page",
+                value={"stage": 3, "name": "Delivery options", "channel": "page", "emotion_label": "anxious"},
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change or move a touchpoint",
+        description="Changing `stage` or `position` moves it; other fields change it in place.",
+        parameters=[IF_MATCH],
+        responses={200: TouchpointSerializer, 409: CONFLICT},
+        examples=[
+            OpenApiExample(
+                "Moment", value={"is_moment": True, "moment_kind": "first_value", "metric_name": "Activation rate"}
+            )
+        ],
+    ),
+    update=extend_schema(
+        summary="Replace a touchpoint's fields",
+        parameters=[IF_MATCH],
+        responses={200: TouchpointSerializer, 409: CONFLICT},
+    ),
+    destroy=extend_schema(summary="Delete a touchpoint", parameters=[IF_MATCH], responses={204: None, 409: CONFLICT}),
+)
+class TouchpointViewSet(ChildViewSet):
+    """Touchpoints: where the customer meets the company, with the emotion they feel there."""
+
+    queryset = Touchpoint.objects.select_related("stage__journey_map")
+    serializer_class = TouchpointSerializer
+    filterset_class = TouchpointFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["position", "name", "emotion"]
+    ordering = ["stage__journey_map", "stage__position", "position"]
+    map_path = "stage.journey_map"
+
+    def scope_queryset(self, queryset):
+        if self.action == "retrieve":
+            return queryset.prefetch_related("pain_points")
+        return queryset
+
+    def get_serializer_class(self):
+        return TouchpointDetailSerializer if self.action == "retrieve" else TouchpointSerializer
+
+    def team_id_from_data(self, validated_data):
+        stage = validated_data.get("stage")
+        return stage.journey_map.team_id if stage else None
+
+    def create_object(self, serializer):
+        data = dict(serializer.validated_data)
+        stage = data.pop("stage")
+        serializer.instance = services.touchpoint_create(
+            stage=stage, user=self.request.user, revision=self.revision(stage.journey_map), **data
+        )
+
+    def update_object(self, serializer):
+        tp = serializer.instance
+        data = dict(serializer.validated_data)
+        stage = data.pop("stage", None)
+        position = data.pop("position", None)
+        revision = self.revision(tp.stage.journey_map)
+        if data:
+            serializer.instance = tp = services.touchpoint_update(
+                touchpoint=tp, user=self.request.user, revision=revision, **data
+            )
+            revision = None if revision is None else revision + 1
+        if (stage is not None and stage.pk != tp.stage_id) or position is not None:
+            serializer.instance = services.touchpoint_move(
+                touchpoint=tp, user=self.request.user, revision=revision, stage=stage, position=position
+            )
+
+    def perform_destroy(self, instance):
+        services.touchpoint_delete(
+            touchpoint=instance, user=self.request.user, revision=self.revision(instance.stage.journey_map)
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List pain points",
+        description="Worst first. Filter by `map`, `stage`, `touchpoint`, `status`, `min_severity`.",
+    ),
+    retrieve=extend_schema(summary="Get a pain point"),
+    create=extend_schema(
+        summary="Add a pain point to a touchpoint",
+        parameters=[IF_MATCH],
+        responses={201: PainPointSerializer, 409: CONFLICT},
+        examples=[
+            OpenApiExample(
+                "Returns",
+                value={
+                    "touchpoint": 7,
+                    "title": "Returns policy is hard to find",
+                    "severity": 4,
+                    "evidence_source": "interview",
+                },
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a pain point (e.g. mark it fixed)",
+        parameters=[IF_MATCH],
+        responses={200: PainPointSerializer, 409: CONFLICT},
+        examples=[OpenApiExample("Fixed", value={"status": "fixed"})],
+    ),
+    update=extend_schema(
+        summary="Replace a pain point's fields",
+        parameters=[IF_MATCH],
+        responses={200: PainPointSerializer, 409: CONFLICT},
+    ),
+    destroy=extend_schema(summary="Delete a pain point", parameters=[IF_MATCH], responses={204: None, 409: CONFLICT}),
+)
+class PainPointViewSet(ChildViewSet):
+    """Pain points: what hurts the customer at a touchpoint; listed worst first, fixed, watched."""
+
+    queryset = PainPoint.objects.select_related("touchpoint__stage__journey_map")
+    serializer_class = PainPointSerializer
+    filterset_class = PainPointFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["severity", "created_at", "status"]
+    ordering = ["-severity", "created_at"]
+    map_path = "touchpoint.stage.journey_map"
+
+    def team_id_from_data(self, validated_data):
+        tp = validated_data.get("touchpoint")
+        return tp.stage.journey_map.team_id if tp else None
+
+    def create_object(self, serializer):
+        data = dict(serializer.validated_data)
+        tp = data.pop("touchpoint")
+        serializer.instance = services.pain_point_create(
+            touchpoint=tp, user=self.request.user, revision=self.revision(tp.stage.journey_map), **data
+        )
+
+    def update_object(self, serializer):
+        pp = serializer.instance
+        data = dict(serializer.validated_data)
+        if data.pop("touchpoint", pp.touchpoint) != pp.touchpoint:
+            raise ValidationError({"touchpoint": "A pain point cannot move to another touchpoint; add a new one."})
+        serializer.instance = services.pain_point_update(
+            pain_point=pp, user=self.request.user, revision=self.revision(pp.touchpoint.stage.journey_map), **data
+        )
+
+    def perform_destroy(self, instance):
+        services.pain_point_delete(
+            pain_point=instance, user=self.request.user, revision=self.revision(instance.touchpoint.stage.journey_map)
+        )
+
+
+routes = [
+    ("maps", MapViewSet, "map"),
+    ("stages", StageViewSet, "stage"),
+    ("touchpoints", TouchpointViewSet, "touchpoint"),
+    ("pain-points", PainPointViewSet, "pain-point"),
+]
 
 from .owner_api import routes as owner_routes  # noqa: E402 - owners, SLAs, hand-offs, playbooks (issue 5)
 

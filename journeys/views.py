@@ -1,22 +1,895 @@
-"""Pages of journey maps."""
+"""Pages of journey maps: the list, the map page with its inline edits, versions, compare, import/export.
 
+The map page keeps its editing forms in a side panel (``#panel``). A saved change answers the
+whole workspace (``#map-workspace``: health, emotion curve, board) as an out-of-band swap, so
+every form on the page carries the new revision. A change based on an older revision answers 409
+with the form, the person's input kept and the current values of the other person shown.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from urllib.parse import parse_qs, urlparse
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from teams.access import get_object_for_user
+from personas.models import Persona
+from teams.access import get_object_for_user, has_role, require_role
+from teams.models import Role
+from teams.views import add_form_errors, hx_redirect
 
-from .models import JourneyMap
+from . import services
+from .api import touchpoints_csv_response
+from .extensions import stage_templates, touchpoint_templates
+from .filters import MapFilter
+from .forms import (
+    CHANNEL_CHOICES,
+    ImportForm,
+    MapCreateForm,
+    MapForm,
+    MoveForm,
+    PainPointForm,
+    PublishForm,
+    StageForm,
+    TouchpointForm,
+)
+from .health import BANDS, map_health, maps_health
+from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .selectors import map_board, maps_for_user, versions_of
+from .snapshot import diff_documents, diff_index, map_document
+
+# --- the map list ------------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def map_list(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Maps")
+    """List the current team's maps with search, filters (persona, status, health) and health."""
+    team = request.team
+    if team is None:
+        return render(request, "teams/no_team.html")
+    queryset = maps_for_user(request.user, team=team).order_by("title")
+    filterset = MapFilter(request.GET, queryset=queryset)
+    maps = list(filterset.qs if filterset.is_valid() else queryset.none())
+    health = maps_health(maps)
+    for m in maps:
+        m.health = health[m.pk]
+        m.has_unpublished = m.last_version_revision is not None and m.last_version_revision != m.revision
+    band = request.GET.get("health", "")
+    if band in dict(BANDS):
+        maps = [m for m in maps if m.health.band == band]
+    page = Paginator(maps, 24).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "maps": page.object_list,
+        "filters": request.GET,
+        "personas": Persona.objects.for_team(team).active().only("id", "name"),
+        "statuses": JourneyMap.Status.choices,
+        "bands": BANDS,
+        "filtered": any(request.GET.get(k) for k in ("q", "persona", "status", "health")),
+        "can_edit": has_role(request.user, team.pk, Role.EDITOR),
+    }
+    template = "journeys/map_list.html#map-results" if request.htmx else "journeys/map_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_create(request: HttpRequest) -> HttpResponse:
+    team = request.team
+    if team is None:
+        raise Http404("No team.")
+    require_role(request.user, team.pk, Role.EDITOR)
+    form = MapCreateForm(request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            journey_map = services.map_create(
+                team=team,
+                user=request.user,
+                title=data["title"],
+                description=data["description"],
+                persona=data["persona"],
+                scenario=data["scenario"],
+            )
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        else:
+            messages.success(request, f"Map “{journey_map.title}” created with the default stages.")
+            return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
+    return render(request, "journeys/map_form.html", {"form": form, "title": "New journey map"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_import(request: HttpRequest) -> HttpResponse:
+    team = request.team
+    if team is None:
+        raise Http404("No team.")
+    require_role(request.user, team.pk, Role.EDITOR)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                journey_map = services.map_import(
+                    team=team, user=request.user, document=form.cleaned_data["file"], title=form.cleaned_data["title"]
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc, rename={"document": "file"})
+            else:
+                messages.success(request, f"Imported “{journey_map.title}”.")
+                return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
+        status = 400
+    return render(request, "journeys/map_import.html", {"form": form}, status=status)
+
+
+# --- the map page ------------------------------------------------------------------------------
+
+
+def _map(request: HttpRequest, map_pk: int) -> JourneyMap:
+    return get_object_for_user(
+        JourneyMap.objects.select_related("persona", "scenario", "team"), request.user, pk=map_pk
+    )
+
+
+def _map_for_write(request: HttpRequest, map_pk: int) -> JourneyMap:
+    journey_map = _map(request, map_pk)
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    return journey_map
+
+
+def _view_options(request: HttpRequest) -> dict:
+    """Return the board's filters from the query string (or, for HTMX writes, the page's URL)."""
+    params = request.GET
+    if request.method != "GET" and getattr(request, "htmx", False) and request.htmx.current_url:
+        params = {k: v[-1] for k, v in parse_qs(urlparse(request.htmx.current_url).query).items()}
+    channel = params.get("channel", "")
+    return {
+        "channel": channel if channel in dict(CHANNEL_CHOICES) else "",
+        "moments_only": params.get("moments") in ("1", "on", "true"),
+        "layout": "funnel" if params.get("layout") == "funnel" else "columns",
+    }
+
+
+MOVE_BUTTONS = [
+    ("up", "↑", "up"),
+    ("down", "↓", "down"),
+    ("left", "←", "to the previous stage"),
+    ("right", "→", "to the next stage"),
+]
+
+
+def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
+    options = _view_options(request)
+    board = map_board(journey_map, channel=options["channel"], moments_only=options["moments_only"])
+    latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
+    return {
+        "journey_map": journey_map,
+        "board": board,
+        "curve": board.curve,
+        "health": map_health(journey_map),
+        "latest": latest,
+        "unpublished": latest is None or latest.source_revision != journey_map.revision,
+        "options": options,
+        "channels": CHANNEL_CHOICES,
+        "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
+        "touchpoint_templates": touchpoint_templates(),
+        "stage_templates": stage_templates(),
+        "move_buttons": MOVE_BUTTONS,
+    }
 
 
 @login_required
 @require_GET
 def map_detail(request: HttpRequest, map_pk: int) -> HttpResponse:
-    journey_map = get_object_for_user(JourneyMap, request.user, pk=map_pk)
-    return HttpResponse(journey_map.title)
+    """The map: stages as columns (or a funnel), the emotion curve, health and the editing panel."""
+    journey_map = _map(request, map_pk)
+    context = _workspace_context(request, journey_map)
+    if request.htmx and request.htmx.target == "map-workspace":
+        return render(request, "journeys/map_detail.html#workspace", context)
+    return render(request, "journeys/map_detail.html", context)
+
+
+def _saved(request: HttpRequest, journey_map: JourneyMap, message: str) -> HttpResponse:
+    """Answer a saved change: the fresh workspace (out of band) and an empty panel."""
+    messages.success(request, message)
+    if not request.htmx:
+        return redirect("journeys:map_detail", journey_map.pk)
+    context = {**_workspace_context(request, journey_map), "oob": True}
+    return render(request, "journeys/map_detail.html#workspace", context)
+
+
+def _conflict_board(request: HttpRequest, journey_map: JourneyMap, exc: services.MapConflict) -> HttpResponse:
+    """Answer a stale board action (move, delete) with the current map and say what happened."""
+    journey_map.refresh_from_db()
+    messages.error(
+        request, "Someone else changed this map a moment ago. Here is the latest; nothing of yours was applied."
+    )
+    if not request.htmx:
+        return redirect("journeys:map_detail", journey_map.pk)
+    context = {**_workspace_context(request, journey_map), "oob": True}
+    return render(request, "journeys/map_detail.html#workspace", context, status=409)
+
+
+def _panel(request, template_context: dict, status: int = 200) -> HttpResponse:
+    template = "journeys/panel_form.html#panel" if request.htmx else "journeys/panel_form.html"
+    return render(request, template, template_context, status=status)
+
+
+def _form_flow(request, *, journey_map, form, title, action, save, success, current=None, delete_url=None, extra=None):
+    """Run a panel form: validate, call ``save`` (a service), answer saved / 400 / 409."""
+    status = 200
+    conflict = None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except services.MapConflict as exc:
+                conflict = _conflict_details(form, current() if current else None, exc)
+                status = 409
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+                status = 400
+            else:
+                return _saved(request, journey_map, success)
+        else:
+            status = 400
+    context = {
+        "journey_map": journey_map,
+        "form": form,
+        "title": title,
+        "action": action,
+        "conflict": conflict,
+        "delete_url": delete_url,
+        **(extra or {}),
+    }
+    return _panel(request, context, status)
+
+
+def _display(form, name, value) -> str:
+    field = form.fields.get(name)
+    if value in (None, ""):
+        return "—"
+    if field is not None and hasattr(field, "choices"):
+        for key, label in field.choices:
+            if str(key) == str(getattr(value, "pk", value)):
+                return str(label)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _conflict_details(form, obj, exc: services.MapConflict) -> dict:
+    """Keep the person's input; show where the current values differ; move the form to the new revision."""
+    data = form.data.copy()
+    data["revision"] = str(exc.current_revision)
+    form.data = data
+    theirs = []
+    if obj is not None:
+        for name in form._meta.fields:
+            current = getattr(obj, name, None)
+            mine = form.cleaned_data.get(name)
+            if str(getattr(current, "pk", current) or "") != str(getattr(mine, "pk", mine) or ""):
+                theirs.append(
+                    {
+                        "field": form.fields[name].label or name,
+                        "theirs": _display(form, name, current),
+                        "yours": _display(form, name, mine),
+                    }
+                )
+        if not theirs:
+            theirs = None
+    elif obj is None and form.instance.pk is not None:
+        return {"deleted": True, "revision": exc.current_revision}
+    return {"differences": theirs, "revision": exc.current_revision}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
+    journey_map = _map(request, map_pk)
+    if request.method == "POST":
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = MapForm(
+        request.POST or None,
+        instance=JourneyMap.objects.get(pk=journey_map.pk),
+        team=journey_map.team,
+        initial={"revision": journey_map.revision},
+    )
+
+    def save(data):
+        services.map_update(
+            journey_map=journey_map,
+            user=request.user,
+            revision=data["revision"],
+            **{k: data[k] for k in ("title", "description", "persona", "scenario", "status")},
+        )
+
+    return _form_flow(
+        request,
+        journey_map=journey_map,
+        form=form,
+        title="Map details",
+        action=reverse("journeys:map_edit", args=[journey_map.pk]),
+        save=save,
+        success="Map details saved.",
+        current=lambda: JourneyMap.objects.get(pk=journey_map.pk),
+        delete_url=reverse("journeys:map_delete", args=[journey_map.pk]),
+    )
+
+
+@login_required
+@require_POST
+def map_delete(request: HttpRequest, map_pk: int) -> HttpResponse:
+    journey_map = _map_for_write(request, map_pk)
+    services.map_delete(journey_map=journey_map, user=request.user)
+    messages.success(request, f"Map “{journey_map.title}” deleted.")
+    return hx_redirect(request, reverse("journeys:map_list"))
+
+
+# --- stages ------------------------------------------------------------------------------------
+
+
+def _stage(request, map_pk, stage_pk) -> Stage:
+    return get_object_for_user(
+        Stage.objects.select_related("journey_map"), request.user, pk=stage_pk, journey_map_id=map_pk
+    )
+
+
+@login_required
+@require_POST
+def stage_add(request: HttpRequest, map_pk: int) -> HttpResponse:
+    journey_map = _map_for_write(request, map_pk)
+    form = StageForm(request.POST, auto_id="new-stage-%s")
+
+    def save(data):
+        services.stage_create(
+            journey_map=journey_map,
+            user=request.user,
+            revision=data["revision"],
+            name=data["name"],
+            description=data["description"],
+            funnel=data["funnel"],
+        )
+
+    return _form_flow(
+        request,
+        journey_map=journey_map,
+        form=form,
+        title="Add a stage",
+        action=reverse("journeys:stage_add", args=[journey_map.pk]),
+        save=save,
+        success=f"Stage “{request.POST.get('name', '')}” added.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stage_edit(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse:
+    stage = _stage(request, map_pk, stage_pk)
+    journey_map = stage.journey_map
+    if request.method == "POST":
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = StageForm(request.POST or None, instance=stage, initial={"revision": journey_map.revision})
+
+    def save(data):
+        services.stage_update(
+            stage=stage,
+            user=request.user,
+            revision=data["revision"],
+            **{k: data[k] for k in ("name", "description", "funnel")},
+        )
+
+    return _form_flow(
+        request,
+        journey_map=journey_map,
+        form=form,
+        title="Stage",
+        action=reverse("journeys:stage_edit", args=[journey_map.pk, stage.pk]),
+        save=save,
+        success="Stage saved.",
+        current=lambda: Stage.objects.filter(pk=stage.pk).first(),
+        delete_url=reverse("journeys:stage_delete", args=[journey_map.pk, stage.pk]),
+    )
+
+
+@login_required
+@require_POST
+def stage_move(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse:
+    stage = _stage(request, map_pk, stage_pk)
+    journey_map = stage.journey_map
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Say where to move the stage.", status=400)
+    data = form.cleaned_data
+    position = data["position"]
+    if position is None:
+        step = {"left": -1, "up": -1, "right": 1, "down": 1}.get(data["direction"], 0)
+        position = max(0, stage.position + step)
+    try:
+        services.stage_move(stage=stage, user=request.user, revision=data["revision"], position=position)
+    except services.MapConflict as exc:
+        return _conflict_board(request, journey_map, exc)
+    return _saved(request, journey_map, f"Moved “{stage.name}”.")
+
+
+@login_required
+@require_POST
+def stage_delete(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse:
+    stage = _stage(request, map_pk, stage_pk)
+    journey_map = stage.journey_map
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = MoveForm(request.POST)
+    revision = form.cleaned_data["revision"] if form.is_valid() else None
+    if revision is None:
+        return HttpResponse("The form is missing the map's revision; reload the page.", status=400)
+    try:
+        services.stage_delete(stage=stage, user=request.user, revision=revision)
+    except services.MapConflict as exc:
+        return _conflict_board(request, journey_map, exc)
+    return _saved(request, journey_map, f"Stage “{stage.name}” deleted. Restore a version to bring it back.")
+
+
+# --- touchpoints -------------------------------------------------------------------------------
+
+
+def _touchpoint(request, map_pk, touchpoint_pk) -> Touchpoint:
+    return get_object_for_user(
+        Touchpoint.objects.select_related("stage__journey_map"),
+        request.user,
+        pk=touchpoint_pk,
+        stage__journey_map_id=map_pk,
+    )
+
+
+TOUCHPOINT_FORM_FIELDS = TouchpointForm._meta.fields
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def touchpoint_add(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse:
+    stage = _stage(request, map_pk, stage_pk)
+    journey_map = stage.journey_map
+    if request.method == "POST":
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = TouchpointForm(request.POST or None, initial={"revision": journey_map.revision})
+
+    def save(data):
+        services.touchpoint_create(
+            stage=stage, user=request.user, revision=data["revision"], **{k: data[k] for k in TOUCHPOINT_FORM_FIELDS}
+        )
+
+    return _form_flow(
+        request,
+        journey_map=journey_map,
+        form=form,
+        title=f"Add a touchpoint to {stage.name}",
+        action=reverse("journeys:touchpoint_add", args=[journey_map.pk, stage.pk]),
+        save=save,
+        success=f"Touchpoint “{request.POST.get('name', '')}” added to {stage.name}.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def touchpoint_edit(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
+    tp = _touchpoint(request, map_pk, touchpoint_pk)
+    journey_map = tp.stage.journey_map
+    if request.method == "POST":
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = TouchpointForm(request.POST or None, instance=tp, initial={"revision": journey_map.revision})
+
+    def save(data):
+        services.touchpoint_update(
+            touchpoint=tp, user=request.user, revision=data["revision"], **{k: data[k] for k in TOUCHPOINT_FORM_FIELDS}
+        )
+
+    pain_points = list(PainPoint.objects.filter(touchpoint=tp).order_by("-severity", "created_at"))
+    return _form_flow(
+        request,
+        journey_map=journey_map,
+        form=form,
+        title="Touchpoint",
+        action=reverse("journeys:touchpoint_edit", args=[journey_map.pk, tp.pk]),
+        save=save,
+        success="Touchpoint saved.",
+        current=lambda: Touchpoint.objects.filter(pk=tp.pk).first(),
+        delete_url=reverse("journeys:touchpoint_delete", args=[journey_map.pk, tp.pk]),
+        extra={
+            "touchpoint": tp,
+            "pain_points": pain_points,
+            "history_url": reverse("journeys:touchpoint_history", args=[journey_map.pk, tp.pk]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def touchpoint_move(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
+    """Move by keyboard buttons (direction) or by drag and drop (stage and position)."""
+    tp = _touchpoint(request, map_pk, touchpoint_pk)
+    journey_map = tp.stage.journey_map
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Say where to move the touchpoint.", status=400)
+    data = form.cleaned_data
+    stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
+    target, position = tp.stage, data["position"]
+    if data["stage"] is not None:
+        target = next((s for s in stages if s.pk == data["stage"]), None)
+        if target is None:
+            return HttpResponse("That stage is not on this map.", status=400)
+    elif data["direction"] in ("up", "down"):
+        position = max(0, tp.position + (-1 if data["direction"] == "up" else 1))
+    elif data["direction"] in ("left", "right"):
+        index = next(i for i, s in enumerate(stages) if s.pk == tp.stage_id) + (
+            -1 if data["direction"] == "left" else 1
+        )
+        if not 0 <= index < len(stages):
+            return _saved(request, journey_map, "It is already in the first or last stage.")
+        target, position = stages[index], None
+    try:
+        services.touchpoint_move(
+            touchpoint=tp, user=request.user, revision=data["revision"], stage=target, position=position
+        )
+    except services.MapConflict as exc:
+        return _conflict_board(request, journey_map, exc)
+    return _saved(request, journey_map, f"Moved “{tp.name}” in {target.name}.")
+
+
+@login_required
+@require_POST
+def touchpoint_delete(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
+    tp = _touchpoint(request, map_pk, touchpoint_pk)
+    journey_map = tp.stage.journey_map
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("The form is missing the map's revision; reload the page.", status=400)
+    try:
+        services.touchpoint_delete(touchpoint=tp, user=request.user, revision=form.cleaned_data["revision"])
+    except services.MapConflict as exc:
+        return _conflict_board(request, journey_map, exc)
+    return _saved(request, journey_map, f"Touchpoint “{tp.name}” deleted.")
+
+
+@login_required
+@require_GET
+def touchpoint_history(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
+    """Who changed this touchpoint and its pain points, and what."""
+    tp = _touchpoint(request, map_pk, touchpoint_pk)
+    records = list(Touchpoint.history.filter(id=tp.pk).select_related("history_user").order_by("-history_date")[:50])
+    entries = _history_entries(records, [*TOUCHPOINT_FORM_FIELDS, "stage", "position"])
+    context = {"journey_map": tp.stage.journey_map, "touchpoint": tp, "entries": entries}
+    template = "journeys/history.html#entries" if request.htmx else "journeys/history.html"
+    return render(request, template, context)
+
+
+def _history_entries(records: list, fields: list[str]) -> list[dict]:
+    entries = []
+    for i, rec in enumerate(records):
+        older = records[i + 1] if i + 1 < len(records) else None
+        changes = []
+        if older is not None and rec.history_type == "~":
+            delta = rec.diff_against(older, included_fields=fields)
+            changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+        entries.append(
+            {
+                "when": rec.history_date,
+                "who": rec.history_user,
+                "kind": {"+": "created", "~": "changed", "-": "deleted"}[rec.history_type],
+                "name": getattr(rec, "name", None) or getattr(rec, "title", ""),
+                "changes": changes,
+            }
+        )
+    return entries
+
+
+@login_required
+@require_GET
+def map_history(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """The audit trail of the whole map: stages, touchpoints and pain points, newest first."""
+    journey_map = _map(request, map_pk)
+    stage_ids = set(Stage.history.filter(journey_map_id=journey_map.pk).values_list("id", flat=True))
+    tp_ids = set(Touchpoint.history.filter(stage_id__in=stage_ids).values_list("id", flat=True))
+    records = sorted(
+        chain(
+            Stage.history.filter(id__in=stage_ids).select_related("history_user").order_by("-history_date")[:100],
+            Touchpoint.history.filter(id__in=tp_ids).select_related("history_user").order_by("-history_date")[:100],
+            PainPoint.history.filter(touchpoint_id__in=tp_ids)
+            .select_related("history_user")
+            .order_by("-history_date")[:100],
+        ),
+        key=lambda r: r.history_date,
+        reverse=True,
+    )[:100]
+    entries = [
+        {
+            "when": r.history_date,
+            "who": r.history_user,
+            "kind": {"+": "created", "~": "changed", "-": "deleted"}[r.history_type],
+            "what": r.instance_type._meta.verbose_name,
+            "name": getattr(r, "name", None) or getattr(r, "title", ""),
+            "changes": [],
+        }
+        for r in records
+    ]
+    return render(request, "journeys/history.html", {"journey_map": journey_map, "entries": entries})
+
+
+# --- pain points -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pain_point_add(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
+    tp = _touchpoint(request, map_pk, touchpoint_pk)
+    journey_map = tp.stage.journey_map
+    if request.method == "POST":
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = PainPointForm(request.POST or None, initial={"revision": journey_map.revision, "severity": 3})
+
+    def save(data):
+        services.pain_point_create(
+            touchpoint=tp,
+            user=request.user,
+            revision=data["revision"],
+            **{k: data[k] for k in PainPointForm._meta.fields},
+        )
+
+    return _form_flow(
+        request,
+        journey_map=journey_map,
+        form=form,
+        title=f"Add a pain point to {tp.name}",
+        action=reverse("journeys:pain_point_add", args=[journey_map.pk, tp.pk]),
+        save=save,
+        success=f"Pain point added to {tp.name}.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pain_point_edit(request: HttpRequest, map_pk: int, pain_point_pk: int) -> HttpResponse:
+    pp = get_object_for_user(
+        PainPoint.objects.select_related("touchpoint__stage__journey_map"),
+        request.user,
+        pk=pain_point_pk,
+        touchpoint__stage__journey_map_id=map_pk,
+    )
+    journey_map = pp.touchpoint.stage.journey_map
+    if request.method == "POST":
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = PainPointForm(request.POST or None, instance=pp, initial={"revision": journey_map.revision})
+
+    def save(data):
+        services.pain_point_update(
+            pain_point=pp,
+            user=request.user,
+            revision=data["revision"],
+            **{k: data[k] for k in PainPointForm._meta.fields},
+        )
+
+    return _form_flow(
+        request,
+        journey_map=journey_map,
+        form=form,
+        title=f"Pain point at {pp.touchpoint.name}",
+        action=reverse("journeys:pain_point_edit", args=[journey_map.pk, pp.pk]),
+        save=save,
+        success="Pain point saved.",
+        current=lambda: PainPoint.objects.filter(pk=pp.pk).first(),
+        delete_url=reverse("journeys:pain_point_delete", args=[journey_map.pk, pp.pk]),
+    )
+
+
+@login_required
+@require_POST
+def pain_point_delete(request: HttpRequest, map_pk: int, pain_point_pk: int) -> HttpResponse:
+    pp = get_object_for_user(
+        PainPoint.objects.select_related("touchpoint__stage__journey_map"),
+        request.user,
+        pk=pain_point_pk,
+        touchpoint__stage__journey_map_id=map_pk,
+    )
+    journey_map = pp.touchpoint.stage.journey_map
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("The form is missing the map's revision; reload the page.", status=400)
+    try:
+        services.pain_point_delete(pain_point=pp, user=request.user, revision=form.cleaned_data["revision"])
+    except services.MapConflict as exc:
+        return _conflict_board(request, journey_map, exc)
+    return _saved(request, journey_map, f"Pain point “{pp.title}” deleted.")
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
+    journey_map = _map(request, map_pk)
+    if request.method == "POST":
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = PublishForm(request.POST or None, initial={"revision": journey_map.revision})
+    status, conflict = 200, None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                version = services.map_publish(
+                    journey_map=journey_map,
+                    user=request.user,
+                    note=form.cleaned_data["note"],
+                    revision=form.cleaned_data["revision"],
+                )
+            except services.MapConflict as exc:
+                conflict = {"revision": exc.current_revision, "publish": True}
+                data = form.data.copy()
+                data["revision"] = str(exc.current_revision)
+                form.data = data
+                status = 409
+            else:
+                messages.success(request, f"Published version {version.number}.")
+                return hx_redirect(request, reverse("journeys:version_list", args=[journey_map.pk]))
+        else:
+            status = 400
+    context = {
+        "journey_map": journey_map,
+        "form": form,
+        "title": "Publish a version",
+        "action": reverse("journeys:map_publish", args=[journey_map.pk]),
+        "conflict": conflict,
+        "submit_label": "Publish",
+    }
+    return _panel(request, context, status)
+
+
+@login_required
+@require_GET
+def version_list(request: HttpRequest, map_pk: int) -> HttpResponse:
+    journey_map = _map(request, map_pk)
+    versions = list(versions_of(journey_map))
+    context = {
+        "journey_map": journey_map,
+        "versions": versions,
+        "unpublished": not versions or versions[0].source_revision != journey_map.revision,
+        "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
+        "publish_form": PublishForm(initial={"revision": journey_map.revision}),
+    }
+    return render(request, "journeys/version_list.html", context)
+
+
+def _version(journey_map, number) -> MapVersion:
+    try:
+        return MapVersion.objects.select_related("created_by").get(journey_map=journey_map, number=number)
+    except MapVersion.DoesNotExist:
+        raise Http404("No such version.") from None
+
+
+@login_required
+@require_GET
+def version_detail(request: HttpRequest, map_pk: int, number: int) -> HttpResponse:
+    journey_map = _map(request, map_pk)
+    version = _version(journey_map, number)
+    context = {
+        "journey_map": journey_map,
+        "version": version,
+        "document": version.snapshot,
+        "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
+    }
+    return render(request, "journeys/version_detail.html", context)
+
+
+@login_required
+@require_POST
+def version_restore(request: HttpRequest, map_pk: int, number: int) -> HttpResponse:
+    journey_map = _map_for_write(request, map_pk)
+    _version(journey_map, number)
+    form = MoveForm(request.POST)
+    revision = form.cleaned_data["revision"] if form.is_valid() else None
+    try:
+        services.map_restore(journey_map=journey_map, user=request.user, number=number, revision=revision)
+    except services.MapConflict:
+        messages.error(request, "Someone else changed the map while you looked; check the latest before restoring.")
+        return hx_redirect(request, reverse("journeys:version_list", args=[journey_map.pk]))
+    messages.success(request, f"Restored version {number} into the draft. Publish it to make it a new version.")
+    return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
+
+
+@login_required
+@require_GET
+def map_compare(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """Compare two versions, or a version and the draft, side by side."""
+    journey_map = _map(request, map_pk)
+    numbers = list(MapVersion.objects.filter(journey_map=journey_map).values_list("number", flat=True))
+    default_from = str(numbers[1] if len(numbers) > 1 else numbers[0]) if numbers else "draft"
+    default_to = str(numbers[0]) if len(numbers) > 1 and journey_map_revision_published(journey_map) else "draft"
+    side_from = request.GET.get("from") or default_from
+    side_to = request.GET.get("to") or default_to
+    error = None
+    documents = {}
+    for name, side in (("from", side_from), ("to", side_to)):
+        if side == "draft":
+            documents[name] = map_document(journey_map)
+        elif side.isdigit() and int(side) in numbers:
+            documents[name] = MapVersion.objects.get(journey_map=journey_map, number=int(side)).snapshot
+        else:
+            error = f"This map has no version {side}."
+            documents[name] = {"stages": [], "map": {}}
+    diff = diff_documents(documents["from"], documents["to"])
+    index = diff_index(diff)
+    context = {
+        "journey_map": journey_map,
+        "numbers": numbers,
+        "side_from": side_from,
+        "side_to": side_to,
+        "diff": diff,
+        "left": _mark(documents["from"], index, "from"),
+        "right": _mark(documents["to"], index, "to"),
+        "error": error,
+        "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
+    }
+    template = "journeys/compare.html#comparison" if request.htmx else "journeys/compare.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+def journey_map_revision_published(journey_map) -> bool:
+    latest = MapVersion.objects.filter(journey_map=journey_map).values_list("source_revision", flat=True).first()
+    return latest == journey_map.revision
+
+
+def _mark(document: dict, index: dict, side: str) -> list[dict]:
+    """Return the document's stages with each element's change on this side of the comparison."""
+
+    def mark(element):
+        entry = index.get(element["key"])
+        if entry is None:
+            return None
+        if entry["status"] == "added":
+            return {"kind": "added", "label": "Added"} if side == "to" else None
+        if entry["status"] == "removed":
+            return {"kind": "removed", "label": "Removed"} if side == "from" else None
+        fields = [c["field"].replace("_", " ") for c in entry.get("changes", [])]
+        label = " · ".join(
+            filter(None, ["Moved" if entry.get("moved") else "", ("Changed: " + ", ".join(fields)) if fields else ""])
+        )
+        return {"kind": "moved" if entry.get("moved") and not fields else "changed", "label": label, "entry": entry}
+
+    stages = []
+    for st in document.get("stages", []):
+        touchpoints = []
+        for tp in st.get("touchpoints", []):
+            pain_points = [{**pp, "mark": mark(pp)} for pp in tp.get("pain_points", [])]
+            touchpoints.append({**tp, "mark": mark(tp), "pain_points": pain_points})
+        stages.append({**st, "mark": mark(st), "touchpoints": touchpoints})
+    return stages
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def map_export(request: HttpRequest, map_pk: int) -> HttpResponse:
+    journey_map = _map(request, map_pk)
+    response = JsonResponse(services.map_export(journey_map=journey_map), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="map-{journey_map.pk}.json"'
+    return response
+
+
+@login_required
+@require_GET
+def map_touchpoints_csv(request: HttpRequest, map_pk: int) -> HttpResponse:
+    return touchpoints_csv_response(_map(request, map_pk))

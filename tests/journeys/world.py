@@ -18,9 +18,15 @@ BUILDERS = [
 
 URL_KWARGS = {
     "map_pk": lambda world: world[JourneyMap].pk,
+    "stage_pk": lambda world: world[Stage].pk,
+    "touchpoint_pk": lambda world: world[Touchpoint].pk,
+    "pain_point_pk": lambda world: world[PainPoint].pk,
+    "number": lambda world: world[MapVersion].number,
 }
 
-API_KWARGS = {}
+API_KWARGS = {
+    "number": lambda world: world[MapVersion].number,
+}
 
 
 # --- owners, SLAs, hand-offs, playbooks (issue 5) ---------------------------------------------

@@ -1,0 +1,150 @@
+"""Forms of the map pages. Every form that changes a map carries the revision it was read at."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from personas.models import Persona, Scenario
+
+from .models import Channel, Emotion, JourneyMap, PainPoint, Stage, Touchpoint
+from .models.maps import EMOTION_SCORE
+
+
+class RevisionForm(forms.Form):
+    """The map revision a change is based on; a stale one is a conflict (nothing is overwritten)."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class RevisionModelForm(forms.ModelForm):
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def changed_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class MapForm(RevisionModelForm):
+    class Meta:
+        model = JourneyMap
+        fields = ["title", "description", "persona", "scenario", "status"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["persona"].queryset = Persona.objects.for_team(team).active() if team else Persona.objects.none()
+        self.fields["scenario"].queryset = (
+            Scenario.objects.for_team(team).select_related("persona") if team else Scenario.objects.none()
+        )
+        self.fields["title"].help_text = "e.g. “First order on mobile”."
+
+
+class MapCreateForm(MapForm):
+    class Meta(MapForm.Meta):
+        fields = ["title", "description", "persona", "scenario"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["revision"]
+
+
+class StageForm(RevisionModelForm):
+    class Meta:
+        model = Stage
+        fields = ["name", "description", "funnel"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"funnel": "Funnel part"}
+
+
+EMOTION_CHOICES = [(e.value, f"{e.label} ({EMOTION_SCORE[e]:+d})") for e in Emotion]
+
+
+class TouchpointForm(RevisionModelForm):
+    emotion_label = forms.ChoiceField(label="How the customer feels", choices=EMOTION_CHOICES, initial="neutral")
+
+    class Meta:
+        model = Touchpoint
+        fields = [
+            "name",
+            "channel",
+            "emotion_label",
+            "description",
+            "is_moment",
+            "moment_kind",
+            "metric_name",
+            "evidence_source",
+            "evidence_verified_at",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "evidence_verified_at": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {
+            "metric_name": "Metric",
+            "evidence_source": "Evidence",
+            "evidence_verified_at": "Evidence verified on",
+        }
+        help_texts = {"metric_name": "The one clear metric of a moment that matters, e.g. “Checkout conversion”."}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_moment") and not data.get("moment_kind"):
+            self.add_error("moment_kind", "Say what kind of moment this is.")
+        return data
+
+
+class PainPointForm(RevisionModelForm):
+    class Meta:
+        model = PainPoint
+        fields = ["title", "severity", "status", "description", "evidence_source", "evidence_verified_at"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "severity": forms.Select(
+                choices=[
+                    (i, f"{i} – {label}")
+                    for i, label in enumerate(["", "minor", "noticeable", "painful", "severe", "blocking"])
+                    if i
+                ]
+            ),
+            "evidence_verified_at": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"evidence_source": "Evidence", "evidence_verified_at": "Evidence verified on"}
+
+
+class PublishForm(RevisionForm):
+    note = forms.CharField(
+        label="What changed and why",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown in the version list, e.g. “Delivery times shown on the product page”.",
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="Map document (.json)", help_text="An export or a version snapshot of a Waymark map.")
+    title = forms.CharField(
+        label="Title of the new map", required=False, help_text="Leave empty to keep the document's."
+    )
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise forms.ValidationError(f"This is not a JSON file: {exc}.") from None
+
+
+class MoveForm(RevisionForm):
+    """Where a dragged or keyboard-moved element goes."""
+
+    direction = forms.ChoiceField(choices=[(d, d) for d in ("up", "down", "left", "right")], required=False)
+    stage = forms.IntegerField(required=False)
+    position = forms.IntegerField(required=False, min_value=0)
+
+
+CHANNEL_CHOICES = [("", "All channels"), *Channel.choices]
