@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class ExperimentsConfig(AppConfig):
     name = "experiments"
     verbose_name = "Experiments"
+
+    def ready(self) -> None:
+        from journeys.extensions import register_health_check, register_map_annotator
+
+        from .journey import annotate_map_with_experiments, severe_pain_points_without_experiment
+
+        register_map_annotator(
+            annotate_map_with_experiments,
+            touchpoint_template="experiments/_touchpoint_experiments.html",
+            stage_template="experiments/_stage_experiments.html",
+        )
+        register_health_check(severe_pain_points_without_experiment)

@@ -1,0 +1,73 @@
+"""What the experiment log adds to the journey map: "why is it like this?" and a health check."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+
+from journeys.extensions import HealthIssue
+from journeys.models import PainPoint
+
+from .models import Experiment
+
+
+def annotate_map_with_experiments(journey_map, stages: list, touchpoints: list) -> None:
+    """Set ``.experiments`` on every stage and touchpoint: the experiments that touched it, oldest first.
+
+    One query, whatever the size of the map. An experiment on a touchpoint (or on one of its pain
+    points) is listed on the touchpoint and its stage; one on a whole stage only on the stage.
+    """
+    stage_ids = [s.pk for s in stages]
+    touchpoint_ids = [t.pk for t in touchpoints]
+    experiments = list(
+        Experiment.objects.filter(team_id=journey_map.team_id)
+        .filter(Q(stage_id__in=stage_ids) | Q(touchpoint_id__in=touchpoint_ids))
+        .exclude(status=Experiment.Status.IDEA)
+        .select_related("primary_metric", "map_version")
+        .order_by("started_at", "created_at", "id")
+    )
+    by_stage: dict[int, list] = {pk: [] for pk in stage_ids}
+    by_touchpoint: dict[int, list] = {pk: [] for pk in touchpoint_ids}
+    for experiment in experiments:
+        if experiment.touchpoint_id in by_touchpoint:
+            by_touchpoint[experiment.touchpoint_id].append(experiment)
+        if experiment.stage_id in by_stage:
+            by_stage[experiment.stage_id].append(experiment)
+    for stage in stages:
+        stage.experiments = by_stage.get(stage.pk, [])
+    for touchpoint in touchpoints:
+        touchpoint.experiments = by_touchpoint.get(touchpoint.pk, [])
+
+
+SEVERE = 4
+
+
+def severe_pain_points_without_experiment(maps: list) -> dict[int, list[HealthIssue]]:
+    """Report, per map, open pain points of severity ≥ 4 that no experiment addresses (one query)."""
+    map_ids = [m.pk for m in maps]
+    if not map_ids:
+        return {}
+    rows = (
+        PainPoint.objects.filter(
+            touchpoint__stage__journey_map_id__in=map_ids, severity__gte=SEVERE, status=PainPoint.Status.OPEN
+        )
+        .filter(
+            ~Exists(Experiment.objects.filter(pain_point_id=OuterRef("pk")).exclude(status=Experiment.Status.ARCHIVED))
+        )
+        .values_list("touchpoint__stage__journey_map_id", flat=True)
+    )
+    counts: dict[int, int] = {}
+    for map_id in rows:
+        counts[map_id] = counts.get(map_id, 0) + 1
+    issues = {}
+    for map_id, count in counts.items():
+        noun = "pain point has" if count == 1 else "pain points have"
+        issues[map_id] = [
+            HealthIssue(
+                code="severe_pain_without_experiment",
+                message=f"{count} open severe {noun} no experiment",
+                count=count,
+                weight=min(30, 10 * count),
+                severity="critical" if count >= 3 else "warning",
+            )
+        ]
+    return issues

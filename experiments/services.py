@@ -1,0 +1,583 @@
+"""Writes of the experiment log: metrics, observations, experiments and their conclusion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from teams.events import emit
+
+from . import selectors
+from .models import Deviation, Experiment, Metric, Observation, Tag
+
+# --- Metrics ------------------------------------------------------------------------------------
+
+METRIC_FIELDS = ("name", "key", "kind", "unit", "better", "description", "journey_map", "stage", "touchpoint", "survey")
+
+
+def _same_team(team_id: int, **objects) -> None:
+    errors = {}
+    for field, obj in objects.items():
+        if obj is not None and obj.get_team_id() != team_id:
+            errors[field] = "Choose one of your team's own."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _journey_place(obj, *, journey_map=None, stage=None, touchpoint=None, pain_point=None) -> dict:
+    """Complete and check a place on the journey: a pain point implies its touchpoint, stage and map."""
+    if pain_point is not None:
+        if touchpoint is not None and pain_point.touchpoint_id != touchpoint.pk:
+            raise ValidationError({"pain_point": "This pain point is on another touchpoint."})
+        touchpoint = pain_point.touchpoint
+    if touchpoint is not None:
+        if stage is not None and touchpoint.stage_id != stage.pk:
+            raise ValidationError({"touchpoint": "This touchpoint is in another stage."})
+        stage = touchpoint.stage
+    if stage is not None:
+        if journey_map is not None and stage.journey_map_id != journey_map.pk:
+            raise ValidationError({"stage": "This stage is on another map."})
+        journey_map = stage.journey_map
+    place = {"journey_map": journey_map, "stage": stage, "touchpoint": touchpoint}
+    if pain_point is not None or hasattr(obj, "pain_point"):
+        place["pain_point"] = pain_point
+    return place
+
+
+def _metric_clean(team_id: int, data: dict, instance: Metric | None = None) -> dict:
+    _same_team(team_id, **{k: data.get(k) for k in ("journey_map", "stage", "touchpoint", "survey")})
+    place = _journey_place(
+        Metric, journey_map=data.get("journey_map"), stage=data.get("stage"), touchpoint=data.get("touchpoint")
+    )
+    data.update(place)
+    key = data.get("key")
+    if key and Metric.objects.filter(team_id=team_id, key=key).exclude(pk=getattr(instance, "pk", None)).exists():
+        raise ValidationError({"key": f"Your team already has a metric with the key “{key}”."})
+    if data.get("survey") is not None and data.get("kind", getattr(instance, "kind", None)) != Metric.Kind.NPS:
+        raise ValidationError({"survey": "Only an NPS metric can be computed from a survey."})
+    return data
+
+
+def metric_create(*, team, user, **fields: Any) -> Metric:
+    """Create a metric in ``team``."""
+    data = _metric_clean(team.pk, {k: v for k, v in fields.items() if k in METRIC_FIELDS})
+    try:
+        with transaction.atomic():
+            return Metric.objects.create(team=team, **data)
+    except IntegrityError as exc:
+        raise ValidationError({"key": "Your team already has a metric with this key."}) from exc
+
+
+@transaction.atomic
+def metric_update(*, metric: Metric, user, **fields: Any) -> Metric:
+    """Change a metric's description or place; its observations stay."""
+    data = {k: v for k, v in fields.items() if k in METRIC_FIELDS}
+    merged = {k: getattr(metric, k) for k in METRIC_FIELDS} | data
+    merged = _metric_clean(metric.team_id, merged, instance=metric)
+    if data.get("kind", metric.kind) != metric.kind and metric.observations.exists():
+        raise ValidationError({"kind": "This metric already has observations; its kind can no longer change."})
+    for key, value in merged.items():
+        setattr(metric, key, value)
+    metric.save()
+    return metric
+
+
+@transaction.atomic
+def metric_delete(*, metric: Metric, user) -> None:
+    """Delete a metric and its observations, unless an experiment relies on it."""
+    used = Experiment.objects.filter(Q(primary_metric=metric) | Q(guardrail_metrics=metric)).exists()
+    if used:
+        raise ValidationError({"metric": "An experiment measures this metric; remove it from the experiment first."})
+    metric.delete()
+
+
+# --- Observations -------------------------------------------------------------------------------
+
+OBSERVATION_FIELDS = ("value", "sample_size", "successes", "mean", "sd", "promoters", "detractors")
+
+
+def _finite(value, field: str, errors: dict) -> None:
+    if value is not None and (not isinstance(value, int | float) or not math.isfinite(value)):
+        errors[field] = "Give a finite number."
+
+
+def observation_clean(metric: Metric, data: dict) -> dict:
+    """Return the observation's fields checked for the metric's kind, its value filled in where derivable."""
+    errors: dict[str, str] = {}
+    start, end = data.get("period_start"), data.get("period_end")
+    if start is None:
+        errors["period_start"] = "Give the first day of the period."
+    if end is None:
+        errors["period_end"] = "Give the last day of the period."
+    if start and end and end < start:
+        errors["period_end"] = "The period cannot end before it starts."
+    segment = (data.get("segment") or "").strip()
+    if len(segment) > 60:
+        errors["segment"] = "Keep the segment to 60 characters."
+    values = {f: data.get(f) for f in OBSERVATION_FIELDS}
+    for field, value in values.items():
+        _finite(value, field, errors)
+    for field in ("sample_size", "successes", "promoters", "detractors"):
+        value = values[field]
+        if value is not None and (not float(value).is_integer() or value < 0):
+            errors[field] = "Give a whole number of 0 or more."
+    if values["sd"] is not None and not errors.get("sd") and values["sd"] < 0:
+        errors["sd"] = "A standard deviation cannot be negative."
+    if errors:
+        raise ValidationError(errors)
+
+    n = values["sample_size"]
+    kind = metric.kind
+    if kind == Metric.Kind.PROPORTION and values["successes"] is not None:
+        if n is None:
+            raise ValidationError({"sample_size": "Give the sample size with the successes."})
+        if values["successes"] > n:
+            raise ValidationError({"successes": "Successes cannot exceed the sample size."})
+        if n == 0:
+            raise ValidationError({"sample_size": "The sample size must be at least 1 with successes."})
+        values["value"] = values["successes"] / n
+    elif kind == Metric.Kind.NPS and (values["promoters"] is not None or values["detractors"] is not None):
+        promoters, detractors = values["promoters"] or 0, values["detractors"] or 0
+        if not n:
+            raise ValidationError({"sample_size": "Give the number of answers with promoters and detractors."})
+        if promoters + detractors > n:
+            raise ValidationError({"promoters": "Promoters and detractors cannot outnumber the answers."})
+        values["promoters"], values["detractors"] = promoters, detractors
+        values["value"] = 100.0 * (promoters - detractors) / n
+    elif kind in (Metric.Kind.MEAN, Metric.Kind.COUNT) and values["mean"] is not None and values["value"] is None:
+        values["value"] = values["mean"]
+    elif (
+        kind == Metric.Kind.MEAN and values["value"] is not None and values["mean"] is None and values["sd"] is not None
+    ):
+        values["mean"] = values["value"]
+    if values["value"] is None:
+        raise ValidationError({"value": "Give the value (or the counts it is computed from)."})
+    for field in ("sample_size", "successes", "promoters", "detractors"):
+        if values[field] is not None:
+            values[field] = int(values[field])
+    return {"period_start": start, "period_end": end, "segment": segment, **values}
+
+
+def observation_upsert(
+    *, metric: Metric, source: str = Observation.Source.MANUAL, **data: Any
+) -> tuple[Observation, bool]:
+    """Store the observation of ``metric`` for its period and segment, replacing an earlier one."""
+    clean = observation_clean(metric, data)
+    key = {k: clean.pop(k) for k in ("period_start", "period_end", "segment")}
+    defaults = {**clean, "source": source, "updated_at": timezone.now()}
+    # update_or_create locks the row and retries the insert on a unique-constraint race.
+    with transaction.atomic():
+        return Observation.objects.update_or_create(metric=metric, **key, defaults=defaults)
+
+
+def observations_bulk_upsert(
+    *, rows: Iterable[dict], source: str = Observation.Source.API, team_id: int | None = None
+) -> dict:
+    """Store many observations at once, all or none: each ``row`` has its ``metric`` and fields.
+
+    Idempotent per metric, period and segment: the same row sent twice replaces, never duplicates.
+    A row repeated within one batch counts once, the last one winning.
+    """
+    rows = list(rows)
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[tuple, tuple[Metric, dict]] = {}
+    for i, row in enumerate(rows):
+        metric = row.get("metric")
+        if metric is None:
+            errors.setdefault("observations", []).append(f"Row {i + 1}: metric: choose a metric.")
+            continue
+        if team_id is not None and metric.team_id != team_id:
+            errors.setdefault("observations", []).append(f"Row {i + 1}: metric: all rows must belong to one team.")
+            continue
+        try:
+            clean = observation_clean(metric, row)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault("observations", []).append(f"Row {i + 1}: {field}: {' '.join(messages)}")
+            continue
+        cleaned[(metric.pk, clean["period_start"], clean["period_end"], clean["segment"])] = (metric, clean)
+    if errors:
+        raise ValidationError(errors)
+    created = updated = 0
+    stored = []
+    with transaction.atomic():
+        for metric, clean in cleaned.values():
+            obs, was_created = observation_upsert(metric=metric, source=source, **clean)
+            created += was_created
+            updated += not was_created
+            stored.append(obs)
+    return {"created": created, "updated": updated, "observations": stored}
+
+
+@transaction.atomic
+def observation_delete(*, observation: Observation, user) -> None:
+    observation.delete()
+
+
+def nps_counts(*, survey, start: dt.date, end: dt.date) -> dict:
+    """Return ``{n, promoters, detractors}`` of a survey's scored answers between two dates (one query)."""
+    from feedback.models import Response
+
+    return Response.objects.filter(
+        survey=survey, score__isnull=False, created_at__date__gte=start, created_at__date__lte=end
+    ).aggregate(
+        n=Count("id"), promoters=Count("id", filter=Q(score__gte=9)), detractors=Count("id", filter=Q(score__lte=6))
+    )
+
+
+def metric_compute_from_survey(*, metric: Metric, start: dt.date, end: dt.date, by_week: bool = True) -> dict:
+    """Compute an NPS metric's observations from its survey's answers, week by week or for one period.
+
+    The counting is an SQL aggregation over ``feedback.Response.score`` (promoters 9–10,
+    detractors 0–6); re-running replaces the computed weeks.
+    """
+    from feedback.models import Response
+
+    if metric.kind != Metric.Kind.NPS or metric.survey_id is None:
+        raise ValidationError({"survey": "Bind this NPS metric to a survey first."})
+    if end < start:
+        raise ValidationError({"end": "The period cannot end before it starts."})
+    if not by_week:
+        counts = nps_counts(survey=metric.survey, start=start, end=end)
+        if not counts["n"]:
+            return {"created": 0, "updated": 0, "observations": []}
+        rows = [{"metric": metric, "period_start": start, "period_end": end, "sample_size": counts["n"], **_pd(counts)}]
+        return observations_bulk_upsert(rows=rows, source=Observation.Source.SURVEY)
+    weekly = (
+        Response.objects.filter(
+            survey_id=metric.survey_id, score__isnull=False, created_at__date__gte=start, created_at__date__lte=end
+        )
+        .annotate(week=TruncWeek("created_at"))
+        .order_by()
+        .values("week")
+        .annotate(
+            n=Count("id"),
+            promoters=Count("id", filter=Q(score__gte=9)),
+            detractors=Count("id", filter=Q(score__lte=6)),
+        )
+    )
+    rows = []
+    for row in weekly:
+        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
+        rows.append(
+            {
+                "metric": metric,
+                "period_start": week,
+                "period_end": week + dt.timedelta(days=6),
+                "sample_size": row["n"],
+                **_pd(row),
+            }
+        )
+    return observations_bulk_upsert(rows=rows, source=Observation.Source.SURVEY)
+
+
+def _pd(counts: dict) -> dict:
+    return {"promoters": counts["promoters"], "detractors": counts["detractors"]}
+
+
+# --- Experiments --------------------------------------------------------------------------------
+
+EXPERIMENT_FIELDS = (
+    "title",
+    *Experiment.FROZEN_FIELDS,
+    "journey_map",
+    "stage",
+    "touchpoint",
+    "pain_point",
+    "owner",
+    "tags",
+)
+
+TRANSITIONS = {
+    Experiment.Status.IDEA: {Experiment.Status.PLANNED, Experiment.Status.ARCHIVED},
+    Experiment.Status.PLANNED: {Experiment.Status.IDEA, Experiment.Status.RUNNING, Experiment.Status.ARCHIVED},
+    Experiment.Status.RUNNING: {Experiment.Status.ANALYSING, Experiment.Status.ARCHIVED},
+    Experiment.Status.ANALYSING: {Experiment.Status.RUNNING, Experiment.Status.ARCHIVED},
+    Experiment.Status.CONCLUDED: {Experiment.Status.ARCHIVED},
+    Experiment.Status.ARCHIVED: set(),
+}
+
+
+def _tags(team_id: int, names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for name in sorted({n.strip().lower()[:40] for n in names if n and n.strip()}):
+        tag, _ = Tag.objects.get_or_create(team_id=team_id, name=name)
+        tags.append(tag)
+    return tags
+
+
+def _experiment_clean(team_id: int, data: dict) -> dict:
+    """Check the team, the journey place and the windows; complete the place from its most precise link."""
+    from teams.access import role_for
+
+    _same_team(
+        team_id,
+        **{k: data.get(k) for k in ("primary_metric", "journey_map", "stage", "touchpoint", "pain_point")},
+    )
+    for metric in data.get("guardrail_metrics") or []:
+        _same_team(team_id, guardrail_metrics=metric)
+    owner = data.get("owner")
+    if owner is not None and role_for(owner, team_id) is None:
+        raise ValidationError({"owner": "The owner must be a member of the team."})
+    data.update(
+        _journey_place(
+            Experiment,
+            journey_map=data.get("journey_map"),
+            stage=data.get("stage"),
+            touchpoint=data.get("touchpoint"),
+            pain_point=data.get("pain_point"),
+        )
+    )
+    primary = data.get("primary_metric")
+    if primary is not None and primary in (data.get("guardrail_metrics") or []):
+        raise ValidationError({"guardrail_metrics": "The primary metric cannot also be a guardrail."})
+    for a, b in (("baseline_start", "baseline_end"), ("test_start", "test_end")):
+        if data.get(a) and data.get(b) and data[b] < data[a]:
+            raise ValidationError({b: "The window cannot end before it starts."})
+    if (
+        data.get("design") == Experiment.Design.BEFORE_AFTER
+        and data.get("baseline_end")
+        and data.get("test_start")
+        and data["test_start"] <= data["baseline_end"]
+    ):
+        raise ValidationError({"test_start": "The after window must start after the before window ends."})
+    alpha = data.get("significance_level")
+    if alpha is not None and not 0.001 <= alpha <= 0.2:
+        raise ValidationError({"significance_level": "Choose a significance level between 0.001 and 0.2."})
+    split = data.get("planned_split")
+    if split is not None and not 0.01 <= split <= 0.99:
+        raise ValidationError({"planned_split": "Give the treatment a share between 0.01 and 0.99."})
+    effect = data.get("expected_effect")
+    if effect is not None and (not math.isfinite(effect) or effect < 0):
+        raise ValidationError({"expected_effect": "Give the size as a positive number; the direction says which way."})
+    control = data.get("control_segment")
+    if (
+        data.get("design", Experiment.Design.AB) == Experiment.Design.AB
+        and control
+        and control == data.get("treatment_segment")
+    ):
+        raise ValidationError({"treatment_segment": "The treatment segment must differ from the control."})
+    return data
+
+
+def _display(value) -> str:
+    if hasattr(value, "all") or isinstance(value, list | tuple | set):
+        items = value.all() if hasattr(value, "all") else value
+        return ", ".join(sorted(str(v) for v in items)) or "—"
+    return "—" if value in (None, "") else str(value)
+
+
+@transaction.atomic
+def experiment_create(*, team, user, **fields: Any) -> Experiment:
+    """Create an experiment (status idea, or planned when asked) owned by ``user`` unless another owner is given."""
+    data = {k: v for k, v in fields.items() if k in EXPERIMENT_FIELDS}
+    data.setdefault("owner", user if getattr(user, "pk", None) else None)
+    data = _experiment_clean(team.pk, data)
+    guardrails = data.pop("guardrail_metrics", None) or []
+    tag_names = data.pop("tags", None) or []
+    status = fields.get("status") or Experiment.Status.IDEA
+    if status not in (Experiment.Status.IDEA, Experiment.Status.PLANNED):
+        raise ValidationError({"status": "A new experiment starts as an idea or planned; start it from its page."})
+    experiment = Experiment.objects.create(
+        team=team, created_by=user if getattr(user, "pk", None) else None, status=status, **data
+    )
+    experiment.guardrail_metrics.set(guardrails)
+    experiment.tags.set(_tags(team.pk, tag_names))
+    return experiment
+
+
+def _lock(experiment: Experiment) -> Experiment:
+    return Experiment.objects.select_for_update().get(pk=experiment.pk)
+
+
+def _actor(user):
+    from teams.access import history_user
+
+    class _Req:
+        pass
+
+    request = _Req()
+    request.user = user
+    return history_user(request)
+
+
+@transaction.atomic
+def experiment_update(
+    *,
+    experiment: Experiment,
+    user,
+    deviation_reason: str = "",
+    expected_revision: int | None = None,
+    **fields: Any,
+) -> Experiment:
+    """Change an experiment. From ``running`` on, the pre-registration is frozen.
+
+    A change to a frozen field is refused (naming the field) unless ``deviation_reason`` says
+    why; then each changed field is recorded as a visible ``Deviation``. A write based on an
+    older revision than the stored one is refused with a ``conflict`` error.
+    """
+    locked = _lock(experiment)
+    if expected_revision is not None and expected_revision != locked.revision:
+        raise ValidationError(
+            {"revision": "Someone else changed this experiment since you opened it; reload to see their change."},
+            code="conflict",
+        )
+    data = {k: v for k, v in fields.items() if k in EXPERIMENT_FIELDS}
+    current = {k: getattr(locked, k) for k in EXPERIMENT_FIELDS if k not in ("guardrail_metrics", "tags")}
+    current["guardrail_metrics"] = list(locked.guardrail_metrics.all())
+    merged = _experiment_clean(locked.team_id, {**current, **data})
+
+    changed = []
+    for field in Experiment.FROZEN_FIELDS:
+        if field not in data:
+            continue
+        old, new = current[field], merged[field]
+        if field == "guardrail_metrics":
+            if {m.pk for m in old} != {m.pk for m in new}:
+                changed.append((field, _display(old), _display(new)))
+        elif old != new:
+            changed.append((field, _display(old), _display(new)))
+    if changed and locked.is_frozen:
+        reason = (deviation_reason or "").strip()
+        if not reason:
+            raise ValidationError(
+                {
+                    field: "Frozen since the experiment started running. Record a deviation (say why) to change it."
+                    for field, _, _ in changed
+                },
+                code="frozen",
+            )
+        actor = _actor(user)
+        Deviation.objects.bulk_create(
+            [
+                Deviation(experiment=locked, field=field, old_value=old, new_value=new, reason=reason, user=actor)
+                for field, old, new in changed
+            ]
+        )
+
+    guardrails = merged.pop("guardrail_metrics")
+    for key, value in merged.items():
+        if key != "tags":
+            setattr(locked, key, value)
+    locked.revision += 1  # the row is locked: no lost update
+    locked.updated_at = timezone.now()
+    locked.save()
+    if "guardrail_metrics" in data:
+        locked.guardrail_metrics.set(guardrails)
+    if "tags" in data:
+        locked.tags.set(_tags(locked.team_id, data["tags"] or []))
+    locked.refresh_from_db()
+    return locked
+
+
+def _ready_to_run(experiment: Experiment) -> None:
+    errors = {}
+    if experiment.primary_metric_id is None:
+        errors["primary_metric"] = "Choose the primary metric before the experiment runs."
+    if experiment.expected_effect is None:
+        errors["expected_effect"] = "Pre-register the expected effect before the experiment runs."
+    if not experiment.test_start:
+        errors["test_start"] = "Set the test window before the experiment runs."
+    if not experiment.test_end:
+        errors["test_end"] = "Set the end of the test window before the experiment runs."
+    if experiment.design == Experiment.Design.BEFORE_AFTER:
+        if not experiment.baseline_start:
+            errors["baseline_start"] = "Set the before window before the experiment runs."
+        if not experiment.baseline_end:
+            errors["baseline_end"] = "Set the end of the before window before the experiment runs."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def experiment_transition(*, experiment: Experiment, user, to: str) -> Experiment:
+    """Move the experiment along idea → planned → running → analysing (conclude with ``experiment_conclude``)."""
+    locked = _lock(experiment)
+    if to == Experiment.Status.CONCLUDED:
+        raise ValidationError({"status": "Conclude the experiment with its decision and learning."})
+    if to not in TRANSITIONS.get(locked.status, set()):
+        raise ValidationError(
+            {"status": f"An experiment cannot go from {locked.get_status_display().lower()} to {to}."}
+        )
+    if to == Experiment.Status.RUNNING:
+        _ready_to_run(locked)
+        if locked.started_at is None:
+            locked.started_at = timezone.now()
+    locked.status = to
+    locked.revision += 1  # the row is locked: no lost update
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["status", "started_at", "revision", "updated_at"])
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def experiment_conclude(
+    *,
+    experiment: Experiment,
+    user,
+    decision: str,
+    learning: str,
+    map_version=None,
+    outcome: str | None = None,
+) -> Experiment:
+    """Compute the result from the observations, record the decision and learning, and conclude.
+
+    The outcome (supported / refuted / inconclusive) follows from the primary metric's result
+    unless the team gives its own. Emits ``experiment.concluded``.
+    """
+    locked = _lock(experiment)
+    errors = {}
+    if locked.status not in (Experiment.Status.RUNNING, Experiment.Status.ANALYSING):
+        errors["status"] = "Only a running or analysing experiment can be concluded."
+    if decision not in Experiment.Decision.values:
+        errors["decision"] = "Choose ship, iterate or revert."
+    if not (learning or "").strip():
+        errors["learning"] = "Write down what the team learned."
+    if outcome and outcome not in Experiment.Outcome.values:
+        errors["outcome"] = "Choose supported, refuted or inconclusive."
+    if map_version is not None and (
+        map_version.get_team_id() != locked.team_id
+        or (locked.journey_map_id and map_version.journey_map_id != locked.journey_map_id)
+    ):
+        errors["map_version"] = "Choose a version of the experiment's map."
+    if locked.primary_metric_id is None:
+        errors["primary_metric"] = "Choose the primary metric before concluding."
+    if errors:
+        raise ValidationError(errors)
+    result = selectors.experiment_analysis(locked)
+    result["computed_at"] = timezone.now().isoformat()
+    locked.result = result
+    locked.outcome = outcome or result["outcome"] or Experiment.Outcome.INCONCLUSIVE
+    locked.decision = decision
+    locked.learning = learning.strip()
+    locked.map_version = map_version
+    locked.status = Experiment.Status.CONCLUDED
+    locked.concluded_at = timezone.now()
+    locked.concluded_by = _actor(user)
+    locked.revision += 1  # the row is locked: no lost update
+    locked.updated_at = timezone.now()
+    locked.save()
+    locked.refresh_from_db()
+    emit(
+        team_id=locked.team_id,
+        event="experiment.concluded",
+        data={
+            "id": locked.pk,
+            "title": locked.title,
+            "outcome": locked.outcome,
+            "decision": locked.decision,
+            "learning": locked.learning,
+            "map_version": map_version.number if map_version is not None else None,
+            "result": result,
+        },
+    )
+    return locked

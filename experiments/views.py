@@ -1,0 +1,376 @@
+"""Pages of the experiment log: the timeline, an experiment, metrics and their observations."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from journeys.models import JourneyMap, Stage
+from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.models import Role
+from teams.views import add_form_errors, hx_redirect
+
+from . import selectors, services
+from .filters import ExperimentFilter
+from .forms import (
+    ConcludeForm,
+    CsvImportForm,
+    ExperimentForm,
+    MetricForm,
+    ObservationForm,
+    SurveyComputeForm,
+    TransitionForm,
+    parse_csv,
+)
+from .models import Experiment, Metric, Observation, Tag
+from .presenters import result_rows
+
+PAGE_SIZE = 50
+
+
+def _team(request: HttpRequest):
+    if request.team is None:
+        raise Http404("Join or create a team first.")
+    return request.team
+
+
+# --- The log ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def experiment_list(request: HttpRequest) -> HttpResponse:
+    """The timeline of the team's experiments, searchable and filtered; the results are an HTMX fragment."""
+    if request.team is None:
+        return redirect("home")
+    team = request.team
+    experiments = selectors.experiment_list(request.user).filter(team=team)
+    filterset = ExperimentFilter(request.GET, queryset=experiments)
+    results = filterset.qs if filterset.is_valid() else experiments.none()
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    filtered = any(v for k, v in request.GET.items() if k != "page")
+    context = {
+        "team": team,
+        "filter": filterset,
+        "page": page,
+        "experiments": page.object_list,
+        "filtered": filtered,
+        "query": request.GET,
+        "team_has_experiments": (filtered and Experiment.objects.for_team(team).exists()) or bool(page.object_list),
+        "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "experiments/experiment_list.html#results", context)
+    all_team = Experiment.objects.for_team(team)
+    context.update(
+        {
+            "maps": JourneyMap.objects.for_team(team).only("id", "title"),
+            "stages": Stage.objects.for_team(team)
+            .select_related("journey_map")
+            .only("id", "name", "journey_map__title"),
+            "metrics": Metric.objects.for_team(team).only("id", "name"),
+            "tags": Tag.objects.for_team(team),
+            "owners": get_user_model().objects.filter(memberships__team=team).order_by("username"),
+            "statuses": Experiment.Status.choices,
+            "outcomes": Experiment.Outcome.choices,
+            "by_stage": selectors.prediction_scorecard(all_team, "stage"),
+            "by_owner": selectors.prediction_scorecard(all_team, "owner"),
+        }
+    )
+    return render(request, "experiments/experiment_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_create(request: HttpRequest) -> HttpResponse:
+    team = _team(request)
+    require_role(request.user, team.pk, Role.EDITOR)
+    initial = {"owner": request.user.pk}
+    for field in ("journey_map", "stage", "touchpoint", "pain_point", "primary_metric"):
+        if request.GET.get(field, "").isdigit():
+            initial[field] = int(request.GET[field])
+    form = ExperimentForm(request.POST or None, team=team, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                experiment = services.experiment_create(
+                    team=team, user=request.user, status=request.POST.get("status") or "idea", **form.service_data()
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Hypothesis “{experiment.title}” logged.")
+                return hx_redirect(request, experiment.get_absolute_url())
+        status = 400
+    return render(request, "experiments/experiment_form.html", {"form": form, "team": team}, status=status)
+
+
+def _detail_context(request: HttpRequest, experiment: Experiment, **extra) -> dict:
+    charts, observations = selectors.experiment_charts(experiment)
+    if experiment.result:
+        analysis, preview = experiment.result, False
+    else:
+        analysis, preview = selectors.experiment_analysis(experiment, observations=observations), True
+    can_edit = has_role(request.user, experiment.team_id, Role.EDITOR)
+    next_steps = [
+        (s, label) for s, label in Experiment.Status.choices if s in services.TRANSITIONS.get(experiment.status, set())
+    ]
+    return {
+        "experiment": experiment,
+        "charts": charts,
+        "analysis": analysis,
+        "rows": result_rows(analysis),
+        "preview": preview,
+        "can_edit": can_edit,
+        "next_steps": next_steps,
+        "can_conclude": experiment.status in (Experiment.Status.RUNNING, Experiment.Status.ANALYSING),
+        "deviations": list(experiment.deviations.all()),
+        "guardrails": list(experiment.guardrail_metrics.all()),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def experiment_detail(request: HttpRequest, experiment_pk: int) -> HttpResponse:
+    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    return render(request, "experiments/experiment_detail.html", _detail_context(request, experiment))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_edit(request: HttpRequest, experiment_pk: int) -> HttpResponse:
+    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    if request.method == "POST":
+        require_role(request.user, experiment.team_id, Role.EDITOR)
+    form = ExperimentForm(request.POST or None, instance=experiment, team=experiment.team, frozen=experiment.is_frozen)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                experiment = services.experiment_update(
+                    experiment=experiment,
+                    user=request.user,
+                    deviation_reason=form.cleaned_data.get("deviation_reason", ""),
+                    expected_revision=form.cleaned_data.get("revision"),
+                    **form.service_data(),
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+                status = 409 if getattr(exc, "error_dict", {}).get("revision") else 400
+            else:
+                messages.success(request, "Experiment saved.")
+                return hx_redirect(request, experiment.get_absolute_url())
+        else:
+            status = 400
+    context = {"form": form, "team": experiment.team, "experiment": experiment}
+    return render(request, "experiments/experiment_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def experiment_transition(request: HttpRequest, experiment_pk: int) -> HttpResponse:
+    experiment = get_object_for_write(Experiment, request.user, pk=experiment_pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid next status.")
+        return hx_redirect(request, experiment.get_absolute_url())
+    try:
+        experiment = services.experiment_transition(
+            experiment=experiment, user=request.user, to=form.cleaned_data["status"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{experiment.title}” is now {experiment.get_status_display().lower()}.")
+    return hx_redirect(request, experiment.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_conclude(request: HttpRequest, experiment_pk: int) -> HttpResponse:
+    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    require_role(request.user, experiment.team_id, Role.EDITOR)
+    form = ConcludeForm(request.POST or None, experiment=experiment)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                experiment = services.experiment_conclude(
+                    experiment=experiment,
+                    user=request.user,
+                    decision=form.cleaned_data["decision"],
+                    learning=form.cleaned_data["learning"],
+                    map_version=form.cleaned_data["map_version"],
+                    outcome=form.cleaned_data["outcome"] or None,
+                )
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Concluded: {experiment.get_outcome_display().lower()}.")
+                return hx_redirect(request, experiment.get_absolute_url())
+        status = 400
+    context = _detail_context(request, experiment, form=form)
+    return render(request, "experiments/experiment_conclude.html", context, status=status)
+
+
+# --- Metrics and observations -------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metric_list(request: HttpRequest) -> HttpResponse:
+    """The team's metrics; editors add one (POST)."""
+    if request.team is None:
+        return redirect("home")
+    team = request.team
+    form = MetricForm(request.POST or None, team=team)
+    status = 200
+    if request.method == "POST":
+        require_role(request.user, team.pk, Role.EDITOR)
+        if form.is_valid():
+            try:
+                metric = services.metric_create(team=team, user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Metric “{metric.name}” added. Push or import its observations next.")
+                return hx_redirect(request, metric.get_absolute_url())
+        status = 400
+    context = {
+        "team": team,
+        "metrics": selectors.metric_list(request.user).filter(team=team),
+        "form": form,
+        "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
+    }
+    return render(request, "experiments/metric_list.html", context, status=status)
+
+
+def _metric_context(request, metric: Metric, **extra) -> dict:
+    observations = list(metric.observations.order_by("period_start", "segment"))
+    return {
+        "metric": metric,
+        "observations": observations,
+        "chart": {"id": f"chart-{metric.pk}", **selectors.metric_chart(metric, observations)},
+        "experiments": selectors.experiment_list(request.user).filter(primary_metric=metric)[:20],
+        "can_edit": has_role(request.user, metric.team_id, Role.EDITOR),
+        "observation_form": extra.pop("observation_form", None) or ObservationForm(),
+        "survey_form": extra.pop("survey_form", None) or SurveyComputeForm(),
+        "form": extra.pop("form", None) or MetricForm(instance=metric, team=metric.team),
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metric_detail(request: HttpRequest, metric_pk: int) -> HttpResponse:
+    """A metric with its chart and observations; editors change it (POST)."""
+    metric = get_object_for_user(Metric.objects.select_related("team", "survey"), request.user, pk=metric_pk)
+    status = 200
+    form = None
+    if request.method == "POST":
+        require_role(request.user, metric.team_id, Role.EDITOR)
+        form = MetricForm(request.POST, instance=metric, team=metric.team)
+        if form.is_valid():
+            try:
+                services.metric_update(metric=metric, user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_form_errors(form, exc)
+            else:
+                messages.success(request, "Metric saved.")
+                return hx_redirect(request, metric.get_absolute_url())
+        metric.refresh_from_db()
+        status = 400
+    return render(request, "experiments/metric_detail.html", _metric_context(request, metric, form=form), status=status)
+
+
+@login_required
+@require_POST
+def observation_add(request: HttpRequest, metric_pk: int) -> HttpResponse:
+    metric = get_object_for_write(Metric.objects.select_related("team"), request.user, pk=metric_pk)
+    form = ObservationForm(request.POST)
+    if form.is_valid():
+        try:
+            _, created = services.observation_upsert(
+                metric=metric, source=Observation.Source.MANUAL, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        else:
+            messages.success(request, "Observation added." if created else "Observation for that period replaced.")
+            return hx_redirect(request, metric.get_absolute_url())
+    context = _metric_context(request, metric, observation_form=form)
+    return render(request, "experiments/metric_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def observation_delete(request: HttpRequest, observation_pk: int) -> HttpResponse:
+    observation = get_object_for_write(Observation.objects.select_related("metric"), request.user, pk=observation_pk)
+    services.observation_delete(observation=observation, user=request.user)
+    messages.success(request, "Observation deleted.")
+    return hx_redirect(request, observation.metric.get_absolute_url())
+
+
+@login_required
+@require_POST
+def metric_from_survey(request: HttpRequest, metric_pk: int) -> HttpResponse:
+    metric = get_object_for_write(Metric.objects.select_related("team", "survey"), request.user, pk=metric_pk)
+    form = SurveyComputeForm(request.POST)
+    if form.is_valid():
+        try:
+            outcome = services.metric_compute_from_survey(
+                metric=metric, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            )
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Computed from the survey: {outcome['created']} weeks added, {outcome['updated']} replaced."
+            )
+            return hx_redirect(request, metric.get_absolute_url())
+    return render(
+        request, "experiments/metric_detail.html", _metric_context(request, metric, survey_form=form), status=400
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def observation_import(request: HttpRequest, metric_pk: int) -> HttpResponse:
+    """Import a CSV of observations: upload → preview with per-row errors → confirm (all or nothing)."""
+    metric = get_object_for_user(Metric.objects.select_related("team"), request.user, pk=metric_pk)
+    require_role(request.user, metric.team_id, Role.EDITOR)
+    form = CsvImportForm(request.POST or None, request.FILES or None)
+    context = {"metric": metric, "form": form, "rows": [], "problems": [], "valid": 0, "invalid": 0}
+    status = 200
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "experiments/observation_import.html", context, status=400)
+        text = form.cleaned_data["text"]
+        rows, problems = parse_csv(text)
+        for row in rows:
+            if not row["errors"]:
+                try:
+                    services.observation_clean(metric, row)
+                except ValidationError as exc:
+                    row["errors"] = {k: " ".join(v) for k, v in exc.message_dict.items()}
+        invalid = sum(1 for r in rows if r["errors"])
+        context.update(rows=rows, problems=problems, valid=len(rows) - invalid, invalid=invalid, text=text)
+        if request.POST.get("confirm") and not problems and not invalid:
+            outcome = services.observations_bulk_upsert(
+                rows=[{**r, "metric": metric} for r in rows], source=Observation.Source.CSV
+            )
+            messages.success(
+                request, f"Imported {outcome['created']} new observations and replaced {outcome['updated']}."
+            )
+            return hx_redirect(request, reverse("experiments:metric_detail", args=[metric.pk]))
+        status = 400 if problems or invalid else 200
+    return render(request, "experiments/observation_import.html", context, status=status)
