@@ -1,0 +1,86 @@
+"""Property-based API robustness: every operation in /api/schema/, fed generated input.
+
+Schemathesis reads the OpenAPI schema the project serves and calls each operation through WSGI
+with valid and invalid input. No answer may be a server error, and every answer must match the
+schema (the error body included, see ``teams.api_errors.add_error_responses``). Two runs:
+with a read-write team API key (what integrations use) over every operation, and signed in as a
+team admin over the people-only operations (teams, members, API keys, webhooks) that keys may not
+write. The number of examples is bounded so the whole file runs in CI in a few minutes; raise
+``SCHEMATHESIS_EXAMPLES`` to search harder locally.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from teams.api_auth import ApiKeyRateThrottle
+from teams.models import ApiKey
+from teams.services import api_key_create
+
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+PEOPLE_ONLY = r"^/api/v1/(teams|memberships|api-keys|webhooks|webhook-deliveries)/"
+CSRF = "wmcsrftokenforschemathesis000000"  # 32 characters, as Django's CSRF cookie
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+HYPOTHESIS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def api_world(db, team_a, alice, erin, victor, monkeypatch, settings):
+    """Team A with people and one object of every model, so ids in the schema's examples can hit."""
+    from tests.world import build_world
+
+    build_world({"team": team_a, "admin": alice, "editor": erin, "viewer": victor})
+    # Thousands of requests in a minute would otherwise meet the per-key limit (tested on its own).
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "100000/min"})
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    return team_a
+
+
+@pytest.fixture
+def key_headers(api_world, alice):
+    _, raw = api_key_create(team=api_world, actor=alice, name="schemathesis", scope=ApiKey.Scope.READ_WRITE)
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def admin_session_headers(api_world, alice, client):
+    client.force_login(alice)
+    session = client.cookies["sessionid"].value
+    return {"Cookie": f"sessionid={session}; csrftoken={CSRF}", "X-CSRFToken": CSRF}
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@HYPOTHESIS
+def test_api_with_a_team_key(case, key_headers, django_capture_on_commit_callbacks):
+    # Webhook deliveries and other after-commit work run as they would in production.
+    with django_capture_on_commit_callbacks(execute=True):
+        case.call_and_validate(headers=key_headers, checks=CHECKS)
+
+
+@pytest.mark.django_db
+@schema.include(path_regex=PEOPLE_ONLY).parametrize()
+@HYPOTHESIS
+def test_people_only_api_as_a_team_admin(case, admin_session_headers, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        case.call_and_validate(headers=admin_session_headers, checks=CHECKS)
