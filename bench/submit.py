@@ -1,0 +1,196 @@
+"""Benchmark 1: the public survey endpoint under load, next to a bare Django view inserting one row.
+
+Both run in the same gunicorn (``-w 4`` sync workers, the README's production command), behind
+the same middleware, on the same PostgreSQL; wrk (a second process) keeps 16 connections busy
+with ``bench/wrk/submit.lua``, which sends a valid NPS answer with a new submission id each time.
+Rounds alternate baseline and product so drift on the shared machine hits both alike.
+
+After every round the rows stored are counted and compared with the 2xx answers the server
+logged (gunicorn's access log): they must be equal. wrk's own count of 2xx can be lower by the
+requests still in flight when it stops (at most one per connection): those were answered and
+stored after wrk stopped listening.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+from django.db import connection
+
+from bench.common import BENCH, DATA, HOST, PORT, gunicorn, log, median
+from bench.results import Result
+
+CONNECTIONS = 16
+THREADS = 2
+ROUNDS = int(os.environ.get("BENCH_SUBMIT_ROUNDS", "3"))
+DURATION = int(os.environ.get("BENCH_SUBMIT_SECONDS", "10"))
+WARMUP = 3
+NAME = "1. Public submission"
+
+
+def _wrk(url: str, run_id: str, seconds: int) -> dict:
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
+    cmd += ["-s", str(BENCH / "wrk" / "submit.lua"), url]
+    env = {**os.environ, "BENCH_RUN_ID": run_id, "BENCH_ORIGIN": "https://shop.example.com"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result: {done.stdout[-500:]} {done.stderr[-500:]}")
+    result = json.loads(line.removeprefix("BENCH_RESULT "))
+    result["rps"] = result["ok"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def _fresh_survey(maps: dict):
+    """A new active NPS survey on a touchpoint with an owner and an SLA; older load surveys go."""
+    from bench.datagen import _survey, _user
+    from feedback.models import Survey
+    from journeys.models import Touchpoint
+    from teams.models import Team
+
+    old = list(Survey.objects.filter(name__startswith="Bench load").values_list("pk", flat=True))
+    if old:
+        ids = ",".join(str(int(pk)) for pk in old)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"DELETE FROM feedback_followup WHERE response_id IN"
+                f" (SELECT id FROM feedback_response WHERE survey_id IN ({ids}))"
+            )
+            cur.execute(f"DELETE FROM feedback_response WHERE survey_id IN ({ids})")
+        Survey.objects.filter(pk__in=old).delete()
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE bench_baseline_baselinerow")
+    team = Team.objects.get(pk=maps["team"])
+    touchpoint = Touchpoint.objects.filter(stage__journey_map_id=maps["large"]["map"]).order_by("pk").first()
+    return _survey(team, _user("bench-admin"), f"Bench load {int(time.time())}", "nps", touchpoint)
+
+
+def _server_2xx(access_log, offset: int, path: str) -> tuple[int, int]:
+    """Return (2xx POSTs to ``path`` logged after ``offset``, the new offset)."""
+    with open(access_log, "rb") as f:
+        f.seek(offset)
+        data = f.read()
+    count = 0
+    for line in data.decode(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == "POST" and parts[2] == path and parts[0].startswith("2"):
+            count += 1
+    return count, offset + len(data)
+
+
+def _stored(kind: str, survey_id: int, run_id: str) -> int:
+    with connection.cursor() as cur:
+        if kind == "product":
+            cur.execute(
+                "SELECT count(*) FROM feedback_response WHERE survey_id = %s AND submission_id LIKE %s",
+                [survey_id, f"{run_id}-%"],
+            )
+        else:
+            cur.execute("SELECT count(*) FROM bench_baseline_baselinerow WHERE submission_id LIKE %s", [f"{run_id}-%"])
+        return cur.fetchone()[0]
+
+
+def _flush_redis() -> None:
+    """Empty the bench's own Redis database (rate-limit counters, the theme-tagging tasks queued)."""
+    import redis
+
+    from bench.common import REDIS_URL
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def run(ctx: dict) -> list[Result]:
+    survey = _fresh_survey(ctx["maps"])
+    paths = {
+        "baseline": "/bench/baseline/",
+        "product": f"/api/public/surveys/{survey.public_key}/responses/",
+    }
+    access_log = DATA / "gunicorn-access.log"
+    access_log.write_text("")
+    rounds: dict[str, list[dict]] = {"baseline": [], "product": []}
+    checks = []
+    with gunicorn(access_log=access_log):
+        offset = 0
+        for kind in ("baseline", "product"):
+            _wrk(f"http://{HOST}:{PORT}{paths[kind]}", f"warm{kind}{int(time.time())}", WARMUP)
+        time.sleep(1)
+        offset = access_log.stat().st_size
+        for i in range(ROUNDS):
+            for kind in ("baseline", "product"):
+                run_id = f"r{int(time.time())}{kind[0]}{i}"
+                result = _wrk(f"http://{HOST}:{PORT}{paths[kind]}", run_id, DURATION)
+                time.sleep(1.5)  # let the requests in flight at wrk's stop finish and be logged
+                server_ok, offset = _server_2xx(access_log, offset, paths[kind])
+                stored = _stored(kind, survey.pk, run_id)
+                result.update(server_2xx=server_ok, stored=stored, round=i + 1)
+                rounds[kind].append(result)
+                checks.append((kind, result))
+                log(
+                    f"submit round {i + 1} {kind}: {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.1f} ms,"
+                    f" p99 {result['p99_us'] / 1000:.1f} ms, 2xx wrk {result['ok']} / server {server_ok},"
+                    f" stored {stored}, non-2xx {result['failed']}"
+                    + (f" ({result['first_error']})" if result["failed"] else "")
+                )
+    _flush_redis()
+
+    def med(kind: str, key: str) -> float:
+        return median([r[key] for r in rounds[kind]])
+
+    note = (
+        f"wrk -t{THREADS} -c{CONNECTIONS}, {ROUNDS} alternating rounds of {DURATION} s, median;"
+        " gunicorn -w 4 sync; FEEDBACK_RATE_LIMIT raised to 100000000/min (one client address)"
+    )
+    errors = sum(r["failed"] + r["socket_errors"] + r["timeouts"] for rs in rounds.values() for r in rs)
+    mismatched = sum(abs(r["stored"] - r["server_2xx"]) for _, r in checks)
+    in_flight = max(r["stored"] - r["ok"] for _, r in checks)
+    lost = sum(max(0, r["ok"] - r["stored"]) for _, r in checks)
+    product_total = sum(r["stored"] for r in rounds["product"])
+    product_ok = sum(r["server_2xx"] for r in rounds["product"])
+    extra = {"rounds": rounds, "survey": survey.pk}
+    return [
+        Result(
+            NAME,
+            "throughput (2xx/s)",
+            med("product", "rps"),
+            "req/s",
+            baseline=med("baseline", "rps"),
+            baseline_label="bare view",
+            target=(">=", 0.8),
+            target_on="ratio",
+            n=sum(r["ok"] for r in rounds["product"]),
+            note=note,
+            extra=extra,
+        ),
+        Result(
+            NAME,
+            "p50 latency",
+            med("product", "p50_us") / 1e6,
+            "s",
+            baseline=med("baseline", "p50_us") / 1e6,
+            baseline_label="bare view",
+        ),
+        Result(
+            NAME,
+            "p99 latency",
+            med("product", "p99_us") / 1e6,
+            "s",
+            baseline=med("baseline", "p99_us") / 1e6,
+            baseline_label="bare view",
+            target=("<", 0.050),
+        ),
+        Result(
+            NAME,
+            "stored rows − server 2xx",
+            float(mismatched + lost),
+            "",
+            target=("==", 0),
+            n=product_total,
+            note=(
+                f"product: {product_total} rows stored for {product_ok} 2xx posts logged by gunicorn;"
+                f" wrk saw up to {in_flight} fewer (answered after it stopped); {errors} non-2xx/socket errors"
+            ),
+        ),
+    ]
