@@ -37,7 +37,7 @@ IN_USE = OpenApiResponse(description="Journey maps are drawn for it; the error n
 class ScenarioBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scenario
-        fields = ["id", "name", "kind"]
+        fields = ["id", "name"]
 
 
 class PersonaSerializer(serializers.ModelSerializer):

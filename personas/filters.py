@@ -14,7 +14,9 @@ class PersonaFilter(filters.FilterSet):
     )
     team = filters.NumberFilter(field_name="team_id", help_text="Only personas of this team (id).")
     archived = filters.BooleanFilter(help_text="true: archived personas only; false: active ones only.")
-    market = filters.ChoiceFilter(choices=Persona.Market.choices, help_text="B2B or B2C personas only.")
+    market = filters.ChoiceFilter(
+        choices=Persona.Market.choices, empty_label="B2B and B2C", help_text="B2B or B2C personas only."
+    )
 
     class Meta:
         model = Persona
@@ -42,7 +44,9 @@ class ScenarioFilter(filters.FilterSet):
     archived = filters.BooleanFilter(
         field_name="persona__archived", help_text="true: scenarios of archived personas only; false: of active ones."
     )
-    kind = filters.ChoiceFilter(choices=Scenario.Kind.choices, help_text="Only scenarios of this kind.")
+    kind = filters.ChoiceFilter(
+        choices=Scenario.Kind.choices, empty_label="Any kind", help_text="Only scenarios of this kind."
+    )
 
     class Meta:
         model = Scenario

@@ -1,7 +1,7 @@
 from django import forms
 
 from .filters import PersonaFilter
-from .models import Persona, Scenario
+from .models import MULTILINE_HELP, Persona, Scenario
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
@@ -27,6 +27,7 @@ class PersonaForm(forms.ModelForm):
             "typical_deviations",
             "quotes",
         ]
+        labels = {"avatar_color": "Avatar colour"}
         widgets = {
             "avatar_color": forms.TextInput(attrs={"type": "color"}),
             "photo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
@@ -45,6 +46,9 @@ class PersonaForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["revision"] = self.instance.revision
+        for name in self.Meta.fields:
+            if self.fields[name].help_text == MULTILINE_HELP:  # the fieldset's legend says it once
+                self.fields[name].help_text = ""
 
     def _post_clean(self):
         # Uniqueness and the rest of the model's checks run in the service, inside its transaction.
@@ -104,7 +108,6 @@ class PersonaListFilter(PersonaFilter):
             choices=[("false", "Active"), ("true", "Archived")], attrs={"aria-label": "Status"}
         )
         self.form.fields["archived"].label = "Status"
-        self.form.fields["market"].empty_label = "B2B and B2C"
         self.form.fields["market"].label = "Market"
         self.form.fields["search"].widget.attrs.update(
             {"type": "search", "placeholder": "Name, role, goal…", "autocomplete": "off"}

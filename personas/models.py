@@ -12,6 +12,8 @@ from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
 
 HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #rrggbb, e.g. #6366f1.")
 MULTILINE_HELP = "One per line."
+# Avatar colours on which white initials pass WCAG AA; new personas take the next one in turn.
+AVATAR_PALETTE = ["#4f46e5", "#0f766e", "#be123c", "#1d4ed8", "#b45309", "#7e22ce", "#15803d", "#c2410c", "#334155"]
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 

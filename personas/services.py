@@ -20,7 +20,7 @@ from django.db.models import ProtectedError, Q
 from teams.access import history_user, require_role
 from teams.models import Role, Team
 
-from .models import Persona, Scenario
+from .models import AVATAR_PALETTE, Persona, Scenario
 
 PERSONA_FIELDS = (
     "name",
@@ -51,7 +51,8 @@ class StaleRevision(Exception):
 
 
 def _clean_text(data: dict[str, Any]) -> dict[str, Any]:
-    data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    # Browsers post textarea lines with CRLF; store one kind of line break.
+    data = {k: v.replace("\r\n", "\n").strip() if isinstance(v, str) else v for k, v in data.items()}
     if "photo" in data and not data["photo"]:
         data["photo"] = ""  # None or False (a cleared file input) removes the photo
     return data
@@ -101,11 +102,18 @@ def _scenario_name_error(name: str) -> str:
     return f"This persona already has a scenario called “{name}”."
 
 
+def next_avatar_color(*, team: Team) -> str:
+    """Return the palette colour for the team's next persona, so neighbours in the list differ."""
+    return AVATAR_PALETTE[Persona.objects.filter(team=team).count() % len(AVATAR_PALETTE)]
+
+
 def persona_create(*, team: Team, actor, scenarios: Iterable[dict] = (), **fields) -> Persona:
     """Create a persona in ``team`` (and, optionally, its first scenarios) in one transaction."""
     require_role(actor, team.pk, Role.EDITOR)
     _unknown(fields, PERSONA_FIELDS)
     fields = _clean_text(fields)
+    if not fields.get("avatar_color"):
+        fields["avatar_color"] = next_avatar_color(team=team)
     persona = Persona(team=team, **fields)
     if persona.name and _persona_name_taken(team.pk, persona.name):
         raise ValidationError({"name": _persona_name_error(persona.name)})

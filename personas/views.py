@@ -56,7 +56,9 @@ def persona_create(request: HttpRequest) -> HttpResponse:
     if team is None:
         raise Http404("Join or create a team first.")
     require_role(request.user, team.pk, Role.EDITOR)
-    form = PersonaForm(request.POST or None, request.FILES or None)
+    form = PersonaForm(
+        request.POST or None, request.FILES or None, initial={"avatar_color": services.next_avatar_color(team=team)}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
