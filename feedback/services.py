@@ -30,7 +30,7 @@ from .models import (
     Survey,
     Theme,
 )
-from .validation import Submission, SubmissionInvalid, clean_answers
+from .validation import Submission, SubmissionInvalid, clean_answers, missing_required
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -462,11 +462,22 @@ def response_submit(
         )
     if questions is None:
         questions = list(survey.questions.all())
-    answers = clean_answers(survey, questions, submission.answers, finished=submission.finished)
+    # Check each answer now; whether required ones are missing depends on what an earlier part sent.
+    answers = clean_answers(survey, questions, submission.answers, finished=False, allow_empty=True)
+    incomplete = (submission.finished and missing_required(questions, answers)) or not answers
     now = timezone.now()
     score, metric = _score_of(questions, answers)
     touchpoint = survey.touchpoint
     with transaction.atomic():
+        if incomplete:
+            existing = (
+                Response.objects.select_for_update()
+                .filter(survey=survey, submission_id=submission.submission_id)
+                .first()
+            )
+            if existing is None:
+                clean_answers(survey, questions, submission.answers, finished=submission.finished)  # raises
+            return _response_merge(existing, survey, questions, submission), False
         try:
             with transaction.atomic():
                 response = Response.objects.create(
@@ -667,12 +678,13 @@ def followup_add_note(*, followup: FollowUp, user, text: str) -> FollowUp:
 
 
 def models_concat_notes(line: str):
-    from django.db.models import Case, Value, When
+    from django.db.models import Case, TextField, Value, When
     from django.db.models.functions import Concat
 
     return Case(
-        When(notes="", then=Value(line)),
-        default=Concat(F("notes"), Value("\n" + line)),
+        When(notes="", then=Value(line, output_field=TextField())),
+        default=Concat(F("notes"), Value("\n" + line), output_field=TextField()),
+        output_field=TextField(),
     )
 
 

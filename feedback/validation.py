@@ -152,7 +152,13 @@ def clean_answer(question: Question, value: object) -> object:
 
 
 def clean_answers(
-    survey: Survey, questions: list[Question], answers: dict, *, previous: dict | None = None, finished: bool
+    survey: Survey,
+    questions: list[Question],
+    answers: dict,
+    *,
+    previous: dict | None = None,
+    finished: bool,
+    allow_empty: bool = False,
 ) -> dict:
     """Return the merged, validated answers (``previous`` updated by ``answers``).
 
@@ -174,12 +180,16 @@ def clean_answers(
             cleaned[key] = clean_answer(question, value)
         except ValueError as exc:
             errors[f"answers.{key}"] = [str(exc)]
-    if not errors and not cleaned:
+    if not errors and not cleaned and not allow_empty:
         errors["answers"] = ["Answer at least one question."]
     if not errors and finished:
-        for question in questions:
-            if question.required and question.key not in cleaned:
-                errors[f"answers.{question.key}"] = ["This question needs an answer."]
+        errors.update(missing_required(questions, cleaned))
     if errors:
         raise SubmissionInvalid(errors)
     return cleaned
+
+
+def missing_required(questions: list[Question], answers: dict) -> dict[str, list[str]]:
+    return {
+        f"answers.{q.key}": ["This question needs an answer."] for q in questions if q.required and q.key not in answers
+    }

@@ -1,0 +1,268 @@
+"""The public survey endpoint: idempotent, validated per question, CORS, rate limit, size limit."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from feedback.models import Display, Response, Survey
+
+
+def url(survey, name="survey_responses"):
+    return reverse(f"feedback_public:{name}", args=[survey.public_key])
+
+
+def post_json(client, survey, body, **headers):
+    return client.post(url(survey), data=json.dumps(body), content_type="application/json", **headers)
+
+
+VALID = {"submission_id": "a1b2c3d4-0001", "answers": {"score": 9, "comment": "Fast delivery"}}
+
+
+def test_valid_post_stores_one_response_with_stage_and_team(client, survey, checkout):
+    response = post_json(client, survey, VALID)
+    assert response.status_code == 201
+    assert response.json()["created"] is True
+    stored = Response.objects.get()
+    assert (stored.score, stored.metric, stored.team_id) == (9, "nps", survey.team_id)
+    assert stored.touchpoint_id == checkout.pk and stored.stage_id == checkout.stage_id
+    assert stored.answers == {"score": 9, "comment": "Fast delivery"}
+    assert stored.finished is True
+
+
+def test_retried_post_with_same_submission_id_stores_one(client, survey):
+    first = post_json(client, survey, VALID)
+    second = post_json(client, survey, VALID)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json()["created"] is False
+    assert Response.objects.count() == 1
+
+
+def test_score_first_then_comment_merges_until_finished(client, survey):
+    body = {"submission_id": "partial-0001", "answers": {"score": 4}, "finished": False}
+    assert post_json(client, survey, body).status_code == 201
+    body = {"submission_id": "partial-0001", "answers": {"comment": "Returns policy unclear"}, "finished": True}
+    response = post_json(client, survey, body)
+    assert response.status_code == 200
+    stored = Response.objects.get()
+    assert stored.answers == {"score": 4, "comment": "Returns policy unclear"}
+    assert stored.finished is True and stored.score == 4
+
+
+def test_changing_a_finished_response_is_a_conflict(client, survey):
+    post_json(client, survey, VALID)
+    response = post_json(client, survey, {**VALID, "answers": {"score": 2}})
+    assert response.status_code == 409
+    assert Response.objects.get().score == 9
+
+
+def test_unfinished_response_without_required_answer_is_accepted_but_finished_is_not(client, survey):
+    response = post_json(client, survey, {"submission_id": "only-comment-1", "answers": {"comment": "hi"}})
+    assert response.status_code == 400
+    assert "answers.score" in response.json()["errors"]
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"answers": {"score": 9}}, "submission_id"),
+        ({"submission_id": "short", "answers": {"score": 9}}, "submission_id"),
+        ({"submission_id": 12345678, "answers": {"score": 9}}, "submission_id"),
+        ({"submission_id": "valid-id-01"}, "answers"),
+        ({"submission_id": "valid-id-01", "answers": [9]}, "answers"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 11}}, "answers.score"),
+        ({"submission_id": "valid-id-01", "answers": {"score": -1}}, "answers.score"),
+        ({"submission_id": "valid-id-01", "answers": {"score": "nine"}}, "answers.score"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9.5}}, "answers.score"),
+        ({"submission_id": "valid-id-01", "answers": {"score": True}}, "answers.score"),
+        ({"submission_id": "valid-id-01", "answers": {"score": None}}, "answers"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9, "colour": "red"}}, "answers.colour"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9, "comment": ["x"]}}, "answers.comment"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9, "comment": "x" * 5000}}, "answers.comment"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "finished": "yes"}, "finished"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "locale": "x" * 50}, "locale"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "channel": "fax"}, "channel"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "surprise": 1}, "surprise"),
+        ([1, 2, 3], "non_field_errors"),
+        ("just a string", "non_field_errors"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(client, survey, body, field):
+    response = post_json(client, survey, body)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert Response.objects.count() == 0
+
+
+def test_non_json_body_is_400(client, survey):
+    response = client.post(url(survey), data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "body" in response.json()["errors"]
+    assert Response.objects.count() == 0
+
+
+def test_deeply_nested_json_is_400_not_500(client, survey):
+    response = client.post(url(survey), data="[" * 5000 + "]" * 5000, content_type="application/json")
+    assert response.status_code in (400, 413)
+    assert Response.objects.count() == 0
+
+
+def test_wrong_content_type_is_415(client, survey):
+    response = client.post(url(survey), data={"submission_id": "x" * 10})
+    assert response.status_code == 415
+    assert "content_type" in response.json()["errors"]
+
+
+def test_huge_body_is_413(client, survey, settings):
+    settings.FEEDBACK_MAX_BODY_BYTES = 1000
+    body = {**VALID, "answers": {"score": 9, "comment": "x" * 2000}}
+    response = post_json(client, survey, body)
+    assert response.status_code == 413
+    assert Response.objects.count() == 0
+
+
+def test_unknown_survey_is_404(client, db):
+    response = client.post("/api/public/surveys/nope/responses/", data="{}", content_type="application/json")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("status", [Survey.Status.DRAFT, Survey.Status.CLOSED])
+def test_draft_or_closed_survey_refuses_answers(client, survey, status):
+    Survey.objects.filter(pk=survey.pk).update(status=status)
+    response = post_json(client, survey, VALID)
+    assert response.status_code == 409
+    assert response.json()["code"] == "survey_closed"
+    assert Response.objects.count() == 0
+
+
+def test_honeypot_filled_stores_nothing(client, survey):
+    response = post_json(client, survey, {**VALID, "website": "http://spam.example"})
+    assert response.status_code == 202
+    assert Response.objects.count() == 0
+
+
+def test_wrong_method_is_405(client, survey):
+    assert client.get(url(survey)).status_code == 405
+    assert client.put(url(survey)).status_code == 405
+
+
+def test_allowed_origin_gets_cors_headers(client, survey):
+    response = post_json(client, survey, VALID, HTTP_ORIGIN="https://shop.example.com")
+    assert response.status_code == 201
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    preflight = client.options(
+        url(survey), HTTP_ORIGIN="https://shop.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert preflight.status_code == 204
+    assert "Content-Type" in preflight["Access-Control-Allow-Headers"]
+
+
+def test_other_origin_is_refused_and_stores_nothing(client, survey):
+    response = post_json(client, survey, VALID, HTTP_ORIGIN="https://evil.example.net")
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response
+    assert Response.objects.count() == 0
+
+
+def test_rate_limit_per_address_answers_429_with_retry_after(client, survey, settings):
+    settings.FEEDBACK_RATE_LIMIT = "3/min"
+    codes = [post_json(client, survey, {**VALID, "submission_id": f"rate-limit-{i}"}).status_code for i in range(4)]
+    assert codes == [201, 201, 201, 429]
+    limited = post_json(client, survey, {**VALID, "submission_id": "rate-limit-9"})
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    other = post_json(client, survey, {**VALID, "submission_id": "rate-limit-x"}, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 201
+    assert Response.objects.count() == 4
+
+
+def test_public_endpoint_never_sets_a_session(client, survey, alice):
+    client.force_login(alice)
+    response = post_json(client, survey, VALID)
+    assert response.status_code == 201
+    assert "sessionid" not in response.cookies
+    assert "csrftoken" not in response.cookies
+
+
+def test_definition_speaks_the_page_language_and_marks_rtl(client, survey):
+    zh = client.get(url(survey, "survey_definition"), {"locale": "zh-CN"}).json()
+    assert zh["locale"] == "zh" and zh["title"] == "结账体验如何？" and zh["dir"] == "ltr"
+    assert zh["ui"]["submit"] == "提交"
+    ar = client.get(url(survey, "survey_definition"), HTTP_ACCEPT_LANGUAGE="ar-EG,ar;q=0.9").json()
+    assert ar["dir"] == "rtl" and ar["locale"] == "ar"
+    assert [q["key"] for q in ar["questions"]] == ["score", "comment"]
+    assert ar["questions"][0]["min"] == 0 and ar["questions"][0]["max"] == 10
+
+
+def test_draft_survey_definition_is_hidden(client, survey):
+    Survey.objects.filter(pk=survey.pk).update(status="draft")
+    assert client.get(url(survey, "survey_definition")).status_code == 404
+
+
+def test_display_is_recorded_apart_from_responses(client, survey):
+    response = client.post(
+        url(survey, "survey_displays"),
+        data=json.dumps({"event": "shown", "respondent_id": "c-1"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    bad = client.post(url(survey, "survey_displays"), data=json.dumps({"event": "x"}), content_type="application/json")
+    assert bad.status_code == 400 and "event" in bad.json()["errors"]
+    assert list(Display.objects.values_list("event", "respondent_id")) == [("shown", "c-1")]
+    assert Response.objects.count() == 0
+
+
+def test_eligibility_holds_across_devices_by_respondent_id(client, survey, submit):
+    check = url(survey, "survey_eligibility")
+    assert client.get(check, {"respondent_id": "cust-7"}).json() == {"eligible": True, "reason": ""}
+    submit(survey, {"score": 8}, respondent_id="cust-7")
+    assert client.get(check, {"respondent_id": "cust-7"}).json() == {"eligible": False, "reason": "recontact"}
+    assert client.get(check, {"respondent_id": "cust-8"}).json()["eligible"] is True
+
+
+def test_eligibility_team_cap_spans_surveys(client, survey, submit, team_a, alice):
+    from feedback import services
+
+    other = services.survey_create(team=team_a, user=alice, name="Support CSAT", kind="csat")
+    other = services.survey_set_status(survey=other, user=alice, status="active")
+    submit(survey, {"score": 8}, respondent_id="cust-9")
+    body = client.get(url(other, "survey_eligibility"), {"respondent_id": "cust-9"}).json()
+    assert body == {"eligible": False, "reason": "team_cap"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_with_retried_duplicates_store_exactly_the_unique_ones(settings, team_a, alice, checkout):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from django.test import Client
+
+    from feedback import services
+
+    settings.FEEDBACK_RATE_LIMIT = "100000/min"
+    survey = services.survey_create(team=team_a, user=alice, name="Load", kind="nps", touchpoint=checkout)
+    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    unique = [f"concurrent-{i:05d}" for i in range(800)]
+    posts = unique + unique[:200]  # 1 000 posts, 20 % of them retries of an earlier id
+    posts.sort(key=lambda s: hash(s) % 97)
+
+    def send(submission_id):
+        try:
+            body = {"submission_id": submission_id, "answers": {"score": int(submission_id[-1])}}
+            response = Client().post(
+                f"/api/public/surveys/{survey.public_key}/responses/",
+                data=json.dumps(body),
+                content_type="application/json",
+            )
+            return response.status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(pool.map(send, posts))
+    assert set(codes) <= {200, 201}
+    assert codes.count(201) == 800
+    assert Response.objects.filter(survey=survey).count() == 800
+    assert set(Response.objects.filter(survey=survey).values_list("submission_id", flat=True)) == set(unique)

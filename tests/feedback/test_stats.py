@@ -1,0 +1,114 @@
+"""NPS, CSAT and CES as SQL aggregations, checked against hand computations."""
+
+import math
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import pytest
+import time_machine
+
+from feedback import services, stats
+from feedback.models import Response
+from feedback.selectors import annotate_map_scores
+
+
+def test_nps_and_margin_match_hand_computation(survey, submit):
+    # 10 promoters, 5 passives, 5 detractors: p = .5, d = .25, NPS = 25,
+    # margin = 100 · 1.96 · sqrt((.5 + .25 − .25²) / 20) = 36.34…
+    for score in [10] * 6 + [9] * 4 + [8] * 3 + [7] * 2 + [6, 5, 3, 0, 0]:
+        submit(survey, {"score": score})
+    result = stats.summary(Response.objects.filter(survey=survey))
+    nps = result["nps"]
+    assert nps.n == 20
+    assert nps.value == 25.0
+    assert nps.margin == round(100 * 1.96 * math.sqrt((0.75 - 0.25**2) / 20), 1) == 36.3
+    assert nps.thin is True
+    assert result["csat"].n == 0 and result["csat"].value is None
+
+
+def test_nps_figure_with_30_answers_is_not_thin():
+    figure = stats.nps_figure(promoters=15, detractors=9, n=30)
+    assert (figure.value, figure.thin) == (20.0, False)
+    assert figure.margin == round(100 * 1.96 * math.sqrt((0.8 - 0.2**2) / 30), 1)
+
+
+def test_csat_is_share_of_four_and_five(team_a, alice, submit):
+    survey = services.survey_create(team=team_a, user=alice, name="Support CSAT", kind="csat")
+    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    for score in [5, 5, 4, 3, 1]:
+        submit(survey, {"score": score})
+    csat = stats.summary(Response.objects.filter(survey=survey))["csat"]
+    assert (csat.value, csat.n) == (60.0, 5)
+    assert csat.margin == round(100 * 1.96 * math.sqrt(0.6 * 0.4 / 5), 1)
+
+
+def test_ces_is_the_mean_with_its_interval(team_a, alice, submit):
+    survey = services.survey_create(team=team_a, user=alice, name="Loan effort", kind="ces")
+    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    scores = [7, 6, 5, 2]
+    for score in scores:
+        submit(survey, {"score": score})
+    ces = stats.summary(Response.objects.filter(survey=survey))["ces"]
+    mean = sum(scores) / 4
+    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / 3)
+    assert ces.value == 5.0
+    assert ces.margin == round(1.96 * sd / 2, 2)
+
+
+def test_no_answers_give_empty_figures_not_errors(survey):
+    result = stats.summary(Response.objects.filter(survey=survey))
+    assert result["n"] == 0
+    assert result["nps"].value is None and result["nps"].margin is None
+
+
+def test_trend_by_week_groups_in_sql(survey, submit, django_assert_num_queries):
+    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=dt_timezone.utc)):  # a Monday
+        submit(survey, {"score": 10})
+        submit(survey, {"score": 0})
+    with time_machine.travel(datetime(2026, 3, 10, 10, tzinfo=dt_timezone.utc)):
+        submit(survey, {"score": 9})
+    with django_assert_num_queries(1):
+        rows = stats.grouped(Response.objects.filter(survey=survey), "week")
+    assert [(r["key"].date().isoformat(), r["nps"].value, r["n"]) for r in rows] == [
+        ("2026-03-02", 0.0, 2),
+        ("2026-03-09", 100.0, 1),
+    ]
+
+
+def test_survey_stats_counts_response_rate_from_displays(survey, submit):
+    for _ in range(4):
+        services.display_record(survey=survey, event="shown")
+    submit(survey, {"score": 9})
+    result = stats.survey_stats(survey, days=30)
+    assert result["rate"] == {"displays": 4, "responses": 1, "rate": 25.0}
+
+
+def test_map_annotator_sets_scores_in_two_queries(survey, submit, checkout, decision, django_assert_num_queries):
+    from journeys.models import Touchpoint
+
+    quiet = Touchpoint.objects.create(stage=decision, name="Returns page", position=1)
+    for score in (10, 9, 3):
+        submit(survey, {"score": score})
+    touchpoints = [checkout, quiet]
+    stages = [decision]
+    with django_assert_num_queries(2):
+        annotate_map_scores(decision.journey_map, stages, touchpoints)
+    assert checkout.scores["nps"].value == round(100 * (2 - 1) / 3, 1)
+    assert checkout.scores["nps"].n == 3
+    assert quiet.scores is None
+    assert decision.scores["nps"].n == 3
+
+
+def test_map_scores_leave_out_answers_older_than_90_days(survey, submit, checkout, decision):
+    with time_machine.travel(datetime.now(dt_timezone.utc) - timedelta(days=120)):
+        submit(survey, {"score": 0})
+    submit(survey, {"score": 10})
+    annotate_map_scores(decision.journey_map, [decision], [checkout])
+    assert checkout.scores["nps"].value == 100.0 and checkout.scores["nps"].n == 1
+
+
+@pytest.mark.parametrize("by", ["survey", "stage", "touchpoint", "persona", "month"])
+def test_every_grouping_runs(survey, submit, by):
+    submit(survey, {"score": 7})
+    rows = stats.grouped(Response.objects.all(), by)
+    assert len(rows) == 1 and rows[0]["n"] == 1
