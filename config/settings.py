@@ -266,3 +266,7 @@ FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a
 # Behind a proxy the client address is the first of X-Forwarded-For; trust it only when told to.
 FEEDBACK_TRUST_X_FORWARDED_FOR = env_bool("FEEDBACK_TRUST_X_FORWARDED_FOR", default=False)
 CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.followup_sla_sweep", "schedule": 300.0}
+
+# Reviews: every hour, send the weekly digest of the teams whose digest day and hour have come
+# (each team sets them in its own time zone; reviews/digest.py).
+CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}

@@ -8,11 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from teams import views as team_views
+from reviews import views as reviews_views
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
-for app in ("teams", "personas", "journeys", "feedback", "experiments"):
+for app in ("teams", "personas", "journeys", "feedback", "experiments", "reviews"):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:
@@ -30,6 +30,7 @@ for app, prefix in (
     ("journeys", "maps/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
+    ("reviews", "reviews/"),
 ):
     try:
         import_module(f"{app}.urls")
@@ -40,7 +41,7 @@ for app, prefix in (
     app_pages.append(path(prefix, include(f"{app}.urls")))
 
 urlpatterns = [
-    path("", team_views.home, name="home"),
+    path("", reviews_views.dashboard, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/", include("teams.urls")),
@@ -63,6 +64,8 @@ except ModuleNotFoundError as exc:
         raise
 else:
     urlpatterns.append(path("api/public/", include("feedback.public_urls")))
+# The weekly digest's one-click unsubscribe link (signed, no sign-in).
+urlpatterns.append(path("api/public/reviews/", include("reviews.public_urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

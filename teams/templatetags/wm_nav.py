@@ -11,6 +11,7 @@ NAV = [
     ("Surveys", "feedback:survey_list"),
     ("Follow-ups", "feedback:my_followups"),
     ("Experiments", "experiments:list"),
+    ("Reviews", "reviews:list"),
     ("My ownership", "journeys:my_ownership"),
 ]
 

@@ -1,0 +1,96 @@
+"""Demo data for reviews: past weekly reviews of the demo maps with action items, one overdue.
+
+Uses the maps the journeys demo made (``context["maps"]``: shop, bank, travel); with none, it adds
+nothing. Safe to run again: a map that already has reviews is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from . import services
+from .models import ActionItem, Review
+
+PLANS = {
+    "shop": [
+        (
+            21,
+            "weekly",
+            "Cart abandonment at Decision is still the top worry; customers ask about delivery time and returns.",
+            "Show the delivery date before checkout.\nSummarise the returns policy on the product page.",
+            [
+                ("Show the delivery date on the product page", "editor", 14, True),
+                ("Draft a one-line returns summary", "demo", 7, True),
+            ],
+        ),
+        (
+            7,
+            "weekly",
+            "Delivery date test is running; returns summary shipped. NPS at Decision moved up but within the margin.",
+            "Keep the delivery-date experiment running another week.",
+            [
+                ("Interview five customers who abandoned at checkout", "editor", 5, False),
+                ("Check the returns page analytics", "demo", 10, False),
+            ],
+        ),
+    ],
+    "bank": [
+        (
+            10,
+            "quarterly",
+            "Quarterly look at the loan application: people drop at the unclear eligibility step.",
+            "Rewrite the eligibility explanation in plain language.",
+            [("Rewrite the eligibility step copy", "editor", 12, False)],
+        ),
+    ],
+    "travel": [
+        (
+            5,
+            "weekly",
+            "Customer stories on the destination pages went live; watching trust at Consideration.",
+            "",
+            [("Add three more customer stories", "demo", 9, False)],
+        ),
+    ],
+}
+
+
+def seed(context: dict) -> dict:
+    maps = context.get("maps") or {}
+    users = context.get("users") or {}
+    if not maps or not users:
+        return {}
+    now = timezone.now()
+    today = timezone.localdate()
+    made = {}
+    for key, plan in PLANS.items():
+        journey_map = maps.get(key)
+        if journey_map is None or Review.objects.filter(journey_map=journey_map).exists():
+            continue
+        for days_ago, kind, notes, decisions, items in plan:
+            date = today - datetime.timedelta(days=days_ago)
+            at = now - datetime.timedelta(days=days_ago)
+            review = services.review_record(
+                journey_map=journey_map,
+                user=None,
+                date=date,
+                kind=kind,
+                facilitator=users.get("demo"),
+                attendees=[u for u in (users.get("demo"), users.get("editor"), users.get("viewer")) if u],
+                notes=notes,
+                decisions=decisions,
+                action_items=[
+                    services.ActionItemInput(
+                        title=title, owner=users.get(owner), due_date=date + datetime.timedelta(days=due_in)
+                    )
+                    for title, owner, due_in, _ in items
+                ],
+                now=at,
+            )
+            for item, (_, _, _, done) in zip(review.action_items.order_by("position"), items, strict=True):
+                if done:
+                    ActionItem.objects.filter(pk=item.pk).update(done=True, done_at=at + datetime.timedelta(days=5))
+            made.setdefault(key, []).append(review)
+    return {"reviews": made}

@@ -1,0 +1,191 @@
+"""The weekly review: reviews of a map, their action items, and each team's review rhythm."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from teams.access import history_user
+from teams.models import TeamScopedModel, TeamScopedQuerySet
+
+
+class ReviewSettingsQuerySet(TeamScopedQuerySet):
+    pass
+
+
+class ReviewSettings(TeamScopedModel):
+    """A team's review rhythm and when its weekly digest goes out (in the team's time zone)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 1, "Monday"
+        TUESDAY = 2, "Tuesday"
+        WEDNESDAY = 3, "Wednesday"
+        THURSDAY = 4, "Thursday"
+        FRIDAY = 5, "Friday"
+        SATURDAY = 6, "Saturday"
+        SUNDAY = 7, "Sunday"
+
+    team = models.OneToOneField("teams.Team", on_delete=models.CASCADE, related_name="review_settings")
+    review_cadence_days = models.PositiveSmallIntegerField(
+        "review every (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="A map is due for review this many days after its last review (7 = weekly).",
+    )
+    digest_enabled = models.BooleanField("send the weekly digest", default=True)
+    digest_weekday = models.PositiveSmallIntegerField(
+        "digest day", choices=Weekday.choices, default=Weekday.MONDAY, help_text="In the team's time zone."
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        "digest hour",
+        default=8,
+        validators=[MinValueValidator(0), MaxValueValidator(23)],
+        help_text="Hour of the day, 0–23, in the team's time zone.",
+    )
+    # The team-local date of the last digest sent, so a re-run of the hourly dispatch sends nothing twice.
+    digest_last_sent_on = models.DateField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReviewSettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "review settings"
+        verbose_name_plural = "review settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_cadence_days__gte=1, review_cadence_days__lte=120), name="reviewsettings_cadence"
+            ),
+            models.CheckConstraint(
+                condition=Q(digest_weekday__gte=1, digest_weekday__lte=7), name="reviewsettings_day"
+            ),
+            models.CheckConstraint(condition=Q(digest_hour__gte=0, digest_hour__lte=23), name="reviewsettings_hour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review settings of {self.team}"
+
+
+class ReviewQuerySet(TeamScopedQuerySet):
+    team_lookup = "journey_map__team"
+
+
+class Review(TeamScopedModel):
+    """A meeting where the team went through a map's agenda and decided what to do."""
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", "Weekly review"
+        QUARTERLY = "quarterly", "Quarterly review"
+        PRICING = "pricing_change", "Pricing or packaging change"
+
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="reviews")
+    date = models.DateField(default=timezone.localdate)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEEKLY)
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="reviews_attended")
+    notes = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    map_version = models.ForeignKey(
+        "journeys.MapVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviews",
+        help_text="The published version the team reviewed; the next agenda compares against it.",
+    )
+    # What the agenda covered: changes from this moment on belong to the next review.
+    covers_until = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReviewQuerySet.as_manager()
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[attendees])
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+        indexes = [models.Index(fields=["journey_map", "-date"], name="review_map_date_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["weekly", "quarterly", "pricing_change"]), name="review_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.journey_map} on {self.date:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:detail", args=[self.pk])
+
+
+class ActionItemQuerySet(TeamScopedQuerySet):
+    team_lookup = "review__journey_map__team"
+
+    def open(self) -> "ActionItemQuerySet":
+        return self.filter(done=False)
+
+    def overdue(self, today=None) -> "ActionItemQuerySet":
+        return self.filter(done=False, due_date__lt=today or timezone.localdate())
+
+
+class ActionItem(TeamScopedModel):
+    """Something a review decided to do, with an owner and a due date; open ones carry over."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="action_items")
+    title = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_action_items"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
+    )
+    pain_point = models.ForeignKey(
+        "journeys.PainPoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
+    )
+    experiment = models.ForeignKey(
+        "experiments.Experiment", on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ActionItemQuerySet.as_manager()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["done", "due_date", "position", "id"]
+        indexes = [
+            models.Index(fields=["owner", "done", "due_date"], name="actionitem_owner_open_idx"),
+            models.Index(fields=["due_date"], condition=Q(done=False), name="actionitem_open_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done=True, done_at__isnull=False) | Q(done=False, done_at__isnull=True),
+                name="actionitem_done_at_matches_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue(self, today=None) -> bool:
+        return not self.done and self.due_date is not None and self.due_date < (today or timezone.localdate())
+
+
+class DigestPreference(models.Model):
+    """A person's choice about the weekly review digest (one-click unsubscribe sets it)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference")
+    unsubscribed = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'unsubscribed' if self.unsubscribed else 'subscribed'}"
