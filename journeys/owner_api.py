@@ -69,6 +69,7 @@ class OwnershipSerializer(serializers.ModelSerializer):
         model = Ownership
         fields = ["id", "journey_map", "touchpoint", "stage", "user", "owner", "role", "departed", "created_at"]
         read_only_fields = ["journey_map", "created_at"]
+        validators = []  # uniqueness is the service's job (a new accountable owner replaces the old)
         extra_kwargs = {
             "role": {
                 "help_text": "accountable (one per touchpoint/stage; a new one replaces the old), "
@@ -177,7 +178,7 @@ class SLAFilter(filters.FilterSet):
     retrieve=extend_schema(summary="Get an SLA"),
     create=extend_schema(
         summary="Set a touchpoint's SLA",
-        description="Creates the touchpoint's SLA, or changes it when it has one (a touchpoint has at most one).",
+        description="A touchpoint has at most one SLA: a second one is a 400; change it with PATCH.",
         examples=[
             OpenApiExample(
                 "48 hours, working hours only",
@@ -276,6 +277,7 @@ class HandoffSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["journey_map", "created_at"]
+        validators = []  # the service answers a duplicate pair with an error on to_touchpoint
         extra_kwargs = {
             "response_target": {"help_text": f"How long the receiving owner has. {DURATION_HELP}"},
             "escalation_delay": {"help_text": f"After a breach, when the team admins are told. {DURATION_HELP}"},
