@@ -475,7 +475,7 @@ class ExperimentViewSet(TeamScopedModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def scope_queryset(self, queryset):
-        return queryset.select_related("owner", "map_version").prefetch_related(
+        return queryset.select_related("owner", "map_version", "primary_metric").prefetch_related(
             "tags", "guardrail_metrics", "deviations__user"
         )
 

@@ -265,9 +265,19 @@ def parse_csv(text: str) -> tuple[list[dict], list[str]]:
     for line, raw in enumerate(reader, start=2):
         if len(rows) >= MAX_CSV_ROWS:
             return rows, [f"Import at most {MAX_CSV_ROWS} rows at once."]
-        row: dict = {"line": line, "errors": {}, "raw": {k: (v or "").strip() for k, v in raw.items() if k}}
+        cells = {k: (v or "").strip() for k, v in raw.items() if k}
+        row: dict = {
+            "line": line,
+            "errors": {},
+            "period_text": f"{cells.get('period_start', '')} – {cells.get('period_end', '')}",
+            "n_text": cells.get("sample_size", ""),
+            "value_text": cells.get("value", ""),
+            "detail": " / ".join(
+                cells[c] for c in ("successes", "promoters", "detractors", "mean", "sd") if cells.get(c)
+            ),
+        }
         for column in CSV_COLUMNS:
-            value = row["raw"].get(column, "")
+            value = cells.get(column, "")
             if column in ("period_start", "period_end"):
                 try:
                     row[column] = dt.date.fromisoformat(value) if value else None

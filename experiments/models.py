@@ -193,11 +193,10 @@ class Experiment(TeamOwnedModel):
     journey_map = models.ForeignKey(
         "journeys.JourneyMap", on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
     )
-    stage = models.ForeignKey(
-        "journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
-    )
+    # No reverse accessor: the map annotator sets ``stage.experiments`` / ``touchpoint.experiments``.
+    stage = models.ForeignKey("journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
+        "journeys.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     pain_point = models.ForeignKey(
         "journeys.PainPoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
