@@ -126,7 +126,7 @@ def test_stale_if_match_is_a_409(api_as, erin, running):
 
 
 def test_create_and_filter_experiments(api_as, erin, team_a, metric):
-    journey_map, stage, touchpoint, _ = journey(team_a)
+    _journey_map, stage, touchpoint, _ = journey(team_a)
     body = {
         "team": team_a.pk,
         "title": "Delivery promise",

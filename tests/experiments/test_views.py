@@ -42,7 +42,7 @@ def start(experiment, user):
 
 
 def test_timeline_lists_filters_and_searches(client_as, alice, team_a, metric):
-    journey_map, stage, touchpoint, _ = journey(team_a)
+    _journey_map, stage, touchpoint, _ = journey(team_a)
     make(team_a, alice, metric, "Delivery date on product page", touchpoint=touchpoint, tags=["checkout"])
     make(team_a, alice, metric, "Loan calculator")
     client = client_as(alice)
@@ -57,7 +57,7 @@ def test_timeline_lists_filters_and_searches(client_as, alice, team_a, metric):
 
 
 def test_timeline_query_count_does_not_grow(client_as, alice, team_a, metric, django_assert_max_num_queries):
-    journey_map, stage, touchpoint, _ = journey(team_a)
+    _journey_map, _stage, touchpoint, _ = journey(team_a)
     for i in range(15):
         experiment = make(team_a, alice, metric, f"E{i}", touchpoint=touchpoint, tags=[f"t{i}"])
         if i % 3 == 0:
@@ -69,7 +69,7 @@ def test_timeline_query_count_does_not_grow(client_as, alice, team_a, metric, dj
 
 
 def test_scorecard_counts_predictions_per_stage_and_owner(client_as, alice, team_a, metric):
-    _, stage, touchpoint, _ = journey(team_a)
+    _, stage, _touchpoint, _ = journey(team_a)
     for outcome in ("supported", "refuted", "supported"):
         experiment = start(make(team_a, alice, metric, f"E {outcome}", stage=stage), alice)
         services.experiment_conclude(experiment=experiment, user=alice, decision="ship", learning="l", outcome=outcome)
@@ -217,7 +217,11 @@ def test_bad_transition_shows_reasons_and_keeps_status(client_as, erin, team_a):
 def test_csv_import_previews_errors_and_imports_all_or_nothing(client_as, erin, metric):
     client = client_as(erin)
     url = reverse("experiments:observation_import", args=[metric.pk])
-    bad = "period_start,period_end,segment,sample_size,successes\n2025-03-03,2025-03-09,control,100,20\n2025-03-10,oops,control,100,200\n"
+    bad = (
+        "period_start,period_end,segment,sample_size,successes\n"
+        "2025-03-03,2025-03-09,control,100,20\n"
+        "2025-03-10,oops,control,100,200\n"
+    )
     preview = client.post(url, {"file": SimpleUploadedFile("obs.csv", bad.encode())})
     assert preview.status_code == 400
     rows = preview.context["rows"]
@@ -278,7 +282,7 @@ def test_annotator_lists_experiments_on_touchpoints_in_order(alice, team_a, metr
 def test_health_check_reports_severe_pain_without_experiment(alice, team_a, metric, django_assert_num_queries):
     maps = []
     for _ in range(3):
-        journey_map, _, touchpoint, pain = journey(team_a)
+        journey_map, _, _touchpoint, pain = journey(team_a)
         maps.append((journey_map, pain))
     make(team_a, alice, metric, "Fix it", pain_point=maps[0][1])
     with django_assert_num_queries(1):
