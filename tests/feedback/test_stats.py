@@ -1,8 +1,7 @@
 """NPS, CSAT and CES as SQL aggregations, checked against hand computations."""
 
 import math
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -62,10 +61,10 @@ def test_no_answers_give_empty_figures_not_errors(survey):
 
 
 def test_trend_by_week_groups_in_sql(survey, submit, django_assert_num_queries):
-    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=dt_timezone.utc)):  # a Monday
+    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=UTC)):  # a Monday
         submit(survey, {"score": 10})
         submit(survey, {"score": 0})
-    with time_machine.travel(datetime(2026, 3, 10, 10, tzinfo=dt_timezone.utc)):
+    with time_machine.travel(datetime(2026, 3, 10, 10, tzinfo=UTC)):
         submit(survey, {"score": 9})
     with django_assert_num_queries(1):
         rows = stats.grouped(Response.objects.filter(survey=survey), "week")
@@ -100,7 +99,7 @@ def test_map_annotator_sets_scores_in_two_queries(survey, submit, checkout, deci
 
 
 def test_map_scores_leave_out_answers_older_than_90_days(survey, submit, checkout, decision):
-    with time_machine.travel(datetime.now(dt_timezone.utc) - timedelta(days=120)):
+    with time_machine.travel(datetime.now(UTC) - timedelta(days=120)):
         submit(survey, {"score": 0})
     submit(survey, {"score": 10})
     annotate_map_scores(decision.journey_map, [decision], [checkout])
