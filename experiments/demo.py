@@ -138,7 +138,7 @@ def seed(context: dict) -> dict:
     maps = context.get("maps") or {}
     owner, editor = users.get("demo"), users.get("editor") or users.get("demo")
     metrics = _metrics(team, editor, maps)
-    rng = random.Random(20250307)  # noqa: S311 - demo numbers, not security
+    rng = random.Random(20250307)
     experiments = {}
 
     # Shop: supported. A/B over 6 weeks, ending 8 weeks ago.
