@@ -229,6 +229,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a field named "status"; give each choice set its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "JourneyMapStatusEnum": "journeys.models.maps.JourneyMap.Status",
+        "PainPointStatusEnum": "journeys.models.maps.PainPoint.Status",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}
     },
