@@ -261,4 +261,7 @@ def seed(context: dict) -> dict:
         change(journey_map, user)
         services.map_publish(journey_map=journey_map, user=user, note=note2)
         maps[key] = journey_map
-    return {"maps": maps}
+    # Owners, SLAs, hand-offs and playbooks on these maps (issue 5).
+    from .owner_demo import seed as seed_owners
+
+    return {"maps": maps, **seed_owners({**context, "maps": maps})}

@@ -1,0 +1,20 @@
+"""The demo owners, SLAs, hand-offs and playbooks: drawn from the seed cases, and idempotent."""
+
+import pytest
+from django.core.management import call_command
+
+from journeys.models import SLA, Handoff, HandoffCase, Ownership, Playbook
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_gives_owners_slas_handoffs_and_playbooks_once():
+    call_command("seed_demo")
+    counts = [m.objects.count() for m in (Ownership, SLA, Handoff, HandoffCase, Playbook)]
+    assert counts[0] >= 14 and counts[1] >= 10
+    assert counts[2] >= 1
+    assert HandoffCase.objects.filter(breached_at__isnull=False).count() == counts[2]  # one late case each
+    assert {"First order late", "Failed trial at step 2", "Renewal questions", "Onboarding: day 7",
+            "Onboarding: day 30", "Onboarding: day 90"} <= set(Playbook.objects.values_list("name", flat=True))  # fmt: skip
+    call_command("seed_demo")
+    assert [m.objects.count() for m in (Ownership, SLA, Handoff, HandoffCase, Playbook)] == counts
