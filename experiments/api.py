@@ -390,8 +390,9 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
 class TransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=[s for s in Experiment.Status.choices if s[0] != Experiment.Status.CONCLUDED],
-        help_text="The next status: planned, running, analysing, archived (or back to idea / running).",
+        choices=Experiment.Status.choices,
+        help_text="The next status: planned, running, analysing, archived (or back to idea / running); "
+        "concluded only through the conclude action.",
     )
 
 

@@ -52,10 +52,14 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     team = request.team
     experiments = selectors.experiment_list(request.user).filter(team=team)
-    filterset = ExperimentFilter(request.GET, queryset=experiments)
+    # An empty select in the filter form means "any": drop it rather than filter by "".
+    params = request.GET.copy()
+    for key in [k for k, values in params.lists() if not any(v.strip() for v in values)]:
+        del params[key]
+    filterset = ExperimentFilter(params, queryset=experiments)
     results = filterset.qs if filterset.is_valid() else experiments.none()
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    filtered = any(v for k, v in request.GET.items() if k != "page")
+    filtered = any(k != "page" for k in params)
     context = {
         "team": team,
         "filter": filterset,
@@ -63,7 +67,6 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
         "experiments": page.object_list,
         "filtered": filtered,
         "query": request.GET,
-        "team_has_experiments": (filtered and Experiment.objects.for_team(team).exists()) or bool(page.object_list),
         "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
     }
     if request.htmx and not request.htmx.boosted:
