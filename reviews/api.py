@@ -418,7 +418,7 @@ class ReviewStatusSerializer(serializers.ModelSerializer):
             cache.update(
                 dict(
                     ReviewSettings.objects.filter(
-                        team_id__in=self.context.get("team_ids") or [journey_map.team_id]
+                        team_id__in=self.context.get("team_ids", [journey_map.team_id])
                     ).values_list("team_id", "review_cadence_days")
                 )
             )
@@ -480,7 +480,8 @@ class ReviewStatusViewSet(TeamScopedReadOnlyViewSet):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["team_ids"] = list(visible_team_ids(self.request.user)) if self.request else []
+        ids = visible_team_ids(self.request.user) if self.request else []
+        context["team_ids"] = [row["team_id"] if isinstance(row, dict) else row for row in ids]
         return context
 
     @extend_schema(

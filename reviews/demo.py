@@ -10,6 +10,8 @@ import datetime
 
 from django.utils import timezone
 
+from journeys.models import MapVersion
+
 from . import services
 from .models import ActionItem, Review
 
@@ -69,6 +71,9 @@ def seed(context: dict) -> dict:
         journey_map = maps.get(key)
         if journey_map is None or Review.objects.filter(journey_map=journey_map).exists():
             continue
+        # The demo maps have two versions; the past reviews saw the first, so this week's agenda
+        # shows what the second changed.
+        first_version = MapVersion.objects.filter(journey_map=journey_map).order_by("number").first()
         for days_ago, kind, notes, decisions, items in plan:
             date = today - datetime.timedelta(days=days_ago)
             at = now - datetime.timedelta(days=days_ago)
@@ -81,6 +86,7 @@ def seed(context: dict) -> dict:
                 attendees=[u for u in (users.get("demo"), users.get("editor"), users.get("viewer")) if u],
                 notes=notes,
                 decisions=decisions,
+                map_version=first_version,
                 action_items=[
                     services.ActionItemInput(
                         title=title, owner=users.get(owner), due_date=date + datetime.timedelta(days=due_in)
