@@ -1,0 +1,89 @@
+"""The benchmark harness's own arithmetic: ratios, targets, the table and the data generator's spread.
+
+The benchmarks themselves never run in the test suite (they need PostgreSQL, gunicorn and wrk and
+take minutes); these checks are pure Python and take well under a second.
+"""
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from bench.common import median, percentile
+from bench.datagen import _response_rows
+from bench.results import Result, ratio, table
+
+
+def test_ratio_is_value_over_baseline_and_none_without_a_baseline():
+    assert ratio(45.0, 90.0) == 0.5
+    assert ratio(1.0, 0) is None
+    assert ratio(None, 2.0) is None
+
+
+def test_result_judges_the_ratio_or_the_value_as_its_target_says():
+    throughput = Result("submit", "rps", 720.0, "req/s", baseline=900.0, target=(">=", 0.8), target_on="ratio")
+    assert throughput.met is True
+    slow = Result("maps", "p50", 0.2, "s", target=("<", 0.150))
+    assert slow.met is False
+    missing = Result("stats", "map", None, "s", target=("<=", 1.5), target_on="ratio")
+    assert missing.met is None
+    assert throughput.as_dict()["ratio"] == 0.8
+    assert throughput.as_dict()["target"] == "ratio >= 0.8"
+
+
+def test_table_has_a_row_per_result_with_ratio_and_verdict():
+    rows = table(
+        [
+            Result("submit", "rps", 720.0, "req/s", baseline=900.0, target=(">=", 0.8), target_on="ratio"),
+            Result("maps", "p50", 0.2, "s", target=("<", 0.150)),
+        ]
+    ).splitlines()
+    assert len(rows) == 4
+    assert "| 720 req/s | 900 req/s | 0.80 | ratio >= 0.8 | yes |" in rows[2]
+    assert "200.0 ms" in rows[3] and "**no**" in rows[3]
+
+
+def test_median_and_nearest_rank_percentile():
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    values = [float(i) for i in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+
+
+def test_generator_spreads_answers_over_the_period_weekdays_and_touchpoints():
+    end = datetime(2025, 6, 30, tzinfo=UTC)
+    surveys = [(1, "nps", 0.6), (2, "csat", 0.3), (3, "ces", 0.1)]
+    touchpoints = list(range(100, 140))
+    rows = list(
+        _response_rows(
+            team_id=1,
+            surveys=surveys,
+            touchpoints=touchpoints,
+            stage_of={tp: tp // 5 for tp in touchpoints},
+            n=20_000,
+            days=365,
+            end=end,
+            seed=1,
+            prefix="t",
+        )
+    )
+    assert len(rows) == 20_000
+    assert len({r[4] for r in rows}) == 20_000  # submission ids are unique
+    created = [r[14] for r in rows]
+    assert min(created) >= end - timedelta(days=365) and max(created) < end
+    assert created == sorted(created)
+    # growth over the year: the last quarter has more answers than the first
+    assert sum(c >= end - timedelta(days=91) for c in created) > sum(c < end - timedelta(days=274) for c in created)
+    # weekdays are busier than weekend days
+    by_day = Counter(c.weekday() for c in created)
+    assert min(by_day[d] for d in range(5)) > max(by_day[5], by_day[6])
+    # every touchpoint gets answers, some far more than others
+    per_tp = Counter(r[2] for r in rows)
+    assert len(per_tp) == 40 and max(per_tp.values()) > 3 * min(per_tp.values())
+    # survey shares follow the weights, and scores stay on each metric's scale
+    per_survey = Counter(r[1] for r in rows)
+    assert per_survey[1] > per_survey[2] > per_survey[3]
+    scales = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+    for r in rows:
+        if r[5] is not None:
+            low, high = scales[r[6]]
+            assert low <= r[5] <= high
+        assert r[3] == r[2] // 5  # the stage is the touchpoint's
