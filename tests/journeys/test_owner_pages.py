@@ -36,7 +36,7 @@ def test_panel_lists_owners_and_slas_in_a_fixed_number_of_queries(
         response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count("⏱ 48 h") == 4
+    assert html.count("48 h<") == 4
     assert html.count("No owner") == 2
     bigger = shop_map(team_a, n_touchpoints=30, title="Bigger")
     for tp in bigger.touchpoints:
@@ -69,7 +69,7 @@ def test_editor_sets_owner_and_sla_from_the_edit_row(client_as, shop, erin, vict
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    assert "⏱ 24 h · work hrs" in response.content.decode()
+    assert "24 h · work hrs" in response.content.decode()
     assert Ownership.objects.get(touchpoint=tp, role="accountable").user == victor
     sla = SLA.objects.get(touchpoint=tp)
     assert (sla.response_target, sla.business_hours, sla.escalation_delay) == (
