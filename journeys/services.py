@@ -371,7 +371,11 @@ def pain_point_delete(*, pain_point: PainPoint, user, revision: int | None) -> N
 def map_publish(*, journey_map: JourneyMap, user, note: str = "", revision: int | None = None) -> MapVersion:
     """Freeze the draft into the next immutable version and announce ``map.published``."""
     with transaction.atomic():
-        locked = JourneyMap.objects.select_for_update().select_related("persona", "scenario").get(pk=journey_map.pk)
+        locked = (
+            JourneyMap.objects.select_for_update(of=("self",))
+            .select_related("persona", "scenario")
+            .get(pk=journey_map.pk)
+        )
         if revision is not None and int(revision) != locked.revision:
             raise MapConflict(locked, int(revision))
         number = (MapVersion.objects.filter(journey_map=locked).aggregate(n=Max("number"))["n"] or 0) + 1
