@@ -91,7 +91,7 @@ class SurveyForm(forms.Form):
         min_value=0,
         max_value=11,
         label="Follow-up under score",
-        help_text="An answer under this score opens a follow-up for the touchpoint's owner (empty: never).",
+        help_text="An answer under this score opens a follow-up for the touchpoint's owner (NPS default 7).",
     )
 
     def __init__(self, *args, team, survey: Survey | None = None, **kwargs):
@@ -153,6 +153,8 @@ class SurveyForm(forms.Form):
         }
         if self.survey is None:
             out["kind"] = data["kind"]
+            if out["followup_threshold"] is None:
+                del out["followup_threshold"]  # the kind's default (NPS: under 7, detractors)
         return out
 
 

@@ -67,9 +67,9 @@ def _check_texts(value, field: str, *, required: bool = False) -> dict:
             raise ValidationError({field: f"The {locale} text must be a string."})
         if len(text) > 1000:
             raise ValidationError({field: f"The {locale} text is longer than 1000 characters."})
-        if text.strip():
-            cleaned[locale] = text.strip()
-    if required and not cleaned:
+        # A blank text is kept: it says the survey speaks that language, still to be translated.
+        cleaned[locale] = text.strip()
+    if required and not any(cleaned.values()):
         raise ValidationError({field: "Give the text in at least one language."})
     return cleaned
 

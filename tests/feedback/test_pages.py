@@ -78,7 +78,7 @@ def test_question_with_translated_choices_is_added_and_moved(client_as, alice, s
     )
     assert response.status_code == 302
     question = Question.objects.get(key="reason")
-    assert question.text == {"en": "Main worry?", "zh": "主要顾虑？"}
+    assert question.text == {"en": "Main worry?", "zh": "主要顾虑？", "ar": ""}  # ar: declared, not yet translated
     assert question.choices[1] == {"value": "returns", "label": {"en": "Returns policy", "zh": "退货政策"}}
     move = client.post(
         reverse("feedback:question_move", args=[survey.pk, question.pk]), {"direction": "up"}, HTTP_HX_REQUEST="true"
