@@ -233,6 +233,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JourneyMapStatusEnum": "journeys.models.maps.JourneyMap.Status",
         "PainPointStatusEnum": "journeys.models.maps.PainPoint.Status",
+        "ReviewKindEnum": "reviews.models.Review.Kind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}
