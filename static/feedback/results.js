@@ -32,7 +32,7 @@
             return "n = " + d.n[i] + (thin[i] ? " (thin)" : "") + "\n95 % interval: " + d.low[i] + " to " + d.high[i];
           } } }
         },
-        scales: { y: { suggestedMin: d.metric === "nps" ? -100 : 0, suggestedMax: d.metric === "ces" ? 7 : 100 } }
+        scales: { y: d.metric === "nps" ? { min: -100, max: 100 } : d.metric === "ces" ? { min: 1, max: 7 } : { min: 0, max: 100 } }
       }
     });
   }

