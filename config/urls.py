@@ -3,12 +3,13 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from reviews import views as reviews_views
+from teams.api_errors import api_not_found
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
@@ -66,6 +67,9 @@ else:
     urlpatterns.append(path("api/public/", include("feedback.public_urls")))
 # The weekly digest's one-click unsubscribe link (signed, no sign-in).
 urlpatterns.append(path("api/public/reviews/", include("reviews.public_urls")))
+
+# Last: any other URL under /api/ is a 404 in the API's error shape, not an HTML page.
+urlpatterns.append(re_path(r"^api/", api_not_found))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

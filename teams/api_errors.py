@@ -108,3 +108,10 @@ def add_error_responses(result, generator, request, public):
                     }
                 responses[code] = response
     return result
+
+
+def api_not_found(request, *args, **kwargs):
+    """Answer a URL under /api/ that matches no endpoint with a 404 in the API's error shape."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": "No such endpoint.", "code": "not_found", "errors": {}}, status=404)
