@@ -134,6 +134,8 @@ def test_delete_removes_the_log(api_as, alice, endpoint):
     WebhookDelivery.objects.create(endpoint=endpoint, event="map.published", payload={})
     assert api_as(alice).delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 204
     assert WebhookEndpoint.objects.count() == WebhookDelivery.objects.count() == 0
+
+
 def test_unknown_api_url_is_json_404(api_as, alice):
     r = api_as(alice).get("/api/v1/no-such-resource/1/")
     assert r.status_code == 404
