@@ -139,3 +139,13 @@ def test_schema_documents_every_persona_endpoint(api_client):
         if path.startswith(("/api/v1/personas/", "/api/v1/scenarios/")):
             for method, operation in methods.items():
                 assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+
+
+def test_out_of_range_or_malformed_ids_are_400_and_404_not_500(api_as, erin, shopper):
+    client = api_as(erin)
+    response = client.get(URL, {"team": "99999999999999999999"})
+    assert response.status_code == 400 and "team" in response.json()["errors"]
+    response = client.get(SCENARIOS, {"persona": "-3.4e38"})
+    assert response.status_code == 400 and "persona" in response.json()["errors"]
+    response = client.post(f"{URL}0.5/archive/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
