@@ -614,20 +614,20 @@ def _handoff_cases(built: dict, admin) -> None:
     copy_rows("journeys_handoffcase", ["handoff_id", "reference", "started_at", "due_at", "opened_by_id"], rows)
 
 
-def sla_reset(detail: dict) -> dict:
-    """Put the SLA data into the state a sweep finds after an hour without sweeping.
+def sla_reset(detail: dict, *, due: int = 10_000, escalate: int = 2_000) -> dict:
+    """Put the SLA data into the state a sweep finds: ``due`` newly overdue, ``escalate`` to escalate.
 
-    Of the 100,000 open follow-ups (and as many open hand-off cases): 10,000 became overdue
-    since the last sweep (breach, email the owner), 2,000 were breached a day ago and are due
-    for escalation (email the admins), the other 88,000 are due within the next two weeks.
+    Of the 100,000 open follow-ups (and as many open hand-off cases): ``due`` became overdue
+    since the last sweep (breach, email the owner), ``escalate`` were breached a day ago and are
+    due for escalation (email the admins), the others are due within the next two weeks.
     """
     team = detail["team"]
     slot = "((id * 7919) % 100000)"
     due = f"""CASE
-        WHEN {slot} < 2000 THEN now() - interval '30 hours'
-        WHEN {slot} < 12000 THEN now() - ({slot} % 55 + 1) * interval '1 minute'
+        WHEN {slot} < {int(escalate)} THEN now() - interval '30 hours'
+        WHEN {slot} < {int(escalate + due)} THEN now() - ({slot} % 55 + 1) * interval '1 minute'
         ELSE now() + interval '1 hour' + ({slot} % 20000) * interval '1 minute' END"""
-    breached = f"CASE WHEN {slot} < 2000 THEN now() - interval '29 hours' END"
+    breached = f"CASE WHEN {slot} < {int(escalate)} THEN now() - interval '29 hours' END"
     with connection.cursor() as cur:
         cur.execute(
             f"UPDATE feedback_followup SET status = CASE WHEN id % 5 = 0 THEN 'acknowledged' ELSE 'open' END,"
@@ -641,4 +641,4 @@ def sla_reset(detail: dict) -> dict:
         )
         cur.execute("VACUUM (ANALYZE) feedback_followup")
         cur.execute("VACUUM (ANALYZE) journeys_handoffcase")
-    return {"open": SLA_ROWS, "newly_overdue": 10_000, "to_escalate": 2_000}
+    return {"open": SLA_ROWS, "newly_overdue": due, "to_escalate": escalate}
