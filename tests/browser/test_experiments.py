@@ -57,7 +57,7 @@ def test_hypothesis_to_concluded_result(page, login, alice, team_a, screenshot):
     page.get_by_role("button", name="Plan").click()
     expect(page.get_by_role("button", name="Start running")).to_be_visible()
     page.get_by_role("button", name="Start running").click()
-    expect(page.get_by_text("🔒 pre-registered")).to_be_visible()
+    expect(page.get_by_text("Pre-registered", exact=False).first).to_be_visible()
     expect(page.locator(f"#chart-{metric.pk}")).to_be_visible()
     screenshot(page, "experiment-running")
 
