@@ -54,7 +54,20 @@ class Result:
         data["ratio"] = None if self.ratio is None else round(self.ratio, 3)
         data["met"] = self.met
         data["target"] = None if self.target is None else f"{self.target_on} {self.target[0]} {self.target[1]:g}"
+        data["target_spec"] = None if self.target is None else list(self.target)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Result:
+        fields = {k: data.get(k) for k in ("benchmark", "measure", "value", "unit", "baseline", "baseline_label")}
+        spec = data.get("target_spec")
+        return cls(
+            **fields,
+            target=tuple(spec) if spec else None,
+            target_on=data.get("target_on") or "value",
+            n=data.get("n"),
+            note=data.get("note") or "",
+        )
 
 
 def ratio(value: float | None, baseline: float | None) -> float | None:
@@ -111,6 +124,11 @@ def table(results: list[Result]) -> str:
             ]
         )
     return "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
+
+
+def read_json(path: Path) -> tuple[list[Result], dict]:
+    data = json.loads(path.read_text())
+    return [Result.from_dict(r) for r in data["results"]], data.get("meta", {})
 
 
 def write_json(path: Path, results: list[Result], meta: dict) -> None:

@@ -75,7 +75,15 @@ def main() -> int:
     parser.add_argument("only", nargs="*", help=f"benchmarks to run, of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--rebuild", action="store_true", help="drop the benchmark database first")
     parser.add_argument("--output", default=str(common.BENCH / "results.json"))
+    parser.add_argument("--show", action="store_true", help="print the table of the last results and stop")
     args = parser.parse_args()
+    if args.show:
+        from bench.results import read_json, table
+
+        results, meta = read_json(Path(args.output))
+        print(table(results))
+        print(f"\n{meta.get('started')}, {meta.get('total_seconds')} s; machine: {meta.get('machine')}")
+        return 0
     unknown = set(args.only) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
