@@ -157,7 +157,7 @@ def survey_stats(survey, *, days: int = 180, by: str = "week", end: datetime | N
     start = end - timedelta(days=days)
     responses = Response.objects.filter(survey_id=survey.pk).filter(created_at__gte=start, created_at__lt=end)
     totals = summary(responses)
-    all_rows = responses.order_by().aggregate(n=Count("id"))
+    all_rows = {"n": responses.order_by().count()}  # COUNT(*): read from the index alone
     return {
         "start": start,
         "end": end,
