@@ -119,3 +119,10 @@ def history_user(request=None, **kwargs) -> AbstractBaseUser | None:
     if api_key is not None:
         return api_key.created_by
     return user
+
+
+def admin_team_ids(user) -> models.QuerySet | list[int]:
+    """Return the ids of the teams ``user`` administers (none for an API key: keys never manage)."""
+    if getattr(user, "api_key", None) is not None or user is None or not user.is_authenticated:
+        return []
+    return Membership.objects.filter(user=user, role=Role.ADMIN).values("team_id")

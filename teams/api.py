@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import services
-from .access import require_role
+from .access import admin_team_ids, require_role
 from .api_base import TeamField, TeamScopedModelViewSet
 from .models import ApiKey, Membership, Role, Team
 from .permissions import TeamRolePermission
@@ -156,7 +156,7 @@ class ApiKeyViewSet(TeamScopedModelViewSet):
 
     def scope_queryset(self, queryset):
         # Only admins manage keys, so only admins see them.
-        return queryset.filter(team__memberships__user=self.request.user, team__memberships__role=Role.ADMIN)
+        return queryset.filter(team_id__in=admin_team_ids(self.request.user))
 
     @extend_schema(responses={201: ApiKeyCreatedSerializer})
     def create(self, request, *args, **kwargs):

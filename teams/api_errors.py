@@ -9,6 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -110,6 +111,7 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """Answer a URL under /api/ that matches no endpoint with a 404 in the API's error shape."""
     from django.http import JsonResponse

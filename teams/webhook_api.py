@@ -10,9 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import webhooks
-from .access import require_role
+from .access import admin_team_ids, require_role
 from .api_base import TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
-from .models import Membership, Role, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import Role, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .permissions import TeamRolePermission
 
 
@@ -23,13 +23,6 @@ class PeoplePermission(TeamRolePermission):
         if request.method not in permissions.SAFE_METHODS and getattr(request.user, "api_key", None):
             return False
         return super().has_permission(request, view)
-
-
-def admin_team_ids(user):
-    """Return the ids of the teams ``user`` administers (none for an API key)."""
-    if getattr(user, "api_key", None) is not None or not user.is_authenticated:
-        return []
-    return Membership.objects.filter(user=user, role=Role.ADMIN).values("team_id")
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):

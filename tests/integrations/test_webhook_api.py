@@ -140,3 +140,22 @@ def test_unknown_api_url_is_json_404(api_as, alice):
     r = api_as(alice).get("/api/v1/no-such-resource/1/")
     assert r.status_code == 404
     assert r.json() == {"detail": "No such endpoint.", "code": "not_found", "errors": {}}
+
+
+def test_api_key_lists_no_keys_and_no_webhooks(key_client, endpoint):
+    client = key_client(scope="read")
+    for url in ("/api/v1/api-keys/", "/api/v1/webhooks/", "/api/v1/webhook-deliveries/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.json()["count"] == 0, url
+    assert client.get(f"/api/v1/api-keys/{endpoint.pk}/").status_code == 404
+
+
+def test_unknown_api_url_post_with_a_session_is_json_not_a_csrf_page(api_as, alice):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post("/api/v1/no-such-resource/1/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
