@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
         "JourneyMapStatusEnum": "journeys.models.maps.JourneyMap.Status",
         "PainPointStatusEnum": "journeys.models.maps.PainPoint.Status",
         "ReviewKindEnum": "reviews.models.Review.Kind",
+        "SurveyKindEnum": "feedback.models.Survey.Kind",
+        "SurveyStatusEnum": "feedback.models.Survey.Status",
+        "QuestionKindEnum": "feedback.models.Question.Kind",
+        "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}
