@@ -59,7 +59,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
     )
     map = serializers.IntegerField(source="review.journey_map_id", read_only=True, help_text="The reviewed map.")
     owner = MemberField(required=False, allow_null=True, help_text="A member of the map's team.")
-    owner_detail = PersonSerializer(source="owner", read_only=True)
+    owner_detail = PersonSerializer(source="owner", read_only=True, allow_null=True)
     touchpoint = ScopedPrimaryKeyRelatedField(
         queryset=Touchpoint.objects.all(), required=False, allow_null=True, help_text="A touchpoint of the map."
     )
@@ -202,7 +202,7 @@ class ActionItemViewSet(TeamScopedModelViewSet):
 
 
 class ReviewItemSerializer(serializers.ModelSerializer):
-    owner = PersonSerializer(read_only=True)
+    owner = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ActionItem
