@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "SurveyStatusEnum": "feedback.models.Survey.Status",
         "QuestionKindEnum": "feedback.models.Question.Kind",
         "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
+        "ExperimentStatusEnum": "experiments.models.Experiment.Status",
+        "TeamRoleEnum": "teams.models.Role",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}

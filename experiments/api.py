@@ -319,9 +319,11 @@ class ExperimentSerializer(serializers.ModelSerializer):
         allow_blank=True,
         help_text="Why a frozen field changes after the start; recorded as a visible deviation.",
     )
-    map_version = serializers.IntegerField(
-        source="map_version.number", read_only=True, default=None, help_text="Number of the map version."
-    )
+    map_version = serializers.SerializerMethodField(help_text="Number of the map version that carried the change.")
+    # Declared, not generated: DRF drops allow_blank from read-only model fields, and the schema
+    # must admit the blank outcome/decision of an experiment not concluded yet.
+    outcome = serializers.ChoiceField(choices=Experiment.Outcome.choices, allow_blank=True, read_only=True)
+    decision = serializers.ChoiceField(choices=Experiment.Decision.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Experiment
@@ -382,6 +384,9 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "status": {"help_text": "idea or planned on create; change it with the transition action."},
         }
 
+    def get_map_version(self, obj) -> int | None:
+        return obj.map_version.number if obj.map_version_id else None
+
     def get_owner_name(self, obj) -> str | None:
         if obj.owner is None:
             return None
@@ -415,6 +420,8 @@ class ConcludeInputSerializer(serializers.Serializer):
 
 class ConcludeOutputSerializer(serializers.ModelSerializer):
     result = serializers.JSONField(help_text="Per metric: the test, change, CI, p-value; SRM and ITS where they apply.")
+    outcome = serializers.ChoiceField(choices=Experiment.Outcome.choices, allow_blank=True, read_only=True)
+    decision = serializers.ChoiceField(choices=Experiment.Decision.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Experiment

@@ -21,7 +21,8 @@ class CurrentTeamMiddleware:
         request.team = None
         request.membership = None
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith("/api/public/"):
+        # Public endpoints (survey submission) must not touch the session: test the path first.
+        if not request.path.startswith("/api/public/") and user is not None and user.is_authenticated:
             from .models import Membership
 
             request.memberships = list(Membership.objects.filter(user=user).select_related("team"))
