@@ -179,6 +179,7 @@ BULK_RESULT = inline_serializer(
         description="Idempotent per metric, period and segment: sending the same period again replaces the "
         "stored observation (200) instead of adding one (201).",
         examples=[OpenApiExample("Treatment week", value=OBSERVATION_EXAMPLE, request_only=True)],
+        responses={201: ObservationSerializer, 200: ObservationSerializer},
     ),
     partial_update=extend_schema(summary="Change an observation"),
     update=extend_schema(summary="Replace an observation"),
@@ -278,7 +279,7 @@ class ObservationViewSet(TeamScopedModelViewSet):
 
 
 class DeviationSerializer(serializers.ModelSerializer):
-    user = serializers.CharField(source="user.username", default=None, read_only=True)
+    user = serializers.CharField(source="user.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Deviation

@@ -227,7 +227,7 @@ class MapDetailSerializer(MapSerializer):
 
 
 class MapVersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = MapVersion

@@ -16,6 +16,8 @@ from .models import Role, Team
 
 class TeamScopedViewSetMixin:
     write_role: Role = Role.EDITOR
+    # Ids are positive 64-bit integers; anything else in the id segment is a 404, not a database error.
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -22,6 +22,9 @@ def exception_handler(exc, context):
         if NON_FIELD_ERRORS in detail:
             detail["non_field_errors"] = detail.pop(NON_FIELD_ERRORS)
         exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, OverflowError):
+        # SQLite cannot bind integers beyond 64 bits (an id or filter like ?map=10**30).
+        exc = exceptions.ValidationError({"non_field_errors": ["A number in the request is out of range."]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

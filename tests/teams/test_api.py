@@ -136,3 +136,12 @@ def test_schema_and_docs_render_offline(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+def test_out_of_range_ids_and_filters_are_4xx_not_500(api_as, alice, team_a):
+    client = api_as(alice)
+    assert client.get(f"/api/v1/teams/{10**30}/").status_code == 404
+    assert client.get("/api/v1/teams/0.5/").status_code == 404
+    response = client.get(f"/api/v1/memberships/?team={10**30}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
