@@ -270,6 +270,7 @@ class WebhookDeliveryViewSet(TeamScopedReadOnlyViewSet):
     queryset = WebhookDelivery.objects.all()
     serializer_class = WebhookDeliverySerializer
     permission_classes = [PeoplePermission]
+    lookup_value_regex = r"[0-9a-fA-F-]{32,36}"  # deliveries are identified by their UUID
     filterset_class = WebhookDeliveryFilter
     write_role = Role.ADMIN
     ordering_fields = ["created_at", "status", "attempts", "duration_ms"]

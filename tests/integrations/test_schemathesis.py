@@ -15,7 +15,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,7 +30,7 @@ from teams.api_auth import ApiKeyRateThrottle
 from teams.models import ApiKey
 from teams.services import api_key_create
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 PEOPLE_ONLY = r"^/api/v1/(teams|memberships|api-keys|webhooks|webhook-deliveries)/"
 CSRF = "wmcsrftokenforschemathesis000000"  # 32 characters, as Django's CSRF cookie
@@ -42,6 +44,20 @@ HYPOTHESIS = settings(
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """Keep the test's database connection across the WSGI calls, as Django's test client does.
+
+    Schemathesis calls the WSGI app directly, so request_started/finished fire and Django would
+    close the connection of the test transaction (on PostgreSQL; SQLite's in-memory one survives).
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
