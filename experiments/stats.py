@@ -22,7 +22,18 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import stats as sps
+
+
+class _LazyScipyStats:
+    """scipy.stats, imported on first use: it costs about a second at every web and worker start."""
+
+    def __getattr__(self, name):
+        from scipy import stats
+
+        return getattr(stats, name)
+
+
+sps = _LazyScipyStats()
 
 SRM_THRESHOLD = 0.001
 ITS_MIN_POINTS = 8
