@@ -136,6 +136,48 @@ def grouped(queryset: QuerySet[Response], by: str) -> list[dict]:
     return [{"key": row[field], "n": row["n"], **figures(row)} for row in rows]
 
 
+def _nulls_last(key):
+    return (key is None, key)
+
+
+def breakdown(queryset: QuerySet[Response], by: str = "week") -> dict:
+    """Return the totals, the trend (by ``by``: week or month), by stage and by touchpoint, in one query.
+
+    One aggregation pass grouped by (period, stage, touchpoint) instead of four scans of the same
+    rows; the groups are few (periods × touchpoints), so Python sums their counts and turns the
+    sums into figures: the same figures as ``summary`` and ``grouped`` (counts and sums add up, the
+    figures are computed from the sums). Groups come in key order, ``None`` last.
+    """
+    _, period = GROUPS[by]
+    rows = list(
+        scored(queryset)
+        .annotate(period=period)
+        .values("period", "stage_id", "touchpoint_id")
+        .annotate(**AGGREGATES)
+        .order_by()
+    )
+
+    def rollup(field: str | None) -> dict:
+        sums: dict = {}
+        for row in rows:
+            acc = sums.setdefault(row[field] if field else None, dict.fromkeys(AGGREGATES, 0))
+            for name in AGGREGATES:
+                acc[name] += row[name] or 0
+        return sums
+
+    def listed(field: str) -> list[dict]:
+        sums = rollup(field)
+        return [{"key": key, "n": sums[key]["n"], **figures(sums[key])} for key in sorted(sums, key=_nulls_last)]
+
+    total = rollup(None).get(None) or dict.fromkeys(AGGREGATES, 0)
+    return {
+        "totals": {"n": total["n"], **figures(total)},
+        "trend": listed("period"),
+        "by_stage": listed("stage_id"),
+        "by_touchpoint": listed("touchpoint_id"),
+    }
+
+
 def window(days: int | None = None, start: datetime | None = None, end: datetime | None = None) -> Q:
     end = end or timezone.now()
     start = start or (end - timedelta(days=days or 90))
@@ -152,17 +194,20 @@ def response_rate(survey_id: int, start: datetime, end: datetime, responses: int
 
 
 def survey_stats(survey, *, days: int = 180, by: str = "week", end: datetime | None = None) -> dict:
-    """Return what the results page and ``surveys/<id>/stats/`` show: totals, trend, rate, themes."""
+    """Return what the results page and ``surveys/<id>/stats/`` show.
+
+    Totals, trend, by stage and by touchpoint (one aggregation pass, ``breakdown``), response
+    rate and themes.
+    """
     end = end or timezone.now()
     start = end - timedelta(days=days)
     responses = Response.objects.filter(survey_id=survey.pk).filter(created_at__gte=start, created_at__lt=end)
-    totals = summary(responses)
+    figures_ = breakdown(responses, by)
     all_rows = {"n": responses.order_by().count()}  # COUNT(*): read from the index alone
     return {
         "start": start,
         "end": end,
-        "totals": totals,
-        "trend": grouped(responses, by),
+        **figures_,
         "rate": response_rate(survey.pk, start, end, all_rows["n"]),
         "themes": theme_counts(responses),
     }

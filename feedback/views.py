@@ -281,9 +281,8 @@ def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
     days = PERIODS.get(request.GET.get("days", ""), 180)
     by = "month" if request.GET.get("by") == "month" else "week"
     result = stats.survey_stats(survey, days=days, by=by)
-    responses = Response.objects.filter(survey=survey, created_at__gte=result["start"])
-    by_stage = stats.grouped(responses, "stage")
-    by_touchpoint = stats.grouped(responses, "touchpoint")
+    by_stage = result["by_stage"]
+    by_touchpoint = result["by_touchpoint"]
     from journeys.models import Stage, Touchpoint
 
     stage_names = dict(Stage.objects.filter(pk__in=[r["key"] for r in by_stage if r["key"]]).values_list("pk", "name"))

@@ -111,3 +111,56 @@ def test_every_grouping_runs(survey, submit, by):
     submit(survey, {"score": 7})
     rows = stats.grouped(Response.objects.all(), by)
     assert len(rows) == 1 and rows[0]["n"] == 1
+
+
+def _figures_key(row: dict) -> tuple:
+    return (row["n"], *(row[m] for m in ("nps", "csat", "ces")))
+
+
+def test_breakdown_equals_the_separate_aggregations(team_a, survey, checkout, decision, django_assert_num_queries):
+    """One pass by (week, stage, touchpoint) rolled up in Python gives the figures of four queries."""
+    import random
+
+    from journeys.models import Stage, Touchpoint
+
+    other_stage = Stage.objects.create(journey_map=decision.journey_map, name="Delivery", position=3)
+    tracking = Touchpoint.objects.create(stage=other_stage, name="Tracking page")
+    places = [(decision, checkout), (other_stage, tracking), (other_stage, None), (None, None)]
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    scales = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "": (0, 10)}
+    rows = []
+    for i in range(600):
+        stage, touchpoint = rng.choice(places)
+        metric = rng.choice(["nps", "nps", "csat", "ces", ""])
+        low, high = scales[metric]
+        rows.append(
+            Response(
+                team=team_a,
+                survey=survey,
+                stage=stage,
+                touchpoint=touchpoint,
+                submission_id=f"gen-{i}",
+                metric=metric,
+                score=None if rng.random() < 0.1 else rng.randint(low, high),
+                created_at=now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23)),
+            )
+        )
+    Response.objects.bulk_create(rows)
+    responses = Response.objects.filter(survey=survey, created_at__gte=now - timedelta(days=90))
+
+    for by in ("week", "month"):
+        with django_assert_num_queries(1):
+            result = stats.breakdown(responses, by)
+        assert result["totals"] == stats.summary(responses)
+        for key, grouping in (("trend", by), ("by_stage", "stage"), ("by_touchpoint", "touchpoint")):
+            separate = {row["key"]: _figures_key(row) for row in stats.grouped(responses, grouping)}
+            assert {row["key"]: _figures_key(row) for row in result[key]} == separate
+            keys = [row["key"] for row in result[key]]
+            assert keys == sorted(k for k in keys if k is not None) + [None] * (None in keys)
+
+
+def test_breakdown_of_nothing_is_empty_figures(survey):
+    result = stats.breakdown(Response.objects.filter(survey=survey))
+    assert result["totals"] == stats.summary(Response.objects.filter(survey=survey))
+    assert result["trend"] == result["by_stage"] == result["by_touchpoint"] == []
