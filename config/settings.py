@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "teams.api_errors.add_error_responses",
+        "feedback.public_schema.add_public_survey_paths",  # after the error hook: public ops list their own
     ],
 }
 

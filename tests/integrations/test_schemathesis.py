@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from feedback.models import Survey
+from feedback.public_schema import EXAMPLE_PUBLIC_KEY
 from teams.api_auth import ApiKeyRateThrottle
 from teams.models import ApiKey
 from teams.services import api_key_create
@@ -34,6 +36,8 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 PEOPLE_ONLY = r"^/api/v1/(teams|memberships|api-keys|webhooks|webhook-deliveries)/"
 CSRF = "wmcsrftokenforschemathesis000000"  # 32 characters, as Django's CSRF cookie
+PUBLIC = r"^/api/public/"
+ALLOWED_ORIGIN = "https://shop.example.com"
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 HYPOTHESIS = settings(
@@ -65,9 +69,14 @@ def api_world(db, team_a, alice, erin, victor, monkeypatch, settings):
     """Team A with people and one object of every model, so ids in the schema's examples can hit."""
     from tests.world import build_world
 
-    build_world({"team": team_a, "admin": alice, "editor": erin, "viewer": victor})
+    world = build_world({"team": team_a, "admin": alice, "editor": erin, "viewer": victor})
+    # The public survey endpoints' path parameter has this key as its example: reach a real survey.
+    survey = world[Survey]
+    assert survey.status == Survey.Status.ACTIVE
+    Survey.objects.filter(pk=survey.pk).update(public_key=EXAMPLE_PUBLIC_KEY, allowed_origins=[ALLOWED_ORIGIN])
     # Thousands of requests in a minute would otherwise meet the per-key limit (tested on its own).
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "100000/min"})
+    settings.FEEDBACK_RATE_LIMIT = "100000/min"  # likewise the public endpoints' per-address limit
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     return team_a
 
@@ -100,3 +109,18 @@ def test_api_with_a_team_key(case, key_headers, django_capture_on_commit_callbac
 def test_people_only_api_as_a_team_admin(case, admin_session_headers, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         case.call_and_validate(headers=admin_session_headers, checks=CHECKS)
+
+
+@pytest.mark.django_db
+@schema.include(path_regex=PUBLIC).parametrize()
+@HYPOTHESIS
+def test_public_survey_endpoints_from_an_allowed_origin(case, api_world, django_capture_on_commit_callbacks):
+    """The anonymous survey endpoints as the widget calls them: the active survey, an allowed Origin.
+
+    The run with a team key above sends generated keys (mostly unknown: 404) and no ``Origin`` (as
+    a server would, which the origin check admits); here every case aims at the active survey, so
+    the generated bodies and parameters meet its questions, and the CORS path runs too.
+    """
+    case.path_parameters["public_key"] = EXAMPLE_PUBLIC_KEY
+    with django_capture_on_commit_callbacks(execute=True):
+        case.call_and_validate(headers={"Origin": ALLOWED_ORIGIN}, checks=CHECKS)

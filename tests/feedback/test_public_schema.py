@@ -1,0 +1,53 @@
+"""The public survey endpoints are in the OpenAPI schema, anonymous (feedback/public_schema.py)."""
+
+import pytest
+from django.urls import reverse
+
+from feedback.public_schema import EXAMPLE_PUBLIC_KEY
+
+PUBLIC_OPERATIONS = {
+    ("/api/public/surveys/{public_key}/", "get"),
+    ("/api/public/surveys/{public_key}/eligibility/", "get"),
+    ("/api/public/surveys/{public_key}/displays/", "post"),
+    ("/api/public/surveys/{public_key}/responses/", "post"),
+}
+
+
+@pytest.fixture
+def schema(client, db):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_four_public_operations_are_in_the_schema_without_authentication(schema):
+    for path, method in PUBLIC_OPERATIONS:
+        operation = schema["paths"][path][method]
+        assert operation["security"] == [{}], (path, method)
+        key = next(p for p in operation["parameters"] if p["name"] == "public_key")
+        assert key["in"] == "path" and key["example"] == EXAMPLE_PUBLIC_KEY
+        assert "401" not in operation["responses"]
+        assert operation["responses"]["429"]["headers"]["Retry-After"]
+        assert {"403", "404"} <= set(operation["responses"])
+
+
+def test_documented_paths_are_the_real_urls():
+    for name, path in (
+        ("survey_definition", "/api/public/surveys/{public_key}/"),
+        ("survey_eligibility", "/api/public/surveys/{public_key}/eligibility/"),
+        ("survey_displays", "/api/public/surveys/{public_key}/displays/"),
+        ("survey_responses", "/api/public/surveys/{public_key}/responses/"),
+    ):
+        assert reverse(f"feedback_public:{name}", args=["KEY"]) == path.replace("{public_key}", "KEY")
+
+
+def test_status_codes_match_the_views(schema):
+    paths = schema["paths"]
+    assert set(paths["/api/public/surveys/{public_key}/responses/"]["post"]["responses"]) == {
+        "200", "201", "202", "400", "403", "404", "409", "413", "415", "429",
+    }  # fmt: skip
+    assert set(paths["/api/public/surveys/{public_key}/displays/"]["post"]["responses"]) == {
+        "201", "400", "403", "404", "409", "413", "415", "429",
+    }  # fmt: skip
+    for path in ("/api/public/surveys/{public_key}/", "/api/public/surveys/{public_key}/eligibility/"):
+        assert set(paths[path]["get"]["responses"]) == {"200", "403", "404", "429"}
