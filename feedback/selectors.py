@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from .models import FollowUp, Question, Response, ResponseTheme, Survey, Theme
@@ -52,10 +55,79 @@ def open_followup_counts(user) -> dict:
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreChip:
+    """One figure of a map card or stage header, formatted once in Python (the map page has 180 cards)."""
+
+    label: str  # "NPS"
+    value: str  # "-34", "53%"
+    note: str  # the small text: "n=175 · thin"
+    title: str = ""  # the tooltip, when the chip has one
+    thin: bool = False
+    testid: str = ""
+
+
+_PLACES = {0: Decimal(1), 1: Decimal("0.1")}
+
+
+def _fixed(value: float | None, places: int = 0) -> str:
+    """Format like the template filter ``floatformat:places`` (half up, never "-0"), without a template."""
+    if value is None:
+        return ""
+    rounded = Decimal(repr(value)).quantize(_PLACES[places], rounding=ROUND_HALF_UP)
+    return f"{rounded if rounded else abs(rounded):f}"
+
+
+def _thin(figure) -> str:
+    return " · thin" if figure.thin else ""
+
+
+def touchpoint_score_chips(scores: dict | None) -> list[ScoreChip]:
+    """The chips of a touchpoint card: NPS, CSAT and CES of those with answers."""
+    if not scores:
+        return []
+    chips = []
+    nps, csat, ces = scores["nps"], scores["csat"], scores["ces"]
+    if nps.n:
+        value = _fixed(nps.value)
+        thin_title = " (thin: fewer than 30 answers)" if nps.thin else ""
+        title = f"NPS {value} ± {_fixed(nps.margin)}, n = {nps.n}{thin_title}"
+        chips.append(ScoreChip("NPS", value, f"n={nps.n}{_thin(nps)}", title, nps.thin, "touchpoint-nps"))
+    if csat.n:
+        value = _fixed(csat.value)
+        title = f"CSAT {value} % ± {_fixed(csat.margin)}, n = {csat.n}"
+        chips.append(ScoreChip("CSAT", f"{value}%", f"n={csat.n}{_thin(csat)}", title, csat.thin))
+    if ces.n:
+        chips.append(ScoreChip("CES", _fixed(ces.value, 1), f"n={ces.n}", f"CES {ces.value}, n = {ces.n}", ces.thin))
+    return chips
+
+
+def stage_score_chips(scores: dict | None) -> list[ScoreChip]:
+    """The chips of a stage header: NPS (with its margin) and CSAT."""
+    if not scores:
+        return []
+    chips = []
+    nps, csat = scores["nps"], scores["csat"]
+    if nps.n:
+        value, margin = _fixed(nps.value), _fixed(nps.margin)
+        title = f"NPS {value} ± {margin}, n = {nps.n}"
+        chips.append(ScoreChip("NPS", value, f"±{margin} · n={nps.n}{_thin(nps)}", title, nps.thin))
+    if csat.n:
+        chips.append(ScoreChip("CSAT", f"{_fixed(csat.value)}%", f"n={csat.n}{_thin(csat)}", "", csat.thin))
+    return chips
+
+
 def annotate_map_scores(journey_map, stages: list, touchpoints: list) -> None:
-    """Set ``scores`` (NPS/CSAT/CES of the last 90 days) on each stage and touchpoint: two queries."""
+    """Set ``scores`` (NPS/CSAT/CES of the last 90 days) on each stage and touchpoint: two queries.
+
+    Also sets ``score_chips``, the figures formatted for the map page (``ScoreChip``): formatting
+    them here instead of with ``floatformat`` in the card template was a quarter of the page's
+    render time (docs/performance.md).
+    """
     by_touchpoint, by_stage = map_scores([s.pk for s in stages], [t.pk for t in touchpoints])
     for touchpoint in touchpoints:
         touchpoint.scores = by_touchpoint.get(touchpoint.pk)
+        touchpoint.score_chips = touchpoint_score_chips(touchpoint.scores)
     for stage in stages:
         stage.scores = by_stage.get(stage.pk)
+        stage.score_chips = stage_score_chips(stage.scores)
