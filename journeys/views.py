@@ -8,6 +8,7 @@ with the form, the person's input kept and the current values of the other perso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import chain
 from urllib.parse import parse_qs, urlparse
 
@@ -167,9 +168,39 @@ MOVE_BUTTONS = [
 ]
 
 
+# A stand-in id to reverse a URL once per page and put each card's own id in its place.
+_ID_SLOT = 987654321
+
+
+def _url_for_ids(name: str, map_pk: int) -> Callable[[int], str]:
+    """Reverse ``name`` for this map once; return a function that makes its URL for an id."""
+    head, _, tail = reverse(name, args=[map_pk, _ID_SLOT]).rpartition(str(_ID_SLOT))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _board_urls(journey_map: JourneyMap, board) -> None:
+    """Set the URLs of every card and column, each reversed once per page.
+
+    ``{% url %}`` in the card template was six reversals per card, about 1,100 for a 12 x 15 map.
+    """
+    touchpoint_edit = _url_for_ids("journeys:touchpoint_edit", journey_map.pk)
+    touchpoint_move = _url_for_ids("journeys:touchpoint_move", journey_map.pk)
+    for t in board.touchpoints:
+        t.edit_url = touchpoint_edit(t.pk)
+        t.move_url = touchpoint_move(t.pk)
+    stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
+    stage_move = _url_for_ids("journeys:stage_move", journey_map.pk)
+    touchpoint_add = _url_for_ids("journeys:touchpoint_add", journey_map.pk)
+    for s in board.stages:
+        s.edit_url = stage_edit(s.pk)
+        s.move_url = stage_move(s.pk)
+        s.add_touchpoint_url = touchpoint_add(s.pk)
+
+
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     options = _view_options(request)
     board = map_board(journey_map, channel=options["channel"], moments_only=options["moments_only"])
+    _board_urls(journey_map, board)
     latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
     return {
         "journey_map": journey_map,
