@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from journeys.models import Ownership, Touchpoint
 from teams.access import require_role
-from teams.events import emit
+from teams.events import emit, emit_many
 from teams.models import Role, Team
 
 from .models import (
@@ -719,11 +719,13 @@ def followups_sweep(*, now=None) -> dict:
 
     Set-based: one UPDATE marks every newly breached follow-up (``breached_at`` is set once, so
     a breach is never recorded or mailed twice), one more the escalations; the emails are built
-    from two reads of the rows just marked.
+    from two reads of the rows just marked (only the columns they use). Each recipient gets one
+    email per sweep listing their breaches (and one listing the escalations); the webhook events
+    go out with one ``emit_many`` per team.
     """
     from django.urls import reverse
 
-    from journeys.sla import notify, notify_breach, notify_escalation, team_admin_emails
+    from journeys.sla import notify, notify_breach, notify_digest, notify_escalation, team_admin_emails
 
     now = now or timezone.now()
     open_q = ~Q(status=FollowUp.Status.CLOSED)
@@ -742,47 +744,65 @@ def followups_sweep(*, now=None) -> dict:
         FollowUp.objects.filter(pk__in=escalated_ids).update(escalated_at=now)
     link = reverse("feedback:my_followups")
     notifications = []
-    breached = list(
-        FollowUp.objects.filter(pk__in=breached_ids).select_related("owner", "touchpoint", "response__survey")
-    )
-    for followup in breached:
-        what = _followup_label(followup)
+    by_team: dict[int, list[dict]] = {}
+    for row in _followups_for_email(breached_ids, "due_at"):
         notifications.append(
-            notify_breach(
-                recipient=getattr(followup.owner, "email", None), what=what, due_at=followup.due_at, link=link
-            )
+            notify_breach(recipient=row["owner__email"], what=_followup_label(row), due_at=row["due_at"], link=link)
         )
-        emit(
-            team_id=followup.team_id,
-            event="followup.breached",
-            data={
-                "id": followup.pk,
-                "response": followup.response_id,
-                "owner": followup.owner_id,
-                "due_at": followup.due_at.isoformat(),
-            },
+        by_team.setdefault(row["team_id"], []).append(
+            {
+                "id": row["pk"],
+                "response": row["response_id"],
+                "owner": row["owner_id"],
+                "due_at": row["due_at"].isoformat(),
+            }
         )
-    escalated = list(
-        FollowUp.objects.filter(pk__in=escalated_ids).select_related("owner", "touchpoint", "response__survey")
-    )
-    admins = team_admin_emails({f.team_id for f in escalated})
-    for followup in escalated:
+    for team_id, items in by_team.items():
+        emit_many(team_id=team_id, event="followup.breached", items=items)
+    escalated = _followups_for_email(escalated_ids, "breached_at")
+    admins = team_admin_emails({row["team_id"] for row in escalated})
+    for row in escalated:
         notifications.append(
             notify_escalation(
-                recipients=admins.get(followup.team_id, []),
-                what=_followup_label(followup),
-                owner=getattr(followup.owner, "username", ""),
-                breached_at=followup.breached_at or now,
+                recipients=admins.get(row["team_id"], []),
+                what=_followup_label(row),
+                owner=row["owner__username"] or "",
+                breached_at=row["breached_at"] or now,
                 link=link,
             )
         )
-    sent = notify(notifications)
+    sent = notify(notify_digest(notifications))
     return {"breached": len(breached_ids), "escalated": len(escalated_ids), "emails": sent}
 
 
-def _followup_label(followup: FollowUp) -> str:
-    where = f" at {followup.touchpoint.name}" if followup.touchpoint_id else ""
-    return f"Follow-up of a {followup.response.score} on “{followup.response.survey.name}”{where}"
+def _followups_for_email(ids: list[int], moment: str) -> list[dict]:
+    """The follow-ups ``ids`` as the columns their emails and events use, in one query.
+
+    Plain rows, not model instances, and only the one timestamp the email needs (``moment``):
+    building and parsing them is most of a backlog sweep's time.
+    """
+    return list(
+        FollowUp.objects.filter(pk__in=ids)
+        .values(
+            "pk",
+            "team_id",
+            "response_id",
+            "owner_id",
+            moment,
+            "owner__email",
+            "owner__username",
+            "touchpoint_id",
+            "touchpoint__name",
+            "response__score",
+            "response__survey__name",
+        )
+        .order_by("pk")
+    )
+
+
+def _followup_label(row: dict) -> str:
+    where = f" at {row['touchpoint__name']}" if row["touchpoint_id"] else ""
+    return f"Follow-up of a {row['response__score']} on “{row['response__survey__name']}”{where}"
 
 
 # --- themes ---------------------------------------------------------------------------------

@@ -419,10 +419,13 @@ class SweepResult:
     notified: int
 
 
-def _case_label(case: HandoffCase) -> str:
-    handoff = case.handoff
-    ref = f" ({case.reference})" if case.reference else ""
-    return f"Hand-off {handoff.from_touchpoint.name} → {handoff.to_touchpoint.name}{ref} on {handoff.journey_map.title}"
+def _case_label(case: dict) -> str:
+    """The label of a hand-off case read as a row (``handoff_cases_sweep``)."""
+    ref = f" ({case['reference']})" if case["reference"] else ""
+    return (
+        f"Hand-off {case['handoff__from_touchpoint__name']} → {case['handoff__to_touchpoint__name']}{ref}"
+        f" on {case['handoff__journey_map__title']}"
+    )
 
 
 def _claim(queryset, field: str, now: datetime) -> list[int]:
@@ -442,7 +445,9 @@ def handoff_cases_sweep(*, now: datetime | None = None) -> SweepResult:
     """Record every overdue hand-off case once, email its owner, and escalate once to team admins.
 
     Set-based: one SELECT and one UPDATE per kind (breach, escalation), one query for the
-    details of the rows claimed and one for the team admins, whatever the number of cases.
+    details of the rows claimed (plain rows of the columns the emails use) and one for the team admins,
+    whatever the number of cases. Each recipient gets one email per sweep listing their breaches
+    (and one listing the escalations); the webhook events go out with one ``emit_many`` per team.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -469,49 +474,68 @@ def handoff_cases_sweep(*, now: datetime | None = None) -> SweepResult:
         )
         escalated_ids += immediate
         cases = {
-            c.pk: c
-            for c in HandoffCase.objects.filter(pk__in=[*breached_ids, *escalated_ids]).select_related(
-                "handoff__journey_map", "handoff__from_touchpoint", "handoff__to_touchpoint", "handoff__to_owner"
+            row["pk"]: row
+            for row in HandoffCase.objects.filter(pk__in=[*breached_ids, *escalated_ids]).values(
+                "pk",
+                "reference",
+                "due_at",
+                "breached_at",
+                "handoff_id",
+                "handoff__journey_map_id",
+                "handoff__journey_map__title",
+                "handoff__journey_map__team_id",
+                "handoff__from_touchpoint__name",
+                "handoff__to_touchpoint__name",
+                "handoff__to_owner_id",
+                "handoff__to_owner__email",
+                "handoff__to_owner__username",
             )
         }
-        admins = sla_clock.team_admin_emails({c.handoff.journey_map.team_id for c in cases.values()})
+        admins = sla_clock.team_admin_emails({c["handoff__journey_map__team_id"] for c in cases.values()})
         notifications = []
+        by_team: dict[int, list[dict]] = {}
+        links: dict[tuple[str, int], str] = {}  # one reverse() per page and map, not per case
+
+        def link(name: str, map_id: int) -> str:
+            if (name, map_id) not in links:
+                links[name, map_id] = _link(name, map_id)
+            return links[name, map_id]
+
         for pk in breached_ids:
             case = cases[pk]
-            owner = case.handoff.to_owner
+            map_id = case["handoff__journey_map_id"]
             notifications.append(
                 sla_clock.notify_breach(
-                    recipient=owner.email if owner else None,
+                    recipient=case["handoff__to_owner__email"],
                     what=_case_label(case),
-                    due_at=case.due_at,
-                    link=_link("journeys:owners_handoffs", case.handoff.journey_map_id),
+                    due_at=case["due_at"],
+                    link=link("journeys:owners_handoffs", map_id),
                 )
             )
-            events.emit(
-                team_id=case.handoff.journey_map.team_id,
-                event="handoff.breached",
-                data={
-                    "handoff_case": case.pk,
-                    "handoff": case.handoff_id,
-                    "map": case.handoff.journey_map_id,
-                    "reference": case.reference,
-                    "due_at": case.due_at.isoformat(),
+            by_team.setdefault(case["handoff__journey_map__team_id"], []).append(
+                {
+                    "handoff_case": pk,
+                    "handoff": case["handoff_id"],
+                    "map": map_id,
+                    "reference": case["reference"],
+                    "due_at": case["due_at"].isoformat(),
                     "breached_at": now.isoformat(),
-                    "owner": owner.pk if owner else None,
-                },
+                    "owner": case["handoff__to_owner_id"],
+                }
             )
+        for team_id, items in by_team.items():
+            events.emit_many(team_id=team_id, event="handoff.breached", items=items)
         for pk in escalated_ids:
             case = cases[pk]
-            owner = case.handoff.to_owner
             notifications.append(
                 sla_clock.notify_escalation(
-                    recipients=admins.get(case.handoff.journey_map.team_id, []),
+                    recipients=admins.get(case["handoff__journey_map__team_id"], []),
                     what=_case_label(case),
-                    owner=owner.get_username() if owner else "",
-                    breached_at=case.breached_at or now,
-                    link=_link("journeys:owners_breaches", case.handoff.journey_map_id),
+                    owner=case["handoff__to_owner__username"] or "",
+                    breached_at=case["breached_at"] or now,
+                    link=link("journeys:owners_breaches", case["handoff__journey_map_id"]),
                 )
             )
     # Emails go out once the stamps are committed, so a rolled-back sweep sends nothing.
-    sent = sla_clock.notify(notifications)
+    sent = sla_clock.notify(sla_clock.notify_digest(notifications))
     return SweepResult(breached=len(breached_ids), escalated=len(escalated_ids), notified=sent)

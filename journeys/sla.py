@@ -9,6 +9,8 @@ Other apps (feedback follow-ups) use this module; it imports nothing to the righ
   the touchpoint has no SLA), with the escalation delay.
 - ``notify(...)``, ``notify_breach(...)``, ``notify_escalation(...)``: generic emails (recipient
   addresses, subject, body, link), sent in one connection, never raising on a bad address.
+- ``notify_digest(notifications)``: the same notifications merged into one email per recipient and
+  kind (breach, escalation), listing every item, for sweeps that find many at once.
 - ``team_admin_emails(team_ids)``: the admins of many teams in one query, for escalations.
 """
 
@@ -205,6 +207,38 @@ def notify_escalation(
         body=f"{what} breached its SLA at {since} and is still open. Owner: {owner or 'nobody'}.",
         link=link,
     )
+
+
+def notify_digest(notifications: Iterable[Notification]) -> list[Notification]:
+    """Merge notifications into one per (recipients, kind): a digest listing every item.
+
+    The kind is the subject before its colon ("SLA breached", "SLA escalation"). A group of one
+    stays as it is; a larger group becomes "SLA breached: 12 items" with one paragraph per item
+    and its link. Groups keep the order of their first item, items their order.
+    """
+    groups: dict[tuple, list[Notification]] = {}
+    for n in notifications:
+        if n.recipients:
+            groups.setdefault((n.recipients, n.subject.split(":", 1)[0]), []).append(n)
+    digests = []
+    for (recipients, kind), items in groups.items():
+        if len(items) == 1:
+            digests.append(items[0])
+            continue
+        links = {n.link for n in items}
+        shared = links.pop() if len(links) == 1 else ""
+        lines = [f"{len(items)} items:", ""]
+        for n in items:
+            what = n.subject.split(":", 1)[1].strip() if ":" in n.subject else n.subject
+            lines.append(f"- {what}\n  {n.body}")
+            if n.link and not shared:
+                lines.append(f"  {absolute_url(n.link)}")
+        digests.append(
+            Notification(
+                recipients=recipients, subject=f"{kind}: {len(items)} items", body="\n".join(lines), link=shared
+            )
+        )
+    return digests
 
 
 def team_admin_emails(team_ids: Iterable[int]) -> dict[int, list[str]]:

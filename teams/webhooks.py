@@ -1,8 +1,9 @@
 """Webhooks: register endpoints, turn domain events into signed deliveries, send them safely.
 
-An event (``teams.events.emit``) becomes one ``WebhookDelivery`` per active endpoint of the team
-that subscribes to it, created in the emitting service's transaction and queued to Celery with
-``transaction.on_commit``, so nothing is sent for a change that rolls back. Each attempt is
+An event (``teams.events.emit``, or many at once with ``emit_many``) becomes one ``WebhookDelivery``
+per active endpoint of the team that subscribes to it (the endpoints looked up once per call),
+created in the emitting service's transaction and queued to Celery with ``transaction.on_commit``,
+so nothing is sent for a change that rolls back. Each attempt is
 claimed by its number (``attempts``), so a retry queued twice is still sent once.
 
 Every request goes only to a public address: the host is resolved, every address it resolves to
@@ -233,38 +234,62 @@ def build_payload(*, delivery_id: uuid.UUID, event: str, team: Team, data: dict)
 
 
 def _queue(delivery_ids: list) -> None:
+    """Queue one Celery task per delivery once the transaction commits, all in one callback."""
     from .tasks import webhook_deliver
 
+    ids = [str(delivery_id) for delivery_id in delivery_ids]
+
     def send():
-        for delivery_id in delivery_ids:
-            webhook_deliver.delay(str(delivery_id), 1)
+        for delivery_id in ids:
+            webhook_deliver.delay(delivery_id, 1)
 
     transaction.on_commit(send)
 
 
-def deliveries_create_for_event(*, team_id: int, event: str, data: dict) -> list[WebhookDelivery]:
-    """Create and queue a delivery of ``event`` for each active endpoint of the team subscribed to it."""
+def _subscribed_endpoints(team_id: int, event: str) -> list[WebhookEndpoint]:
     # JSON "contains" is not portable to SQLite; a team has at most a handful of endpoints.
-    endpoints = [
+    return [
         ep
         for ep in WebhookEndpoint.objects.filter(team_id=team_id, is_active=True).select_related("team")
         if ep.subscribes_to(event)
     ]
+
+
+def deliveries_create_for_events(*, team_id: int, event: str, items: list[dict]) -> list[WebhookDelivery]:
+    """Create and queue a delivery of each item's ``event`` for each subscribed active endpoint.
+
+    The team's endpoints are looked up once for all the items, the deliveries inserted in bulk
+    and queued in one ``on_commit`` callback (the SLA sweeps emit thousands of events at once).
+    """
+    if not items:
+        return []
+    endpoints = _subscribed_endpoints(team_id, event)
     if not endpoints:
         return []
     deliveries = []
-    for endpoint in endpoints:
-        delivery_id = uuid.uuid4()
-        payload = build_payload(delivery_id=delivery_id, event=event, team=endpoint.team, data=data)
-        deliveries.append(WebhookDelivery(id=delivery_id, endpoint=endpoint, event=event, payload=payload))
-    WebhookDelivery.objects.bulk_create(deliveries)
+    for data in items:
+        for endpoint in endpoints:
+            delivery_id = uuid.uuid4()
+            payload = build_payload(delivery_id=delivery_id, event=event, team=endpoint.team, data=data)
+            deliveries.append(WebhookDelivery(id=delivery_id, endpoint=endpoint, event=event, payload=payload))
+    WebhookDelivery.objects.bulk_create(deliveries, batch_size=500)
     _queue([d.id for d in deliveries])
     return deliveries
 
 
+def deliveries_create_for_event(*, team_id: int, event: str, data: dict) -> list[WebhookDelivery]:
+    """Create and queue a delivery of ``event`` for each active endpoint of the team subscribed to it."""
+    return deliveries_create_for_events(team_id=team_id, event=event, items=[data])
+
+
+def on_events(team_id: int, event: str, items: list[dict]) -> None:
+    """The ``teams.events`` receiver (connected with ``many=True``: one call per emit or emit_many)."""
+    deliveries_create_for_events(team_id=team_id, event=event, items=items)
+
+
 def on_event(team_id: int, event: str, data: dict) -> None:
-    """The ``teams.events`` receiver."""
-    deliveries_create_for_event(team_id=team_id, event=event, data=data)
+    """One event (kept for callers of the single-event receiver)."""
+    on_events(team_id, event, [data])
 
 
 @transaction.atomic

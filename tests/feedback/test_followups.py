@@ -126,3 +126,18 @@ def test_my_followups_page_query_count_does_not_grow(
         response = client.get(reverse("feedback:my_followups"))
     assert response.status_code == 200
     assert response.content.count(b'fb-followup"') == 8
+
+
+def test_sweep_sends_each_owner_one_email_listing_their_breaches(survey, submit, checkout_owned, erin, emitted):
+    erin.email = "erin@example.com"
+    erin.save(update_fields=["email"])
+    followups = [FollowUp.objects.get(response=submit(survey, {"score": score})) for score in (0, 3, 5)]
+    with time_machine.travel(max(f.due_at for f in followups) + timedelta(minutes=1)):
+        assert services.followups_sweep() == {"breached": 3, "escalated": 0, "emails": 1}
+        assert services.followups_sweep()["breached"] == 0
+    assert [m.to for m in mail.outbox] == [["erin@example.com"]]
+    assert mail.outbox[0].subject == "SLA breached: 3 items"
+    for score in (0, 3, 5):
+        assert f"Follow-up of a {score} on “Checkout NPS”" in mail.outbox[0].body
+    breached = sorted(data["id"] for event, data in emitted if event == "followup.breached")
+    assert breached == sorted(f.pk for f in followups)

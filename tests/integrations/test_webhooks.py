@@ -430,3 +430,35 @@ def test_send_time_check_refuses_when_dns_now_points_inside(endpoint, receiver, 
     assert receiver.requests == []
     assert delivery.status == WebhookDelivery.Status.RETRYING
     assert "127.0.0.1 is a loopback address" in delivery.error
+
+
+def test_emit_many_looks_the_endpoints_up_once_and_queues_in_one_callback(
+    endpoint, team_a, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    items = [{"id": i} for i in range(25)]
+    with (
+        mock.patch.object(tasks.webhook_deliver, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        django_assert_num_queries(2),  # the endpoints (with their team), one bulk INSERT
+    ):
+        events.emit_many(team_id=team_a.pk, event="followup.breached", items=items)
+    assert len(callbacks) == 1
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+    assert sorted(d.payload["data"]["id"] for d in deliveries) == list(range(25))
+    assert len({d.payload["id"] for d in deliveries}) == 25  # each event has its own delivery id
+    assert sorted(call.args for call in delay.call_args_list) == sorted((str(d.pk), 1) for d in deliveries)
+
+
+def test_emit_many_reaches_per_event_receivers_once_per_item(team_a):
+    seen = []
+
+    def receiver(team_id, event, data):
+        seen.append((team_id, event, data))
+
+    events.connect(receiver)
+    try:
+        events.emit_many(team_id=team_a.pk, event="handoff.breached", items=[{"id": 1}, {"id": 2}])
+        events.emit_many(team_id=team_a.pk, event="handoff.breached", items=[])
+    finally:
+        events._receivers.remove(receiver)
+    assert seen == [(team_a.pk, "handoff.breached", {"id": 1}), (team_a.pk, "handoff.breached", {"id": 2})]

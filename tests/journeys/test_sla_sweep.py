@@ -137,11 +137,16 @@ def test_sweep_is_set_based(handoff, alice, django_assert_max_num_queries, monke
         result = services.handoff_cases_sweep()
     assert (result.breached, result.escalated) == (30, 0)
     assert HandoffCase.objects.filter(breached_at__isnull=True).count() == 0
-    assert len(mail.outbox) == 30
+    # One email to the owner listing the 30 breaches, not 30 emails.
+    assert [m.to for m in mail.outbox] == [["erin@example.com"]]
+    assert mail.outbox[0].subject == "SLA breached: 30 items"
+    assert all(f"(C-{i})" in mail.outbox[0].body for i in range(30))
     with time_machine.travel(FRIDAY_3PM + timedelta(days=3), tick=False), django_assert_max_num_queries(8):
         result = services.handoff_cases_sweep()
     assert (result.breached, result.escalated) == (0, 30)
-    assert len(mail.outbox) == 60
+    assert [m.to for m in mail.outbox[1:]] == [["alice@example.com"]]
+    assert mail.outbox[1].subject == "SLA escalation: 30 items"
+    assert all(f"(C-{i})" in mail.outbox[1].body for i in range(30))
 
 
 @pytest.mark.django_db
