@@ -160,14 +160,6 @@ def _view_options(request: HttpRequest) -> dict:
     }
 
 
-MOVE_BUTTONS = [
-    ("up", "↑", "up"),
-    ("down", "↓", "down"),
-    ("left", "←", "to the previous stage"),
-    ("right", "→", "to the next stage"),
-]
-
-
 # A stand-in id to reverse a URL once per page and put each card's own id in its place.
 _ID_SLOT = 987654321
 
@@ -178,16 +170,19 @@ def _url_for_ids(name: str, map_pk: int) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _board_urls(journey_map: JourneyMap, board) -> None:
-    """Set the URLs of every card and column, each reversed once per page.
+def _prepare_board(journey_map: JourneyMap, board) -> None:
+    """Set what the cards and columns show that a template would compute once per card.
 
-    ``{% url %}`` in the card template was six reversals per card, about 1,100 for a 12 x 15 map.
+    The URLs are each reversed once per page (``{% url %}`` in the card template was six
+    reversals per card, about 1,100 for a 12 x 15 map), the emotion's sign and tone formatted once.
     """
     touchpoint_edit = _url_for_ids("journeys:touchpoint_edit", journey_map.pk)
     touchpoint_move = _url_for_ids("journeys:touchpoint_move", journey_map.pk)
     for t in board.touchpoints:
         t.edit_url = touchpoint_edit(t.pk)
         t.move_url = touchpoint_move(t.pk)
+        t.emotion_signed = f"{t.emotion:+d}"
+        t.emotion_tone = "neg" if t.emotion < 0 else "pos" if t.emotion > 0 else "neutral"
     stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
     stage_move = _url_for_ids("journeys:stage_move", journey_map.pk)
     touchpoint_add = _url_for_ids("journeys:touchpoint_add", journey_map.pk)
@@ -200,7 +195,7 @@ def _board_urls(journey_map: JourneyMap, board) -> None:
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     options = _view_options(request)
     board = map_board(journey_map, channel=options["channel"], moments_only=options["moments_only"])
-    _board_urls(journey_map, board)
+    _prepare_board(journey_map, board)
     latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
     return {
         "journey_map": journey_map,
@@ -214,7 +209,6 @@ def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
         "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
         "touchpoint_templates": touchpoint_templates(),
         "stage_templates": stage_templates(),
-        "move_buttons": MOVE_BUTTONS,
     }
 
 
