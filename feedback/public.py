@@ -21,7 +21,8 @@ import uuid
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -148,6 +149,30 @@ def _parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds.get(period.strip() or "min", 60)
 
 
+def _count_hit(key: str, timeout: int) -> int:
+    """Add one to the window's counter and return it: one Redis round trip when the cache is Redis.
+
+    Redis: a pipeline of ``SET key 0 EX timeout NX`` (starts the window's counter with its expiry,
+    only if it is not there) and ``INCR key``. Any other cache (locmem in development and tests):
+    ``add`` then ``incr``.
+    """
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(key, write=True)
+        pipe = client.pipeline(transaction=False)
+        full_key = backend.make_and_validate_key(key)
+        pipe.set(full_key, 0, ex=timeout, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[-1])
+    if backend.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return backend.incr(key)
+    except ValueError:  # expired between add and incr
+        backend.set(key, 1, timeout=timeout)
+        return 1
+
+
 def rate_limit_retry_after(request: HttpRequest) -> int | None:
     """Count the request against its client address; return seconds to wait when over the limit.
 
@@ -157,14 +182,7 @@ def rate_limit_retry_after(request: HttpRequest) -> int | None:
     now = time.time()
     window = int(now // period)
     key = f"feedback:rate:{client_address(request)}:{window}"
-    if cache.add(key, 1, timeout=period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=period + 1)
-            count = 1
+    count = _count_hit(key, period + 1)
     if count > limit:
         return max(1, math.ceil((window + 1) * period - now))
     return None

@@ -1,6 +1,7 @@
 """The public survey endpoint: idempotent, validated per question, CORS, rate limit, size limit."""
 
 import json
+import os
 
 import pytest
 from django.db import connection
@@ -266,3 +267,25 @@ def test_concurrent_posts_with_retried_duplicates_store_exactly_the_unique_ones(
     assert codes.count(201) == 800
     assert Response.objects.filter(survey=survey).count() == 800
     assert set(Response.objects.filter(survey=survey).values_list("submission_id", flat=True)) == set(unique)
+
+
+def test_rate_limit_counts_in_one_redis_round_trip(settings):
+    """With Redis, the window's counter is started (with its expiry) and counted in one pipeline."""
+    from django.core.cache import caches
+    from django.test import RequestFactory
+
+    from feedback import public
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("needs REDIS_URL")
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": "rl"}
+    }
+    settings.FEEDBACK_RATE_LIMIT = "3/min"
+    caches["default"].clear()
+    request = RequestFactory().post("/", REMOTE_ADDR="10.9.9.9")
+    results = [public.rate_limit_retry_after(request) for _ in range(5)]
+    assert results[:3] == [None, None, None] and all(r and r > 0 for r in results[3:])
+    key = next(iter(caches["default"]._cache.get_client().scan_iter("rl:*feedback:rate:10.9.9.9*")))
+    assert 0 < caches["default"]._cache.get_client().ttl(key) <= 61
