@@ -29,7 +29,9 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
-from . import services
+from teams.text import UNSTORABLE_MESSAGE, find_unstorable
+
+from . import services, survey_cache
 from .models import Display, Question, Survey, is_rtl, language_of, pick_text
 from .validation import Channel, SubmissionInvalid, parse_submission
 
@@ -226,7 +228,7 @@ def public_endpoint(methods: tuple[str, ...]):
                 response = _error(429, f"Too many requests. Try again in {retry_after} s.", "throttled")
                 response["Retry-After"] = str(retry_after)
                 return _cors(response, request, None)
-            survey = Survey.objects.select_related("touchpoint").filter(public_key=public_key[:32]).first()
+            survey, questions = survey_cache.survey_definition(public_key[:32])
             if survey is None:
                 return _error(404, "No such survey.", "not_found")
             if not origin_allowed(request, survey):
@@ -235,6 +237,7 @@ def public_endpoint(methods: tuple[str, ...]):
                 )
             if request.method == "OPTIONS":
                 return _cors(HttpResponse(status=204), request, survey)
+            request.survey_questions = questions
             return _cors(view(request, survey, **kwargs), request, survey)
 
         return wrapper
@@ -265,11 +268,15 @@ def _read_json(request: HttpRequest) -> tuple[object, JsonResponse | None]:
             413, f"The body is larger than {limit} bytes.", "too_large", {"body": [f"At most {limit} bytes."]}
         )
     try:
-        return json.loads(body.decode("utf-8")), None
+        data = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         return None, _error(
             400, "The body is not valid JSON.", "parse_error", {"body": [f"Not valid JSON: {str(exc)[:100]}"]}
         )
+    path = find_unstorable(data)
+    if path:
+        return None, _error(400, f"{path}: {UNSTORABLE_MESSAGE}", "invalid", {path: [UNSTORABLE_MESSAGE]})
+    return data, None
 
 
 def _invalid(errors: dict) -> JsonResponse:
@@ -336,7 +343,7 @@ def survey_definition_data(survey: Survey, questions: list[Question], locale: st
 def survey_definition(request: HttpRequest, survey: Survey) -> HttpResponse:
     if survey.status == Survey.Status.DRAFT:
         return _error(404, "No such survey.", "not_found")
-    questions = list(survey.questions.all())
+    questions = request.survey_questions
     locale = choose_locale(request, survey, questions)
     return JsonResponse(survey_definition_data(survey, questions, locale))
 
@@ -386,7 +393,9 @@ def survey_responses(request: HttpRequest, survey: Survey) -> HttpResponse:
         submission = parse_submission(data, user_agent=request.headers.get("User-Agent", ""))
         if submission.channel == Channel.API and "channel" not in data:
             submission.channel = Channel.WIDGET if request.headers.get("Origin") else Channel.API
-        response, created = services.response_submit(survey=survey, submission=submission)
+        response, created = services.response_submit(
+            survey=survey, submission=submission, questions=request.survey_questions
+        )
     except SubmissionInvalid as exc:
         if "survey" in exc.errors:
             return _error(409, exc.errors["survey"][0], "survey_closed", exc.errors)

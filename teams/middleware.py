@@ -1,7 +1,7 @@
 import json
 
 from django.contrib.messages import get_messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 SESSION_KEY = "waymark_team_id"
 
@@ -63,3 +63,32 @@ class HtmxMessagesMiddleware:
         triggers["messages"] = messages
         response["HX-Trigger"] = json.dumps(triggers)
         return response
+
+
+class UnstorableInputMiddleware:
+    """Refuse query-string and form values the database cannot store with a 400, not a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from .text import UNSTORABLE_MESSAGE, find_unstorable
+
+        params = {k: request.GET.getlist(k) for k in request.GET}
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            params.update({k: request.POST.getlist(k) for k in request.POST})
+        path = find_unstorable(params)
+        if path:
+            field = path.split("[")[0]
+            return JsonResponse(
+                {
+                    "detail": f"{field}: {UNSTORABLE_MESSAGE}",
+                    "code": "invalid",
+                    "errors": {field: [UNSTORABLE_MESSAGE]},
+                },
+                status=400,
+            )
+        return self.get_response(request)

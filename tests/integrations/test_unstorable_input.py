@@ -1,0 +1,64 @@
+"""NUL characters and lone surrogates are refused with a 400 everywhere a client can send them.
+
+PostgreSQL cannot store either, so without these checks they were 500s on PostgreSQL only.
+"""
+
+import json
+
+import pytest
+
+from feedback.models import Display, Response, Survey
+
+
+@pytest.fixture
+def survey(team_a):
+    survey = Survey.objects.create(team=team_a, name="NPS", kind=Survey.Kind.NPS, status=Survey.Status.ACTIVE)
+    survey.questions.create(key="score", kind="nps", text={"en": "How likely?"}, is_primary=True)
+    survey.questions.create(key="comment", kind="text", text={"en": "Why?"})
+    return survey
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"submission_id": "abcdefgh1", "answers": {"score": 5}, "respondent_id": "a\u0000b"},
+        {"submission_id": "abcdefgh2", "answers": {"score": 5}, "locale": "\u0000"},
+        {"submission_id": "abcdefgh3", "answers": {"score": 5, "comment": "a\u0000b"}},
+        {"submission_id": "abcdefgh4", "answers": {"score": 3, "comment": "\ud800"}},
+    ],
+)
+def test_public_submission_refuses_unstorable_text(client, survey, body):
+    url = f"/api/public/surveys/{survey.public_key}/responses/"
+    response = client.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert Response.objects.count() == 0
+
+
+def test_public_display_and_eligibility_refuse_nul(client, survey):
+    base = f"/api/public/surveys/{survey.public_key}"
+    response = client.post(
+        f"{base}/displays/", json.dumps({"respondent_id": "a\u0000b"}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert Display.objects.count() == 0
+    response = client.get(f"{base}/eligibility/?respondent_id=a%00b")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"respondent_id": [response.json()["errors"]["respondent_id"][0]]}
+
+
+def test_api_json_with_nul_is_400(api_as, alice, team_a):
+    response = api_as(alice).post("/api/v1/teams/", json.dumps({"name": "a\u0000b"}), content_type="application/json")
+    assert response.status_code == 400
+    response = api_as(alice).patch(
+        f"/api/v1/teams/{team_a.pk}/", '{"name": "\\ud800"}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    team_a.refresh_from_db()
+    assert team_a.name == "Team A"
+
+
+def test_ui_form_with_nul_is_400(client, alice, team_a):
+    client.force_login(alice)
+    response = client.post("/teams/new/", {"name": "a\x00b", "accent_color": "#123456"})
+    assert response.status_code == 400
