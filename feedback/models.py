@@ -314,3 +314,17 @@ class ResponseTheme(TeamScopedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "theme"], name="responsetheme_unique")]
+
+
+def _definition_changed(sender, **kwargs) -> None:
+    """Any save or delete of a survey or a question: the per-process definition caches reload."""
+    from .survey_cache import bump
+
+    bump()
+
+
+for _model in (Survey, Question):
+    models.signals.post_save.connect(_definition_changed, sender=_model, dispatch_uid=f"survey-cache-{_model.__name__}")
+    models.signals.post_delete.connect(
+        _definition_changed, sender=_model, dispatch_uid=f"survey-cache-delete-{_model.__name__}"
+    )

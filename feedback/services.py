@@ -20,6 +20,7 @@ from teams.access import require_role
 from teams.events import emit, emit_many
 from teams.models import Role, Team
 
+from . import survey_cache
 from .models import (
     METRIC_BY_QUESTION_KIND,
     Display,
@@ -331,6 +332,7 @@ def question_move(*, question: Question, user, direction: str) -> None:
     for position, q in enumerate(questions):
         q.position = position
     Question.objects.bulk_update(questions, ["position"])
+    survey_cache.bump()
 
 
 def questions_replace(*, survey: Survey, user, questions: list) -> list[Question]:
@@ -357,11 +359,13 @@ def questions_replace(*, survey: Survey, user, questions: list) -> list[Question
         created = Question.objects.bulk_create(
             [Question(survey=survey, position=i, **f) for i, f in enumerate(cleaned)]
         )
+        survey_cache.bump()
     return created
 
 
 def _touch(survey: Survey) -> None:
     Survey.objects.filter(pk=survey.pk).update(updated_at=timezone.now())
+    survey_cache.bump()
 
 
 # --- answering ------------------------------------------------------------------------------
