@@ -76,11 +76,12 @@ class Board:
     @property
     def curve(self) -> dict:
         """Return the emotion curve's points in journey order (stage, touchpoint, score, label)."""
+        labels = dict(Touchpoint._meta.get_field("emotion_label").flatchoices)  # get_…_display() rebuilds it per call
         return {
             "labels": [t.name for t in self.touchpoints],
             "stages": [t.stage.name for t in self.touchpoints],
             "scores": [t.emotion for t in self.touchpoints],
-            "emotions": [t.get_emotion_label_display() for t in self.touchpoints],
+            "emotions": [str(labels.get(t.emotion_label, t.emotion_label)) for t in self.touchpoints],
         }
 
     def funnel(self) -> list[dict]:

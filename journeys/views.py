@@ -174,13 +174,20 @@ def _prepare_board(journey_map: JourneyMap, board) -> None:
     """Set what the cards and columns show that a template would compute once per card.
 
     The URLs are each reversed once per page (``{% url %}`` in the card template was six
-    reversals per card, about 1,100 for a 12 x 15 map), the emotion's sign and tone formatted once.
+    reversals per card, about 1,100 for a 12 x 15 map), the labels, the emotion's sign and tone
+    formatted once.
     """
     touchpoint_edit = _url_for_ids("journeys:touchpoint_edit", journey_map.pk)
     touchpoint_move = _url_for_ids("journeys:touchpoint_move", journey_map.pk)
+    # What get_channel_display() and get_emotion_label_display() return, without rebuilding the
+    # choices' dict for each call (twice per card).
+    channels = dict(Touchpoint._meta.get_field("channel").flatchoices)
+    emotions = dict(Touchpoint._meta.get_field("emotion_label").flatchoices)
     for t in board.touchpoints:
         t.edit_url = touchpoint_edit(t.pk)
         t.move_url = touchpoint_move(t.pk)
+        t.channel_label = str(channels.get(t.channel, t.channel))
+        t.emotion_label_text = str(emotions.get(t.emotion_label, t.emotion_label))
         t.emotion_signed = f"{t.emotion:+d}"
         t.emotion_tone = "neg" if t.emotion < 0 else "pos" if t.emotion > 0 else "neutral"
     stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
