@@ -472,8 +472,8 @@ def response_submit(
     now = timezone.now()
     score, metric = _score_of(questions, answers)
     touchpoint = survey.touchpoint
-    with transaction.atomic():
-        if incomplete:
+    if incomplete:
+        with transaction.atomic():
             existing = (
                 Response.objects.select_for_update()
                 .filter(survey=survey, submission_id=submission.submission_id)
@@ -482,30 +482,39 @@ def response_submit(
             if existing is None:
                 clean_answers(survey, questions, submission.answers, finished=submission.finished)  # raises
             return _response_merge(existing, survey, questions, submission), False
-        try:
-            with transaction.atomic():
-                response = Response.objects.create(
-                    team_id=survey.team_id,
-                    survey=survey,
-                    touchpoint_id=survey.touchpoint_id,
-                    stage_id=touchpoint.stage_id if touchpoint is not None else None,
-                    submission_id=submission.submission_id,
-                    score=score,
-                    metric=metric,
-                    answers=answers,
-                    channel=submission.channel,
-                    locale=submission.locale,
-                    respondent_id=submission.respondent_id,
-                    page_url=submission.page_url,
-                    user_agent=submission.user_agent,
-                    finished=submission.finished,
-                    created_at=now,
-                    updated_at=now,
-                )
-        except IntegrityError:
-            response = Response.objects.select_for_update().get(survey=survey, submission_id=submission.submission_id)
-            return _response_merge(response, survey, questions, submission), False
-        _after_answer(response, survey, created=True)
+    # One transaction for the row and its after-effects (follow-up, events), no savepoint: a
+    # duplicate submission id rolls it all back, and the merge runs in a fresh transaction.
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                team_id=survey.team_id,
+                survey=survey,
+                touchpoint_id=survey.touchpoint_id,
+                stage_id=touchpoint.stage_id if touchpoint is not None else None,
+                submission_id=submission.submission_id,
+                score=score,
+                metric=metric,
+                answers=answers,
+                channel=submission.channel,
+                locale=submission.locale,
+                respondent_id=submission.respondent_id,
+                page_url=submission.page_url,
+                user_agent=submission.user_agent,
+                finished=submission.finished,
+                created_at=now,
+                updated_at=now,
+            )
+            _after_answer(response, survey, created=True)
+    except IntegrityError:
+        with transaction.atomic():
+            existing = (
+                Response.objects.select_for_update()
+                .filter(survey=survey, submission_id=submission.submission_id)
+                .first()
+            )
+            if existing is None:  # not a duplicate submission: some other constraint
+                raise
+            return _response_merge(existing, survey, questions, submission), False
     return response, True
 
 
