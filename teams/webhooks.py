@@ -29,6 +29,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
@@ -161,6 +162,7 @@ def webhook_endpoint_register(
     Team.objects.select_for_update().filter(pk=team.pk).first()
     if WebhookEndpoint.objects.filter(team=team).count() >= MAX_ENDPOINTS_PER_TEAM:
         raise ValidationError({"url": f"A team can have at most {MAX_ENDPOINTS_PER_TEAM} webhook endpoints."})
+    subscribed_events_forget(team.pk)
     return WebhookEndpoint.objects.create(
         team=team,
         url=url,
@@ -200,6 +202,7 @@ def webhook_endpoint_update(
             endpoint.disabled_reason = f"Disabled by {getattr(actor, 'username', 'an admin')}."
             endpoint.disabled_at = timezone.now()
     endpoint.save()
+    subscribed_events_forget(endpoint.team_id)
     return endpoint
 
 
@@ -208,6 +211,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor) -> Webho
     require_role(actor, endpoint.team_id, Role.ADMIN)
     endpoint.secret = WebhookEndpoint.generate_secret()
     endpoint.save(update_fields=["secret", "updated_at"])
+    subscribed_events_forget(endpoint.team_id)
     return endpoint
 
 
@@ -215,6 +219,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
     """Delete the endpoint and its delivery log."""
     require_role(actor, endpoint.team_id, Role.ADMIN)
     endpoint.delete()
+    subscribed_events_forget(endpoint.team_id)
 
 
 # Deliveries -----------------------------------------------------------------------------------
@@ -246,13 +251,48 @@ def _queue(delivery_ids: list) -> None:
     transaction.on_commit(send)
 
 
+# The event types the team's active endpoints subscribe to, cached in the shared cache (Redis in
+# production) so an event no endpoint wants (most teams have none) costs no query. Every change to
+# an endpoint through this module (register, update, rotate, delete, disable) drops the team's key,
+# at once and again on commit (a process reading between the two would cache the old set).
+SUBSCRIBED_EVENTS_TTL = 600
+
+
+def _subscribed_events_key(team_id: int) -> str:
+    return f"webhooks:team-events:{team_id}"
+
+
+def subscribed_events_forget(team_id: int) -> None:
+    """Drop the cached set of the team's subscribed event types (call after any endpoint change)."""
+    key = _subscribed_events_key(team_id)
+
+    def forget():
+        try:
+            cache.delete(key)
+        except Exception:  # the shared cache is down: the key expires within its TTL
+            logger.warning("webhooks: could not drop %s", key, exc_info=True)
+
+    forget()
+    transaction.on_commit(forget)
+
+
 def _subscribed_endpoints(team_id: int, event: str) -> list[WebhookEndpoint]:
+    key = _subscribed_events_key(team_id)
+    try:
+        cached = cache.get(key)
+    except Exception:  # the shared cache is down: ask the database
+        cached = None
+    if cached is not None and event not in cached:
+        return []
     # JSON "contains" is not portable to SQLite; a team has at most a handful of endpoints.
-    return [
-        ep
-        for ep in WebhookEndpoint.objects.filter(team_id=team_id, is_active=True).select_related("team")
-        if ep.subscribes_to(event)
-    ]
+    active = list(WebhookEndpoint.objects.filter(team_id=team_id, is_active=True).select_related("team"))
+    if cached is None:
+        events = sorted({e for ep in active for e in (ep.event_types or [])})
+        try:
+            cache.set(key, events, timeout=SUBSCRIBED_EVENTS_TTL)
+        except Exception:
+            logger.warning("webhooks: could not cache %s", key, exc_info=True)
+    return [ep for ep in active if ep.subscribes_to(event)]
 
 
 def deliveries_create_for_events(*, team_id: int, event: str, items: list[dict]) -> list[WebhookDelivery]:
@@ -512,6 +552,7 @@ def _disable(endpoint: WebhookEndpoint, *, reason: str) -> None:
     endpoint.disabled_reason = reason[:300]
     endpoint.disabled_at = timezone.now()
     endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at", "updated_at"])
+    subscribed_events_forget(endpoint.team_id)
     # Deliveries waiting for a retry will not be sent any more.
     endpoint.deliveries.filter(status=WebhookDelivery.Status.RETRYING).update(
         status=WebhookDelivery.Status.FAILED, next_attempt_at=None, error="Not sent: the endpoint was disabled."
