@@ -575,7 +575,7 @@ def _after_answer(response: Response, survey: Survey, *, created: bool) -> None:
         and response.score is not None
         and response.score < survey.followup_threshold
     ):
-        followup_open(response=response, survey=survey)
+        followup_open(response=response, survey=survey, new_response=created)
     if any(isinstance(v, str) and v for v in response.answers.values()):
         from .tasks import tag_response_themes
 
@@ -610,34 +610,42 @@ def followup_due(touchpoint_id: int | None, start) -> tuple:
     return start + target, start + target + timedelta(hours=24)
 
 
-def followup_open(*, response: Response, survey: Survey | None = None) -> FollowUp:
-    """Open the follow-up of a low score for the touchpoint's accountable owner (once)."""
-    survey = survey or response.survey
-    existing = FollowUp.objects.filter(response=response).first()
-    if existing is not None:
-        return existing
+def followup_open(*, response: Response, survey: Survey | None = None, new_response: bool = False) -> FollowUp:
+    """Open the follow-up of a low score for the touchpoint's accountable owner (once).
+
+    ``new_response``: the response was created in the caller's transaction, so it has no
+    follow-up yet: no existence check, no savepoint.
+    """
+    survey_id = survey.pk if survey is not None else response.survey_id
+    if not new_response:
+        existing = FollowUp.objects.filter(response_id=response.pk).first()
+        if existing is not None:
+            return existing
     due_at, escalate_at = followup_due(response.touchpoint_id, response.created_at)
-    with transaction.atomic():
+    fields = {
+        "team_id": response.team_id,
+        "response": response,
+        "touchpoint_id": response.touchpoint_id,
+        "owner_id": _accountable_owner_id(response.touchpoint_id),
+        "due_at": due_at,
+        "escalate_at": escalate_at,
+        "created_at": timezone.now(),
+    }
+    if new_response:
+        followup = FollowUp.objects.create(**fields)
+    else:
         try:
             with transaction.atomic():
-                followup = FollowUp.objects.create(
-                    team_id=response.team_id,
-                    response=response,
-                    touchpoint_id=response.touchpoint_id,
-                    owner_id=_accountable_owner_id(response.touchpoint_id),
-                    due_at=due_at,
-                    escalate_at=escalate_at,
-                    created_at=timezone.now(),
-                )
+                followup = FollowUp.objects.create(**fields)
         except IntegrityError:
-            return FollowUp.objects.get(response=response)
+            return FollowUp.objects.get(response_id=response.pk)
     emit(
         team_id=response.team_id,
         event="followup.opened",
         data={
             "id": followup.pk,
             "response": response.pk,
-            "survey": survey.pk,
+            "survey": survey_id,
             "owner": followup.owner_id,
             "score": response.score,
             "due_at": followup.due_at.isoformat(),
