@@ -189,8 +189,6 @@ class PersonaViewSet(RevisionedMixin, TeamScopedModelViewSet):
     """Personas: customer archetypes with jobs to be done, goals, obstacles and success markers."""
 
     queryset = Persona.objects.all()
-    # Any path segment reaches the viewset, so a malformed id is the API's JSON 404, not Django's page.
-    lookup_value_regex = "[^/]+"
     serializer_class = PersonaSerializer
     filterset_class = PersonaFilter
     ordering_fields = ["name", "created_at", "updated_at"]
@@ -310,7 +308,6 @@ class ScenarioViewSet(RevisionedMixin, TeamScopedModelViewSet):
     """Scenarios: the situations a persona is in (first-time user, switching from a competitor …)."""
 
     queryset = Scenario.objects.all()
-    lookup_value_regex = "[^/]+"
     serializer_class = ScenarioSerializer
     filterset_class = ScenarioFilter
     ordering_fields = ["name", "created_at", "updated_at"]
