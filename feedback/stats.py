@@ -13,7 +13,7 @@ the few aggregated rows into figures. Nothing here loops over responses.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -48,7 +48,16 @@ class Figure:
         return None if self.value is None or self.margin is None else self.value + self.margin
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "thin": self.thin, "low": _round(self.low), "high": _round(self.high)}
+        # Spelled out rather than dataclasses.asdict (a deep copy): the map grid has hundreds of figures.
+        return {
+            "metric": self.metric,
+            "value": self.value,
+            "margin": self.margin,
+            "n": self.n,
+            "thin": self.thin,
+            "low": _round(self.low),
+            "high": _round(self.high),
+        }
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -140,42 +149,63 @@ def _nulls_last(key):
     return (key is None, key)
 
 
-def breakdown(queryset: QuerySet[Response], by: str = "week") -> dict:
+def breakdown(queryset: QuerySet[Response], by: str = "week", *, period_stage: bool = False) -> dict:
     """Return the totals, the trend (by ``by``: week or month), by stage and by touchpoint, in one query.
 
     One aggregation pass grouped by (period, stage, touchpoint) instead of four scans of the same
     rows; the groups are few (periods × touchpoints), so Python sums their counts and turns the
     sums into figures: the same figures as ``summary`` and ``grouped`` (counts and sums add up, the
-    figures are computed from the sums). Groups come in key order, ``None`` last.
+    figures are computed from the sums). Groups come in key order, ``None`` last. With
+    ``period_stage``, also ``by_period_stage``: one row per (period, stage) that has answers, keyed
+    ``(period, stage_id)`` (the map statistics' week × stage grid), from the same pass.
     """
     _, period = GROUPS[by]
-    rows = list(
+    rows = (
         scored(queryset)
         .annotate(period=period)
         .values("period", "stage_id", "touchpoint_id")
         .annotate(**AGGREGATES)
         .order_by()
     )
-
-    def rollup(field: str | None) -> dict:
-        sums: dict = {}
-        for row in rows:
-            acc = sums.setdefault(row[field] if field else None, dict.fromkeys(AGGREGATES, 0))
-            for name in AGGREGATES:
-                acc[name] += row[name] or 0
-        return sums
-
-    def listed(field: str) -> list[dict]:
-        sums = rollup(field)
-        return [{"key": key, "n": sums[key]["n"], **figures(sums[key])} for key in sorted(sums, key=_nulls_last)]
-
-    total = rollup(None).get(None) or dict.fromkeys(AGGREGATES, 0)
-    return {
-        "totals": {"n": total["n"], **figures(total)},
-        "trend": listed("period"),
-        "by_stage": listed("stage_id"),
-        "by_touchpoint": listed("touchpoint_id"),
+    # Every rollup is summed in the same loop over the groups: one accumulator list per key.
+    names = list(AGGREGATES)
+    keys = {
+        "totals": lambda row: None,
+        "trend": lambda row: row["period"],
+        "by_stage": lambda row: row["stage_id"],
+        "by_touchpoint": lambda row: row["touchpoint_id"],
     }
+    if period_stage:
+        keys["by_period_stage"] = lambda row: (row["period"], row["stage_id"])
+    sums: dict[str, dict] = {name: {} for name in keys}
+    for row in rows:
+        values = [row[name] or 0 for name in names]
+        for rollup, key_of in keys.items():
+            key = key_of(row)
+            acc = sums[rollup].get(key)
+            if acc is None:
+                sums[rollup][key] = list(values)
+            else:
+                for i, value in enumerate(values):
+                    acc[i] += value
+
+    def figures_of(acc: list | None) -> dict:
+        row = dict(zip(names, acc or [0] * len(names), strict=True))
+        return {"n": row["n"], **figures(row)}
+
+    def listed(rollup: str, order=_nulls_last) -> list[dict]:
+        found = sums[rollup]
+        return [{"key": key, **figures_of(found[key])} for key in sorted(found, key=order)]
+
+    result = {
+        "totals": figures_of(sums["totals"].get(None)),
+        "trend": listed("trend"),
+        "by_stage": listed("by_stage"),
+        "by_touchpoint": listed("by_touchpoint"),
+    }
+    if period_stage:
+        result["by_period_stage"] = listed("by_period_stage", order=lambda key: (key[0], *_nulls_last(key[1])))
+    return result
 
 
 def window(days: int | None = None, start: datetime | None = None, end: datetime | None = None) -> Q:
@@ -210,6 +240,82 @@ def survey_stats(survey, *, days: int = 180, by: str = "week", end: datetime | N
         **figures_,
         "rate": response_rate(survey.pk, start, end, all_rows["n"]),
         "themes": theme_counts(responses),
+    }
+
+
+def _map_elements(journey_map) -> tuple[list[dict], list[dict]]:
+    """Return the map's stages and touchpoints (id, name, …) in map order, in one query."""
+    from journeys.models import Stage
+
+    rows = (
+        Stage.objects.filter(journey_map=journey_map)
+        .order_by("position", "id", "touchpoints__position", "touchpoints__id")
+        .values("id", "name", "position", "touchpoints__id", "touchpoints__name")
+    )
+    stages: dict[int, dict] = {}
+    touchpoints = []
+    for row in rows:
+        stages.setdefault(row["id"], {"id": row["id"], "name": row["name"], "position": row["position"]})
+        if row["touchpoints__id"] is not None:
+            touchpoints.append({"id": row["touchpoints__id"], "name": row["touchpoints__name"], "stage": row["id"]})
+    return list(stages.values()), touchpoints
+
+
+def _cell(row: dict) -> dict:
+    """Return a (period, stage) group as ``{"period", "stage", "n", "nps", "csat", "ces"}``."""
+    period, stage = row["key"]
+    return {"period": period, "stage": stage, **{name: value for name, value in row.items() if name != "key"}}
+
+
+def map_stats(journey_map, *, days: int = 90, by: str = "week", end: datetime | None = None) -> dict:
+    """Return what the map's Scores page and ``maps/<id>/stats/`` show: three queries, whatever the map's size.
+
+    Over the answers placed on the map's stages in the window: totals, trend by ``by`` (week or
+    month), by stage and by touchpoint (every stage and touchpoint of the map, in map order, with
+    ``n`` = 0 where nobody answered; answers on a stage but no touchpoint last, ``key`` None), and
+    ``by_period_stage``, the period × stage grid (only the cells with answers, by period, then
+    stage order). One aggregation pass (``breakdown``) after one query for the map's stage and
+    touchpoint names.
+    """
+    end = end or timezone.now()
+    start = end - timedelta(days=days)
+    stages, touchpoints = _map_elements(journey_map)
+    empty = {"totals": {"n": 0, **figures(dict.fromkeys(AGGREGATES, 0))}, "trend": [], "by_period_stage": []}
+    found = (
+        breakdown(
+            Response.objects.filter(stage_id__in=[s["id"] for s in stages], created_at__gte=start, created_at__lt=end),
+            by,
+            period_stage=True,
+        )
+        if stages
+        else {**empty, "by_stage": [], "by_touchpoint": []}
+    )
+    position = {stage["id"]: i for i, stage in enumerate(stages)}
+    stage_rows = {row["key"]: row for row in found["by_stage"]}
+    touchpoint_rows = {row["key"]: row for row in found["by_touchpoint"]}
+
+    def row_for(rows: dict, key) -> dict:
+        return rows.get(key) or {"key": key, **empty["totals"]}
+
+    by_touchpoint = [
+        {**row_for(touchpoint_rows, tp["id"]), "name": tp["name"], "stage": tp["stage"]} for tp in touchpoints
+    ]
+    known = {tp["id"] for tp in touchpoints}
+    # Answers on the map's stages whose touchpoint is gone (deleted: null) or moved to another map.
+    by_touchpoint += [{**row, "name": None, "stage": None} for key, row in touchpoint_rows.items() if key not in known]
+    return {
+        "start": start,
+        "end": end,
+        "by": by,
+        "stages": stages,
+        "totals": found["totals"],
+        "trend": found["trend"],
+        "by_stage": [{**row_for(stage_rows, s["id"]), "name": s["name"]} for s in stages],
+        "by_touchpoint": by_touchpoint,
+        "by_period_stage": sorted(
+            (_cell(row) for row in found["by_period_stage"]),
+            key=lambda row: (row["period"], position.get(row["stage"], len(position))),
+        ),
     }
 
 
