@@ -5,12 +5,19 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response as ApiResponse
 
-from journeys.models import Touchpoint
-from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from journeys.models import JourneyMap, Touchpoint
+from teams.api_base import (
+    ScopedPrimaryKeyRelatedField,
+    TeamField,
+    TeamScopedModelViewSet,
+    TeamScopedReadOnlyViewSet,
+    TeamScopedViewSetMixin,
+)
 
 from . import services, stats
 from .filters import FollowUpFilter, ResponseFilter, SurveyFilter, ThemeFilter
@@ -437,9 +444,128 @@ class ThemeViewSet(TeamScopedModelViewSet):
         services.theme_delete(theme=instance, user=self.request.user)
 
 
+# --- map statistics -------------------------------------------------------------------------
+# The serializers below only describe the body in the schema: the view builds it as plain dicts
+# (stats.figure_json), since a year by week of a 12-stage map is hundreds of figures.
+
+
+class StatsFigureSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=["nps", "csat", "ces"])
+    value = serializers.FloatField(allow_null=True, help_text="Null without answers.")
+    margin = serializers.FloatField(allow_null=True, help_text="95 % margin of error; null without enough answers.")
+    n = serializers.IntegerField(help_text="Answers behind the figure.")
+    thin = serializers.BooleanField(help_text="Fewer than 30 answers: read with care.")
+    low = serializers.FloatField(allow_null=True, help_text="value − margin")
+    high = serializers.FloatField(allow_null=True, help_text="value + margin")
+
+
+class StatsFiguresSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Scored answers.")
+    nps = StatsFigureSerializer()
+    csat = StatsFigureSerializer()
+    ces = StatsFigureSerializer()
+
+
+class MapStatsPeriodSerializer(StatsFiguresSerializer):
+    key = serializers.DateTimeField(help_text="Start of the week (Monday) or month.")
+
+
+class MapStatsStageSerializer(StatsFiguresSerializer):
+    key = serializers.IntegerField(help_text="Stage id.")
+    name = serializers.CharField()
+
+
+class MapStatsTouchpointSerializer(StatsFiguresSerializer):
+    key = serializers.IntegerField(allow_null=True, help_text="Touchpoint id; null for answers on no touchpoint.")
+    name = serializers.CharField(allow_null=True)
+    stage = serializers.IntegerField(allow_null=True, help_text="Stage id.")
+
+
+class MapStatsCellSerializer(StatsFiguresSerializer):
+    period = serializers.DateTimeField(help_text="Start of the week (Monday) or month.")
+    stage = serializers.IntegerField(help_text="Stage id.")
+
+
+class MapStatsStageInfoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    position = serializers.IntegerField()
+
+
+class MapStatsSerializer(serializers.Serializer):
+    map = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    by = serializers.ChoiceField(choices=["week", "month"])
+    stages = MapStatsStageInfoSerializer(many=True, help_text="The map's stages in map order.")
+    totals = StatsFiguresSerializer()
+    trend = MapStatsPeriodSerializer(many=True, help_text="Periods with answers, oldest first.")
+    by_stage = MapStatsStageSerializer(many=True, help_text="Every stage of the map, in map order (n = 0 if none).")
+    by_touchpoint = MapStatsTouchpointSerializer(
+        many=True, help_text="Every touchpoint of the map, in map order; then answers on no touchpoint."
+    )
+    by_period_stage = MapStatsCellSerializer(
+        many=True, help_text="The period × stage grid: the cells with answers, by period, then stage order."
+    )
+
+
+def _days(request, default: int) -> int:
+    """Return ``?days=`` clamped to 1…730, or answer 400 naming ``days``."""
+    try:
+        return min(max(int(request.query_params.get("days", default)), 1), 730)
+    except ValueError:
+        raise ApiValidationError({"days": ["Give a whole number of days."]}) from None
+
+
+class MapStatsViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
+    """Statistics of a journey map (``maps/<id>/stats/``), kept in feedback: journeys cannot import it."""
+
+    queryset = JourneyMap.objects.all()
+    serializer_class = MapStatsSerializer
+    filter_backends: list = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Statistics of a journey map",
+        description=(
+            "NPS (with its 95 % margin of error), CSAT (% of 4–5) and CES (mean of 1–7) of the answers placed on the "
+            "map's stages over the period: totals, the trend by week or month, by stage, by touchpoint, and the "
+            "period × stage grid. Every figure has its n; `thin` is true under 30 answers."
+        ),
+        parameters=[
+            OpenApiParameter("days", int, description="Length of the period, ending now (default 90, 1 to 730)."),
+            OpenApiParameter("by", str, enum=["week", "month"], description="Trend and grid period (default week)."),
+        ],
+        responses={200: MapStatsSerializer},
+    )
+    @action(detail=False, methods=["get"])
+    def stats(self, request, pk=None):
+        journey_map = self.get_object()
+        days = _days(request, 90)
+        by = request.query_params.get("by", "week")
+        if by not in ("week", "month"):
+            raise ApiValidationError({"by": ["Give week or month."]})
+        result = stats.map_stats(journey_map, days=days, by=by)
+        body = {
+            "map": journey_map.pk,
+            "start": result["start"].isoformat(),
+            "end": result["end"].isoformat(),
+            "by": by,
+            "stages": result["stages"],
+            "totals": stats.figure_json(result["totals"]),
+            "trend": [stats.figure_json(row) for row in result["trend"]],
+            "by_stage": [stats.figure_json(row) for row in result["by_stage"]],
+            "by_touchpoint": [stats.figure_json(row) for row in result["by_touchpoint"]],
+            "by_period_stage": [stats.figure_json(row) for row in result["by_period_stage"]],
+        }
+        return ApiResponse(body)
+
+
 routes = [
     ("surveys", SurveyViewSet, "survey"),
     ("responses", ResponseViewSet, "response"),
     ("follow-ups", FollowUpViewSet, "followup"),
     ("themes", ThemeViewSet, "theme"),
+    # GET maps/<id>/stats/: its own prefix, so the journeys app's "maps" entry of the API root stays.
+    (r"maps/(?P<pk>[0-9]{1,18})", MapStatsViewSet, "map-stats"),
 ]
