@@ -12,6 +12,9 @@ import feedback or experiments. Instead, those apps register here in their ``App
 - **Health checks** say why a map may no longer be true: ``register_health_check(fn)``, where
   ``fn(maps)`` takes a list of maps and returns ``{map_id: [HealthIssue, ...]}`` in a fixed number
   of queries (the map list shows health for many maps at once).
+- **Map links** add pages about a map to the map page's actions: ``register_map_link(label,
+  url_name)``, where ``url_name`` is a URL name taking ``map_pk`` (for example feedback's
+  "Scores" page). The map page reverses it; journeys never names the other app's URLs itself.
 """
 
 from __future__ import annotations
@@ -38,10 +41,17 @@ class MapAnnotator:
     stage_template: str | None = None
 
 
+@dataclass(frozen=True)
+class MapLink:
+    label: str
+    url_name: str
+
+
 @dataclass
 class Registry:
     annotators: list[MapAnnotator] = field(default_factory=list)
     health_checks: list[Callable[[list], dict[int, list[HealthIssue]]]] = field(default_factory=list)
+    links: list[MapLink] = field(default_factory=list)
 
 
 registry = Registry()
@@ -59,6 +69,23 @@ def register_health_check(fn: Callable) -> Callable:
     if fn not in registry.health_checks:
         registry.health_checks.append(fn)
     return fn
+
+
+def register_map_link(label: str, url_name: str) -> None:
+    """Add a link to the map page's actions: ``url_name`` is reversed with ``map_pk``."""
+    link = MapLink(label, url_name)
+    if link not in registry.links:
+        registry.links.append(link)
+
+
+def map_links(journey_map) -> list[dict]:
+    """Return ``[{"label", "url"}]`` of the registered links for ``journey_map`` (no queries)."""
+    from django.urls import reverse
+
+    return [
+        {"label": link.label, "url": reverse(link.url_name, kwargs={"map_pk": journey_map.pk})}
+        for link in registry.links
+    ]
 
 
 def annotate_map(journey_map, stages: list, touchpoints: list) -> None:

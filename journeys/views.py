@@ -28,7 +28,7 @@ from teams.views import add_form_errors, hx_redirect
 
 from . import services
 from .api import touchpoints_csv_response
-from .extensions import stage_templates, touchpoint_templates
+from .extensions import map_links, stage_templates, touchpoint_templates
 from .filters import MapFilter
 from .forms import (
     CHANNEL_CHOICES,
@@ -227,6 +227,7 @@ def map_detail(request: HttpRequest, map_pk: int) -> HttpResponse:
     context = _workspace_context(request, journey_map)
     if request.htmx and request.htmx.target == "map-workspace":
         return render(request, "journeys/map_detail.html#workspace", context)
+    context["map_links"] = map_links(journey_map)
     return render(request, "journeys/map_detail.html", context)
 
 
