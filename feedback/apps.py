@@ -6,7 +6,7 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback"
 
     def ready(self):
-        from journeys.extensions import register_map_annotator
+        from journeys.extensions import register_map_annotator, register_map_link
 
         from .selectors import annotate_map_scores
 
@@ -15,3 +15,4 @@ class FeedbackConfig(AppConfig):
             touchpoint_template="feedback/_touchpoint_scores.html",
             stage_template="feedback/_stage_scores.html",
         )
+        register_map_link("Scores", "feedback:map_scores")

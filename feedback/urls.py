@@ -16,6 +16,7 @@ urlpatterns = [
     path("surveys/<int:survey_pk>/questions/<int:question_pk>/", views.question_edit, name="question_edit"),
     path("surveys/<int:survey_pk>/questions/<int:question_pk>/delete/", views.question_delete, name="question_delete"),
     path("surveys/<int:survey_pk>/questions/<int:question_pk>/move/", views.question_move, name="question_move"),
+    path("maps/<int:map_pk>/scores/", views.map_scores, name="map_scores"),
     path("responses/", views.response_list, name="response_list"),
     path("responses/export.csv", views.response_export, name="response_export"),
     path("responses/<int:response_pk>/themes/", views.response_themes, name="response_themes"),

@@ -313,6 +313,69 @@ def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
     return render(request, "feedback/survey_detail.html", context)
 
 
+# --- a map's scores -------------------------------------------------------------------------
+
+
+def _heat(value: float | None) -> str:
+    """Return the NPS band of a grid cell (its colour; the number is always printed too)."""
+    if value is None:
+        return "none"
+    for band, floor in (("p3", 50), ("p2", 20), ("p1", 0), ("n1", -20), ("n2", -50)):
+        if value >= floor:
+            return band
+    return "n3"
+
+
+def _grid(result: dict) -> list[dict]:
+    """Return the period × stage grid as rows (newest period first), one cell (or None) per stage."""
+    cells = {(cell["period"], cell["stage"]): cell for cell in result["by_period_stage"]}
+    rows = []
+    for period in reversed([row["key"] for row in result["trend"]]):
+        row = []
+        for stage in result["stages"]:
+            cell = cells.get((period, stage["id"]))
+            row.append({**cell, "heat": _heat(cell["nps"].value)} if cell else None)
+        rows.append({"period": period, "cells": row})
+    return rows
+
+
+@login_required
+@require_GET
+def map_scores(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """A map's scores: totals with n and interval, the week × stage grid, the trend, by touchpoint."""
+    from journeys.models import JourneyMap
+
+    journey_map = get_object_for_user(JourneyMap, request.user, pk=map_pk)
+    days = PERIODS.get(request.GET.get("days", ""), 90)
+    by = "month" if request.GET.get("by") == "month" else "week"
+    result = stats.map_stats(journey_map, days=days, by=by)
+    trend = result["trend"]
+    chart = {
+        "metric": "nps",
+        "labels": [row["key"].date().isoformat() for row in trend],
+        "values": [row["nps"].value for row in trend],
+        "low": [row["nps"].low for row in trend],
+        "high": [row["nps"].high for row in trend],
+        "n": [row["nps"].n for row in trend],
+    }
+    touchpoints: dict = {}
+    for row in result["by_touchpoint"]:
+        touchpoints.setdefault(row["stage"], []).append(row)
+    context = {
+        "journey_map": journey_map,
+        "result": result,
+        "grid": _grid(result),
+        "by_stage": [{**row, "touchpoints": touchpoints.get(row["key"], [])} for row in result["by_stage"]],
+        "elsewhere": touchpoints.get(None, []),
+        "chart": chart,
+        "days": days,
+        "by": by,
+        "periods": PERIODS,
+    }
+    template = "feedback/map_scores.html#scores" if request.htmx else "feedback/map_scores.html"
+    return render(request, template, context)
+
+
 # --- responses ------------------------------------------------------------------------------
 
 

@@ -1,10 +1,11 @@
-// The survey results trend: the figure per period with its 95 % interval drawn as a band.
+// The survey results and map scores trend: the figure per period with its 95 % interval drawn as a band.
 (function () {
   "use strict";
   function draw() {
     var data = document.getElementById("trend-data");
     var canvas = document.getElementById("trend-chart");
     if (!data || !canvas || !window.Chart) return;
+    if (window.Chart.getChart && window.Chart.getChart(canvas)) return;  // already drawn
     var d = JSON.parse(data.textContent);
     var accent = getComputedStyle(document.documentElement).getPropertyValue("--wm-accent").trim() || "#4f46e5";
     var thin = d.n.map(function (n) { return n < 30; });
@@ -37,4 +38,6 @@
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw); else draw();
+  // Pages that swap their figures in with HTMX (a map's scores) get a fresh canvas to draw on.
+  document.addEventListener("htmx:afterSettle", draw);
 })();
