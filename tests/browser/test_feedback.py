@@ -163,3 +163,32 @@ def test_email_link_confirms_before_storing(page, team_a, alice, live_server):
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".wm-thanks")).to_be_visible()
     assert Response.objects.get().score == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_map_scores_from_the_map_page(page, login, screenshot):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    demo = get_user_model().objects.get(username="demo")
+    shop = JourneyMap.objects.get(title="Online furniture order")
+    login(demo)
+    page.goto(f"/maps/{shop.pk}/")
+    page.get_by_role("navigation", name="Map actions").get_by_role("button", name="Scores").click()
+    page.wait_for_url(f"**/feedback/maps/{shop.pk}/scores/")
+    expect(page.locator("h1")).to_have_text("Scores")
+    grid = page.get_by_test_id("scores-grid")
+    expect(grid).to_be_visible()
+    expect(grid.locator("thead th").first).to_have_text("Week starting")
+    expect(grid.locator("tbody tr").first.locator("td strong").first).to_be_visible()  # an NPS in a cell
+    expect(page.get_by_test_id("figure-nps")).to_be_visible()
+
+    # The period swaps the figures in without a page load, and the trend is drawn again.
+    page.locator("select[name=days]").select_option("30")
+    page.wait_for_url("**days=30**")
+    expect(page.locator("#trend-chart")).to_be_visible()
+    page.locator("select[name=days]").select_option("90")
+    page.wait_for_url("**days=90**")
+    expect(page.get_by_test_id("scores-grid")).to_be_visible()
+    screenshot(page, "map-scores")
