@@ -29,7 +29,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
@@ -38,6 +37,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from . import local_cache
 from .access import require_role
 from .models import (
     WEBHOOK_TEST_EVENT,
@@ -251,47 +251,48 @@ def _queue(delivery_ids: list) -> None:
     transaction.on_commit(send)
 
 
-# The event types the team's active endpoints subscribe to, cached in the shared cache (Redis in
-# production) so an event no endpoint wants (most teams have none) costs no query. Every change to
-# an endpoint through this module (register, update, rotate, delete, disable) drops the team's key,
-# at once and again on commit (a process reading between the two would cache the old set).
-SUBSCRIBED_EVENTS_TTL = 600
-
-
-def _subscribed_events_key(team_id: int) -> str:
-    return f"webhooks:team-events:{team_id}"
+# The event types each team's active endpoints subscribe to, kept in each process's memory
+# (``teams.local_cache``) so an event no endpoint wants (most teams have none) costs no query and
+# no round trip. Every change to an endpoint through this module (register, update, rotate,
+# delete, disable) bumps the shared version: the next event in every process reloads.
+ENDPOINTS = "webhooks.endpoints"
+_subscribed_events = local_cache.LocalCache(ENDPOINTS, ttl=60)
 
 
 def subscribed_events_forget(team_id: int) -> None:
-    """Drop the cached set of the team's subscribed event types (call after any endpoint change)."""
-    key = _subscribed_events_key(team_id)
+    """Forget every process's cached subscriptions (call after any endpoint change of ``team_id``)."""
+    local_cache.bump(ENDPOINTS)
 
-    def forget():
-        try:
-            cache.delete(key)
-        except Exception:  # the shared cache is down: the key expires within its TTL
-            logger.warning("webhooks: could not drop %s", key, exc_info=True)
 
-    forget()
-    transaction.on_commit(forget)
+def _active_endpoints(team_id: int) -> list[WebhookEndpoint]:
+    # JSON "contains" is not portable to SQLite; a team has at most a handful of endpoints.
+    return list(WebhookEndpoint.objects.filter(team_id=team_id, is_active=True).select_related("team"))
+
+
+def _event_types(endpoints: list[WebhookEndpoint]) -> frozenset[str]:
+    return frozenset(event for endpoint in endpoints for event in (endpoint.event_types or ()))
+
+
+def subscribed_event_types(team_id: int) -> frozenset[str]:
+    """The event types the team's active endpoints subscribe to."""
+    return _subscribed_events.get(team_id, lambda: _event_types(_active_endpoints(team_id)))
+
+
+def wants(team_id: int, event: str) -> bool:
+    """Whether any active endpoint of the team would receive ``event`` (no query while cached)."""
+    return event in subscribed_event_types(team_id)
 
 
 def _subscribed_endpoints(team_id: int, event: str) -> list[WebhookEndpoint]:
-    key = _subscribed_events_key(team_id)
-    try:
-        cached = cache.get(key)
-    except Exception:  # the shared cache is down: ask the database
-        cached = None
-    if cached is not None and event not in cached:
+    loaded: list[WebhookEndpoint] = []
+
+    def load() -> frozenset[str]:  # a miss loads the endpoints once, for the set and for this event
+        loaded.extend(_active_endpoints(team_id))
+        return _event_types(loaded)
+
+    if event not in _subscribed_events.get(team_id, load):
         return []
-    # JSON "contains" is not portable to SQLite; a team has at most a handful of endpoints.
-    active = list(WebhookEndpoint.objects.filter(team_id=team_id, is_active=True).select_related("team"))
-    if cached is None:
-        events = sorted({e for ep in active for e in (ep.event_types or [])})
-        try:
-            cache.set(key, events, timeout=SUBSCRIBED_EVENTS_TTL)
-        except Exception:
-            logger.warning("webhooks: could not cache %s", key, exc_info=True)
+    active = loaded or _active_endpoints(team_id)
     return [ep for ep in active if ep.subscribes_to(event)]
 
 
