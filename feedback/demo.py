@@ -201,18 +201,14 @@ def seed(context: dict) -> dict:
     Response.objects.bulk_create(rows, batch_size=1000)
     Display.objects.bulk_create(displays, batch_size=2000)
 
-    # Themes by keywords, as the arrival task would have tagged them.
-    themes = list(Theme.objects.filter(team=team))
+    # Themes by keywords, as the submission would have tagged them.
     stored = Response.objects.filter(team=team, submission_id__startswith="demo-").only("id", "answers")
     tags = []
     for response in stored.iterator(chunk_size=2000):
-        text = services.response_text(response)
-        if text:
-            tags += [
-                ResponseTheme(response_id=response.pk, theme_id=t.pk)
-                for t in themes
-                if any(services._keyword_in(k, text) for k in t.keyword_list)
-            ]
+        tags += [
+            ResponseTheme(response_id=response.pk, theme_id=theme_id)
+            for theme_id in services.matching_themes(team.pk, response.answers)
+        ]
     ResponseTheme.objects.bulk_create(tags, batch_size=2000, ignore_conflicts=True)
 
     # Recent detractors at the checkout wait for their owner; older ones were closed.

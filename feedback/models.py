@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from journeys.models import Stage, Touchpoint
-from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
+from journeys.models import SLA, Ownership, Stage, Touchpoint
+from teams.models import Team, TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
 
 
 def new_public_key() -> str:
@@ -328,8 +328,36 @@ def _definition_changed(sender, **kwargs) -> None:
     bump()
 
 
-for _model in (Survey, Question):
-    models.signals.post_save.connect(_definition_changed, sender=_model, dispatch_uid=f"survey-cache-{_model.__name__}")
-    models.signals.post_delete.connect(
-        _definition_changed, sender=_model, dispatch_uid=f"survey-cache-delete-{_model.__name__}"
-    )
+def _themes_changed(sender, **kwargs) -> None:
+    """Any save or delete of a theme: the per-process theme caches reload."""
+    from .survey_cache import themes_changed
+
+    themes_changed()
+
+
+def _routing_changed(sender, **kwargs) -> None:
+    """An owner, an SLA or a team (its hours): follow-up routing reloads."""
+    from .survey_cache import routing_changed
+
+    routing_changed()
+
+
+def _touchpoint_changed(sender, **kwargs) -> None:
+    """A touchpoint (its stage): the surveys placed on it and its follow-up routing reload."""
+    from .survey_cache import bump, routing_changed
+
+    bump()
+    routing_changed()
+
+
+for _model, _receiver in (
+    (Survey, _definition_changed),
+    (Question, _definition_changed),
+    (Theme, _themes_changed),
+    (Ownership, _routing_changed),
+    (SLA, _routing_changed),
+    (Touchpoint, _touchpoint_changed),
+    (Team, _routing_changed),
+):
+    models.signals.post_save.connect(_receiver, sender=_model, dispatch_uid=f"survey-cache-{_model.__name__}")
+    models.signals.post_delete.connect(_receiver, sender=_model, dispatch_uid=f"survey-cache-delete-{_model.__name__}")

@@ -18,6 +18,7 @@ import json
 import math
 import time
 import uuid
+import weakref
 from functools import wraps
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
+from teams import local_cache, webhooks
 from teams.text import UNSTORABLE_MESSAGE, find_unstorable
 
 from . import services, survey_cache
@@ -151,43 +153,85 @@ def _parse_rate(rate: str) -> tuple[int, int]:
     return int(count), seconds.get(period.strip() or "min", 60)
 
 
-def _count_hit(key: str, timeout: int) -> int:
-    """Add one to the window's counter and return it: one Redis round trip when the cache is Redis.
+# The shared versions of what the public endpoints read from per-process caches: read with the
+# rate-limit counter, in the same round trip (``teams.local_cache``).
+HOT_VERSIONS = (survey_cache.DEFINITIONS, survey_cache.THEMES, survey_cache.ROUTING, webhooks.ENDPOINTS)
 
-    Redis: a pipeline of ``SET key 0 EX timeout NX`` (starts the window's counter with its expiry,
-    only if it is not there) and ``INCR key``. Any other cache (locmem in development and tests):
-    ``add`` then ``incr``.
+
+# SET key 0 EX ttl NX (start the window's counter with its expiry, only if it is not there),
+# INCR key, MGET the versions: one command, so one round trip and one reply to parse.
+_COUNT_AND_READ = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local count = redis.call('INCR', KEYS[1])
+if #KEYS > 1 then
+  return {count, redis.call('MGET', unpack(KEYS, 2))}
+end
+return {count, {}}
+"""
+_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _redis_script(backend: RedisCache):
+    """The Redis client (one per cache client: Django makes a new one per call) and the script."""
+    found = _scripts.get(backend._cache)
+    if found is None:
+        client = backend._cache.get_client(write=True)
+        found = _scripts[backend._cache] = (client, client.register_script(_COUNT_AND_READ))
+    return found
+
+
+def _count_hit(key: str, timeout: int, versions: tuple[str, ...] = ()) -> tuple[int, dict]:
+    """Add one to the window's counter; return it and the shared ``versions``: one Redis round trip.
+
+    Redis: one script (``SET … NX EX``, ``INCR``, ``MGET``). Any other cache (locmem in development
+    and tests): ``add`` then ``incr``, and the versions through the cache API.
     """
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(key, write=True)
-        pipe = client.pipeline(transaction=False)
-        full_key = backend.make_and_validate_key(key)
-        pipe.set(full_key, 0, ex=timeout, nx=True)
-        pipe.incr(full_key)
-        return int(pipe.execute()[-1])
+        client, script = _redis_script(backend)
+        keys = [backend.make_and_validate_key(key)]
+        keys += [backend.make_and_validate_key(local_cache.version_key(name)) for name in versions]
+        count, found = script(keys=keys, args=[timeout], client=client)
+        return int(count), {name: _stored_int(raw) for name, raw in zip(versions, found, strict=True)}
     if backend.add(key, 1, timeout=timeout):
-        return 1
+        count = 1
+    else:
+        try:
+            count = backend.incr(key)
+        except ValueError:  # expired between add and incr
+            backend.set(key, 1, timeout=timeout)
+            count = 1
+    return count, local_cache.read_versions(list(versions)) if versions else {}
+
+
+def _stored_int(raw: bytes | None) -> int | None:
+    """A version as Django's Redis serializer stores an int (plain digits); None for anything else,
+    which ``local_cache`` then reads through the cache API."""
     try:
-        return backend.incr(key)
-    except ValueError:  # expired between add and incr
-        backend.set(key, 1, timeout=timeout)
-        return 1
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
 
 
-def rate_limit_retry_after(request: HttpRequest) -> int | None:
-    """Count the request against its client address; return seconds to wait when over the limit.
+def rate_limit_and_versions(request: HttpRequest, versions: tuple[str, ...] = ()) -> tuple[int | None, dict]:
+    """Count the request against its client address: ``(seconds to wait or None, versions)``.
 
     A fixed window in the cache (Redis when ``REDIS_URL`` is set, so every web process shares it).
+    The shared ``versions`` asked for (``teams.local_cache``) are read in the same round trip.
     """
     limit, period = _parse_rate(settings.FEEDBACK_RATE_LIMIT)
     now = time.time()
     window = int(now // period)
     key = f"feedback:rate:{client_address(request)}:{window}"
-    count = _count_hit(key, period + 1)
+    count, found = _count_hit(key, period + 1, versions)
     if count > limit:
-        return max(1, math.ceil((window + 1) * period - now))
-    return None
+        return max(1, math.ceil((window + 1) * period - now)), found
+    return None, found
+
+
+def rate_limit_retry_after(request: HttpRequest) -> int | None:
+    """Count the request against its client address; return seconds to wait when over the limit."""
+    return rate_limit_and_versions(request)[0]
 
 
 def _own_origin(request: HttpRequest) -> str:
@@ -216,18 +260,7 @@ def public_endpoint(methods: tuple[str, ...]):
     """Wrap a public JSON view: method, rate limit, survey lookup, CORS, never the session."""
 
     def decorator(view):
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, public_key: str, **kwargs):
-            if request.method not in (*methods, "OPTIONS"):
-                response = _error(405, f"Method “{request.method}” not allowed.", "method_not_allowed")
-                response["Allow"] = ", ".join((*methods, "OPTIONS"))
-                return response
-            retry_after = rate_limit_retry_after(request)
-            if retry_after is not None:
-                response = _error(429, f"Too many requests. Try again in {retry_after} s.", "throttled")
-                response["Retry-After"] = str(retry_after)
-                return _cors(response, request, None)
+        def guarded(request: HttpRequest, public_key: str, kwargs: dict) -> HttpResponse:
             survey, questions = survey_cache.survey_definition(public_key[:32])
             if survey is None:
                 return _error(404, "No such survey.", "not_found")
@@ -239,6 +272,22 @@ def public_endpoint(methods: tuple[str, ...]):
                 return _cors(HttpResponse(status=204), request, survey)
             request.survey_questions = questions
             return _cors(view(request, survey, **kwargs), request, survey)
+
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, public_key: str, **kwargs):
+            if request.method not in (*methods, "OPTIONS"):
+                response = _error(405, f"Method “{request.method}” not allowed.", "method_not_allowed")
+                response["Allow"] = ", ".join((*methods, "OPTIONS"))
+                return response
+            # One round trip: the rate limit and the versions of the per-process caches it reads.
+            retry_after, versions = rate_limit_and_versions(request, HOT_VERSIONS)
+            if retry_after is not None:
+                response = _error(429, f"Too many requests. Try again in {retry_after} s.", "throttled")
+                response["Retry-After"] = str(retry_after)
+                return _cors(response, request, None)
+            with local_cache.using_versions(versions):
+                return guarded(request, public_key, kwargs)
 
         return wrapper
 

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from journeys.models import Ownership, Touchpoint
+from journeys.models import Touchpoint
+from teams import webhooks
 from teams.access import require_role
 from teams.events import emit, emit_many
 from teams.models import Role, Team
@@ -459,6 +460,11 @@ def response_submit(
     finished. Concurrent posts of one id meet at the unique constraint: the loser reads the
     winner's row under a lock and merges into it. Raises ``SubmissionInvalid`` (field-named) for
     bad answers or a survey that is not open, and ``AlreadyFinished`` for a change after the end.
+
+    Most answers write one row and nothing else (no follow-up to open, no theme to tag, no webhook
+    to deliver): that row is one ``INSERT … ON CONFLICT DO NOTHING`` in autocommit, with no
+    transaction to open and commit around it. The others write the row and its after-effects in
+    one transaction.
     """
     if survey.status != Survey.Status.ACTIVE:
         raise SubmissionInvalid(
@@ -469,53 +475,175 @@ def response_submit(
     # Check each answer now; whether required ones are missing depends on what an earlier part sent.
     answers = clean_answers(survey, questions, submission.answers, finished=False, allow_empty=True)
     incomplete = (submission.finished and missing_required(questions, answers)) or not answers
-    now = timezone.now()
-    score, metric = _score_of(questions, answers)
-    touchpoint = survey.touchpoint
     if incomplete:
         with transaction.atomic():
-            existing = (
-                Response.objects.select_for_update()
-                .filter(survey=survey, submission_id=submission.submission_id)
-                .first()
-            )
+            existing = _locked_response(survey, submission)
             if existing is None:
                 clean_answers(survey, questions, submission.answers, finished=submission.finished)  # raises
             return _response_merge(existing, survey, questions, submission), False
-    # One transaction for the row and its after-effects (follow-up, events), no savepoint: a
-    # duplicate submission id rolls it all back, and the merge runs in a fresh transaction.
-    try:
-        with transaction.atomic():
-            response = Response.objects.create(
-                team_id=survey.team_id,
-                survey=survey,
-                touchpoint_id=survey.touchpoint_id,
-                stage_id=touchpoint.stage_id if touchpoint is not None else None,
-                submission_id=submission.submission_id,
-                score=score,
-                metric=metric,
-                answers=answers,
-                channel=submission.channel,
-                locale=submission.locale,
-                respondent_id=submission.respondent_id,
-                page_url=submission.page_url,
-                user_agent=submission.user_agent,
-                finished=submission.finished,
-                created_at=now,
-                updated_at=now,
-            )
-            _after_answer(response, survey, created=True)
-    except IntegrityError:
-        with transaction.atomic():
-            existing = (
-                Response.objects.select_for_update()
-                .filter(survey=survey, submission_id=submission.submission_id)
-                .first()
-            )
-            if existing is None:  # not a duplicate submission: some other constraint
-                raise
-            return _response_merge(existing, survey, questions, submission), False
-    return response, True
+    now = timezone.now()
+    score, metric = _score_of(questions, answers)
+    touchpoint = survey.touchpoint
+    response = Response(
+        team_id=survey.team_id,
+        survey=survey,
+        touchpoint_id=survey.touchpoint_id,
+        stage_id=touchpoint.stage_id if touchpoint is not None else None,
+        submission_id=submission.submission_id,
+        score=score,
+        metric=metric,
+        answers=answers,
+        channel=submission.channel,
+        locale=submission.locale,
+        respondent_id=submission.respondent_id,
+        page_url=submission.page_url,
+        user_agent=submission.user_agent,
+        finished=submission.finished,
+        created_at=now,
+        updated_at=now,
+    )
+    themes = matching_themes(survey.team_id, answers)
+    opens = _opens_followup(survey, score)
+    if _in_one_statement(survey.team_id, opens=opens, themes=themes):
+        followup = _new_followup(response) if opens else None
+        if _insert_in_one_statement(response, followup, themes):
+            _announce(response, survey, followup)
+            return response, True
+    else:
+        # One transaction for the row and its after-effects, no savepoint: a duplicate submission
+        # id rolls it all back, and the merge runs in a fresh transaction.
+        try:
+            with transaction.atomic():
+                response.save(force_insert=True)
+                _after_answer(response, survey, created=True, themes=themes)
+            return response, True
+        except IntegrityError:
+            with transaction.atomic():
+                existing = _locked_response(survey, submission)
+                if existing is None:  # not a duplicate submission: some other constraint
+                    raise
+                return _response_merge(existing, survey, questions, submission), False
+    with transaction.atomic():
+        existing = _locked_response(survey, submission)
+        if existing is None:  # stored a moment ago, deleted since (the survey with it)
+            raise SubmissionInvalid({"survey": ["This survey takes no answers now."]})
+        return _response_merge(existing, survey, questions, submission), False
+
+
+RESPONSE_CREATED = "response.created"
+FOLLOWUP_OPENED = "followup.opened"
+
+
+def _locked_response(survey: Survey, submission: Submission) -> Response | None:
+    return Response.objects.select_for_update().filter(survey=survey, submission_id=submission.submission_id).first()
+
+
+def _opens_followup(survey: Survey, score: int | None) -> bool:
+    return survey.followup_threshold is not None and score is not None and score < survey.followup_threshold
+
+
+def _in_one_statement(team_id: int, *, opens: bool, themes: list[int]) -> bool:
+    """Whether a new answer and its after-effects can be written as one statement.
+
+    Not when a webhook wants them: its deliveries are written with the row, in a transaction.
+    On PostgreSQL the follow-up and the theme tags ride along in the statement (data-modifying
+    common table expressions); elsewhere only an answer that writes its row alone.
+    """
+    if webhooks.wants(team_id, RESPONSE_CREATED) or (opens and webhooks.wants(team_id, FOLLOWUP_OPENED)):
+        return False
+    return connections[router.db_for_write(Response)].vendor == "postgresql" or not (opens or themes)
+
+
+def _columns(model, skip: str = "") -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name != skip]
+
+
+def _one_statement_sql(connection, *, followup: bool, themes: bool) -> str:
+    """``INSERT … ON CONFLICT (survey_id, submission_id) DO NOTHING RETURNING id`` for the answer.
+
+    With ``followup`` or ``themes`` (PostgreSQL): the same insert in a ``WITH`` clause, the
+    follow-up and the theme tags inserted from its result (so nothing when the answer was stored
+    already), and the answer's and the follow-up's ids selected. Only the models' table and
+    column names go into the text; every value is a parameter.
+    """
+    quote = connection.ops.quote_name
+    response_columns = _columns(Response)
+    insert = (
+        f"INSERT INTO {quote(Response._meta.db_table)} ({', '.join(quote(f.column) for f in response_columns)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(response_columns))})"
+        f" ON CONFLICT ({quote('survey_id')}, {quote('submission_id')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    if not (followup or themes):
+        return insert
+    parts = [f"r AS ({insert})"]
+    if followup:
+        columns = _columns(FollowUp, skip="response")
+        values = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns)
+        parts.append(
+            f"f AS (INSERT INTO {quote(FollowUp._meta.db_table)}"  # noqa: S608
+            f" ({quote('response_id')}, {', '.join(quote(f.column) for f in columns)})"
+            f" SELECT r.{quote('id')}, {values} FROM r RETURNING {quote('id')})"
+        )
+    if themes:
+        parts.append(
+            f"t AS (INSERT INTO {quote(ResponseTheme._meta.db_table)}"  # noqa: S608
+            f" ({quote('response_id')}, {quote('theme_id')}, {quote('source')})"
+            f" SELECT r.{quote('id')}, x.theme_id, %s FROM r CROSS JOIN unnest(%s::bigint[]) AS x(theme_id))"
+        )
+    followup_id = f"(SELECT {quote('id')} FROM f)" if followup else "NULL"  # noqa: S608
+    return f"WITH {', '.join(parts)} SELECT r.{quote('id')}, {followup_id} FROM r"  # noqa: S608
+
+
+_statements: dict[tuple, str] = {}
+
+
+def _insert_in_one_statement(response: Response, followup: FollowUp | None, themes: list[int]) -> bool:
+    """Insert ``response`` (with its follow-up and theme tags) unless its submission is stored.
+
+    One statement, run in autocommit outside a transaction: it is its own transaction, so the
+    answer and its after-effects are stored together or not at all, in one round trip. Returns
+    whether the answer was new; on ``False`` nothing was written.
+    """
+    connection = connections[router.db_for_write(Response)]
+    shape = (connection.vendor, followup is not None, bool(themes))
+    sql = _statements.get(shape)
+    if sql is None:
+        sql = _statements[shape] = _one_statement_sql(connection, followup=shape[1], themes=shape[2])
+    params = [f.get_db_prep_save(f.pre_save(response, True), connection) for f in _columns(Response)]
+    if followup is not None:
+        columns = _columns(FollowUp, skip="response")
+        params += [f.get_db_prep_save(f.pre_save(followup, True), connection) for f in columns]
+    if themes:
+        params += [ResponseTheme.Source.AUTO.value, list(themes)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    response.pk = row[0]
+    response._state.adding, response._state.db = False, connection.alias
+    if followup is not None:
+        followup.pk, followup.response = row[1], response
+        followup._state.adding, followup._state.db = False, connection.alias
+    return True
+
+
+def _announce(response: Response, survey: Survey, followup: FollowUp | None) -> None:
+    """The events of an answer stored in one statement (no webhook wanted them when it was stored)."""
+    emit(team_id=survey.team_id, event=RESPONSE_CREATED, data=_response_event(response, survey))
+    if followup is not None:
+        emit(team_id=response.team_id, event=FOLLOWUP_OPENED, data=_followup_event(followup, response, survey.pk))
+
+
+def _response_event(response: Response, survey: Survey) -> dict:
+    return {
+        "id": response.pk,
+        "survey": survey.pk,
+        "touchpoint": response.touchpoint_id,
+        "score": response.score,
+        "metric": response.metric,
+        "created_at": response.created_at.isoformat(),
+    }
 
 
 def _response_merge(response: Response, survey: Survey, questions: list[Question], submission: Submission) -> Response:
@@ -552,59 +680,31 @@ def _response_merge(response: Response, survey: Survey, questions: list[Question
                 "page_url",
             ]
         )
-        _after_answer(response, survey, created=False)
+        _after_answer(response, survey, created=False, themes=matching_themes(survey.team_id, merged))
     return response
 
 
-def _after_answer(response: Response, survey: Survey, *, created: bool) -> None:
+def _after_answer(response: Response, survey: Survey, *, created: bool, themes: list[int]) -> None:
+    """Within the answer's transaction: its event, the follow-up of a low score, its themes."""
     if created:
-        emit(
-            team_id=survey.team_id,
-            event="response.created",
-            data={
-                "id": response.pk,
-                "survey": survey.pk,
-                "touchpoint": response.touchpoint_id,
-                "score": response.score,
-                "metric": response.metric,
-                "created_at": response.created_at.isoformat(),
-            },
-        )
-    if (
-        survey.followup_threshold is not None
-        and response.score is not None
-        and response.score < survey.followup_threshold
-    ):
+        emit(team_id=survey.team_id, event=RESPONSE_CREATED, data=_response_event(response, survey))
+    if _opens_followup(survey, response.score):
         followup_open(response=response, survey=survey, new_response=created)
-    if any(isinstance(v, str) and v for v in response.answers.values()):
-        from .tasks import tag_response_themes
-
-        response_id = response.pk
-        transaction.on_commit(lambda: tag_response_themes.delay(response_id))
+    if themes:
+        ResponseTheme.objects.bulk_create(
+            [ResponseTheme(response_id=response.pk, theme_id=pk, source=ResponseTheme.Source.AUTO) for pk in themes],
+            ignore_conflicts=not created,
+        )
 
 
 # --- follow-ups -----------------------------------------------------------------------------
 
 
-def _accountable_owner_id(touchpoint_id: int | None) -> int | None:
-    """Return the touchpoint's accountable owner, else its stage's, in one query."""
-    if touchpoint_id is None:
-        return None
-    rows = list(
-        Ownership.objects.filter(role=Ownership.Role.ACCOUNTABLE)
-        .filter(Q(touchpoint_id=touchpoint_id) | Q(stage__touchpoints__id=touchpoint_id))
-        .values_list("user_id", "touchpoint_id")
-    )
-    rows.sort(key=lambda row: row[1] is None)  # the touchpoint's own owner first
-    return rows[0][0] if rows else None
-
-
 def followup_due(touchpoint_id: int | None, start) -> tuple:
     """Return ``(due_at, escalate_at)`` under the touchpoint's SLA, or the default target."""
-    from journeys.sla import touchpoint_due_at
-
-    due = touchpoint_due_at(touchpoint_id, start) if touchpoint_id else None
-    if due is not None:
+    terms = survey_cache.followup_routing(touchpoint_id).sla
+    if terms is not None:
+        due = terms.due(start)
         return due.due_at, due.due_at + due.escalation_delay
     target = getattr(settings, "FEEDBACK_DEFAULT_FOLLOWUP_TARGET", timedelta(hours=48))
     return start + target, start + target + timedelta(hours=24)
@@ -621,37 +721,42 @@ def followup_open(*, response: Response, survey: Survey | None = None, new_respo
         existing = FollowUp.objects.filter(response_id=response.pk).first()
         if existing is not None:
             return existing
-    due_at, escalate_at = followup_due(response.touchpoint_id, response.created_at)
-    fields = {
-        "team_id": response.team_id,
-        "response": response,
-        "touchpoint_id": response.touchpoint_id,
-        "owner_id": _accountable_owner_id(response.touchpoint_id),
-        "due_at": due_at,
-        "escalate_at": escalate_at,
-        "created_at": timezone.now(),
-    }
+    followup = _new_followup(response)
     if new_response:
-        followup = FollowUp.objects.create(**fields)
+        followup.save(force_insert=True)
     else:
         try:
             with transaction.atomic():
-                followup = FollowUp.objects.create(**fields)
+                followup.save(force_insert=True)
         except IntegrityError:
             return FollowUp.objects.get(response_id=response.pk)
-    emit(
-        team_id=response.team_id,
-        event="followup.opened",
-        data={
-            "id": followup.pk,
-            "response": response.pk,
-            "survey": survey_id,
-            "owner": followup.owner_id,
-            "score": response.score,
-            "due_at": followup.due_at.isoformat(),
-        },
-    )
+    emit(team_id=response.team_id, event=FOLLOWUP_OPENED, data=_followup_event(followup, response, survey_id))
     return followup
+
+
+def _new_followup(response: Response) -> FollowUp:
+    """The follow-up a low score opens (unsaved): for the touchpoint's accountable owner, due by its SLA."""
+    due_at, escalate_at = followup_due(response.touchpoint_id, response.created_at)
+    return FollowUp(
+        team_id=response.team_id,
+        response=response,
+        touchpoint_id=response.touchpoint_id,
+        owner_id=survey_cache.followup_routing(response.touchpoint_id).owner_id,
+        due_at=due_at,
+        escalate_at=escalate_at,
+        created_at=timezone.now(),
+    )
+
+
+def _followup_event(followup: FollowUp, response: Response, survey_id: int) -> dict:
+    return {
+        "id": followup.pk,
+        "response": response.pk,
+        "survey": survey_id,
+        "owner": followup.owner_id,
+        "score": response.score,
+        "due_at": followup.due_at.isoformat(),
+    }
 
 
 def _check_followup_actor(followup: FollowUp, user) -> None:
@@ -873,35 +978,41 @@ def theme_delete(*, theme: Theme, user) -> None:
     theme.delete()
 
 
+def answers_text(answers: dict) -> str:
+    return " ".join(v for v in answers.values() if isinstance(v, str)).lower()
+
+
 def response_text(response: Response) -> str:
-    return " ".join(v for v in response.answers.values() if isinstance(v, str)).lower()
+    return answers_text(response.answers)
+
+
+def matching_themes(team_id: int, answers: dict) -> list[int]:
+    """The team's themes with a keyword in the answers' open text (no query while cached)."""
+    text = answers_text(answers)
+    if not text:
+        return []
+    return [
+        theme_id
+        for theme_id, patterns in survey_cache.team_themes(team_id)
+        if any(pattern.search(text) for pattern in patterns)
+    ]
 
 
 def response_tag_auto(*, response_id: int) -> list[int]:
-    """Tag a response with every theme of its team whose keyword appears in its open text."""
+    """Tag a response with every theme of its team whose keyword appears in its open text.
+
+    Answers are tagged as they are stored (``response_submit``); this tags one again, for
+    instance after its team's themes changed.
+    """
     response = Response.objects.filter(pk=response_id).only("id", "team_id", "answers").first()
     if response is None:
         return []
-    text = response_text(response)
-    if not text:
-        return []
-    matched = [
-        theme.pk
-        for theme in Theme.objects.filter(team_id=response.team_id).only("id", "keywords")
-        if any(_keyword_in(keyword, text) for keyword in theme.keyword_list)
-    ]
+    matched = matching_themes(response.team_id, response.answers)
     ResponseTheme.objects.bulk_create(
         [ResponseTheme(response_id=response.pk, theme_id=pk, source=ResponseTheme.Source.AUTO) for pk in matched],
         ignore_conflicts=True,
     )
     return matched
-
-
-def _keyword_in(keyword: str, text: str) -> bool:
-    # Whole words for Latin scripts; a plain substring for scripts written without spaces (zh).
-    if keyword.isascii():
-        return re.search(rf"(?<!\w){re.escape(keyword)}", text) is not None
-    return keyword in text
 
 
 def response_theme_set(*, response: Response, theme: Theme, user, tagged: bool) -> None:

@@ -1,60 +1,63 @@
-"""A short per-process cache of the public survey definition (the survey row and its questions).
+"""Per-process caches of what the public endpoints read on every request: a survey's definition
+(the survey row and its questions), a team's themes, and where a touchpoint's follow-ups go (its
+accountable owner and the terms of its SLA).
 
-The public endpoints read the survey and its questions on every request; compiling and running
-those two SELECTs was a third of a submission's CPU. Each process keeps what it loaded, keyed by
-public key, for ``FEEDBACK_SURVEY_CACHE_SECONDS`` (5 s by default; 0 turns the cache off) and
-only while a version number kept in the shared cache (Redis in production) is the one it loaded
-under. Every save or delete of a survey or a question (model ``save``/``delete`` and the feedback
-services' bulk writes) bumps that version, so an edit or a close takes effect on the next request
-in every process as long as the shared cache is reachable; when it is not, within the few seconds.
+Compiling and running those SELECTs was most of a submission's CPU. Each process keeps what it
+loaded (``teams.local_cache``) for ``FEEDBACK_SURVEY_CACHE_SECONDS`` at most (5 s by default; 0
+turns the caches off), and only while the shared version of its name is the one it loaded under.
+Every save or delete of a survey, a question or a theme, and of an ownership, an SLA, a
+touchpoint or a team (model signals, in ``feedback.models``), bumps that version, so an edit or a
+close takes effect on the next request in every process as long as the shared cache is
+reachable; when it is not, within the few seconds.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
+import re
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.db.models import Q
 
-logger = logging.getLogger(__name__)
+from journeys.sla import SlaTerms, touchpoint_sla_terms
+from teams import local_cache
 
-VERSION_KEY = "feedback:survey-definitions:version"
-
-# public_key -> (loaded at, version, survey, questions)
-_local: dict[str, tuple[float, str, object, list]] = {}
+DEFINITIONS = "feedback.survey-definitions"
+THEMES = "feedback.themes"
+ROUTING = "feedback.followup-routing"
 
 
 def _ttl() -> float:
     return float(getattr(settings, "FEEDBACK_SURVEY_CACHE_SECONDS", 5))
 
 
-def _bump_now() -> None:
-    _local.clear()
-    try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:  # the shared cache is down: the entries expire within the TTL anyway
-        logger.warning("survey definitions: could not bump the shared version", exc_info=True)
+_definitions = local_cache.LocalCache(DEFINITIONS, ttl=_ttl)
+_themes = local_cache.LocalCache(THEMES, ttl=_ttl)
+_routing = local_cache.LocalCache(ROUTING, ttl=_ttl)
 
 
 def bump() -> None:
-    """Invalidate every process's cached definitions: now, and again when the transaction commits.
-
-    The second bump keeps a process that reloads between the change and its commit from keeping
-    the old rows under the new version.
-    """
-    _bump_now()
-    transaction.on_commit(_bump_now)
+    """Invalidate every process's cached survey definitions (now, and again on commit)."""
+    local_cache.bump(DEFINITIONS)
 
 
-def current_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:  # first use, evicted or flushed: start a new version (never reuse None)
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_KEY) or ""
-    return version
+def themes_changed() -> None:
+    """Invalidate every process's cached themes (now, and again on commit)."""
+    local_cache.bump(THEMES)
+
+
+def routing_changed() -> None:
+    """Invalidate every process's cached follow-up routing (now, and again on commit)."""
+    local_cache.bump(ROUTING)
+
+
+def _load_definition(public_key: str):
+    from .models import Question, Survey
+
+    survey = Survey.objects.select_related("touchpoint").filter(public_key=public_key).first()
+    if survey is None:
+        return None, []
+    return survey, list(Question.objects.filter(survey_id=survey.pk).order_by("position", "id"))
 
 
 def survey_definition(public_key: str):
@@ -63,26 +66,56 @@ def survey_definition(public_key: str):
     The survey comes with its touchpoint; the objects are shared between the requests of the
     process: read them, never change them.
     """
-    from .models import Question, Survey
+    return _definitions.get(public_key, lambda: _load_definition(public_key))
 
-    ttl = _ttl()
-    if ttl <= 0:
-        survey = Survey.objects.select_related("touchpoint").filter(public_key=public_key).first()
-        return survey, (list(Question.objects.filter(survey_id=survey.pk).order_by("position", "id")) if survey else [])
-    try:
-        version = current_version()
-    except Exception:  # the shared cache is down: fall back on the TTL alone
-        version = "unreachable"
-    now = time.monotonic()
-    entry = _local.get(public_key)
-    if entry is not None and entry[1] == version and now - entry[0] < ttl:
-        return entry[2], entry[3]
-    survey = Survey.objects.select_related("touchpoint").filter(public_key=public_key).first()
-    if survey is None:
-        _local.pop(public_key, None)
-        return None, []
-    questions = list(Question.objects.filter(survey_id=survey.pk).order_by("position", "id"))
-    if len(_local) > 1000:
-        _local.clear()
-    _local[public_key] = (now, version, survey, questions)
-    return survey, questions
+
+def keyword_pattern(keyword: str) -> re.Pattern:
+    """Whole words for Latin scripts; a plain substring for scripts written without spaces (zh)."""
+    if keyword.isascii():
+        return re.compile(rf"(?<!\w){re.escape(keyword)}")
+    return re.compile(re.escape(keyword))
+
+
+def _load_themes(team_id: int) -> tuple[tuple[int, tuple[re.Pattern, ...]], ...]:
+    from .models import Theme
+
+    rows = Theme.objects.filter(team_id=team_id).only("id", "keywords").order_by("pk")
+    return tuple(
+        (theme.pk, tuple(keyword_pattern(k) for k in theme.keyword_list)) for theme in rows if theme.keyword_list
+    )
+
+
+def team_themes(team_id: int) -> tuple[tuple[int, tuple[re.Pattern, ...]], ...]:
+    """Return the team's themes that have keywords, as ``(theme id, compiled keywords)``."""
+    return _themes.get(team_id, lambda: _load_themes(team_id))
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a low score at a touchpoint goes: its accountable owner and its SLA's terms."""
+
+    owner_id: int | None
+    sla: SlaTerms | None
+
+
+def _accountable_owner_id(touchpoint_id: int) -> int | None:
+    """Return the touchpoint's accountable owner, else its stage's, in one query."""
+    from journeys.models import Ownership
+
+    rows = list(
+        Ownership.objects.filter(role=Ownership.Role.ACCOUNTABLE)
+        .filter(Q(touchpoint_id=touchpoint_id) | Q(stage__touchpoints__id=touchpoint_id))
+        .values_list("user_id", "touchpoint_id")
+    )
+    rows.sort(key=lambda row: row[1] is None)  # the touchpoint's own owner first
+    return rows[0][0] if rows else None
+
+
+def followup_routing(touchpoint_id: int | None) -> Routing:
+    """Return where the touchpoint's follow-ups go (no query while cached)."""
+    if touchpoint_id is None:
+        return Routing(owner_id=None, sla=None)
+    return _routing.get(
+        touchpoint_id,
+        lambda: Routing(owner_id=_accountable_owner_id(touchpoint_id), sla=touchpoint_sla_terms(touchpoint_id)),
+    )

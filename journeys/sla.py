@@ -6,7 +6,8 @@ Other apps (feedback follow-ups) use this module; it imports nothing to the righ
   runs out, counting either wall-clock time or only the team's working hours.
 - ``working_hours_for(team)``: the team's time zone, working days and hours as ``WorkingHours``.
 - ``touchpoint_due_at(touchpoint_id, start)``: the due time under a touchpoint's SLA (None when
-  the touchpoint has no SLA), with the escalation delay.
+  the touchpoint has no SLA), with the escalation delay; ``touchpoint_sla_terms(touchpoint_id)``
+  reads the terms once, for a caller that keeps them (``SlaTerms.due(start)``).
 - ``notify(...)``, ``notify_breach(...)``, ``notify_escalation(...)``: generic emails (recipient
   addresses, subject, body, link), sent in one connection, never raising on a bad address.
 - ``notify_digest(notifications)``: the same notifications merged into one email per recipient and
@@ -112,17 +113,39 @@ class Due:
     escalation_delay: timedelta
 
 
-def touchpoint_due_at(touchpoint_id: int, start: datetime | None = None) -> Due | None:
-    """Return when a response at the touchpoint is due under its SLA, or None without an SLA."""
+@dataclass(frozen=True)
+class SlaTerms:
+    """What a touchpoint's SLA promises, with the working hours of its team: enough to compute a due time."""
+
+    response_target: timedelta
+    business_hours: bool
+    escalation_delay: timedelta
+    hours: WorkingHours
+
+    def due(self, start: datetime) -> Due:
+        due_at = sla_due_at(start, self.response_target, business_hours=self.business_hours, hours=self.hours)
+        return Due(due_at=due_at, escalation_delay=self.escalation_delay)
+
+
+def touchpoint_sla_terms(touchpoint_id: int) -> SlaTerms | None:
+    """Return the terms of the touchpoint's SLA (one query), or None without an SLA."""
     from .models import SLA
 
     sla = SLA.objects.select_related("touchpoint__stage__journey_map__team").filter(touchpoint_id=touchpoint_id).first()
     if sla is None:
         return None
-    team = sla.touchpoint.stage.journey_map.team
-    start = start or timezone.now()
-    due = sla_due_at(start, sla.response_target, business_hours=sla.business_hours, hours=working_hours_for(team))
-    return Due(due_at=due, escalation_delay=sla.escalation_delay)
+    return SlaTerms(
+        response_target=sla.response_target,
+        business_hours=sla.business_hours,
+        escalation_delay=sla.escalation_delay,
+        hours=working_hours_for(sla.touchpoint.stage.journey_map.team),
+    )
+
+
+def touchpoint_due_at(touchpoint_id: int, start: datetime | None = None) -> Due | None:
+    """Return when a response at the touchpoint is due under its SLA, or None without an SLA."""
+    terms = touchpoint_sla_terms(touchpoint_id)
+    return terms.due(start or timezone.now()) if terms is not None else None
 
 
 def format_duration(value: timedelta | None) -> str:

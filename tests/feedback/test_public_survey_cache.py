@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from feedback import services, survey_cache
 from feedback.models import Response, Survey
+from teams import local_cache
 
 
 def post(client, survey, submission_id, score=9):
@@ -42,7 +43,7 @@ def test_an_edit_in_another_process_counts_once_the_shared_version_moves(client,
     # process's own memory is not touched: simulated by a bare UPDATE and a write to the shared key).
     Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.CLOSED)
     assert post(client, survey, "cache-0006").status_code == 201  # this process has not heard yet
-    cache.set(survey_cache.VERSION_KEY, "another-process", timeout=None)
+    cache.incr(local_cache.version_key(survey_cache.DEFINITIONS))
     response = post(client, survey, "cache-0007")
     assert response.status_code == 409 and response.json()["code"] == "survey_closed"
 
