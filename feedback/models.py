@@ -203,7 +203,6 @@ class Response(TeamOwnedModel):
             models.Index(fields=["stage", "created_at", "metric", "score"], name="response_stage_created_idx"),
             models.Index(fields=["team", "created_at"], name="response_team_created_idx"),
             models.Index(fields=["team", "respondent_id", "created_at"], name="response_respondent_idx"),
-            models.Index(fields=["score"], name="response_score_idx"),
         ]
 
     def __str__(self) -> str:
@@ -242,8 +241,14 @@ class FollowUp(TeamOwnedModel):
 
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="follow_up")
     touchpoint = models.ForeignKey(Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # No index of its own: followup_owner_status_idx leads with it (each follow-up maintains every index).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        db_index=False,
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     due_at = models.DateTimeField()

@@ -5,6 +5,7 @@ Views, the API, the public endpoint, admin actions and Celery tasks all call the
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -615,9 +616,7 @@ def _insert_in_one_statement(response: Response, followup: FollowUp | None, them
         params += [f.get_db_prep_save(f.pre_save(followup, True), connection) for f in columns]
     if themes:
         params += [ResponseTheme.Source.AUTO.value, list(themes)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _execute_fetchone(connection, sql, params)
     if row is None:
         return False
     response.pk = row[0]
@@ -626,6 +625,28 @@ def _insert_in_one_statement(response: Response, followup: FollowUp | None, them
         followup.pk, followup.response = row[1], response
         followup._state.adding, followup._state.db = False, connection.alias
     return True
+
+
+def _execute_fetchone(connection, sql: str, params: list) -> tuple | None:
+    """Run ``sql`` and return its first row.
+
+    On PostgreSQL the parameters are bound on the server (a psycopg ``Cursor`` on Django's
+    connection) rather than quoted into the text as Django's cursors do, so psycopg prepares the
+    statement after a few uses (``prepare_threshold``, 5 by default; ``None`` in the database
+    ``OPTIONS`` turns it off, e.g. behind PgBouncer in transaction mode) and PostgreSQL stops
+    parsing and planning it for every answer. Django's cursor still opens (and health-checks) the
+    connection, logs the query where queries are logged, and turns driver errors into Django's.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        import psycopg
+
+        log = cursor.debug_sql(sql, params) if hasattr(cursor, "debug_sql") else contextlib.nullcontext()
+        with log, connection.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as bound:
+            bound.execute(sql, params)
+            return bound.fetchone()
 
 
 def _announce(response: Response, survey: Survey, followup: FollowUp | None) -> None:
