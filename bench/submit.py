@@ -20,7 +20,7 @@ import time
 
 from django.db import connection
 
-from bench.common import BENCH, DATA, HOST, PORT, gunicorn, log, median
+from bench.common import BENCH, DATA, HOST, PORT, cpu_times_by_group, gunicorn, log, median
 from bench.results import Result
 
 CONNECTIONS = 16
@@ -112,7 +112,7 @@ def run(ctx: dict) -> list[Result]:
     access_log.write_text("")
     rounds: dict[str, list[dict]] = {"baseline": [], "product": []}
     checks = []
-    with gunicorn(access_log=access_log):
+    with gunicorn(access_log=access_log) as server:
         offset = 0
         for kind in ("baseline", "product"):
             _wrk(f"http://{HOST}:{PORT}{paths[kind]}", f"warm{kind}{int(time.time())}", WARMUP)
@@ -121,23 +121,37 @@ def run(ctx: dict) -> list[Result]:
         for i in range(ROUNDS):
             for kind in ("baseline", "product"):
                 run_id = f"r{int(time.time())}{kind[0]}{i}"
+                cpu_before = cpu_times_by_group(server.pid)
                 result = _wrk(f"http://{HOST}:{PORT}{paths[kind]}", run_id, DURATION)
                 time.sleep(1.5)  # let the requests in flight at wrk's stop finish and be logged
+                cpu_after = cpu_times_by_group(server.pid)
                 server_ok, offset = _server_2xx(access_log, offset, paths[kind])
                 stored = _stored(kind, survey.pk, run_id)
                 result.update(server_2xx=server_ok, stored=stored, round=i + 1)
+                result["cpu_ms_per_request"] = {
+                    group: 1000 * (cpu_after[group] - cpu_before[group]) / max(server_ok, 1) for group in cpu_after
+                }
                 rounds[kind].append(result)
                 checks.append((kind, result))
                 log(
                     f"submit round {i + 1} {kind}: {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.1f} ms,"
                     f" p99 {result['p99_us'] / 1000:.1f} ms, 2xx wrk {result['ok']} / server {server_ok},"
-                    f" stored {stored}, non-2xx {result['failed']}"
+                    f" stored {stored}, non-2xx {result['failed']}; CPU per request "
+                    + ", ".join(f"{g} {ms:.2f} ms" for g, ms in result["cpu_ms_per_request"].items())
                     + (f" ({result['first_error']})" if result["failed"] else "")
                 )
     _flush_redis()
 
     def med(kind: str, key: str) -> float:
         return median([r[key] for r in rounds[kind]])
+
+    def cpu(kind: str) -> dict[str, float]:
+        groups = ("gunicorn", "postgres", "redis")
+        return {g: median([r["cpu_ms_per_request"][g] for r in rounds[kind]]) for g in groups}
+
+    def cpu_text(kind: str) -> str:
+        parts = cpu(kind)
+        return f"{sum(parts.values()):.2f} ms (" + ", ".join(f"{g} {ms:.2f}" for g, ms in parts.items()) + ")"
 
     note = (
         f"wrk -t{THREADS} -c{CONNECTIONS}, {ROUNDS} alternating rounds of {DURATION} s, median;"
@@ -163,6 +177,15 @@ def run(ctx: dict) -> list[Result]:
             n=sum(r["ok"] for r in rounds["product"]),
             note=note,
             extra=extra,
+        ),
+        Result(
+            NAME,
+            "CPU per request (all processes)",
+            sum(cpu("product").values()) / 1000,
+            "s",
+            baseline=sum(cpu("baseline").values()) / 1000,
+            baseline_label="bare view",
+            note=f"product {cpu_text('product')}; bare view {cpu_text('baseline')}; median of rounds, from /proc",
         ),
         Result(
             NAME,

@@ -87,3 +87,35 @@ def test_generator_spreads_answers_over_the_period_weekdays_and_touchpoints():
             low, high = scales[r[6]]
             assert low <= r[5] <= high
         assert r[3] == r[2] // 5  # the stage is the touchpoint's
+
+
+def test_cpu_by_group_counts_the_server_and_its_children_only():
+    import subprocess
+    import sys
+
+    from bench.common import cpu_times_by_group
+
+    # A "server" whose child burns ~0.3 s of CPU: the server group must see it; a busy process
+    # outside the tree must not be counted.
+    # (The child stays alive, as gunicorn workers and PostgreSQL backends do: the CPU of a process
+    # that has exited moves to its parent's children counters, which the reader leaves out.)
+    child = "x = sum(range(8_000_000)); import time; time.sleep(5)"
+    code = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {child!r}])"
+    server = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep(0.2); {code}; time.sleep(5)"])
+    outsider = subprocess.Popen([sys.executable, "-c", "x = sum(range(8_000_000)); import time; time.sleep(5)"])
+    try:
+        before = cpu_times_by_group(server.pid)
+        import time
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if cpu_times_by_group(server.pid)["gunicorn"] - before["gunicorn"] >= 0.1:
+                break
+        after = cpu_times_by_group(server.pid)
+    finally:
+        server.kill()
+        outsider.kill()
+    assert set(after) == {"gunicorn", "postgres", "redis"}
+    assert after["gunicorn"] - before["gunicorn"] >= 0.1
+    assert after["gunicorn"] - before["gunicorn"] < 2.0  # the outsider's CPU is not in it
