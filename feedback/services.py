@@ -462,10 +462,10 @@ def response_submit(
     winner's row under a lock and merges into it. Raises ``SubmissionInvalid`` (field-named) for
     bad answers or a survey that is not open, and ``AlreadyFinished`` for a change after the end.
 
-    Most answers write one row and nothing else (no follow-up to open, no theme to tag, no webhook
-    to deliver): that row is one ``INSERT … ON CONFLICT DO NOTHING`` in autocommit, with no
-    transaction to open and commit around it. The others write the row and its after-effects in
-    one transaction.
+    A new answer that no webhook subscribes to is one statement in autocommit (its own
+    transaction, one round trip): ``INSERT … ON CONFLICT DO NOTHING``, with its follow-up and theme
+    tags in the same statement on PostgreSQL. On SQLite an answer with after-effects, and anywhere
+    an answer a webhook wants (its deliveries are written with it), is one transaction.
     """
     if survey.status != Survey.Status.ACTIVE:
         raise SubmissionInvalid(

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -137,7 +136,3 @@ class LocalCache:
 
     def clear(self) -> None:
         self._entries.clear()
-
-
-def default_ttl() -> float:
-    return float(getattr(settings, "LOCAL_CACHE_SECONDS", 5))
