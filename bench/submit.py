@@ -44,12 +44,14 @@ def _wrk(url: str, run_id: str, seconds: int) -> dict:
     return result
 
 
-def _fresh_survey(maps: dict):
-    """A new active NPS survey on a touchpoint with an owner and an SLA; older load surveys go."""
-    from bench.datagen import _survey, _user
+def _drop_load_surveys() -> None:
+    """Delete the load surveys with their answers and follow-ups, and empty the baseline's table.
+
+    Run before and after the benchmark: the load survey sits on the large map's first touchpoint,
+    and its tens of thousands of answers would otherwise be in the map page's scores (benchmark 3
+    measures the map with 60 answers per touchpoint).
+    """
     from feedback.models import Survey
-    from journeys.models import Touchpoint
-    from teams.models import Team
 
     old = list(Survey.objects.filter(name__startswith="Bench load").values_list("pk", flat=True))
     if old:
@@ -63,6 +65,15 @@ def _fresh_survey(maps: dict):
         Survey.objects.filter(pk__in=old).delete()
     with connection.cursor() as cur:
         cur.execute("TRUNCATE bench_baseline_baselinerow")
+
+
+def _fresh_survey(maps: dict):
+    """A new active NPS survey on a touchpoint with an owner and an SLA; older load surveys go."""
+    from bench.datagen import _survey, _user
+    from journeys.models import Touchpoint
+    from teams.models import Team
+
+    _drop_load_surveys()
     team = Team.objects.get(pk=maps["team"])
     touchpoint = Touchpoint.objects.filter(stage__journey_map_id=maps["large"]["map"]).order_by("pk").first()
     return _survey(team, _user("bench-admin"), f"Bench load {int(time.time())}", "nps", touchpoint)
@@ -141,6 +152,7 @@ def run(ctx: dict) -> list[Result]:
                     + (f" ({result['first_error']})" if result["failed"] else "")
                 )
     _flush_redis()
+    _drop_load_surveys()
 
     def med(kind: str, key: str) -> float:
         return median([r[key] for r in rounds[kind]])
