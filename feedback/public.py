@@ -171,13 +171,18 @@ return {count, {}}
 _scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _redis_script(backend: RedisCache):
-    """The Redis client (one per cache client: Django makes a new one per call) and the script."""
+def _redis_script(backend: RedisCache, versions: tuple[str, ...]):
+    """The Redis client (one per cache client: Django makes a new one per call), the script, and
+    the versions' full keys (constant, so made once)."""
     found = _scripts.get(backend._cache)
     if found is None:
         client = backend._cache.get_client(write=True)
-        found = _scripts[backend._cache] = (client, client.register_script(_COUNT_AND_READ))
-    return found
+        found = _scripts[backend._cache] = (client, client.register_script(_COUNT_AND_READ), {})
+    client, script, version_keys = found
+    keys = version_keys.get(versions)
+    if keys is None:
+        keys = version_keys[versions] = [backend.make_and_validate_key(local_cache.version_key(n)) for n in versions]
+    return client, script, keys
 
 
 def _count_hit(key: str, timeout: int, versions: tuple[str, ...] = ()) -> tuple[int, dict]:
@@ -188,10 +193,8 @@ def _count_hit(key: str, timeout: int, versions: tuple[str, ...] = ()) -> tuple[
     """
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
-        client, script = _redis_script(backend)
-        keys = [backend.make_and_validate_key(key)]
-        keys += [backend.make_and_validate_key(local_cache.version_key(name)) for name in versions]
-        count, found = script(keys=keys, args=[timeout], client=client)
+        client, script, version_keys = _redis_script(backend, versions)
+        count, found = script(keys=[backend.make_and_validate_key(key), *version_keys], args=[timeout], client=client)
         return int(count), {name: _stored_int(raw) for name, raw in zip(versions, found, strict=True)}
     if backend.add(key, 1, timeout=timeout):
         count = 1
