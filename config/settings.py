@@ -282,6 +282,9 @@ CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "teams.tasks.webhook_deliv
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address
 FEEDBACK_MAX_BODY_BYTES = env_int("FEEDBACK_MAX_BODY_BYTES", 16_384)  # larger posts get 413
 FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a team per respondent per N days
+# How long a web process keeps a survey, its team's themes and a touchpoint's follow-up routing when
+# Redis cannot confirm they are current (0: no per-process cache); every change reloads them at once.
+FEEDBACK_SURVEY_CACHE_SECONDS = env_int("FEEDBACK_SURVEY_CACHE_SECONDS", 5)
 # Behind a proxy the client address is the first of X-Forwarded-For; trust it only when told to.
 FEEDBACK_TRUST_X_FORWARDED_FOR = env_bool("FEEDBACK_TRUST_X_FORWARDED_FOR", default=False)
 CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.followup_sla_sweep", "schedule": 300.0}
