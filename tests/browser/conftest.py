@@ -55,6 +55,22 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def htmx_idle(page):
+    """Wait until htmx has nothing in flight, swapping or settling.
+
+    Call it before typing into a form htmx has just swapped in: on a slow machine the swap can still
+    be settling when Playwright starts to type, and keystrokes land in the wrong field.
+    """
+
+    def wait():
+        page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        )
+
+    return wait
+
+
+@pytest.fixture
 def login(page):
     """Log in through the login form as ``user`` (password: the demo password)."""
 

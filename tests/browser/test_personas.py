@@ -6,7 +6,7 @@ from personas.models import Persona
 
 
 @pytest.mark.django_db(transaction=True)
-def test_editor_creates_a_persona_with_two_scenarios_and_edits_one(page, login, erin, team_a, screenshot):
+def test_editor_creates_a_persona_with_two_scenarios_and_edits_one(page, login, erin, team_a, screenshot, htmx_idle):
     login(erin)
     page.get_by_role("link", name="Personas").click()
     expect(page.get_by_role("heading", name="No personas yet")).to_be_visible()
@@ -46,7 +46,10 @@ def test_editor_creates_a_persona_with_two_scenarios_and_edits_one(page, login, 
     # Edit one scenario inline.
     page.get_by_role("button", name="Edit scenario First order on mobile").click()
     edit = page.get_by_role("form", name="Edit scenario First order on mobile")
+    expect(edit).to_be_visible()
+    htmx_idle()
     edit.get_by_label("Trigger").fill("Sees a sofa in a social media ad")
+    expect(edit.get_by_label("Name")).to_have_value("First order on mobile")
     edit.get_by_role("button", name="Save scenario").click()
     expect(page.locator("#scenario-section")).to_contain_text("Sees a sofa in a social media ad")
 
