@@ -106,18 +106,26 @@ def map_sql(
     ]
 
 
+def _api_runs(detail: dict, path: str, measure: str) -> list[float] | Result:
+    """Time ``GET path`` with the team's API key (``REPEAT`` times); a not-available result on 404."""
+    client = HttpClient(headers={"Authorization": f"Bearer {detail['api_key']}", "Accept": "application/json"})
+    try:
+        status, body, _ = client.request("GET", path)
+        if status == 404:
+            return not_available(NAME, measure, f"GET {path} is {status}")
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status} {body[:300]!r}")
+        return timed(lambda: client.request("GET", path), repeat=REPEAT)
+    finally:
+        client.close()
+
+
 def _survey_api(detail: dict) -> Result:
     from django.utils import timezone
 
-    client = HttpClient(headers={"Authorization": f"Bearer {detail['api_key']}", "Accept": "application/json"})
-    path = f"/api/v1/surveys/{detail['survey']}/stats/?days=90"
-    status, body, _ = client.request("GET", path)
-    if status == 404:
-        return not_available(NAME, "survey, 90 days (API)", f"GET {path} is {status}")
-    if status != 200:
-        raise RuntimeError(f"GET {path}: {status} {body[:300]!r}")
-    product = timed(lambda: client.request("GET", path), repeat=REPEAT)
-    client.close()
+    product = _api_runs(detail, f"/api/v1/surveys/{detail['survey']}/stats/?days=90", "survey, 90 days (API)")
+    if isinstance(product, Result):
+        return product
     end = timezone.now()
     sql = psql_script_timings(survey_sql(detail["survey"], end - timedelta(days=90), end), repeat=REPEAT)
     return Result(
@@ -138,15 +146,10 @@ def _survey_api(detail: dict) -> Result:
 def _map_api(detail: dict) -> Result:
     from django.utils import timezone
 
-    client = HttpClient(headers={"Authorization": f"Bearer {detail['api_key']}", "Accept": "application/json"})
     path = f"/api/v1/maps/{detail['map']}/stats/?days=365&by=week"
-    status, body, _ = client.request("GET", path)
-    if status == 404:
-        return not_available(NAME, "map, 365 days, week × stage (API)", f"GET {path} is {status}")
-    if status != 200:
-        raise RuntimeError(f"GET {path}: {status} {body[:300]!r}")
-    product = timed(lambda: client.request("GET", path), repeat=REPEAT)
-    client.close()
+    product = _api_runs(detail, path, "map, 365 days, week × stage (API)")
+    if isinstance(product, Result):
+        return product
     end = timezone.now()
     start = end - timedelta(days=365)
     sql = psql_script_timings(map_sql(detail["map"], detail["stages"], start, end), repeat=REPEAT)
