@@ -127,6 +127,14 @@ def _question_dicts(questions) -> list[dict] | None:
     return [dict(q) for q in questions]
 
 
+def _days(request, default: int) -> int:
+    """Return ``?days=`` clamped to 1…730, or answer 400 naming ``days``."""
+    try:
+        return min(max(int(request.query_params.get("days", default)), 1), 730)
+    except ValueError:
+        raise ApiValidationError({"days": ["Give a whole number of days."]}) from None
+
+
 @extend_schema_view(
     list=extend_schema(summary="List surveys", description="Surveys of your teams, with their questions."),
     retrieve=extend_schema(summary="Get a survey with its questions"),
@@ -199,12 +207,7 @@ class SurveyViewSet(TeamScopedModelViewSet):
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         survey = self.get_object()
-        try:
-            days = min(max(int(request.query_params.get("days", 180)), 1), 730)
-        except ValueError:
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"days": ["Give a whole number of days."]}) from None
+        days = _days(request, 180)
         by = "month" if request.query_params.get("by") == "month" else "week"
         result = stats.survey_stats(survey, days=days, by=by)
         body = {
@@ -507,14 +510,6 @@ class MapStatsSerializer(serializers.Serializer):
     by_period_stage = MapStatsCellSerializer(
         many=True, help_text="The period × stage grid: the cells with answers, by period, then stage order."
     )
-
-
-def _days(request, default: int) -> int:
-    """Return ``?days=`` clamped to 1…730, or answer 400 naming ``days``."""
-    try:
-        return min(max(int(request.query_params.get("days", default)), 1), 730)
-    except ValueError:
-        raise ApiValidationError({"days": ["Give a whole number of days."]}) from None
 
 
 class MapStatsViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):

@@ -1,5 +1,7 @@
 """REST API: surveys with questions, stats, responses, follow-ups, themes."""
 
+from datetime import datetime
+
 from django.urls import reverse
 
 from feedback.models import FollowUp, Survey, Theme
@@ -46,6 +48,16 @@ def test_stats_endpoint_gives_nps_with_margin_and_n(api_as, alice, survey, submi
     assert body["totals"]["nps"]["value"] == 33.3 and body["totals"]["nps"]["n"] == 3
     assert body["totals"]["nps"]["thin"] is True
     assert body["by_touchpoint"][0]["key"] == survey.touchpoint_id
+
+
+def test_stats_endpoint_refuses_days_that_are_not_a_whole_number_and_clamps_the_rest(api_as, alice, survey, submit):
+    submit(survey, {"score": 9})
+    client = api_as(alice)
+    refused = client.get(reverse("survey-stats", args=[survey.pk]), {"days": "abc"})
+    assert refused.status_code == 400 and "days" in refused.json()["errors"]
+    body = client.get(reverse("survey-stats", args=[survey.pk]), {"days": "5000"}).json()
+    start, end = (datetime.fromisoformat(body[k]) for k in ("start", "end"))
+    assert (end - start).days == 730 and body["totals"]["n"] == 1
 
 
 def test_responses_list_filters_by_score_in_fixed_queries(api_as, alice, survey, submit, django_assert_max_num_queries):
