@@ -8,11 +8,9 @@ class ExperimentsConfig(AppConfig):
     def ready(self) -> None:
         from journeys.extensions import register_health_check, register_map_annotator
 
-        from .journey import annotate_map_with_experiments, severe_pain_points_without_experiment
+        from .journey import annotate_map_with_experiments, experiments_html, severe_pain_points_without_experiment
 
         register_map_annotator(
-            annotate_map_with_experiments,
-            touchpoint_template="experiments/_touchpoint_experiments.html",
-            stage_template="experiments/_stage_experiments.html",
+            annotate_map_with_experiments, touchpoint_html=experiments_html, stage_html=experiments_html
         )
         register_health_check(severe_pain_points_without_experiment)

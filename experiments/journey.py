@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from html import escape as esc
+
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from journeys.extensions import HealthIssue
 from journeys.models import PainPoint
@@ -36,6 +40,37 @@ def annotate_map_with_experiments(journey_map, stages: list, touchpoints: list) 
         stage.experiments = by_stage.get(stage.pk, [])
     for touchpoint in touchpoints:
         touchpoint.experiments = by_touchpoint.get(touchpoint.pk, [])
+
+
+OUTCOME_MARKS = {"supported": "✓", "refuted": "✗"}
+
+
+def experiments_html(stage_or_touchpoint) -> SafeString:
+    """ "Why is it like this?" on a card or stage header: the experiments that touched it.
+
+    Built like the rest of the map's cards (``journeys.cards``): every text value through
+    ``esc`` (``html.escape``).
+    """
+    experiments = stage_or_touchpoint.experiments
+    if not experiments:
+        return mark_safe("")
+    items = []
+    for e in experiments:
+        notes = esc(e.get_status_display().lower())
+        if e.outcome:
+            notes += f" · {OUTCOME_MARKS.get(e.outcome, '?')} {esc(e.get_outcome_display().lower())}"
+        if e.decision:
+            notes += f" · {esc(e.get_decision_display().lower())}"
+        if e.map_version:
+            notes += f" · v{e.map_version.number:d}"
+        url = esc(reverse("experiments:detail", args=[e.pk]))
+        items.append(f'<li><a href="{url}">{esc(e.title)}</a> <small class="wm-muted">{notes}</small></li>')
+    n = len(experiments)
+    return mark_safe(
+        '<details class="xp-on-map"><summary>Why is it like this?'
+        f' <span class="wm-badge">{n} experiment{"" if n == 1 else "s"}</span></summary>'
+        f'<ol class="xp-on-map-list">{"".join(items)}</ol></details>'
+    )
 
 
 SEVERE = 4

@@ -8,11 +8,10 @@ class FeedbackConfig(AppConfig):
     def ready(self):
         from journeys.extensions import register_map_annotator, register_map_link
 
+        from .cards import stage_scores_html, touchpoint_scores_html
         from .selectors import annotate_map_scores
 
         register_map_annotator(
-            annotate_map_scores,
-            touchpoint_template="feedback/_touchpoint_scores.html",
-            stage_template="feedback/_stage_scores.html",
+            annotate_map_scores, touchpoint_html=touchpoint_scores_html, stage_html=stage_scores_html
         )
         register_map_link("Scores", "feedback:map_scores")

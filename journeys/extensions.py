@@ -4,11 +4,13 @@ Data flows one way (teams ← personas ← journeys ← feedback, experiments), 
 import feedback or experiments. Instead, those apps register here in their ``AppConfig.ready()``:
 
 - **Map annotators** add facts to the stages and touchpoints of a map page in a fixed number of
-  queries, whatever the map's size: ``register_map_annotator(fn, touchpoint_template=...,
-  stage_template=...)``. ``fn(journey_map, stages, touchpoints)`` sets attributes on the given
-  objects (for example ``touchpoint.scores`` or ``touchpoint.experiments``); the map page includes
-  each registered template inside every touchpoint card (with ``touchpoint`` in the context) and
-  stage header (with ``stage``).
+  queries, whatever the map's size: ``register_map_annotator(fn, touchpoint_html=...,
+  stage_html=...)``. ``fn(journey_map, stages, touchpoints)`` sets attributes on the given
+  objects (for example ``touchpoint.scores`` or ``touchpoint.experiments``); the map page puts
+  what ``touchpoint_html(touchpoint)`` returns inside every touchpoint card and what
+  ``stage_html(stage)`` returns inside every stage header. Both return HTML built with
+  ``format_html`` (it escapes every value): a 12 × 15 map draws 180 cards, and a template
+  included in each was most of the page's render time (``journeys.cards``).
 - **Health checks** say why a map may no longer be true: ``register_health_check(fn)``, where
   ``fn(maps)`` takes a list of maps and returns ``{map_id: [HealthIssue, ...]}`` in a fixed number
   of queries (the map list shows health for many maps at once).
@@ -37,8 +39,8 @@ class HealthIssue:
 @dataclass
 class MapAnnotator:
     fn: Callable
-    touchpoint_template: str | None = None
-    stage_template: str | None = None
+    touchpoint_html: Callable | None = None  # touchpoint -> SafeString
+    stage_html: Callable | None = None  # stage -> SafeString
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,10 @@ registry = Registry()
 
 
 def register_map_annotator(
-    fn: Callable, *, touchpoint_template: str | None = None, stage_template: str | None = None
+    fn: Callable, *, touchpoint_html: Callable | None = None, stage_html: Callable | None = None
 ) -> Callable:
     if not any(a.fn is fn for a in registry.annotators):
-        registry.annotators.append(MapAnnotator(fn, touchpoint_template, stage_template))
+        registry.annotators.append(MapAnnotator(fn, touchpoint_html, stage_html))
     return fn
 
 
@@ -93,12 +95,12 @@ def annotate_map(journey_map, stages: list, touchpoints: list) -> None:
         annotator.fn(journey_map, stages, touchpoints)
 
 
-def touchpoint_templates() -> list[str]:
-    return [a.touchpoint_template for a in registry.annotators if a.touchpoint_template]
+def touchpoint_renderers() -> list[Callable]:
+    return [a.touchpoint_html for a in registry.annotators if a.touchpoint_html]
 
 
-def stage_templates() -> list[str]:
-    return [a.stage_template for a in registry.annotators if a.stage_template]
+def stage_renderers() -> list[Callable]:
+    return [a.stage_html for a in registry.annotators if a.stage_html]
 
 
 def extra_health_issues(maps: Iterable) -> dict[int, list[HealthIssue]]:

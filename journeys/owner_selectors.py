@@ -27,6 +27,14 @@ def with_departed(queryset: QuerySet[Ownership]) -> QuerySet[Ownership]:
     return queryset.annotate(departed=~Exists(is_member))
 
 
+# What a labelled ownership shows (``_label``, the cards, the owners panel): the rest of the
+# ownership and of its user (password, dates) is neither read nor parsed.
+OWNERSHIP_FIELDS = (
+    "journey_map_id", "touchpoint_id", "stage_id", "role",
+    "user__username", "user__first_name", "user__last_name",
+)  # fmt: skip
+
+
 def ownerships_for(user) -> QuerySet[Ownership]:
     return with_departed(
         Ownership.objects.for_user(user).select_related("user", "journey_map__team", "touchpoint__stage", "stage")
@@ -84,13 +92,23 @@ def annotate_touchpoints(journey_map: JourneyMap, touchpoints: list) -> None:
     """
     ids = [t.pk for t in touchpoints]
     by_tp: dict[int, list[Ownership]] = defaultdict(list)
-    rows = with_departed(Ownership.objects.filter(touchpoint_id__in=ids).select_related("user", "journey_map"))
+    # The map page runs this for every touchpoint (240 ownerships on a 12 x 15 map): load only
+    # what the cards and the owners panel show, and test membership against the map's team
+    # directly rather than through a join to the map.
+    is_member = Membership.objects.filter(team_id=journey_map.team_id, user_id=OuterRef("user_id"))
+    rows = (
+        Ownership.objects.filter(touchpoint_id__in=ids)
+        .annotate(departed=~Exists(is_member))
+        .select_related("user")
+        .only(*OWNERSHIP_FIELDS)
+    )
     for o in rows.order_by("role", "user__username"):
         _label(o)
         by_tp[o.touchpoint_id].append(o)
     slas = {s.touchpoint_id: s for s in SLA.objects.filter(touchpoint_id__in=ids)}
     handoffs: dict[int, list[Handoff]] = defaultdict(list)
     for h in Handoff.objects.filter(from_touchpoint_id__in=ids).select_related("to_touchpoint", "to_owner"):
+        h.to_owner_name = display_name(h.to_owner) if h.to_owner else ""
         handoffs[h.from_touchpoint_id].append(h)
     for t in touchpoints:
         owners = by_tp.get(t.pk, [])
@@ -111,8 +129,12 @@ def annotate_map(journey_map: JourneyMap, stages: list, touchpoints: list) -> No
     """Map annotator: owners, SLAs and hand-offs of every touchpoint; accountable owner of every stage."""
     annotate_touchpoints(journey_map, touchpoints)
     stage_ids = [s.pk for s in stages]
-    owners = with_departed(
-        Ownership.objects.filter(stage_id__in=stage_ids, role=Ownership.Role.ACCOUNTABLE).select_related("user")
+    is_member = Membership.objects.filter(team_id=journey_map.team_id, user_id=OuterRef("user_id"))
+    owners = (
+        Ownership.objects.filter(stage_id__in=stage_ids, role=Ownership.Role.ACCOUNTABLE)
+        .annotate(departed=~Exists(is_member))
+        .select_related("user")
+        .only(*OWNERSHIP_FIELDS)
     )
     by_stage = {o.stage_id: _label(o) for o in owners}
     for s in stages:
@@ -250,13 +272,10 @@ def stages_of(journey_map: JourneyMap) -> QuerySet[Stage]:
 
 def register_extensions() -> None:
     """Put owners on the map page and in map health (called from ``JourneysConfig.ready``)."""
+    from .cards import stage_owner_html, touchpoint_owner_html
     from .extensions import register_health_check, register_map_annotator
 
-    register_map_annotator(
-        annotate_map,
-        touchpoint_template="journeys/owners/_touchpoint_owner.html",
-        stage_template="journeys/owners/_stage_owner.html",
-    )
+    register_map_annotator(annotate_map, touchpoint_html=touchpoint_owner_html, stage_html=stage_owner_html)
     register_health_check(owner_health)
 
 

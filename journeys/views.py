@@ -28,7 +28,8 @@ from teams.views import add_form_errors, hx_redirect
 
 from . import services
 from .api import touchpoints_csv_response
-from .extensions import map_links, stage_templates, touchpoint_templates
+from .cards import set_cards, stage_parts
+from .extensions import map_links
 from .filters import MapFilter
 from .forms import (
     CHANNEL_CHOICES,
@@ -170,12 +171,11 @@ def _url_for_ids(name: str, map_pk: int) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _prepare_board(journey_map: JourneyMap, board) -> None:
-    """Set what the cards and columns show that a template would compute once per card.
+def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: bool) -> None:
+    """Set what the cards and columns show, then build the cards (``journeys.cards``).
 
-    The URLs are each reversed once per page (``{% url %}`` in the card template was six
-    reversals per card, about 1,100 for a 12 x 15 map), the labels, the emotion's sign and tone
-    formatted once.
+    The URLs are each reversed once per page (six reversals per card were about 1,100 for a
+    12 x 15 map), the labels, the emotion's sign and tone formatted once.
     """
     touchpoint_edit = _url_for_ids("journeys:touchpoint_edit", journey_map.pk)
     touchpoint_move = _url_for_ids("journeys:touchpoint_move", journey_map.pk)
@@ -190,6 +190,7 @@ def _prepare_board(journey_map: JourneyMap, board) -> None:
         t.emotion_label_text = str(emotions.get(t.emotion_label, t.emotion_label))
         t.emotion_signed = f"{t.emotion:+d}"
         t.emotion_tone = "neg" if t.emotion < 0 else "pos" if t.emotion > 0 else "neutral"
+    set_cards(board.touchpoints, can_edit=can_edit, compact=compact, revision=journey_map.revision)
     stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
     stage_move = _url_for_ids("journeys:stage_move", journey_map.pk)
     touchpoint_add = _url_for_ids("journeys:touchpoint_add", journey_map.pk)
@@ -197,12 +198,14 @@ def _prepare_board(journey_map: JourneyMap, board) -> None:
         s.edit_url = stage_edit(s.pk)
         s.move_url = stage_move(s.pk)
         s.add_touchpoint_url = touchpoint_add(s.pk)
+        s.parts = stage_parts(s)
 
 
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     options = _view_options(request)
     board = map_board(journey_map, channel=options["channel"], moments_only=options["moments_only"])
-    _prepare_board(journey_map, board)
+    can_edit = has_role(request.user, journey_map.team_id, Role.EDITOR)
+    _prepare_board(journey_map, board, can_edit=can_edit, compact=options["layout"] == "funnel")
     latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
     return {
         "journey_map": journey_map,
@@ -213,9 +216,7 @@ def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
         "unpublished": latest is None or latest.source_revision != journey_map.revision,
         "options": options,
         "channels": CHANNEL_CHOICES,
-        "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
-        "touchpoint_templates": touchpoint_templates(),
-        "stage_templates": stage_templates(),
+        "can_edit": can_edit,
     }
 
 

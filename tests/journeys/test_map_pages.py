@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import format_html
 
 from journeys import services
 from journeys.extensions import register_map_annotator
@@ -42,24 +43,24 @@ def test_map_list_queries_do_not_grow_with_the_number_of_maps(client_as, erin, m
     assert _count_queries(client, reverse("journeys:map_list")) == few
 
 
-def test_map_page_shows_columns_emotions_pains_and_annotator_templates(
-    client_as, erin, make_map, isolated_registry, settings, tmp_path
-):
-    (tmp_path / "journeys").mkdir()
-    (tmp_path / "journeys" / "tests_probe.html").write_text('<span class="probe">{{ touchpoint.probe }}</span>')
-    engine = settings.TEMPLATES[0]
-    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], tmp_path]}]
-
+def test_map_page_shows_columns_emotions_pains_and_annotator_parts(client_as, erin, make_map):
     def annotate(journey_map, stages, touchpoints):
         for t in touchpoints:
             t.probe = f"probe-{t.pk}"
+        for s in stages:
+            s.probe = f"stage-probe-{s.pk}"
 
-    register_map_annotator(annotate, touchpoint_template="journeys/tests_probe.html")
+    register_map_annotator(
+        annotate,
+        touchpoint_html=lambda t: format_html('<span class="probe">{}</span>', t.probe),
+        stage_html=lambda s: format_html('<span class="probe">{}</span>', s.probe),
+    )
     journey_map = make_map(stages=2, per_stage=1)
     response = client_as(erin).get(reverse("journeys:map_detail", args=[journey_map.pk]))
     html = response.content.decode()
     tp = Touchpoint.objects.filter(stage__journey_map=journey_map).first()
-    assert f"probe-{tp.pk}" in html
+    assert f'<span class="probe">probe-{tp.pk}</span>' in html
+    assert f'<span class="probe">stage-probe-{tp.stage_id}</span>' in html
     assert "Stage 1" in html and "Curious" in html and "S2" in html
     assert 'id="emotion-data"' in html
 

@@ -1,0 +1,42 @@
+"""Feedback's parts of the map page's cards and stage headers (see ``journeys.cards``).
+
+``feedback.selectors.annotate_map_scores`` sets ``score_chips`` (figures formatted once) on each
+touchpoint and stage; these build the chips' HTML, every text value through ``esc``
+(``html.escape``) as in ``journeys.cards``.
+"""
+
+from __future__ import annotations
+
+from html import escape as esc
+
+from django.utils.safestring import SafeString, mark_safe
+
+NO_FEEDBACK = '<span class="wm-muted wm-score-none">No feedback in 90 days</span>'
+
+
+def _chips(chips) -> str:
+    html = []
+    for c in chips:
+        title = f' title="{esc(c.title)}"' if c.title else ""
+        testid = f' data-testid="{esc(c.testid)}"' if c.testid else ""
+        html.append(
+            f'<span class="wm-badge wm-score-chip{" is-thin" if c.thin else ""}"{title}>{esc(c.label)}'
+            f" <strong{testid}>{esc(c.value)}</strong> <small>{esc(c.note)}</small></span>"
+        )
+    return " ".join(html)
+
+
+def touchpoint_scores_html(touchpoint) -> SafeString:
+    """NPS, CSAT and CES of the last 90 days on a card, each with its n."""
+    chips = _chips(touchpoint.score_chips) if touchpoint.scores else NO_FEEDBACK
+    return mark_safe(f'<div class="wm-scores" aria-label="Feedback, last 90 days">{chips}</div>')
+
+
+def stage_scores_html(stage) -> SafeString:
+    """A stage's NPS (with its margin) and CSAT of the last 90 days in its column's header."""
+    if not stage.scores:
+        return mark_safe("")
+    return mark_safe(
+        '<div class="wm-scores wm-stage-scores" aria-label="Stage feedback, last 90 days">'
+        f"{_chips(stage.score_chips)}</div>"
+    )
