@@ -64,7 +64,9 @@ except ModuleNotFoundError as exc:
     if exc.name != "feedback.public_urls":
         raise
 else:
-    urlpatterns.append(path("api/public/", include("feedback.public_urls")))
+    # First: the busiest URL (every answer of every embedded survey) is matched before the ~10
+    # patterns of the pages and the API are tried.
+    urlpatterns.insert(0, path("api/public/", include("feedback.public_urls")))
 # The weekly digest's one-click unsubscribe link (signed, no sign-in).
 urlpatterns.append(path("api/public/reviews/", include("reviews.public_urls")))
 

@@ -202,7 +202,13 @@ class Response(TeamOwnedModel):
             models.Index(fields=["touchpoint", "created_at", "metric", "score"], name="response_tp_created_idx"),
             models.Index(fields=["stage", "created_at", "metric", "score"], name="response_stage_created_idx"),
             models.Index(fields=["team", "created_at"], name="response_team_created_idx"),
-            models.Index(fields=["team", "respondent_id", "created_at"], name="response_respondent_idx"),
+            # Only answers that carry a respondent id: the eligibility check looks one id up, and
+            # anonymous answers (most from the widget) then write one index fewer.
+            models.Index(
+                fields=["team", "respondent_id", "created_at"],
+                name="response_respondent_idx",
+                condition=~Q(respondent_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
