@@ -6,7 +6,7 @@ made the cards two thirds of the page's render. ``format_html`` was barely cheap
 card): Django's ``escape`` checks every argument for lazy strings, about 70 times a card. So a
 card is an f-string in which **every text value goes through** ``esc`` (the standard library's
 ``html.escape``, which is what Django's ``escape`` calls); numbers and the fixed markup here are
-the only values that don't. About 25 µs a card (docs/performance.md, benchmark 3);
+the only values that don't. About 14 µs a card (docs/performance.md, benchmark 3);
 ``tests/journeys/test_cards.py`` puts markup in every field a card shows and checks it comes out
 escaped.
 

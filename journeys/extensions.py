@@ -8,9 +8,10 @@ import feedback or experiments. Instead, those apps register here in their ``App
   stage_html=...)``. ``fn(journey_map, stages, touchpoints)`` sets attributes on the given
   objects (for example ``touchpoint.scores`` or ``touchpoint.experiments``); the map page puts
   what ``touchpoint_html(touchpoint)`` returns inside every touchpoint card and what
-  ``stage_html(stage)`` returns inside every stage header. Both return HTML built with
-  ``format_html`` (it escapes every value): a 12 × 15 map draws 180 cards, and a template
-  included in each was most of the page's render time (``journeys.cards``).
+  ``stage_html(stage)`` returns inside every stage header. Both return a ``SafeString`` in which
+  every value is escaped: ``format_html`` does that, or, as the built-in parts do, an f-string
+  with every text value through ``html.escape`` (a 12 × 15 map draws 180 cards, and a template
+  included in each was most of the page's render time: ``journeys.cards``).
 - **Health checks** say why a map may no longer be true: ``register_health_check(fn)``, where
   ``fn(maps)`` takes a list of maps and returns ``{map_id: [HealthIssue, ...]}`` in a fixed number
   of queries (the map list shows health for many maps at once).
