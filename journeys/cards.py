@@ -91,9 +91,11 @@ def _moves(t, name: str, revision: int) -> str:
     return f'<div class="wm-move" role="group" aria-label="Move {name}">{buttons}{DRAG}</div>'
 
 
-def stage_parts(stage) -> SafeString:
-    """The registered ``stage_html`` renderers' parts of one stage header."""
-    return mark_safe("".join(part(stage) for part in stage_renderers()))
+def set_stage_parts(stages: Iterable) -> None:
+    """Set ``parts`` on each stage: what the registered ``stage_html`` renderers add to its header."""
+    renderers = stage_renderers()
+    for s in stages:
+        s.parts = mark_safe("".join(part(s) for part in renderers))
 
 
 def set_cards(touchpoints: Iterable, *, can_edit: bool, compact: bool, revision: int) -> None:

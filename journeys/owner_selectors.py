@@ -21,9 +21,14 @@ from .models import SLA, Handoff, HandoffCase, JourneyMap, Ownership, Playbook, 
 from .sla import format_duration
 
 
-def with_departed(queryset: QuerySet[Ownership]) -> QuerySet[Ownership]:
-    """Annotate ``departed``: the owner no longer has a membership in the map's team."""
-    is_member = Membership.objects.filter(team_id=OuterRef("journey_map__team_id"), user_id=OuterRef("user_id"))
+def with_departed(queryset: QuerySet[Ownership], *, team_id: int | None = None) -> QuerySet[Ownership]:
+    """Annotate ``departed``: the owner no longer has a membership in the map's team.
+
+    Give ``team_id`` when every row is of one map (the map page): membership is then tested
+    against that team directly instead of through a join to each row's map.
+    """
+    team = OuterRef("journey_map__team_id") if team_id is None else team_id
+    is_member = Membership.objects.filter(team_id=team, user_id=OuterRef("user_id"))
     return queryset.annotate(departed=~Exists(is_member))
 
 
@@ -93,14 +98,10 @@ def annotate_touchpoints(journey_map: JourneyMap, touchpoints: list) -> None:
     ids = [t.pk for t in touchpoints]
     by_tp: dict[int, list[Ownership]] = defaultdict(list)
     # The map page runs this for every touchpoint (240 ownerships on a 12 x 15 map): load only
-    # what the cards and the owners panel show, and test membership against the map's team
-    # directly rather than through a join to the map.
-    is_member = Membership.objects.filter(team_id=journey_map.team_id, user_id=OuterRef("user_id"))
-    rows = (
-        Ownership.objects.filter(touchpoint_id__in=ids)
-        .annotate(departed=~Exists(is_member))
-        .select_related("user")
-        .only(*OWNERSHIP_FIELDS)
+    # what the cards and the owners panel show.
+    rows = with_departed(
+        Ownership.objects.filter(touchpoint_id__in=ids).select_related("user").only(*OWNERSHIP_FIELDS),
+        team_id=journey_map.team_id,
     )
     for o in rows.order_by("role", "user__username"):
         _label(o)
@@ -129,12 +130,11 @@ def annotate_map(journey_map: JourneyMap, stages: list, touchpoints: list) -> No
     """Map annotator: owners, SLAs and hand-offs of every touchpoint; accountable owner of every stage."""
     annotate_touchpoints(journey_map, touchpoints)
     stage_ids = [s.pk for s in stages]
-    is_member = Membership.objects.filter(team_id=journey_map.team_id, user_id=OuterRef("user_id"))
-    owners = (
+    owners = with_departed(
         Ownership.objects.filter(stage_id__in=stage_ids, role=Ownership.Role.ACCOUNTABLE)
-        .annotate(departed=~Exists(is_member))
         .select_related("user")
-        .only(*OWNERSHIP_FIELDS)
+        .only(*OWNERSHIP_FIELDS),
+        team_id=journey_map.team_id,
     )
     by_stage = {o.stage_id: _label(o) for o in owners}
     for s in stages:

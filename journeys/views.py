@@ -28,7 +28,7 @@ from teams.views import add_form_errors, hx_redirect
 
 from . import services
 from .api import touchpoints_csv_response
-from .cards import set_cards, stage_parts
+from .cards import set_cards, set_stage_parts
 from .extensions import map_links
 from .filters import MapFilter
 from .forms import (
@@ -198,7 +198,7 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
         s.edit_url = stage_edit(s.pk)
         s.move_url = stage_move(s.pk)
         s.add_touchpoint_url = touchpoint_add(s.pk)
-        s.parts = stage_parts(s)
+    set_stage_parts(board.stages)
 
 
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
