@@ -95,14 +95,16 @@ def test_cpu_by_group_counts_the_server_and_its_children_only():
 
     from bench.common import cpu_times_by_group
 
-    # A "server" whose child burns ~0.3 s of CPU: the server group must see it; a busy process
-    # outside the tree must not be counted.
+    # A "server" whose child burns 0.4 s of CPU: the server group must see it; a busy process
+    # outside the tree must not be counted. (Burnt by the clock, not by a count of additions,
+    # which took under 0.1 s on a fast machine and left the test waiting for nothing.)
     # (The child stays alive, as gunicorn workers and PostgreSQL backends do: the CPU of a process
     # that has exited moves to its parent's children counters, which the reader leaves out.)
-    child = "x = sum(range(8_000_000)); import time; time.sleep(5)"
+    burn = "import time\nwhile time.process_time() < 0.4: pass\n"
+    child = burn + "time.sleep(5)"
     code = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {child!r}])"
     server = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep(0.2); {code}; time.sleep(5)"])
-    outsider = subprocess.Popen([sys.executable, "-c", "x = sum(range(8_000_000)); import time; time.sleep(5)"])
+    outsider = subprocess.Popen([sys.executable, "-c", burn + "time.sleep(5)"])
     try:
         before = cpu_times_by_group(server.pid)
         import time
