@@ -196,7 +196,8 @@ class SurveyViewSet(TeamScopedModelViewSet):
         description=(
             "NPS (with its 95 % margin of error), CSAT (% of 4–5) and CES (mean of 1–7) over the period, the trend by "
             "week or month, by stage and touchpoint, the response rate from displays, and theme counts. Every figure "
-            "has its n; `thin` is true under 30 answers."
+            "has its n; `thin` is true under 30 answers. Figures are unrounded; `low` and `high` are the 95 % "
+            "normal-approximation interval clipped to the figure's scale."
         ),
         parameters=[
             OpenApiParameter("days", int, description="Length of the period, ending now (default 180, at most 730)."),
@@ -454,12 +455,18 @@ class ThemeViewSet(TeamScopedModelViewSet):
 
 class StatsFigureSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=["nps", "csat", "ces"])
-    value = serializers.FloatField(allow_null=True, help_text="Null without answers.")
-    margin = serializers.FloatField(allow_null=True, help_text="95 % margin of error; null without enough answers.")
+    value = serializers.FloatField(allow_null=True, help_text="Full precision; null without answers.")
+    margin = serializers.FloatField(
+        allow_null=True, help_text="Half-width of the 95 % normal (Wald) interval; null without enough answers."
+    )
     n = serializers.IntegerField(help_text="Answers behind the figure.")
     thin = serializers.BooleanField(help_text="Fewer than 30 answers: read with care.")
-    low = serializers.FloatField(allow_null=True, help_text="value − margin")
-    high = serializers.FloatField(allow_null=True, help_text="value + margin")
+    low = serializers.FloatField(
+        allow_null=True, help_text="value − margin, clipped to the scale (NPS −100, CSAT 0, CES 1)."
+    )
+    high = serializers.FloatField(
+        allow_null=True, help_text="value + margin, clipped to the scale (NPS 100, CSAT 100, CES 7)."
+    )
 
 
 class StatsFiguresSerializer(serializers.Serializer):
@@ -525,7 +532,8 @@ class MapStatsViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         description=(
             "NPS (with its 95 % margin of error), CSAT (% of 4–5) and CES (mean of 1–7) of the answers placed on the "
             "map's stages over the period: totals, the trend by week or month, by stage, by touchpoint, and the "
-            "period × stage grid. Every figure has its n; `thin` is true under 30 answers."
+            "period × stage grid. Every figure has its n; `thin` is true under 30 answers. Figures are unrounded; "
+            "`low` and `high` are the 95 % normal-approximation interval clipped to the figure's scale."
         ),
         parameters=[
             OpenApiParameter("days", int, description="Length of the period, ending now (default 90, 1 to 730)."),

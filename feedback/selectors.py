@@ -67,7 +67,7 @@ class ScoreChip:
     testid: str = ""
 
 
-_PLACES = {0: Decimal(1), 1: Decimal("0.1")}
+_PLACES = {0: Decimal(1), 1: Decimal("0.1"), 2: Decimal("0.01")}
 
 
 def _fixed(value: float | None, places: int = 0) -> str:
@@ -98,7 +98,9 @@ def touchpoint_score_chips(scores: dict | None) -> list[ScoreChip]:
         title = f"CSAT {value} % ± {_fixed(csat.margin)}, n = {csat.n}"
         chips.append(ScoreChip("CSAT", f"{value}%", f"n={csat.n}{_thin(csat)}", title, csat.thin))
     if ces.n:
-        chips.append(ScoreChip("CES", _fixed(ces.value, 1), f"n={ces.n}", f"CES {ces.value}, n = {ces.n}", ces.thin))
+        chips.append(
+            ScoreChip("CES", _fixed(ces.value, 1), f"n={ces.n}", f"CES {_fixed(ces.value, 2)}, n = {ces.n}", ces.thin)
+        )
     return chips
 
 

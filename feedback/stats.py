@@ -8,6 +8,9 @@ the few aggregated rows into figures. Nothing here loops over responses.
   who answered the NPS question; 95 % margin of error 100 · 1.96 · sqrt((p + d − (p − d)²) / n).
 - CSAT = the share of 4–5 answers on a 1–5 rating, ± 100 · 1.96 · sqrt(p (1 − p) / n).
 - CES = the mean of 1–7 effort answers, ± 1.96 · s / sqrt(n).
+
+The intervals are normal-approximation (Wald) intervals, value ± margin, with their ends clipped to
+the figure's scale (``SCALES``). Figures keep full precision: pages round them when they print them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from .models import Display, Response, ResponseTheme
 
 THIN_N = 30
 Z95 = 1.96
+# The range each figure can take: an interval end beyond it is clipped to it.
+SCALES = {"nps": (-100.0, 100.0), "csat": (0.0, 100.0), "ces": (1.0, 7.0)}
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,16 @@ class Figure:
 
     @property
     def low(self) -> float | None:
-        return None if self.value is None or self.margin is None else self.value - self.margin
+        """Return the interval's lower end, from the unrounded value and margin, clipped to the scale."""
+        if self.value is None or self.margin is None:
+            return None
+        return max(self.value - self.margin, SCALES[self.metric][0])
 
     @property
     def high(self) -> float | None:
-        return None if self.value is None or self.margin is None else self.value + self.margin
+        if self.value is None or self.margin is None:
+            return None
+        return min(self.value + self.margin, SCALES[self.metric][1])
 
     def as_dict(self) -> dict:
         # Spelled out rather than dataclasses.asdict (a deep copy): the map grid has hundreds of figures.
@@ -55,13 +65,9 @@ class Figure:
             "margin": self.margin,
             "n": self.n,
             "thin": self.thin,
-            "low": _round(self.low),
-            "high": _round(self.high),
+            "low": self.low,
+            "high": self.high,
         }
-
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def nps_figure(promoters: int, detractors: int, n: int) -> Figure:
@@ -70,14 +76,14 @@ def nps_figure(promoters: int, detractors: int, n: int) -> Figure:
         return Figure("nps", None, None, 0)
     p, d = promoters / n, detractors / n
     variance = max(p + d - (p - d) ** 2, 0.0)
-    return Figure("nps", _round(100 * (p - d)), _round(100 * Z95 * math.sqrt(variance / n)), n)
+    return Figure("nps", 100 * (p - d), 100 * Z95 * math.sqrt(variance / n), n)
 
 
 def csat_figure(satisfied: int, n: int) -> Figure:
     if not n:
         return Figure("csat", None, None, 0)
     p = satisfied / n
-    return Figure("csat", _round(100 * p), _round(100 * Z95 * math.sqrt(p * (1 - p) / n)), n)
+    return Figure("csat", 100 * p, 100 * Z95 * math.sqrt(p * (1 - p) / n), n)
 
 
 def ces_figure(total: int | None, total_sq: int | None, n: int) -> Figure:
@@ -85,9 +91,9 @@ def ces_figure(total: int | None, total_sq: int | None, n: int) -> Figure:
         return Figure("ces", None, None, 0)
     mean = (total or 0) / n
     if n < 2:
-        return Figure("ces", _round(mean, 2), None, n)
+        return Figure("ces", mean, None, n)
     variance = max(((total_sq or 0) - n * mean * mean) / (n - 1), 0.0)
-    return Figure("ces", _round(mean, 2), _round(Z95 * math.sqrt(variance / n), 2), n)
+    return Figure("ces", mean, Z95 * math.sqrt(variance / n), n)
 
 
 # The aggregations every grouping shares: one pass over the rows, all three figures. They count
@@ -219,7 +225,7 @@ def response_rate(survey_id: int, start: datetime, end: datetime, responses: int
     shown = Display.objects.filter(
         survey_id=survey_id, event=Display.Event.SHOWN, created_at__gte=start, created_at__lt=end
     ).count()
-    rate = round(100 * min(responses, shown) / shown, 1) if shown else None
+    rate = 100 * min(responses, shown) / shown if shown else None
     return {"displays": shown, "responses": responses, "rate": rate}
 
 

@@ -273,6 +273,23 @@ def question_move(request: HttpRequest, survey_pk: int, question_pk: int) -> Htt
 PERIODS = {"30": 30, "90": 90, "180": 180, "365": 365}
 
 
+def _shown(value: float | None, metric: str) -> float | None:
+    """Round a figure as the page prints it (the chart's tooltips show these numbers)."""
+    return None if value is None else round(value, 2 if metric == "ces" else 1)
+
+
+def _trend_chart(trend: list[dict], metric: str) -> dict:
+    """Return the trend chart's data: one figure of ``metric`` per period, with its interval and n."""
+    return {
+        "metric": metric,
+        "labels": [row["key"].date().isoformat() for row in trend],
+        "values": [_shown(row[metric].value, metric) for row in trend],
+        "low": [_shown(row[metric].low, metric) for row in trend],
+        "high": [_shown(row[metric].high, metric) for row in trend],
+        "n": [row[metric].n for row in trend],
+    }
+
+
 @login_required
 @require_GET
 def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
@@ -290,14 +307,7 @@ def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
         Touchpoint.objects.filter(pk__in=[r["key"] for r in by_touchpoint if r["key"]]).values_list("pk", "name")
     )
     metric = survey.kind if survey.kind in ("nps", "csat", "ces") else "nps"
-    chart = {
-        "metric": metric,
-        "labels": [row["key"].date().isoformat() for row in result["trend"]],
-        "values": [row[metric].value for row in result["trend"]],
-        "low": [row[metric].low for row in result["trend"]],
-        "high": [row[metric].high for row in result["trend"]],
-        "n": [row[metric].n for row in result["trend"]],
-    }
+    chart = _trend_chart(result["trend"], metric)
     context = {
         "survey": survey,
         "result": result,
@@ -350,14 +360,7 @@ def map_scores(request: HttpRequest, map_pk: int) -> HttpResponse:
     by = "month" if request.GET.get("by") == "month" else "week"
     result = stats.map_stats(journey_map, days=days, by=by)
     trend = result["trend"]
-    chart = {
-        "metric": "nps",
-        "labels": [row["key"].date().isoformat() for row in trend],
-        "values": [row["nps"].value for row in trend],
-        "low": [row["nps"].low for row in trend],
-        "high": [row["nps"].high for row in trend],
-        "n": [row["nps"].n for row in trend],
-    }
+    chart = _trend_chart(trend, "nps")
     touchpoints: dict = {}
     for row in result["by_touchpoint"]:
         touchpoints.setdefault(row["stage"], []).append(row)

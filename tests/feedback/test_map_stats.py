@@ -20,7 +20,7 @@ _ids = count()
 
 def _nps(promoters: int, detractors: int, n: int) -> tuple[float, float]:
     p, d = promoters / n, detractors / n
-    return round(100 * (p - d), 1), round(100 * 1.96 * math.sqrt((p + d - (p - d) ** 2) / n), 1)
+    return 100 * (p - d), 100 * 1.96 * math.sqrt((p + d - (p - d) ** 2) / n)
 
 
 def answer(survey, stage, touchpoint, score, when, metric="nps"):
@@ -93,14 +93,14 @@ def test_grid_totals_and_stages_match_hand_computation(two_stages):
         value, margin = _nps(promoters, detractors, n)
         nps = cells[key]["nps"]
         assert (nps.value, nps.margin, nps.n, nps.thin) == (value, margin, n, True), key
-    assert cells[(week_1, consideration.pk)]["nps"].value == 33.3
+    assert cells[(week_1, consideration.pk)]["nps"].value == pytest.approx(100 / 3, abs=1e-9)
     assert cells[(week_2, decision.pk)]["n"] == 5 and cells[(week_2, decision.pk)]["csat"].value == 100.0
 
     # Totals: 6 promoters, 3 detractors of 11 NPS answers, plus one CSAT answer.
     totals = result["totals"]
     assert totals["n"] == 12
     assert (totals["nps"].value, totals["nps"].margin, totals["nps"].n) == (*_nps(6, 3, 11), 11)
-    assert totals["nps"].value == 27.3
+    assert totals["nps"].value == pytest.approx(300 / 11, abs=1e-9)
 
     assert [(s["key"], s["name"]) for s in result["by_stage"]] == [
         (consideration.pk, "Consideration"),
@@ -186,7 +186,7 @@ def test_api_gives_the_grid_with_names(api_as, alice, two_stages, team_a):
     assert [s["name"] for s in body["stages"]] == ["Consideration", "Decision"]
     assert body["totals"]["nps"] == {
         "metric": "nps",
-        "value": 33.3,
+        "value": pytest.approx(100 / 3, abs=1e-9),
         "margin": body["totals"]["nps"]["margin"],
         "n": 3,
         "thin": True,
