@@ -542,7 +542,9 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         description="Computes the observed change of the primary and guardrail metrics with the test the metric "
         "kind calls for (two-proportion z, Welch's t, NPS difference), the CI, p-value, SRM check (A/B) or the "
         "observational label and interrupted-time-series fit (before/after), and records decision and learning. "
-        "Emits `experiment.concluded`.",
+        "A proportion's rates are in percent and its change, interval and expected change in percentage points; "
+        "each metric's `units` says so. Without data for the primary metric (no observations, or a sample of 0, "
+        "on either side) the answer is a 400 naming `observations` with the reason. Emits `experiment.concluded`.",
         request=ConcludeInputSerializer,
         responses={200: ConcludeOutputSerializer},
         examples=[
@@ -583,6 +585,11 @@ class ExperimentViewSet(TeamScopedModelViewSet):
                     "srm": serializers.DictField(allow_null=True),
                     "outcome": serializers.CharField(allow_null=True),
                     "outcome_reason": serializers.CharField(),
+                    "no_data": serializers.CharField(
+                        allow_blank=True,
+                        help_text="Why the primary metric has no data to decide on (concluding is refused); "
+                        "empty when it has.",
+                    ),
                 },
             )
         },

@@ -148,7 +148,7 @@ class Experiment(TeamOwnedModel):
 
     class EffectUnit(models.TextChoices):
         RELATIVE = "relative", "% of the baseline"
-        ABSOLUTE = "absolute", "in the metric's units"
+        ABSOLUTE = "absolute", "in the metric's units (percentage points for a proportion)"
 
     class Outcome(models.TextChoices):
         SUPPORTED = "supported", "Supported"
@@ -168,7 +168,11 @@ class Experiment(TeamOwnedModel):
     )
     expected_direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INCREASE)
     expected_effect = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0)], help_text="Size of the expected change, e.g. 8."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Size of the expected change, e.g. 8. Absolute on a proportion: percentage points "
+        "(2 means 30 % → 32 %, not 0.02).",
     )
     expected_effect_unit = models.CharField(max_length=8, choices=EffectUnit.choices, default=EffectUnit.RELATIVE)
     rationale = models.TextField(blank=True, help_text="Because … — why we believe the change moves the metric.")
@@ -284,12 +288,24 @@ class Experiment(TeamOwnedModel):
         """Return the hypothesis in the seeds' form: change → metric moves by the expected effect."""
         metric = self.primary_metric.name if self.primary_metric_id else "the metric"
         verb = "rises" if self.expected_direction == self.Direction.INCREASE else "falls"
-        size = ""
-        if self.expected_effect is not None:
-            unit = " %" if self.expected_effect_unit == self.EffectUnit.RELATIVE else ""
-            size = f" by {self.expected_effect:g}{unit}"
+        size = f" by {self.expected_effect_text}" if self.expected_effect is not None else ""
         because = f", because {self.rationale}" if self.rationale else ""
         return f"If we {self.change[:1].lower()}{self.change[1:]}, {metric} {verb}{size}{because}"
+
+    @property
+    def expected_effect_text(self) -> str:
+        """Return the expected effect with its unit: "8 %" (relative), "2 pp" (a proportion), "0.5 days"."""
+        if self.expected_effect is None:
+            return ""
+        size = f"{self.expected_effect:g}"
+        if self.expected_effect_unit == self.EffectUnit.RELATIVE:
+            return f"{size} %"
+        metric = self.primary_metric if self.primary_metric_id else None
+        if metric is not None and metric.kind == Metric.Kind.PROPORTION:
+            return f"{size} pp"
+        if metric is not None and metric.kind == Metric.Kind.NPS:
+            return f"{size} NPS points"
+        return f"{size} {metric.unit if metric is not None else ''}".strip()
 
 
 class DeviationQuerySet(TeamScopedQuerySet):

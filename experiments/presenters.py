@@ -1,4 +1,8 @@
-"""Turn a stored or previewed result into table rows of words and rounded numbers."""
+"""Turn a stored or previewed result into table rows of words and rounded numbers.
+
+The analysis is already in the units it is read in (a proportion's rates in percent, its changes
+in percentage points): this only rounds and labels.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ def _num(value, kind: str, *, change: bool = False) -> str:
     if value is None:
         return "—"
     if kind == "proportion":
-        text = f"{value * 100:+.2f}" if change else f"{value * 100:.2f}"
+        text = f"{value:+.2f}" if change else f"{value:.2f}"
         return f"{text} {'pp' if change else '%'}"
     if kind == "nps":
         return f"{value:+.1f} pts" if change else f"{value:.1f}"
@@ -73,9 +77,9 @@ def _its_text(its: dict, kind: str) -> str:
     if its.get("reason"):
         return its["reason"]
     level = _num(its.get("level_change"), kind, change=True)
-    level_se = _num(its.get("level_change_se"), kind)
+    level_se = _num(its.get("level_change_se"), kind, change=True).lstrip("+")
     slope = _num(its.get("slope_change"), kind, change=True)
-    slope_se = _num(its.get("slope_change_se"), kind)
+    slope_se = _num(its.get("slope_change_se"), kind, change=True).lstrip("+")
     return (
         f"Level change {level} (SE {level_se}, p {_p(its.get('level_change_p'))}); "
         f"slope change {slope} per day (SE {slope_se}, p {_p(its.get('slope_change_p'))})."

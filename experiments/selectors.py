@@ -132,6 +132,29 @@ def compare_groups(
     return stats.welch(mean_a=ma, sd_a=sa, n_a=na, mean_b=mb, sd_b=sb, n_b=nb, alpha=alpha, expected=expected)
 
 
+def value_units(metric: Metric) -> dict:
+    """Return the units the analysis reports a metric's figures in (the API states them with the numbers)."""
+    if metric.kind == Metric.Kind.PROPORTION:
+        level, change = "percent", "percentage points"
+    elif metric.kind == Metric.Kind.NPS:
+        level = change = "NPS points"
+    else:
+        level = change = metric.unit or "metric units"
+    return {
+        "level": level,
+        "change": change,
+        "relative_change": "percent of the baseline",
+        "its_slope": f"{change} per day",
+    }
+
+
+def series_value(metric: Metric, observation: Observation) -> float:
+    """Return an observation's value in the analysis' unit: a proportion's stored fraction in percent."""
+    if metric.kind == Metric.Kind.PROPORTION:
+        return stats.PERCENT * observation.value
+    return observation.value
+
+
 def _expected(experiment: Experiment) -> stats.ExpectedEffect | None:
     if experiment.expected_effect is None:
         return None
@@ -140,6 +163,17 @@ def _expected(experiment: Experiment) -> stats.ExpectedEffect | None:
         size=experiment.expected_effect,
         relative=experiment.expected_effect_unit == Experiment.EffectUnit.RELATIVE,
     )
+
+
+def missing_data(metric: Metric, baseline: Group, treatment: Group, *, is_ab: bool) -> str:
+    """Return why there is no data to judge ``metric`` on (one side has no observations or no sample), or ""."""
+    sides = ("control segment", "treatment segment") if is_ab else ("before window", "after window")
+    for side, group in zip(sides, (baseline, treatment), strict=True):
+        if not group.observations:
+            return f"No observations of {metric.name} in the {side}."
+        if all(o.sample_size == 0 for o in group.observations):
+            return f"The observations of {metric.name} in the {side} have a sample size of 0."
+    return ""
 
 
 def judge_outcome(comparison: stats.Comparison, direction: str) -> tuple[str, str]:
@@ -183,6 +217,7 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
     is_ab = experiment.design == Experiment.Design.AB
     results = []
     srm = None
+    no_data = "Choose a primary metric to compute a result."
     for role, metric in metrics:
         rows = by_metric.get(metric.pk, [])
         if is_ab:
@@ -205,6 +240,7 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
                 "kind": metric.kind,
                 "unit": metric.unit,
             },
+            "units": value_units(metric),
             "comparison": comparison.as_dict(),
             "worsened": _worsened(metric, comparison) if role == "guardrail" else False,
             "its": None,
@@ -214,13 +250,17 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
             if experiment.baseline_start:
                 series = [o for o in series if o.period_start >= experiment.baseline_start]
             times = [(o.period_start - experiment.test_start).days for o in series]
-            entry["its"] = stats.interrupted_time_series(times, [o.value for o in series], 0).as_dict()
+            values = [series_value(metric, o) for o in series]
+            entry["its"] = {**stats.interrupted_time_series(times, values, 0).as_dict(), "time_unit": "day"}
         if role == "primary":
             if is_ab:
                 srm = stats.srm_check(
                     n_control=baseline.n, n_treatment=treatment.n, treatment_share=experiment.planned_split
                 ).as_dict()
+            no_data = missing_data(metric, baseline, treatment, is_ab=is_ab)
             outcome, why = judge_outcome(comparison, experiment.expected_direction)
+            if no_data:
+                outcome, why = Experiment.Outcome.INCONCLUSIVE, no_data
         results.append(entry)
 
     analysis = {
@@ -231,6 +271,8 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
         "srm": srm,
         "outcome": None,
         "outcome_reason": "Choose a primary metric to compute a result.",
+        # Why the primary metric has no data to decide on ("" when it has): concluding is refused then.
+        "no_data": no_data,
     }
     if experiment.primary_metric_id:
         analysis["outcome"], analysis["outcome_reason"] = outcome, why
@@ -247,7 +289,7 @@ def metric_chart(metric: Metric, observations: list[Observation], experiment: Ex
     segments: dict[str, list[float | None]] = {}
     for o in observations:
         line = segments.setdefault(o.segment or "all", [None] * len(labels))
-        line[index[o.period_start]] = round(o.value, 6)
+        line[index[o.period_start]] = round(series_value(metric, o), 6)
     windows = []
     if experiment is not None and labels:
         if experiment.design == Experiment.Design.BEFORE_AFTER:
@@ -264,7 +306,7 @@ def metric_chart(metric: Metric, observations: list[Observation], experiment: Ex
     return {
         "metric_id": metric.pk,
         "metric": metric.name,
-        "unit": metric.unit,
+        "unit": "%" if metric.kind == Metric.Kind.PROPORTION else metric.unit,
         "labels": [d.isoformat() for d in labels],
         "datasets": [{"label": seg, "data": data} for seg, data in sorted(segments.items())],
         "windows": windows,

@@ -358,6 +358,19 @@ def _experiment_clean(team_id: int, data: dict) -> dict:
     effect = data.get("expected_effect")
     if effect is not None and (not math.isfinite(effect) or effect < 0):
         raise ValidationError({"expected_effect": "Give the size as a positive number; the direction says which way."})
+    if (
+        effect is not None
+        and effect > 100
+        and data.get("expected_effect_unit") == Experiment.EffectUnit.ABSOLUTE
+        and primary is not None
+        and primary.kind == Metric.Kind.PROPORTION
+    ):
+        raise ValidationError(
+            {
+                "expected_effect": "An absolute effect on a proportion is in percentage points (2 means 30 % → 32 %); "
+                "a rate cannot move by more than 100."
+            }
+        )
     control = data.get("control_segment")
     if (
         data.get("design", Experiment.Design.AB) == Experiment.Design.AB
@@ -554,6 +567,12 @@ def experiment_conclude(
     if errors:
         raise ValidationError(errors)
     result = selectors.experiment_analysis(locked)
+    if result["no_data"]:
+        # A decision "based on the data" needs data: an experiment without any is archived, not concluded.
+        raise ValidationError(
+            {"observations": f"{result['no_data']} Push observations before concluding, or archive the experiment."},
+            code="no_data",
+        )
     result["computed_at"] = timezone.now().isoformat()
     locked.result = result
     locked.outcome = outcome or result["outcome"] or Experiment.Outcome.INCONCLUSIVE

@@ -5,7 +5,9 @@ observations, no variance, a zero baseline) the comparison carries a ``reason`` 
 of the number, so nothing downstream ever shows NaN or infinity.
 
 - proportions: the two-proportion z-test; the p-value uses the pooled standard error (the null
-  hypothesis says both groups share one rate), the interval the unpooled one;
+  hypothesis says both groups share one rate), the interval the unpooled one. Rates are reported
+  in percent (0–100) and their change, interval and expected effect in percentage points, as an
+  NPS is in points: one unit for everything a reader compares;
 - means: Welch's t-test with Welch–Satterthwaite degrees of freedom, interval from the t
   distribution;
 - NPS: the difference of two NPS (in points, −100…100) with the standard error of the difference,
@@ -14,6 +16,10 @@ of the number, so nothing downstream ever shows NaN or infinity.
 ``srm_check`` tests the sample ratio of an A/B design against its planned split (χ² goodness of
 fit), and ``interrupted_time_series`` fits a segmented regression (level and slope change) for
 before/after designs.
+
+Units: ``absolute_change``, ``ci_low``, ``ci_high`` and ``expected_change`` are in the unit of
+``baseline`` and ``treatment`` (percentage points for proportions, NPS points, the metric's own
+unit for means and counts); ``relative_change`` is in percent of the baseline (12.5 means +12.5 %).
 """
 
 from __future__ import annotations
@@ -36,12 +42,16 @@ class _LazyScipyStats:
 sps = _LazyScipyStats()
 
 SRM_THRESHOLD = 0.001
+PERCENT = 100.0  # a proportion's rate in percent, its changes in percentage points
 ITS_MIN_POINTS = 8
 
 
 @dataclass(frozen=True)
 class ExpectedEffect:
-    """The pre-registered effect: its direction and size, relative (%) or absolute (metric units)."""
+    """The pre-registered effect: its direction and size, relative (% of the baseline) or absolute.
+
+    An absolute size is in the unit the comparison reports: percentage points for a proportion.
+    """
 
     direction: str  # "increase" or "decrease"
     size: float
@@ -67,7 +77,7 @@ class Comparison:
     n_baseline: int = 0
     n_treatment: int = 0
     absolute_change: float | None = None
-    relative_change: float | None = None  # in percent of the baseline
+    relative_change: float | None = None  # in percent of the baseline (12.5 is +12.5 %), never a fraction
     ci_low: float | None = None
     ci_high: float | None = None
     confidence: float = 0.95
@@ -145,7 +155,11 @@ def two_proportions(
     alpha: float = 0.05,
     expected: ExpectedEffect | None = None,
 ) -> Comparison:
-    """Compare the rate of group B (treatment) with group A (baseline) by the two-proportion z-test."""
+    """Compare the rate of group B (treatment) with group A (baseline) by the two-proportion z-test.
+
+    The rates come back in percent and the change, its interval and the expected change in
+    percentage points (an ``expected`` absolute size of 2 is 2 points).
+    """
     _check_alpha(alpha)
     test = "two_proportion_z"
     known = {"n_baseline": n_a, "n_treatment": n_b, "confidence": 1 - alpha}
@@ -154,7 +168,7 @@ def two_proportions(
     if not (0 <= successes_a <= n_a and 0 <= successes_b <= n_b):
         return _cannot(test, "Successes must lie between 0 and the sample size.", **known)
     p_a, p_b = successes_a / n_a, successes_b / n_b
-    known.update(baseline=p_a, treatment=p_b)
+    known.update(baseline=PERCENT * p_a, treatment=PERCENT * p_b)
     pooled = (successes_a + successes_b) / (n_a + n_b)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
     if se_pooled == 0:
@@ -165,9 +179,9 @@ def two_proportions(
     crit = float(sps.norm.ppf(1 - alpha / 2))
     result = Comparison(
         test=test,
-        absolute_change=diff,
-        ci_low=diff - crit * se_unpooled,
-        ci_high=diff + crit * se_unpooled,
+        absolute_change=PERCENT * diff,
+        ci_low=PERCENT * (diff - crit * se_unpooled),
+        ci_high=PERCENT * (diff + crit * se_unpooled),
         statistic=z,
         p_value=float(2 * sps.norm.sf(abs(z))),
         **known,
@@ -322,7 +336,11 @@ def srm_check(*, n_control: int, n_treatment: int, treatment_share: float = 0.5)
 
 @dataclass
 class TimeSeriesFit:
-    """A segmented regression: ``y = b0 + b1·t + b2·after + b3·(t − t0)·after``."""
+    """A segmented regression: ``y = b0 + b1·t + b2·after + b3·(t − t0)·after``.
+
+    The level change is in the unit of ``y``; the slopes are in the unit of ``y`` per unit of
+    ``t`` (the experiment analysis passes days, so per day).
+    """
 
     n_before: int
     n_after: int

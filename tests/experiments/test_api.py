@@ -204,3 +204,18 @@ def test_list_endpoints_query_count_does_not_grow(api_as, erin, team_a, metric, 
         assert client.get("/api/v1/metrics/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/api/v1/observations/").status_code == 200
+
+
+def test_conclude_without_observations_is_a_400_naming_the_reason(api_as, erin, running):
+    client = api_as(erin)
+    preview = client.get(f"/api/v1/experiments/{running.pk}/analysis/").json()
+    assert preview["no_data"] == "No observations of Activation in the control segment."
+    response = client.post(
+        f"/api/v1/experiments/{running.pk}/conclude/", {"decision": "ship", "learning": "Ship it."}, format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"]["observations"][0].startswith("No observations of Activation in the control segment.")
+    assert body["detail"].startswith("observations: No observations")
+    stored = Experiment.objects.get()
+    assert (stored.status, stored.decision, stored.result) == ("running", "", None)

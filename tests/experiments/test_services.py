@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from experiments import services
+from experiments import selectors, services
 from experiments.models import Deviation, Experiment, Observation
 from journeys.models import MapVersion
 from teams import events
@@ -150,7 +150,7 @@ def test_conclude_computes_result_records_decision_and_emits(experiment, alice, 
     assert concluded.map_version == version and concluded.concluded_by == alice
     primary = concluded.result["metrics"][0]["comparison"]
     assert primary["test"] == "two_proportion_z"
-    assert primary["absolute_change"] == pytest.approx(110 / 3000)
+    assert primary["absolute_change"] == pytest.approx(100 * 110 / 3000)  # percentage points
     assert primary["significant"] is True
     assert concluded.result["srm"]["mismatch"] is False
     assert concluded.outcome == "supported"
@@ -168,13 +168,56 @@ def test_conclude_refuses_without_decision_and_leaves_state(experiment, alice, m
     assert experiment.status == "running" and experiment.result is None
 
 
-def test_conclude_with_missing_data_is_inconclusive_with_reason(experiment, alice):
+def test_conclude_without_observations_is_refused_with_the_reason(experiment, alice):
     services.experiment_transition(experiment=experiment, user=alice, to="planned")
     services.experiment_transition(experiment=experiment, user=alice, to="running")
-    concluded = services.experiment_conclude(experiment=experiment, user=alice, decision="iterate", learning="No data.")
-    comparison = concluded.result["metrics"][0]["comparison"]
-    assert comparison["computed"] is False and "No observations" in comparison["reason"]
-    assert concluded.outcome == "inconclusive"
+    analysis = selectors.experiment_analysis(experiment)
+    assert analysis["no_data"] == "No observations of Activation rate in the control segment."
+    assert analysis["outcome"] == "inconclusive" and analysis["outcome_reason"] == analysis["no_data"]
+    for decision, outcome in (("ship", None), ("iterate", "supported")):
+        with pytest.raises(ValidationError) as exc:
+            services.experiment_conclude(
+                experiment=experiment, user=alice, decision=decision, learning="No data.", outcome=outcome
+            )
+        assert "No observations of Activation rate" in exc.value.message_dict["observations"][0]
+    stored = Experiment.objects.get(pk=experiment.pk)
+    assert (stored.status, stored.decision, stored.outcome, stored.result) == ("running", "", "", None)
+
+
+def test_conclude_with_zero_sample_sizes_is_refused(experiment, alice, metric):
+    services.experiment_transition(experiment=experiment, user=alice, to="planned")
+    services.experiment_transition(experiment=experiment, user=alice, to="running")
+    for segment in ("control", "treatment"):
+        services.observation_upsert(
+            metric=metric,
+            period_start=D(2025, 3, 3),
+            period_end=D(2025, 3, 30),
+            segment=segment,
+            sample_size=0,
+            value=0.3,
+        )
+    with pytest.raises(ValidationError) as exc:
+        services.experiment_conclude(experiment=experiment, user=alice, decision="ship", learning="Ship it.")
+    assert "sample size of 0" in exc.value.message_dict["observations"][0]
+    assert Experiment.objects.get(pk=experiment.pk).status == "running"
+
+
+def test_conclude_with_one_side_empty_is_refused(experiment, alice, metric):
+    services.experiment_transition(experiment=experiment, user=alice, to="planned")
+    services.experiment_transition(experiment=experiment, user=alice, to="running")
+    services.observation_upsert(
+        metric=metric,
+        period_start=D(2025, 3, 3),
+        period_end=D(2025, 3, 30),
+        segment="control",
+        sample_size=500,
+        successes=100,
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.experiment_conclude(experiment=experiment, user=alice, decision="ship", learning="Ship it.")
+    assert exc.value.message_dict["observations"][0].startswith(
+        "No observations of Activation rate in the treatment segment."
+    )
 
 
 def test_observation_upsert_replaces_same_period_and_segment(metric):

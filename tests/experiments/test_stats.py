@@ -22,9 +22,11 @@ def test_two_proportions_matches_hand_computed_z_test():
     z = (p2 - p1) / se_pooled
     assert result.statistic == pytest.approx(z, abs=TOL)
     assert result.p_value == pytest.approx(2 * (1 - sps.norm.cdf(abs(z))), abs=TOL)
-    assert result.ci_low == pytest.approx(0.03 - 1.959963984540054 * se_unpooled, abs=TOL)
-    assert result.ci_high == pytest.approx(0.03 + 1.959963984540054 * se_unpooled, abs=TOL)
-    assert result.absolute_change == pytest.approx(0.03, abs=TOL)
+    # Rates in percent, the change and its interval in percentage points.
+    assert (result.baseline, result.treatment) == (pytest.approx(12.0), pytest.approx(15.0))
+    assert result.ci_low == pytest.approx(100 * (0.03 - 1.959963984540054 * se_unpooled), abs=TOL)
+    assert result.ci_high == pytest.approx(100 * (0.03 + 1.959963984540054 * se_unpooled), abs=TOL)
+    assert result.absolute_change == pytest.approx(3.0, abs=TOL)
     assert result.relative_change == pytest.approx(25.0, abs=TOL)
     assert result.significant is True  # p ≈ 0.0497
 
@@ -99,7 +101,7 @@ def test_nps_margin_of_error_matches_design_formula():
 def test_expected_effect_reached_and_missed():
     expected = ExpectedEffect(direction="increase", size=8, relative=True)
     reached = stats.two_proportions(successes_a=300, n_a=1000, successes_b=340, n_b=1000, expected=expected)
-    assert reached.expected_change == pytest.approx(0.024, abs=TOL)
+    assert reached.expected_change == pytest.approx(2.4, abs=TOL)  # 8 % of a 30 % rate: 2.4 points
     assert reached.reaches_expected is True
     missed = stats.two_proportions(successes_a=3000, n_a=10000, successes_b=3005, n_b=10000, expected=expected)
     assert missed.reaches_expected is False
@@ -145,7 +147,7 @@ def test_zero_baseline_keeps_the_test_but_not_the_relative_change():
         successes_a=0, n_a=200, successes_b=12, n_b=200, expected=ExpectedEffect("increase", 8, relative=True)
     )
     assert result.computed
-    assert result.absolute_change == pytest.approx(0.06, abs=TOL)
+    assert result.absolute_change == pytest.approx(6.0, abs=TOL)
     assert result.relative_change is None
     assert result.reaches_expected is None
     assert any("zero" in note for note in result.notes)

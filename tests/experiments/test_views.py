@@ -36,6 +36,19 @@ def make(team, user, metric, title, **extra):
     )
 
 
+def push_flat(metric):
+    """Give the A/B test window data without a significant change (an experiment needs data to conclude)."""
+    for segment, successes in (("control", 900), ("treatment", 910)):
+        services.observation_upsert(
+            metric=metric,
+            period_start=D(2025, 3, 3),
+            period_end=D(2025, 3, 30),
+            segment=segment,
+            sample_size=3000,
+            successes=successes,
+        )
+
+
 def start(experiment, user):
     services.experiment_transition(experiment=experiment, user=user, to="planned")
     return services.experiment_transition(experiment=experiment, user=user, to="running")
@@ -58,6 +71,7 @@ def test_timeline_lists_filters_and_searches(client_as, alice, team_a, metric):
 
 def test_timeline_query_count_does_not_grow(client_as, alice, team_a, metric, django_assert_max_num_queries):
     _journey_map, _stage, touchpoint, _ = journey(team_a)
+    push_flat(metric)
     for i in range(15):
         experiment = make(team_a, alice, metric, f"E{i}", touchpoint=touchpoint, tags=[f"t{i}"])
         if i % 3 == 0:
@@ -70,6 +84,7 @@ def test_timeline_query_count_does_not_grow(client_as, alice, team_a, metric, dj
 
 def test_scorecard_counts_predictions_per_stage_and_owner(client_as, alice, team_a, metric):
     _, stage, _touchpoint, _ = journey(team_a)
+    push_flat(metric)
     for outcome in ("supported", "refuted", "supported"):
         experiment = start(make(team_a, alice, metric, f"E {outcome}", stage=stage), alice)
         services.experiment_conclude(experiment=experiment, user=alice, decision="ship", learning="l", outcome=outcome)
@@ -192,6 +207,7 @@ def test_detail_shows_hypothesis_chart_and_result(
 
 def test_walk_to_conclusion_in_the_ui(client_as, erin, team_a, metric):
     experiment = make(team_a, erin, metric, "Three steps")
+    push_flat(metric)
     client = client_as(erin)
     for status in ("planned", "running"):
         client.post(reverse("experiments:transition", args=[experiment.pk]), {"status": status})
@@ -291,3 +307,22 @@ def test_health_check_reports_severe_pain_without_experiment(alice, team_a, metr
     assert issues[maps[1][0].pk][0].code == "severe_pain_without_experiment"
     assert issues[maps[1][0].pk][0].count == 1
     assert severe_pain_points_without_experiment in registry.health_checks
+
+
+def test_conclude_page_without_data_shows_the_reason_and_refuses(client_as, erin, team_a, metric):
+    experiment = start(make(team_a, erin, metric, "No data yet"), erin)
+    client = client_as(erin)
+    detail = client.get(experiment.get_absolute_url()).content.decode()
+    assert "Cannot conclude without data:" in detail
+    assert reverse("experiments:conclude", args=[experiment.pk]) not in detail
+    page = client.get(reverse("experiments:conclude", args=[experiment.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="conclude-no-data"' in html
+    assert "No observations of" in html and "disabled" in html
+    refused = client.post(
+        reverse("experiments:conclude", args=[experiment.pk]), {"decision": "ship", "learning": "Ship it."}
+    )
+    assert refused.status_code == 400
+    assert "No observations of" in " ".join(refused.context["form"].non_field_errors())
+    stored = Experiment.objects.get(pk=experiment.pk)
+    assert (stored.status, stored.decision) == ("running", "")
