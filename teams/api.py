@@ -1,6 +1,5 @@
 """REST API of teams, memberships and API keys."""
 
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
@@ -9,6 +8,7 @@ from rest_framework.response import Response
 from . import services
 from .access import admin_team_ids, require_role
 from .api_base import TeamField, TeamScopedModelViewSet
+from .filters import FilterSet
 from .models import ApiKey, Membership, Role, Team
 from .permissions import TeamRolePermission
 from .webhook_api import routes as webhook_routes
@@ -88,7 +88,7 @@ class MembershipUpdateSerializer(serializers.ModelSerializer):
         fields = ["role"]
 
 
-class MembershipFilter(filters.FilterSet):
+class MembershipFilter(FilterSet):
     class Meta:
         model = Membership
         fields = ["team", "role"]
