@@ -135,6 +135,8 @@ def observation_clean(metric: Metric, data: dict) -> dict:
         raise ValidationError(errors)
 
     n = values["sample_size"]
+    if values["successes"] is not None and n is not None and values["successes"] > n:
+        raise ValidationError({"successes": "Successes cannot exceed the sample size."})
     kind = metric.kind
     if kind == Metric.Kind.PROPORTION and values["successes"] is not None:
         if n is None:

@@ -48,6 +48,13 @@ class SubmissionInvalid(Exception):
         self.errors = errors
 
 
+class SurveyClosed(SubmissionInvalid):
+    """The survey takes no answers (draft, closed or gone): a state, not bad input."""
+
+    def __init__(self, message: str):
+        super().__init__({"survey": [message]})
+
+
 TOP_LEVEL = {
     "submission_id",
     "answers",

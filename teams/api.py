@@ -135,6 +135,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
         model = ApiKey
         fields = ["id", "team", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
         read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+        # What a key may do is chosen on purpose, never defaulted.
+        extra_kwargs = {"scope": {"required": True, "help_text": "read, or read_write (acts as an editor)."}}
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):

@@ -204,3 +204,20 @@ def test_list_endpoints_query_count_does_not_grow(api_as, erin, team_a, metric, 
         assert client.get("/api/v1/metrics/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/api/v1/observations/").status_code == 200
+
+
+def test_patching_successes_above_the_sample_size_of_an_nps_observation_is_a_400(api_as, erin, team_a, alice):
+    nps = services.metric_create(team=team_a, user=alice, name="Checkout NPS", key="checkout-nps", kind="nps")
+    observation, _ = services.observation_upsert(
+        metric=nps,
+        period_start=dt.date(2025, 3, 3),
+        period_end=dt.date(2025, 3, 9),
+        sample_size=10,
+        promoters=6,
+        detractors=2,
+    )
+    response = api_as(erin).patch(f"/api/v1/observations/{observation.pk}/", {"successes": 11}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["successes"]
+    observation.refresh_from_db()
+    assert observation.successes is None and observation.sample_size == 10

@@ -86,6 +86,8 @@ def test_unfinished_response_without_required_answer_is_accepted_but_finished_is
         ({"submission_id": "valid-id-01", "answers": {"score": 9}, "locale": "x" * 50}, "locale"),
         ({"submission_id": "valid-id-01", "answers": {"score": 9}, "channel": "fax"}, "channel"),
         ({"submission_id": "valid-id-01", "answers": {"score": 9}, "surprise": 1}, "surprise"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "survey": 3}, "survey"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "status": "closed"}, "status"),
         ([1, 2, 3], "non_field_errors"),
         ("just a string", "non_field_errors"),
     ],
