@@ -339,6 +339,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
             persona=data.get("persona"),
             scenario=data.get("scenario"),
         )
+        self._etag_map = serializer.instance
 
     def update_object(self, serializer):
         journey_map = serializer.instance
