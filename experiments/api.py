@@ -139,15 +139,13 @@ class ObservationSerializer(serializers.ModelSerializer):
         validators = []  # the service replaces an observation of the same period and segment
 
 
-class ObservationBulkSerializer(serializers.Serializer):
-    observations = ObservationSerializer(many=True, help_text="Up to 5 000 observations, of one team's metrics.")
+BULK_MAX_ROWS = 5000
 
-    def validate_observations(self, value):
-        if not value:
-            raise serializers.ValidationError("Send at least one observation.")
-        if len(value) > 5000:
-            raise serializers.ValidationError("Send at most 5 000 observations at once.")
-        return value
+
+class ObservationBulkSerializer(serializers.Serializer):
+    observations = ObservationSerializer(
+        many=True, help_text="1 to 5 000 observations, of one team's metrics.", max_length=BULK_MAX_ROWS
+    )
 
 
 OBSERVATION_EXAMPLE = {
@@ -238,7 +236,9 @@ class ObservationViewSet(TeamScopedModelViewSet):
     @extend_schema(
         summary="Store observations in bulk",
         description="All or nothing. Idempotent per metric, period and segment: pushing the same periods again "
-        "replaces them, never duplicates. Errors name the row and the field.",
+        "replaces them, never duplicates. A 400's `errors.observations` has one object per row sent, in order "
+        "(`{}` for a good row, `{field: [messages]}` for a bad one); a problem with the request as a whole (no "
+        "list, no rows, more than 5 000) is in `errors.non_field_errors`.",
         request=ObservationBulkSerializer,
         responses={200: BULK_RESULT},
         examples=[
@@ -256,15 +256,25 @@ class ObservationViewSet(TeamScopedModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request):
+        # One error shape: what is wrong with a row is in errors.observations[<its index>], what is
+        # wrong with the request as a whole in errors.non_field_errors.
+        raw = request.data.get("observations") if isinstance(request.data, dict) else None
+        if not isinstance(raw, list) or not 1 <= len(raw) <= BULK_MAX_ROWS:
+            raise exceptions.ValidationError({"non_field_errors": ["Send observations: a list of 1 to 5 000 rows."]})
         serializer = ObservationBulkSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # DRF keys a list's errors by the index of each bad row; give every row its place.
+            found = serializer.errors.get("observations", {})
+            by_index = dict(enumerate(found)) if isinstance(found, list) else found
+            rows = [by_index.get(str(i), by_index.get(i, {})) for i in range(len(raw))]
+            raise exceptions.ValidationError({"observations": rows})
         rows = [dict(row) for row in serializer.validated_data["observations"]]
-        team_ids = {row["metric"].team_id for row in rows}
-        if len(team_ids) > 1:
-            raise ValidationError({"observations": "Send one team's observations per request."})
-        team_id = team_ids.pop()
+        team_id = rows[0]["metric"].team_id
         require_role(request.user, team_id, Role.EDITOR)
-        outcome = services.observations_bulk_upsert(rows=rows, source=Observation.Source.API, team_id=team_id)
+        try:
+            outcome = services.observations_bulk_upsert(rows=rows, source=Observation.Source.API, team_id=team_id)
+        except services.ObservationRowsInvalid as exc:
+            raise exceptions.ValidationError({"observations": exc.rows}) from None
         context = self.get_serializer_context()
         return Response(
             {

@@ -66,7 +66,37 @@ def test_bulk_error_names_row_and_field_and_stores_nothing(key_client, metric):
     body["observations"][3]["successes"] = 9999
     response = key_client().post("/api/v1/observations/bulk/", body, format="json")
     assert response.status_code == 400
-    assert "Row 4: successes" in response.json()["errors"]["observations"][0]
+    rows = response.json()["errors"]["observations"]
+    assert len(rows) == len(body["observations"])
+    assert rows[3] == {"successes": ["Successes cannot exceed the sample size."]}
+    assert all(row == {} for i, row in enumerate(rows) if i != 3)
+    assert not Observation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "row"),
+    [
+        # Caught by the serializer (the field's type) and by the service (the metric's rules): one shape.
+        (lambda b: b["observations"][1].update(period_start="not a date"), 1),
+        (lambda b: b["observations"][2].update(sample_size=-4), 2),
+    ],
+)
+def test_bulk_errors_have_one_shape_whoever_finds_them(key_client, metric, body, row):
+    payload = bulk_body(metric)
+    body(payload)
+    response = key_client().post("/api/v1/observations/bulk/", payload, format="json")
+    assert response.status_code == 400
+    rows = response.json()["errors"]["observations"]
+    assert isinstance(rows, list) and len(rows) == len(payload["observations"])
+    assert all(isinstance(r, dict) for r in rows) and list(rows[row]) and not any(rows[:row])
+
+
+def test_bulk_errors_about_the_whole_request_are_non_field_errors(key_client, metric, team_a, alice, team_b, oscar):
+    client = key_client()
+    for payload in ({"observations": []}, {"observations": {"metric": metric.pk}}, {}, [1, 2]):
+        response = client.post("/api/v1/observations/bulk/", payload, format="json")
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["non_field_errors"], payload
     assert not Observation.objects.exists()
 
 
