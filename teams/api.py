@@ -72,13 +72,16 @@ class TeamViewSet(TeamScopedModelViewSet):
 
 class MembershipSerializer(serializers.ModelSerializer):
     team = TeamField()
+    user_id = serializers.IntegerField(
+        read_only=True, help_text="The member's user id: what ownerships, SLAs and hand-offs take as a user."
+    )
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.CharField(source="user.email", read_only=True)
     user = serializers.CharField(write_only=True, help_text="Username or email of an existing user (on create only).")
 
     class Meta:
         model = Membership
-        fields = ["id", "team", "user", "username", "email", "role", "created_at"]
+        fields = ["id", "team", "user", "user_id", "username", "email", "role", "created_at"]
         read_only_fields = ["created_at"]
 
 

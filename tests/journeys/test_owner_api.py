@@ -172,3 +172,14 @@ def test_handoff_notes_have_a_length_limit(api_as, shop, erin):
     with pytest.raises(ValidationError) as refused:
         services.handoff_update(actor=erin, handoff=Handoff.objects.get(), notes="y" * 2001)
     assert "notes" in refused.value.message_dict
+
+
+def test_an_integration_finds_the_owner_id_in_memberships(key_client, shop, erin):
+    """The user id that ownerships/ takes is readable with a key, without the admin."""
+    client = key_client(scope="read_write")
+    members = client.get("/api/v1/memberships/?search=erin").json()["results"]
+    assert [(m["username"], m["user_id"]) for m in members] == [("erin", erin.pk)]
+    tp = shop.touchpoints[0]
+    created = client.post("/api/v1/ownerships/", {"touchpoint": tp.pk, "user": members[0]["user_id"]}, format="json")
+    assert created.status_code == 201, created.json()
+    assert Ownership.objects.get(touchpoint=tp).user == erin
