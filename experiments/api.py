@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
@@ -18,6 +20,19 @@ from teams.models import Role
 from . import selectors, services
 from .filters import ExperimentFilter, MetricFilter, ObservationFilter
 from .models import Deviation, Experiment, Metric, Observation
+
+_REVISION_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
+
+
+def if_match_revision(request) -> int | None:
+    """Return the revision in ``If-Match`` (``"7"``, as the ETag, or bare 7); None without one."""
+    raw = (request.headers.get("If-Match") or "").strip()
+    if not raw or raw == "*":
+        return None
+    match = _REVISION_ETAG.match(raw)
+    if match is None:
+        raise ValidationError({"If-Match": 'Send the experiment\'s ETag, its revision in quotes, e.g. "7".'})
+    return int(match.group(1))
 
 
 class Conflict(exceptions.APIException):
@@ -470,8 +485,9 @@ CREATE_EXAMPLE = OpenApiExample(
     partial_update=extend_schema(
         summary="Change an experiment",
         description="From running on, the pre-registration is frozen: changing it answers 400 naming the field "
-        "unless `deviation_reason` is given, which records a visible deviation. Send `If-Match: <revision>` to "
-        "refuse the write (409) when someone changed the experiment since you read it.",
+        "unless `deviation_reason` is given, which records a visible deviation. Send the `ETag` of your read "
+        'back as `If-Match` (`"<revision>"`, e.g. `"7"`) to refuse the write (409) when someone changed the '
+        "experiment since you read it; an If-Match that is not a revision is a 400.",
         examples=[
             OpenApiExample(
                 "Recorded deviation",
@@ -510,13 +526,12 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         data.pop("status", None)
         if "team" in data and data.pop("team").pk != serializer.instance.team_id:
             raise ValidationError({"team": "An experiment cannot move to another team."})
-        expected = self.request.headers.get("If-Match", "").strip('W/"') or None
         try:
             serializer.instance = services.experiment_update(
                 experiment=serializer.instance,
                 user=self.request.user,
                 deviation_reason=reason,
-                expected_revision=int(expected) if expected and expected.isdigit() else None,
+                expected_revision=if_match_revision(self.request),
                 **data,
             )
         except ValidationError as exc:
@@ -527,6 +542,12 @@ class ExperimentViewSet(TeamScopedModelViewSet):
 
     def _refetch(self, serializer):
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # The experiment's ETag is its revision, the value If-Match sends back.
+        if 200 <= response.status_code < 300 and isinstance(response.data, dict) and "revision" in response.data:
+            response["ETag"] = f'"{response.data["revision"]}"'
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         summary="Move an experiment to its next status",

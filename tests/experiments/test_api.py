@@ -155,6 +155,33 @@ def test_stale_if_match_is_a_409(api_as, erin, running):
     assert current.status_code == 200 and current.json()["title"] == "y"
 
 
+def test_experiment_etag_round_trips_as_if_match_and_junk_if_match_is_a_400(api_as, erin, running):
+    client = api_as(erin)
+    read = client.get(f"/api/v1/experiments/{running.pk}/")
+    assert read["ETag"] == f'"{running.revision}"'
+    written = client.patch(
+        f"/api/v1/experiments/{running.pk}/", {"title": "y"}, format="json", HTTP_IF_MATCH=read["ETag"]
+    )
+    assert written.status_code == 200 and written["ETag"] == f'"{running.revision + 1}"'
+    stale = client.patch(
+        f"/api/v1/experiments/{running.pk}/", {"title": "z"}, format="json", HTTP_IF_MATCH=read["ETag"]
+    )
+    assert stale.status_code == 409
+    junk = client.patch(f"/api/v1/experiments/{running.pk}/", {"title": "z"}, format="json", HTTP_IF_MATCH="12-3")
+    assert junk.status_code == 400 and list(junk.json()["errors"]) == ["If-Match"]
+    running.refresh_from_db()
+    assert running.title == "y"
+
+
+def test_the_docs_agree_on_the_if_match_format():
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    api, experiments = (docs / "api.md").read_text(), (docs / "experiments.md").read_text()
+    assert 'If-Match: "<revision>"' in experiments and 'If-Match: "<revision>"' in api
+    assert "If-Match: <revision>" not in api + experiments
+
+
 def test_create_and_filter_experiments(api_as, erin, team_a, metric):
     _journey_map, stage, touchpoint, _ = journey(team_a)
     body = {
