@@ -194,8 +194,17 @@ BULK_RESULT = inline_serializer(
         examples=[OpenApiExample("Treatment week", value=OBSERVATION_EXAMPLE, request_only=True)],
         responses={201: ObservationSerializer, 200: ObservationSerializer},
     ),
-    partial_update=extend_schema(summary="Change an observation"),
-    update=extend_schema(summary="Replace an observation"),
+    partial_update=extend_schema(
+        summary="Change an observation",
+        description="The value is recomputed from the counts for the metric's kind; successes cannot exceed the "
+        "sample size.",
+        examples=[OpenApiExample("Corrected count", value={"sample_size": 1210, "successes": 450}, request_only=True)],
+    ),
+    update=extend_schema(
+        summary="Replace an observation",
+        description="Every field at once; the metric cannot change.",
+        examples=[OpenApiExample("Treatment week", value=OBSERVATION_EXAMPLE, request_only=True)],
+    ),
     destroy=extend_schema(summary="Delete an observation"),
 )
 class ObservationViewSet(TeamScopedModelViewSet):

@@ -429,7 +429,17 @@ class ThemeUpdateSerializer(ThemeSerializer):
             )
         ],
     ),
-    update=extend_schema(summary="Replace a theme"),
+    update=extend_schema(
+        summary="Replace a theme",
+        description="Name, keywords and colour at once; answers are tagged by the new keywords from now on.",
+        examples=[
+            OpenApiExample(
+                "Replace",
+                value={"team": 1, "name": "Delivery time", "keywords": "delivery, courier", "color": "#0ea5e9"},
+                request_only=True,
+            )
+        ],
+    ),
     partial_update=extend_schema(
         summary="Change a theme",
         examples=[OpenApiExample("Keywords", value={"keywords": "delivery, courier"}, request_only=True)],

@@ -266,6 +266,9 @@ def _operations() -> dict:
         "post": {
             "operationId": "public_survey_display",
             "summary": "Record that the survey was shown or dismissed",
+            "description": "Displays are the denominator of the widget's response rate (`shown`, the default) "
+            "and record when a respondent closed it (`dismissed`). A draft or closed survey answers 409 "
+            "`survey_closed`.",
             "tags": [TAG],
             "security": [{}],
             "requestBody": {

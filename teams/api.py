@@ -1,6 +1,6 @@
 """REST API of teams, memberships and API keys."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -41,8 +41,20 @@ class PeoplePermission(TeamRolePermission):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the teams you belong to"),
-    create=extend_schema(summary="Create a team (you become its admin)"),
+    list=extend_schema(
+        summary="List the teams you belong to", description="With your role in each (`admin`, `editor`, `viewer`)."
+    ),
+    retrieve=extend_schema(summary="Get a team", description="Its name, slug, accent colour and your role in it."),
+    create=extend_schema(
+        summary="Create a team (you become its admin)",
+        description="Signed in as a person only (an API key cannot create teams). The slug comes from the name.",
+        examples=[OpenApiExample("Shop", value={"name": "Shop", "accent_color": "#4f46e5"}, request_only=True)],
+    ),
+    partial_update=extend_schema(
+        summary="Rename a team or change its colour",
+        description="Team admins only, signed in as a person.",
+        examples=[OpenApiExample("Rename", value={"name": "Online shop"}, request_only=True)],
+    ),
 )
 class TeamViewSet(TeamScopedModelViewSet):
     queryset = Team.objects.all()
@@ -97,6 +109,32 @@ class MembershipFilter(FilterSet):
         fields = ["team", "role"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the members of your teams",
+        description="Username, email, role and `user_id` (what ownerships, SLAs and hand-offs take); "
+        "filter by `team` and `role`, search by username or email. API keys may read it.",
+    ),
+    retrieve=extend_schema(summary="Get a membership"),
+    destroy=extend_schema(
+        summary="Remove a member from a team", description="Team admins only; the last admin cannot be removed."
+    ),
+    create=extend_schema(
+        summary="Add an existing user to a team",
+        description="Team admins only. `user` is the username or email of an existing account; `role` defaults "
+        "to viewer. The answer's `user_id` is what ownerships, SLAs and hand-offs take.",
+        examples=[
+            OpenApiExample(
+                "Add an editor", value={"team": 1, "user": "erin@example.com", "role": "editor"}, request_only=True
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a member's role",
+        description="Team admins only; the last admin cannot be demoted.",
+        examples=[OpenApiExample("Make admin", value={"role": "admin"}, request_only=True)],
+    ),
+)
 class MembershipViewSet(TeamScopedModelViewSet):
     """Members of your teams. Team admins add existing users, change roles and remove members."""
 
@@ -149,6 +187,13 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the API keys of the teams you administer",
+        description="Name, prefix, scope, last use and revocation; never the key itself.",
+    ),
+    retrieve=extend_schema(summary="Get an API key", description="Its prefix, scope, last use and revocation."),
+)
 class ApiKeyViewSet(TeamScopedModelViewSet):
     """API keys of the teams you administer. The key is returned once, on creation."""
 
@@ -163,7 +208,17 @@ class ApiKeyViewSet(TeamScopedModelViewSet):
         # Only admins manage keys, so only admins see them.
         return queryset.filter(team_id__in=admin_team_ids(self.request.user))
 
-    @extend_schema(responses={201: ApiKeyCreatedSerializer})
+    @extend_schema(
+        summary="Create an API key",
+        description="Team admins only, signed in as a person. `scope` is required: `read` (acts as a viewer) or "
+        "`read_write` (acts as an editor). The answer carries the key itself, this once.",
+        responses={201: ApiKeyCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Warehouse sync", value={"team": 1, "name": "Warehouse sync", "scope": "read_write"}, request_only=True
+            )
+        ],
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
