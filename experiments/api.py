@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
@@ -18,6 +20,19 @@ from teams.models import Role
 from . import selectors, services
 from .filters import ExperimentFilter, MetricFilter, ObservationFilter
 from .models import Deviation, Experiment, Metric, Observation
+
+_REVISION_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
+
+
+def if_match_revision(request) -> int | None:
+    """Return the revision in ``If-Match`` (``"7"``, as the ETag, or bare 7); None without one."""
+    raw = (request.headers.get("If-Match") or "").strip()
+    if not raw or raw == "*":
+        return None
+    match = _REVISION_ETAG.match(raw)
+    if match is None:
+        raise ValidationError({"If-Match": 'Send the experiment\'s ETag, its revision in quotes, e.g. "7".'})
+    return int(match.group(1))
 
 
 class Conflict(exceptions.APIException):
@@ -139,15 +154,13 @@ class ObservationSerializer(serializers.ModelSerializer):
         validators = []  # the service replaces an observation of the same period and segment
 
 
-class ObservationBulkSerializer(serializers.Serializer):
-    observations = ObservationSerializer(many=True, help_text="Up to 5 000 observations, of one team's metrics.")
+BULK_MAX_ROWS = 5000
 
-    def validate_observations(self, value):
-        if not value:
-            raise serializers.ValidationError("Send at least one observation.")
-        if len(value) > 5000:
-            raise serializers.ValidationError("Send at most 5 000 observations at once.")
-        return value
+
+class ObservationBulkSerializer(serializers.Serializer):
+    observations = ObservationSerializer(
+        many=True, help_text="1 to 5 000 observations, of one team's metrics.", max_length=BULK_MAX_ROWS
+    )
 
 
 OBSERVATION_EXAMPLE = {
@@ -181,8 +194,17 @@ BULK_RESULT = inline_serializer(
         examples=[OpenApiExample("Treatment week", value=OBSERVATION_EXAMPLE, request_only=True)],
         responses={201: ObservationSerializer, 200: ObservationSerializer},
     ),
-    partial_update=extend_schema(summary="Change an observation"),
-    update=extend_schema(summary="Replace an observation"),
+    partial_update=extend_schema(
+        summary="Change an observation",
+        description="The value is recomputed from the counts for the metric's kind; successes cannot exceed the "
+        "sample size.",
+        examples=[OpenApiExample("Corrected count", value={"sample_size": 1210, "successes": 450}, request_only=True)],
+    ),
+    update=extend_schema(
+        summary="Replace an observation",
+        description="Every field at once; the metric cannot change.",
+        examples=[OpenApiExample("Treatment week", value=OBSERVATION_EXAMPLE, request_only=True)],
+    ),
     destroy=extend_schema(summary="Delete an observation"),
 )
 class ObservationViewSet(TeamScopedModelViewSet):
@@ -238,7 +260,9 @@ class ObservationViewSet(TeamScopedModelViewSet):
     @extend_schema(
         summary="Store observations in bulk",
         description="All or nothing. Idempotent per metric, period and segment: pushing the same periods again "
-        "replaces them, never duplicates. Errors name the row and the field.",
+        "replaces them, never duplicates. A 400's `errors.observations` has one object per row sent, in order "
+        "(`{}` for a good row, `{field: [messages]}` for a bad one); a problem with the request as a whole (no "
+        "list, no rows, more than 5 000) is in `errors.non_field_errors`.",
         request=ObservationBulkSerializer,
         responses={200: BULK_RESULT},
         examples=[
@@ -256,15 +280,25 @@ class ObservationViewSet(TeamScopedModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request):
+        # One error shape: what is wrong with a row is in errors.observations[<its index>], what is
+        # wrong with the request as a whole in errors.non_field_errors.
+        raw = request.data.get("observations") if isinstance(request.data, dict) else None
+        if not isinstance(raw, list) or not 1 <= len(raw) <= BULK_MAX_ROWS:
+            raise exceptions.ValidationError({"non_field_errors": ["Send observations: a list of 1 to 5 000 rows."]})
         serializer = ObservationBulkSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # DRF keys a list's errors by the index of each bad row; give every row its place.
+            found = serializer.errors.get("observations", {})
+            by_index = dict(enumerate(found)) if isinstance(found, list) else found
+            rows = [by_index.get(str(i), by_index.get(i, {})) for i in range(len(raw))]
+            raise exceptions.ValidationError({"observations": rows})
         rows = [dict(row) for row in serializer.validated_data["observations"]]
-        team_ids = {row["metric"].team_id for row in rows}
-        if len(team_ids) > 1:
-            raise ValidationError({"observations": "Send one team's observations per request."})
-        team_id = team_ids.pop()
+        team_id = rows[0]["metric"].team_id
         require_role(request.user, team_id, Role.EDITOR)
-        outcome = services.observations_bulk_upsert(rows=rows, source=Observation.Source.API, team_id=team_id)
+        try:
+            outcome = services.observations_bulk_upsert(rows=rows, source=Observation.Source.API, team_id=team_id)
+        except services.ObservationRowsInvalid as exc:
+            raise exceptions.ValidationError({"observations": exc.rows}) from None
         context = self.get_serializer_context()
         return Response(
             {
@@ -460,8 +494,9 @@ CREATE_EXAMPLE = OpenApiExample(
     partial_update=extend_schema(
         summary="Change an experiment",
         description="From running on, the pre-registration is frozen: changing it answers 400 naming the field "
-        "unless `deviation_reason` is given, which records a visible deviation. Send `If-Match: <revision>` to "
-        "refuse the write (409) when someone changed the experiment since you read it.",
+        "unless `deviation_reason` is given, which records a visible deviation. Send the `ETag` of your read "
+        'back as `If-Match` (`"<revision>"`, e.g. `"7"`) to refuse the write (409) when someone changed the '
+        "experiment since you read it; an If-Match that is not a revision is a 400.",
         examples=[
             OpenApiExample(
                 "Recorded deviation",
@@ -500,13 +535,12 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         data.pop("status", None)
         if "team" in data and data.pop("team").pk != serializer.instance.team_id:
             raise ValidationError({"team": "An experiment cannot move to another team."})
-        expected = self.request.headers.get("If-Match", "").strip('W/"') or None
         try:
             serializer.instance = services.experiment_update(
                 experiment=serializer.instance,
                 user=self.request.user,
                 deviation_reason=reason,
-                expected_revision=int(expected) if expected and expected.isdigit() else None,
+                expected_revision=if_match_revision(self.request),
                 **data,
             )
         except ValidationError as exc:
@@ -517,6 +551,12 @@ class ExperimentViewSet(TeamScopedModelViewSet):
 
     def _refetch(self, serializer):
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # The experiment's ETag is its revision, the value If-Match sends back.
+        if 200 <= response.status_code < 300 and isinstance(response.data, dict) and "revision" in response.data:
+            response["ETag"] = f'"{response.data["revision"]}"'
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         summary="Move an experiment to its next status",

@@ -3,10 +3,12 @@
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
+from teams.filters import FilterSet
+
 from .models import Experiment, Metric, Observation
 
 
-class ExperimentFilter(filters.FilterSet):
+class ExperimentFilter(FilterSet):
     search = filters.CharFilter(
         method="filter_search",
         label="Search",
@@ -44,7 +46,7 @@ class ExperimentFilter(filters.FilterSet):
         return queryset.filter(Q(primary_metric_id=value) | Q(guardrail_metrics__id=value)).distinct()
 
 
-class MetricFilter(filters.FilterSet):
+class MetricFilter(FilterSet):
     search = filters.CharFilter(
         method="filter_search", label="Search", help_text="Words in the name, key or description."
     )
@@ -67,7 +69,7 @@ class MetricFilter(filters.FilterSet):
         return queryset
 
 
-class ObservationFilter(filters.FilterSet):
+class ObservationFilter(FilterSet):
     metric = filters.NumberFilter(field_name="metric_id", help_text="Observations of this metric (id).")
     metric_key = filters.CharFilter(field_name="metric__key", help_text="Observations of the metric with this key.")
     segment = filters.CharFilter(help_text="Only this segment; empty for the overall series.")

@@ -135,6 +135,8 @@ def observation_clean(metric: Metric, data: dict) -> dict:
         raise ValidationError(errors)
 
     n = values["sample_size"]
+    if values["successes"] is not None and n is not None and values["successes"] > n:
+        raise ValidationError({"successes": "Successes cannot exceed the sample size."})
     kind = metric.kind
     if kind == Metric.Kind.PROPORTION and values["successes"] is not None:
         if n is None:
@@ -178,6 +180,22 @@ def observation_upsert(
         return Observation.objects.update_or_create(metric=metric, **key, defaults=defaults)
 
 
+class ObservationRowsInvalid(ValidationError):
+    """Rows of a bulk upsert are invalid; ``rows`` holds ``{field: [messages]}`` per row sent (``{}`` if fine)."""
+
+    def __init__(self, rows: list[dict[str, list[str]]]):
+        self.rows = rows
+        super().__init__(
+            {
+                "observations": [
+                    f"Row {i + 1}: {field}: {' '.join(messages)}"
+                    for i, row in enumerate(rows)
+                    for field, messages in row.items()
+                ]
+            }
+        )
+
+
 def observations_bulk_upsert(
     *, rows: Iterable[dict], source: str = Observation.Source.API, team_id: int | None = None
 ) -> dict:
@@ -187,25 +205,24 @@ def observations_bulk_upsert(
     A row repeated within one batch counts once, the last one winning.
     """
     rows = list(rows)
-    errors: dict[str, list[str]] = {}
+    errors: list[dict[str, list[str]]] = [{} for _ in rows]
     cleaned: dict[tuple, tuple[Metric, dict]] = {}
     for i, row in enumerate(rows):
         metric = row.get("metric")
         if metric is None:
-            errors.setdefault("observations", []).append(f"Row {i + 1}: metric: choose a metric.")
+            errors[i] = {"metric": ["Choose a metric."]}
             continue
         if team_id is not None and metric.team_id != team_id:
-            errors.setdefault("observations", []).append(f"Row {i + 1}: metric: all rows must belong to one team.")
+            errors[i] = {"metric": ["All rows must be metrics of one team."]}
             continue
         try:
             clean = observation_clean(metric, row)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors.setdefault("observations", []).append(f"Row {i + 1}: {field}: {' '.join(messages)}")
+            errors[i] = exc.message_dict
             continue
         cleaned[(metric.pk, clean["period_start"], clean["period_end"], clean["segment"])] = (metric, clean)
-    if errors:
-        raise ValidationError(errors)
+    if any(errors):
+        raise ObservationRowsInvalid(errors)
     created = updated = 0
     stored = []
     with transaction.atomic():

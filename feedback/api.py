@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response as ApiResponse
 
 from journeys.models import JourneyMap, Touchpoint
@@ -127,12 +126,32 @@ def _question_dicts(questions) -> list[dict] | None:
     return [dict(q) for q in questions]
 
 
-def _days(request, default: int) -> int:
-    """Return ``?days=`` clamped to 1…730, or answer 400 naming ``days``."""
-    try:
-        return min(max(int(request.query_params.get("days", default)), 1), 730)
-    except ValueError:
-        raise ApiValidationError({"days": ["Give a whole number of days."]}) from None
+class StatsParams(serializers.Serializer):
+    """The query of both statistics endpoints: out of range or unknown is a 400 naming the parameter."""
+
+    days = serializers.IntegerField(min_value=1, max_value=730, required=False)
+    by = serializers.ChoiceField(choices=["week", "month"], required=False, default="week")
+
+
+def _stats_params(request, default_days: int) -> tuple[int, str]:
+    """Return ``(days, by)`` from the query, or answer 400 naming ``days`` or ``by``."""
+    # A plain dict, not the QueryDict: an empty ``?days=`` is then a mistake (400), not "the default".
+    params = StatsParams(data=dict(request.query_params.items()))
+    params.is_valid(raise_exception=True)
+    return params.validated_data.get("days", default_days), params.validated_data["by"]
+
+
+def _days_parameter(default: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "days",
+        {"type": "integer", "minimum": 1, "maximum": 730},
+        description=f"Length of the period in days, ending now (default {default}, 1 to 730; else a 400).",
+    )
+
+
+BY_PARAMETER = OpenApiParameter(
+    "by", str, enum=["week", "month"], description="Trend (and grid) period: week (the default) or month."
+)
 
 
 @extend_schema_view(
@@ -199,17 +218,13 @@ class SurveyViewSet(TeamScopedModelViewSet):
             "has its n; `thin` is true under 30 answers. Figures are unrounded; `low` and `high` are the 95 % "
             "normal-approximation interval clipped to the figure's scale."
         ),
-        parameters=[
-            OpenApiParameter("days", int, description="Length of the period, ending now (default 180, at most 730)."),
-            OpenApiParameter("by", str, enum=["week", "month"], description="Trend period (default week)."),
-        ],
+        parameters=[_days_parameter(180), BY_PARAMETER],
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         survey = self.get_object()
-        days = _days(request, 180)
-        by = "month" if request.query_params.get("by") == "month" else "week"
+        days, by = _stats_params(request, 180)
         result = stats.survey_stats(survey, days=days, by=by)
         body = {
             "survey": survey.pk,
@@ -415,7 +430,17 @@ class ThemeUpdateSerializer(ThemeSerializer):
             )
         ],
     ),
-    update=extend_schema(summary="Replace a theme"),
+    update=extend_schema(
+        summary="Replace a theme",
+        description="Name, keywords and colour at once; answers are tagged by the new keywords from now on.",
+        examples=[
+            OpenApiExample(
+                "Replace",
+                value={"team": 1, "name": "Delivery time", "keywords": "delivery, courier", "color": "#0ea5e9"},
+                request_only=True,
+            )
+        ],
+    ),
     partial_update=extend_schema(
         summary="Change a theme",
         examples=[OpenApiExample("Keywords", value={"keywords": "delivery, courier"}, request_only=True)],
@@ -535,19 +560,13 @@ class MapStatsViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
             "period × stage grid. Every figure has its n; `thin` is true under 30 answers. Figures are unrounded; "
             "`low` and `high` are the 95 % normal-approximation interval clipped to the figure's scale."
         ),
-        parameters=[
-            OpenApiParameter("days", int, description="Length of the period, ending now (default 90, 1 to 730)."),
-            OpenApiParameter("by", str, enum=["week", "month"], description="Trend and grid period (default week)."),
-        ],
+        parameters=[_days_parameter(90), BY_PARAMETER],
         responses={200: MapStatsSerializer},
     )
     @action(detail=False, methods=["get"])
     def stats(self, request, pk=None):
         journey_map = self.get_object()
-        days = _days(request, 90)
-        by = request.query_params.get("by", "week")
-        if by not in ("week", "month"):
-            raise ApiValidationError({"by": ["Give week or month."]})
+        days, by = _stats_params(request, 90)
         result = stats.map_stats(journey_map, days=days, by=by)
         body = {
             "map": journey_map.pk,

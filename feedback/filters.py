@@ -2,10 +2,12 @@
 
 from django_filters import rest_framework as filters
 
+from teams.filters import FilterSet
+
 from .models import FollowUp, Response, Survey, Theme
 
 
-class ResponseFilter(filters.FilterSet):
+class ResponseFilter(FilterSet):
     survey = filters.NumberFilter(field_name="survey_id", help_text="Survey id.")
     touchpoint = filters.NumberFilter(field_name="touchpoint_id", help_text="Touchpoint id.")
     stage = filters.NumberFilter(field_name="stage_id", help_text="Stage id.")
@@ -31,7 +33,7 @@ class ResponseFilter(filters.FilterSet):
         fields = []
 
 
-class SurveyFilter(filters.FilterSet):
+class SurveyFilter(FilterSet):
     team = filters.NumberFilter(field_name="team_id")
     touchpoint = filters.NumberFilter(field_name="touchpoint_id")
     map = filters.NumberFilter(field_name="touchpoint__stage__journey_map_id")
@@ -41,7 +43,7 @@ class SurveyFilter(filters.FilterSet):
         fields = ["kind", "status"]
 
 
-class FollowUpFilter(filters.FilterSet):
+class FollowUpFilter(FilterSet):
     team = filters.NumberFilter(field_name="team_id")
     owner = filters.NumberFilter(field_name="owner_id", help_text="User id of the owner.")
     touchpoint = filters.NumberFilter(field_name="touchpoint_id")
@@ -55,7 +57,7 @@ class FollowUpFilter(filters.FilterSet):
         fields = ["status"]
 
 
-class ThemeFilter(filters.FilterSet):
+class ThemeFilter(FilterSet):
     team = filters.NumberFilter(field_name="team_id")
 
     class Meta:

@@ -35,7 +35,7 @@ from teams.text import UNSTORABLE_MESSAGE, find_unstorable
 
 from . import services, survey_cache
 from .models import Display, Question, Survey, is_rtl, language_of, pick_text
-from .validation import Channel, SubmissionInvalid, parse_submission
+from .validation import Channel, SubmissionInvalid, SurveyClosed, parse_submission
 
 PUBLIC_FIELDS = ("title", "thank_you")
 
@@ -448,9 +448,9 @@ def survey_responses(request: HttpRequest, survey: Survey) -> HttpResponse:
         response, created = services.response_submit(
             survey=survey, submission=submission, questions=request.survey_questions
         )
+    except SurveyClosed as exc:
+        return _error(409, exc.errors["survey"][0], "survey_closed", exc.errors)
     except SubmissionInvalid as exc:
-        if "survey" in exc.errors:
-            return _error(409, exc.errors["survey"][0], "survey_closed", exc.errors)
         return _invalid(exc.errors)
     except services.AlreadyFinished:
         return _error(

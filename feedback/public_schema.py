@@ -166,7 +166,12 @@ _SUBMISSION_REQUEST = {
             "description": "{question key: answer}; each answer is checked against its question.",
             "additionalProperties": _ANSWER,
         },
-        "finished": {"type": "boolean", "default": True},
+        "finished": {
+            "type": "boolean",
+            "default": False,
+            "description": "Send true with the last (or only) part: required questions are then checked and the "
+            "response is closed. Left out (false), later posts with the same id may add answers.",
+        },
         "locale": {**_STRING_OR_NULL, "maxLength": 10},
         "respondent_id": {**_STRING_OR_NULL, "maxLength": 128},
         "channel": {
@@ -261,6 +266,9 @@ def _operations() -> dict:
         "post": {
             "operationId": "public_survey_display",
             "summary": "Record that the survey was shown or dismissed",
+            "description": "Displays are the denominator of the widget's response rate (`shown`, the default) "
+            "and record when a respondent closed it (`dismissed`). A draft or closed survey answers 409 "
+            "`survey_closed`.",
             "tags": [TAG],
             "security": [{}],
             "requestBody": {
@@ -290,8 +298,9 @@ def _operations() -> dict:
             "operationId": "public_survey_response",
             "summary": "Store a respondent's answers",
             "description": "Idempotent by `(survey, submission_id)`: a retried post stores one response (200); a "
-            "later post with the same id adds answers until one says `finished: true`. Required questions are "
-            "checked when the response is finished.",
+            "later post with the same id adds answers until one says `finished: true` (`finished` defaults to "
+            "false, so the score can come first and the comment later). Required questions are checked when the "
+            "response is finished; after that, an identical retry answers 200 and a change 409 `already_finished`.",
             "tags": [TAG],
             "security": [{}],
             "requestBody": {

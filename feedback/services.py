@@ -33,7 +33,7 @@ from .models import (
     Survey,
     Theme,
 )
-from .validation import Submission, SubmissionInvalid, clean_answers, missing_required
+from .validation import Submission, SurveyClosed, clean_answers, missing_required
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -468,9 +468,7 @@ def response_submit(
     an answer a webhook wants (its deliveries are written with it), is one transaction.
     """
     if survey.status != Survey.Status.ACTIVE:
-        raise SubmissionInvalid(
-            {"survey": [f"This survey is {survey.get_status_display().lower()}: it takes no answers."]}
-        )
+        raise SurveyClosed(f"This survey is {survey.get_status_display().lower()}: it takes no answers.")
     if questions is None:
         questions = list(survey.questions.all())
     # Check each answer now; whether required ones are missing depends on what an earlier part sent.
@@ -527,7 +525,7 @@ def response_submit(
     with transaction.atomic():
         existing = _locked_response(survey, submission)
         if existing is None:  # stored a moment ago, deleted since (the survey with it)
-            raise SubmissionInvalid({"survey": ["This survey takes no answers now."]})
+            raise SurveyClosed("This survey takes no answers now.")
         return _response_merge(existing, survey, questions, submission), False
 
 

@@ -31,7 +31,7 @@ class Submission:
 
     submission_id: str
     answers: dict
-    finished: bool = True
+    finished: bool = False
     locale: str = ""
     respondent_id: str = ""
     channel: str = Channel.API
@@ -46,6 +46,13 @@ class SubmissionInvalid(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         self.errors = errors
+
+
+class SurveyClosed(SubmissionInvalid):
+    """The survey takes no answers (draft, closed or gone): a state, not bad input."""
+
+    def __init__(self, message: str):
+        super().__init__({"survey": [message]})
 
 
 TOP_LEVEL = {
@@ -90,7 +97,9 @@ def parse_submission(data: object, *, user_agent: str = "") -> Submission:
     if not isinstance(answers, dict):
         errors["answers"] = ["Must be an object of {question key: answer}."]
         answers = {}
-    finished = data.get("finished", True)
+    # Left out, a response stays open for more parts (the score first, the comment later); the
+    # part that says ``true`` checks the required questions and closes it.
+    finished = data.get("finished", False)
     if not isinstance(finished, bool):
         errors["finished"] = ["Must be true or false."]
     locale = _string(data, "locale", errors, max_length=10)

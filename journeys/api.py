@@ -296,7 +296,17 @@ NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, des
         examples=[OpenApiExample("Archive", value={"status": "archived"})],
     ),
     update=extend_schema(
-        summary="Replace a map's fields", parameters=[IF_MATCH], responses={200: MapSerializer, 409: CONFLICT}
+        summary="Replace a map's fields",
+        description="Every writable field at once; the team cannot change.",
+        parameters=[IF_MATCH],
+        responses={200: MapSerializer, 409: CONFLICT},
+        examples=[
+            OpenApiExample(
+                "Replace",
+                value={"title": "First order on mobile", "description": "", "persona": 3, "status": "active"},
+                request_only=True,
+            )
+        ],
     ),
     destroy=extend_schema(summary="Delete a map with everything on it and its versions"),
 )
@@ -339,6 +349,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
             persona=data.get("persona"),
             scenario=data.get("scenario"),
         )
+        self._etag_map = serializer.instance
 
     def update_object(self, serializer):
         journey_map = serializer.instance
@@ -603,7 +614,17 @@ class ChildViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         examples=[OpenApiExample("Move first", value={"position": 0})],
     ),
     update=extend_schema(
-        summary="Replace a stage's fields", parameters=[IF_MATCH], responses={200: StageSerializer, 409: CONFLICT}
+        summary="Replace a stage's fields",
+        description="Every writable field at once; a new `position` moves the stage.",
+        parameters=[IF_MATCH],
+        responses={200: StageSerializer, 409: CONFLICT},
+        examples=[
+            OpenApiExample(
+                "Replace",
+                value={"journey_map": 1, "name": "Onboarding", "description": "", "position": 4, "funnel": "bottom"},
+                request_only=True,
+            )
+        ],
     ),
     destroy=extend_schema(
         summary="Delete a stage with its touchpoints", parameters=[IF_MATCH], responses={204: None, 409: CONFLICT}
@@ -681,8 +702,16 @@ class StageViewSet(ChildViewSet):
     ),
     update=extend_schema(
         summary="Replace a touchpoint's fields",
+        description="Every writable field at once; a new `stage` or `position` moves it.",
         parameters=[IF_MATCH],
         responses={200: TouchpointSerializer, 409: CONFLICT},
+        examples=[
+            OpenApiExample(
+                "Replace",
+                value={"stage": 3, "name": "Delivery options", "channel": "page", "emotion_label": "anxious"},
+                request_only=True,
+            )
+        ],
     ),
     destroy=extend_schema(summary="Delete a touchpoint", parameters=[IF_MATCH], responses={204: None, 409: CONFLICT}),
 )
@@ -768,8 +797,16 @@ class TouchpointViewSet(ChildViewSet):
     ),
     update=extend_schema(
         summary="Replace a pain point's fields",
+        description="Every writable field at once; `status: fixed` stamps `fixed_at`.",
         parameters=[IF_MATCH],
         responses={200: PainPointSerializer, 409: CONFLICT},
+        examples=[
+            OpenApiExample(
+                "Replace",
+                value={"touchpoint": 7, "title": "Returns policy is hard to find", "severity": 3, "status": "fixing"},
+                request_only=True,
+            )
+        ],
     ),
     destroy=extend_schema(summary="Delete a pain point", parameters=[IF_MATCH], responses={204: None, 409: CONFLICT}),
 )

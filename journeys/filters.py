@@ -3,10 +3,12 @@
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
+from teams.filters import FilterSet
+
 from .models import Channel, Emotion, JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 
 
-class MapFilter(filters.FilterSet):
+class MapFilter(FilterSet):
     q = filters.CharFilter(method="search", label="Search", help_text="Words in the title or description.")
     team = filters.NumberFilter(field_name="team_id", help_text="Team id.")
     persona = filters.NumberFilter(field_name="persona_id", help_text="Persona id.")
@@ -21,7 +23,7 @@ class MapFilter(filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
 
-class StageFilter(filters.FilterSet):
+class StageFilter(FilterSet):
     map = filters.NumberFilter(field_name="journey_map_id", help_text="Map id.")
     funnel = filters.ChoiceFilter(choices=Stage.Funnel.choices)
 
@@ -30,7 +32,7 @@ class StageFilter(filters.FilterSet):
         fields = ["map", "funnel"]
 
 
-class TouchpointFilter(filters.FilterSet):
+class TouchpointFilter(FilterSet):
     map = filters.NumberFilter(field_name="stage__journey_map_id", help_text="Map id.")
     stage = filters.NumberFilter(field_name="stage_id", help_text="Stage id.")
     channel = filters.ChoiceFilter(choices=Channel.choices)
@@ -42,7 +44,7 @@ class TouchpointFilter(filters.FilterSet):
         fields = ["map", "stage", "channel", "emotion_label", "is_moment"]
 
 
-class PainPointFilter(filters.FilterSet):
+class PainPointFilter(FilterSet):
     map = filters.NumberFilter(field_name="touchpoint__stage__journey_map_id", help_text="Map id.")
     stage = filters.NumberFilter(field_name="touchpoint__stage_id", help_text="Stage id.")
     touchpoint = filters.NumberFilter(field_name="touchpoint_id", help_text="Touchpoint id.")
@@ -54,7 +56,7 @@ class PainPointFilter(filters.FilterSet):
         fields = ["map", "stage", "touchpoint", "status", "min_severity"]
 
 
-class MapVersionFilter(filters.FilterSet):
+class MapVersionFilter(FilterSet):
     class Meta:
         model = MapVersion
         fields = []

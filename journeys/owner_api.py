@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.filters import FilterSet
 from teams.models import visible_team_ids
 
 from . import owner_selectors as selectors
@@ -86,7 +87,7 @@ class OwnershipSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class OwnershipFilter(filters.FilterSet):
+class OwnershipFilter(FilterSet):
     team = filters.NumberFilter(field_name="journey_map__team", help_text="Team id.")
     map = filters.NumberFilter(field_name="journey_map", help_text="Map id.")
     departed = filters.BooleanFilter(field_name="departed", help_text="Only owners who left the team (or not).")
@@ -164,7 +165,7 @@ class SLASerializer(serializers.ModelSerializer):
         return format_duration(sla.response_target)
 
 
-class SLAFilter(filters.FilterSet):
+class SLAFilter(FilterSet):
     team = filters.NumberFilter(field_name="touchpoint__stage__journey_map__team", help_text="Team id.")
     map = filters.NumberFilter(field_name="touchpoint__stage__journey_map", help_text="Map id.")
 
@@ -287,7 +288,7 @@ class HandoffSerializer(serializers.ModelSerializer):
         return format_duration(handoff.response_target)
 
 
-class HandoffFilter(filters.FilterSet):
+class HandoffFilter(FilterSet):
     team = filters.NumberFilter(field_name="journey_map__team", help_text="Team id.")
     map = filters.NumberFilter(field_name="journey_map", help_text="Map id.")
 
@@ -384,7 +385,7 @@ class HandoffCaseSerializer(serializers.ModelSerializer):
         return case.completed_at is None
 
 
-class HandoffCaseFilter(filters.FilterSet):
+class HandoffCaseFilter(FilterSet):
     team = filters.NumberFilter(field_name="handoff__journey_map__team", help_text="Team id.")
     map = filters.NumberFilter(field_name="handoff__journey_map", help_text="Map id.")
     open = filters.BooleanFilter(field_name="completed_at", lookup_expr="isnull", help_text="Not completed yet.")
@@ -551,7 +552,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
         return str(selectors.render_markdown(playbook.steps))
 
 
-class PlaybookFilter(filters.FilterSet):
+class PlaybookFilter(FilterSet):
     team = filters.NumberFilter(field_name="journey_map__team", help_text="Team id.")
     map = filters.NumberFilter(field_name="journey_map", help_text="Map id.")
 

@@ -271,6 +271,9 @@ def _validate_handoff(data: HandoffInput) -> JourneyMap:
     _require_member(data.to_owner, journey_map.team_id, "to_owner")
     _positive(data.response_target, "response_target")
     _positive(data.escalation_delay, "escalation_delay", allow_zero=True)
+    limit = Handoff._meta.get_field("notes").max_length
+    if len(data.notes or "") > limit:
+        raise ValidationError({"notes": f"At most {limit} characters."})
     return journey_map
 
 

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from personas.models import Persona, Scenario
@@ -369,7 +370,12 @@ def pain_point_delete(*, pain_point: PainPoint, user, revision: int | None) -> N
 
 
 def map_publish(*, journey_map: JourneyMap, user, note: str = "", revision: int | None = None) -> MapVersion:
-    """Freeze the draft into the next immutable version and announce ``map.published``."""
+    """Freeze the draft into the next immutable version and announce ``map.published``.
+
+    Publishing is a change to the map: it raises the revision (so a second publish with the same
+    ``If-Match`` is stale, a 409), and a draft identical to the latest version is refused (there is
+    nothing to publish) rather than frozen again as an empty version.
+    """
     with transaction.atomic():
         locked = (
             JourneyMap.objects.select_for_update(of=("self",))
@@ -378,13 +384,23 @@ def map_publish(*, journey_map: JourneyMap, user, note: str = "", revision: int 
         )
         if revision is not None and int(revision) != locked.revision:
             raise MapConflict(locked, int(revision))
-        number = (MapVersion.objects.filter(journey_map=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+        latest = MapVersion.objects.filter(journey_map=locked).order_by("-number").first()
+        number = (latest.number if latest else 0) + 1
         first = locked.status == JourneyMap.Status.DRAFT
         if first:
             # The first publication makes the map active; that is a change to the map row.
-            locked.status = journey_map.status = JourneyMap.Status.ACTIVE
-            JourneyMap.objects.filter(pk=locked.pk).update(status=locked.status)
+            locked.status = JourneyMap.Status.ACTIVE
         document = map_document(locked)
+        if latest is not None and latest.snapshot == document:
+            raise ValidationError(
+                gettext("Nothing to publish: the draft is the same as version %(number)s."),
+                code="nothing_to_publish",
+                params={"number": latest.number},
+            )
+        now = timezone.now()
+        locked.revision += 1
+        JourneyMap.objects.filter(pk=locked.pk).update(status=locked.status, revision=locked.revision, updated_at=now)
+        journey_map.status, journey_map.revision, journey_map.updated_at = locked.status, locked.revision, now
         version = MapVersion.objects.create(
             journey_map=locked,
             number=number,

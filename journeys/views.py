@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from personas.models import Persona
@@ -768,6 +769,9 @@ def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
                     note=form.cleaned_data["note"],
                     revision=form.cleaned_data["revision"],
                 )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                status = 400
             except services.MapConflict as exc:
                 conflict = {"revision": exc.current_revision, "publish": True}
                 data = form.data.copy()
@@ -779,13 +783,16 @@ def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
                 return hx_redirect(request, reverse("journeys:version_list", args=[journey_map.pk]))
         else:
             status = 400
+    journey_map.refresh_from_db(fields=["revision"])
+    nothing = journey_map_revision_published(journey_map)
     context = {
         "journey_map": journey_map,
         "form": form,
         "title": "Publish a version",
         "action": reverse("journeys:map_publish", args=[journey_map.pk]),
         "conflict": conflict,
-        "submit_label": "Publish",
+        "submit_label": gettext("Nothing to publish") if nothing else gettext("Publish"),
+        "submit_disabled": nothing,
     }
     return _panel(request, context, status)
 

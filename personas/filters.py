@@ -4,6 +4,8 @@ from django import forms
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
+from teams.filters import FilterSet
+
 from .models import Persona, Scenario
 
 
@@ -22,7 +24,7 @@ class IdFilter(filters.NumberFilter):
         }
 
 
-class PersonaFilter(filters.FilterSet):
+class PersonaFilter(FilterSet):
     search = filters.CharFilter(
         method="filter_search",
         label="Search",
@@ -51,7 +53,7 @@ class PersonaFilter(filters.FilterSet):
         return queryset
 
 
-class ScenarioFilter(filters.FilterSet):
+class ScenarioFilter(FilterSet):
     search = filters.CharFilter(
         method="filter_search", label="Search", help_text="Words found in the name, trigger or goal."
     )

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from experiments.models import Experiment
 from journeys.models import JourneyMap, MapVersion, PainPoint, Touchpoint
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.filters import FilterSet
 from teams.models import visible_team_ids
 
 from . import selectors, services
@@ -99,7 +100,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         return attrs  # the service checks that links are on the review's map and owners are members
 
 
-class ActionItemFilter(filters.FilterSet):
+class ActionItemFilter(FilterSet):
     review = filters.NumberFilter(field_name="review_id", help_text="Only items of this review (id).")
     map = filters.NumberFilter(field_name="review__journey_map_id", help_text="Only items of this map (id).")
     team = filters.NumberFilter(field_name="review__journey_map__team_id", help_text="Only items of this team (id).")
@@ -283,7 +284,7 @@ class ReviewUpdateSerializer(serializers.Serializer):
     decisions = serializers.CharField(required=False, allow_blank=True, max_length=services.TEXT_LIMIT)
 
 
-class ReviewFilter(filters.FilterSet):
+class ReviewFilter(FilterSet):
     map = filters.NumberFilter(field_name="journey_map_id", help_text="Only reviews of this map (id).")
     team = filters.NumberFilter(field_name="journey_map__team_id", help_text="Only reviews of this team (id).")
     kind = filters.ChoiceFilter(choices=Review.Kind.choices, help_text="Weekly, quarterly or pricing-change.")
@@ -444,7 +445,7 @@ class ReviewStatusSerializer(serializers.ModelSerializer):
         return selectors.is_due_by(journey_map.last_review_date, self._cadence(journey_map), end)
 
 
-class ReviewStatusFilter(filters.FilterSet):
+class ReviewStatusFilter(FilterSet):
     team = filters.NumberFilter(field_name="team_id", help_text="Only maps of this team (id).")
     not_reviewed_since = filters.DateFilter(
         method="filter_not_reviewed_since",

@@ -1,7 +1,6 @@
 """REST API of teams, memberships and API keys."""
 
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,6 +8,7 @@ from rest_framework.response import Response
 from . import services
 from .access import admin_team_ids, require_role
 from .api_base import TeamField, TeamScopedModelViewSet
+from .filters import FilterSet
 from .models import ApiKey, Membership, Role, Team
 from .permissions import TeamRolePermission
 from .webhook_api import routes as webhook_routes
@@ -41,8 +41,20 @@ class PeoplePermission(TeamRolePermission):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the teams you belong to"),
-    create=extend_schema(summary="Create a team (you become its admin)"),
+    list=extend_schema(
+        summary="List the teams you belong to", description="With your role in each (`admin`, `editor`, `viewer`)."
+    ),
+    retrieve=extend_schema(summary="Get a team", description="Its name, slug, accent colour and your role in it."),
+    create=extend_schema(
+        summary="Create a team (you become its admin)",
+        description="Signed in as a person only (an API key cannot create teams). The slug comes from the name.",
+        examples=[OpenApiExample("Shop", value={"name": "Shop", "accent_color": "#4f46e5"}, request_only=True)],
+    ),
+    partial_update=extend_schema(
+        summary="Rename a team or change its colour",
+        description="Team admins only, signed in as a person.",
+        examples=[OpenApiExample("Rename", value={"name": "Online shop"}, request_only=True)],
+    ),
 )
 class TeamViewSet(TeamScopedModelViewSet):
     queryset = Team.objects.all()
@@ -72,13 +84,16 @@ class TeamViewSet(TeamScopedModelViewSet):
 
 class MembershipSerializer(serializers.ModelSerializer):
     team = TeamField()
+    user_id = serializers.IntegerField(
+        read_only=True, help_text="The member's user id: what ownerships, SLAs and hand-offs take as a user."
+    )
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.CharField(source="user.email", read_only=True)
     user = serializers.CharField(write_only=True, help_text="Username or email of an existing user (on create only).")
 
     class Meta:
         model = Membership
-        fields = ["id", "team", "user", "username", "email", "role", "created_at"]
+        fields = ["id", "team", "user", "user_id", "username", "email", "role", "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -88,12 +103,38 @@ class MembershipUpdateSerializer(serializers.ModelSerializer):
         fields = ["role"]
 
 
-class MembershipFilter(filters.FilterSet):
+class MembershipFilter(FilterSet):
     class Meta:
         model = Membership
         fields = ["team", "role"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the members of your teams",
+        description="Username, email, role and `user_id` (what ownerships, SLAs and hand-offs take); "
+        "filter by `team` and `role`, search by username or email. API keys may read it.",
+    ),
+    retrieve=extend_schema(summary="Get a membership"),
+    destroy=extend_schema(
+        summary="Remove a member from a team", description="Team admins only; the last admin cannot be removed."
+    ),
+    create=extend_schema(
+        summary="Add an existing user to a team",
+        description="Team admins only. `user` is the username or email of an existing account; `role` defaults "
+        "to viewer. The answer's `user_id` is what ownerships, SLAs and hand-offs take.",
+        examples=[
+            OpenApiExample(
+                "Add an editor", value={"team": 1, "user": "erin@example.com", "role": "editor"}, request_only=True
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a member's role",
+        description="Team admins only; the last admin cannot be demoted.",
+        examples=[OpenApiExample("Make admin", value={"role": "admin"}, request_only=True)],
+    ),
+)
 class MembershipViewSet(TeamScopedModelViewSet):
     """Members of your teams. Team admins add existing users, change roles and remove members."""
 
@@ -135,6 +176,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
         model = ApiKey
         fields = ["id", "team", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
         read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+        # What a key may do is chosen on purpose, never defaulted.
+        extra_kwargs = {"scope": {"required": True, "help_text": "read, or read_write (acts as an editor)."}}
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
@@ -144,6 +187,13 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the API keys of the teams you administer",
+        description="Name, prefix, scope, last use and revocation; never the key itself.",
+    ),
+    retrieve=extend_schema(summary="Get an API key", description="Its prefix, scope, last use and revocation."),
+)
 class ApiKeyViewSet(TeamScopedModelViewSet):
     """API keys of the teams you administer. The key is returned once, on creation."""
 
@@ -158,7 +208,17 @@ class ApiKeyViewSet(TeamScopedModelViewSet):
         # Only admins manage keys, so only admins see them.
         return queryset.filter(team_id__in=admin_team_ids(self.request.user))
 
-    @extend_schema(responses={201: ApiKeyCreatedSerializer})
+    @extend_schema(
+        summary="Create an API key",
+        description="Team admins only, signed in as a person. `scope` is required: `read` (acts as a viewer) or "
+        "`read_write` (acts as an editor). The answer carries the key itself, this once.",
+        responses={201: ApiKeyCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Warehouse sync", value={"team": 1, "name": "Warehouse sync", "scope": "read_write"}, request_only=True
+            )
+        ],
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from . import webhooks
 from .access import admin_team_ids, require_role
 from .api_base import TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from .filters import FilterSet
 from .models import Role, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .permissions import TeamRolePermission
 
@@ -103,13 +104,13 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WebhookEndpointFilter(filters.FilterSet):
+class WebhookEndpointFilter(FilterSet):
     class Meta:
         model = WebhookEndpoint
         fields = ["team", "is_active"]
 
 
-class WebhookDeliveryFilter(filters.FilterSet):
+class WebhookDeliveryFilter(FilterSet):
     event = filters.CharFilter(help_text="An event name, e.g. map.published or webhook.test.")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

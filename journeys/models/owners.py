@@ -108,7 +108,7 @@ class Handoff(TeamScopedModel):
     escalation_delay = models.DurationField(
         default=timedelta(hours=24), help_text="After a breach, how long until the team admins are told."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = MapChildQuerySet.as_manager()

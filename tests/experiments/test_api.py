@@ -66,7 +66,37 @@ def test_bulk_error_names_row_and_field_and_stores_nothing(key_client, metric):
     body["observations"][3]["successes"] = 9999
     response = key_client().post("/api/v1/observations/bulk/", body, format="json")
     assert response.status_code == 400
-    assert "Row 4: successes" in response.json()["errors"]["observations"][0]
+    rows = response.json()["errors"]["observations"]
+    assert len(rows) == len(body["observations"])
+    assert rows[3] == {"successes": ["Successes cannot exceed the sample size."]}
+    assert all(row == {} for i, row in enumerate(rows) if i != 3)
+    assert not Observation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "row"),
+    [
+        # Caught by the serializer (the field's type) and by the service (the metric's rules): one shape.
+        (lambda b: b["observations"][1].update(period_start="not a date"), 1),
+        (lambda b: b["observations"][2].update(sample_size=-4), 2),
+    ],
+)
+def test_bulk_errors_have_one_shape_whoever_finds_them(key_client, metric, body, row):
+    payload = bulk_body(metric)
+    body(payload)
+    response = key_client().post("/api/v1/observations/bulk/", payload, format="json")
+    assert response.status_code == 400
+    rows = response.json()["errors"]["observations"]
+    assert isinstance(rows, list) and len(rows) == len(payload["observations"])
+    assert all(isinstance(r, dict) for r in rows) and list(rows[row]) and not any(rows[:row])
+
+
+def test_bulk_errors_about_the_whole_request_are_non_field_errors(key_client, metric, team_a, alice, team_b, oscar):
+    client = key_client()
+    for payload in ({"observations": []}, {"observations": {"metric": metric.pk}}, {}, [1, 2]):
+        response = client.post("/api/v1/observations/bulk/", payload, format="json")
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["non_field_errors"], payload
     assert not Observation.objects.exists()
 
 
@@ -123,6 +153,33 @@ def test_stale_if_match_is_a_409(api_as, erin, running):
         f"/api/v1/experiments/{running.pk}/", {"title": "y"}, format="json", HTTP_IF_MATCH=f'"{running.revision}"'
     )
     assert current.status_code == 200 and current.json()["title"] == "y"
+
+
+def test_experiment_etag_round_trips_as_if_match_and_junk_if_match_is_a_400(api_as, erin, running):
+    client = api_as(erin)
+    read = client.get(f"/api/v1/experiments/{running.pk}/")
+    assert read["ETag"] == f'"{running.revision}"'
+    written = client.patch(
+        f"/api/v1/experiments/{running.pk}/", {"title": "y"}, format="json", HTTP_IF_MATCH=read["ETag"]
+    )
+    assert written.status_code == 200 and written["ETag"] == f'"{running.revision + 1}"'
+    stale = client.patch(
+        f"/api/v1/experiments/{running.pk}/", {"title": "z"}, format="json", HTTP_IF_MATCH=read["ETag"]
+    )
+    assert stale.status_code == 409
+    junk = client.patch(f"/api/v1/experiments/{running.pk}/", {"title": "z"}, format="json", HTTP_IF_MATCH="12-3")
+    assert junk.status_code == 400 and list(junk.json()["errors"]) == ["If-Match"]
+    running.refresh_from_db()
+    assert running.title == "y"
+
+
+def test_the_docs_agree_on_the_if_match_format():
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    api, experiments = (docs / "api.md").read_text(), (docs / "experiments.md").read_text()
+    assert 'If-Match: "<revision>"' in experiments and 'If-Match: "<revision>"' in api
+    assert "If-Match: <revision>" not in api + experiments
 
 
 def test_create_and_filter_experiments(api_as, erin, team_a, metric):
@@ -219,3 +276,20 @@ def test_conclude_without_observations_is_a_400_naming_the_reason(api_as, erin, 
     assert body["detail"].startswith("observations: No observations")
     stored = Experiment.objects.get()
     assert (stored.status, stored.decision, stored.result) == ("running", "", None)
+
+
+def test_patching_successes_above_the_sample_size_of_an_nps_observation_is_a_400(api_as, erin, team_a, alice):
+    nps = services.metric_create(team=team_a, user=alice, name="Checkout NPS", key="checkout-nps", kind="nps")
+    observation, _ = services.observation_upsert(
+        metric=nps,
+        period_start=dt.date(2025, 3, 3),
+        period_end=dt.date(2025, 3, 9),
+        sample_size=10,
+        promoters=6,
+        detractors=2,
+    )
+    response = api_as(erin).patch(f"/api/v1/observations/{observation.pk}/", {"successes": 11}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["successes"]
+    observation.refresh_from_db()
+    assert observation.successes is None and observation.sample_size == 10

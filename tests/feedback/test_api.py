@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import pytest
 from django.urls import reverse
 
 from feedback.models import FollowUp, Survey, Theme
@@ -50,12 +51,18 @@ def test_stats_endpoint_gives_nps_with_margin_and_n(api_as, alice, survey, submi
     assert body["by_touchpoint"][0]["key"] == survey.touchpoint_id
 
 
-def test_stats_endpoint_refuses_days_that_are_not_a_whole_number_and_clamps_the_rest(api_as, alice, survey, submit):
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [({"days": "abc"}, "days"), ({"days": "0"}, "days"), ({"days": "731"}, "days"), ({"by": "day"}, "by")],
+)
+def test_stats_endpoint_refuses_days_out_of_range_and_unknown_periods(api_as, alice, survey, query, param):
+    refused = api_as(alice).get(reverse("survey-stats", args=[survey.pk]), query)
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == [param]
+
+
+def test_stats_endpoint_takes_the_longest_period(api_as, alice, survey, submit):
     submit(survey, {"score": 9})
-    client = api_as(alice)
-    refused = client.get(reverse("survey-stats", args=[survey.pk]), {"days": "abc"})
-    assert refused.status_code == 400 and "days" in refused.json()["errors"]
-    body = client.get(reverse("survey-stats", args=[survey.pk]), {"days": "5000"}).json()
+    body = api_as(alice).get(reverse("survey-stats", args=[survey.pk]), {"days": "730", "by": "month"}).json()
     start, end = (datetime.fromisoformat(body[k]) for k in ("start", "end"))
     assert (end - start).days == 730 and body["totals"]["n"] == 1
 

@@ -231,10 +231,23 @@ def test_api_days_must_be_whole(api_as, alice, two_stages, days):
     assert response.status_code == 400 and "days" in response.json()["errors"]
 
 
-def test_api_days_are_clamped(api_as, alice, two_stages):
-    body = api_as(alice).get(url(two_stages[0], days=100000)).json()
-    start, end = datetime.fromisoformat(body["start"]), datetime.fromisoformat(body["end"])
-    assert end - start == timedelta(days=730)
+@pytest.mark.parametrize("days", ["0", "731", "100000", "-5"])
+def test_api_days_out_of_range_are_400(api_as, alice, two_stages, days):
+    response = api_as(alice).get(url(two_stages[0], days=days))
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["days"]
+
+
+def test_api_days_at_the_bounds(api_as, alice, two_stages):
+    for days in (1, 730):
+        body = api_as(alice).get(url(two_stages[0], days=days)).json()
+        start, end = datetime.fromisoformat(body["start"]), datetime.fromisoformat(body["end"])
+        assert end - start == timedelta(days=days)
+
+
+@pytest.mark.parametrize("by", ["day", "year"])
+def test_api_unknown_period_is_400(api_as, alice, two_stages, by):
+    response = api_as(alice).get(url(two_stages[0], by=by))
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["by"]
 
 
 def test_api_bad_by_is_400(api_as, alice, two_stages):

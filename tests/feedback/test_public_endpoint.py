@@ -18,7 +18,7 @@ def post_json(client, survey, body, **headers):
     return client.post(url(survey), data=json.dumps(body), content_type="application/json", **headers)
 
 
-VALID = {"submission_id": "a1b2c3d4-0001", "answers": {"score": 9, "comment": "Fast delivery"}}
+VALID = {"submission_id": "a1b2c3d4-0001", "answers": {"score": 9, "comment": "Fast delivery"}, "finished": True}
 
 
 def test_valid_post_stores_one_response_with_stage_and_team(client, survey, checkout):
@@ -59,10 +59,47 @@ def test_changing_a_finished_response_is_a_conflict(client, survey):
 
 
 def test_unfinished_response_without_required_answer_is_accepted_but_finished_is_not(client, survey):
-    response = post_json(client, survey, {"submission_id": "only-comment-1", "answers": {"comment": "hi"}})
+    body = {"submission_id": "only-comment-1", "answers": {"comment": "hi"}, "finished": True}
+    response = post_json(client, survey, body)
     assert response.status_code == 400
     assert "answers.score" in response.json()["errors"]
     assert Response.objects.count() == 0
+    unfinished = post_json(client, survey, {**body, "finished": False})
+    assert unfinished.status_code == 201 and Response.objects.get().finished is False
+
+
+def test_documented_score_first_comment_later_flow_without_finished_keeps_the_comment(client, survey):
+    """docs/api.md: a response is sent in parts until one says finished; finished defaults to false."""
+    first = post_json(client, survey, {"submission_id": "doc-flow-0001", "answers": {"score": 9}})
+    assert first.status_code == 201 and first.json()["finished"] is False
+    second = post_json(client, survey, {"submission_id": "doc-flow-0001", "answers": {"comment": "Fast"}})
+    assert second.status_code == 200, second.json()
+    assert second.json()["answers"] == {"score": 9, "comment": "Fast"}
+    last = {"submission_id": "doc-flow-0001", "answers": {"comment": "Fast checkout"}, "finished": True}
+    assert post_json(client, survey, last).status_code == 200
+    stored = Response.objects.get()
+    assert stored.answers == {"score": 9, "comment": "Fast checkout"} and stored.finished is True and stored.score == 9
+
+
+@pytest.mark.parametrize(
+    "retry",
+    [
+        {"submission_id": "retry-done-01", "answers": {"comment": "Late parcel"}, "finished": True},
+        {"submission_id": "retry-done-01", "answers": {"score": 3}},
+        {"submission_id": "retry-done-01", "answers": {"score": 3, "comment": " Late parcel "}, "finished": True},
+    ],
+)
+def test_identical_retry_after_finishing_is_a_200_and_a_change_a_409(client, survey, retry):
+    post_json(client, survey, {"submission_id": "retry-done-01", "answers": {"score": 3}})
+    post_json(
+        client, survey, {"submission_id": "retry-done-01", "answers": {"comment": "Late parcel"}, "finished": True}
+    )
+    again = post_json(client, survey, retry)
+    assert again.status_code == 200 and again.json()["created"] is False and again.json()["finished"] is True
+    changed = post_json(client, survey, {**retry, "answers": {"comment": "Something else"}})
+    assert changed.status_code == 409 and changed.json()["code"] == "already_finished"
+    stored = Response.objects.get()
+    assert stored.answers == {"score": 3, "comment": "Late parcel"} and stored.finished is True
 
 
 @pytest.mark.parametrize(
@@ -86,6 +123,8 @@ def test_unfinished_response_without_required_answer_is_accepted_but_finished_is
         ({"submission_id": "valid-id-01", "answers": {"score": 9}, "locale": "x" * 50}, "locale"),
         ({"submission_id": "valid-id-01", "answers": {"score": 9}, "channel": "fax"}, "channel"),
         ({"submission_id": "valid-id-01", "answers": {"score": 9}, "surprise": 1}, "surprise"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "survey": 3}, "survey"),
+        ({"submission_id": "valid-id-01", "answers": {"score": 9}, "status": "closed"}, "status"),
         ([1, 2, 3], "non_field_errors"),
         ("just a string", "non_field_errors"),
     ],

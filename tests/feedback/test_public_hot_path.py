@@ -24,7 +24,7 @@ from teams.models import WebhookDelivery
 def post(client, survey, submission_id, answers):
     return client.post(
         reverse("feedback_public:survey_responses", args=[survey.public_key]),
-        data=json.dumps({"submission_id": submission_id, "answers": answers}),
+        data=json.dumps({"submission_id": submission_id, "answers": answers, "finished": True}),
         content_type="application/json",
     )
 

@@ -146,3 +146,42 @@ def test_map_detail_api_queries_do_not_grow_with_the_map(api_as, erin, make_map,
         assert client.get(f"/api/v1/touchpoints/?map={journey_map.pk}").status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get("/api/v1/maps/").status_code == 200
+
+
+def test_publish_changes_the_etag_and_a_stale_if_match_is_a_409(api_as, erin, make_map):
+    journey_map = make_map(stages=2, per_stage=1)
+    client = api_as(erin)
+    etag = client.get(f"/api/v1/maps/{journey_map.pk}/")["ETag"]
+    first = client.post(f"/api/v1/maps/{journey_map.pk}/publish/", {"note": "v1"}, HTTP_IF_MATCH=etag)
+    assert first.status_code == 201
+    assert first["ETag"] != etag
+    assert first["ETag"] == client.get(f"/api/v1/maps/{journey_map.pk}/")["ETag"]
+    again = client.post(f"/api/v1/maps/{journey_map.pk}/publish/", {"note": "v2"}, HTTP_IF_MATCH=etag)
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+    assert list(MapVersion.objects.filter(journey_map=journey_map).values_list("number", flat=True)) == [1]
+
+
+def test_publishing_a_draft_identical_to_the_last_version_is_a_400(api_as, erin, make_map):
+    journey_map = make_map(stages=2, per_stage=1)
+    client = api_as(erin)
+    assert client.post(f"/api/v1/maps/{journey_map.pk}/publish/", {"note": "v1"}).status_code == 201
+    etag = client.get(f"/api/v1/maps/{journey_map.pk}/")["ETag"]
+    same = client.post(f"/api/v1/maps/{journey_map.pk}/publish/", {"note": "again"}, HTTP_IF_MATCH=etag)
+    assert same.status_code == 400
+    assert same.json()["errors"] == {"non_field_errors": ["Nothing to publish: the draft is the same as version 1."]}
+    assert client.get(f"/api/v1/maps/{journey_map.pk}/")["ETag"] == etag
+    # A change and its undo leave the draft as it was published: still nothing to publish.
+    tp = Touchpoint.objects.filter(stage__journey_map=journey_map).first()
+    client.patch(f"/api/v1/touchpoints/{tp.pk}/", {"name": "Renamed"})
+    client.patch(f"/api/v1/touchpoints/{tp.pk}/", {"name": tp.name})
+    assert client.post(f"/api/v1/maps/{journey_map.pk}/publish/", {}).status_code == 400
+    client.patch(f"/api/v1/touchpoints/{tp.pk}/", {"name": "Renamed"})
+    assert client.post(f"/api/v1/maps/{journey_map.pk}/publish/", {}).json()["number"] == 2
+    assert MapVersion.objects.filter(journey_map=journey_map).count() == 2
+
+
+def test_create_map_answers_its_etag(api_as, erin, team_a):
+    response = api_as(erin).post("/api/v1/maps/", {"team": team_a.pk, "title": "New"})
+    assert response.status_code == 201
+    journey_map = JourneyMap.objects.get(pk=response.json()["id"])
+    assert response["ETag"] == f'"{journey_map.pk}-{journey_map.revision}"'

@@ -184,12 +184,30 @@ def test_publish_compare_and_restore_in_the_ui(client_as, erin, make_map):
     html = client.get(reverse("journeys:map_compare", args=[journey_map.pk]) + "?from=1&to=2").content.decode()
     assert "1 changed" in html and "Shipping costs up front" in html and "Changed: name" in html
 
+    journey_map.refresh_from_db()  # publishing raised the revision
     response = client.post(
         reverse("journeys:version_restore", args=[journey_map.pk, 1]), {"revision": journey_map.revision}
     )
     assert response.status_code == 302
     tp.refresh_from_db()
     assert tp.name == "Stage 1 touchpoint 1"
+
+
+def test_publish_ui_says_there_is_nothing_to_publish(client_as, erin, make_map):
+    journey_map = make_map(stages=2, per_stage=1)
+    client = client_as(erin)
+    url = reverse("journeys:map_publish", args=[journey_map.pk])
+    assert "Nothing to publish" not in client.get(url, **HX).content.decode()
+    client.post(url, {"revision": journey_map.revision, "note": "v1"})
+    journey_map.refresh_from_db()
+    panel = client.get(url, **HX).content.decode()
+    assert "Nothing to publish" in panel and "disabled" in panel
+    versions = client.get(reverse("journeys:version_list", args=[journey_map.pk])).content.decode()
+    assert "Nothing to publish" in versions and "Publish version 2" not in versions
+    refused = client.post(url, {"revision": journey_map.revision, "note": "again"}, **HX)
+    assert refused.status_code == 400
+    assert "Nothing to publish: the draft is the same as version 1." in refused.content.decode()
+    assert MapVersion.objects.filter(journey_map=journey_map).count() == 1
 
 
 def test_map_list_filters_by_health_and_search(client_as, erin, make_map):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from journeys import owner_services as services
@@ -158,3 +159,27 @@ def test_read_only_key_cannot_assign_owners(key_client, shop, erin):
     )
     assert response.status_code == 403
     assert not Ownership.objects.exists()
+
+
+def test_handoff_notes_have_a_length_limit(api_as, shop, erin):
+    client = api_as(erin)
+    pair = {"from_touchpoint": shop.touchpoints[0].pk, "to_touchpoint": shop.touchpoints[1].pk}
+    too_long = client.post("/api/v1/handoffs/", {**pair, "notes": "x" * 2001})
+    assert too_long.status_code == 400 and list(too_long.json()["errors"]) == ["notes"]
+    assert not Handoff.objects.exists()
+    assert client.post("/api/v1/handoffs/", {**pair, "notes": "x" * 2000}).status_code == 201
+    assert len(Handoff.objects.get().notes) == 2000
+    with pytest.raises(ValidationError) as refused:
+        services.handoff_update(actor=erin, handoff=Handoff.objects.get(), notes="y" * 2001)
+    assert "notes" in refused.value.message_dict
+
+
+def test_an_integration_finds_the_owner_id_in_memberships(key_client, shop, erin):
+    """The user id that ownerships/ takes is readable with a key, without the admin."""
+    client = key_client(scope="read_write")
+    members = client.get("/api/v1/memberships/?search=erin").json()["results"]
+    assert [(m["username"], m["user_id"]) for m in members] == [("erin", erin.pk)]
+    tp = shop.touchpoints[0]
+    created = client.post("/api/v1/ownerships/", {"touchpoint": tp.pk, "user": members[0]["user_id"]}, format="json")
+    assert created.status_code == 201, created.json()
+    assert Ownership.objects.get(touchpoint=tp).user == erin

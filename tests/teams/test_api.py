@@ -145,3 +145,10 @@ def test_out_of_range_ids_and_filters_are_4xx_not_500(api_as, alice, team_a):
     response = client.get(f"/api/v1/memberships/?team={10**30}")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+def test_api_key_without_scope_is_a_400_naming_scope(api_as, alice, team_a):
+    response = api_as(alice).post("/api/v1/api-keys/", {"team": team_a.pk, "name": "Warehouse"})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["scope"]
+    assert not ApiKey.objects.exists()
