@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from experiments.models import Experiment
+from experiments.models import Experiment, Metric
 from feedback.models import Survey
 from journeys.models import JourneyMap
 from personas.models import Persona
@@ -52,6 +52,39 @@ def _main_pages() -> list[tuple[str, str]]:
     ]
 
 
+def _more_pages() -> list[tuple[str, str]]:
+    """The pages one step further: forms, history, owners, metrics, settings."""
+    team = Team.objects.get(slug="northwind")
+    shop = JourneyMap.objects.get(team=team, title="Online furniture order")
+    empty = JourneyMap.objects.create(team=team, title="A map with no stages yet")
+    survey = Survey.objects.filter(team=team, status="active").order_by("pk").first()
+    metric = Metric.objects.filter(team=team).order_by("pk").first()
+    return [
+        ("map with no stages", f"/maps/{empty.pk}/"),
+        ("new map", "/maps/new/"),
+        ("map history", f"/maps/{shop.pk}/history/"),
+        ("map versions", f"/maps/{shop.pk}/versions/"),
+        ("compare versions", f"/maps/{shop.pk}/compare/"),
+        ("owners panel", f"/maps/{shop.pk}/owners/"),
+        ("hand-offs", f"/maps/{shop.pk}/handoffs/"),
+        ("SLA breaches", f"/maps/{shop.pk}/breaches/"),
+        ("playbooks", f"/maps/{shop.pk}/playbooks/"),
+        ("my ownership", "/maps/my-ownership/"),
+        ("new persona", "/personas/new/"),
+        ("survey builder", f"/feedback/surveys/{survey.pk}/edit/"),
+        ("survey preview", f"/feedback/surveys/{survey.pk}/preview/"),
+        ("themes", "/feedback/themes/"),
+        ("new experiment", "/experiments/new/"),
+        ("metrics", "/experiments/metrics/"),
+        ("metric page", f"/experiments/metrics/{metric.pk}/"),
+        ("action items", "/reviews/action-items/"),
+        ("review settings", "/reviews/settings/"),
+        ("team settings", f"/teams/{team.slug}/settings/"),
+        ("API keys", f"/teams/{team.slug}/api-keys/"),
+        ("new team", "/teams/new/"),
+    ]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_no_serious_or_critical_axe_violation_on_any_main_page(page, login):
     call_command("seed_demo", verbosity=0)
@@ -62,7 +95,7 @@ def test_no_serious_or_critical_axe_violation_on_any_main_page(page, login):
     page.goto("/accounts/login/")
     found["login"] = violations(page)
     login(get_user_model().objects.get(username="demo"))
-    for name, url in _main_pages():
+    for name, url in _main_pages() + _more_pages():
         response = page.goto(url)
         assert response.status == 200, f"{name} ({url}) answered {response.status}"
         page.wait_for_load_state("networkidle")
