@@ -29,6 +29,9 @@ def follow_team(request: HttpRequest, team_id: int) -> None:
     menu and the next list page name the team whose map, survey or experiment is on screen.
     Does nothing for a team the person is not a member of (the object's view refuses it anyway).
     """
+    current = getattr(request, "team", None)
+    if current is not None and current.pk == team_id:
+        return  # already there: no session write, no query, on every page of the current team
     membership = next((m for m in getattr(request, "memberships", []) if m.team_id == team_id), None)
     if membership is None:
         return
