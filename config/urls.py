@@ -3,7 +3,10 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
@@ -41,8 +44,16 @@ for app, prefix in (
         continue
     app_pages.append(path(prefix, include(f"{app}.urls")))
 
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links to: point them at the static icon."""
+    return HttpResponsePermanentRedirect(static_url("waymark/favicon.svg"))
+
+
 urlpatterns = [
     path("", reviews_views.dashboard, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/", include("teams.urls")),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from journeys.models import JourneyMap, Stage
 from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.middleware import follow_team
 from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
 
@@ -117,6 +118,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, experiment: Experiment, **extra) -> dict:
+    follow_team(request, experiment.team_id)
     charts, observations = selectors.experiment_charts(experiment)
     if experiment.result:
         analysis, preview = experiment.result, False
@@ -277,6 +279,7 @@ def _metric_context(request, metric: Metric, **extra) -> dict:
 def metric_detail(request: HttpRequest, metric_pk: int) -> HttpResponse:
     """A metric with its chart and observations; editors change it (POST)."""
     metric = get_object_for_user(Metric.objects.select_related("team", "survey"), request.user, pk=metric_pk)
+    follow_team(request, metric.team_id)
     status = 200
     form = None
     if request.method == "POST":

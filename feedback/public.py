@@ -132,6 +132,25 @@ def ui_text(locale: str) -> dict:
     return {**UI_TEXT["en"], **UI_TEXT.get(language_of(locale), {})}
 
 
+def thank_you_text(survey: Survey, locale: str) -> str:
+    """Return the thank-you in the respondent's language whenever there is one.
+
+    The survey's own text in ``locale`` (or its language) first; then the built-in thanks in
+    that language; only then the survey's text in its default (or any) language, and last the
+    English built-in. Someone who answered in Chinese is thanked in Chinese even when the survey's
+    author wrote a custom thank-you only in English.
+    """
+    texts = survey.thank_you if isinstance(survey.thank_you, dict) else {}
+    locale = (locale or "").replace("_", "-")
+    for candidate in (locale, language_of(locale)):
+        if candidate and texts.get(candidate):
+            return texts[candidate]
+    built_in = UI_TEXT.get(language_of(locale))
+    if built_in is not None:
+        return built_in["thanks"]
+    return survey.text_for("thank_you", locale) or UI_TEXT["en"]["thanks"]
+
+
 # --- the guards every public endpoint passes ------------------------------------------------
 
 
@@ -371,7 +390,7 @@ def survey_definition_data(survey: Survey, questions: list[Question], locale: st
         "locale": locale,
         "dir": "rtl" if is_rtl(locale) else "ltr",
         "title": survey.text_for("title", locale) or survey.name,
-        "thank_you": survey.text_for("thank_you", locale) or ui_text(locale)["thanks"],
+        "thank_you": thank_you_text(survey, locale),
         "ui": ui_text(locale),
         "questions": [
             {

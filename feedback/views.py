@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
+from teams.middleware import follow_team
 from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
 
@@ -32,7 +33,9 @@ def _team_or_404(request: HttpRequest):
 
 
 def _survey(request: HttpRequest, survey_pk: int) -> Survey:
-    return get_object_for_user(selectors.survey_with_questions(Survey.objects.all()), request.user, pk=survey_pk)
+    survey = get_object_for_user(selectors.survey_with_questions(Survey.objects.all()), request.user, pk=survey_pk)
+    follow_team(request, survey.team_id)
+    return survey
 
 
 # --- surveys --------------------------------------------------------------------------------
@@ -356,6 +359,7 @@ def map_scores(request: HttpRequest, map_pk: int) -> HttpResponse:
     from journeys.models import JourneyMap
 
     journey_map = get_object_for_user(JourneyMap, request.user, pk=map_pk)
+    follow_team(request, journey_map.team_id)
     days = PERIODS.get(request.GET.get("days", ""), 90)
     by = "month" if request.GET.get("by") == "month" else "week"
     result = stats.map_stats(journey_map, days=days, by=by)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from personas.models import Persona
 from teams.access import get_object_for_user, has_role, require_role
+from teams.middleware import follow_team
 from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
 
@@ -138,9 +139,11 @@ def map_import(request: HttpRequest) -> HttpResponse:
 
 
 def _map(request: HttpRequest, map_pk: int) -> JourneyMap:
-    return get_object_for_user(
+    journey_map = get_object_for_user(
         JourneyMap.objects.select_related("persona", "scenario", "team"), request.user, pk=map_pk
     )
+    follow_team(request, journey_map.team_id)
+    return journey_map
 
 
 def _map_for_write(request: HttpRequest, map_pk: int) -> JourneyMap:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.middleware import follow_team
 from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
 
@@ -84,7 +85,9 @@ def _detail_context(request: HttpRequest, persona: Persona, **extra) -> dict:
 
 
 def _get_detail(request: HttpRequest, persona_pk: int) -> Persona:
-    return get_object_for_user(selectors.persona_detail_queryset(user=request.user), request.user, pk=persona_pk)
+    persona = get_object_for_user(selectors.persona_detail_queryset(user=request.user), request.user, pk=persona_pk)
+    follow_team(request, persona.team_id)
+    return persona
 
 
 @login_required

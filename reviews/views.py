@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from journeys.models import JourneyMap
 from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.middleware import follow_team
 from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
 
@@ -126,6 +127,7 @@ def map_review(request: HttpRequest, map_pk: int) -> HttpResponse:
     queryset = JourneyMap.objects.select_related("team", "persona")
     if request.method == "GET":
         journey_map = get_object_for_user(queryset, request.user, pk=map_pk)
+        follow_team(request, journey_map.team_id)
         return render(request, "reviews/map_review.html", _agenda_context(request, journey_map))
 
     journey_map = get_object_for_write(queryset, request.user, pk=map_pk)
@@ -179,6 +181,7 @@ def action_row(request: HttpRequest, map_pk: int) -> HttpResponse:
 def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
     """The minutes of a recorded review: who came, notes, decisions and its action items."""
     review = selectors.review_detail(request.user, review_pk)
+    follow_team(request, review.journey_map.team_id)
     return render(
         request,
         "reviews/review_detail.html",

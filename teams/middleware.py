@@ -2,15 +2,55 @@ import json
 
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 
 SESSION_KEY = "waymark_team_id"
+
+
+def default_membership(memberships: list):
+    """Return the membership to work in when none is chosen in this session (a fresh login).
+
+    The team the person last worked in, so they land where they left off; someone who has not
+    worked in any yet lands in the team they joined first, their home team, not whichever
+    team's name sorts first.
+    """
+    if not memberships:
+        return None
+    worked = [m for m in memberships if m.last_active_at is not None]
+    if worked:
+        return max(worked, key=lambda m: m.last_active_at)
+    return min(memberships, key=lambda m: (m.created_at, m.pk))
+
+
+def follow_team(request: HttpRequest, team_id: int) -> None:
+    """Make ``team_id`` the current team of ``request`` and of the session from now on.
+
+    Called by the team switcher and by every page of one team's object, so the header, the team
+    menu and the next list page name the team whose map, survey or experiment is on screen.
+    Does nothing for a team the person is not a member of (the object's view refuses it anyway).
+    """
+    current = getattr(request, "team", None)
+    if current is not None and current.pk == team_id:
+        return  # already there: no session write, no query, on every page of the current team
+    membership = next((m for m in getattr(request, "memberships", []) if m.team_id == team_id), None)
+    if membership is None:
+        return
+    request.membership = membership
+    request.team = membership.team
+    if request.session.get(SESSION_KEY) != team_id:
+        request.session[SESSION_KEY] = team_id
+        from .models import Membership
+
+        membership.last_active_at = timezone.now()
+        Membership.objects.filter(pk=membership.pk).update(last_active_at=membership.last_active_at)
 
 
 class CurrentTeamMiddleware:
     """Set ``request.memberships`` and ``request.team``: the team the person is working in.
 
-    The team is the one chosen in the team switcher (kept in the session) while the person is
-    still a member, otherwise their first team, or None for someone in no team.
+    The team is the one chosen in this session (the team switcher, or the team of the last
+    object opened: ``follow_team``) while the person is still a member, otherwise
+    ``default_membership``, or None for someone in no team.
     """
 
     def __init__(self, get_response):
@@ -28,8 +68,8 @@ class CurrentTeamMiddleware:
             request.memberships = list(Membership.objects.filter(user=user).select_related("team"))
             chosen = request.session.get(SESSION_KEY)
             membership = next((m for m in request.memberships if m.team_id == chosen), None)
-            if membership is None and request.memberships:
-                membership = request.memberships[0]
+            if membership is None:
+                membership = default_membership(request.memberships)
             if membership is not None:
                 request.membership = membership
                 request.team = membership.team

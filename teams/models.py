@@ -147,6 +147,9 @@ class Membership(TeamOwnedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the person last switched to this team or opened one of its objects: where they land
+    # after logging in (teams.middleware.default_membership).
+    last_active_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = MembershipQuerySet.as_manager()
 

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from . import services
 from .access import get_object_for_user, has_role, require_role
 from .forms import ApiKeyForm, InviteForm, RoleForm, TeamForm
-from .middleware import SESSION_KEY
+from .middleware import follow_team
 from .models import ApiKey, Membership, Role, Team
 
 
@@ -48,7 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def team_switch(request: HttpRequest) -> HttpResponse:
     team = get_object_for_user(Team, request.user, pk=request.POST.get("team", ""))
-    request.session[SESSION_KEY] = team.pk
+    follow_team(request, team.pk)
     messages.success(request, f"You are working in {team.name}.")
     nxt = request.POST.get("next") or reverse("home")
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
@@ -68,7 +68,8 @@ def team_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_form_errors(form, exc)
         else:
-            request.session[SESSION_KEY] = team.pk
+            request.memberships = list(Membership.objects.filter(user=request.user).select_related("team"))
+            follow_team(request, team.pk)
             messages.success(request, f"Team {team.name} created. Invite your colleagues next.")
             return hx_redirect(request, reverse("teams:members", args=[team.slug]))
     return render(request, "teams/team_form.html", {"form": form})
@@ -78,6 +79,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
     team = get_object_for_user(Team, request.user, slug=team_slug)
+    follow_team(request, team.pk)
     form = TeamForm(request.POST or None, instance=team)
     if request.method == "POST":
         require_role(request.user, team.pk, Role.ADMIN)
@@ -117,6 +119,7 @@ def role_is_admin(request: HttpRequest, team: Team) -> bool:
 def members(request: HttpRequest, team_slug: str) -> HttpResponse:
     """List members; admins invite an existing user by username or email (POST)."""
     team = get_object_for_user(Team, request.user, slug=team_slug)
+    follow_team(request, team.pk)
     form = None
     status = 200
     if request.method == "POST":
@@ -198,6 +201,7 @@ def member_remove(request: HttpRequest, team_slug: str, membership_pk: int) -> H
 def api_keys(request: HttpRequest, team_slug: str) -> HttpResponse:
     """Team admins list, create (the key is shown once) and revoke API keys."""
     team = get_object_for_user(Team, request.user, slug=team_slug)
+    follow_team(request, team.pk)
     require_role(request.user, team.pk, Role.ADMIN)
     form = ApiKeyForm(request.POST or None)
     created_key = None

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import webhooks
 from .access import get_object_for_user, require_role
+from .middleware import follow_team
 from .models import Role, Team, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .views import add_form_errors, hx_redirect
 
@@ -41,12 +42,14 @@ class WebhookEndpointEditForm(WebhookEndpointForm):
 
 def _team_for_admin(request: HttpRequest, team_slug: str) -> Team:
     team = get_object_for_user(Team, request.user, slug=team_slug)
+    follow_team(request, team.pk)
     require_role(request.user, team.pk, Role.ADMIN)
     return team
 
 
 def _endpoint_for_admin(request: HttpRequest, team_slug: str, endpoint_pk: int) -> tuple[Team, WebhookEndpoint]:
     team = get_object_for_user(Team, request.user, slug=team_slug)
+    follow_team(request, team.pk)
     endpoint = get_object_for_user(WebhookEndpoint, request.user, pk=endpoint_pk, team=team)
     require_role(request.user, team.pk, Role.ADMIN)
     return team, endpoint

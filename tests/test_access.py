@@ -19,7 +19,7 @@ from teams.models import Role
 from .world import API_KWARGS, URL_KWARGS, build_world
 
 # Reachable without signing in, on purpose.
-PUBLIC = {"login", "logout", "api-schema", "api-docs"}
+PUBLIC = {"login", "logout", "api-schema", "api-docs", "favicon"}
 PUBLIC_PREFIXES = ("api/public/",)
 # Pages about the person, not a team's object: any signed-in person may post to them.
 PERSONAL = {"logout", "teams:switch", "teams:create"}

@@ -16,7 +16,7 @@ def test_collectstatic_with_manifest_storage_succeeds(settings, tmp_path):
     assert "vendor/chartjs/chart.umd.min.js" in manifest
 
 
-@pytest.mark.parametrize("path", ["static/vendor/chartjs/chart.umd.min.js"])
+@pytest.mark.parametrize("path", ["static/vendor/chartjs/chart.umd.min.js", "static/vendor/axe/axe.min.js"])
 def test_vendored_files_reference_no_missing_source_maps(path):
     from pathlib import Path
 

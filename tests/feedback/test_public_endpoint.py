@@ -355,3 +355,39 @@ def test_the_rate_limit_round_trip_also_reads_the_cache_versions(settings, redis
     local_cache.bump("test.versioned")
     _, again = public.rate_limit_and_versions(request, ("test.versioned",))
     assert again["test.versioned"] == versions["test.versioned"] + 1
+
+
+@pytest.mark.parametrize(
+    ("thank_you", "locale", "expected"),
+    [
+        # The respondent's language wins over the survey's default-language text.
+        ({"en": "Thanks for shopping with us!"}, "zh-CN", "感谢您的反馈！"),
+        ({"en": "Thanks for shopping with us!"}, "ar", "شكرًا لملاحظاتك!"),
+        # The survey's own text in that language wins over the built-in.
+        ({"en": "Thanks for shopping with us!", "zh": "谢谢您！"}, "zh", "谢谢您！"),
+        # No built-in message in German: the survey's default-language text, then the English built-in.
+        ({"en": "Thanks for shopping with us!"}, "de", "Thanks for shopping with us!"),
+        ({}, "de", "Thank you for your feedback!"),
+    ],
+)
+def test_thank_you_falls_back_to_the_respondents_language_first(client, survey, thank_you, locale, expected):
+    survey.title = {**survey.title, "de": "Wie war der Kauf?"}
+    survey.thank_you = thank_you
+    survey.save()
+
+    definition = client.get(url(survey, "survey_definition"), {"locale": locale}).json()
+
+    assert definition["locale"] == locale.split("-")[0]
+    assert definition["thank_you"] == expected
+
+
+def test_hosted_page_thanks_in_the_respondents_language(client, survey):
+    survey.thank_you = {"en": "Thanks for shopping with us!"}
+    survey.save()
+    page_url = reverse("feedback_public:survey_page", args=[survey.public_key])
+
+    done = client.post(f"{page_url}?locale=zh", {"submission_id": "hosted-thanks-1", "q_score": "9"})
+
+    assert done.status_code == 200
+    assert "感谢您的反馈！" in done.content.decode()
+    assert "Thanks for shopping with us!" not in done.content.decode()
