@@ -25,5 +25,24 @@
     var status = event.detail.xhr.status;
     if (status === 400 || status === 409 || status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
   });
+  // The main navigation's menu button (narrow screens): the menu opens and closes with the button,
+  // Escape closes it and gives the focus back to the button.
+  document.documentElement.classList.add("wm-js");
+  function navToggle() { return document.querySelector(".wm-nav-toggle"); }
+  function setNav(open) {
+    var button = navToggle();
+    if (button) button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".wm-nav-toggle");
+    if (button) setNav(button.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    var button = navToggle();
+    if (event.key !== "Escape" || !button || button.getAttribute("aria-expanded") !== "true") return;
+    if (!document.getElementById("wm-nav-menu").contains(document.activeElement) && document.activeElement !== button) return;
+    setNav(false);
+    button.focus();
+  });
   window.Waymark = { toast: toast };
 })();
