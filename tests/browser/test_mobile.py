@@ -69,7 +69,7 @@ def test_every_main_page_fits_a_phone_and_the_menus_are_reachable(phone, login, 
             screenshot(page, "dashboard-mobile")
         elif name == "map":
             # The board scrolls sideways in its own box; the page does not.
-            board = page.locator(".wm-board")
+            board = page.locator("#map-board")
             assert board.evaluate("el => el.scrollWidth > el.clientWidth")
             screenshot(page, "map-mobile")
     assert widths == dict.fromkeys(pages, PHONE["width"])
