@@ -216,7 +216,7 @@ def window(days: int | None = None, start: datetime | None = None, end: datetime
 
 
 def response_rate(survey_id: int, start: datetime, end: datetime, responses: int) -> dict:
-    """Return the share of the widget's displays that became a widget response, in one query."""
+    """Return the share of displays that became a response, in one query."""
     shown = Display.objects.filter(
         survey_id=survey_id, event=Display.Event.SHOWN, created_at__gte=start, created_at__lt=end
     ).count()

@@ -20,11 +20,6 @@
     else if (status === 404) toast("That no longer exists, or you cannot see it.", "error");
   });
   document.addEventListener("htmx:sendError", function () { toast("Could not reach Waymark. Check your connection.", "error"); });
-  // Let 4xx form responses swap in so field errors show next to the fields.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    if (status === 400 || status === 409 || status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
-  });
   // The main navigation's menu button (narrow screens): the menu opens and closes with the button,
   // Escape closes it and gives the focus back to the button.
   document.documentElement.classList.add("wm-js");
@@ -43,6 +38,11 @@
     if (!document.getElementById("wm-nav-menu").contains(document.activeElement) && document.activeElement !== button) return;
     setNav(false);
     button.focus();
+  });
+  // Let 4xx form responses swap in so field errors show next to the fields.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 409 || status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
   });
   window.Waymark = { toast: toast };
 })();
