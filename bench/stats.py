@@ -65,8 +65,8 @@ def survey_sql(survey_id: int, start: datetime, end: datetime) -> list[str]:
         f"""SELECT date_trunc('week', created_at AT TIME ZONE 'UTC') AS week, stage_id, touchpoint_id, {AGGREGATES_SQL}
             FROM feedback_response WHERE {where} AND score IS NOT NULL
             GROUP BY GROUPING SETS ((), (1), (stage_id), (touchpoint_id))""",
-        # every response (scored or not) for the response rate, and the displays
-        f"SELECT count(*) FROM feedback_response WHERE {where}",
+        # every response (scored or not) by channel for the response rate, and the displays
+        f"SELECT channel, count(*) FROM feedback_response WHERE {where} GROUP BY channel",
         f"""SELECT count(*) FROM feedback_display WHERE survey_id = {int(survey_id)} AND event = 'shown'
             AND created_at >= {_ts(start)} AND created_at < {_ts(end)}""",
         f"""SELECT t.id, t.name, t.color, count(*) FROM feedback_responsetheme rt

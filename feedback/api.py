@@ -214,9 +214,10 @@ class SurveyViewSet(TeamScopedModelViewSet):
         summary="Statistics of a survey",
         description=(
             "NPS (with its 95 % margin of error), CSAT (% of 4–5) and CES (mean of 1–7) over the period, the trend by "
-            "week or month, by stage and touchpoint, the response rate from displays, and theme counts. Every figure "
-            "has its n; `thin` is true under 30 answers. Figures are unrounded; `low` and `high` are the 95 % "
-            "normal-approximation interval clipped to the figure's scale."
+            "week or month, by stage and touchpoint, the response rate (widget answers over widget displays; "
+            "`response_rate_by_channel` lists every channel, `rate` null where the channel records no displays), "
+            "and theme counts. Every figure has its n; `thin` is true under 30 answers. Figures are unrounded; "
+            "`low` and `high` are the 95 % normal-approximation interval clipped to the figure's scale."
         ),
         parameters=[_days_parameter(180), BY_PARAMETER],
         responses={200: OpenApiTypes.OBJECT},
@@ -235,6 +236,7 @@ class SurveyViewSet(TeamScopedModelViewSet):
             "by_stage": [stats.figure_json(row) for row in result["by_stage"]],
             "by_touchpoint": [stats.figure_json(row) for row in result["by_touchpoint"]],
             "response_rate": result["rate"],
+            "response_rate_by_channel": result["rate_by_channel"],
             "themes": result["themes"],
         }
         return ApiResponse(body)

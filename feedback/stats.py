@@ -24,6 +24,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from .models import Display, Response, ResponseTheme
+from .validation import Channel
 
 THIN_N = 30
 Z95 = 1.96
@@ -229,6 +230,19 @@ def response_rate(survey_id: int, start: datetime, end: datetime, responses: int
     return {"displays": shown, "responses": responses, "rate": rate}
 
 
+def channel_rates(answers_by_channel: dict[str, int], widget: dict) -> list[dict]:
+    """Return each channel's responses and response rate, the widget first.
+
+    Only the widget records displays (``displays/``), so only the widget has a rate; the hosted
+    link, email, API and app channels have no denominator and say so (``rate`` None).
+    """
+    rows = [{"channel": "widget", **widget}]
+    for channel in sorted(answers_by_channel, key=lambda c: ((*Channel.ALL, c).index(c), c)):
+        if channel != "widget":
+            rows.append({"channel": channel, "displays": None, "responses": answers_by_channel[channel], "rate": None})
+    return rows
+
+
 def survey_stats(survey, *, days: int = 180, by: str = "week", end: datetime | None = None) -> dict:
     """Return what the results page and ``surveys/<id>/stats/`` show.
 
@@ -239,12 +253,15 @@ def survey_stats(survey, *, days: int = 180, by: str = "week", end: datetime | N
     start = end - timedelta(days=days)
     responses = Response.objects.filter(survey_id=survey.pk).filter(created_at__gte=start, created_at__lt=end)
     figures_ = breakdown(responses, by)
-    all_rows = {"n": responses.order_by().count()}  # COUNT(*): read from the index alone
+    # A rate is answers over displays of the same channel: the widget's answers over its displays.
+    by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("pk")))
+    widget = response_rate(survey.pk, start, end, by_channel.get("widget", 0))
     return {
         "start": start,
         "end": end,
         **figures_,
-        "rate": response_rate(survey.pk, start, end, all_rows["n"]),
+        "rate": widget,
+        "rate_by_channel": channel_rates(by_channel, widget),
         "themes": theme_counts(responses),
     }
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -259,7 +260,15 @@ def _conflict_board(request: HttpRequest, journey_map: JourneyMap, exc: services
 
 def _panel(request, template_context: dict, status: int = 200) -> HttpResponse:
     template = "journeys/panel_form.html#panel" if request.htmx else "journeys/panel_form.html"
-    return render(request, template, template_context, status=status)
+    response = render(request, template, template_context, status=status)
+    if status == 409 and request.htmx:
+        # A conflict means the board behind the panel is stale too: send the saved one out of band,
+        # so the person compares their input with what the map holds now.
+        journey_map = template_context["journey_map"]
+        journey_map.refresh_from_db()
+        context = {**_workspace_context(request, journey_map), "oob": True}
+        response.content += render_to_string("journeys/map_detail.html#workspace", context, request).encode()
+    return response
 
 
 def _form_flow(request, *, journey_map, form, title, action, save, success, current=None, delete_url=None, extra=None):

@@ -20,6 +20,25 @@
     else if (status === 404) toast("That no longer exists, or you cannot see it.", "error");
   });
   document.addEventListener("htmx:sendError", function () { toast("Could not reach Waymark. Check your connection.", "error"); });
+  // The main navigation's menu button (narrow screens): the menu opens and closes with the button,
+  // Escape closes it and gives the focus back to the button.
+  document.documentElement.classList.add("wm-js");
+  function navToggle() { return document.querySelector(".wm-nav-toggle"); }
+  function setNav(open) {
+    var button = navToggle();
+    if (button) button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".wm-nav-toggle");
+    if (button) setNav(button.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    var button = navToggle();
+    if (event.key !== "Escape" || !button || button.getAttribute("aria-expanded") !== "true") return;
+    if (!document.getElementById("wm-nav-menu").contains(document.activeElement) && document.activeElement !== button) return;
+    setNav(false);
+    button.focus();
+  });
   // Let 4xx form responses swap in so field errors show next to the fields.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;

@@ -10,9 +10,7 @@
     if (!canvas || !data || !window.Chart) return;
     var curve = JSON.parse(data.textContent);
     var accent = getComputedStyle(document.documentElement).getPropertyValue("--wm-accent").trim() || "#4f46e5";
-    var labels = curve.labels.map(function (name, i) {
-      return i === 0 || curve.stages[i] !== curve.stages[i - 1] ? [curve.stages[i], name] : ["", name];
-    });
+    var labels = curve.labels.map(function (name, i) { return curve.stages[i] + " · " + name; });
     chart = new window.Chart(canvas, {
       type: "line",
       data: {
@@ -29,7 +27,9 @@
           pointBackgroundColor: curve.scores.map(function (s) { return s < 0 ? "#b42318" : s > 0 ? "#0f7b45" : "#5b6472"; }),
         }],
       },
+      plugins: [{ id: "wmLabels", afterDraw: function (c) { placeLabels(c, curve); } }],
       options: {
+        layout: { padding: { bottom: LABEL_ROWS } },
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
@@ -39,9 +39,53 @@
         },
         scales: {
           y: { min: -2, max: 2, ticks: { stepSize: 1, callback: function (v) { return { "-2": "Frustrated", "-1": "Uneasy", "0": "Neutral", "1": "Positive", "2": "Delighted" }[v]; } }, grid: { color: "#eef0f4" } },
-          x: { ticks: { autoSkip: false, maxRotation: 0, font: { size: 10 } }, grid: { display: false } },
+          // Names are placed by placeLabels: Chart.js draws every tick label centred on its point,
+          // so the names of a stage's touchpoints ran into each other.
+          x: { offset: true, ticks: { display: false }, grid: { display: false } },
         },
       },
+    });
+  }
+
+  // The curve's x-axis names as HTML under the canvas: each touchpoint's name in its own slot
+  // (cut with an ellipsis, or its number in the list below when the slot is narrow) and each
+  // stage's name once, across its touchpoints' slots, so no two names can overlap.
+  var LABEL_ROWS = 34;
+  function placeLabels(c, curve) {
+    var area = c.chartArea;
+    var n = curve.labels.length;
+    var key = [c.width, area.left, area.right, n].join(":");
+    var box = c.canvas.parentNode;
+    var layer = box.querySelector(".wm-curve-labels");
+    if (layer && layer.dataset.key === key) return;
+    if (!layer) {
+      layer = document.createElement("div");
+      layer.className = "wm-curve-labels";
+      layer.setAttribute("aria-hidden", "true");
+      box.appendChild(layer);
+    }
+    layer.dataset.key = key;
+    layer.textContent = "";
+    var step = (area.right - area.left) / n;
+    function add(text, title, left, width, top, cls) {
+      var el = document.createElement("span");
+      el.className = "wm-curve-label " + cls;
+      el.textContent = text;
+      el.title = title;
+      el.style.left = left + 1 + "px";
+      el.style.width = Math.max(width - 2, 0) + "px";
+      el.style.top = top + "px";
+      layer.appendChild(el);
+    }
+    var top = area.bottom + 3;
+    var first = 0;
+    curve.labels.forEach(function (name, i) {
+      var left = area.left + i * step;
+      add(step < 48 ? String(i + 1) : name, (i + 1) + ". " + name, left, step, top, "wm-curve-label-tp");
+      if (i === n - 1 || curve.stages[i + 1] !== curve.stages[i]) {
+        add(curve.stages[i], curve.stages[i], area.left + first * step, (i - first + 1) * step, top + 15, "wm-curve-label-stage");
+        first = i + 1;
+      }
     });
   }
 
@@ -74,12 +118,31 @@
     });
   }
 
+  // The board scrolls sideways inside its frame: show which edges have more stages (shadows) and
+  // the scroll buttons only when it does overflow.
+  function boardEdges() {
+    var scroller = document.getElementById("map-board");
+    var tools = document.querySelector("[data-board-tools]");
+    if (!scroller) return;
+    var frame = scroller.parentNode;
+    var max = scroller.scrollWidth - scroller.clientWidth;
+    var left = scroller.scrollLeft > 1;
+    var right = scroller.scrollLeft < max - 1;
+    frame.classList.toggle("wm-more-left", left);
+    frame.classList.toggle("wm-more-right", right);
+    if (tools) {
+      tools.hidden = max <= 1;
+      tools.querySelector("[data-board-scroll='-1']").disabled = !left;
+      tools.querySelector("[data-board-scroll='1']").disabled = !right;
+    }
+  }
+
   function closePanel() {
     var panel = document.getElementById("panel");
     if (panel) panel.innerHTML = "";
   }
 
-  function setup() { drawCurve(); enableDrag(); }
+  function setup() { drawCurve(); enableDrag(); boardEdges(); }
 
   document.addEventListener("DOMContentLoaded", setup);
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -94,7 +157,16 @@
   });
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-close-panel]")) closePanel();
+    var scrollButton = event.target.closest("[data-board-scroll]");
+    var scroller = document.getElementById("map-board");
+    if (scrollButton && scroller) {
+      var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      scroller.scrollBy({ left: Number(scrollButton.dataset.boardScroll) * scroller.clientWidth * 0.8, behavior: smooth ? "smooth" : "auto" });
+    }
   });
+  // Scroll events do not bubble: listen in the capture phase so a swapped-in board needs no set-up.
+  document.addEventListener("scroll", function (event) { if (event.target.id === "map-board") boardEdges(); }, true);
+  window.addEventListener("resize", boardEdges);
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && document.querySelector("#panel .wm-panel-inner")) closePanel();
   });

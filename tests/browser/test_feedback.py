@@ -142,6 +142,12 @@ def test_owner_works_a_followup(page, login, erin, team_a, shop, screenshot):
     page.get_by_role("link", name="Follow-ups").first.click()
     card = page.locator(".fb-followup").first
     expect(card).to_contain_text("Returns unclear")
+    # The note box and the buttons line up: one row, one height.
+    controls = card.locator(".fb-followup-actions textarea, .fb-followup-actions button")
+    boxes = [controls.nth(i).bounding_box() for i in range(controls.count())]
+    assert len(boxes) == 4
+    assert {round(b["y"]) for b in boxes} == {round(boxes[0]["y"])}
+    assert {round(b["height"]) for b in boxes} == {round(boxes[0]["height"])}
     card.get_by_role("button", name="Acknowledge").click()
     expect(page.locator(".fb-followup").first).to_contain_text("Acknowledged")
     page.get_by_label("Note on this follow-up").fill("Called the customer, sent the returns page")

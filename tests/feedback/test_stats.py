@@ -77,7 +77,7 @@ def test_trend_by_week_groups_in_sql(survey, submit, django_assert_num_queries):
 def test_survey_stats_counts_response_rate_from_displays(survey, submit):
     for _ in range(4):
         services.display_record(survey=survey, event="shown")
-    submit(survey, {"score": 9})
+    submit(survey, {"score": 9}, channel="widget")
     result = stats.survey_stats(survey, days=30)
     assert result["rate"] == {"displays": 4, "responses": 1, "rate": 25.0}
 
