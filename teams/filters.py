@@ -27,6 +27,12 @@ class StrictBooleanWidget(BooleanWidget):
         value = data.get(name)
         return value.strip().lower() if isinstance(value, str) else value
 
+    def render(self, name, value, attrs=None, renderer=None):
+        # The raw value of a bound form ("true", "1") must show as the chosen option, not "Unknown".
+        if isinstance(value, str) and value in TRUE_VALUES | FALSE_VALUES:
+            value = value in TRUE_VALUES
+        return super().render(name, value, attrs, renderer=renderer)
+
 
 class StrictBooleanField(forms.NullBooleanField):
     widget = StrictBooleanWidget

@@ -84,3 +84,15 @@ def test_ordering_backend_is_the_strict_one():
     from rest_framework.settings import api_settings
 
     assert OrderingFilter in api_settings.DEFAULT_FILTER_BACKENDS
+
+
+@pytest.mark.parametrize(("raw", "selected"), [("true", "true"), ("1", "true"), ("false", "false"), ("maybe", "")])
+def test_a_bound_boolean_filter_renders_the_chosen_option(raw, selected):
+    from django.http import QueryDict
+
+    from journeys.filters import TouchpointFilter
+    from journeys.models import Touchpoint
+
+    form = TouchpointFilter(QueryDict(f"is_moment={raw}"), queryset=Touchpoint.objects.none()).form
+    html = str(form["is_moment"])
+    assert f'value="{selected}" selected' in html
