@@ -54,7 +54,7 @@
   function placeLabels(c, curve) {
     var area = c.chartArea;
     var n = curve.labels.length;
-    var key = [c.width, area.left, area.right, n].join(":");
+    var key = JSON.stringify([c.width, area.left, area.right, curve.labels, curve.stages]);
     var box = c.canvas.parentNode;
     var layer = box.querySelector(".wm-curve-labels");
     if (layer && layer.dataset.key === key) return;

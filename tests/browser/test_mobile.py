@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from experiments.models import Experiment
+from experiments.models import Experiment, Metric
 from feedback.models import Survey
 from journeys.models import JourneyMap
 from teams.models import Team
@@ -56,6 +56,9 @@ def test_every_main_page_fits_a_phone_and_the_menus_are_reachable(phone, login, 
         "follow-ups": "/feedback/follow-ups/",
         "experiments": "/experiments/",
         "experiment": f"/experiments/{Experiment.objects.filter(team=team).order_by('pk').first().pk}/",
+        "metric": f"/experiments/metrics/{Metric.objects.filter(team=team).order_by('pk').first().pk}/",
+        "map owners": f"/maps/{shop.pk}/owners/",
+        "map scores": f"/feedback/maps/{shop.pk}/scores/",
         "review": f"/reviews/maps/{shop.pk}/",
         "webhooks": f"/teams/{team.slug}/webhooks/",
         "members": f"/teams/{team.slug}/members/",
