@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from journeys.models import Touchpoint
 
-NAMES = ["=HYPERLINK(\"https://evil.example\",\"x\")", "\t=1+1", "\uff1dSUM(1)", "@A1", "Plain"]
+NAMES = ['=HYPERLINK("https://evil.example","x")', "\t=1+1", "\uff1dSUM(1)", "@A1", "Plain"]
 
 
 @pytest.fixture

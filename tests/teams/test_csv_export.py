@@ -6,7 +6,7 @@ import pytest
 from teams.csv_export import SafeWriter, csv_lines, safe_cell
 
 DANGEROUS = [
-    "=HYPERLINK(\"https://evil.example\",\"x\")",
+    '=HYPERLINK("https://evil.example","x")',
     "+1+1",
     "-2+3",
     "@SUM(A1:A2)",
