@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from personas import media as persona_media
 from reviews import views as reviews_views
 from teams.api_errors import api_not_found
 
@@ -73,7 +74,6 @@ urlpatterns.append(path("api/public/reviews/", include("reviews.public_urls")))
 # Last: any other URL under /api/ is a 404 in the API's error shape, not an HTML page.
 urlpatterns.append(re_path(r"^api/", api_not_found))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (persona photos) from the app's own storage, in production too, each to the members
+# of its team only; with an S3-compatible store (MEDIA_S3_BUCKET) photos have signed URLs there.
+urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", persona_media.photo_file, name="media"))
