@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint format check bench worker beat vendor clean
+.PHONY: run test install install-dev migrate demo lint format check bench worker beat vendor clean
+
+# DEBUG is off unless set: the embedded default (make run, demo, worker, beat) turns it on.
+run demo worker beat: export DEBUG ?= 1
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +18,15 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# Development and test tools (pytest, Playwright, schemathesis, ruff …) on top of the runtime.
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# What a production host needs to run Waymark, nothing more.
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -29,19 +40,19 @@ run: demo
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-check: install
-	$(BIN)/python manage.py makemigrations --check --dry-run
+check: install-dev
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking-secret-value-for-checks ALLOWED_HOSTS=waymark.example.com \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
@@ -51,7 +62,7 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
-bench: install
+bench: install-dev
 	$(BIN)/python bench/run.py
 
 # Re-fetch the vendored front-end libraries from the npm registry (versions in static/vendor/VERSIONS.md).

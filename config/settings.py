@@ -1,13 +1,15 @@
 """Waymark settings: one module, configured from the environment.
 
-The embedded default (no variable set) is a DEBUG server on SQLite under var/ with Celery tasks
-run eagerly. Production differs only by environment variables; see README.md for the list.
+The embedded default is SQLite under var/ with Celery tasks run eagerly; DEBUG is off unless
+DEBUG=1 is set (`make run` sets it, as does the test suite's tests/settings.py). Production differs
+only by environment variables; see README.md for the list.
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,12 +35,12 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", default=True)
+DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development).")
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "csp",
     "teams",
     "personas",
     "journeys",
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,8 +159,28 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "media/"
+# Uploaded files: the app's own storage (MEDIA_ROOT, served by personas.media to the owning team),
+# or an S3-compatible bucket when MEDIA_S3_BUCKET is set (kept private: URLs are signed and expire).
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+MEDIA_S3_ENDPOINT_URL = env_str("MEDIA_S3_ENDPOINT_URL")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+            "region_name": env_str("MEDIA_S3_REGION") or None,
+            "access_key": env_str("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("MEDIA_S3_PREFIX"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env_int("MEDIA_S3_URL_SECONDS", 3600),
+            "file_overwrite": False,
+        },
+    }
 
 # Cache: Redis when REDIS_URL is set (shared by every web process, which the rate limits need),
 # else process-local memory.
@@ -191,6 +215,27 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy on every response (django-csp): scripts and style sheets only from this
+# site, no inline scripts or handlers (static/waymark/app.js handles data-* attributes instead), and
+# a <style> element only with the request's nonce. style="" attributes stay allowed (avatar colours,
+# chart and board positions are set per element); they cannot run code. Nobody may frame the app,
+# except the hosted survey page, for its survey's allowed origins (feedback/public.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *([MEDIA_S3_ENDPOINT_URL or "https://*.amazonaws.com"] if MEDIA_S3_BUCKET else [])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 # Celery: Redis broker when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise run tasks eagerly
@@ -280,6 +325,8 @@ WAYMARK_DEMO_PASSWORD = "waymark-demo"  # noqa: S105 (documented demo login, see
 # (no server-side request forgery) unless the operator allows it, e.g. for a receiver on the LAN.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)  # seconds to connect, and to wait for each read
+# An attempt claims its delivery for this long; if its worker dies, the sweep sends it again after.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", max(60, 6 * WEBHOOK_TIMEOUT))
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)  # first try plus retries, with back-off
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)  # 1 min, 4 min, 16 min … capped at 6 h
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)  # failed attempts in a row

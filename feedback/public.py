@@ -493,8 +493,8 @@ def survey_responses(request: HttpRequest, survey: Survey) -> HttpResponse:
 
 def _framing(response: HttpResponse, survey: Survey) -> HttpResponse:
     """Let the survey's allowed origins (and only them) show the hosted page in an iframe."""
-    ancestors = " ".join(["'self'", *survey.allowed_origins])
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    # The rest of the site's Content-Security-Policy (config/settings.py) applies as on every page.
+    response._csp_replace = {"frame-ancestors": ["'self'", *survey.allowed_origins]}
     return response
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
+from teams.csv_export import SafeWriter
 from teams.middleware import follow_team
 from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
@@ -415,11 +415,6 @@ def response_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_HEADER = [
     "id",
     "created_at",
@@ -438,7 +433,7 @@ CSV_HEADER = [
 
 
 def _csv_rows(queryset):
-    writer = csv.writer(_Echo())
+    writer = SafeWriter()
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     rows = queryset.values_list(
         "id",
@@ -459,8 +454,7 @@ def _csv_rows(queryset):
         row = list(row)
         row[1] = row[1].isoformat()
         row[11] = json.dumps(row[11], ensure_ascii=False)
-        # A cell starting with = + - @ is a formula to spreadsheets: neutralise it.
-        yield writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+        yield writer.writerow(row)
 
 
 @login_required

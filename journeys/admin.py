@@ -3,10 +3,12 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
+
 from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 
 
-class StageInline(admin.TabularInline):
+class StageInline(TeamScopedInline, admin.TabularInline):
     model = Stage
     fields = ["position", "name", "funnel"]
     extra = 0
@@ -14,7 +16,7 @@ class StageInline(admin.TabularInline):
 
 
 @admin.register(JourneyMap)
-class JourneyMapAdmin(admin.ModelAdmin):
+class JourneyMapAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_display = ["title", "team", "persona", "status", "revision", "updated_at"]
     list_filter = ["team", "status"]
     search_fields = ["title", "description"]
@@ -26,7 +28,7 @@ class JourneyMapAdmin(admin.ModelAdmin):
 
 
 @admin.register(Stage)
-class StageAdmin(SimpleHistoryAdmin):
+class StageAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "journey_map", "position", "funnel"]
     list_filter = ["journey_map__team", "funnel"]
     search_fields = ["name", "journey_map__title"]
@@ -36,7 +38,7 @@ class StageAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(SimpleHistoryAdmin):
+class TouchpointAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "stage", "channel", "emotion_label", "is_moment", "evidence_verified_at"]
     list_filter = ["stage__journey_map__team", "channel", "emotion_label", "is_moment", "evidence_source"]
     search_fields = ["name", "stage__name", "stage__journey_map__title"]
@@ -46,7 +48,7 @@ class TouchpointAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PainPoint)
-class PainPointAdmin(SimpleHistoryAdmin):
+class PainPointAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_display = ["title", "touchpoint", "severity", "status"]
     list_filter = ["touchpoint__stage__journey_map__team", "status", "severity"]
     search_fields = ["title", "touchpoint__name"]
@@ -56,7 +58,7 @@ class PainPointAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MapVersion)
-class MapVersionAdmin(admin.ModelAdmin):
+class MapVersionAdmin(TeamScopedAdmin, admin.ModelAdmin):
     """Versions are immutable: the admin shows them, never changes them."""
 
     list_display = ["journey_map", "number", "note", "created_by", "created_at"]

@@ -7,7 +7,6 @@ error shape when the map has changed since. Writes answer the map's new ETag.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 
@@ -30,6 +29,7 @@ from personas.models import Persona, Scenario
 from teams.access import require_role
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet
 from teams.api_errors import conflict
+from teams.csv_export import SafeWriter
 from teams.models import Role
 
 from . import services
@@ -538,7 +538,7 @@ def touchpoints_csv_response(journey_map: JourneyMap) -> HttpResponse:
     from .selectors import touchpoints_of_map
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(
         [
             "stage",

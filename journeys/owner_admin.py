@@ -18,6 +18,8 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
+from teams.admin_scope import admin_team_ids as _admin_team_ids
 from teams.models import Membership
 
 from . import owner_services as services
@@ -25,13 +27,6 @@ from .models import SLA, Handoff, HandoffCase, JourneyMap, Ownership, Playbook, 
 from .owner_selectors import with_departed
 
 User = get_user_model()
-
-
-def _admin_team_ids(request):
-    """Return the teams whose data this admin user manages (None: all, for superusers)."""
-    if request.user.is_superuser:
-        return None
-    return Membership.objects.filter(user=request.user).values("team_id")
 
 
 class TeamFilter(admin.SimpleListFilter):
@@ -103,15 +98,10 @@ class DepartedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ScopedAdminMixin:
-    """Limit rows to the admin's teams; limit user and touchpoint choices to team members."""
+class ScopedAdminMixin(TeamScopedAdmin):
+    """Limit rows, history, choices and filters to the admin's teams (teams/admin_scope.py)."""
 
     team_lookup = "journey_map__team"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        ids = _admin_team_ids(request)
-        return queryset if ids is None else queryset.filter(**{f"{self.team_lookup}__in": ids})
 
 
 class ReassignForm(forms.Form):
@@ -265,7 +255,7 @@ class SLAAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         services.sla_remove(actor=request.user, sla=obj)
 
 
-class HandoffCaseInline(admin.TabularInline):
+class HandoffCaseInline(TeamScopedInline, admin.TabularInline):
     model = HandoffCase
     extra = 0
     fields = ["reference", "started_at", "due_at", "completed_at", "breached_at", "escalated_at"]
@@ -355,7 +345,7 @@ def _scope_by_team(lookup):
     return scope
 
 
-class _MinimalAdmin(admin.ModelAdmin):
+class _MinimalAdmin(TeamScopedAdmin, admin.ModelAdmin):
     search_fields = ["name"]
 
 

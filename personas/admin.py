@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
+from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
+
 from .models import Persona, Scenario
 
 
-class ScenarioInline(admin.StackedInline):
+class ScenarioInline(TeamScopedInline, admin.StackedInline):
     model = Scenario
     extra = 0
     fields = ["name", "kind", "trigger", "goal", "expected_outcome", "success_markers"]
@@ -13,7 +15,7 @@ class ScenarioInline(admin.StackedInline):
 
 
 @admin.register(Persona)
-class PersonaAdmin(SimpleHistoryAdmin):
+class PersonaAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "team", "role", "market", "scenario_count", "archived", "updated_at"]
     list_filter = ["archived", "market", "team"]
     search_fields = ["name", "summary", "role", "team__name"]
@@ -53,7 +55,7 @@ class PersonaAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(SimpleHistoryAdmin):
+class ScenarioAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "persona", "kind", "team_name", "updated_at"]
     list_filter = ["kind", "persona__team"]
     search_fields = ["name", "trigger", "goal", "persona__name"]

@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
 from simple_history.admin import SimpleHistoryAdmin
+
+from teams.admin_scope import TeamScopedAdmin, TeamScopedInline, admin_team_ids
+from teams.models import Membership
 
 from .models import ActionItem, DigestPreference, Review, ReviewSettings
 
 
-class ActionItemInline(admin.TabularInline):
+class ActionItemInline(TeamScopedInline, admin.TabularInline):
     model = ActionItem
     extra = 0
     fields = ["title", "owner", "due_date", "done", "done_at", "touchpoint", "pain_point", "experiment"]
@@ -14,7 +18,7 @@ class ActionItemInline(admin.TabularInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_display = ["journey_map", "date", "kind", "facilitator", "created_at"]
     list_filter = ["kind", "journey_map__team", "date"]
     search_fields = ["journey_map__title", "notes", "decisions"]
@@ -26,7 +30,7 @@ class ReviewAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(SimpleHistoryAdmin):
+class ActionItemAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_display = ["title", "owner", "due_date", "done", "review"]
     list_filter = ["done", "review__journey_map__team"]
     search_fields = ["title", "review__journey_map__title"]
@@ -36,7 +40,7 @@ class ActionItemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReviewSettings)
-class ReviewSettingsAdmin(admin.ModelAdmin):
+class ReviewSettingsAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_display = [
         "team",
         "review_cadence_days",
@@ -49,7 +53,15 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(DigestPreference)
-class DigestPreferenceAdmin(admin.ModelAdmin):
+class DigestPreferenceAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_display = ["user", "unsubscribed", "updated_at"]
     list_filter = ["unsubscribed"]
     search_fields = ["user__username", "user__email"]
+
+    def get_queryset(self, request):
+        # A person's preference, not a team's row: shown for the members of the admin's teams.
+        queryset = super().get_queryset(request)
+        ids = admin_team_ids(request)
+        if ids is None:
+            return queryset
+        return queryset.filter(Exists(Membership.objects.filter(user=OuterRef("user"), team__in=ids)))

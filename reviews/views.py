@@ -20,7 +20,7 @@ from journeys.models import JourneyMap
 from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
 from teams.middleware import follow_team
 from teams.models import Role
-from teams.views import add_form_errors, hx_redirect
+from teams.views import add_form_errors, hx_redirect, safe_next_url
 
 from . import selectors, services
 from .forms import (
@@ -253,7 +253,7 @@ def action_item_toggle(request: HttpRequest, item_pk: int) -> HttpResponse:
     item = selectors.action_items_for(request.user).get(pk=item.pk)
     messages.success(request, f"“{item.title}” {'done' if item.done else 'open again'}.")
     if not request.htmx:
-        return redirect(request.POST.get("next") or reverse("reviews:action_items"))
+        return redirect(safe_next_url(request, reverse("reviews:action_items")))
     return render(
         request,
         "reviews/_action_item.html",

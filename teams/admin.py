@@ -1,17 +1,20 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 
+from .admin_scope import TeamScopedAdmin, TeamScopedInline
 from .models import ApiKey, Membership, Team
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TeamScopedInline, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "member_count", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -26,7 +29,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_display = ["user", "team", "role", "created_at"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "user__email", "team__name"]
@@ -35,7 +38,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "team", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["scope", "team"]
     search_fields = ["name", "prefix", "team__name"]
@@ -45,3 +48,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Keys are created in the team's settings page, where the key is shown once.
         return False
+
+
+# People: a staff member sees only the members of their own teams.
+User = get_user_model()
+if admin.site.is_registered(User):
+    user_admin_base = type(admin.site._registry[User])
+    admin.site.unregister(User)
+else:
+    user_admin_base = UserAdmin
+admin.site.register(User, type("ScopedUserAdmin", (TeamScopedAdmin, user_admin_base), {}))

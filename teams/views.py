@@ -26,6 +26,15 @@ def hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
+def safe_next_url(request: HttpRequest, default: str) -> str:
+    """The ``next`` of the request when it points into this site, else ``default`` (no open redirect)."""
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = {request.get_host()}
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts=allowed, require_https=request.is_secure()):
+        return nxt
+    return default
+
+
 def add_form_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
     """Put a service's ValidationError on the form, next to the field it names where it can."""
     if hasattr(exc, "error_dict"):
@@ -50,10 +59,7 @@ def team_switch(request: HttpRequest) -> HttpResponse:
     team = get_object_for_user(Team, request.user, pk=request.POST.get("team", ""))
     follow_team(request, team.pk)
     messages.success(request, f"You are working in {team.name}.")
-    nxt = request.POST.get("next") or reverse("home")
-    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        nxt = reverse("home")
-    return hx_redirect(request, nxt)
+    return hx_redirect(request, safe_next_url(request, reverse("home")))
 
 
 @login_required

@@ -6,6 +6,13 @@ created in the emitting service's transaction and queued to Celery with ``transa
 so nothing is sent for a change that rolls back. Each attempt is
 claimed by its number (``attempts``), so a retry queued twice is still sent once.
 
+A claim is a lease: it sets ``next_attempt_at`` to when the lease ends (``WEBHOOK_LEASE_SECONDS``).
+If the worker dies mid-attempt, nothing clears it, and the periodic sweep finds the delivery due
+again and makes the next attempt; a result that comes back after its lease was taken over is
+dropped. Delivery is therefore at least once: a receiver may see a delivery twice (the first
+attempt may have reached it before the worker died) and dedupes on ``Waymark-Delivery`` (the
+payload's ``id``), which every attempt of a delivery repeats.
+
 Every request goes only to a public address: the host is resolved, every address it resolves to
 is checked, and the connection is made to the checked address (DNS cannot change between the
 check and the connection). Redirects are not followed. ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` turns
@@ -33,7 +40,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -490,18 +497,27 @@ def webhook_delivery_attempt(*, delivery_id, attempt: int) -> timedelta | None:
     """Make attempt number ``attempt`` of a delivery; return the delay before the next one, if any.
 
     The attempt is claimed by its number first, so the same attempt queued twice (a retry and the
-    sweep) is sent once. No database transaction is held open while the request is in flight.
+    sweep) is sent once; the claim is a lease that the sweep takes over once it has run out. No
+    database transaction is held open while the request is in flight.
     """
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id,
         attempts=attempt - 1,
         status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
-    ).update(attempts=attempt, last_attempt_at=now, next_attempt_at=None)
+    ).update(attempts=attempt, last_attempt_at=now, next_attempt_at=now + timedelta(seconds=lease_seconds()))
     if not claimed:
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint__team").get(pk=delivery_id)
     endpoint = delivery.endpoint
+    # One attempt more than the maximum is allowed, for an attempt whose worker died; past that the
+    # delivery fails, so a receiver that brings down every worker cannot keep it going forever.
+    if attempt > _max_attempts(delivery) + 1:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+        delivery.error = f"Not sent again: attempt {attempt - 1} was interrupted and was the last one."
+        delivery.save(update_fields=["status", "next_attempt_at", "error"])
+        return None
     if not endpoint.is_active and not delivery.is_manual:
         delivery.status = WebhookDelivery.Status.FAILED
         delivery.error = "Not sent: the endpoint is disabled."
@@ -513,9 +529,32 @@ def webhook_delivery_attempt(*, delivery_id, attempt: int) -> timedelta | None:
     return _record_result(delivery, result, attempt)
 
 
+def lease_seconds() -> int:
+    """How long a claimed attempt may take before the sweep makes the next one."""
+    return settings.WEBHOOK_LEASE_SECONDS
+
+
+def _max_attempts(delivery: WebhookDelivery) -> int:
+    return 1 if delivery.is_manual else settings.WEBHOOK_MAX_ATTEMPTS
+
+
 @transaction.atomic
 def _record_result(delivery: WebhookDelivery, result: SendResult, attempt: int) -> timedelta | None:
     now = timezone.now()
+    still_ours = (
+        WebhookDelivery.objects.select_for_update()
+        .filter(
+            pk=delivery.pk,
+            attempts=attempt,
+            status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
+        )
+        .exists()
+    )
+    if not still_ours:
+        # The lease ran out and the sweep made the next attempt (or the endpoint was disabled
+        # meanwhile): that attempt's outcome is the one to keep.
+        logger.warning("webhook delivery %s: result of attempt %s came after its lease; dropped", delivery.pk, attempt)
+        return None
     delivery.response_code = result.status
     delivery.response_excerpt = result.excerpt
     delivery.duration_ms = result.duration_ms
@@ -529,8 +568,7 @@ def _record_result(delivery: WebhookDelivery, result: SendResult, attempt: int) 
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failure_count=0, last_success_at=now)
         return None
 
-    max_attempts = 1 if delivery.is_manual else settings.WEBHOOK_MAX_ATTEMPTS
-    delay = retry_delay(attempt) if attempt < max_attempts else None
+    delay = retry_delay(attempt) if attempt < _max_attempts(delivery) else None
     delivery.status = WebhookDelivery.Status.RETRYING if delay else WebhookDelivery.Status.FAILED
     delivery.next_attempt_at = now + delay if delay else None
     delivery.save(update_fields=fields)
@@ -586,10 +624,12 @@ def _notify_disabled(endpoint_id: int) -> None:
 
 
 def deliveries_due(*, now=None) -> list[tuple[str, int]]:
-    """Return the ids of deliveries whose retry is due, or whose first send seems lost."""
+    """Return the deliveries (and their next attempt number) whose retry is due, whose attempt's
+    lease ran out (its worker died), or whose first send seems lost."""
     now = now or timezone.now()
     retrying = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now, endpoint__is_active=True
+        Q(status=WebhookDelivery.Status.RETRYING, endpoint__is_active=True) | Q(status=WebhookDelivery.Status.PENDING),
+        next_attempt_at__lte=now,
     )
     stale = WebhookDelivery.objects.filter(
         status=WebhookDelivery.Status.PENDING, attempts=0, created_at__lte=now - timedelta(minutes=5)

@@ -25,7 +25,7 @@ PUBLIC_PREFIXES = ("api/public/",)
 PERSONAL = {"logout", "teams:switch", "teams:create"}
 # API lists any signed-in person may post to (creating a team makes you its admin).
 API_PERSONAL = {"team-list"}
-# Not probed: Django's own admin (staff only, tested by Django) and static media.
+# Not probed here: the admin (tests/test_access_admin.py walks it, history pages included) and static media.
 SKIP_NAMESPACES = {"admin"}
 
 

@@ -22,3 +22,56 @@ def test_vendored_files_reference_no_missing_source_maps(path):
 
     text = (Path(__file__).resolve().parents[1] / path).read_text()
     assert "sourceMappingURL" not in text
+
+
+def _settings_probe(**env_overrides):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **env_overrides)
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
+
+
+def test_debug_is_off_unless_set():
+    assert _settings_probe(SECRET_KEY="x" * 50).stdout.strip() == "False"
+    assert _settings_probe(SECRET_KEY="x" * 50, DEBUG="1").stdout.strip() == "True"
+    refused = _settings_probe()
+    assert refused.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in refused.stderr
+
+
+def test_runtime_requirements_hold_no_development_tools():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def names(file: str) -> set[str]:
+        lines = (root / file).read_text().splitlines()
+        return {re.split(r"[=<>\[ ]", line)[0].lower().replace("_", "-") for line in lines if line[:1].isalnum()}
+
+    runtime, dev = names("requirements.txt"), names("requirements-dev.txt")
+    tools = {
+        "pytest",
+        "pytest-django",
+        "playwright",
+        "schemathesis",
+        "hypothesis",
+        "ruff",
+        "factory-boy",
+        "time-machine",
+    }
+    assert runtime & tools == set()
+    assert tools <= dev
+    assert "-r requirements.txt" in (root / "requirements-dev.txt").read_text().splitlines()
+    assert {"django", "celery", "gunicorn", "django-csp", "django-storages", "boto3"} <= runtime
+    assert all(
+        re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line)
+        for line in (root / "requirements.txt").read_text().splitlines()
+        if line[:1].isalnum()
+    )

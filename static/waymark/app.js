@@ -44,5 +44,23 @@
     var status = event.detail.xhr.status;
     if (status === 400 || status === 409 || status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
   });
+  // Behaviour the templates ask for with data attributes: the Content-Security-Policy allows no
+  // inline handlers (onclick=, onchange=), so they are all here.
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("data-no-submit")) { event.preventDefault(); return; }
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest && event.target.closest("[data-print], [data-remove-form]");
+    if (!el) return;
+    if (el.hasAttribute("data-print")) { event.preventDefault(); window.print(); return; }
+    if (window.htmx && el.closest("form")) { event.preventDefault(); el.closest("form").remove(); }
+  });
   window.Waymark = { toast: toast };
 })();

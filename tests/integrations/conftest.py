@@ -32,6 +32,10 @@ class Receiver:
     answer: bytes = b'{"ok": true}'
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # When set, each request waits for it before answering (a receiver that blocks); ``arrived``
+    # is set as soon as a request has been read.
+    gate: threading.Event | None = None
+    arrived: threading.Event = field(default_factory=threading.Event)
 
 
 def _handler(receiver: Receiver):
@@ -40,6 +44,9 @@ def _handler(receiver: Receiver):
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+            receiver.arrived.set()
+            if receiver.gate is not None:
+                receiver.gate.wait(120)
             if receiver.delay:
                 time.sleep(receiver.delay)
             self.send_response(receiver.status)

@@ -21,4 +21,5 @@ BUILDERS = [
 URL_KWARGS = {
     "persona_pk": lambda world: world[Persona].pk,
     "scenario_pk": lambda world: world[Scenario].pk,
+    "name": lambda world: "personas/probe.png",  # /media/<name>: an uploaded file
 }
