@@ -17,6 +17,7 @@ exactly. When Redis cannot be reached both fall back to a limit per process, cou
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -35,6 +36,7 @@ _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 
 _UNITS |= {"d": 86400, "day": 86400}
 
 
+@functools.lru_cache(maxsize=64)
 def parse_rate(rate: str) -> tuple[int, int]:
     """``"120/min"`` → ``(120, 60)``; a multiple of the unit is allowed: ``"2000/10s"`` → ``(2000, 10)``."""
     count, _, period = rate.partition("/")
