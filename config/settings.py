@@ -160,7 +160,8 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "media/"
 
 # Cache: Redis when REDIS_URL is set (shared by every web process, which the rate limits need),
-# else process-local memory.
+# else process-local memory. Sessions stay in the database (Django's default engine), so Redis
+# being down logs nobody out; the rate limits then count per process (teams/ratelimit.py).
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     # A Redis that hangs must not hang the requests: give up on a connection or a reply after this.
