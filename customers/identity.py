@@ -35,7 +35,9 @@ def _load(team_id: int, keys: Iterable[Key]) -> dict[Key, Identity]:
     return {(row.kind, row.value): row for row in rows}
 
 
-def identities_ensure(*, team_id: int, groups: list[list[Key]], seen_at: datetime) -> tuple[dict[Key, Identity], set[int]]:
+def identities_ensure(
+    *, team_id: int, groups: list[list[Key]], seen_at: datetime
+) -> tuple[dict[Key, Identity], set[int]]:
     """Return the identity of every key, creating those never seen; and the ids of new profiles.
 
     ``groups`` holds the keys of each event: the unknown keys of one event start one profile
@@ -107,7 +109,11 @@ def identities_link(
         if other_key not in found:
             # An alias's previousId never seen before: it joins the user's profile as it is.
             Identity.objects.bulk_create(
-                [Identity(team_id=team_id, profile_id=found[user_key].profile_id, kind=other_key[0], value=other_key[1])],
+                [
+                    Identity(
+                        team_id=team_id, profile_id=found[user_key].profile_id, kind=other_key[0], value=other_key[1]
+                    )
+                ],
                 ignore_conflicts=True,
             )
             found = _load(team_id, [user_key, other_key])

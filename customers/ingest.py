@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
 import re
 import uuid
@@ -29,12 +28,35 @@ MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 TYPES = ("track", "identify", "page", "screen", "group", "alias")
 # analytics-next's short paths.
-SHORT_PATHS = {"t": "track", "i": "identify", "p": "page", "s": "screen", "g": "group", "a": "alias", "b": "batch", "import": "batch"}
+SHORT_PATHS = {
+    "t": "track",
+    "i": "identify",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+    "b": "batch",
+    "import": "batch",
+}
 
 # Identifier values that mean "no identifier": shared by many people (a default left in the code),
 # so they must never join profiles (Segment's identity-resolution blocked values, and more).
 BLOCKED_VALUES = frozenset(
-    {"", "null", "none", "nil", "undefined", "anonymous", "unknown", "nan", "false", "true", "0", "-1", "[object object]"}
+    {
+        "",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "anonymous",
+        "unknown",
+        "nan",
+        "false",
+        "true",
+        "0",
+        "-1",
+        "[object object]",
+    }
 )
 # All zeros and dashes: a zeroed UUID or device id ("00000000-0000-0000-0000-000000000000").
 BLOCKED_PATTERN = re.compile(r"^[0-]*$")
@@ -81,9 +103,7 @@ def read_body(raw: bytes, *, content_encoding: str, limit: int) -> bytes:
     else:
         raise RequestRefused(415, "unsupported_encoding", _("Send the body plain or gzip-encoded."))
     if len(body) > limit:
-        raise RequestRefused(
-            413, "too_large", _("The body is larger than %(limit)d KB.") % {"limit": limit // 1024}
-        )
+        raise RequestRefused(413, "too_large", _("The body is larger than %(limit)d KB.") % {"limit": limit // 1024})
     return body
 
 
@@ -135,9 +155,7 @@ def _identifier(value, name: str) -> str:
         raise EventRefused("invalid_identifier", _("%(field)s must be a string.") % {"field": name}, name)
     text = str(value).strip()
     if len(text) > 255:
-        raise EventRefused(
-            "invalid_identifier", _("%(field)s is longer than 255 characters.") % {"field": name}, name
-        )
+        raise EventRefused("invalid_identifier", _("%(field)s is longer than 255 characters.") % {"field": name}, name)
     return "" if is_blocked(text) else text
 
 
@@ -235,7 +253,9 @@ def message_from(
         # SDKs always send one; a hand-written call without it cannot be deduplicated on retry.
         message_id = f"wm-{uuid.uuid4()}"
     elif not isinstance(message_id, str | int) or isinstance(message_id, bool) or len(str(message_id)) > 128:
-        raise EventRefused("invalid_message_id", _("messageId must be a string of at most 128 characters."), "messageId")
+        raise EventRefused(
+            "invalid_message_id", _("messageId must be a string of at most 128 characters."), "messageId"
+        )
     message_id = str(message_id)
 
     user_id = _identifier(item.get("userId"), "userId")

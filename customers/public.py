@@ -63,10 +63,7 @@ def _rate_limited(source: Source, now: float) -> int:
     window = int(now // period)
     key = f"customers:rate:{source.pk}:{window}"
     try:
-        if cache.add(key, 1, timeout=period + 1):
-            count = 1
-        else:
-            count = cache.incr(key)
+        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
     except Exception:
         logger.warning("customers: rate limit counter unreachable", exc_info=True)
         return 0
@@ -123,7 +120,9 @@ def _receive(request: HttpRequest, call: str) -> HttpResponse:
         return _error(401, "invalid_write_key", _("This write key is unknown or revoked."))
     wait = _rate_limited(source, received_at.timestamp())
     if wait:
-        response = _error(429, "rate_limited", _("Too many requests for this source; retry after %(s)d s.") % {"s": wait})
+        response = _error(
+            429, "rate_limited", _("Too many requests for this source; retry after %(s)d s.") % {"s": wait}
+        )
         response["Retry-After"] = str(wait)
         return response
 

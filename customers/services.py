@@ -90,9 +90,9 @@ def _clean_rule(rule: TrackingRule) -> None:
         and set(c) <= {"property", "op", "value"}
         for c in conditions
     ):
-        errors["conditions"] = _(
-            'Give a list of {"property": name, "op": one of %(ops)s, "value": value}.'
-        ) % {"ops": ", ".join(CONDITION_OPS)}
+        errors["conditions"] = _('Give a list of {"property": name, "op": one of %(ops)s, "value": value}.') % {
+            "ops": ", ".join(CONDITION_OPS)
+        }
     if errors:
         raise ValidationError(errors)
 
@@ -288,7 +288,9 @@ def _resolve(team_id: int, message: ingest.Message, event_id: int, identities: d
     if message.type == "identify" and message.traits:
         kind, value = message.primary
         profile_id = (
-            Identity.objects.filter(team_id=team_id, kind=kind, value=value).values_list("profile_id", flat=True).first()
+            Identity.objects.filter(team_id=team_id, kind=kind, value=value)
+            .values_list("profile_id", flat=True)
+            .first()
         )
         if profile_id is not None:
             identity.traits_apply(
@@ -298,9 +300,7 @@ def _resolve(team_id: int, message: ingest.Message, event_id: int, identities: d
 
 def _previous_key(team_id: int, value: str) -> identity.Key:
     """An alias's previousId is a former user id or an anonymous id, whichever is known."""
-    kinds = list(
-        Identity.objects.filter(team_id=team_id, value=value).values_list("kind", flat=True)
-    )
+    kinds = list(Identity.objects.filter(team_id=team_id, value=value).values_list("kind", flat=True))
     for kind in (Identity.Kind.USER_ID, Identity.Kind.ANONYMOUS_ID, Identity.Kind.ALIAS):
         if kind in kinds:
             return (kind.value, value)
@@ -311,4 +311,3 @@ def _after_commit(event_ids: list[int]) -> None:
     from .tasks import events_match
 
     events_match.delay(event_ids)
-

@@ -135,4 +135,3 @@ def _enter(team_id: int, profile_id: int, rule, event: Event) -> StageTransition
         current.transition = transition
         current.save(update_fields=["stage", "entered_at", "transition"])
     return transition
-
