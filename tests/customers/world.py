@@ -11,8 +11,8 @@ from customers.models import (
     ProfileStage,
     Source,
     StageTransition,
-    TraitChange,
     TrackingRule,
+    TraitChange,
 )
 from journeys.models import JourneyMap, Stage, Touchpoint
 
