@@ -211,7 +211,8 @@ def _merge(*, into: Profile, gone: Profile, user_id: str) -> None:
     into.save(update_fields=["traits", "user_id", "first_seen_at", "last_seen_at"])
     gone.merged_into = into
     gone.traits = {}
-    gone.save(update_fields=["merged_into", "traits"])
+    gone.user_id = ""
+    gone.save(update_fields=["merged_into", "traits", "user_id"])
 
 
 def traits_apply(*, team_id: int, profile_id: int, traits: dict, at: datetime, event_id: int | None = None) -> int:
