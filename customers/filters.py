@@ -1,6 +1,9 @@
 """One FilterSet per list, shared by the pages and the API."""
 
+import contextlib
+
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.fields.json import KeyTransform
 from django_filters import rest_framework as filters
 
 from .models import Event, Identity, Profile, ProfileStage, Source, TrackingRule
@@ -48,10 +51,20 @@ class ProfileFilter(filters.FilterSet):
             return queryset
         if not sep:
             return queryset.filter(traits__has_key=key)
-        # Compared as text so "plan:team" and "age:30" both work whatever the JSON type.
-        from django.db.models.fields.json import KT
-
-        return queryset.annotate(_trait=KT(f"traits__{key}")).filter(_trait=wanted.strip())
+        # The value as text, and as the number or boolean it spells: "age:30" finds 30 and "30".
+        wanted = wanted.strip()
+        candidates: list = [wanted]
+        try:
+            candidates.append(int(wanted))
+        except ValueError:
+            with contextlib.suppress(ValueError):
+                candidates.append(float(wanted))
+        if wanted in ("true", "false"):
+            candidates.append(wanted == "true")
+        query = Q()
+        for candidate in candidates:
+            query |= Q(_trait=candidate)
+        return queryset.alias(_trait=KeyTransform(key, "traits")).filter(query)
 
     def _stage_rows(self):
         rows = ProfileStage.objects.filter(profile=OuterRef("pk"))

@@ -66,14 +66,14 @@ def identities_ensure(
             for group in new_groups
         ]
     )
-    Identity.objects.bulk_create(
-        [
-            Identity(team_id=team_id, profile_id=profile.pk, kind=kind, value=value)
-            for profile, group in zip(profiles, new_groups, strict=True)
-            for kind, value in group
-        ],
-        ignore_conflicts=True,
-    )
+    rows = [
+        Identity(team_id=team_id, profile_id=profile.pk, kind=kind, value=value)
+        for profile, group in zip(profiles, new_groups, strict=True)
+        for kind, value in group
+    ]
+    # In key order, so two requests inserting overlapping keys wait on each other, never deadlock.
+    rows.sort(key=lambda row: (row.kind, row.value))
+    Identity.objects.bulk_create(rows, ignore_conflicts=True)
     found = _load(team_id, keys)
     used = {identity.profile_id for identity in found.values()}
     empty = [profile.pk for profile in profiles if profile.pk not in used]
@@ -117,14 +117,18 @@ def identities_link(
                 ignore_conflicts=True,
             )
             found = _load(team_id, [user_key, other_key])
-        a, b = found[user_key].profile_id, found[other_key].profile_id
-        if a == b:
-            return None
-        # Lock both in id order (no deadlock between two requests merging the same pair).
-        locked = list(Profile.objects.select_for_update().filter(pk__in=[a, b]).order_by("pk"))
-        found = _load(team_id, [user_key, other_key])
-        a, b = found[user_key].profile_id, found[other_key].profile_id
-        if a == b or len(locked) != 2:
+        for _attempt in range(5):
+            a, b = found[user_key].profile_id, found[other_key].profile_id
+            if a == b:
+                return None
+            # Lock both in id order (no deadlock between two requests merging the same pair), then
+            # look again: a concurrent merge may have moved either identity while we waited.
+            locked = list(Profile.objects.select_for_update().filter(pk__in=[a, b]).order_by("pk"))
+            found = _load(team_id, [user_key, other_key])
+            if len(locked) == 2 and (found[user_key].profile_id, found[other_key].profile_id) == (a, b):
+                break
+        else:
+            logger.warning("could not link %s and %s: their profiles kept changing", user_key, other_key)
             return None
         profiles = {profile.pk: profile for profile in locked}
         user_ids = _user_ids([a, b])

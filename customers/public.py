@@ -14,6 +14,7 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -96,6 +97,18 @@ def tracking_call(request: HttpRequest, call: str) -> HttpResponse:
 
 
 def _receive(request: HttpRequest, call: str) -> HttpResponse:
+    try:
+        return _receive_checked(request, call)
+    except DatabaseError:
+        # Nothing was stored (the transaction rolled back: a deadlock between merges, a database
+        # restart): say so in JSON, and SDKs retry a 5xx with the same messageIds.
+        logger.exception("customers: storing events failed")
+        response = _error(503, "unavailable", _("The events could not be stored; nothing was stored. Retry."))
+        response["Retry-After"] = "1"
+        return response
+
+
+def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
     received_at = timezone.now()
     limit = ingest.MAX_BATCH_BYTES if call == "batch" else ingest.MAX_EVENT_BYTES
     try:

@@ -235,6 +235,8 @@ def events_ingest(
             )
             for _, message in messages
         ]
+        # In messageId order, so overlapping retries wait on each other, never deadlock.
+        rows.sort(key=lambda row: row.message_id)
         Event.objects.bulk_create(rows, ignore_conflicts=True)
         # The rows this call stored: those of its messageIds with its own receipt time (a retry
         # that lost the race to an earlier copy finds the earlier copy's time).

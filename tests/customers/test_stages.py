@@ -28,7 +28,7 @@ def journey(team_a):
 
 @pytest.fixture
 def plan(journey, alice):
-    journey_map, stages, product_page = journey
+    _journey_map, stages, product_page = journey
     services.tracking_rule_create(
         actor=alice,
         stage=stages["Consideration"],
@@ -124,7 +124,7 @@ def test_stage_change_is_announced_as_a_webhook_event(ingest, plan, team_a):
 
 
 def test_a_rule_added_later_applies_at_once(ingest, journey, alice):
-    journey_map, stages, _ = journey
+    _journey_map, stages, _ = journey
     ingest({"type": "track", "event": "Brochure Downloaded", "userId": "ana"})
     assert not ProfileStage.objects.exists()
     services.tracking_rule_create(actor=alice, stage=stages["Awareness"], event_name="Brochure Downloaded")
@@ -143,7 +143,7 @@ def test_identify_merge_keeps_the_later_current_stage(ingest, plan):
 
 
 def test_rule_validation(journey, alice, team_b, oscar):
-    journey_map, stages, product_page = journey
+    _journey_map, stages, product_page = journey
     with pytest.raises(ValidationError) as error:
         services.tracking_rule_create(actor=alice, stage=stages["Decision"])
     assert "event_name" in error.value.message_dict
