@@ -80,6 +80,10 @@ class ProfileFilter(filters.FilterSet):
         return rows
 
     def filter_map(self, queryset, name, value):
+        # map, stage and the entry times make one condition on the current stage: apply it once.
+        if getattr(self, "_stage_applied", False):
+            return queryset
+        self._stage_applied = True
         return queryset.filter(Exists(self._stage_rows()))
 
     filter_stage = filter_map

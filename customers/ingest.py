@@ -26,6 +26,8 @@ from teams.text import find_unstorable
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
+# Deeper JSON is refused: encoding it again to store it would exhaust Python's recursion limit.
+MAX_DEPTH = 64
 TYPES = ("track", "identify", "page", "screen", "group", "alias")
 # analytics-next's short paths.
 SHORT_PATHS = {
@@ -107,10 +109,16 @@ def read_body(raw: bytes, *, content_encoding: str, limit: int) -> bytes:
     return body
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_json(body: bytes) -> dict:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        # NaN and Infinity are not JSON, and PostgreSQL's jsonb refuses them: a 400 now, rather
+        # than a batch that fails to store on every retry.
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RequestRefused(400, "invalid_json", _("The body is not valid JSON.")) from exc
     if not isinstance(data, dict):
         raise RequestRefused(400, "invalid_json", _("The body must be a JSON object."))
@@ -231,15 +239,33 @@ class Message:
         return ("user_id", self.user_id) if self.user_id else ("anonymous_id", self.anonymous_id)
 
 
+def _too_deep(value) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(current, dict):
+            stack.extend((item, depth + 1) for item in current.values())
+        elif isinstance(current, list):
+            stack.extend((item, depth + 1) for item in current)
+    return False
+
+
 def message_from(
     item, *, type_: str | None, received_at: datetime, outer_context: dict | None = None, outer_sent_at=None
 ) -> Message:
     """Check one event of a call or a batch and return it normalised; raise ``EventRefused``."""
     if not isinstance(item, dict):
         raise EventRefused("invalid_event", _("An event must be a JSON object."))
-    if len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_EVENT_BYTES:
-        raise EventRefused("too_large", _("The event is larger than 32 KB."))
+    if _too_deep(item):
+        raise EventRefused(
+            "invalid_event", _("The event is nested more than %(depth)d levels deep.") % {"depth": MAX_DEPTH}
+        )
+    size = len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode())
     unstorable = find_unstorable(item)
+    if size > MAX_EVENT_BYTES:
+        raise EventRefused("too_large", _("The event is larger than 32 KB."))
     if unstorable:
         raise EventRefused(
             "unstorable", _("%(field)s contains a NUL or a lone surrogate.") % {"field": unstorable}, unstorable
@@ -297,7 +323,12 @@ def message_from(
 
     original = _time(item.get("timestamp") or item.get("originalTimestamp"), "timestamp")
     sent_at = _time(item.get("sentAt"), "sentAt") or outer_sent_at
-    timestamp, flags = corrected_timestamp(received_at=received_at, sent_at=sent_at, original=original)
+    try:
+        timestamp, flags = corrected_timestamp(received_at=received_at, sent_at=sent_at, original=original)
+    except OverflowError as exc:
+        raise EventRefused(
+            "invalid_timestamp", _("timestamp and sentAt are too far apart to correct."), "timestamp"
+        ) from exc
 
     path = ""
     if kind == "page":

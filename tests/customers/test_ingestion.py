@@ -359,3 +359,33 @@ def test_event_json_size_counts_the_item_not_the_batch(send):
     assert response.status_code == 200
     assert response.json()["stored"] == 5
     assert len(json.dumps(items)) > 32 * 1024
+
+
+def test_nan_and_infinity_are_refused_before_storing(client, write_key):
+    auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+    body = b'{"event": "E", "userId": "u1", "properties": {"x": NaN}}'
+    response = client.post("/v1/track", data=body, content_type="application/json", HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json"
+    assert Event.objects.count() == 0
+
+
+def test_deeply_nested_json_is_400_not_500(client, write_key):
+    auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+    body = b'{"event": "E", "userId": "u1", "properties": {"x": ' + b"[" * 20000 + b"]" * 20000 + b"}}"
+    response = client.post("/v1/track", data=body, content_type="application/json", HTTP_AUTHORIZATION=auth)
+    assert response.status_code in (400, 413)
+    assert response["Content-Type"] == "application/json"
+    nested = b'{"event": "E", "userId": "u1", "properties": {"x": ' + b"[" * 900 + b"]" * 900 + b"}}"
+    response = client.post("/v1/track", data=nested, content_type="application/json", HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_event"
+    assert Event.objects.count() == 0
+
+
+def test_timestamps_too_far_apart_are_refused_not_500(send):
+    response = send(
+        "track", {"event": "E", "userId": "u1", "timestamp": "9999-12-31T00:00:00Z", "sentAt": "0001-01-02T00:00:00Z"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_timestamp"
