@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
         "ExperimentStatusEnum": "experiments.models.Experiment.Status",
         "TeamRoleEnum": "teams.models.Role",
+        "SourceKindEnum": "customers.models.Source.Kind",
+        "IdentityKindEnum": "customers.models.Identity.Kind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}
