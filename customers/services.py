@@ -35,7 +35,7 @@ def source_create(*, team: Team, actor, name: str, kind: str = Source.Kind.WEB) 
         kind=kind,
         prefix=prefix,
         hashed_key=Source.hash(raw),
-        created_by=getattr(actor, "pk", None) and actor,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     return source, raw
 

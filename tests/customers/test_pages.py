@@ -119,3 +119,13 @@ def test_map_without_rules_shows_nothing_new(client_as, victor, team_a):
     Touchpoint.objects.create(stage=Stage.objects.create(journey_map=journey_map, name="Awareness"), name="Ad")
     html = client_as(victor).get(reverse("journeys:map_detail", args=[journey_map.pk])).content.decode()
     assert "Not instrumented" not in html and "here now" not in html
+
+
+@pytest.mark.parametrize("model", ["source", "profile", "event", "profilemerge", "trackingrule"])
+def test_admin_lists_customers_data_read_only(client, shop, model):
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    assert client.get(reverse(f"admin:customers_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:customers_{model}_add")).status_code == 403
