@@ -166,3 +166,20 @@ def test_viewer_and_outsider_cannot_write_rules(journey, victor, oscar):
         services.tracking_rule_create(actor=victor, stage=stages["Decision"], event_name="X")
     with pytest.raises(Http404):
         services.tracking_rule_create(actor=oscar, stage=stages["Decision"], event_name="X")
+
+
+def test_last_seen_moves_forward_only(ingest, team_a):
+    # Times after the receipt (within the future tolerance), so the profile's creation time is older.
+    soon = timezone.now().replace(microsecond=0) + timedelta(minutes=1)
+
+    def later(minutes):
+        return (soon + timedelta(minutes=minutes)).isoformat()
+
+    ingest({"type": "track", "event": "A", "userId": "ana", "timestamp": later(30)})
+    ingest({"type": "track", "event": "B", "userId": "bob", "timestamp": later(5)})
+    ingest(
+        {"type": "track", "event": "Old", "userId": "ana", "timestamp": later(10)},
+        {"type": "track", "event": "New", "userId": "bob", "timestamp": later(50)},
+    )
+    assert Profile.objects.get(user_id="ana").last_seen_at == soon + timedelta(minutes=30)
+    assert Profile.objects.get(user_id="bob").last_seen_at == soon + timedelta(minutes=50)
