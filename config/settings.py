@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "teams",
     "personas",
     "journeys",
+    "customers",
     "feedback",
     "experiments",
     "reviews",
@@ -308,6 +309,8 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
         "ExperimentStatusEnum": "experiments.models.Experiment.Status",
         "TeamRoleEnum": "teams.models.Role",
+        "SourceKindEnum": "customers.models.Source.Kind",
+        "IdentityKindEnum": "customers.models.Identity.Kind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}
@@ -360,3 +363,12 @@ CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.f
 # Reviews: every hour, send the weekly digest of the teams whose digest day and hour have come
 # (each team sets them in its own time zone; reviews/digest.py).
 CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}
+
+# Customers: the Segment-compatible tracking API (customers/public.py) and stage tracking.
+CUSTOMERS_SOURCE_RATE_LIMIT = env_str("CUSTOMERS_SOURCE_RATE_LIMIT", "1000/s")  # requests per source
+CUSTOMERS_SKEW_FLAG_SECONDS = env_int("CUSTOMERS_SKEW_FLAG_SECONDS", 600)  # client clock off by more: flagged
+CUSTOMERS_FUTURE_TOLERANCE_SECONDS = env_int("CUSTOMERS_FUTURE_TOLERANCE_SECONDS", 3600)  # later: timestamp_future
+CUSTOMERS_PAST_TOLERANCE_DAYS = env_int("CUSTOMERS_PAST_TOLERANCE_DAYS", 730)  # earlier: timestamp_past
+CUSTOMERS_RULE_CACHE_SECONDS = env_int("CUSTOMERS_RULE_CACHE_SECONDS", 30)  # per-process tracking-plan cache
+# Customers per demo map made by seed_demo (1000 gives the fuller demo; the default keeps it quick).
+CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 120)

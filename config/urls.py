@@ -17,7 +17,7 @@ from teams.api_errors import api_not_found
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
-for app in ("teams", "personas", "journeys", "feedback", "experiments", "reviews"):
+for app in ("teams", "personas", "journeys", "customers", "feedback", "experiments", "reviews"):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:
@@ -33,6 +33,7 @@ app_pages = []
 for app, prefix in (
     ("personas", "personas/"),
     ("journeys", "maps/"),
+    ("customers", "customers/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
     ("reviews", "reviews/"),
@@ -80,6 +81,8 @@ else:
     # First: the busiest URL (every answer of every embedded survey) is matched before the ~10
     # patterns of the pages and the API are tried.
     urlpatterns.insert(0, path("api/public/", include("feedback.public_urls")))
+# The Segment-compatible tracking API: SDKs post to <host>/v1/track, /v1/batch … unchanged.
+urlpatterns.insert(0, path("v1/", include("customers.public_urls")))
 # The weekly digest's one-click unsubscribe link (signed, no sign-in).
 urlpatterns.append(path("api/public/reviews/", include("reviews.public_urls")))
 

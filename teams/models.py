@@ -226,6 +226,7 @@ class WebhookEvent(models.TextChoices):
     MAP_PUBLISHED = "map.published", "A journey map version was published"
     EXPERIMENT_CONCLUDED = "experiment.concluded", "An experiment was concluded"
     REVIEW_RECORDED = "review.recorded", "A weekly review was recorded"
+    PROFILE_STAGE_CHANGED = "profile.stage_changed", "A customer profile entered another stage of a map"
 
 
 # Sent only by "Send test event"; endpoints never subscribe to it.

@@ -8,6 +8,7 @@ NAV = [
     ("Home", "home"),
     ("Maps", "journeys:map_list"),
     ("Personas", "personas:list"),
+    ("Customers", "customers:profile_list"),
     ("Surveys", "feedback:survey_list"),
     ("Follow-ups", "feedback:my_followups"),
     ("Experiments", "experiments:list"),

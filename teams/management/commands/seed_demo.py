@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app's demo.py has seed(context) -> dict; later apps see what earlier ones made.
-DEMO_APPS = ["personas", "journeys", "feedback", "experiments", "reviews"]
+DEMO_APPS = ["personas", "journeys", "customers", "feedback", "experiments", "reviews"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,49 @@
+"""Admin views for inspecting customers data; writes go through the API and pages (services)."""
+
+from django.contrib import admin
+
+from .models import Event, Profile, ProfileMerge, Source, TrackingRule
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(ReadOnlyAdmin):
+    list_display = ["name", "team", "kind", "prefix", "last_event_at", "revoked_at"]
+    list_filter = ["kind", "team"]
+    search_fields = ["name", "prefix"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(ReadOnlyAdmin):
+    list_display = ["id", "team", "user_id", "last_seen_at", "merged_into"]
+    list_filter = ["team"]
+    search_fields = ["user_id", "identities__value"]
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "team", "source", "type", "event", "user_id", "anonymous_id", "clock_skew_suspect"]
+    list_filter = ["type", "clock_skew_suspect", "team"]
+    search_fields = ["message_id", "user_id", "anonymous_id", "event"]
+    list_select_related = ["team", "source"]
+
+
+@admin.register(ProfileMerge)
+class ProfileMergeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "team", "status", "trigger", "identifier", "into_profile", "from_profile", "reason"]
+    list_filter = ["status", "trigger", "team"]
+    search_fields = ["identifier"]
+
+
+@admin.register(TrackingRule)
+class TrackingRuleAdmin(ReadOnlyAdmin):
+    list_display = ["id", "team", "journey_map", "stage", "touchpoint", "event_type", "event_name", "path_pattern"]
+    list_filter = ["event_type", "is_active", "team"]
+    list_select_related = ["team", "journey_map", "stage", "touchpoint"]

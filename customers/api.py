@@ -1,0 +1,305 @@
+"""REST API of sources, profiles (with their timeline), events and the tracking plan."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from journeys.models import Stage, Touchpoint
+from teams.access import require_role
+from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.models import Role
+
+from . import selectors, services
+from .filters import EventFilter, ProfileFilter, SourceFilter, TrackingRuleFilter
+from .models import Event, Identity, Profile, ProfileMerge, ProfileStage, Source, TrackingRule
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    team = TeamField(help_text="The team that owns the source.")
+    is_active = serializers.BooleanField(read_only=True, help_text="False once revoked.")
+
+    class Meta:
+        model = Source
+        fields = ["id", "team", "name", "kind", "prefix", "created_at", "last_event_at", "revoked_at", "is_active"]
+        read_only_fields = ["id", "prefix", "created_at", "last_event_at", "revoked_at"]
+
+
+class SourceUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["name", "kind"]
+
+
+class SourceCreatedSerializer(SourceSerializer):
+    write_key = serializers.CharField(
+        read_only=True, help_text="Shown this once: the SDKs send it as the HTTP Basic user or as writeKey."
+    )
+
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields, "write_key"]
+
+
+class SourceViewSet(TeamScopedModelViewSet):
+    """Where events come from. The write key is returned once, on creation; only admins manage sources."""
+
+    queryset = Source.objects.all()
+    serializer_class = SourceSerializer
+    filterset_class = SourceFilter
+    search_fields = ["name"]
+    write_role = Role.ADMIN
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return SourceUpdateSerializer
+        return SourceSerializer
+
+    @extend_schema(responses={201: SourceCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        require_role(request.user, data["team"].pk, Role.ADMIN)
+        source, raw = services.source_create(
+            team=data["team"], actor=request.user, name=data["name"], kind=data.get("kind", Source.Kind.WEB)
+        )
+        source.write_key = raw
+        return Response(SourceCreatedSerializer(source, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=SourceUpdateSerializer, responses=SourceSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        source = self.get_object()
+        serializer = SourceUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        source = services.source_update(source=source, actor=request.user, **serializer.validated_data)
+        return Response(SourceSerializer(source, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=SourceSerializer, summary="Revoke a source's write key")
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        source = self.get_object()
+        services.source_revoke(source=source, actor=request.user)
+        return Response(SourceSerializer(source, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+
+
+# --- profiles -----------------------------------------------------------------------------------
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Identity
+        fields = ["kind", "value", "created_at"]
+
+
+class CurrentStageSerializer(serializers.ModelSerializer):
+    stage_name = serializers.CharField(source="stage.name", read_only=True)
+
+    class Meta:
+        model = ProfileStage
+        fields = ["journey_map", "stage", "stage_name", "entered_at"]
+
+
+class MergeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProfileMerge
+        fields = ["id", "from_profile", "into_profile", "status", "trigger", "identifier", "reason", "created_at"]
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Profile
+        fields = ["id", "team", "user_id", "traits", "first_seen_at", "last_seen_at", "merged_into"]
+
+
+class ProfileDetailSerializer(ProfileSerializer):
+    identities = serializers.SerializerMethodField()
+    stages = serializers.SerializerMethodField()
+    merges = serializers.SerializerMethodField()
+
+    class Meta(ProfileSerializer.Meta):
+        fields = [*ProfileSerializer.Meta.fields, "identities", "stages", "merges"]
+
+    def _details(self, profile):
+        if not hasattr(profile, "_details"):
+            profile._details = selectors.profile_details(profile)
+        return profile._details
+
+    @extend_schema_field(IdentitySerializer(many=True))
+    def get_identities(self, profile):
+        return IdentitySerializer(self._details(profile)["identities"], many=True).data
+
+    @extend_schema_field(CurrentStageSerializer(many=True))
+    def get_stages(self, profile):
+        return CurrentStageSerializer(self._details(profile)["stages"], many=True).data
+
+    @extend_schema_field(MergeSerializer(many=True))
+    def get_merges(self, profile):
+        return MergeSerializer(self._details(profile)["merges"], many=True).data
+
+
+class TimelineItemSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="event, stage, merge, or what another app adds (response, followup …).")
+    at = serializers.DateTimeField()
+    title = serializers.CharField()
+    data = serializers.DictField()
+
+
+class ProfileViewSet(TeamScopedReadOnlyViewSet):
+    """One profile per person: identities, traits (latest value), current stages, merges and timeline."""
+
+    queryset = Profile.objects.all()
+    serializer_class = ProfileSerializer
+    filterset_class = ProfileFilter
+    ordering_fields = ["last_seen_at", "first_seen_at"]
+
+    def scope_queryset(self, queryset):
+        if self.action == "list":
+            queryset = queryset.filter(merged_into__isnull=True)
+        return queryset
+
+    def get_serializer_class(self):
+        return ProfileDetailSerializer if self.action == "retrieve" else ProfileSerializer
+
+    @extend_schema(
+        summary="A profile's timeline",
+        description="Its events, stage changes and merges (and what other apps add), newest first.",
+        parameters=[
+            OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only items before this time (paging)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="At most this many items (1–500, default 100)."),
+        ],
+        responses=TimelineItemSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        profile = self.get_object()
+        params = TimelineParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        items = selectors.profile_timeline(
+            profile=profile, before=params.validated_data.get("before"), limit=params.validated_data["limit"]
+        )
+        return Response(TimelineItemSerializer(items, many=True).data)
+
+
+class TimelineParams(serializers.Serializer):
+    before = serializers.DateTimeField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+class EventSerializer(serializers.ModelSerializer):
+    profile = serializers.IntegerField(source="identity.profile_id", read_only=True, help_text="Its profile now.")
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "team",
+            "source",
+            "message_id",
+            "type",
+            "event",
+            "anonymous_id",
+            "user_id",
+            "profile",
+            "group_id",
+            "previous_id",
+            "path",
+            "properties",
+            "traits",
+            "context",
+            "timestamp",
+            "original_timestamp",
+            "sent_at",
+            "received_at",
+            "clock_skew_suspect",
+            "flags",
+        ]
+
+
+class EventViewSet(TeamScopedReadOnlyViewSet):
+    """Events as received (read only: sources send through the tracking API at /v1/)."""
+
+    queryset = Event.objects.all()
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+    ordering_fields = ["timestamp", "received_at"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("identity")
+
+
+# --- the tracking plan --------------------------------------------------------------------------
+
+
+class ConditionSerializer(serializers.Serializer):
+    property = serializers.CharField(max_length=200)
+    op = serializers.ChoiceField(choices=services.CONDITION_OPS, default="eq")
+    value = serializers.JSONField(required=False, allow_null=True)
+
+
+class TrackingRuleSerializer(serializers.ModelSerializer):
+    stage = ScopedPrimaryKeyRelatedField(queryset=Stage.objects.all(), help_text="The stage a match enters.")
+    touchpoint = ScopedPrimaryKeyRelatedField(
+        queryset=Touchpoint.objects.all(), required=False, allow_null=True, help_text="The touchpoint (of that stage)."
+    )
+    conditions = ConditionSerializer(many=True, required=False, help_text="All must hold on the event's properties.")
+
+    class Meta:
+        model = TrackingRule
+        fields = [
+            "id",
+            "team",
+            "journey_map",
+            "stage",
+            "touchpoint",
+            "event_type",
+            "event_name",
+            "path_pattern",
+            "conditions",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = ["id", "team", "journey_map", "created_at"]
+
+
+class TrackingRuleViewSet(TeamScopedModelViewSet):
+    """The tracking plan: which events mean a customer reached a touchpoint or entered a stage."""
+
+    queryset = TrackingRule.objects.all()
+    serializer_class = TrackingRuleSerializer
+    filterset_class = TrackingRuleFilter
+    search_fields = ["event_name", "path_pattern"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("stage", "touchpoint", "journey_map")
+
+    def team_id_from_data(self, validated_data):
+        stage = validated_data.get("stage")
+        return stage.journey_map.team_id if stage is not None else None
+
+    def create_object(self, serializer):
+        serializer.instance = services.tracking_rule_create(actor=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        serializer.instance = services.tracking_rule_update(
+            rule=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.tracking_rule_delete(rule=instance, actor=self.request.user)
+
+
+routes = [
+    ("sources", SourceViewSet, "source"),
+    ("profiles", ProfileViewSet, "profile"),
+    ("events", EventViewSet, "event"),
+    ("tracking-rules", TrackingRuleViewSet, "tracking-rule"),
+]

@@ -1,0 +1,261 @@
+"""Identity resolution: which profile an identifier belongs to, and when two profiles are one person.
+
+Guard rails, as in the best identity resolvers: blocked values never reach here (``ingest``), a
+profile holds at most one user id (a merge that would join two is refused and recorded, and the
+database refuses it too), merges are recorded, and events are never rewritten: a merge moves
+identities from one profile to the other and the events follow through them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+
+from .models import Identity, Profile, ProfileMerge, ProfileStage, StageTransition, TraitChange
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (kind, value)
+
+
+def _load(team_id: int, keys: Iterable[Key]) -> dict[Key, Identity]:
+    by_kind: dict[str, set[str]] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, set()).add(value)
+    if not by_kind:
+        return {}
+    query = Q()
+    for kind, values in by_kind.items():
+        query |= Q(kind=kind, value__in=values)
+    rows = Identity.objects.filter(query, team_id=team_id).only("id", "profile_id", "kind", "value")
+    return {(row.kind, row.value): row for row in rows}
+
+
+def identities_ensure(
+    *, team_id: int, groups: list[list[Key]], seen_at: datetime
+) -> tuple[dict[Key, Identity], set[int]]:
+    """Return the identity of every key, creating those never seen; and the ids of new profiles.
+
+    ``groups`` holds the keys of each event: the unknown keys of one event start one profile
+    together (an event holds at most one user id). Concurrent requests that create the same key
+    agree on one row (the unique constraint; the loser's empty profile is removed).
+    """
+    keys = {key for group in groups for key in group}
+    found = _load(team_id, keys)
+    new_groups: list[list[Key]] = []
+    claimed: set[Key] = set()
+    for group in groups:
+        fresh = [key for key in dict.fromkeys(group) if key not in found and key not in claimed]
+        if fresh:
+            claimed.update(fresh)
+            new_groups.append(fresh)
+    if not new_groups:
+        return found, set()
+    profiles = Profile.objects.bulk_create(
+        [
+            Profile(
+                team_id=team_id,
+                user_id=next((value for kind, value in group if kind == Identity.Kind.USER_ID), ""),
+                first_seen_at=seen_at,
+                last_seen_at=seen_at,
+            )
+            for group in new_groups
+        ]
+    )
+    rows = [
+        Identity(team_id=team_id, profile_id=profile.pk, kind=kind, value=value)
+        for profile, group in zip(profiles, new_groups, strict=True)
+        for kind, value in group
+    ]
+    # In key order, so two requests inserting overlapping keys wait on each other, never deadlock.
+    rows.sort(key=lambda row: (row.kind, row.value))
+    Identity.objects.bulk_create(rows, ignore_conflicts=True)
+    found = _load(team_id, keys)
+    used = {identity.profile_id for identity in found.values()}
+    empty = [profile.pk for profile in profiles if profile.pk not in used]
+    if empty:
+        Profile.objects.filter(pk__in=empty).delete()
+    return found, {profile.pk for profile in profiles if profile.pk in used}
+
+
+def _user_ids(profile_ids: list[int]) -> dict[int, str]:
+    rows = Identity.objects.filter(profile_id__in=profile_ids, kind=Identity.Kind.USER_ID)
+    return dict(rows.values_list("profile_id", "value"))
+
+
+def identities_link(
+    *,
+    team_id: int,
+    user_key: Key,
+    other_key: Key,
+    trigger: str,
+    event_id: int | None = None,
+    new_profile_ids: frozenset[int] | set[int] = frozenset(),
+) -> ProfileMerge | None:
+    """Make ``other_key`` belong to the person of ``user_key`` (a user id), merging their profiles.
+
+    Refused (and recorded as a refused merge) when the two profiles hold two different user ids:
+    two people who shared a device or an email must not become one. A profile created by the same
+    request for a key seen for the first time is simply absorbed, without a merge record.
+    """
+    with transaction.atomic():
+        found = _load(team_id, [user_key, other_key])
+        if user_key not in found:
+            return None
+        if other_key not in found:
+            # An alias's previousId never seen before: it joins the user's profile as it is.
+            Identity.objects.bulk_create(
+                [
+                    Identity(
+                        team_id=team_id, profile_id=found[user_key].profile_id, kind=other_key[0], value=other_key[1]
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            found = _load(team_id, [user_key, other_key])
+        for _attempt in range(5):
+            a, b = found[user_key].profile_id, found[other_key].profile_id
+            if a == b:
+                return None
+            # Lock both in id order (no deadlock between two requests merging the same pair), then
+            # look again: a concurrent merge may have moved either identity while we waited.
+            locked = list(Profile.objects.select_for_update().filter(pk__in=[a, b]).order_by("pk"))
+            found = _load(team_id, [user_key, other_key])
+            if len(locked) == 2 and (found[user_key].profile_id, found[other_key].profile_id) == (a, b):
+                break
+        else:
+            logger.warning("could not link %s and %s: their profiles kept changing", user_key, other_key)
+            return None
+        profiles = {profile.pk: profile for profile in locked}
+        user_ids = _user_ids([a, b])
+        identifier = f"{other_key[0]}:{other_key[1]}"
+        if a in user_ids and b in user_ids and user_ids[a] != user_ids[b]:
+            logger.info("refused merging profile %s into %s: two user ids", b, a)
+            return ProfileMerge.objects.create(
+                team_id=team_id,
+                into_profile=profiles[a],
+                from_profile=profiles[b],
+                status=ProfileMerge.Status.REFUSED,
+                trigger=trigger,
+                identifier=identifier,
+                reason=f"the profiles hold two different user ids ({user_ids[a]}, {user_ids[b]})"[:300],
+                event_id=event_id,
+            )
+        # The older profile stays, so the profile a team already knows keeps its id.
+        into, gone = (profiles[a], profiles[b]) if a < b else (profiles[b], profiles[a])
+        try:
+            with transaction.atomic():
+                _merge(into=into, gone=gone, user_id=user_ids.get(a) or user_ids.get(b) or "")
+        except IntegrityError:
+            logger.warning("merge of profile %s into %s refused by the database", gone.pk, into.pk, exc_info=True)
+            return ProfileMerge.objects.create(
+                team_id=team_id,
+                into_profile=into,
+                from_profile=gone,
+                status=ProfileMerge.Status.REFUSED,
+                trigger=trigger,
+                identifier=identifier,
+                reason="the database refused it (one user id per profile)",
+                event_id=event_id,
+            )
+        if gone.pk in new_profile_ids:
+            gone.delete()
+            return None
+        return ProfileMerge.objects.create(
+            team_id=team_id,
+            into_profile=into,
+            from_profile=gone,
+            status=ProfileMerge.Status.MERGED,
+            trigger=trigger,
+            identifier=identifier,
+            event_id=event_id,
+        )
+
+
+def _merge(*, into: Profile, gone: Profile, user_id: str) -> None:
+    """Move everything of ``gone`` to ``into``; events follow their identities unchanged."""
+    Identity.objects.filter(profile=gone).update(profile=into)
+    # Traits: for a key both hold, the value set later wins; the history of both is kept.
+    latest = dict(
+        TraitChange.objects.filter(profile__in=[into, gone])
+        .values("profile_id", "key")
+        .annotate(at=Max("changed_at"))
+        .values_list("key", "profile_id")
+        .order_by("key", "at")
+    )
+    traits = {**gone.traits, **into.traits}
+    for key in set(gone.traits) & set(into.traits):
+        if latest.get(key) == gone.pk:
+            traits[key] = gone.traits[key]
+    TraitChange.objects.filter(profile=gone).update(profile=into)
+    StageTransition.objects.filter(profile=gone).update(profile=into)
+    # Current stages: keep, per map, the one entered last.
+    for current in ProfileStage.objects.filter(profile=gone):
+        mine = ProfileStage.objects.filter(profile=into, journey_map_id=current.journey_map_id).first()
+        if mine is None:
+            current.profile = into
+            current.save(update_fields=["profile"])
+        else:
+            if current.entered_at > mine.entered_at:
+                mine.stage_id, mine.entered_at, mine.transition_id = (
+                    current.stage_id,
+                    current.entered_at,
+                    current.transition_id,
+                )
+                mine.save(update_fields=["stage", "entered_at", "transition"])
+            current.delete()
+    into.traits = traits
+    into.user_id = user_id
+    into.first_seen_at = min(into.first_seen_at, gone.first_seen_at)
+    into.last_seen_at = max(into.last_seen_at, gone.last_seen_at)
+    into.save(update_fields=["traits", "user_id", "first_seen_at", "last_seen_at"])
+    gone.merged_into = into
+    gone.traits = {}
+    gone.user_id = ""
+    gone.save(update_fields=["merged_into", "traits", "user_id"])
+
+
+def traits_apply(*, team_id: int, profile_id: int, traits: dict, at: datetime, event_id: int | None = None) -> int:
+    """Record each trait that changed; the profile shows the value set latest. Return the changes."""
+    if not traits:
+        return 0
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().filter(pk=profile_id).first()
+        if profile is None:
+            return 0
+        keys = [str(key)[:200] for key in traits]
+        last_at = dict(
+            TraitChange.objects.filter(profile=profile, key__in=keys)
+            .values("key")
+            .annotate(at=Max("changed_at"))
+            .values_list("key", "at")
+        )
+        changes = []
+        current = dict(profile.traits)
+        for raw_key, value in traits.items():
+            key = str(raw_key)[:200]
+            if key in current and current[key] == value:
+                continue
+            changes.append(
+                TraitChange(
+                    team_id=team_id,
+                    profile=profile,
+                    key=key,
+                    value=value,
+                    previous_value=current.get(key),
+                    event_id=event_id,
+                    changed_at=at,
+                )
+            )
+            # A late event (sent before the last change) goes into the history, not the profile.
+            if key not in last_at or at >= last_at[key]:
+                current[key] = value
+        if changes:
+            TraitChange.objects.bulk_create(changes)
+            profile.traits = current
+            profile.save(update_fields=["traits"])
+        return len(changes)

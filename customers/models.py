@@ -1,0 +1,329 @@
+"""What customers do: sources, events, profiles and their identities, the tracking plan, stages.
+
+Events are never rewritten. An event points at the ``Identity`` it arrived with (its user id, or
+its anonymous id when it has none); identities point at a ``Profile``. Merging two profiles moves
+identities, so every past event follows the person without an UPDATE on the event table, and the
+same join (event → identity → profile) serves timelines, funnels and a ClickHouse copy later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import Team, TeamOwnedModel
+
+
+class Source(TeamOwnedModel):
+    """Where events come from (a website, a backend, an app, an import), with its write key."""
+
+    class Kind(models.TextChoices):
+        WEB = "web", _("Website")
+        SERVER = "server", _("Server")
+        MOBILE = "mobile", _("Mobile app")
+        CRM = "crm", _("CRM import")
+        OTHER = "other", _("Other")
+
+    PREFIX_LENGTH = 10
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="sources")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.WEB)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["web", "server", "mobile", "crm", "other"]), name="source_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @staticmethod
+    def hash(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> tuple[str, str]:
+        """Return a new ``(prefix, write_key)``; the key is shown once and never stored.
+
+        Letters and digits only: SDKs put the key in URLs (analytics-next's settings path) and in
+        HTTP Basic credentials, where ``:`` or ``/`` would break.
+        """
+        prefix = uuid.uuid4().hex[: cls.PREFIX_LENGTH]
+        return prefix, f"wk{prefix}{secrets.token_hex(20)}"
+
+    @classmethod
+    def prefix_of(cls, raw_key: str) -> str | None:
+        if len(raw_key) != 2 + cls.PREFIX_LENGTH + 40 or not raw_key.startswith("wk"):
+            return None
+        return raw_key[2 : 2 + cls.PREFIX_LENGTH]
+
+
+class Profile(TeamOwnedModel):
+    """One person across devices and channels, reached through their identities."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="profiles")
+    # The profile's one user id, kept here for display and search; Identity is the truth.
+    user_id = models.CharField(max_length=255, blank=True, db_index=True)
+    traits = models.JSONField(default=dict, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_profiles", editable=False
+    )
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [models.Index(fields=["team", "-last_seen_at"], name="profile_team_seen_idx")]
+
+    def __str__(self) -> str:
+        return self.user_id or f"#{self.pk}"
+
+
+class Identity(TeamOwnedModel):
+    """An identifier seen in events (an anonymous id, a user id, an alias) and whose it is."""
+
+    class Kind(models.TextChoices):
+        ANONYMOUS_ID = "anonymous_id", _("Anonymous id")
+        USER_ID = "user_id", _("User id")
+        ALIAS = "alias", _("Alias")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    value = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "identities"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "kind", "value"], name="identity_unique_value"),
+            # At most one user id per profile: a merge that would join two is refused.
+            models.UniqueConstraint(
+                fields=["profile"], condition=Q(kind="user_id"), name="identity_one_user_id_per_profile"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["anonymous_id", "user_id", "alias"]), name="identity_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class Event(TeamOwnedModel):
+    """One call received from a source (track, identify, page, screen, group, alias), as sent."""
+
+    class Type(models.TextChoices):
+        TRACK = "track", "track"
+        IDENTIFY = "identify", "identify"
+        PAGE = "page", "page"
+        SCREEN = "screen", "screen"
+        GROUP = "group", "group"
+        ALIAS = "alias", "alias"
+
+    class Flag(models.TextChoices):
+        FUTURE = "timestamp_future", _("Timestamp in the far future")
+        PAST = "timestamp_past", _("Timestamp in the far past")
+        SKEW = "clock_skew", _("Client clock off (corrected)")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="events")
+    message_id = models.CharField(max_length=128)
+    type = models.CharField(max_length=8, choices=Type.choices)
+    # The track event's name, or the page's or screen's name.
+    event = models.CharField(max_length=200, blank=True)
+    anonymous_id = models.CharField(max_length=255, blank=True)
+    user_id = models.CharField(max_length=255, blank=True)
+    # The identity the event resolves through (its user id if any, else its anonymous id).
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="events")
+    group_id = models.CharField(max_length=255, blank=True)
+    previous_id = models.CharField(max_length=255, blank=True)
+    # The page's path (context.page.path or properties.path), for the tracking plan's patterns.
+    path = models.CharField(max_length=500, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    traits = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    timestamp = models.DateTimeField(help_text="When it happened, corrected for the client's clock.")
+    original_timestamp = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    clock_skew_suspect = models.BooleanField(default=False)
+    flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        constraints = [
+            # Deduplication on the source's messageId: retries and concurrent duplicates store one row.
+            models.UniqueConstraint(fields=["source", "message_id"], name="event_unique_message_id"),
+            models.CheckConstraint(
+                condition=Q(type__in=["track", "identify", "page", "screen", "group", "alias"]),
+                name="event_type_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "-timestamp"], name="event_team_time_idx"),
+            models.Index(fields=["identity", "-timestamp"], name="event_identity_time_idx"),
+            models.Index(fields=["team", "event", "-timestamp"], name="event_team_name_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event}".strip()
+
+
+class ProfileMerge(TeamOwnedModel):
+    """A merge of one profile into another, done or refused, with why."""
+
+    class Status(models.TextChoices):
+        MERGED = "merged", _("Merged")
+        REFUSED = "refused", _("Refused")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    into_profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="merges_in")
+    from_profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="merges_out")
+    status = models.CharField(max_length=8, choices=Status.choices)
+    trigger = models.CharField(max_length=8, help_text="The call that asked for it: identify, alias, track …")
+    identifier = models.CharField(max_length=300, help_text="The identifier that linked the two, kind:value.")
+    reason = models.CharField(max_length=300, blank=True)
+    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["merged", "refused"]), name="profilemerge_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_profile_id} → {self.into_profile_id} ({self.status})"
+
+
+class TraitChange(TeamOwnedModel):
+    """One trait's value as it was set: the profile keeps the latest, this keeps the history."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="trait_changes")
+    key = models.CharField(max_length=200)
+    value = models.JSONField(null=True)
+    previous_value = models.JSONField(null=True)
+    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["profile", "key", "-changed_at"], name="traitchange_profile_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value!r}"
+
+
+class TrackingRule(TeamOwnedModel):
+    """Binds a touchpoint (or a stage's entry) to the events that mean a customer is there."""
+
+    class EventType(models.TextChoices):
+        TRACK = "track", _("Track event")
+        PAGE = "page", _("Page view")
+        SCREEN = "screen", _("Screen view")
+        ANY = "any", _("Any call")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="tracking_rules")
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="tracking_rules")
+    stage = models.ForeignKey(
+        "journeys.Stage", on_delete=models.CASCADE, related_name="tracking_rules", help_text="The stage entered."
+    )
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint", on_delete=models.CASCADE, null=True, blank=True, related_name="tracking_rules"
+    )
+    event_type = models.CharField(_("event type"), max_length=6, choices=EventType.choices, default=EventType.TRACK)
+    event_name = models.CharField(_("event name"), max_length=200, blank=True)
+    path_pattern = models.CharField(
+        _("path pattern"), max_length=300, blank=True, help_text=_("A page path or URL; * matches any text.")
+    )
+    conditions = models.JSONField(
+        _("property conditions"),
+        default=list,
+        blank=True,
+        help_text=_('A list of {"property": …, "op": eq|neq|in|contains|exists, "value": …}; all must hold.'),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["journey_map", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(event_type__in=["track", "page", "screen", "any"]), name="trackingrule_event_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_name or self.path_pattern or f"rule {self.pk}"
+
+
+class StageTransition(TeamOwnedModel):
+    """A profile entering a stage of a map, from which stage, by which event."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="stage_transitions")
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
+    from_stage = models.ForeignKey("journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to_stage = models.ForeignKey("journeys.Stage", on_delete=models.CASCADE, related_name="+")
+    entered_at = models.DateTimeField()
+    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    rule = models.ForeignKey(TrackingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-entered_at", "-id"]
+        indexes = [
+            models.Index(fields=["profile", "journey_map", "-entered_at"], name="stagetrans_profile_idx"),
+            models.Index(fields=["journey_map", "to_stage", "-entered_at"], name="stagetrans_entered_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class ProfileStage(TeamOwnedModel):
+    """Where a profile is on a map now: one row per (profile, map), for cheap "who is here" lists."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="current_stages")
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey("journeys.Stage", on_delete=models.CASCADE, related_name="+")
+    entered_at = models.DateTimeField()
+    transition = models.ForeignKey(StageTransition, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["journey_map", "stage", "-entered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "journey_map"], name="profilestage_unique_profile_map"),
+        ]
+        indexes = [models.Index(fields=["journey_map", "stage", "entered_at"], name="profilestage_stage_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} in {self.stage_id}"

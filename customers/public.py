@@ -1,0 +1,183 @@
+"""The Segment HTTP tracking API: ``POST /v1/{track,identify,page,screen,group,alias,batch}``.
+
+Existing SDKs (analytics.js / analytics-next, segment-analytics-python, RudderStack and Jitsu
+destinations) send here by changing only their host. Anonymous (the write key authenticates),
+CSRF-exempt, sessionless, open to every origin (write keys are public in a browser, as in
+Segment), rate-limited per source. Every answer is JSON; a request is acknowledged only after its
+events are committed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from . import ingest, services
+from .models import Source
+
+logger = logging.getLogger(__name__)
+
+
+def _answer(status: int, body: dict) -> JsonResponse:
+    return JsonResponse(body, status=status)
+
+
+def _error(status: int, code: str, message: str, **extra) -> JsonResponse:
+    # ``code`` and ``message``: what Segment's SDKs read from an error; ``detail`` and ``errors``:
+    # Waymark's own error shape.
+    return _answer(
+        status,
+        {"success": False, "code": code, "message": message, "detail": message, "errors": {}, **extra},
+    )
+
+
+def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = request.headers.get("Origin") or "*"
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type, Authorization, Content-Encoding"
+    response["Access-Control-Max-Age"] = "86400"
+    response["Vary"] = "Origin"
+    return response
+
+
+def _parse_rate(rate: str) -> tuple[int, int]:
+    count, _sep, period = rate.partition("/")
+    seconds = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+    return int(count), seconds.get(period.strip() or "s", 1)
+
+
+def _rate_limited(source: Source, now: float) -> int:
+    """Count the request in the source's window; return the seconds to wait when over, else 0.
+
+    Fixed windows in the shared cache. When the cache cannot be reached the request passes: Redis
+    is never the system of record, and refusing events because it is down would lose them.
+    """
+    limit, period = _parse_rate(settings.CUSTOMERS_SOURCE_RATE_LIMIT)
+    window = int(now // period)
+    key = f"customers:rate:{source.pk}:{window}"
+    try:
+        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+    except Exception:
+        logger.warning("customers: rate limit counter unreachable", exc_info=True)
+        return 0
+    if count > limit:
+        return max(1, int((window + 1) * period - now) + 1)
+    return 0
+
+
+def _source_for(raw_key: str) -> Source | None:
+    prefix = Source.prefix_of(raw_key)
+    if prefix is None:
+        return None
+    source = Source.objects.filter(prefix=prefix).first()
+    if source is None or not source.is_active:
+        return None
+    return source if hmac.compare_digest(source.hashed_key, Source.hash(raw_key)) else None
+
+
+@csrf_exempt
+def tracking_call(request: HttpRequest, call: str) -> HttpResponse:
+    """Receive one Segment call (``call`` is its type, or ``batch``)."""
+    call = ingest.SHORT_PATHS.get(call, call)
+    if request.method == "OPTIONS":
+        return _cors(request, HttpResponse(status=204))
+    if request.method != "POST":
+        response = _error(405, "method_not_allowed", _("Send the events with POST."))
+        response["Allow"] = "POST, OPTIONS"
+        return _cors(request, response)
+    return _cors(request, _receive(request, call))
+
+
+def _receive(request: HttpRequest, call: str) -> HttpResponse:
+    try:
+        return _receive_checked(request, call)
+    except DatabaseError:
+        # Nothing was stored (the transaction rolled back: a deadlock between merges, a database
+        # restart): say so in JSON, and SDKs retry a 5xx with the same messageIds.
+        logger.exception("customers: storing events failed")
+        response = _error(503, "unavailable", _("The events could not be stored; nothing was stored. Retry."))
+        response["Retry-After"] = "1"
+        return response
+
+
+def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
+    received_at = timezone.now()
+    limit = ingest.MAX_BATCH_BYTES if call == "batch" else ingest.MAX_EVENT_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    # A compressed body may be smaller than what it unpacks to; this only spares reading a huge one.
+    if length > limit * 4 and length > ingest.MAX_BATCH_BYTES:
+        return _error(413, "too_large", _("The body is larger than %(limit)d KB.") % {"limit": limit // 1024})
+    try:
+        raw = request.read(max(limit * 4, ingest.MAX_BATCH_BYTES) + 1)
+        body = ingest.read_body(raw, content_encoding=request.headers.get("Content-Encoding", ""), limit=limit)
+        data = ingest.parse_json(body)
+    except ingest.RequestRefused as refused:
+        return _error(refused.status, refused.code, refused.message)
+
+    raw_key = ingest.write_key_from(request.headers.get("Authorization", ""), data)
+    if not raw_key:
+        return _error(401, "missing_write_key", _("Send the write key as the HTTP Basic user or as writeKey."))
+    source = _source_for(raw_key)
+    if source is None:
+        return _error(401, "invalid_write_key", _("This write key is unknown or revoked."))
+    wait = _rate_limited(source, received_at.timestamp())
+    if wait:
+        response = _error(
+            429, "rate_limited", _("Too many requests for this source; retry after %(s)d s.") % {"s": wait}
+        )
+        response["Retry-After"] = str(wait)
+        return response
+
+    try:
+        outer_sent_at = ingest._time(data.get("sentAt"), "sentAt")
+    except ingest.EventRefused as refused:
+        return _error(400, refused.code, refused.message, field=refused.field)
+    if call == "batch":
+        items = data.get("batch")
+        if not isinstance(items, list):
+            return _error(400, "invalid_batch", _("batch must be a list of events."), field="batch")
+        if not items:
+            return _answer(200, {"success": True, "received": 0, "stored": 0, "duplicates": 0, "refused": []})
+        outer_context = data.get("context") if isinstance(data.get("context"), dict) else None
+        result = services.events_ingest(
+            source=source,
+            items=items,
+            received_at=received_at,
+            outer_context=outer_context,
+            outer_sent_at=outer_sent_at,
+        )
+    else:
+        item = {key: value for key, value in data.items() if key != "writeKey"}
+        result = services.events_ingest(source=source, items=[item], received_at=received_at, type_=call)
+        if result.refused:
+            refused = result.refused[0]
+            return _error(400, refused["code"], refused["message"], field=refused["field"])
+        return _answer(200, {"success": True})
+
+    body = {
+        "success": not result.refused,
+        "received": result.received,
+        "stored": result.stored,
+        "duplicates": result.duplicates,
+        "refused": result.refused,
+    }
+    if result.refused and result.stored + result.duplicates == 0:
+        message = _("No event of the batch was valid.")
+        return _answer(400, {**body, "code": "invalid_batch", "message": message, "detail": message, "errors": {}})
+    return _answer(200, body)
+
+
+@csrf_exempt
+def unknown_path(request: HttpRequest) -> HttpResponse:
+    return _cors(request, _error(404, "not_found", _("No such tracking call.")))

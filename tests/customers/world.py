@@ -1,0 +1,86 @@
+"""Customers objects for the access test (tests/test_access.py), built through the real services."""
+
+from django.utils import timezone
+
+from customers import services
+from customers.models import (
+    Event,
+    Identity,
+    Profile,
+    ProfileMerge,
+    ProfileStage,
+    Source,
+    StageTransition,
+    TrackingRule,
+    TraitChange,
+)
+from journeys.models import JourneyMap, Stage, Touchpoint
+
+
+def _source(world, people):
+    return services.source_create(team=people["team"], actor=people["admin"], name="Probe site")[0]
+
+
+def _event(world, people):
+    services.events_ingest(
+        source=world[Source],
+        items=[
+            {"type": "identify", "userId": "probe-user", "anonymousId": "probe-anon", "traits": {"plan": "team"}},
+            {"type": "track", "event": "Probe Viewed", "anonymousId": "probe-anon-2", "messageId": "probe-2"},
+            {"type": "identify", "userId": "probe-user", "anonymousId": "probe-anon-2"},
+        ],
+        received_at=timezone.now(),
+    )
+    return Event.objects.filter(source=world[Source]).order_by("id").first()
+
+
+def _rule(world, people):
+    return services.tracking_rule_create(
+        actor=people["admin"], stage=world[Stage], touchpoint=world[Touchpoint], event_name="Probe Viewed"
+    )
+
+
+def _transition(world, people):
+    transition = StageTransition.objects.filter(profile=world[Profile]).first()
+    if transition is None:
+        transition = StageTransition.objects.create(
+            team=people["team"],
+            profile=world[Profile],
+            journey_map=world[JourneyMap],
+            to_stage=world[Stage],
+            entered_at=timezone.now(),
+        )
+    return transition
+
+
+def _current(world, people):
+    current, _ = ProfileStage.objects.get_or_create(
+        profile=world[Profile],
+        journey_map=world[JourneyMap],
+        defaults={
+            "team": people["team"],
+            "stage": world[Stage],
+            "entered_at": timezone.now(),
+            "transition": world[StageTransition],
+        },
+    )
+    return current
+
+
+BUILDERS = [
+    (Source, _source),
+    (Event, _event),
+    (Profile, lambda world, people: Profile.objects.get(team=people["team"], user_id="probe-user")),
+    (Identity, lambda world, people: Identity.objects.filter(profile=world[Profile]).first()),
+    (ProfileMerge, lambda world, people: ProfileMerge.objects.filter(into_profile=world[Profile]).first()),
+    (TraitChange, lambda world, people: TraitChange.objects.filter(profile=world[Profile]).first()),
+    (TrackingRule, _rule),
+    (StageTransition, _transition),
+    (ProfileStage, _current),
+]
+
+URL_KWARGS = {
+    "source_pk": lambda world: world[Source].pk,
+    "profile_pk": lambda world: world[Profile].pk,
+    "rule_pk": lambda world: world[TrackingRule].pk,
+}
