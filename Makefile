@@ -15,7 +15,9 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# The translations are compiled on every install, so a fresh clone serves them (needs GNU gettext's msgfmt).
 install: $(VENV)/.installed
+	$(BIN)/django-admin compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -19,10 +19,10 @@ from teams.models import Role
 from .world import API_KWARGS, URL_KWARGS, build_world
 
 # Reachable without signing in, on purpose.
-PUBLIC = {"login", "logout", "api-schema", "api-docs"}
+PUBLIC = {"login", "logout", "api-schema", "api-docs", "language", "javascript-catalog"}
 PUBLIC_PREFIXES = ("api/public/",)
 # Pages about the person, not a team's object: any signed-in person may post to them.
-PERSONAL = {"logout", "teams:switch", "teams:create"}
+PERSONAL = {"logout", "teams:switch", "teams:create", "language"}
 # API lists any signed-in person may post to (creating a team makes you its admin).
 API_PERSONAL = {"team-list"}
 # Not probed: Django's own admin (staff only, tested by Django) and static media.
