@@ -17,9 +17,9 @@ def test_main_pages_report_no_csp_violation(page, login):
     violations: list[str] = []
     page.on(
         "console",
-        lambda message: violations.append(f"{page.url}: {message.text}")
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+        ),
     )
     login(get_user_model().objects.get(username="demo"))
     survey = Survey.objects.exclude(status="draft").order_by("pk").first()
