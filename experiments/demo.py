@@ -379,7 +379,7 @@ def seed_zh_hant(context: dict) -> dict:
             test_end=start + dt.timedelta(days=41),
             journey_map=maps.get("funnel"),
             touchpoint=_touchpoint(maps.get("funnel"), "LINE 回購提醒與點數到期通知"),
-            tags=["回購", "line"],
+            tags=["回購", "推播"],
         )
         services.experiment_transition(experiment=experiment, user=editor, to=Experiment.Status.PLANNED)
         experiment = services.experiment_transition(experiment=experiment, user=editor, to=Experiment.Status.RUNNING)
