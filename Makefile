@@ -23,8 +23,10 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# What a production host needs to run Waymark, nothing more.
+# What a production host needs to run Waymark, nothing more. The translations are compiled on every
+# install, so a fresh clone serves them (needs GNU gettext's msgfmt).
 install: $(VENV)/.installed
+	$(BIN)/django-admin compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
 
 install-dev: $(VENV)/.installed-dev
 

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "teams.middleware.UnstorableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "teams.middleware.CurrentTeamMiddleware",
+    "teams.middleware.LanguageMiddleware",
     "teams.middleware.HtmxMessagesMiddleware",
     "teams.middleware.SharedServiceUnavailableMiddleware",
 ]
@@ -99,6 +101,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "teams.context_processors.teams",
@@ -144,7 +147,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# The interface's languages. A person's own choice wins, then their team's default, then the
+# browser's Accept-Language (teams.middleware.LanguageMiddleware); the API honours Accept-Language.
 LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("zh-hant", "繁體中文"),
+    ("zh-hans", "简体中文"),
+    ("lv", "Latviešu"),
+    ("bg", "Български"),
+]
+# Strings outside an app (the base templates, settings) live here; each app keeps its own locale/.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -6,14 +6,20 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path, re_path
-from django.views.decorators.http import require_safe
+from django.utils import timezone
+from django.views.decorators.http import last_modified, require_safe
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from personas import media as persona_media
 from reviews import views as reviews_views
+from teams import views as teams_views
 from teams.api_errors import api_not_found
+
+# The JavaScript catalog changes only with a deployment: browsers revalidate it for a 304.
+STARTED_AT = timezone.now()
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
@@ -58,6 +64,12 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", teams_views.language_set, name="language"),
+    path(
+        "jsi18n/",
+        last_modified(lambda request: STARTED_AT)(JavaScriptCatalog.as_view()),
+        name="javascript-catalog",
+    ),
     path("teams/", include("teams.urls")),
     *app_pages,
     path("admin/", admin.site.urls),

@@ -5,6 +5,10 @@
 - travel: customer stories on the destination pages (before/after, observational) → quote-to-booking
   rate +10 % expected: refuted, with an NPS guardrail and an interrupted-time-series fit.
 
+``seed_zh_hant`` gives the Traditional Chinese team (晨光選物) its own: the delivery date on the
+product page (A/B, concluded: supported), LINE reminders timed to the buying cycle (A/B, running) and
+an idea for the bulk-order quotes.
+
 Observations are generated from a fixed seed, so every run gives the same numbers. Running the seed
 again changes nothing (experiments are found by title, metrics by key, observations upserted).
 """
@@ -43,9 +47,9 @@ def _touchpoint(journey_map, name: str):
     return Touchpoint.objects.filter(stage__journey_map=journey_map, name=name).select_related("stage").first()
 
 
-def _metrics(team, user, maps: dict) -> dict[str, Metric]:
+def _metrics(team, user, maps: dict, table=METRICS) -> dict[str, Metric]:
     metrics = {}
-    for key, name, kind, unit, better, map_key, tp_name in METRICS:
+    for key, name, kind, unit, better, map_key, tp_name in table:
         metric = Metric.objects.filter(team=team, key=key).first()
         if metric is None:
             touchpoint = _touchpoint(maps.get(map_key), tp_name)
@@ -270,4 +274,134 @@ def seed(context: dict) -> dict:
             touchpoint=_touchpoint(maps.get("bank"), "Plain-language rates explainer"),
             tags=["clarity"],
         )
+    return {"experiments": experiments, "metrics": metrics}
+
+
+# The Traditional Chinese team: key, name, kind, unit, better, map key, touchpoint name.
+ZH_HANT_METRICS = [
+    ("cart-to-checkout", "購物車到結帳轉換率", "proportion", "%", "higher", "funnel", "購物車與運送方式"),
+    ("order-value", "平均客單價", "mean", "NT$", "higher", "funnel", "結帳與付款（LINE Pay／信用卡）"),
+    ("repeat-60d", "60 天回購率", "proportion", "%", "higher", "funnel", "LINE 回購提醒與點數到期通知"),
+    ("line-blocks", "LINE 官方帳號封鎖人數", "count", "人", "lower", "funnel", "LINE 回購提醒與點數到期通知"),
+    ("quote-to-order", "詢價到成交率", "proportion", "%", "higher", "b2b", "報價單 Email"),
+]
+
+
+def _count_rows(metric, rng, weeks, start, levels, n_per_week):
+    """Weekly counts per segment around ``levels`` (for example blocks out of ``n_per_week`` people reached)."""
+    rows = []
+    for week in range(weeks):
+        period_start = start + dt.timedelta(days=7 * week)
+        for segment, level in levels.items():
+            rows.append(
+                {
+                    "metric": metric,
+                    "period_start": period_start,
+                    "period_end": period_start + dt.timedelta(days=6),
+                    "segment": segment,
+                    "sample_size": n_per_week,
+                    "value": max(0, round(level + rng.gauss(0, level / 8))),
+                }
+            )
+    return rows
+
+
+def seed_zh_hant(context: dict) -> dict:
+    """The Traditional Chinese team's metrics and experiments, found by title and key: made once."""
+    team = context["team"]
+    users = context["users"]
+    maps = context.get("maps") or {}
+    owner, editor = users.get("demo"), users.get("editor") or users.get("demo")
+    metrics = _metrics(team, editor, maps, ZH_HANT_METRICS)
+    rng = random.Random(20261203)
+    experiments = {}
+
+    # Supported: A/B over 4 weeks, shipped as the funnel map's version 2.
+    title = "商品頁顯示預計到貨日與免運門檻"
+    experiment = Experiment.objects.filter(team=team, title=title).first()
+    if experiment is None:
+        start = _monday(11)
+        cart = _touchpoint(maps.get("funnel"), "購物車與運送方式")
+        pain = PainPoint.objects.filter(touchpoint=cart, title__startswith="預計到貨日").first() if cart else None
+        rows = _ab_rows(metrics["cart-to-checkout"], rng, 4, start, {"control": 0.38, "treatment": 0.45}, 600)
+        rows += _mean_rows(metrics["order-value"], rng, 4, start, {"control": 1280.0, "treatment": 1295.0}, 250, 650.0)
+        services.observations_bulk_upsert(rows=rows, source="api")
+        experiment = services.experiment_create(
+            team=team,
+            user=owner,
+            title=title,
+            change="在商品頁、加入購物車之前，就顯示預計到貨日和超商取貨免運門檻",
+            primary_metric=metrics["cart-to-checkout"],
+            guardrail_metrics=[metrics["order-value"]],
+            expected_direction="increase",
+            expected_effect=10,
+            expected_effect_unit="relative",
+            rationale="購物車放棄原因調查中，最多人說「不知道什麼時候會到貨」和「運費要最後才知道」",
+            design="ab",
+            test_start=start,
+            test_end=start + dt.timedelta(days=27),
+            journey_map=maps.get("funnel"),
+            pain_point=pain,
+            touchpoint=cart if pain is None else None,
+            tags=["結帳", "到貨時間", "運費"],
+        )
+        experiment = _run_and_conclude(
+            experiment,
+            owner,
+            decision="ship",
+            learning="結帳前先知道到貨日和免運門檻，漏斗中部最大的疑慮就消失了，客單價也沒有下降。"
+            "已在地圖第 2 版全面上線；下一步：把「超商取貨免運」也寫進購物車提醒信。",
+            map_version=_latest_version(maps.get("funnel")),
+        )
+    experiments["delivery"] = experiment
+
+    # Running: A/B started three weeks ago, six weeks planned.
+    title = "LINE 回購提醒依購買週期發送"
+    experiment = Experiment.objects.filter(team=team, title=title).first()
+    if experiment is None:
+        start = _monday(3)
+        rows = _ab_rows(metrics["repeat-60d"], rng, 3, start, {"control": 0.22, "treatment": 0.25}, 420)
+        rows += _count_rows(metrics["line-blocks"], rng, 3, start, {"control": 38, "treatment": 21}, 420)
+        services.observations_bulk_upsert(rows=rows, source="api")
+        experiment = services.experiment_create(
+            team=team,
+            user=editor,
+            title=title,
+            change="咖啡豆的回購提醒不再每週固定推播，改在上次購買後第 25 天發送一則",
+            primary_metric=metrics["repeat-60d"],
+            guardrail_metrics=[metrics["line-blocks"]],
+            expected_direction="increase",
+            expected_effect=10,
+            expected_effect_unit="relative",
+            rationale="熟客說推播太頻繁，重要的訊息反而被忽略，甚至直接封鎖官方帳號",
+            design="ab",
+            test_start=start,
+            test_end=start + dt.timedelta(days=41),
+            journey_map=maps.get("funnel"),
+            touchpoint=_touchpoint(maps.get("funnel"), "LINE 回購提醒與點數到期通知"),
+            tags=["回購", "推播"],
+        )
+        services.experiment_transition(experiment=experiment, user=editor, to=Experiment.Status.PLANNED)
+        experiment = services.experiment_transition(experiment=experiment, user=editor, to=Experiment.Status.RUNNING)
+    experiments["line"] = experiment
+
+    # An idea for the bulk orders.
+    title = "報價單附上可直接轉寄主管的比價表"
+    experiment = Experiment.objects.filter(team=team, title=title).first()
+    if experiment is None:
+        experiment = services.experiment_create(
+            team=team,
+            user=owner,
+            title=title,
+            change="正式報價單附上一頁禮盒比較表（內容、單價、交期），讓窗口直接轉寄給主管核准",
+            primary_metric=metrics["quote-to-order"],
+            expected_direction="increase",
+            expected_effect=15,
+            expected_effect_unit="relative",
+            rationale="福委窗口說，最花時間的是自己整理比價資料給主管",
+            journey_map=maps.get("b2b"),
+            touchpoint=_touchpoint(maps.get("b2b"), "報價單 Email"),
+            tags=["b2b", "報價"],
+        )
+    experiments["quote"] = experiment
     return {"experiments": experiments, "metrics": metrics}

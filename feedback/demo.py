@@ -290,7 +290,19 @@ NPS_QUESTIONS = [
 THANK_YOU = {"en": "Thank you!", "zh": "谢谢！", "lv": "Paldies!", "bg": "Благодарим!"}
 
 
-def _make(team, user, name, kind, touchpoint, title, threshold, questions=None, origin="https://shop.example.com"):
+def _make(
+    team,
+    user,
+    name,
+    kind,
+    touchpoint,
+    title,
+    threshold,
+    questions=None,
+    origin="https://shop.example.com",
+    thank_you=THANK_YOU,
+    **fields,
+):
     survey = services.survey_create(
         team=team,
         user=user,
@@ -301,17 +313,33 @@ def _make(team, user, name, kind, touchpoint, title, threshold, questions=None, 
         allowed_origins=[origin, "http://localhost:8080"],
         followup_threshold=threshold,
         questions=questions,
-        thank_you=THANK_YOU,
+        thank_you=thank_you,
+        **fields,
     )
     return services.survey_set_status(survey=survey, user=user, status="active")
 
 
-def _answers(team, survey, metric, per_day, quality_of, comments, channels, rng, start, rows, displays):
-    """Append ``DAYS`` days of answers (and displays) of ``survey`` to ``rows`` and ``displays``."""
+def _answers(
+    team,
+    survey,
+    metric,
+    per_day,
+    quality_of,
+    comments,
+    channels,
+    rng,
+    start,
+    rows,
+    displays,
+    *,
+    days=DAYS,
+    locales=LOCALES,
+):
+    """Append ``days`` days of answers (and displays) of ``survey`` to ``rows`` and ``displays``."""
     from .models import Display
 
     tp = survey.touchpoint
-    for day in range(DAYS):
+    for day in range(days):
         quality = quality_of(day)
         for i in range(rng.randint(per_day // 2, per_day)):
             created = start + timedelta(days=day, minutes=rng.randint(0, 1439))
@@ -338,7 +366,7 @@ def _answers(team, survey, metric, per_day, quality_of, comments, channels, rng,
                     metric=metric,
                     answers=answers,
                     channel=rng.choice(channels),
-                    locale=rng.choice(LOCALES),
+                    locale=rng.choice(locales),
                     respondent_id=f"cust-{rng.randint(1, 5000)}",
                     finished=True,
                     created_at=created,
@@ -477,3 +505,294 @@ def seed(context: dict) -> dict:
                 notes="[demo] Called the customer and explained the delivery date.",
             )
     return {"surveys": {"shop": shop, "bank": bank, "travel": travel, "draft": draft}}
+
+
+# The Traditional Chinese team (晨光選物): ninety days of answers, written the way its customers
+# in Taiwan write. The checkout NPS dips while the delivery date and the free-shipping threshold
+# were unclear and recovers after the product page shows them (the funnel map's version 2,
+# ``ZH_HANT_RELEASE_DAY`` days into the period); the gift boxes' B2B NPS has few answers, as B2B
+# surveys do, so its figures show as thin.
+ZH_HANT_DAYS = 90
+ZH_HANT_RELEASE_DAY = 45
+ZH_HANT = "zh-Hant"  # the BCP 47 tag browsers send; "zh-TW" and "zh-HK" fall back to it as the default
+ZH_HANT_LOCALES = [ZH_HANT] * 19 + ["en"]
+ZH_HANT_ORIGIN = "https://shop.morninglight.example.tw"
+ZH_HANT_THANK_YOU = {ZH_HANT: "謝謝您的回饋！", "en": "Thank you!"}
+ZH_HANT_THEMES = [
+    ("到貨時間", "到貨, 出貨, 寄送, 物流, 等了", "#2563eb"),
+    ("運費與免運門檻", "運費, 免運, 門檻", "#db2777"),
+    ("客服回覆", "客服, 回覆, 私訊, 機器人", "#ea580c"),
+    ("包裝與品質", "包裝, 品質, 顏色, 小卡, 壓壞", "#16a34a"),
+    ("報價與發票", "報價, 發票, 統編", "#7c3aed"),
+]
+
+
+def _zh_questions(score_kind: str, score_text: str, comment_text: str) -> list[dict]:
+    return [
+        {"key": "score", "kind": score_kind, "text": {ZH_HANT: score_text}, "required": True, "is_primary": True},
+        {"key": "comment", "kind": "text", "text": {ZH_HANT: comment_text}},
+    ]
+
+
+ZH_HANT_NPS_QUESTIONS = [
+    {
+        "key": "score",
+        "kind": "nps",
+        "text": {
+            ZH_HANT: "您有多大的可能會向親友推薦晨光選物？",
+            "en": "How likely are you to recommend Morning Light to a friend?",
+        },
+        "required": True,
+        "is_primary": True,
+    },
+    {
+        "key": "comment",
+        "kind": "text",
+        "text": {ZH_HANT: "請告訴我們給這個分數的主要原因。", "en": "What is the main reason for your score?"},
+    },
+]
+
+
+def _zh_checkout(day: int) -> float:
+    """The checkout: unclear delivery dates until the release, then a recovery over two weeks."""
+    if day < ZH_HANT_RELEASE_DAY:
+        return 0.3
+    return min(0.75, 0.4 + (day - ZH_HANT_RELEASE_DAY) * 0.025)
+
+
+# key, map key, touchpoint name, survey name, kind, title, questions, follow-up threshold,
+# answers a day at most, channels, quality by day 0…1, comments by band (NPS 0–6, 7–8, 9–10;
+# CSAT 1–3 low, 4–5 high).
+ZH_HANT_SURVEYS = [
+    (
+        "checkout",
+        "funnel",
+        "結帳與付款（LINE Pay／信用卡）",
+        "結帳 NPS",
+        "nps",
+        {ZH_HANT: "結帳還順利嗎？", "en": "How was checkout?"},
+        ZH_HANT_NPS_QUESTIONS,
+        7,
+        10,
+        ("widget", "widget", "link", "email"),
+        _zh_checkout,
+        {
+            "low": [
+                "結帳到最後一步才知道要等五天，太慢了",
+                "運費規則看不懂，到底滿多少才免運？",
+                "到貨日寫得不清楚，不敢下單",
+                "超商取貨還要另外付運費，有點傻眼",
+                "LINE Pay 付款失敗兩次，最後放棄了",
+                "付款完沒有收到確認信，不知道訂單有沒有成立",
+            ],
+            "mid": [
+                "還可以，但運費有點貴",
+                "流程普通，沒什麼特別",
+                "希望可以指定到貨日",
+                "整體 OK，商品頁資訊再多一點會更好",
+            ],
+            "high": [
+                "結帳很快，LINE Pay 一下就好",
+                "商品頁就寫了隔天到貨，很放心",
+                "免運門檻寫得很清楚，湊單很方便",
+                "包裝很用心，會再回購",
+                "客服回覆很快，推薦給朋友了",
+            ],
+        },
+    ),
+    (
+        "product",
+        "funnel",
+        "商品頁",
+        "商品頁 NPS",
+        "nps",
+        {ZH_HANT: "有找到您需要的資訊嗎？", "en": "Did you find what you needed?"},
+        ZH_HANT_NPS_QUESTIONS,
+        7,
+        3,
+        ("widget",),
+        _step(0.45, 0.7, ZH_HANT_RELEASE_DAY),
+        {
+            "low": ["實拍照太少，看不出實際大小", "找不到材質和清洗方式", "不知道什麼時候會到貨", "顏色和照片差很多"],
+            "mid": ["資訊還算完整", "希望多一點實拍照", "尺寸說明可以再清楚一點"],
+            "high": ["商品說明很詳細", "有寫預計到貨日，很貼心", "尺寸表很清楚", "看得出來很用心在選品"],
+        },
+    ),
+    (
+        "support",
+        "funnel",
+        "LINE 客服詢問到貨時間",
+        "LINE 客服 CSAT",
+        "csat",
+        {ZH_HANT: "這次的客服回覆有幫上忙嗎？", "en": "Did our reply help?"},
+        _zh_questions("rating", "您對這次的客服回覆滿意嗎？", "有什麼地方我們可以做得更好？"),
+        3,
+        3,
+        ("link",),
+        _step(0.5, 0.75, ZH_HANT_RELEASE_DAY),
+        {
+            "low": ["晚上問問題，隔天中午才回覆", "機器人回覆答非所問", "問了三次到貨時間還是沒有答案"],
+            "high": ["客服很親切，馬上幫我查到出貨進度", "回覆很快，問題一次解決", "自動回覆就能查訂單，很方便"],
+        },
+    ),
+    (
+        "unboxing",
+        "funnel",
+        "開箱與手寫小卡",
+        "開箱體驗 CSAT",
+        "csat",
+        {ZH_HANT: "開箱體驗如何？", "en": "How was unboxing?"},
+        _zh_questions("rating", "您對這次收到的商品與包裝滿意嗎？", "想對我們說些什麼嗎？"),
+        3,
+        4,
+        ("email",),
+        lambda day: 0.85,
+        {
+            "low": [
+                "杯子顏色和照片差很多",
+                "包裝有點簡陋，不太適合送禮",
+                "紙箱壓壞了，還好杯子沒事",
+                "等了一個禮拜才到貨",
+            ],
+            "high": [
+                "手寫小卡好暖心！",
+                "包裝超美，直接拿去送人",
+                "品質比想像中好",
+                "咖啡豆很香，已經推薦給同事",
+                "開箱很療癒",
+            ],
+        },
+    ),
+    (
+        "b2b",
+        "b2b",
+        "節後滿意度問卷",
+        "企業禮盒 NPS",
+        "nps",
+        {ZH_HANT: "今年的企業禮盒合作還滿意嗎？", "en": "How was ordering your gift boxes?"},
+        ZH_HANT_NPS_QUESTIONS,
+        7,
+        1,
+        ("email",),
+        lambda day: 0.55,
+        {
+            "low": ["報價等了快一個禮拜", "分址配送的進度要一直打電話問", "發票統編打錯，還要重開"],
+            "mid": ["禮盒不錯，但報價流程可以再快一點", "價格還可以接受"],
+            "high": ["同事都很喜歡今年的禮盒", "業務很專業，交期都有守住", "大量訂購表單很方便，隔天就收到報價"],
+        },
+    ),
+]
+
+# (status, note): the checkout's recent detractors, newest first; the rest of the twelve are closed.
+ZH_HANT_FOLLOWUPS = [
+    ("open", ""),
+    ("open", ""),
+    ("open", ""),
+    ("acknowledged", "已傳 LINE 給顧客，約好明天下午回電。"),
+    ("acknowledged", "顧客說是 LINE Pay 付款失敗，已請金流廠商查交易紀錄。"),
+    ("closed", "已致電顧客，說明新的到貨日，並提供 100 元購物金。"),
+    ("closed", "顧客不清楚免運門檻，已說明滿 499 元超商取貨免運，顧客已重新下單。"),
+    ("closed", "補寄訂單確認信，並把確認信延遲的問題回報給工程團隊。"),
+]
+
+ZH_HANT_CLOSING_NOTES = [
+    "已回電致歉，顧客接受說明。",
+    "寄出退貨標籤，來回運費由我們負擔。",
+    "確認包裹已送達，顧客表示沒問題了。",
+    "已補寄物流追蹤連結給顧客。",
+]
+
+
+def seed_zh_hant(context: dict) -> dict:
+    """The Traditional Chinese team's themes, surveys, 90 days of answers and follow-ups, once."""
+    team = context.get("team")
+    users = context.get("users", {})
+    maps = context.get("maps", {}) or {}
+    user = users.get("demo")
+    if team is None or user is None:
+        return {}
+    for name, keywords, color in ZH_HANT_THEMES:
+        Theme.objects.get_or_create(team=team, name=name, defaults={"keywords": keywords, "color": color})
+
+    existing = {s.name: s for s in Survey.objects.filter(team=team)}
+    rng = random.Random(20261203)
+    start = timezone.now() - timedelta(days=ZH_HANT_DAYS)
+    surveys, created, rows, displays = {}, [], [], []
+    for (
+        key,
+        map_key,
+        tp_name,
+        name,
+        kind,
+        title,
+        questions,
+        threshold,
+        per_day,
+        channels,
+        quality_of,
+        comments,
+    ) in ZH_HANT_SURVEYS:
+        if name in existing:
+            surveys[key] = existing[name]
+            continue
+        touchpoint = _named_touchpoint(maps.get(map_key), [tp_name])
+        survey = _make(
+            team,
+            user,
+            name,
+            kind,
+            touchpoint,
+            title,
+            threshold,
+            questions,
+            ZH_HANT_ORIGIN,
+            thank_you=ZH_HANT_THANK_YOU,
+            default_locale=ZH_HANT,
+        )
+        _answers(
+            team,
+            survey,
+            kind,
+            per_day,
+            quality_of,
+            comments,
+            channels,
+            rng,
+            start,
+            rows,
+            displays,
+            days=ZH_HANT_DAYS,
+            locales=ZH_HANT_LOCALES,
+        )
+        surveys[key] = survey
+        created.append(survey)
+    if created:
+        _store(rows, displays, created)
+    draft_name = "新客第 90 天 NPS（草稿）"
+    draft = existing.get(draft_name) or services.survey_create(
+        team=team,
+        user=user,
+        name=draft_name,
+        kind="nps",
+        title={ZH_HANT: "認識我們三個月了，您會推薦晨光選物給朋友嗎？"},
+        default_locale=ZH_HANT,
+        questions=ZH_HANT_NPS_QUESTIONS,
+    )
+    surveys["draft"] = draft
+
+    checkout = surveys["checkout"]
+    if checkout in created:
+        recent = Response.objects.filter(survey=checkout, score__lt=7).order_by("-created_at")[:12]
+        plan = ZH_HANT_FOLLOWUPS + [("closed", note) for note in ZH_HANT_CLOSING_NOTES]
+        for response, (status, note) in zip(recent, plan, strict=False):
+            followup = services.followup_open(response=response, survey=checkout)
+            owner = followup.owner or user
+            if followup.owner_id is None:  # the touchpoint may have lost its owner: the demo admin takes it
+                FollowUp.objects.filter(pk=followup.pk).update(owner=user)
+                followup.owner = user
+            if status == "acknowledged":
+                services.followup_acknowledge(followup=followup, user=owner)
+                services.followup_add_note(followup=followup, user=owner, text=note)
+            elif status == "closed":
+                services.followup_close(followup=followup, user=owner, note=note)
+    return {"surveys": surveys}

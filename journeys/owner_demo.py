@@ -2,7 +2,8 @@
 
 Called by ``journeys.demo.seed`` with the demo maps (``context["maps"]``: shop, bank, travel) and
 people (``context["users"]``: demo, editor, viewer). Idempotent: a map that already has owners is
-left as it is, playbooks and hand-offs are looked up before they are made.
+left as it is, playbooks and hand-offs are looked up before they are made. ``journeys.demo.seed_zh_hant``
+passes the ``ZH_HANT_*`` tables for the Traditional Chinese team's maps.
 """
 
 from __future__ import annotations
@@ -104,6 +105,104 @@ PLAYBOOKS = {
     ],
 }
 
+# The Traditional Chinese team's maps (journeys.demo.ZH_HANT_CASES: funnel, b2b). Business-hour
+# SLAs count the team's working hours in Asia/Taipei.
+ZH_HANT_OWNERS = {
+    "funnel": [
+        ("商品頁", "editor", None, False),
+        ("購物車與運送方式", "demo", 24, False),
+        ("LINE 客服詢問到貨時間", "editor", 2, True),
+        ("結帳與付款（LINE Pay／信用卡）", "demo", 4, False),
+        ("出貨通知 Email", "editor", 24, True),
+        ("LINE 回購提醒與點數到期通知", "editor", 72, True),
+    ],
+    "b2b": [
+        ("Facebook 粉專私訊詢價", "editor", 4, True),
+        ("報價單 Email", "demo", 24, True),
+        ("業務電話確認規格", "demo", 8, True),
+        ("分址配送進度通知", "editor", 24, True),
+    ],
+}
+
+ZH_HANT_HANDOFFS = {
+    "funnel": [
+        (
+            "結帳與付款（LINE Pay／信用卡）",
+            "出貨通知 Email",
+            24,
+            True,
+            "付款完成後，倉儲在一個工作天內出貨，並寄出附物流追蹤連結的出貨通知。",
+        ),
+    ],
+    "b2b": [
+        (
+            "Facebook 粉專私訊詢價",
+            "報價單 Email",
+            24,
+            True,
+            "小編把詢價的數量、預算和交期整理好轉給業務，業務在一個工作天內回覆報價。",
+        ),
+    ],
+}
+
+ZH_HANT_PLAYBOOKS = {
+    "funnel": [
+        (
+            "首購訂單延遲到貨",
+            "出貨通知 Email",
+            "首購訂單超過承諾的到貨日仍未送達。",
+            "1. **兩小時內**傳 LINE 或 Email 告知顧客新的到貨日和原因，用白話說明。\n"
+            "2. 這筆訂單的退換貨運費由我們負擔。\n"
+            "3. 附上第二筆訂單可用的 100 元購物金。\n"
+            "4. 在「出貨通知 Email」接觸點記下這個案例，讓每週檢視看得到。\n",
+        ),
+        (
+            "購物車停在運送方式",
+            "購物車與運送方式",
+            "新客在結帳第二步（選擇運送方式）離開，購物車裡還有商品。",
+            "1. 一小時後寄出購物車提醒，開頭就寫**預計到貨日**和**免運門檻**。\n"
+            "2. 24 小時後提供 LINE 真人客服的連結。\n"
+            "3. 顧客回覆時標記原因：到貨時間、運費、價格或其他。\n",
+        ),
+        (
+            "新客第 7 天",
+            "LINE 回購提醒與點數到期通知",
+            "首購到貨後第 7 天。",
+            "- 傳 LINE 訊息關心開箱狀況，附上商品保養方式。\n- 邀請填寫 CSAT 問卷。\n",
+        ),
+        (
+            "新客第 30 天",
+            "LINE 回購提醒與點數到期通知",
+            "首購到貨後第 30 天。",
+            "- 提醒會員點數餘額與到期日。\n- 推薦和首購商品搭配的新品。\n",
+        ),
+        (
+            "新客第 90 天",
+            "LINE 回購提醒與點數到期通知",
+            "首購到貨後第 90 天。",
+            "- 寄送 NPS 問卷。\n- 邀請推薦者加入好友推薦計畫。\n",
+        ),
+    ],
+    "b2b": [
+        (
+            "報價超過三個工作天",
+            "報價單 Email",
+            "企業詢價後三個工作天還沒收到正式報價。",
+            "1. 業務主管當天打電話給窗口，說明延遲原因和報價時間。\n"
+            "2. 先寄出含單價與交期的簡易報價，讓窗口可以先給主管看。\n"
+            "3. 在「報價單 Email」接觸點記下延遲原因。\n",
+        ),
+        (
+            "年節禮盒續訂詢問",
+            None,
+            "去年訂過的企業詢問今年的年節禮盒。",
+            "1. 一個工作天內寄出去年的訂單明細和今年的型錄。\n"
+            "2. 沿用去年的發票抬頭、統編和配送地址，請窗口確認即可。\n"
+            "3. 數量增加時，主動提供階梯價格。\n",
+        ),
+    ],
+}
+
 
 def _touchpoints(journey_map: JourneyMap) -> dict[str, Touchpoint]:
     return {
@@ -112,7 +211,11 @@ def _touchpoints(journey_map: JourneyMap) -> dict[str, Touchpoint]:
     }
 
 
-def seed(context: dict) -> dict:
+def seed(context: dict, *, owners=None, handoffs=None, playbooks=None) -> dict:
+    """Give ``context["maps"]`` their owners, SLAs, hand-offs and playbooks (the English tables by default)."""
+    owners = OWNERS if owners is None else owners
+    handoffs = HANDOFFS if handoffs is None else handoffs
+    playbooks = PLAYBOOKS if playbooks is None else playbooks
     maps: dict = context.get("maps") or {}
     users: dict = context.get("users") or {}
     if not maps or "demo" not in users:
@@ -124,7 +227,7 @@ def seed(context: dict) -> dict:
             continue
         touchpoints = _touchpoints(journey_map)
         if not Ownership.objects.filter(journey_map=journey_map).exists():
-            for name, username, hours, business in OWNERS.get(key, []):
+            for name, username, hours, business in owners.get(key, []):
                 tp, user = touchpoints.get(name), users.get(username)
                 if tp is None or user is None:
                     continue
@@ -136,7 +239,7 @@ def seed(context: dict) -> dict:
             if "viewer" in users and touchpoints:
                 first = next(iter(touchpoints.values()))
                 services.ownership_assign(actor=actor, touchpoint=first, user=users["viewer"], role="consulted")
-        for from_name, to_name, hours, business, notes in HANDOFFS.get(key, []):
+        for from_name, to_name, hours, business, notes in handoffs.get(key, []):
             source, target = touchpoints.get(from_name), touchpoints.get(to_name)
             if source is None or target is None:
                 continue
@@ -156,7 +259,7 @@ def seed(context: dict) -> dict:
             )
             # Recorded as the SLA sweep would have, without sending the demo's emails.
             HandoffCase.objects.filter(pk=late.pk).update(breached_at=late.due_at + timedelta(minutes=5))
-        for name, tp_name, trigger, steps in PLAYBOOKS.get(key, []):
+        for name, tp_name, trigger, steps in playbooks.get(key, []):
             if Playbook.objects.filter(journey_map=journey_map, name=name).exists():
                 continue
             services.playbook_create(

@@ -58,8 +58,57 @@ PLANS = {
     ],
 }
 
+# The Traditional Chinese team's maps (funnel, b2b): days ago, kind, notes, decisions,
+# [(action item, owner, due in days, done)].
+ZH_HANT_PLANS = {
+    "funnel": [
+        (
+            49,
+            "weekly",
+            "漏斗中部的購物車流失最嚴重：結帳 NPS 的批評者多半提到到貨時間和運費。",
+            "商品頁先顯示預計到貨日與免運門檻，以 A/B 測試驗證。\nLINE 客服下班後加上自動回覆。",
+            [
+                ("商品頁加上預計到貨日與免運門檻", "editor", 7, True),
+                ("設定 LINE 客服下班後的自動回覆", "demo", 5, True),
+            ],
+        ),
+        (
+            7,
+            "weekly",
+            "到貨日實驗結論為支持假設，已在第 2 版全面上線；結帳 NPS 回升，但購物車提醒信還沒更新。",
+            "購物車提醒信開頭寫上到貨日與免運門檻。\n下週起檢視 LINE 推播頻率實驗的封鎖數。",
+            [
+                ("更新購物車提醒信的文案", "editor", 5, True),
+                ("訪談五位在運送方式頁面離開的新客", "editor", 10, False),
+                ("整理結帳 NPS 批評者的跟進結果", "demo", 4, False),
+            ],
+        ),
+    ],
+    "b2b": [
+        (
+            20,
+            "quarterly",
+            "中秋檔期回顧：詢價卡在粉專私訊，報價平均要四個工作天，有兩家企業因此改訂其他廠商。",
+            "官網上線大量訂購表單。\n報價承諾三個工作天內回覆。",
+            [
+                ("上線官網大量訂購表單", "editor", 14, True),
+                ("準備年節禮盒型錄與階梯價格", "demo", 30, False),
+            ],
+        ),
+    ],
+}
+
 
 def seed(context: dict) -> dict:
+    return _seed(context, PLANS)
+
+
+def seed_zh_hant(context: dict) -> dict:
+    """The Traditional Chinese team's weekly reviews (``ZH_HANT_PLANS``), once per map."""
+    return _seed(context, ZH_HANT_PLANS)
+
+
+def _seed(context: dict, plans: dict) -> dict:
     maps = context.get("maps") or {}
     users = context.get("users") or {}
     if not maps or not users:
@@ -67,7 +116,7 @@ def seed(context: dict) -> dict:
     now = timezone.now()
     today = timezone.localdate()
     made = {}
-    for key, plan in PLANS.items():
+    for key, plan in plans.items():
         journey_map = maps.get(key)
         if journey_map is None or Review.objects.filter(journey_map=journey_map).exists():
             continue

@@ -1,3 +1,6 @@
+from .languages import SESSION_KEY as LANGUAGE_SESSION_KEY
+
+
 def teams(request):
     """Expose the current team, the person's memberships and their role to every template."""
     membership = getattr(request, "membership", None)
@@ -7,4 +10,6 @@ def teams(request):
         "memberships": getattr(request, "memberships", []),
         "can_edit": bool(membership and membership.role in ("editor", "admin")),
         "is_team_admin": bool(membership and membership.role == "admin"),
+        # The language the person chose ("" for automatic), read from the session like the middleware.
+        "user_language": request.session.get(LANGUAGE_SESSION_KEY, "") if hasattr(request, "session") else "",
     }

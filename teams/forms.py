@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .models import ApiKey, Role, Team
 
@@ -6,7 +8,7 @@ from .models import ApiKey, Role, Team
 class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
-        fields = ["name", "accent_color"]
+        fields = ["name", "accent_color", "language"]
         widgets = {"accent_color": forms.TextInput(attrs={"type": "color"})}
 
 
@@ -22,3 +24,9 @@ class RoleForm(forms.Form):
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses the key, e.g. “Data warehouse sync”.")
     scope = forms.ChoiceField(choices=ApiKey.Scope.choices, initial=ApiKey.Scope.READ)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", _("Automatic")), *settings.LANGUAGES], required=False
+    )

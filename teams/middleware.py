@@ -174,3 +174,21 @@ class SharedServiceUnavailableMiddleware:
         )
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response
+
+
+class LanguageMiddleware:
+    """Speak the language the person or their team chose, over the browser's (see teams.languages)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        from .languages import preferred_language
+
+        language = preferred_language(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
@@ -108,6 +109,13 @@ class Team(TeamScopedModel):
     )
     workday_start = models.TimeField(default=datetime.time(9, 0), help_text="When a working day starts.")
     workday_end = models.TimeField(default=datetime.time(17, 0), help_text="When a working day ends.")
+    language = models.CharField(
+        _("default language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The interface's language for members who have not chosen their own; blank: the browser's."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TeamQuerySet.as_manager()
@@ -134,6 +142,26 @@ def unique_slug(name: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+class UserPreference(models.Model):
+    """A person's own settings that follow them across teams."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waymark_preference")
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The interface's language; blank: the team's default, then the browser's."),
+    )
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.language or 'auto'}"
 
 
 class MembershipQuerySet(TeamScopedQuerySet):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .access import forget_roles, require_role
-from .models import ApiKey, Membership, Role, Team
+from .models import ApiKey, Membership, Role, Team, UserPreference
 
 User = get_user_model()
 
@@ -33,15 +33,30 @@ def team_create(*, name: str, user, accent_color: str = "#4f46e5") -> Team:
     return team
 
 
-def team_update(*, team: Team, actor, name: str | None = None, accent_color: str | None = None) -> Team:
+def team_update(
+    *, team: Team, actor, name: str | None = None, accent_color: str | None = None, language: str | None = None
+) -> Team:
     require_role(actor, team.pk, Role.ADMIN)
     if name is not None:
         team.name = name.strip()
     if accent_color is not None:
         team.accent_color = accent_color
+    if language is not None:
+        team.language = language
     team.full_clean(exclude=["slug"], validate_constraints=False)
-    team.save(update_fields=["name", "accent_color"])
+    team.save(update_fields=["name", "accent_color", "language"])
     return team
+
+
+def user_language_set(*, actor, language: str) -> UserPreference:
+    """Keep the interface language ``actor`` chose ("" for automatic: the team's, then the browser's)."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied
+    preference, _created = UserPreference.objects.get_or_create(user=actor)
+    preference.language = language
+    preference.full_clean(exclude=["user"])
+    preference.save(update_fields=["language"])
+    return preference
 
 
 def _find_user(identifier: str):

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import services
 from .access import get_object_for_user, has_role, require_role
-from .forms import ApiKeyForm, InviteForm, RoleForm, TeamForm
+from .forms import ApiKeyForm, InviteForm, LanguageForm, RoleForm, TeamForm
+from .languages import SESSION_KEY as LANGUAGE_SESSION_KEY
 from .middleware import follow_team
 from .models import ApiKey, Membership, Role, Team
 
@@ -96,6 +99,7 @@ def team_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
                     actor=request.user,
                     name=form.cleaned_data["name"],
                     accent_color=form.cleaned_data["accent_color"],
+                    language=form.cleaned_data["language"],
                 )
             except ValidationError as exc:
                 add_form_errors(form, exc)
@@ -239,3 +243,32 @@ def api_key_revoke(request: HttpRequest, team_slug: str, key_pk: int) -> HttpRes
         return redirect("teams:api_keys", team.slug)
     context = {"team": team, "form": ApiKeyForm(), "keys": ApiKey.objects.filter(team=team), "created_key": None}
     return render(request, "teams/api_keys.html#key-section", context)
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Choose the interface's language: kept with a signed-in person, and in a cookie for the login page."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        codes = ", ".join(code for code, _name in settings.LANGUAGES)
+        return HttpResponseBadRequest(gettext("language: choose one of %(codes)s.") % {"codes": codes})
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        services.user_language_set(actor=request.user, language=language)
+        request.session[LANGUAGE_SESSION_KEY] = language
+    nxt = request.POST.get("next") or reverse("home")
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        nxt = reverse("home")
+    response = hx_redirect(request, nxt)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+            secure=request.is_secure(),
+            httponly=True,
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response

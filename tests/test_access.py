@@ -19,10 +19,10 @@ from teams.models import Role
 from .world import API_KWARGS, URL_KWARGS, build_world
 
 # Reachable without signing in, on purpose.
-PUBLIC = {"login", "logout", "api-schema", "api-docs", "favicon"}
+PUBLIC = {"login", "logout", "api-schema", "api-docs", "favicon", "language", "javascript-catalog"}
 PUBLIC_PREFIXES = ("api/public/",)
 # Pages about the person, not a team's object: any signed-in person may post to them.
-PERSONAL = {"logout", "teams:switch", "teams:create"}
+PERSONAL = {"logout", "teams:switch", "teams:create", "language"}
 # API lists any signed-in person may post to (creating a team makes you its admin).
 API_PERSONAL = {"team-list"}
 # Not probed here: the admin (tests/test_access_admin.py walks it, history pages included) and static media.

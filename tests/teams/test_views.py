@@ -120,8 +120,32 @@ def test_seed_demo_is_idempotent(db):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
+    from feedback.models import FollowUp, Response, Survey
+    from journeys.models import JourneyMap
+    from personas.models import Persona
+    from reviews.models import Review
+
     call_command("seed_demo")
     counts = (Team.objects.count(), Membership.objects.count(), get_user_model().objects.count())
+    zh_hant = Team.objects.get(slug="morning-light")
+    zh_models = [(Persona, "team"), (JourneyMap, "team"), (Survey, "team"), (Response, "team"), (FollowUp, "team")]
+    zh_counts = [m.objects.filter(**{field: zh_hant}).count() for m, field in zh_models]
+    zh_counts.append(Review.objects.filter(journey_map__team=zh_hant).count())
     call_command("seed_demo")
     assert (Team.objects.count(), Membership.objects.count(), get_user_model().objects.count()) == counts
     assert get_user_model().objects.get(username="demo").check_password("waymark-demo")
+    again = [m.objects.filter(**{field: zh_hant}).count() for m, field in zh_models]
+    again.append(Review.objects.filter(journey_map__team=zh_hant).count())
+    assert again == zh_counts and all(zh_counts)
+    # A second team works in Traditional Chinese, with the same people in the same roles.
+    assert (zh_hant.name, zh_hant.language, zh_hant.time_zone) == ("晨光選物", "zh-hant", "Asia/Taipei")
+    assert dict(Membership.objects.filter(team=zh_hant).values_list("user__username", "role")) == {
+        "demo": "admin",
+        "editor": "editor",
+        "viewer": "viewer",
+    }
+    assert JourneyMap.objects.filter(team=zh_hant, title="行銷漏斗：新客從認識品牌到回購").exists()
+    # The English demo team is as it was.
+    northwind = Team.objects.get(slug="northwind")
+    assert (northwind.name, northwind.language) == ("Northwind Journeys", "")
+    assert JourneyMap.objects.filter(team=northwind).count() == 3
