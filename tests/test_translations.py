@@ -7,6 +7,7 @@ tree finds nothing new); and no template shows text outside a translation tag.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +24,24 @@ ROOT = Path(settings.BASE_DIR)
 SKIP_DIRS = {".venv", "node_modules", "var", ".git", "docs", "bench", "tests", "static"}
 TRANSLATED = [to_locale(code) for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 DOMAINS = ("django", "djangojs")
+
+# Parts of the interface whose translation is still to come (issue 17 stays open while this has
+# entries). Their checks are expected to fail, strictly: once a part is translated its checks pass,
+# the strict xfail turns that into a failure, and the entry must go.
+PENDING = {
+    "customers": "the customers app (issue 18's first pages) is not translated yet",
+}
+
+
+def _part(path: Path) -> str:
+    """Return the app folder ``path`` belongs to ("" for the project's own templates and locale)."""
+    first = path.relative_to(ROOT).parts[0]
+    return "" if first in {"templates", "locale"} else first
+
+
+def _param(value, path: Path):
+    reason = PENDING.get(_part(path))
+    return pytest.param(value, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else value
 
 
 def _project_dirs(name: str) -> list[Path]:
@@ -67,10 +86,12 @@ def test_every_message_is_translated(locale_dir, locale, domain):
         assert check.returncode == 0, check.stderr
 
 
-@pytest.mark.skipif(not shutil.which("xgettext"), reason="makemessages needs GNU gettext's xgettext")
-def test_the_catalogs_hold_every_marked_string(tmp_path):
-    """Run makemessages on a copy of the tree: a string marked in code but missing from a catalog fails."""
-    copy = tmp_path / "tree"
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory) -> Path:
+    """Run makemessages on a copy of the tree and return the copy."""
+    if not shutil.which("xgettext"):
+        pytest.skip("makemessages needs GNU gettext's xgettext")
+    copy = tmp_path_factory.mktemp("extract") / "tree"
     ignore = shutil.ignore_patterns(".venv", "node_modules", "var", ".git", "docs", "bench", "tests", "*.pyc", "*.mo")
     shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
     for domain, extra in (("django", []), ("djangojs", ["--ignore=static/vendor/*"])):
@@ -80,15 +101,21 @@ def test_the_catalogs_hold_every_marked_string(tmp_path):
             cwd=copy,
             capture_output=True,
             check=True,
+            env={**os.environ, "DEBUG": "1"},
         )
+    return copy
+
+
+@pytest.mark.parametrize("locale_dir", [_param(d, d) for d in LOCALE_DIRS], ids=lambda d: str(d.relative_to(ROOT)))
+def test_the_catalogs_hold_every_marked_string(extracted, locale_dir):
+    """A string marked in code but missing from its part's catalogs fails (run makemessages)."""
+    copied = extracted / locale_dir.relative_to(ROOT)
     missing = []
-    for locale_dir in LOCALE_DIRS:
-        copied = copy / locale_dir.relative_to(ROOT)
-        for po in copied.glob("*/LC_MESSAGES/*.po"):
-            original = locale_dir / po.relative_to(copied)
-            have = {e.msgid for e in polib.pofile(str(original))} if original.exists() else set()
-            new = [e.msgid for e in polib.pofile(str(po)) if e.msgid not in have]
-            missing += [f"{original.relative_to(ROOT)}: {msgid!r}" for msgid in new[:5]]
+    for po in copied.glob("*/LC_MESSAGES/*.po"):
+        original = locale_dir / po.relative_to(copied)
+        have = {e.msgid for e in polib.pofile(str(original))} if original.exists() else set()
+        new = [e.msgid for e in polib.pofile(str(po)) if e.msgid not in have]
+        missing += [f"{original.relative_to(ROOT)}: {msgid!r}" for msgid in new[:5]]
     assert not missing, "strings marked in code but not in the catalogs (run makemessages):\n" + "\n".join(missing)
 
 
@@ -133,7 +160,7 @@ def untranslated_text(source: str) -> list[str]:
     return words
 
 
-@pytest.mark.parametrize("template", _template_files(), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("template", [_param(t, t) for t in _template_files()], ids=lambda p: str(p.relative_to(ROOT)))
 def test_templates_show_no_text_outside_translation_tags(template):
     words = untranslated_text(template.read_text())
     assert not words, f"{template.relative_to(ROOT)}: wrap in {{% translate %}}: {' '.join(words[:20])}"
