@@ -15,7 +15,7 @@ D = dt.date
 
 @pytest.fixture
 def experiment(team_a, alice):
-    journey_map, stage, touchpoint, _ = journey(team_a)
+    _journey_map, _stage, touchpoint, _ = journey(team_a)
     metric = services.metric_create(
         team=team_a, user=alice, name="Activation rate", key="activation", kind="proportion"
     )
@@ -71,7 +71,7 @@ def test_experiment_page_speaks_the_readers_language(client_as, alice, experimen
         assert word not in text
 
 
-def test_analysis_reasons_are_translated_when_computed(experiment, settings):
+def test_analysis_reasons_are_translated_when_computed(experiment):
     from django.utils import translation
 
     with translation.override("zh-hant"):
