@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .filters import PersonaFilter
 from .models import MULTILINE_HELP, Persona, Scenario
@@ -106,7 +107,8 @@ class PersonaListFilter(PersonaFilter):
             data["archived"] = "false"  # the list shows active personas unless asked otherwise
         super().__init__(data, *args, **kwargs)
         self.form.fields["archived"].widget = forms.Select(
-            choices=[("false", _("Active")), ("true", _("Archived"))], attrs={"aria-label": _("Status")}
+            choices=[("false", pgettext_lazy("personas", "Active")), ("true", pgettext_lazy("personas", "Archived"))],
+            attrs={"aria-label": _("Status")},
         )
         self.form.fields["archived"].label = _("Status")
         self.form.fields["market"].label = _("Market")
