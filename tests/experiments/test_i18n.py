@@ -5,12 +5,20 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from experiments import selectors, services, stats
 
 from .factories import journey
 
 D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    """A request leaves its language active in the thread; later tests read English."""
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture
@@ -72,7 +80,6 @@ def test_experiment_page_speaks_the_readers_language(client_as, alice, experimen
 
 
 def test_analysis_reasons_are_translated_when_computed(experiment):
-    from django.utils import translation
 
     with translation.override("zh-hant"):
         analysis = selectors.experiment_analysis(experiment)

@@ -1,9 +1,17 @@
 """The personas app's own texts follow the reader's language: API errors, service errors, labels."""
 
+import pytest
 from django.utils import translation
 
 from personas import services
 from personas.models import Persona, Scenario
+
+
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    """A request leaves its language active in the thread; later tests read English."""
+    yield
+    translation.activate("en")
 
 
 def test_api_errors_follow_accept_language(api_as, erin, shopper):
