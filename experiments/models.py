@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -188,7 +188,7 @@ class Experiment(TeamOwnedModel):
     class Decision(models.TextChoices):
         SHIP = "ship", _("Ship")
         ITERATE = "iterate", _("Iterate")
-        REVERT = "revert", _("Revert")
+        REVERT = "revert", pgettext_lazy("experiment decision", "Revert")
 
     # The pre-registration: frozen from ``running`` on (see ``FROZEN_FIELDS``).
     title = models.CharField(_("title"), max_length=200)
