@@ -6,6 +6,8 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
@@ -31,13 +33,13 @@ def if_match_revision(request) -> int | None:
         return None
     match = _REVISION_ETAG.match(raw)
     if match is None:
-        raise ValidationError({"If-Match": 'Send the experiment\'s ETag, its revision in quotes, e.g. "7".'})
+        raise ValidationError({"If-Match": gettext('Send the experiment\'s ETag, its revision in quotes, e.g. "7".')})
     return int(match.group(1))
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "Someone else changed this since you read it."
+    default_detail = _("Someone else changed this since you read it.")
     default_code = "conflict"
 
 
@@ -113,7 +115,7 @@ class MetricViewSet(TeamScopedModelViewSet):
     def update_object(self, serializer):
         data = dict(serializer.validated_data)
         if "team" in data and data.pop("team").pk != serializer.instance.team_id:
-            raise ValidationError({"team": "A metric cannot move to another team."})
+            raise ValidationError({"team": gettext("A metric cannot move to another team.")})
         serializer.instance = services.metric_update(metric=serializer.instance, user=self.request.user, **data)
 
     def perform_destroy(self, instance):
@@ -240,14 +242,16 @@ class ObservationViewSet(TeamScopedModelViewSet):
         data.update(serializer.validated_data)
         metric = data.pop("metric", instance.metric)
         if metric.pk != instance.metric_id:
-            raise ValidationError({"metric": "An observation cannot move to another metric."})
+            raise ValidationError({"metric": gettext("An observation cannot move to another metric.")})
         if not {"successes", "promoters", "detractors", "mean"} & set(serializer.validated_data):
             data["value"] = serializer.validated_data.get("value", instance.value)
         key = (data["period_start"], data["period_end"], data["segment"])
         if key != (instance.period_start, instance.period_end, instance.segment) and (
             Observation.objects.filter(metric=metric, period_start=key[0], period_end=key[1], segment=key[2]).exists()
         ):
-            raise ValidationError({"period_start": "Another observation already covers this period and segment."})
+            raise ValidationError(
+                {"period_start": gettext("Another observation already covers this period and segment.")}
+            )
         clean = services.observation_clean(metric, data)
         for field, value in clean.items():
             setattr(instance, field, value)
@@ -284,7 +288,9 @@ class ObservationViewSet(TeamScopedModelViewSet):
         # wrong with the request as a whole in errors.non_field_errors.
         raw = request.data.get("observations") if isinstance(request.data, dict) else None
         if not isinstance(raw, list) or not 1 <= len(raw) <= BULK_MAX_ROWS:
-            raise exceptions.ValidationError({"non_field_errors": ["Send observations: a list of 1 to 5 000 rows."]})
+            raise exceptions.ValidationError(
+                {"non_field_errors": [gettext("Send observations: a list of 1 to 5 000 rows.")]}
+            )
         serializer = ObservationBulkSerializer(data=request.data, context=self.get_serializer_context())
         if not serializer.is_valid():
             # DRF keys a list's errors by the index of each bad row; give every row its place.
@@ -534,7 +540,7 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         reason = data.pop("deviation_reason", "")
         data.pop("status", None)
         if "team" in data and data.pop("team").pk != serializer.instance.team_id:
-            raise ValidationError({"team": "An experiment cannot move to another team."})
+            raise ValidationError({"team": gettext("An experiment cannot move to another team.")})
         try:
             serializer.instance = services.experiment_update(
                 experiment=serializer.instance,

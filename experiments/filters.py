@@ -1,6 +1,7 @@
 """One FilterSet per resource, serving the HTMX log and the API lists alike."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from teams.filters import FilterSet
@@ -11,21 +12,25 @@ from .models import Experiment, Metric, Observation
 class ExperimentFilter(FilterSet):
     search = filters.CharFilter(
         method="filter_search",
-        label="Search",
+        label=_("Search"),
         help_text="Words found in the title, change, rationale or learning.",
     )
     team = filters.NumberFilter(field_name="team_id", help_text="Only experiments of this team (id).")
-    map = filters.NumberFilter(field_name="journey_map_id", label="Map", help_text="Acting on this journey map (id).")
-    stage = filters.NumberFilter(field_name="stage_id", label="Stage", help_text="Acting on this stage (id).")
+    map = filters.NumberFilter(
+        field_name="journey_map_id", label=_("Map"), help_text="Acting on this journey map (id)."
+    )
+    stage = filters.NumberFilter(field_name="stage_id", label=_("Stage"), help_text="Acting on this stage (id).")
     touchpoint = filters.NumberFilter(field_name="touchpoint_id", help_text="Acting on this touchpoint (id).")
     metric = filters.NumberFilter(
-        method="filter_metric", label="Metric", help_text="Measuring this metric, as primary or guardrail (id)."
+        method="filter_metric", label=_("Metric"), help_text="Measuring this metric, as primary or guardrail (id)."
     )
     status = filters.MultipleChoiceFilter(choices=Experiment.Status.choices, help_text="One or more statuses.")
-    tag = filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label="Tag", help_text="Tagged with this.")
+    tag = filters.CharFilter(
+        field_name="tags__name", lookup_expr="iexact", label=_("Tag"), help_text="Tagged with this."
+    )
     outcome = filters.ChoiceFilter(choices=Experiment.Outcome.choices, help_text="Supported, refuted or inconclusive.")
     decision = filters.ChoiceFilter(choices=Experiment.Decision.choices, help_text="Ship, iterate or revert.")
-    owner = filters.NumberFilter(field_name="owner_id", label="Owner", help_text="Owned by this person (user id).")
+    owner = filters.NumberFilter(field_name="owner_id", label=_("Owner"), help_text="Owned by this person (user id).")
     design = filters.ChoiceFilter(choices=Experiment.Design.choices, help_text="A/B or before/after.")
 
     class Meta:
@@ -48,7 +53,7 @@ class ExperimentFilter(FilterSet):
 
 class MetricFilter(FilterSet):
     search = filters.CharFilter(
-        method="filter_search", label="Search", help_text="Words in the name, key or description."
+        method="filter_search", label=_("Search"), help_text="Words in the name, key or description."
     )
     team = filters.NumberFilter(field_name="team_id", help_text="Only metrics of this team (id).")
     kind = filters.ChoiceFilter(choices=Metric.Kind.choices, help_text="Proportion, mean, count or NPS.")

@@ -8,6 +8,8 @@ import io
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Survey
 from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
@@ -26,7 +28,11 @@ def _label_touchpoint(tp: Touchpoint) -> str:
 
 
 def _label_pain(pp: PainPoint) -> str:
-    return f"{pp.touchpoint.name}: {pp.title} (severity {pp.severity})"
+    return gettext("%(touchpoint)s: %(title)s (severity %(severity)s)") % {
+        "touchpoint": pp.touchpoint.name,
+        "title": pp.title,
+        "severity": pp.severity,
+    }
 
 
 class JourneyPlaceMixin:
@@ -60,13 +66,15 @@ class MetricForm(JourneyPlaceMixin, forms.ModelForm):
             "survey",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
-        labels = {"journey_map": "Map", "survey": "NPS survey"}
+        labels = {"journey_map": _("Map"), "survey": _("NPS survey")}
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_place(team)
         self.fields["survey"].queryset = Survey.objects.for_team(team).filter(kind=Survey.Kind.NPS)
-        self.fields["key"].help_text = "Lower-case words joined by hyphens, e.g. activation-rate. Integrations use it."
+        self.fields["key"].help_text = _(
+            "Lower-case words joined by hyphens, e.g. activation-rate. Integrations use it."
+        )
 
     def validate_unique(self):
         """The service checks the key's uniqueness in the team and names the field."""
@@ -74,14 +82,16 @@ class MetricForm(JourneyPlaceMixin, forms.ModelForm):
 
 class ExperimentForm(JourneyPlaceMixin, forms.ModelForm):
     tags_text = forms.CharField(
-        label="Tags", required=False, help_text="Comma-separated, e.g. onboarding, activation.", max_length=400
+        label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. onboarding, activation."), max_length=400
     )
     deviation_reason = forms.CharField(
-        label="Deviation: why change the pre-registration?",
+        label=_("Deviation: why change the pre-registration?"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="The experiment is running: changes to the hypothesis, metrics, design or windows are recorded "
-        "as a visible deviation with this reason.",
+        help_text=_(
+            "The experiment is running: changes to the hypothesis, metrics, design or windows are recorded "
+            "as a visible deviation with this reason."
+        ),
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -112,8 +122,8 @@ class ExperimentForm(JourneyPlaceMixin, forms.ModelForm):
             "owner",
         ]
         widgets = {
-            "change": forms.Textarea(attrs={"rows": 2, "placeholder": "Cut onboarding from 4 steps to 3"}),
-            "rationale": forms.Textarea(attrs={"rows": 2, "placeholder": "step 3 is where most people give up"}),
+            "change": forms.Textarea(attrs={"rows": 2, "placeholder": _("Cut onboarding from 4 steps to 3")}),
+            "rationale": forms.Textarea(attrs={"rows": 2, "placeholder": _("step 3 is where most people give up")}),
             "baseline_start": DATE,
             "baseline_end": DATE,
             "test_start": DATE,
@@ -121,19 +131,19 @@ class ExperimentForm(JourneyPlaceMixin, forms.ModelForm):
             "guardrail_metrics": forms.SelectMultiple(attrs={"size": 4}),
         }
         labels = {
-            "change": "If we… (the change)",
-            "primary_metric": "…then this metric",
-            "expected_direction": "moves",
-            "expected_effect": "by",
-            "expected_effect_unit": "measured",
-            "rationale": "…because",
-            "journey_map": "Map",
-            "baseline_start": "Before window starts",
-            "baseline_end": "Before window ends",
-            "test_start": "Test window starts",
-            "test_end": "Test window ends",
-            "significance_level": "Significance level (α)",
-            "planned_split": "Treatment share",
+            "change": _("If we… (the change)"),
+            "primary_metric": _("…then this metric"),
+            "expected_direction": _("moves"),
+            "expected_effect": _("by"),
+            "expected_effect_unit": _("measured"),
+            "rationale": _("…because"),
+            "journey_map": _("Map"),
+            "baseline_start": _("Before window starts"),
+            "baseline_end": _("Before window ends"),
+            "test_start": _("Test window starts"),
+            "test_end": _("Test window ends"),
+            "significance_level": _("Significance level (α)"),
+            "planned_split": _("Treatment share"),
         }
 
     def __init__(self, *args, team, frozen: bool = False, **kwargs):
@@ -159,23 +169,24 @@ class ExperimentForm(JourneyPlaceMixin, forms.ModelForm):
 
 
 class TransitionForm(forms.Form):
-    status = forms.ChoiceField(choices=Experiment.Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=Experiment.Status.choices)
 
 
 class ConcludeForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("", "Choose…"), *Experiment.Decision.choices])
+    decision = forms.ChoiceField(label=_("Decision"), choices=[("", _("Choose…")), *Experiment.Decision.choices])
     learning = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What should a newcomer know about why the map is like this?",
+        label=_("Learning"),
+        help_text=_("What should a newcomer know about why the map is like this?"),
     )
     outcome = forms.ChoiceField(
-        label="Outcome",
+        label=_("Outcome"),
         required=False,
-        choices=[("", "As computed from the primary metric"), *Experiment.Outcome.choices],
-        help_text="Override only with a reason in the learning.",
+        choices=[("", _("As computed from the primary metric")), *Experiment.Outcome.choices],
+        help_text=_("Override only with a reason in the learning."),
     )
     map_version = forms.ModelChoiceField(
-        queryset=MapVersion.objects.none(), required=False, label="Map version that carried the change"
+        queryset=MapVersion.objects.none(), required=False, label=_("Map version that carried the change")
     )
 
     def __init__(self, *args, experiment: Experiment, **kwargs):
@@ -188,21 +199,23 @@ class ConcludeForm(forms.Form):
 
 
 class ObservationForm(forms.Form):
-    period_start = forms.DateField(widget=DATE)
-    period_end = forms.DateField(widget=DATE)
-    segment = forms.CharField(required=False, max_length=60, help_text="control, treatment, or blank for all.")
-    value = forms.FloatField(required=False)
-    sample_size = forms.IntegerField(required=False, min_value=0)
-    successes = forms.IntegerField(required=False, min_value=0)
-    mean = forms.FloatField(required=False)
-    sd = forms.FloatField(required=False, min_value=0, label="Standard deviation")
-    promoters = forms.IntegerField(required=False, min_value=0)
-    detractors = forms.IntegerField(required=False, min_value=0)
+    period_start = forms.DateField(label=_("Period start"), widget=DATE)
+    period_end = forms.DateField(label=_("Period end"), widget=DATE)
+    segment = forms.CharField(
+        label=_("Segment"), required=False, max_length=60, help_text=_("control, treatment, or blank for all.")
+    )
+    value = forms.FloatField(label=_("Value"), required=False)
+    sample_size = forms.IntegerField(label=_("Sample size"), required=False, min_value=0)
+    successes = forms.IntegerField(label=_("Successes"), required=False, min_value=0)
+    mean = forms.FloatField(label=_("Mean"), required=False)
+    sd = forms.FloatField(required=False, min_value=0, label=_("Standard deviation"))
+    promoters = forms.IntegerField(label=_("Promoters"), required=False, min_value=0)
+    detractors = forms.IntegerField(label=_("Detractors"), required=False, min_value=0)
 
 
 class SurveyComputeForm(forms.Form):
-    start = forms.DateField(widget=DATE, label="From")
-    end = forms.DateField(widget=DATE, label="To")
+    start = forms.DateField(widget=DATE, label=_("From"))
+    end = forms.DateField(widget=DATE, label=_("To"))
 
 
 CSV_COLUMNS = [
@@ -224,9 +237,11 @@ MAX_CSV_ROWS = 5000
 class CsvImportForm(forms.Form):
     file = forms.FileField(
         required=False,
-        label="CSV file",
-        help_text="Columns: period_start, period_end (YYYY-MM-DD), segment, value, sample_size, successes, mean, "
-        "sd, promoters, detractors. Only the ones your metric needs.",
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: period_start, period_end (YYYY-MM-DD), segment, value, sample_size, successes, mean, "
+            "sd, promoters, detractors. Only the ones your metric needs."
+        ),
     )
     text = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -235,13 +250,13 @@ class CsvImportForm(forms.Form):
         upload = cleaned.get("file")
         if upload is not None:
             if upload.size > MAX_CSV_BYTES:
-                raise forms.ValidationError({"file": "Keep the file under 2 MB."})
+                raise forms.ValidationError({"file": gettext("Keep the file under 2 MB.")})
             try:
                 cleaned["text"] = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                raise forms.ValidationError({"file": "Save the file as UTF-8 CSV."}) from exc
+                raise forms.ValidationError({"file": gettext("Save the file as UTF-8 CSV.")}) from exc
         if not cleaned.get("text"):
-            raise forms.ValidationError({"file": "Choose a CSV file."})
+            raise forms.ValidationError({"file": gettext("Choose a CSV file.")})
         return cleaned
 
 
@@ -250,21 +265,24 @@ def parse_csv(text: str) -> tuple[list[dict], list[str]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
-        return [], ["The file is empty."]
+        return [], [gettext("The file is empty.")]
     missing = [c for c in ("period_start", "period_end") if c not in header]
     unknown = [h for h in header if h not in CSV_COLUMNS]
     problems = []
     if missing:
-        problems.append(f"Missing column(s): {', '.join(missing)}.")
+        problems.append(gettext("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)})
     if unknown:
-        problems.append(f"Unknown column(s): {', '.join(unknown)}. Use: {', '.join(CSV_COLUMNS)}.")
+        problems.append(
+            gettext("Unknown column(s): %(columns)s. Use: %(known)s.")
+            % {"columns": ", ".join(unknown), "known": ", ".join(CSV_COLUMNS)}
+        )
     if problems:
         return [], problems
     reader.fieldnames = header
     rows = []
     for line, raw in enumerate(reader, start=2):
         if len(rows) >= MAX_CSV_ROWS:
-            return rows, [f"Import at most {MAX_CSV_ROWS} rows at once."]
+            return rows, [gettext("Import at most %(count)s rows at once.") % {"count": MAX_CSV_ROWS}]
         cells = {k: (v or "").strip() for k, v in raw.items() if k}
         row: dict = {
             "line": line,
@@ -282,7 +300,7 @@ def parse_csv(text: str) -> tuple[list[dict], list[str]]:
                 try:
                     row[column] = dt.date.fromisoformat(value) if value else None
                 except ValueError:
-                    row["errors"][column] = "Use the date format YYYY-MM-DD."
+                    row["errors"][column] = gettext("Use the date format YYYY-MM-DD.")
             elif column == "segment":
                 row[column] = value
             elif value == "":
@@ -291,7 +309,7 @@ def parse_csv(text: str) -> tuple[list[dict], list[str]]:
                 try:
                     number = float(value)
                 except ValueError:
-                    row["errors"][column] = "Give a number."
+                    row["errors"][column] = gettext("Give a number.")
                     continue
                 if column in ("sample_size", "successes", "promoters", "detractors"):
                     row[column] = int(number) if number.is_integer() else number
@@ -299,5 +317,5 @@ def parse_csv(text: str) -> tuple[list[dict], list[str]]:
                     row[column] = number
         rows.append(row)
     if not rows:
-        return [], ["The file has a header but no rows."]
+        return [], [gettext("The file has a header but no rows.")]
     return rows, []

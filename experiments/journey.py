@@ -7,6 +7,7 @@ from html import escape as esc
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from journeys.extensions import HealthIssue
 from journeys.models import PainPoint
@@ -66,9 +67,11 @@ def experiments_html(stage_or_touchpoint) -> SafeString:
         url = esc(reverse("experiments:detail", args=[e.pk]))
         items.append(f'<li><a href="{url}">{esc(e.title)}</a> <small class="wm-muted">{notes}</small></li>')
     n = len(experiments)
+    why = esc(gettext("Why is it like this?"))
+    count = esc(ngettext("%(count)s experiment", "%(count)s experiments", n) % {"count": n})
     return mark_safe(
-        '<details class="xp-on-map"><summary>Why is it like this?'
-        f' <span class="wm-badge">{n} experiment{"" if n == 1 else "s"}</span></summary>'
+        f'<details class="xp-on-map"><summary>{why}'
+        f' <span class="wm-badge">{count}</span></summary>'
         f'<ol class="xp-on-map-list">{"".join(items)}</ol></details>'
     )
 
@@ -95,11 +98,15 @@ def severe_pain_points_without_experiment(maps: list) -> dict[int, list[HealthIs
         counts[map_id] = counts.get(map_id, 0) + 1
     issues = {}
     for map_id, count in counts.items():
-        noun = "pain point has" if count == 1 else "pain points have"
         issues[map_id] = [
             HealthIssue(
                 code="severe_pain_without_experiment",
-                message=f"{count} open severe {noun} no experiment",
+                message=ngettext(
+                    "%(count)s open severe pain point has no experiment",
+                    "%(count)s open severe pain points have no experiment",
+                    count,
+                )
+                % {"count": count},
                 count=count,
                 weight=min(30, 10 * count),
                 severity="critical" if count >= 3 else "warning",

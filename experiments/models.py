@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
@@ -16,27 +18,41 @@ class Metric(TeamOwnedModel):
     """Something measured on the journey: a rate, a mean, a count or an NPS."""
 
     class Kind(models.TextChoices):
-        PROPORTION = "proportion", "Proportion (rate)"
-        MEAN = "mean", "Mean"
-        COUNT = "count", "Count"
-        NPS = "nps", "NPS"
+        PROPORTION = "proportion", _("Proportion (rate)")
+        MEAN = "mean", _("Mean")
+        COUNT = "count", _("Count")
+        NPS = "nps", _("NPS")
 
     class Better(models.TextChoices):
-        HIGHER = "higher", "Higher is better"
-        LOWER = "lower", "Lower is better"
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
 
-    name = models.CharField(max_length=120)
-    key = models.SlugField(max_length=60, help_text="Stable identifier integrations use, unique in the team.")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PROPORTION)
-    unit = models.CharField(max_length=30, blank=True, help_text="e.g. “%”, “days”, “€”.")
-    better = models.CharField(max_length=6, choices=Better.choices, default=Better.HIGHER)
-    description = models.TextField(blank=True)
-    journey_map = models.ForeignKey(
-        "journeys.JourneyMap", on_delete=models.SET_NULL, null=True, blank=True, related_name="metrics"
+    name = models.CharField(_("name"), max_length=120)
+    key = models.SlugField(
+        _("key"), max_length=60, help_text=_("Stable identifier integrations use, unique in the team.")
     )
-    stage = models.ForeignKey("journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PROPORTION)
+    unit = models.CharField(_("unit"), max_length=30, blank=True, help_text=_("e.g. “%”, “days”, “€”."))
+    better = models.CharField(_("better"), max_length=6, choices=Better.choices, default=Better.HIGHER)
+    description = models.TextField(_("description"), blank=True)
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="metrics",
+        verbose_name=_("journey map"),
+    )
+    stage = models.ForeignKey(
+        "journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("stage")
+    )
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "journeys.Touchpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("touchpoint"),
     )
     survey = models.ForeignKey(
         "feedback.Survey",
@@ -44,11 +60,14 @@ class Metric(TeamOwnedModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="For NPS metrics: the survey whose answers give the score.",
+        help_text=_("For NPS metrics: the survey whose answers give the score."),
+        verbose_name=_("survey"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("metric")
+        verbose_name_plural = _("metrics")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["team", "key"], name="metric_unique_key_per_team"),
@@ -73,28 +92,36 @@ class Observation(TeamScopedModel):
     """A measured value of a metric for a period and an optional segment (e.g. control/treatment)."""
 
     class Source(models.TextChoices):
-        API = "api", "API"
-        CSV = "csv", "CSV import"
-        SURVEY = "survey", "Survey answers"
-        MANUAL = "manual", "Entered by hand"
+        API = "api", _("API")
+        CSV = "csv", _("CSV import")
+        SURVEY = "survey", _("Survey answers")
+        MANUAL = "manual", _("Entered by hand")
 
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="observations")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    segment = models.CharField(max_length=60, blank=True, default="", help_text="e.g. control, treatment; blank: all.")
-    value = models.FloatField(help_text="The measured value: the rate, the mean, the count or the NPS.")
-    sample_size = models.PositiveIntegerField(null=True, blank=True)
-    successes = models.PositiveIntegerField(null=True, blank=True, help_text="Proportions: how many succeeded.")
-    mean = models.FloatField(null=True, blank=True)
-    sd = models.FloatField("standard deviation", null=True, blank=True)
-    promoters = models.PositiveIntegerField(null=True, blank=True, help_text="NPS: answers of 9–10.")
-    detractors = models.PositiveIntegerField(null=True, blank=True, help_text="NPS: answers of 0–6.")
-    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
-    updated_at = models.DateTimeField(default=timezone.now)
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="observations", verbose_name=_("metric"))
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    segment = models.CharField(
+        _("segment"), max_length=60, blank=True, default="", help_text=_("e.g. control, treatment; blank: all.")
+    )
+    value = models.FloatField(_("value"), help_text=_("The measured value: the rate, the mean, the count or the NPS."))
+    sample_size = models.PositiveIntegerField(_("sample size"), null=True, blank=True)
+    successes = models.PositiveIntegerField(
+        _("successes"), null=True, blank=True, help_text=_("Proportions: how many succeeded.")
+    )
+    mean = models.FloatField(_("mean"), null=True, blank=True)
+    sd = models.FloatField(_("standard deviation"), null=True, blank=True)
+    promoters = models.PositiveIntegerField(_("promoters"), null=True, blank=True, help_text=_("NPS: answers of 9–10."))
+    detractors = models.PositiveIntegerField(
+        _("detractors"), null=True, blank=True, help_text=_("NPS: answers of 0–6.")
+    )
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.MANUAL)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     objects = ObservationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
         ordering = ["metric", "period_start", "segment"]
         constraints = [
             models.UniqueConstraint(
@@ -117,9 +144,11 @@ class Observation(TeamScopedModel):
 class Tag(TeamOwnedModel):
     """A label that groups experiments (e.g. “onboarding”, “pricing”)."""
 
-    name = models.CharField(max_length=40)
+    name = models.CharField(_("name"), max_length=40)
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="experiment_tag_unique_name")]
 
@@ -131,106 +160,170 @@ class Experiment(TeamOwnedModel):
     """A pre-registered hypothesis: a change on the journey that should move a metric by an expected effect."""
 
     class Status(models.TextChoices):
-        IDEA = "idea", "Idea"
-        PLANNED = "planned", "Planned"
-        RUNNING = "running", "Running"
-        ANALYSING = "analysing", "Analysing"
-        CONCLUDED = "concluded", "Concluded"
-        ARCHIVED = "archived", "Archived"
+        IDEA = "idea", _("Idea")
+        PLANNED = "planned", _("Planned")
+        RUNNING = "running", _("Running")
+        ANALYSING = "analysing", _("Analysing")
+        CONCLUDED = "concluded", _("Concluded")
+        ARCHIVED = "archived", _("Archived")
 
     class Design(models.TextChoices):
-        AB = "ab", "Randomised A/B between two segments"
-        BEFORE_AFTER = "before_after", "Before/after between two periods"
+        AB = "ab", _("Randomised A/B between two segments")
+        BEFORE_AFTER = "before_after", _("Before/after between two periods")
 
     class Direction(models.TextChoices):
-        INCREASE = "increase", "Increase"
-        DECREASE = "decrease", "Decrease"
+        INCREASE = "increase", _("Increase")
+        DECREASE = "decrease", _("Decrease")
 
     class EffectUnit(models.TextChoices):
-        RELATIVE = "relative", "% of the baseline"
-        ABSOLUTE = "absolute", "in the metric's units (percentage points for a proportion)"
+        # xgettext:no-python-format
+        RELATIVE = "relative", _("% of the baseline")
+        ABSOLUTE = "absolute", _("in the metric's units (percentage points for a proportion)")
 
     class Outcome(models.TextChoices):
-        SUPPORTED = "supported", "Supported"
-        REFUTED = "refuted", "Refuted"
-        INCONCLUSIVE = "inconclusive", "Inconclusive"
+        SUPPORTED = "supported", _("Supported")
+        REFUTED = "refuted", _("Refuted")
+        INCONCLUSIVE = "inconclusive", _("Inconclusive")
 
     class Decision(models.TextChoices):
-        SHIP = "ship", "Ship"
-        ITERATE = "iterate", "Iterate"
-        REVERT = "revert", "Revert"
+        SHIP = "ship", _("Ship")
+        ITERATE = "iterate", _("Iterate")
+        REVERT = "revert", pgettext_lazy("experiment decision", "Revert")
 
     # The pre-registration: frozen from ``running`` on (see ``FROZEN_FIELDS``).
-    title = models.CharField(max_length=200)
-    change = models.TextField(help_text="What we change, e.g. “Cut onboarding from 4 steps to 3”.")
+    title = models.CharField(_("title"), max_length=200)
+    change = models.TextField(_("change"), help_text=_("What we change, e.g. “Cut onboarding from 4 steps to 3”."))
     primary_metric = models.ForeignKey(
-        Metric, on_delete=models.PROTECT, null=True, blank=True, related_name="primary_for"
+        Metric,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="primary_for",
+        verbose_name=_("primary metric"),
     )
-    expected_direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INCREASE)
+    expected_direction = models.CharField(
+        _("expected direction"), max_length=8, choices=Direction.choices, default=Direction.INCREASE
+    )
     expected_effect = models.FloatField(
+        _("expected effect"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
-        help_text="Size of the expected change, e.g. 8. Absolute on a proportion: percentage points "
-        "(2 means 30 % → 32 %, not 0.02).",
+        help_text=_(
+            "Size of the expected change, e.g. 8. Absolute on a proportion: percentage points "
+            "(2 means 30 % → 32 %, not 0.02)."
+        ),
     )
-    expected_effect_unit = models.CharField(max_length=8, choices=EffectUnit.choices, default=EffectUnit.RELATIVE)
-    rationale = models.TextField(blank=True, help_text="Because … — why we believe the change moves the metric.")
-    guardrail_metrics = models.ManyToManyField(Metric, blank=True, related_name="guardrail_for")
-    design = models.CharField(max_length=12, choices=Design.choices, default=Design.AB)
+    expected_effect_unit = models.CharField(
+        _("expected effect unit"), max_length=8, choices=EffectUnit.choices, default=EffectUnit.RELATIVE
+    )
+    rationale = models.TextField(
+        _("rationale"), blank=True, help_text=_("Because … — why we believe the change moves the metric.")
+    )
+    guardrail_metrics = models.ManyToManyField(
+        Metric, blank=True, related_name="guardrail_for", verbose_name=_("guardrail metrics")
+    )
+    design = models.CharField(_("design"), max_length=12, choices=Design.choices, default=Design.AB)
     significance_level = models.FloatField(
-        default=0.05, validators=[MinValueValidator(0.001), MaxValueValidator(0.2)], help_text="α, e.g. 0.05."
+        _("significance level"),
+        default=0.05,
+        validators=[MinValueValidator(0.001), MaxValueValidator(0.2)],
+        help_text=_("α, e.g. 0.05."),
     )
-    control_segment = models.CharField(max_length=60, default="control")
-    treatment_segment = models.CharField(max_length=60, default="treatment")
+    control_segment = models.CharField(_("control segment"), max_length=60, default="control")
+    treatment_segment = models.CharField(_("treatment segment"), max_length=60, default="treatment")
     planned_split = models.FloatField(
+        _("planned split"),
         default=0.5,
         validators=[MinValueValidator(0.01), MaxValueValidator(0.99)],
-        help_text="A/B: the treatment's planned share of the sample.",
+        help_text=_("A/B: the treatment's planned share of the sample."),
     )
-    baseline_start = models.DateField(null=True, blank=True, help_text="Before/after: first day of the before window.")
-    baseline_end = models.DateField(null=True, blank=True)
-    test_start = models.DateField(null=True, blank=True, help_text="A/B: the run; before/after: the after window.")
-    test_end = models.DateField(null=True, blank=True)
+    baseline_start = models.DateField(
+        _("baseline start"), null=True, blank=True, help_text=_("Before/after: first day of the before window.")
+    )
+    baseline_end = models.DateField(_("baseline end"), null=True, blank=True)
+    test_start = models.DateField(
+        _("test start"), null=True, blank=True, help_text=_("A/B: the run; before/after: the after window.")
+    )
+    test_end = models.DateField(_("test end"), null=True, blank=True)
 
     # Where on the journey the change acts.
     journey_map = models.ForeignKey(
-        "journeys.JourneyMap", on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
+        "journeys.JourneyMap",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="experiments",
+        verbose_name=_("journey map"),
     )
     # No reverse accessor: the map annotator sets ``stage.experiments`` / ``touchpoint.experiments``.
-    stage = models.ForeignKey("journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    stage = models.ForeignKey(
+        "journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("stage")
+    )
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "journeys.Touchpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("touchpoint"),
     )
     pain_point = models.ForeignKey(
-        "journeys.PainPoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
+        "journeys.PainPoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="experiments",
+        verbose_name=_("pain point"),
     )
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="experiments",
+        verbose_name=_("owner"),
     )
-    tags = models.ManyToManyField(Tag, blank=True, related_name="experiments")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDEA)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="experiments", verbose_name=_("tags"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.IDEA)
 
     # The conclusion.
-    result = models.JSONField(null=True, blank=True, editable=False)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
-    decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
-    learning = models.TextField(blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True, editable=False)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices, blank=True)
+    learning = models.TextField(_("learning"), blank=True)
     map_version = models.ForeignKey(
-        "journeys.MapVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="experiments"
+        "journeys.MapVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="experiments",
+        verbose_name=_("map version"),
     )
 
-    revision = models.PositiveIntegerField(default=1, help_text="Raised by every change; stale writes are refused.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    revision = models.PositiveIntegerField(
+        _("revision"), default=1, help_text=_("Raised by every change; stale writes are refused.")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    concluded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
     concluded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("concluded by"),
     )
 
     history = HistoricalRecords(get_user=history_user)
@@ -256,6 +349,8 @@ class Experiment(TeamOwnedModel):
     FROZEN_STATUSES = ("running", "analysing", "concluded", "archived")
 
     class Meta:
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -286,11 +381,20 @@ class Experiment(TeamOwnedModel):
     @property
     def hypothesis(self) -> str:
         """Return the hypothesis in the seeds' form: change → metric moves by the expected effect."""
-        metric = self.primary_metric.name if self.primary_metric_id else "the metric"
-        verb = "rises" if self.expected_direction == self.Direction.INCREASE else "falls"
-        size = f" by {self.expected_effect_text}" if self.expected_effect is not None else ""
-        because = f", because {self.rationale}" if self.rationale else ""
-        return f"If we {self.change[:1].lower()}{self.change[1:]}, {metric} {verb}{size}{because}"
+        names = {"metric": self.primary_metric.name if self.primary_metric_id else gettext("the metric")}
+        increase = self.expected_direction == self.Direction.INCREASE
+        if self.expected_effect is not None:
+            names["size"] = self.expected_effect_text
+            movement = gettext("%(metric)s rises by %(size)s") if increase else gettext("%(metric)s falls by %(size)s")
+        else:
+            movement = gettext("%(metric)s rises") if increase else gettext("%(metric)s falls")
+        parts = {"change": f"{self.change[:1].lower()}{self.change[1:]}", "movement": movement % names}
+        if self.rationale:
+            return gettext("If we %(change)s, %(movement)s, because %(rationale)s") % {
+                **parts,
+                "rationale": self.rationale,
+            }
+        return gettext("If we %(change)s, %(movement)s") % parts
 
     @property
     def expected_effect_text(self) -> str:
@@ -302,9 +406,10 @@ class Experiment(TeamOwnedModel):
             return f"{size} %"
         metric = self.primary_metric if self.primary_metric_id else None
         if metric is not None and metric.kind == Metric.Kind.PROPORTION:
-            return f"{size} pp"
+            # Translators: "pp" is percentage points, the unit of a change of a rate.
+            return gettext("%(size)s pp") % {"size": size}
         if metric is not None and metric.kind == Metric.Kind.NPS:
-            return f"{size} NPS points"
+            return gettext("%(size)s NPS points") % {"size": size}
         return f"{size} {metric.unit if metric is not None else ''}".strip()
 
 
@@ -315,19 +420,28 @@ class DeviationQuerySet(TeamScopedQuerySet):
 class Deviation(TeamScopedModel):
     """A recorded change to a frozen pre-registration: who, when, what and why."""
 
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="deviations")
-    field = models.CharField(max_length=40)
-    old_value = models.TextField(blank=True)
-    new_value = models.TextField(blank=True)
-    reason = models.TextField()
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="deviations", verbose_name=_("experiment")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    field = models.CharField(_("field"), max_length=40)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    reason = models.TextField(_("reason"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = DeviationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("deviation")
+        verbose_name_plural = _("deviations")
         ordering = ["experiment", "created_at", "id"]
 
     def __str__(self) -> str:

@@ -6,23 +6,38 @@ in percentage points): this only rounds and labels.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 TEST_NAMES = {
-    "two_proportion_z": "Two-proportion z-test",
-    "welch_t": "Welch's t-test",
-    "nps_difference": "NPS difference (normal)",
-    "descriptive": "No test (raw counts)",
+    "two_proportion_z": _("Two-proportion z-test"),
+    "welch_t": _("Welch's t-test"),
+    "nps_difference": _("NPS difference (normal)"),
+    "descriptive": _("No test (raw counts)"),
     "none": "—",
 }
+
+
+def _text(message: str) -> str:
+    """Return a stored reason or note in the reader's language when the catalogs know it.
+
+    A result keeps the words it was computed in; those from before the translations are English
+    and are translated here. gettext("") would return the catalog's header, hence the guard.
+    """
+    return gettext(message) if message else ""
 
 
 def _num(value, kind: str, *, change: bool = False) -> str:
     if value is None:
         return "—"
     if kind == "proportion":
-        text = f"{value:+.2f}" if change else f"{value:.2f}"
-        return f"{text} {'pp' if change else '%'}"
+        if change:
+            # Translators: "pp" is percentage points, the unit of a change of a rate.
+            return gettext("%(value)s pp") % {"value": f"{value:+.2f}"}
+        return f"{value:.2f} %"
     if kind == "nps":
-        return f"{value:+.1f} pts" if change else f"{value:.1f}"
+        # Translators: "pts" is NPS points.
+        return gettext("%(value)s pts") % {"value": f"{value:+.1f}"} if change else f"{value:.1f}"
     return f"{value:+.3g}" if change else f"{value:.4g}"
 
 
@@ -41,13 +56,17 @@ def result_rows(analysis: dict | None) -> list[dict]:
         rel = c.get("relative_change")
         ci = "—"
         if c.get("ci_low") is not None and c.get("ci_high") is not None:
-            ci = f"{_num(c['ci_low'], kind, change=True)} to {_num(c['ci_high'], kind, change=True)}"
+            ci = gettext("%(low)s to %(high)s") % {
+                "low": _num(c["ci_low"], kind, change=True),
+                "high": _num(c["ci_high"], kind, change=True),
+            }
         its = entry.get("its") or {}
         rows.append(
             {
                 "role": entry["role"],
                 "metric": entry["metric"],
                 "test": TEST_NAMES.get(c.get("test"), c.get("test")),
+                "test_key": c.get("test"),
                 "baseline": _num(c.get("baseline"), kind),
                 "treatment": _num(c.get("treatment"), kind),
                 "n": f"{c.get('n_baseline') or 0:,} / {c.get('n_treatment') or 0:,}",
@@ -61,8 +80,8 @@ def result_rows(analysis: dict | None) -> list[dict]:
                 "expected": _num(c.get("expected_change"), kind, change=True)
                 if c.get("expected_change") is not None
                 else None,
-                "reason": c.get("reason") or "",
-                "notes": c.get("notes") or [],
+                "reason": _text(c.get("reason") or ""),
+                "notes": [_text(note) for note in c.get("notes") or []],
                 "worsened": entry.get("worsened", False),
                 "its": its,
                 "its_text": _its_text(its, kind),
@@ -75,12 +94,31 @@ def _its_text(its: dict, kind: str) -> str:
     if not its:
         return ""
     if its.get("reason"):
-        return its["reason"]
+        return _text(its["reason"])
     level = _num(its.get("level_change"), kind, change=True)
     level_se = _num(its.get("level_change_se"), kind, change=True).lstrip("+")
     slope = _num(its.get("slope_change"), kind, change=True)
     slope_se = _num(its.get("slope_change_se"), kind, change=True).lstrip("+")
-    return (
-        f"Level change {level} (SE {level_se}, p {_p(its.get('level_change_p'))}); "
-        f"slope change {slope} per day (SE {slope_se}, p {_p(its.get('slope_change_p'))})."
-    )
+    return gettext(
+        "Level change %(level)s (SE %(level_se)s, p %(level_p)s); "
+        "slope change %(slope)s per day (SE %(slope_se)s, p %(slope_p)s)."
+    ) % {
+        "level": level,
+        "level_se": level_se,
+        "level_p": _p(its.get("level_change_p")),
+        "slope": slope,
+        "slope_se": slope_se,
+        "slope_p": _p(its.get("slope_change_p")),
+    }
+
+
+def result_summary(analysis: dict | None) -> dict:
+    """Return the analysis' outcome, its reason and the sample ratio check's reason in the reader's language."""
+    analysis = analysis or {}
+    outcome = analysis.get("outcome")
+    labels = {"supported": _("Supported"), "refuted": _("Refuted"), "inconclusive": _("Inconclusive")}
+    return {
+        "outcome_label": str(labels.get(outcome, outcome or "")).lower(),
+        "outcome_reason": _text(analysis.get("outcome_reason") or ""),
+        "srm_reason": _text((analysis.get("srm") or {}).get("reason") or ""),
+    }

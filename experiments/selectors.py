@@ -6,6 +6,8 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from . import stats
 from .models import Deviation, Experiment, Metric, Observation
@@ -87,64 +89,97 @@ def compare_groups(
 ) -> stats.Comparison:
     """Run the test the metric's kind calls for on two groups of observations."""
     if not baseline.observations or not treatment.observations:
-        side = "baseline" if not baseline.observations else "treatment"
-        return stats.Comparison(
-            test="none", reason=f"No observations of {metric.name} in the {side} window or segment."
-        )
+        if not baseline.observations:
+            reason = _("No observations of %(metric)s in the baseline window or segment.")
+        else:
+            reason = _("No observations of %(metric)s in the treatment window or segment.")
+        return stats.Comparison(test="none", reason=reason % {"metric": metric.name})
     if metric.kind == Metric.Kind.PROPORTION:
         xa, xb = baseline.counts("successes"), treatment.counts("successes")
         if xa is None or xb is None:
             return stats.Comparison(
-                test="two_proportion_z", reason="A proportion needs successes and sample sizes in every observation."
+                test="two_proportion_z", reason=_("A proportion needs successes and sample sizes in every observation.")
             )
-        return stats.two_proportions(
-            successes_a=xa, n_a=baseline.n, successes_b=xb, n_b=treatment.n, alpha=alpha, expected=expected
+        return translated(
+            stats.two_proportions(
+                successes_a=xa, n_a=baseline.n, successes_b=xb, n_b=treatment.n, alpha=alpha, expected=expected
+            )
         )
     if metric.kind == Metric.Kind.NPS:
         pa, da = baseline.counts("promoters"), baseline.counts("detractors")
         pb, db = treatment.counts("promoters"), treatment.counts("detractors")
         if None in (pa, da, pb, db):
             return stats.Comparison(
-                test="nps_difference", reason="An NPS needs promoters, detractors and answers in every observation."
+                test="nps_difference", reason=_("An NPS needs promoters, detractors and answers in every observation.")
             )
-        return stats.nps_difference(
-            promoters_a=pa,
-            detractors_a=da,
-            n_a=baseline.n,
-            promoters_b=pb,
-            detractors_b=db,
-            n_b=treatment.n,
-            alpha=alpha,
-            expected=expected,
+        return translated(
+            stats.nps_difference(
+                promoters_a=pa,
+                detractors_a=da,
+                n_a=baseline.n,
+                promoters_b=pb,
+                detractors_b=db,
+                n_b=treatment.n,
+                alpha=alpha,
+                expected=expected,
+            )
         )
     pooled_a, pooled_b = baseline.pooled_mean(), treatment.pooled_mean()
     if pooled_a is None or pooled_b is None:
         if metric.kind == Metric.Kind.COUNT:
-            return stats.describe_change(
-                baseline=baseline.total_value(),
-                treatment=treatment.total_value(),
-                reason="Raw counts have no test; push the mean and standard deviation per unit to test them.",
+            return translated(
+                stats.describe_change(
+                    baseline=baseline.total_value(),
+                    treatment=treatment.total_value(),
+                    reason=_("Raw counts have no test; push the mean and standard deviation per unit to test them."),
+                )
             )
         return stats.Comparison(
-            test="welch_t", reason="A mean needs sample size and standard deviation in every observation."
+            test="welch_t", reason=_("A mean needs sample size and standard deviation in every observation.")
         )
     (na, ma, sa), (nb, mb, sb) = pooled_a, pooled_b
-    return stats.welch(mean_a=ma, sd_a=sa, n_a=na, mean_b=mb, sd_b=sb, n_b=nb, alpha=alpha, expected=expected)
+    return translated(
+        stats.welch(mean_a=ma, sd_a=sa, n_a=na, mean_b=mb, sd_b=sb, n_b=nb, alpha=alpha, expected=expected)
+    )
+
+
+def translated(result):
+    """Return a result of ``stats`` with its reason and notes in the active language.
+
+    ``stats`` stays free of Django and words its reasons in English, marked for the catalogs; they
+    are translated here, when the analysis is computed, in the language of whoever asked for it.
+    """
+    if (
+        isinstance(result, stats.TimeSeriesFit)
+        and result.reason
+        and min(result.n_before, result.n_after) < (stats.ITS_MIN_POINTS)
+    ):
+        result.reason = ngettext(
+            "An interrupted-time-series fit needs at least %(count)s observation on each side.",
+            "An interrupted-time-series fit needs at least %(count)s observations on each side.",
+            stats.ITS_MIN_POINTS,
+        ) % {"count": stats.ITS_MIN_POINTS}
+        return result
+    if result.reason:
+        result.reason = _(result.reason)
+    if hasattr(result, "notes"):
+        result.notes = [_(note) for note in result.notes]
+    return result
 
 
 def value_units(metric: Metric) -> dict:
     """Return the units the analysis reports a metric's figures in (the API states them with the numbers)."""
     if metric.kind == Metric.Kind.PROPORTION:
-        level, change = "percent", "percentage points"
+        level, change = _("percent"), _("percentage points")
     elif metric.kind == Metric.Kind.NPS:
-        level = change = "NPS points"
+        level = change = _("NPS points")
     else:
-        level = change = metric.unit or "metric units"
+        level = change = metric.unit or _("metric units")
     return {
         "level": level,
         "change": change,
-        "relative_change": "percent of the baseline",
-        "its_slope": f"{change} per day",
+        "relative_change": _("percent of the baseline"),
+        "its_slope": _("%(unit)s per day") % {"unit": change},
     }
 
 
@@ -167,12 +202,33 @@ def _expected(experiment: Experiment) -> stats.ExpectedEffect | None:
 
 def missing_data(metric: Metric, baseline: Group, treatment: Group, *, is_ab: bool) -> str:
     """Return why there is no data to judge ``metric`` on (one side has no observations or no sample), or ""."""
-    sides = ("control segment", "treatment segment") if is_ab else ("before window", "after window")
-    for side, group in zip(sides, (baseline, treatment), strict=True):
+    if is_ab:
+        sides = (
+            (
+                _("No observations of %(metric)s in the control segment."),
+                _("The observations of %(metric)s in the control segment have a sample size of 0."),
+            ),
+            (
+                _("No observations of %(metric)s in the treatment segment."),
+                _("The observations of %(metric)s in the treatment segment have a sample size of 0."),
+            ),
+        )
+    else:
+        sides = (
+            (
+                _("No observations of %(metric)s in the before window."),
+                _("The observations of %(metric)s in the before window have a sample size of 0."),
+            ),
+            (
+                _("No observations of %(metric)s in the after window."),
+                _("The observations of %(metric)s in the after window have a sample size of 0."),
+            ),
+        )
+    for (none, empty), group in zip(sides, (baseline, treatment), strict=True):
         if not group.observations:
-            return f"No observations of {metric.name} in the {side}."
+            return none % {"metric": metric.name}
         if all(o.sample_size == 0 for o in group.observations):
-            return f"The observations of {metric.name} in the {side} have a sample size of 0."
+            return empty % {"metric": metric.name}
     return ""
 
 
@@ -183,12 +239,12 @@ def judge_outcome(comparison: stats.Comparison, direction: str) -> tuple[str, st
     sign = 1 if direction == Experiment.Direction.INCREASE else -1
     moved_as_predicted = (comparison.absolute_change or 0) * sign > 0
     if comparison.significant and not moved_as_predicted:
-        return Experiment.Outcome.REFUTED, "The metric moved significantly the other way."
+        return Experiment.Outcome.REFUTED, _("The metric moved significantly the other way.")
     if comparison.reaches_expected is False:
-        return Experiment.Outcome.REFUTED, "The interval rules out an effect as large as predicted."
+        return Experiment.Outcome.REFUTED, _("The interval rules out an effect as large as predicted.")
     if comparison.significant and moved_as_predicted:
-        return Experiment.Outcome.SUPPORTED, "Significant change in the predicted direction."
-    return Experiment.Outcome.INCONCLUSIVE, "Not significant, and the predicted effect is still possible."
+        return Experiment.Outcome.SUPPORTED, _("Significant change in the predicted direction.")
+    return Experiment.Outcome.INCONCLUSIVE, _("Not significant, and the predicted effect is still possible.")
 
 
 def _worsened(metric: Metric, comparison: stats.Comparison) -> bool:
@@ -217,7 +273,7 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
     is_ab = experiment.design == Experiment.Design.AB
     results = []
     srm = None
-    no_data = "Choose a primary metric to compute a result."
+    no_data = _("Choose a primary metric to compute a result.")
     for role, metric in metrics:
         rows = by_metric.get(metric.pk, [])
         if is_ab:
@@ -251,11 +307,13 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
                 series = [o for o in series if o.period_start >= experiment.baseline_start]
             times = [(o.period_start - experiment.test_start).days for o in series]
             values = [series_value(metric, o) for o in series]
-            entry["its"] = {**stats.interrupted_time_series(times, values, 0).as_dict(), "time_unit": "day"}
+            entry["its"] = {**translated(stats.interrupted_time_series(times, values, 0)).as_dict(), "time_unit": "day"}
         if role == "primary":
             if is_ab:
-                srm = stats.srm_check(
-                    n_control=baseline.n, n_treatment=treatment.n, treatment_share=experiment.planned_split
+                srm = translated(
+                    stats.srm_check(
+                        n_control=baseline.n, n_treatment=treatment.n, treatment_share=experiment.planned_split
+                    )
                 ).as_dict()
             no_data = missing_data(metric, baseline, treatment, is_ab=is_ab)
             outcome, why = judge_outcome(comparison, experiment.expected_direction)
@@ -270,7 +328,7 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
         "metrics": results,
         "srm": srm,
         "outcome": None,
-        "outcome_reason": "Choose a primary metric to compute a result.",
+        "outcome_reason": _("Choose a primary metric to compute a result."),
         # Why the primary metric has no data to decide on ("" when it has): concluding is refused then.
         "no_data": no_data,
     }
@@ -288,17 +346,17 @@ def metric_chart(metric: Metric, observations: list[Observation], experiment: Ex
     index = {d: i for i, d in enumerate(labels)}
     segments: dict[str, list[float | None]] = {}
     for o in observations:
-        line = segments.setdefault(o.segment or "all", [None] * len(labels))
+        line = segments.setdefault(o.segment or pgettext("segment", "all"), [None] * len(labels))
         line[index[o.period_start]] = round(series_value(metric, o), 6)
     windows = []
     if experiment is not None and labels:
         if experiment.design == Experiment.Design.BEFORE_AFTER:
             spans = [
-                ("Before", experiment.baseline_start, experiment.baseline_end),
-                ("After", experiment.test_start, experiment.test_end),
+                (_("Before"), experiment.baseline_start, experiment.baseline_end),
+                (_("After"), experiment.test_start, experiment.test_end),
             ]
         else:
-            spans = [("Run", experiment.test_start, experiment.test_end)]
+            spans = [(_("Run"), experiment.test_start, experiment.test_end)]
         for name, start, end in spans:
             inside = [i for d, i in index.items() if start and end and start <= d <= end]
             if inside:
@@ -351,10 +409,10 @@ def prediction_scorecard(experiments: QuerySet[Experiment], by: str) -> list[dic
     card = []
     for row in rows:
         if by == "stage":
-            label = row["stage__name"] or "No stage"
+            label = row["stage__name"] or _("No stage")
             context = row["stage__journey_map__title"] or ""
         else:
-            label = row["owner__first_name"] or row["owner__username"] or "No owner"
+            label = row["owner__first_name"] or row["owner__username"] or _("No owner")
             context = row["owner__username"] or ""
         card.append(
             {

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from teams.events import emit
 
@@ -27,7 +28,7 @@ def _same_team(team_id: int, **objects) -> None:
     errors = {}
     for field, obj in objects.items():
         if obj is not None and obj.get_team_id() != team_id:
-            errors[field] = "Choose one of your team's own."
+            errors[field] = _("Choose one of your team's own.")
     if errors:
         raise ValidationError(errors)
 
@@ -36,15 +37,15 @@ def _journey_place(obj, *, journey_map=None, stage=None, touchpoint=None, pain_p
     """Complete and check a place on the journey: a pain point implies its touchpoint, stage and map."""
     if pain_point is not None:
         if touchpoint is not None and pain_point.touchpoint_id != touchpoint.pk:
-            raise ValidationError({"pain_point": "This pain point is on another touchpoint."})
+            raise ValidationError({"pain_point": _("This pain point is on another touchpoint.")})
         touchpoint = pain_point.touchpoint
     if touchpoint is not None:
         if stage is not None and touchpoint.stage_id != stage.pk:
-            raise ValidationError({"touchpoint": "This touchpoint is in another stage."})
+            raise ValidationError({"touchpoint": _("This touchpoint is in another stage.")})
         stage = touchpoint.stage
     if stage is not None:
         if journey_map is not None and stage.journey_map_id != journey_map.pk:
-            raise ValidationError({"stage": "This stage is on another map."})
+            raise ValidationError({"stage": _("This stage is on another map.")})
         journey_map = stage.journey_map
     place = {"journey_map": journey_map, "stage": stage, "touchpoint": touchpoint}
     if pain_point is not None or hasattr(obj, "pain_point"):
@@ -60,9 +61,9 @@ def _metric_clean(team_id: int, data: dict, instance: Metric | None = None) -> d
     data.update(place)
     key = data.get("key")
     if key and Metric.objects.filter(team_id=team_id, key=key).exclude(pk=getattr(instance, "pk", None)).exists():
-        raise ValidationError({"key": f"Your team already has a metric with the key “{key}”."})
+        raise ValidationError({"key": _("Your team already has a metric with the key “%(key)s”.") % {"key": key}})
     if data.get("survey") is not None and data.get("kind", getattr(instance, "kind", None)) != Metric.Kind.NPS:
-        raise ValidationError({"survey": "Only an NPS metric can be computed from a survey."})
+        raise ValidationError({"survey": _("Only an NPS metric can be computed from a survey.")})
     return data
 
 
@@ -73,7 +74,7 @@ def metric_create(*, team, user, **fields: Any) -> Metric:
         with transaction.atomic():
             return Metric.objects.create(team=team, **data)
     except IntegrityError as exc:
-        raise ValidationError({"key": "Your team already has a metric with this key."}) from exc
+        raise ValidationError({"key": _("Your team already has a metric with this key.")}) from exc
 
 
 @transaction.atomic
@@ -83,7 +84,7 @@ def metric_update(*, metric: Metric, user, **fields: Any) -> Metric:
     merged = {k: getattr(metric, k) for k in METRIC_FIELDS} | data
     merged = _metric_clean(metric.team_id, merged, instance=metric)
     if data.get("kind", metric.kind) != metric.kind and metric.observations.exists():
-        raise ValidationError({"kind": "This metric already has observations; its kind can no longer change."})
+        raise ValidationError({"kind": _("This metric already has observations; its kind can no longer change.")})
     for key, value in merged.items():
         setattr(metric, key, value)
     metric.save()
@@ -95,7 +96,7 @@ def metric_delete(*, metric: Metric, user) -> None:
     """Delete a metric and its observations, unless an experiment relies on it."""
     used = Experiment.objects.filter(Q(primary_metric=metric) | Q(guardrail_metrics=metric)).exists()
     if used:
-        raise ValidationError({"metric": "An experiment measures this metric; remove it from the experiment first."})
+        raise ValidationError({"metric": _("An experiment measures this metric; remove it from the experiment first.")})
     metric.delete()
 
 
@@ -106,7 +107,7 @@ OBSERVATION_FIELDS = ("value", "sample_size", "successes", "mean", "sd", "promot
 
 def _finite(value, field: str, errors: dict) -> None:
     if value is not None and (not isinstance(value, int | float) or not math.isfinite(value)):
-        errors[field] = "Give a finite number."
+        errors[field] = _("Give a finite number.")
 
 
 def observation_clean(metric: Metric, data: dict) -> dict:
@@ -114,44 +115,44 @@ def observation_clean(metric: Metric, data: dict) -> dict:
     errors: dict[str, str] = {}
     start, end = data.get("period_start"), data.get("period_end")
     if start is None:
-        errors["period_start"] = "Give the first day of the period."
+        errors["period_start"] = _("Give the first day of the period.")
     if end is None:
-        errors["period_end"] = "Give the last day of the period."
+        errors["period_end"] = _("Give the last day of the period.")
     if start and end and end < start:
-        errors["period_end"] = "The period cannot end before it starts."
+        errors["period_end"] = _("The period cannot end before it starts.")
     segment = (data.get("segment") or "").strip()
     if len(segment) > 60:
-        errors["segment"] = "Keep the segment to 60 characters."
+        errors["segment"] = _("Keep the segment to 60 characters.")
     values = {f: data.get(f) for f in OBSERVATION_FIELDS}
     for field, value in values.items():
         _finite(value, field, errors)
     for field in ("sample_size", "successes", "promoters", "detractors"):
         value = values[field]
         if value is not None and (not float(value).is_integer() or value < 0):
-            errors[field] = "Give a whole number of 0 or more."
+            errors[field] = _("Give a whole number of 0 or more.")
     if values["sd"] is not None and not errors.get("sd") and values["sd"] < 0:
-        errors["sd"] = "A standard deviation cannot be negative."
+        errors["sd"] = _("A standard deviation cannot be negative.")
     if errors:
         raise ValidationError(errors)
 
     n = values["sample_size"]
     if values["successes"] is not None and n is not None and values["successes"] > n:
-        raise ValidationError({"successes": "Successes cannot exceed the sample size."})
+        raise ValidationError({"successes": _("Successes cannot exceed the sample size.")})
     kind = metric.kind
     if kind == Metric.Kind.PROPORTION and values["successes"] is not None:
         if n is None:
-            raise ValidationError({"sample_size": "Give the sample size with the successes."})
+            raise ValidationError({"sample_size": _("Give the sample size with the successes.")})
         if values["successes"] > n:
-            raise ValidationError({"successes": "Successes cannot exceed the sample size."})
+            raise ValidationError({"successes": _("Successes cannot exceed the sample size.")})
         if n == 0:
-            raise ValidationError({"sample_size": "The sample size must be at least 1 with successes."})
+            raise ValidationError({"sample_size": _("The sample size must be at least 1 with successes.")})
         values["value"] = values["successes"] / n
     elif kind == Metric.Kind.NPS and (values["promoters"] is not None or values["detractors"] is not None):
         promoters, detractors = values["promoters"] or 0, values["detractors"] or 0
         if not n:
-            raise ValidationError({"sample_size": "Give the number of answers with promoters and detractors."})
+            raise ValidationError({"sample_size": _("Give the number of answers with promoters and detractors.")})
         if promoters + detractors > n:
-            raise ValidationError({"promoters": "Promoters and detractors cannot outnumber the answers."})
+            raise ValidationError({"promoters": _("Promoters and detractors cannot outnumber the answers.")})
         values["promoters"], values["detractors"] = promoters, detractors
         values["value"] = 100.0 * (promoters - detractors) / n
     elif kind in (Metric.Kind.MEAN, Metric.Kind.COUNT) and values["mean"] is not None and values["value"] is None:
@@ -161,7 +162,7 @@ def observation_clean(metric: Metric, data: dict) -> dict:
     ):
         values["mean"] = values["value"]
     if values["value"] is None:
-        raise ValidationError({"value": "Give the value (or the counts it is computed from)."})
+        raise ValidationError({"value": _("Give the value (or the counts it is computed from).")})
     for field in ("sample_size", "successes", "promoters", "detractors"):
         if values[field] is not None:
             values[field] = int(values[field])
@@ -188,7 +189,8 @@ class ObservationRowsInvalid(ValidationError):
         super().__init__(
             {
                 "observations": [
-                    f"Row {i + 1}: {field}: {' '.join(messages)}"
+                    _("Row %(row)s: %(field)s: %(messages)s")
+                    % {"row": i + 1, "field": field, "messages": " ".join(messages)}
                     for i, row in enumerate(rows)
                     for field, messages in row.items()
                 ]
@@ -205,15 +207,15 @@ def observations_bulk_upsert(
     A row repeated within one batch counts once, the last one winning.
     """
     rows = list(rows)
-    errors: list[dict[str, list[str]]] = [{} for _ in rows]
+    errors: list[dict[str, list[str]]] = [{} for _row in rows]
     cleaned: dict[tuple, tuple[Metric, dict]] = {}
     for i, row in enumerate(rows):
         metric = row.get("metric")
         if metric is None:
-            errors[i] = {"metric": ["Choose a metric."]}
+            errors[i] = {"metric": [_("Choose a metric.")]}
             continue
         if team_id is not None and metric.team_id != team_id:
-            errors[i] = {"metric": ["All rows must be metrics of one team."]}
+            errors[i] = {"metric": [_("All rows must be metrics of one team.")]}
             continue
         try:
             clean = observation_clean(metric, row)
@@ -259,9 +261,9 @@ def metric_compute_from_survey(*, metric: Metric, start: dt.date, end: dt.date, 
     from feedback.models import Response
 
     if metric.kind != Metric.Kind.NPS or metric.survey_id is None:
-        raise ValidationError({"survey": "Bind this NPS metric to a survey first."})
+        raise ValidationError({"survey": _("Bind this NPS metric to a survey first.")})
     if end < start:
-        raise ValidationError({"end": "The period cannot end before it starts."})
+        raise ValidationError({"end": _("The period cannot end before it starts.")})
     if not by_week:
         counts = nps_counts(survey=metric.survey, start=start, end=end)
         if not counts["n"]:
@@ -326,7 +328,7 @@ TRANSITIONS = {
 def _tags(team_id: int, names: Iterable[str]) -> list[Tag]:
     tags = []
     for name in sorted({n.strip().lower()[:40] for n in names if n and n.strip()}):
-        tag, _ = Tag.objects.get_or_create(team_id=team_id, name=name)
+        tag, _created = Tag.objects.get_or_create(team_id=team_id, name=name)
         tags.append(tag)
     return tags
 
@@ -355,26 +357,28 @@ def _experiment_clean(team_id: int, data: dict) -> dict:
     )
     primary = data.get("primary_metric")
     if primary is not None and primary in (data.get("guardrail_metrics") or []):
-        raise ValidationError({"guardrail_metrics": "The primary metric cannot also be a guardrail."})
+        raise ValidationError({"guardrail_metrics": _("The primary metric cannot also be a guardrail.")})
     for a, b in (("baseline_start", "baseline_end"), ("test_start", "test_end")):
         if data.get(a) and data.get(b) and data[b] < data[a]:
-            raise ValidationError({b: "The window cannot end before it starts."})
+            raise ValidationError({b: _("The window cannot end before it starts.")})
     if (
         data.get("design") == Experiment.Design.BEFORE_AFTER
         and data.get("baseline_end")
         and data.get("test_start")
         and data["test_start"] <= data["baseline_end"]
     ):
-        raise ValidationError({"test_start": "The after window must start after the before window ends."})
+        raise ValidationError({"test_start": _("The after window must start after the before window ends.")})
     alpha = data.get("significance_level")
     if alpha is not None and not 0.001 <= alpha <= 0.2:
-        raise ValidationError({"significance_level": "Choose a significance level between 0.001 and 0.2."})
+        raise ValidationError({"significance_level": _("Choose a significance level between 0.001 and 0.2.")})
     split = data.get("planned_split")
     if split is not None and not 0.01 <= split <= 0.99:
-        raise ValidationError({"planned_split": "Give the treatment a share between 0.01 and 0.99."})
+        raise ValidationError({"planned_split": _("Give the treatment a share between 0.01 and 0.99.")})
     effect = data.get("expected_effect")
     if effect is not None and (not math.isfinite(effect) or effect < 0):
-        raise ValidationError({"expected_effect": "Give the size as a positive number; the direction says which way."})
+        raise ValidationError(
+            {"expected_effect": _("Give the size as a positive number; the direction says which way.")}
+        )
     if (
         effect is not None
         and effect > 100
@@ -384,8 +388,10 @@ def _experiment_clean(team_id: int, data: dict) -> dict:
     ):
         raise ValidationError(
             {
-                "expected_effect": "An absolute effect on a proportion is in percentage points (2 means 30 % → 32 %); "
-                "a rate cannot move by more than 100."
+                "expected_effect": _(
+                    "An absolute effect on a proportion is in percentage points (2 means 30 % → 32 %); "
+                    "a rate cannot move by more than 100."
+                )
             }
         )
     control = data.get("control_segment")
@@ -394,8 +400,13 @@ def _experiment_clean(team_id: int, data: dict) -> dict:
         and control
         and control == data.get("treatment_segment")
     ):
-        raise ValidationError({"treatment_segment": "The treatment segment must differ from the control."})
+        raise ValidationError({"treatment_segment": _("The treatment segment must differ from the control.")})
     return data
+
+
+def _status_label(value: str) -> str:
+    """Return a status's label, or the value itself when it is no status (the error names what was sent)."""
+    return Experiment.Status(value).label if value in Experiment.Status.values else value
 
 
 def _display(value) -> str:
@@ -415,7 +426,7 @@ def experiment_create(*, team, user, **fields: Any) -> Experiment:
     tag_names = data.pop("tags", None) or []
     status = fields.get("status") or Experiment.Status.IDEA
     if status not in (Experiment.Status.IDEA, Experiment.Status.PLANNED):
-        raise ValidationError({"status": "A new experiment starts as an idea or planned; start it from its page."})
+        raise ValidationError({"status": _("A new experiment starts as an idea or planned; start it from its page.")})
     experiment = Experiment.objects.create(
         team=team, created_by=user if getattr(user, "pk", None) else None, status=status, **data
     )
@@ -457,7 +468,7 @@ def experiment_update(
     locked = _lock(experiment)
     if expected_revision is not None and expected_revision != locked.revision:
         raise ValidationError(
-            {"revision": "Someone else changed this experiment since you opened it; reload to see their change."},
+            {"revision": _("Someone else changed this experiment since you opened it; reload to see their change.")},
             code="conflict",
         )
     data = {k: v for k, v in fields.items() if k in EXPERIMENT_FIELDS}
@@ -480,8 +491,8 @@ def experiment_update(
         if not reason:
             raise ValidationError(
                 {
-                    field: "Frozen since the experiment started running. Record a deviation (say why) to change it."
-                    for field, _, _ in changed
+                    field: _("Frozen since the experiment started running. Record a deviation (say why) to change it.")
+                    for field, _old, _new in changed
                 },
                 code="frozen",
             )
@@ -511,18 +522,18 @@ def experiment_update(
 def _ready_to_run(experiment: Experiment) -> None:
     errors = {}
     if experiment.primary_metric_id is None:
-        errors["primary_metric"] = "Choose the primary metric before the experiment runs."
+        errors["primary_metric"] = _("Choose the primary metric before the experiment runs.")
     if experiment.expected_effect is None:
-        errors["expected_effect"] = "Pre-register the expected effect before the experiment runs."
+        errors["expected_effect"] = _("Pre-register the expected effect before the experiment runs.")
     if not experiment.test_start:
-        errors["test_start"] = "Set the test window before the experiment runs."
+        errors["test_start"] = _("Set the test window before the experiment runs.")
     if not experiment.test_end:
-        errors["test_end"] = "Set the end of the test window before the experiment runs."
+        errors["test_end"] = _("Set the end of the test window before the experiment runs.")
     if experiment.design == Experiment.Design.BEFORE_AFTER:
         if not experiment.baseline_start:
-            errors["baseline_start"] = "Set the before window before the experiment runs."
+            errors["baseline_start"] = _("Set the before window before the experiment runs.")
         if not experiment.baseline_end:
-            errors["baseline_end"] = "Set the end of the before window before the experiment runs."
+            errors["baseline_end"] = _("Set the end of the before window before the experiment runs.")
     if errors:
         raise ValidationError(errors)
 
@@ -532,10 +543,13 @@ def experiment_transition(*, experiment: Experiment, user, to: str) -> Experimen
     """Move the experiment along idea → planned → running → analysing (conclude with ``experiment_conclude``)."""
     locked = _lock(experiment)
     if to == Experiment.Status.CONCLUDED:
-        raise ValidationError({"status": "Conclude the experiment with its decision and learning."})
+        raise ValidationError({"status": _("Conclude the experiment with its decision and learning.")})
     if to not in TRANSITIONS.get(locked.status, set()):
         raise ValidationError(
-            {"status": f"An experiment cannot go from {locked.get_status_display().lower()} to {to}."}
+            {
+                "status": _("An experiment cannot go from %(current)s to %(next)s.")
+                % {"current": locked.get_status_display().lower(), "next": _status_label(to).lower()}
+            }
         )
     if to == Experiment.Status.RUNNING:
         _ready_to_run(locked)
@@ -567,27 +581,30 @@ def experiment_conclude(
     locked = _lock(experiment)
     errors = {}
     if locked.status not in (Experiment.Status.RUNNING, Experiment.Status.ANALYSING):
-        errors["status"] = "Only a running or analysing experiment can be concluded."
+        errors["status"] = _("Only a running or analysing experiment can be concluded.")
     if decision not in Experiment.Decision.values:
-        errors["decision"] = "Choose ship, iterate or revert."
+        errors["decision"] = _("Choose ship, iterate or revert.")
     if not (learning or "").strip():
-        errors["learning"] = "Write down what the team learned."
+        errors["learning"] = _("Write down what the team learned.")
     if outcome and outcome not in Experiment.Outcome.values:
-        errors["outcome"] = "Choose supported, refuted or inconclusive."
+        errors["outcome"] = _("Choose supported, refuted or inconclusive.")
     if map_version is not None and (
         map_version.get_team_id() != locked.team_id
         or (locked.journey_map_id and map_version.journey_map_id != locked.journey_map_id)
     ):
-        errors["map_version"] = "Choose a version of the experiment's map."
+        errors["map_version"] = _("Choose a version of the experiment's map.")
     if locked.primary_metric_id is None:
-        errors["primary_metric"] = "Choose the primary metric before concluding."
+        errors["primary_metric"] = _("Choose the primary metric before concluding.")
     if errors:
         raise ValidationError(errors)
     result = selectors.experiment_analysis(locked)
     if result["no_data"]:
         # A decision "based on the data" needs data: an experiment without any is archived, not concluded.
         raise ValidationError(
-            {"observations": f"{result['no_data']} Push observations before concluding, or archive the experiment."},
+            {
+                "observations": _("%(reason)s Push observations before concluding, or archive the experiment.")
+                % {"reason": result["no_data"]}
+            },
             code="no_data",
         )
     result["computed_at"] = timezone.now().isoformat()

@@ -41,6 +41,15 @@ class _LazyScipyStats:
 
 sps = _LazyScipyStats()
 
+
+def gettext_noop(message: str) -> str:
+    """Mark a reason or note for the translation catalogs without importing Django.
+
+    The texts stay English here; ``selectors.translated`` puts them in the reader's language.
+    """
+    return message
+
+
 SRM_THRESHOLD = 0.001
 PERCENT = 100.0  # a proportion's rate in percent, its changes in percentage points
 ITS_MIN_POINTS = 8
@@ -117,7 +126,7 @@ def _cannot(test: str, reason: str, **known) -> Comparison:
 
 def _relative(comparison: Comparison) -> None:
     if comparison.baseline in (None, 0):
-        comparison.notes.append("The baseline is zero, so the relative change cannot be computed.")
+        comparison.notes.append(gettext_noop("The baseline is zero, so the relative change cannot be computed."))
         comparison.relative_change = None
     else:
         comparison.relative_change = comparison.absolute_change / abs(comparison.baseline) * 100.0
@@ -131,7 +140,7 @@ def _judge(comparison: Comparison, alpha: float, expected: ExpectedEffect | None
         target = expected.absolute_from(comparison.baseline)
         comparison.expected_change = target
         if target is None:
-            comparison.notes.append("A relative expected effect cannot be placed on a zero baseline.")
+            comparison.notes.append(gettext_noop("A relative expected effect cannot be placed on a zero baseline."))
         elif comparison.ci_low is not None and comparison.ci_high is not None:
             # The interval "reaches" the expected effect when an effect at least that large, in
             # the predicted direction, is still compatible with the data.
@@ -164,15 +173,17 @@ def two_proportions(
     test = "two_proportion_z"
     known = {"n_baseline": n_a, "n_treatment": n_b, "confidence": 1 - alpha}
     if n_a < 2 or n_b < 2:
-        return _cannot(test, "Each group needs a sample of at least 2.", **known)
+        return _cannot(test, gettext_noop("Each group needs a sample of at least 2."), **known)
     if not (0 <= successes_a <= n_a and 0 <= successes_b <= n_b):
-        return _cannot(test, "Successes must lie between 0 and the sample size.", **known)
+        return _cannot(test, gettext_noop("Successes must lie between 0 and the sample size."), **known)
     p_a, p_b = successes_a / n_a, successes_b / n_b
     known.update(baseline=PERCENT * p_a, treatment=PERCENT * p_b)
     pooled = (successes_a + successes_b) / (n_a + n_b)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
     if se_pooled == 0:
-        return _cannot(test, "No variance: every observation in both groups has the same outcome.", **known)
+        return _cannot(
+            test, gettext_noop("No variance: every observation in both groups has the same outcome."), **known
+        )
     diff = p_b - p_a
     z = diff / se_pooled
     se_unpooled = math.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
@@ -205,13 +216,13 @@ def welch(
     test = "welch_t"
     known = {"n_baseline": n_a, "n_treatment": n_b, "confidence": 1 - alpha, "baseline": mean_a, "treatment": mean_b}
     if n_a < 2 or n_b < 2:
-        return _cannot(test, "Each group needs a sample of at least 2.", **known)
+        return _cannot(test, gettext_noop("Each group needs a sample of at least 2."), **known)
     if sd_a < 0 or sd_b < 0:
-        return _cannot(test, "A standard deviation cannot be negative.", **known)
+        return _cannot(test, gettext_noop("A standard deviation cannot be negative."), **known)
     var_a, var_b = sd_a**2 / n_a, sd_b**2 / n_b
     se = math.sqrt(var_a + var_b)
     if se == 0:
-        return _cannot(test, "No variance: both groups have a standard deviation of zero.", **known)
+        return _cannot(test, gettext_noop("No variance: both groups have a standard deviation of zero."), **known)
     diff = mean_b - mean_a
     t = diff / se
     df = (var_a + var_b) ** 2 / (var_a**2 / (n_a - 1) + var_b**2 / (n_b - 1))
@@ -256,14 +267,16 @@ def nps_difference(
     test = "nps_difference"
     known = {"n_baseline": n_a, "n_treatment": n_b, "confidence": 1 - alpha}
     if n_a < 2 or n_b < 2:
-        return _cannot(test, "Each group needs at least 2 answers.", **known)
+        return _cannot(test, gettext_noop("Each group needs at least 2 answers."), **known)
     if promoters_a + detractors_a > n_a or promoters_b + detractors_b > n_b or min(promoters_a, detractors_a) < 0:
-        return _cannot(test, "Promoters and detractors cannot outnumber the answers.", **known)
+        return _cannot(test, gettext_noop("Promoters and detractors cannot outnumber the answers."), **known)
     score_a, score_b = nps(promoters_a, detractors_a, n_a), nps(promoters_b, detractors_b, n_b)
     known.update(baseline=score_a, treatment=score_b)
     se = math.sqrt(nps_variance(promoters_a, detractors_a, n_a) + nps_variance(promoters_b, detractors_b, n_b))
     if se == 0:
-        return _cannot(test, "No variance: every answer in both groups falls in the same NPS group.", **known)
+        return _cannot(
+            test, gettext_noop("No variance: every answer in both groups falls in the same NPS group."), **known
+        )
     diff = score_b - score_a
     z = diff / se
     crit = float(sps.norm.ppf(1 - alpha / 2))
@@ -322,10 +335,10 @@ def srm_check(*, n_control: int, n_treatment: int, treatment_share: float = 0.5)
     check = SampleRatioCheck(n_control, n_treatment, treatment_share)
     total = n_control + n_treatment
     if not 0 < treatment_share < 1:
-        check.reason = "The planned split must give both groups a share."
+        check.reason = gettext_noop("The planned split must give both groups a share.")
         return check
     if total == 0:
-        check.reason = "No sample in either group."
+        check.reason = gettext_noop("No sample in either group.")
         return check
     expected = [total * (1 - treatment_share), total * treatment_share]
     chi2, p = sps.chisquare([n_control, n_treatment], f_exp=expected)
@@ -376,7 +389,7 @@ def interrupted_time_series(
     n, k = X.shape
     xtx = X.T @ X
     if np.linalg.matrix_rank(xtx) < k:
-        fit.reason = "The observation times cannot separate a level change from a slope change."
+        fit.reason = gettext_noop("The observation times cannot separate a level change from a slope change.")
         return fit
     beta = np.linalg.solve(xtx, X.T @ y)
     residuals = y - X @ beta

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from journeys.models import JourneyMap, Stage
@@ -31,14 +32,14 @@ from .forms import (
     parse_csv,
 )
 from .models import Experiment, Metric, Observation, Tag
-from .presenters import result_rows
+from .presenters import result_rows, result_summary
 
 PAGE_SIZE = 50
 
 
 def _team(request: HttpRequest):
     if request.team is None:
-        raise Http404("Join or create a team first.")
+        raise Http404(_("Join or create a team first."))
     return request.team
 
 
@@ -111,7 +112,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Hypothesis “{experiment.title}” logged.")
+                messages.success(request, _("Hypothesis “%(title)s” logged.") % {"title": experiment.title})
                 return hx_redirect(request, experiment.get_absolute_url())
         status = 400
     return render(request, "experiments/experiment_form.html", {"form": form, "team": team}, status=status)
@@ -128,16 +129,24 @@ def _detail_context(request: HttpRequest, experiment: Experiment, **extra) -> di
     next_steps = [
         (s, label) for s, label in Experiment.Status.choices if s in services.TRANSITIONS.get(experiment.status, set())
     ]
+    deviations = list(experiment.deviations.all())
+    for deviation in deviations:
+        # A deviation stores the field's name; the page shows its label in the reader's language.
+        try:
+            deviation.field_label = Experiment._meta.get_field(deviation.field).verbose_name
+        except FieldDoesNotExist:
+            deviation.field_label = deviation.field
     return {
         "experiment": experiment,
         "charts": charts,
         "analysis": analysis,
         "rows": result_rows(analysis),
+        **result_summary(analysis),
         "preview": preview,
         "can_edit": can_edit,
         "next_steps": next_steps,
         "can_conclude": experiment.status in (Experiment.Status.RUNNING, Experiment.Status.ANALYSING),
-        "deviations": list(experiment.deviations.all()),
+        "deviations": deviations,
         "guardrails": list(experiment.guardrail_metrics.all()),
         **extra,
     }
@@ -172,7 +181,7 @@ def experiment_edit(request: HttpRequest, experiment_pk: int) -> HttpResponse:
                 add_form_errors(form, exc)
                 status = 409 if getattr(exc, "error_dict", {}).get("revision") else 400
             else:
-                messages.success(request, "Experiment saved.")
+                messages.success(request, _("Experiment saved."))
                 return hx_redirect(request, experiment.get_absolute_url())
         else:
             status = 400
@@ -186,7 +195,7 @@ def experiment_transition(request: HttpRequest, experiment_pk: int) -> HttpRespo
     experiment = get_object_for_write(Experiment, request.user, pk=experiment_pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a valid next status.")
+        messages.error(request, _("Choose a valid next status."))
         return hx_redirect(request, experiment.get_absolute_url())
     try:
         experiment = services.experiment_transition(
@@ -195,7 +204,11 @@ def experiment_transition(request: HttpRequest, experiment_pk: int) -> HttpRespo
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"“{experiment.title}” is now {experiment.get_status_display().lower()}.")
+        messages.success(
+            request,
+            _("“%(title)s” is now %(status)s.")
+            % {"title": experiment.title, "status": experiment.get_status_display().lower()},
+        )
     return hx_redirect(request, experiment.get_absolute_url())
 
 
@@ -220,7 +233,9 @@ def experiment_conclude(request: HttpRequest, experiment_pk: int) -> HttpRespons
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Concluded: {experiment.get_outcome_display().lower()}.")
+                messages.success(
+                    request, _("Concluded: %(outcome)s.") % {"outcome": experiment.get_outcome_display().lower()}
+                )
                 return hx_redirect(request, experiment.get_absolute_url())
         status = 400
     context = _detail_context(request, experiment, form=form)
@@ -247,7 +262,9 @@ def metric_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Metric “{metric.name}” added. Push or import its observations next.")
+                messages.success(
+                    request, _("Metric “%(name)s” added. Push or import its observations next.") % {"name": metric.name}
+                )
                 return hx_redirect(request, metric.get_absolute_url())
         status = 400
     context = {
@@ -291,7 +308,7 @@ def metric_detail(request: HttpRequest, metric_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, "Metric saved.")
+                messages.success(request, _("Metric saved."))
                 return hx_redirect(request, metric.get_absolute_url())
         metric.refresh_from_db()
         status = 400
@@ -305,13 +322,15 @@ def observation_add(request: HttpRequest, metric_pk: int) -> HttpResponse:
     form = ObservationForm(request.POST)
     if form.is_valid():
         try:
-            _, created = services.observation_upsert(
+            _observation, created = services.observation_upsert(
                 metric=metric, source=Observation.Source.MANUAL, **form.cleaned_data
             )
         except ValidationError as exc:
             add_form_errors(form, exc)
         else:
-            messages.success(request, "Observation added." if created else "Observation for that period replaced.")
+            messages.success(
+                request, _("Observation added.") if created else _("Observation for that period replaced.")
+            )
             return hx_redirect(request, metric.get_absolute_url())
     context = _metric_context(request, metric, observation_form=form)
     return render(request, "experiments/metric_detail.html", context, status=400)
@@ -322,7 +341,7 @@ def observation_add(request: HttpRequest, metric_pk: int) -> HttpResponse:
 def observation_delete(request: HttpRequest, observation_pk: int) -> HttpResponse:
     observation = get_object_for_write(Observation.objects.select_related("metric"), request.user, pk=observation_pk)
     services.observation_delete(observation=observation, user=request.user)
-    messages.success(request, "Observation deleted.")
+    messages.success(request, _("Observation deleted."))
     return hx_redirect(request, observation.metric.get_absolute_url())
 
 
@@ -340,7 +359,9 @@ def metric_from_survey(request: HttpRequest, metric_pk: int) -> HttpResponse:
             add_form_errors(form, exc)
         else:
             messages.success(
-                request, f"Computed from the survey: {outcome['created']} weeks added, {outcome['updated']} replaced."
+                request,
+                _("Computed from the survey: %(created)s weeks added, %(updated)s replaced.")
+                % {"created": outcome["created"], "updated": outcome["updated"]},
             )
             return hx_redirect(request, metric.get_absolute_url())
     return render(
@@ -375,7 +396,9 @@ def observation_import(request: HttpRequest, metric_pk: int) -> HttpResponse:
                 rows=[{**r, "metric": metric} for r in rows], source=Observation.Source.CSV
             )
             messages.success(
-                request, f"Imported {outcome['created']} new observations and replaced {outcome['updated']}."
+                request,
+                _("Imported %(created)s new observations and replaced %(updated)s.")
+                % {"created": outcome["created"], "updated": outcome["updated"]},
             )
             return hx_redirect(request, reverse("experiments:metric_detail", args=[metric.pk]))
         status = 400 if problems or invalid else 200

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
@@ -28,7 +30,7 @@ class PersonaAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_scenarios=Count("scenarios"))
 
-    @admin.display(description="Scenarios", ordering="n_scenarios")
+    @admin.display(description=_("Scenarios"), ordering="n_scenarios")
     def scenario_count(self, persona):
         return persona.n_scenarios
 
@@ -43,13 +45,17 @@ class PersonaAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
                 persona.revision += 1
                 persona.save(update_fields=["archived", "revision", "updated_at"])
                 changed += 1
-        self.message_user(request, f"{changed} persona(s) {'archived' if archive else 'restored'}.")
+        if archive:
+            message = ngettext("%(count)s persona archived.", "%(count)s personas archived.", changed)
+        else:
+            message = ngettext("%(count)s persona restored.", "%(count)s personas restored.", changed)
+        self.message_user(request, message % {"count": changed})
 
-    @admin.action(description="Archive the selected personas")
+    @admin.action(description=_("Archive the selected personas"))
     def archive_selected(self, request, queryset):
         self._set_archived(request, queryset, True)
 
-    @admin.action(description="Restore the selected personas")
+    @admin.action(description=_("Restore the selected personas"))
     def restore_selected(self, request, queryset):
         self._set_archived(request, queryset, False)
 
@@ -63,6 +69,6 @@ class ScenarioAdmin(TeamScopedAdmin, SimpleHistoryAdmin):
     list_select_related = ["persona__team"]
     readonly_fields = ["revision", "created_at", "updated_at"]
 
-    @admin.display(description="Team", ordering="persona__team__name")
+    @admin.display(description=_("Team"), ordering="persona__team__name")
     def team_name(self, scenario):
         return scenario.persona.team.name

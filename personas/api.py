@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -127,7 +128,7 @@ def _revision_from(request) -> int | None:
     try:
         return int(str(raw).removeprefix("W/").strip('"'))
     except ValueError as exc:
-        raise ValidationError({"revision": 'If-Match must be a revision number, e.g. "3".'}) from exc
+        raise ValidationError({"revision": _('If-Match must be a revision number, e.g. "3".')}) from exc
 
 
 class RevisionedMixin:
@@ -143,7 +144,8 @@ class RevisionedMixin:
             response = super().update(request, *args, **kwargs)
         except services.StaleRevision as exc:
             return conflict(
-                f"{exc.current} was changed by someone else; read it again and reapply your change.",
+                _("%(object)s was changed by someone else; read it again and reapply your change.")
+                % {"object": exc.current},
                 revision=exc.current.revision,
             )
         response["ETag"] = f'"{response.data["revision"]}"'
@@ -209,7 +211,7 @@ class PersonaViewSet(RevisionedMixin, TeamScopedModelViewSet):
         team = data.pop("team", None)
         persona = serializer.instance
         if team is not None and team.pk != persona.team_id:
-            raise ValidationError({"team": "A persona cannot move to another team."})
+            raise ValidationError({"team": _("A persona cannot move to another team.")})
         services.persona_update(persona=persona, actor=self.request.user, revision=_revision_from(self.request), **data)
         serializer.instance = self._reload(persona)
 
@@ -332,7 +334,7 @@ class ScenarioViewSet(RevisionedMixin, TeamScopedModelViewSet):
         persona = data.pop("persona", None)
         scenario = serializer.instance
         if persona is not None and persona.pk != scenario.persona_id:
-            raise ValidationError({"persona": "A scenario cannot move to another persona."})
+            raise ValidationError({"persona": _("A scenario cannot move to another persona.")})
         services.scenario_update(
             scenario=scenario, actor=self.request.user, revision=_revision_from(self.request), **data
         )

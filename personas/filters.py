@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from teams.filters import FilterSet
@@ -27,13 +28,13 @@ class IdFilter(filters.NumberFilter):
 class PersonaFilter(FilterSet):
     search = filters.CharFilter(
         method="filter_search",
-        label="Search",
+        label=_("Search"),
         help_text="Words found in the name, summary, role, goals, obstacles or jobs to be done.",
     )
     team = IdFilter(field_name="team_id", help_text="Only personas of this team (id).")
     archived = filters.BooleanFilter(help_text="true: archived personas only; false: active ones only.")
     market = filters.ChoiceFilter(
-        choices=Persona.Market.choices, empty_label="B2B and B2C", help_text="B2B or B2C personas only."
+        choices=Persona.Market.choices, empty_label=_("B2B and B2C"), help_text="B2B or B2C personas only."
     )
 
     class Meta:
@@ -55,7 +56,7 @@ class PersonaFilter(FilterSet):
 
 class ScenarioFilter(FilterSet):
     search = filters.CharFilter(
-        method="filter_search", label="Search", help_text="Words found in the name, trigger or goal."
+        method="filter_search", label=_("Search"), help_text="Words found in the name, trigger or goal."
     )
     team = IdFilter(field_name="persona__team_id", help_text="Only scenarios of this team (id).")
     persona = IdFilter(field_name="persona_id", help_text="Only scenarios of this persona (id).")
@@ -63,7 +64,7 @@ class ScenarioFilter(FilterSet):
         field_name="persona__archived", help_text="true: scenarios of archived personas only; false: of active ones."
     )
     kind = filters.ChoiceFilter(
-        choices=Scenario.Kind.choices, empty_label="Any kind", help_text="Only scenarios of this kind."
+        choices=Scenario.Kind.choices, empty_label=_("Any kind"), help_text="Only scenarios of this kind."
     )
 
     class Meta:

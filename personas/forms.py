@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .filters import PersonaFilter
 from .models import MULTILINE_HELP, Persona, Scenario
@@ -27,7 +29,7 @@ class PersonaForm(forms.ModelForm):
             "typical_deviations",
             "quotes",
         ]
-        labels = {"avatar_color": "Avatar colour"}
+        labels = {"avatar_color": _("Avatar colour")}
         widgets = {
             "avatar_color": forms.TextInput(attrs={"type": "color"}),
             "photo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
@@ -105,10 +107,11 @@ class PersonaListFilter(PersonaFilter):
             data["archived"] = "false"  # the list shows active personas unless asked otherwise
         super().__init__(data, *args, **kwargs)
         self.form.fields["archived"].widget = forms.Select(
-            choices=[("false", "Active"), ("true", "Archived")], attrs={"aria-label": "Status"}
+            choices=[("false", pgettext_lazy("personas", "Active")), ("true", pgettext_lazy("personas", "Archived"))],
+            attrs={"aria-label": _("Status")},
         )
-        self.form.fields["archived"].label = "Status"
-        self.form.fields["market"].label = "Market"
+        self.form.fields["archived"].label = _("Status")
+        self.form.fields["market"].label = _("Market")
         self.form.fields["search"].widget.attrs.update(
-            {"type": "search", "placeholder": "Name, role, goal…", "autocomplete": "off"}
+            {"type": "search", "placeholder": _("Name, role, goal…"), "autocomplete": "off"}
         )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .models import Persona
@@ -24,12 +25,12 @@ from .models import Persona
 def photo_file(request: HttpRequest, name: str) -> FileResponse:
     """Send an uploaded file if it is the photo of a persona the person may see; else 404."""
     if not Persona.objects.for_user(request.user).filter(photo=name).exists():
-        raise Http404("No such file.")
+        raise Http404(_("No such file."))
     storage = Persona._meta.get_field("photo").storage
     try:
         handle = storage.open(name, "rb")
     except (FileNotFoundError, OSError) as exc:
-        raise Http404("No such file.") from exc
+        raise Http404(_("No such file.")) from exc
     response = FileResponse(handle, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
     # Private to the signed-in person: shared caches must not keep another team's photo.
     response["Cache-Control"] = "private, max-age=3600"

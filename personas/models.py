@@ -5,13 +5,14 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
 from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
 
-HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #rrggbb, e.g. #6366f1.")
-MULTILINE_HELP = "One per line."
+HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Give the colour as #rrggbb, e.g. #6366f1."))
+MULTILINE_HELP = _("One per line.")
 # Avatar colours on which white initials pass WCAG AA; new personas take the next one in turn.
 AVATAR_PALETTE = ["#4f46e5", "#0f766e", "#be123c", "#1d4ed8", "#b45309", "#7e22ce", "#15803d", "#c2410c", "#334155"]
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
@@ -21,7 +22,7 @@ PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 def validate_photo_size(photo) -> None:
     """Refuse photos over 2 MB: they are shown as small avatars."""
     if photo and getattr(photo, "size", 0) > PHOTO_MAX_BYTES:
-        raise ValidationError("The photo is larger than 2 MB; choose a smaller image.", code="photo_too_large")
+        raise ValidationError(_("The photo is larger than 2 MB; choose a smaller image."), code="photo_too_large")
 
 
 class PersonaQuerySet(TeamScopedQuerySet):
@@ -33,43 +34,57 @@ class Persona(TeamOwnedModel):
     """A customer archetype, drawn from real jobs to be done."""
 
     class Market(models.TextChoices):
-        B2C = "b2c", "B2C"
-        B2B = "b2b", "B2B"
+        B2C = "b2c", _("B2C")
+        B2B = "b2b", _("B2B")
 
-    name = models.CharField(max_length=120, help_text="Unique in the team, e.g. “Careful online shopper”.")
-    summary = models.CharField(max_length=300, blank=True, help_text="One or two sentences about who this is.")
-    role = models.CharField("role or segment", max_length=120, blank=True)
+    name = models.CharField(
+        _("name"), max_length=120, help_text=_("Unique in the team, e.g. “Careful online shopper”.")
+    )
+    summary = models.CharField(
+        _("summary"), max_length=300, blank=True, help_text=_("One or two sentences about who this is.")
+    )
+    role = models.CharField(_("role or segment"), max_length=120, blank=True)
     avatar_color = models.CharField(
+        _("avatar color"),
         max_length=7,
         default="#6366f1",
         validators=[HEX_COLOR],
-        help_text="Colour of the initials avatar shown when there is no photo, as #rrggbb.",
+        help_text=_("Colour of the initials avatar shown when there is no photo, as #rrggbb."),
     )
     photo = models.ImageField(
+        _("photo"),
         upload_to="personas/",
         blank=True,
         validators=[FileExtensionValidator(PHOTO_EXTENSIONS), validate_photo_size],
-        help_text="JPEG, PNG or WebP, at most 2 MB.",
+        help_text=_("JPEG, PNG or WebP, at most 2 MB."),
     )
     market = models.CharField(
-        "B2B or B2C", max_length=3, choices=Market.choices, default=Market.B2C, help_text="Business or consumer buyer."
+        _("B2B or B2C"),
+        max_length=3,
+        choices=Market.choices,
+        default=Market.B2C,
+        help_text=_("Business or consumer buyer."),
     )
-    goals = models.TextField(blank=True, help_text=MULTILINE_HELP)
-    obstacles = models.TextField(blank=True, help_text=MULTILINE_HELP)
-    success_markers = models.TextField(blank=True, help_text=MULTILINE_HELP)
-    typical_deviations = models.TextField(blank=True, help_text=MULTILINE_HELP)
-    jobs_to_be_done = models.TextField(blank=True, help_text=MULTILINE_HELP)
-    quotes = models.TextField(blank=True, help_text="Things this person says, one per line.")
-    archived = models.BooleanField(default=False, help_text="Archived personas are hidden from lists and pickers.")
+    goals = models.TextField(_("goals"), blank=True, help_text=MULTILINE_HELP)
+    obstacles = models.TextField(_("obstacles"), blank=True, help_text=MULTILINE_HELP)
+    success_markers = models.TextField(_("success markers"), blank=True, help_text=MULTILINE_HELP)
+    typical_deviations = models.TextField(_("typical deviations"), blank=True, help_text=MULTILINE_HELP)
+    jobs_to_be_done = models.TextField(_("jobs to be done"), blank=True, help_text=MULTILINE_HELP)
+    quotes = models.TextField(_("quotes"), blank=True, help_text=_("Things this person says, one per line."))
+    archived = models.BooleanField(
+        _("archived"), default=False, help_text=_("Archived personas are hidden from lists and pickers.")
+    )
     # Raised by every change; a change based on an older revision is refused (nothing is lost).
-    revision = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = PersonaQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user, excluded_fields=["updated_at"])
 
     class Meta:
+        verbose_name = _("persona")
+        verbose_name_plural = _("personas")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint("team", Lower("name"), name="persona_unique_name_per_team_ci"),
@@ -113,28 +128,36 @@ class Scenario(TeamScopedModel):
     """A persona's situation, such as switching from a competitor or buying for a team."""
 
     class Kind(models.TextChoices):
-        FIRST_TIME = "first_time", "First-time user"
-        SWITCHING = "switching", "Switching from a competitor"
-        BUYING_FOR_TEAM = "buying_for_team", "Buying for a team"
-        RETURNING = "returning", "Returning customer"
-        RENEWAL = "renewal", "Renewal or upgrade"
-        OTHER = "other", "Other"
+        FIRST_TIME = "first_time", _("First-time user")
+        SWITCHING = "switching", _("Switching from a competitor")
+        BUYING_FOR_TEAM = "buying_for_team", _("Buying for a team")
+        RETURNING = "returning", _("Returning customer")
+        RENEWAL = "renewal", _("Renewal or upgrade")
+        OTHER = "other", _("Other")
 
-    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="scenarios")
-    name = models.CharField(max_length=120, help_text="Unique for the persona, e.g. “First order on mobile”.")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER, help_text="The kind of situation.")
-    trigger = models.TextField(blank=True, help_text="What starts this journey.")
-    goal = models.TextField(blank=True, help_text="What the persona wants to get done.")
-    expected_outcome = models.TextField(blank=True, help_text="What happens when it goes well.")
-    success_markers = models.TextField(blank=True, help_text=MULTILINE_HELP)
-    revision = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="scenarios", verbose_name=_("persona"))
+    name = models.CharField(
+        _("name"), max_length=120, help_text=_("Unique for the persona, e.g. “First order on mobile”.")
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER, help_text=_("The kind of situation.")
+    )
+    trigger = models.TextField(_("trigger"), blank=True, help_text=_("What starts this journey."))
+    goal = models.TextField(_("goal"), blank=True, help_text=_("What the persona wants to get done."))
+    expected_outcome = models.TextField(
+        _("expected outcome"), blank=True, help_text=_("What happens when it goes well.")
+    )
+    success_markers = models.TextField(_("success markers"), blank=True, help_text=MULTILINE_HELP)
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ScenarioQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user, excluded_fields=["updated_at"])
 
     class Meta:
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
         ordering = ["persona__name", "name"]
         constraints = [
             models.UniqueConstraint("persona", Lower("name"), name="scenario_unique_name_per_persona_ci"),

@@ -16,6 +16,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from teams.access import history_user, require_role
 from teams.models import Role, Team
@@ -95,11 +97,11 @@ def _scenario_name_taken(persona_id: int, name: str, exclude_pk: int | None = No
 
 
 def _persona_name_error(name: str) -> str:
-    return f"The team already has a persona called “{name}”."
+    return _("The team already has a persona called “%(name)s”.") % {"name": name}
 
 
 def _scenario_name_error(name: str) -> str:
-    return f"This persona already has a scenario called “{name}”."
+    return _("This persona already has a scenario called “%(name)s”.") % {"name": name}
 
 
 def next_avatar_color(*, team: Team) -> str:
@@ -187,8 +189,14 @@ def persona_restore(*, persona: Persona, actor) -> Persona:
 
 
 def _map_titles(maps) -> str:
-    titles = [f"“{m.title}”" for m in maps]
-    return ", ".join(titles[:5]) + (f" and {len(titles) - 5} more" if len(titles) > 5 else "")
+    titles = [_("“%(title)s”") % {"title": m.title} for m in maps]
+    if len(titles) <= 5:
+        return ", ".join(titles)
+    more = len(titles) - 5
+    return ngettext("%(titles)s and %(count)s more", "%(titles)s and %(count)s more", more) % {
+        "titles": ", ".join(titles[:5]),
+        "count": more,
+    }
 
 
 def maps_using(*, persona: Persona | None = None, scenario: Scenario | None = None) -> list:
@@ -214,8 +222,11 @@ def persona_delete(*, persona: Persona, actor) -> None:
     if maps:
         raise ValidationError(
             {
-                NON_FIELD: f"Journey maps are drawn for this persona: {_map_titles(maps)}. "
-                "Archive it instead, or give those maps another persona first."
+                NON_FIELD: _(
+                    "Journey maps are drawn for this persona: %(maps)s. "
+                    "Archive it instead, or give those maps another persona first."
+                )
+                % {"maps": _map_titles(maps)}
             }
         )
     try:
@@ -223,7 +234,7 @@ def persona_delete(*, persona: Persona, actor) -> None:
             persona.delete()
     except ProtectedError as exc:  # a map was drawn between the check and the delete
         raise ValidationError(
-            {NON_FIELD: f"Journey maps use this persona: {_map_titles(exc.protected_objects)}."}
+            {NON_FIELD: _("Journey maps use this persona: %(maps)s.") % {"maps": _map_titles(exc.protected_objects)}}
         ) from exc
 
 
@@ -267,12 +278,15 @@ def scenario_delete(*, scenario: Scenario, actor) -> None:
     maps = maps_using(scenario=scenario)
     if maps:
         raise ValidationError(
-            {NON_FIELD: f"Journey maps are drawn for this scenario: {_map_titles(maps)}. Change their scenario first."}
+            {
+                NON_FIELD: _("Journey maps are drawn for this scenario: %(maps)s. Change their scenario first.")
+                % {"maps": _map_titles(maps)}
+            }
         )
     try:
         with transaction.atomic():
             scenario.delete()
     except ProtectedError as exc:
         raise ValidationError(
-            {NON_FIELD: f"Journey maps use this scenario: {_map_titles(exc.protected_objects)}."}
+            {NON_FIELD: _("Journey maps use this scenario: %(maps)s.") % {"maps": _map_titles(exc.protected_objects)}}
         ) from exc

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -55,7 +56,7 @@ def persona_list(request: HttpRequest) -> HttpResponse:
 def persona_create(request: HttpRequest) -> HttpResponse:
     team = request.team
     if team is None:
-        raise Http404("Join or create a team first.")
+        raise Http404(_("Join or create a team first."))
     require_role(request.user, team.pk, Role.EDITOR)
     form = PersonaForm(
         request.POST or None, request.FILES or None, initial={"avatar_color": services.next_avatar_color(team=team)}
@@ -68,7 +69,10 @@ def persona_create(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Persona “{persona.name}” created. Add the scenarios you draw maps for.")
+                messages.success(
+                    request,
+                    _("Persona “%(name)s” created. Add the scenarios you draw maps for.") % {"name": persona.name},
+                )
                 return hx_redirect(request, persona.get_absolute_url())
         status = 400
     return render(request, "personas/persona_form.html", {"form": form, "team": team}, status=status)
@@ -101,17 +105,26 @@ def persona_detail(request: HttpRequest, persona_pk: int) -> HttpResponse:
 def _conflict_message(current, form) -> str:
     """Say who changed the row and which of the submitted fields now differ from what is stored."""
     last = current.history.select_related("history_user").first()
-    who = last.history_user.get_full_name() or last.history_user.username if last and last.history_user else "Someone"
+    if last and last.history_user:
+        who = last.history_user.get_full_name() or last.history_user.username
+    else:
+        who = _("Someone")
     differing = [
         str(form.fields[name].label)
         for name in form.Meta.fields
         if name != "photo" and name in form.cleaned_data and form.cleaned_data[name] != getattr(current, name)
     ]
-    fields = f" Their version differs from yours in: {', '.join(differing)}." if differing else ""
-    return (
-        f"{who} changed this while you were editing.{fields} "
-        "Your text is kept below; save again to replace theirs, or reload to see their version."
-    )
+    keep = _("Your text is kept below; save again to replace theirs, or reload to see their version.")
+    if differing:
+        message = _(
+            "%(who)s changed this while you were editing. Their version differs from yours in: %(fields)s. %(keep)s"
+        )
+        return message % {
+            "who": who,
+            "fields": ", ".join(differing),
+            "keep": keep,
+        }
+    return _("%(who)s changed this while you were editing. %(keep)s") % {"who": who, "keep": keep}
 
 
 def _rebind_with_revision(form_class, request: HttpRequest, instance, revision: int):
@@ -143,7 +156,7 @@ def persona_edit(request: HttpRequest, persona_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Persona “{persona.name}” saved.")
+                messages.success(request, _("Persona “%(name)s” saved.") % {"name": persona.name})
                 return hx_redirect(request, persona.get_absolute_url())
     return render(request, "personas/persona_form.html", {"form": form, "persona": persona}, status=status)
 
@@ -178,7 +191,7 @@ def persona_delete(request: HttpRequest, persona_pk: int) -> HttpResponse:
         except ValidationError as exc:
             error, status = " ".join(exc.messages), 400
         else:
-            messages.success(request, f"Persona “{persona.name}” deleted.")
+            messages.success(request, _("Persona “%(name)s” deleted.") % {"name": persona.name})
             return hx_redirect(request, reverse("personas:list"))
     context = {
         "persona": persona,
@@ -224,7 +237,7 @@ def scenario_create(request: HttpRequest, persona_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Scenario “{scenario.name}” added.")
+                messages.success(request, _("Scenario “%(name)s” added.") % {"name": scenario.name})
                 if request.htmx:
                     return _scenario_section(request, persona.pk, created_pk=scenario.pk)
                 return redirect(scenario.get_absolute_url())
@@ -272,7 +285,7 @@ def scenario_edit(request: HttpRequest, persona_pk: int, scenario_pk: int) -> Ht
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Scenario “{scenario.name}” saved.")
+                messages.success(request, _("Scenario “%(name)s” saved.") % {"name": scenario.name})
                 if not request.htmx:
                     return redirect(scenario.get_absolute_url())
                 scenario = _get_scenario(request, persona_pk, scenario_pk, write=False)
@@ -295,7 +308,7 @@ def scenario_delete(request: HttpRequest, persona_pk: int, scenario_pk: int) -> 
             return _scenario_section(request, persona_pk, status=400, errors={scenario.pk: error})
         messages.error(request, error)
     else:
-        messages.success(request, f"Scenario “{scenario.name}” deleted.")
+        messages.success(request, _("Scenario “%(name)s” deleted.") % {"name": scenario.name})
         if request.htmx:
             return _scenario_section(request, persona_pk)
     return redirect("personas:detail", persona_pk)
