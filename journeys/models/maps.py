@@ -6,12 +6,21 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
 from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
 
-DEFAULT_STAGES = ["Awareness", "Consideration", "Decision", "Purchase", "Retention", "Advocacy"]
+# English names (the funnel parts are keyed by them); a new map gets them in its creator's language.
+DEFAULT_STAGES = [
+    gettext_noop("Awareness"),
+    gettext_noop("Consideration"),
+    gettext_noop("Decision"),
+    gettext_noop("Purchase"),
+    gettext_noop("Retention"),
+    gettext_noop("Advocacy"),
+]
 
 
 class Channel(models.TextChoices):
@@ -177,9 +186,7 @@ class Touchpoint(TeamScopedModel):
         max_length=12, choices=Emotion.choices, default=Emotion.NEUTRAL, verbose_name=_("emotion label")
     )
     is_moment = models.BooleanField(_("moment that matters"), default=False)
-    moment_kind = models.CharField(
-        max_length=16, choices=MomentKind.choices, blank=True, verbose_name=_("moment kind")
-    )
+    moment_kind = models.CharField(max_length=16, choices=MomentKind.choices, blank=True, verbose_name=_("moment kind"))
     metric_name = models.CharField(max_length=120, blank=True, verbose_name=_("metric name"))
     evidence_source = models.CharField(
         max_length=16,
