@@ -46,7 +46,7 @@ from .forms import (
     TouchpointForm,
 )
 from .health import BANDS, map_health, maps_health
-from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models import Channel, Emotion, JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 from .selectors import map_board, maps_for_user, versions_of
 from .snapshot import diff_documents, diff_index, map_document
 
@@ -975,12 +975,26 @@ def _mark(document: dict, index: dict, side: str) -> list[dict]:
         label = " · ".join(filter(None, [moved, changed]))
         return {"kind": "moved" if entry.get("moved") and not fields else "changed", "label": label, "entry": entry}
 
+    # The document keeps choice values ("page", "curious", "open"); the reader sees their labels.
+    channels, emotions = dict(Channel.choices), dict(Emotion.choices)
+    statuses = dict(PainPoint.Status.choices)
     stages = []
     for st in document.get("stages", []):
         touchpoints = []
         for tp in st.get("touchpoints", []):
-            pain_points = [{**pp, "mark": mark(pp)} for pp in tp.get("pain_points", [])]
-            touchpoints.append({**tp, "mark": mark(tp), "pain_points": pain_points})
+            pain_points = [
+                {**pp, "mark": mark(pp), "status_label": statuses.get(pp.get("status"), pp.get("status"))}
+                for pp in tp.get("pain_points", [])
+            ]
+            touchpoints.append(
+                {
+                    **tp,
+                    "mark": mark(tp),
+                    "pain_points": pain_points,
+                    "channel_label": channels.get(tp.get("channel"), tp.get("channel")),
+                    "emotion_text": emotions.get(tp.get("emotion_label"), tp.get("emotion_label")),
+                }
+            )
         stages.append({**st, "mark": mark(st), "touchpoints": touchpoints})
     return stages
 
