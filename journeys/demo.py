@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from . import services
 from .models import JourneyMap, Stage
+from .models.maps import DEFAULT_STAGES
 
 # stage name -> [(touchpoint name, channel, emotion label, moment kind or "", metric, evidence, [pain points])]
 # pain point: (title, severity, status)
@@ -253,8 +254,15 @@ def seed(context: dict) -> dict:
         scenario = scenarios.get(persona_key)
         if scenario is not None and persona is not None and scenario.persona_id != persona.pk:
             scenario = None
+        # The English demo's steps look stages up by their English names, whatever language is active.
         journey_map = services.map_create(
-            team=team, user=user, title=title, description=description, persona=persona, scenario=scenario
+            team=team,
+            user=user,
+            title=title,
+            description=description,
+            persona=persona,
+            scenario=scenario,
+            stages=list(DEFAULT_STAGES),
         )
         _build(journey_map, layout, user)
         services.map_publish(journey_map=journey_map, user=user, note=note1)

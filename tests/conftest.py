@@ -133,3 +133,19 @@ def client_as(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _starts_and_ends_in_english():
+    """Start and end every test in the default language.
+
+    A request activates its language for the rest of the thread, and a new map's default stages are
+    named in the active language: without this, a test that asked for Chinese would name the stages
+    of a later test's maps in Chinese.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

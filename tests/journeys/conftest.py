@@ -1,22 +1,7 @@
 import pytest
-from django.conf import settings
-from django.utils import translation
 
 from journeys import services
 from journeys.models import Stage
-
-
-@pytest.fixture(autouse=True)
-def _starts_and_ends_in_english():
-    """Start and end every test in the default language.
-
-    A request activates its language for the rest of the thread, and a new map's default stages are
-    named in the active language: without this, a test that asked for Chinese would name the stages
-    of the next test's maps in Chinese.
-    """
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
