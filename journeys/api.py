@@ -12,6 +12,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -64,7 +65,12 @@ def if_match_revision(request, journey_map_id: int) -> int | None:
         return None
     match = _ETAG_RE.match(raw)
     if not match:
-        raise ValidationError({"If-Match": f'{raw!r} is not an ETag of this API (expected "<map id>-<revision>").'})
+        raise ValidationError(
+            {
+                "If-Match": gettext('%(value)s is not an ETag of this API (expected "<map id>-<revision>").')
+                % {"value": repr(raw)}
+            }
+        )
     map_id, revision = match.groups()
     if map_id is not None and int(map_id) != journey_map_id:
         return -1  # an ETag of another map is stale by definition
@@ -521,17 +527,17 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         except (MapVersion.DoesNotExist, ValueError, TypeError):
             from rest_framework.exceptions import NotFound
 
-            raise NotFound(f"This map has no version {number}.") from None
+            raise NotFound(gettext("This map has no version %(number)s.") % {"number": number}) from None
 
     def _document(self, journey_map, side: str, name: str) -> dict:
         if side == "draft":
             return map_document(journey_map)
         if not side.isdigit():
-            raise ValidationError({name: "Give a version number or draft."})
+            raise ValidationError({name: gettext("Give a version number or draft.")})
         try:
             return MapVersion.objects.get(journey_map=journey_map, number=int(side)).snapshot
         except MapVersion.DoesNotExist:
-            raise ValidationError({name: f"This map has no version {side}."}) from None
+            raise ValidationError({name: gettext("This map has no version %(number)s.") % {"number": side}}) from None
 
 
 def touchpoints_csv_response(journey_map: JourneyMap) -> HttpResponse:
@@ -655,7 +661,7 @@ class StageViewSet(ChildViewSet):
         stage = serializer.instance
         data = dict(serializer.validated_data)
         if data.pop("journey_map", stage.journey_map) != stage.journey_map:
-            raise ValidationError({"journey_map": "A stage cannot move to another map."})
+            raise ValidationError({"journey_map": gettext("A stage cannot move to another map.")})
         position = data.pop("position", None)
         revision = self.revision(stage.journey_map)
         if data:
@@ -836,7 +842,9 @@ class PainPointViewSet(ChildViewSet):
         pp = serializer.instance
         data = dict(serializer.validated_data)
         if data.pop("touchpoint", pp.touchpoint) != pp.touchpoint:
-            raise ValidationError({"touchpoint": "A pain point cannot move to another touchpoint; add a new one."})
+            raise ValidationError(
+                {"touchpoint": gettext("A pain point cannot move to another touchpoint; add a new one.")}
+            )
         serializer.instance = services.pain_point_update(
             pain_point=pp, user=self.request.user, revision=self.revision(pp.touchpoint.stage.journey_map), **data
         )

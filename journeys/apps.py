@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class JourneysConfig(AppConfig):
     name = "journeys"
-    verbose_name = "Journey maps"
+    verbose_name = _("Journey maps")
 
     def ready(self):
         # Owners, SLAs and hand-offs on the map page and in map health (issue 5).

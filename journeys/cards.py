@@ -6,7 +6,8 @@ made the cards two thirds of the page's render. ``format_html`` was barely cheap
 card): Django's ``escape`` checks every argument for lazy strings, about 70 times a card. So a
 card is an f-string in which **every text value goes through** ``esc`` (the standard library's
 ``html.escape``, which is what Django's ``escape`` calls); numbers and the fixed markup here are
-the only values that don't. About 14 µs a card (docs/performance.md, benchmark 3);
+the only values that don't. About 14 µs a card (docs/performance.md, benchmark 3); the card's
+own words are looked up in the catalog once per language (``_texts``), not once per card;
 ``tests/journeys/test_cards.py`` puts markup in every field a card shows and checks it comes out
 escaped.
 
@@ -21,19 +22,59 @@ from collections.abc import Callable, Iterable
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, pgettext
 
 from .extensions import stage_renderers, touchpoint_renderers
 
-MOVES = (
-    # (direction, what the button says after "Move <name>", its tooltip, its arrow)
-    ("up", " up", "Move up", "↑"),
-    ("down", " down", "Move down", "↓"),
-    ("left", " to the previous stage", "Move to the previous stage", "←"),
-    ("right", " to the next stage", "Move to the next stage", "→"),
-)
-NO_METRIC = '<br><span class="wm-warn-text"><span aria-hidden="true">!</span> No metric yet</span>'
-FIXING = ' <span class="wm-muted">(fixing)</span>'
-DRAG = '<span class="wm-drag" aria-hidden="true" title="Drag to move">⠿</span>'
+# The card's fixed words, escaped, per language: built once, since a board draws hundreds of cards.
+_TEXTS: dict[str | None, dict[str, str]] = {}
+
+
+def _build_texts() -> dict[str, str]:
+    t = {
+        "open": gettext("%(name)s: open details"),
+        "open_edit": gettext("%(name)s: open details and edit"),
+        "emotion": gettext("Emotion %(score)s"),
+        "moment": gettext("Moment that matters"),
+        "moment_kind": gettext("Moment that matters: %(kind)s"),
+        "metric": gettext("Metric: %(metric)s"),
+        "no_metric": gettext("No metric yet"),
+        "severity": gettext("Severity %(n)s of 5"),
+        "sev": pgettext("severity", "S%(n)s"),
+        "fixing": gettext("(fixing)"),
+        "pains": gettext("Open pain points, worst first"),
+        "move": gettext("Move %(name)s"),
+        "drag": gettext("Drag to move"),
+        "no_owner": gettext("No owner"),
+        "departed_title": gettext("An owner of this touchpoint has left the team"),
+        "departed": gettext("Departed owner"),
+        "accountable": gettext("Accountable owner"),
+        "owner": gettext("Owner:"),
+        "stage_owner": gettext("Stage owner:"),
+        "target": gettext("Response target"),
+        "target_hours": gettext("Response target in business hours"),
+        "sla": gettext("SLA %(target)s"),
+        "sla_hours": gettext("SLA %(target)s (work hrs)"),
+        "hands_off": gettext("hands off to %(touchpoint)s"),
+    }
+    moves = (
+        # (direction, the button's label, its tooltip, its arrow)
+        ("up", gettext("Move %(name)s up"), gettext("Move up"), "↑"),
+        ("down", gettext("Move %(name)s down"), gettext("Move down"), "↓"),
+        ("left", gettext("Move %(name)s to the previous stage"), gettext("Move to the previous stage"), "←"),
+        ("right", gettext("Move %(name)s to the next stage"), gettext("Move to the next stage"), "→"),
+    )
+    texts = {key: esc(value) for key, value in t.items()}
+    texts["moves"] = tuple((d, esc(says), esc(title), arrow) for d, says, title, arrow in moves)
+    return texts
+
+
+def _texts() -> dict:
+    language = get_language()
+    texts = _TEXTS.get(language)
+    if texts is None:
+        texts = _TEXTS[language] = _build_texts()
+    return texts
 
 
 def touchpoint_card(
@@ -43,52 +84,62 @@ def touchpoint_card(
     annotators set (URLs, labels, ``open_pain_points``, owners, scores...); ``parts`` are the
     registered ``touchpoint_html`` renderers."""
     t = touchpoint
+    tx = _texts()
     name = esc(t.name)
+    signed = esc(t.emotion_signed)
+    opens = tx["open_edit" if can_edit else "open"] % {"name": name}
     html = (
         f'<article class="wm-tp{" wm-tp-moment" if t.is_moment else ""}" id="tp-{t.pk}" data-touchpoint="{t.pk}"'
         f' data-move-url="{esc(t.move_url)}">'
         f'<h3 class="wm-tp-title"><button type="button" class="wm-tp-open" hx-get="{esc(t.edit_url)}"'
-        f' hx-target="#panel" aria-label="{name}: open details{" and edit" if can_edit else ""}">{name}</button></h3>'
+        f' hx-target="#panel" aria-label="{opens}">{name}</button></h3>'
         f'<p class="wm-tp-meta"><span class="wm-chip">{esc(t.channel_label)}</span>'
-        f' <span class="wm-emotion wm-emotion-{esc(t.emotion_tone)}" title="Emotion {esc(t.emotion_signed)}">'
-        f"{esc(t.emotion_label_text)} {esc(t.emotion_signed)}</span></p>"
+        f' <span class="wm-emotion wm-emotion-{esc(t.emotion_tone)}" title="{tx["emotion"] % {"score": signed}}">'
+        f"{esc(t.emotion_label_text)} {signed}</span></p>"
     )
     if t.is_moment:
-        html += _moment(t)
+        html += _moment(t, tx)
     if t.open_pain_points:
-        html += _pains(t.open_pain_points)
+        html += _pains(t.open_pain_points, tx)
     for part in parts:
         html += part(t)
     if can_edit and not compact:
-        html += _moves(t, name, revision)
+        html += _moves(t, name, revision, tx)
     return mark_safe(html + "</article>")
 
 
-def _moment(t) -> str:
-    kind = f": {esc(t.get_moment_kind_display().lower())}" if t.moment_kind else ""
-    metric = f'<br><span class="wm-muted">Metric: {esc(t.metric_name)}</span>' if t.metric_name else NO_METRIC
-    return f'<p class="wm-moment"><span aria-hidden="true">★</span> Moment that matters{kind}{metric}</p>'
+def _moment(t, tx: dict) -> str:
+    kind = esc(t.get_moment_kind_display().lower()) if t.moment_kind else ""
+    title = tx["moment_kind"] % {"kind": kind} if kind else tx["moment"]
+    if t.metric_name:
+        metric = f'<br><span class="wm-muted">{tx["metric"] % {"metric": esc(t.metric_name)}}</span>'
+    else:
+        metric = f'<br><span class="wm-warn-text"><span aria-hidden="true">!</span> {tx["no_metric"]}</span>'
+    return f'<p class="wm-moment"><span aria-hidden="true">★</span> {title}{metric}</p>'
 
 
-def _pains(pains: list) -> str:
+def _pains(pains: list, tx: dict) -> str:
+    fixing = f' <span class="wm-muted">{tx["fixing"]}</span>'
     items = "".join(
-        f'<li><span class="wm-sev wm-sev-{p.severity:d}" title="Severity {p.severity:d} of 5">S{p.severity:d}</span>'
-        f" {esc(p.title)}{FIXING if p.status == 'fixing' else ''}</li>"
+        f'<li><span class="wm-sev wm-sev-{p.severity:d}" title="{tx["severity"] % {"n": p.severity}}">'
+        f"{tx['sev'] % {'n': p.severity}}</span>"
+        f" {esc(p.title)}{fixing if p.status == 'fixing' else ''}</li>"
         for p in pains
     )
-    return f'<ul class="wm-pains" aria-label="Open pain points, worst first">{items}</ul>'
+    return f'<ul class="wm-pains" aria-label="{tx["pains"]}">{items}</ul>'
 
 
-def _moves(t, name: str, revision: int) -> str:
+def _moves(t, name: str, revision: int, tx: dict) -> str:
     url = esc(t.move_url)
     buttons = "".join(
         f'<button type="button" class="wm-icon-btn" hx-post="{url}"'
         f""" hx-vals='{{"direction": "{direction}", "revision": "{revision:d}"}}'"""
         ' hx-target="#panel"'
-        f' aria-label="Move {name}{says}" title="{title}"><span aria-hidden="true">{arrow}</span></button>'
-        for direction, says, title, arrow in MOVES
+        f' aria-label="{says % {"name": name}}" title="{title}"><span aria-hidden="true">{arrow}</span></button>'
+        for direction, says, title, arrow in tx["moves"]
     )
-    return f'<div class="wm-move" role="group" aria-label="Move {name}">{buttons}{DRAG}</div>'
+    drag = f'<span class="wm-drag" aria-hidden="true" title="{tx["drag"]}">⠿</span>'
+    return f'<div class="wm-move" role="group" aria-label="{tx["move"] % {"name": name}}">{buttons}{drag}</div>'
 
 
 def set_stage_parts(stages: Iterable) -> None:
@@ -107,36 +158,28 @@ def set_cards(touchpoints: Iterable, *, can_edit: bool, compact: bool, revision:
 
 # --- the owners' parts (registered with the owners' annotator) -------------------------------
 
-NO_OWNER = '<span class="wm-badge wm-badge-warn">⚠ No owner</span>'
-DEPARTED = (
-    ' <span class="wm-badge wm-badge-bad" title="An owner of this touchpoint has left the team">⚑ Departed owner</span>'
-)
-
 
 def touchpoint_owner_html(t) -> SafeString:
     """Owner, SLA and hand-offs of one card (``journeys.owner_selectors.annotate_map`` sets them)."""
+    tx = _texts()
     a = t.accountable
     html = '<div class="wm-owner-line">' + (
-        '<span class="wm-owner" title="Accountable owner"><span class="wm-avatar wm-avatar-sm" aria-hidden="true">'
-        f'{esc(a.initials)}</span><span><span class="visually-hidden">Owner: </span>{esc(a.name)}</span></span>'
+        f'<span class="wm-owner" title="{tx["accountable"]}"><span class="wm-avatar wm-avatar-sm" aria-hidden="true">'
+        f'{esc(a.initials)}</span><span><span class="visually-hidden">{tx["owner"]} </span>{esc(a.name)}</span></span>'
         if a
-        else NO_OWNER
+        else f'<span class="wm-badge wm-badge-warn">⚠ {tx["no_owner"]}</span>'
     )
     if t.sla_label:
         in_hours = t.sla_target.business_hours
-        html += (
-            f' <span class="wm-badge" title="Response target{" in business hours" if in_hours else ""}">'
-            f"SLA {esc(t.sla_label)}{' (work hrs)' if in_hours else ''}</span>"
-        )
+        label = tx["sla_hours" if in_hours else "sla"] % {"target": esc(t.sla_label)}
+        html += f' <span class="wm-badge" title="{tx["target_hours" if in_hours else "target"]}">{label}</span>'
     if t.owner_departed:
-        html += DEPARTED
+        html += f' <span class="wm-badge wm-badge-bad" title="{tx["departed_title"]}">⚑ {tx["departed"]}</span>'
     html += "</div>"
     for h in t.handoffs:
         owner = f" ({esc(h.to_owner_name)})" if h.to_owner_name else ""
-        html += (
-            f'<p class="wm-handoff"><span aria-hidden="true">→</span> hands off to'
-            f" <strong>{esc(h.to_touchpoint.name)}</strong>{owner} · {esc(h.target_label)}</p>"
-        )
+        to = tx["hands_off"] % {"touchpoint": f"<strong>{esc(h.to_touchpoint.name)}</strong>"}
+        html += f'<p class="wm-handoff"><span aria-hidden="true">→</span> {to}{owner} · {esc(h.target_label)}</p>'
     return mark_safe(html)
 
 
@@ -145,8 +188,9 @@ def stage_owner_html(stage) -> SafeString:
     a = stage.accountable
     if not a:
         return mark_safe("")
-    departed = ' <span class="wm-badge wm-badge-bad">⚑ Departed owner</span>' if stage.owner_departed else ""
+    tx = _texts()
+    departed = f' <span class="wm-badge wm-badge-bad">⚑ {tx["departed"]}</span>' if stage.owner_departed else ""
     return mark_safe(
         f'<p class="wm-owner wm-muted"><span class="wm-avatar wm-avatar-sm" aria-hidden="true">{esc(a.initials)}</span>'
-        f' <span><span class="visually-hidden">Stage owner: </span>{esc(a.name)}</span>{departed}</p>'
+        f' <span><span class="visually-hidden">{tx["stage_owner"]} </span>{esc(a.name)}</span>{departed}</p>'
     )

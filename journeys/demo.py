@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from . import services
 from .models import JourneyMap, Stage
+from .models.maps import DEFAULT_STAGES
 
 # stage name -> [(touchpoint name, channel, emotion label, moment kind or "", metric, evidence, [pain points])]
 # pain point: (title, severity, status)
@@ -510,6 +511,7 @@ def _seed_maps(context: dict, cases: list, stage_tables: dict | None = None) -> 
         if scenario is not None and persona is not None and scenario.persona_id != persona.pk:
             scenario = None
         stages = (stage_tables or {}).get(key)
+        # The English demo's steps look stages up by their English names, whatever language is active.
         journey_map = services.map_create(
             team=team,
             user=user,
@@ -517,7 +519,7 @@ def _seed_maps(context: dict, cases: list, stage_tables: dict | None = None) -> 
             description=description,
             persona=persona,
             scenario=scenario,
-            stages=[] if stages else None,
+            stages=[] if stages else list(DEFAULT_STAGES),
         )
         for name, funnel, stage_description in stages or []:
             services.stage_create(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from personas.models import Persona, Scenario
 
@@ -37,7 +40,7 @@ class MapForm(RevisionModelForm):
         self.fields["scenario"].queryset = (
             Scenario.objects.for_team(team).select_related("persona") if team else Scenario.objects.none()
         )
-        self.fields["title"].help_text = "e.g. “First order on mobile”."
+        self.fields["title"].help_text = _("e.g. “First order on mobile”.")
 
 
 class MapCreateForm(MapForm):
@@ -54,14 +57,14 @@ class StageForm(RevisionModelForm):
         model = Stage
         fields = ["name", "description", "funnel"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
-        labels = {"funnel": "Funnel part"}
+        labels = {"funnel": _("Funnel part")}
 
 
-EMOTION_CHOICES = [(e.value, f"{e.label} ({EMOTION_SCORE[e]:+d})") for e in Emotion]
+EMOTION_CHOICES = [(e.value, format_lazy("{} ({:+d})", e.label, EMOTION_SCORE[e])) for e in Emotion]
 
 
 class TouchpointForm(RevisionModelForm):
-    emotion_label = forms.ChoiceField(label="How the customer feels", choices=EMOTION_CHOICES, initial="neutral")
+    emotion_label = forms.ChoiceField(label=_("How the customer feels"), choices=EMOTION_CHOICES, initial="neutral")
 
     class Meta:
         model = Touchpoint
@@ -81,16 +84,16 @@ class TouchpointForm(RevisionModelForm):
             "evidence_verified_at": forms.DateInput(attrs={"type": "date"}),
         }
         labels = {
-            "metric_name": "Metric",
-            "evidence_source": "Evidence",
-            "evidence_verified_at": "Evidence verified on",
+            "metric_name": _("Metric"),
+            "evidence_source": _("Evidence"),
+            "evidence_verified_at": _("Evidence verified on"),
         }
-        help_texts = {"metric_name": "The one clear metric of a moment that matters, e.g. “Checkout conversion”."}
+        help_texts = {"metric_name": _("The one clear metric of a moment that matters, e.g. “Checkout conversion”.")}
 
     def clean(self):
         data = super().clean()
         if data.get("is_moment") and not data.get("moment_kind"):
-            self.add_error("moment_kind", "Say what kind of moment this is.")
+            self.add_error("moment_kind", gettext("Say what kind of moment this is."))
         return data
 
 
@@ -102,29 +105,33 @@ class PainPointForm(RevisionModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "severity": forms.Select(
                 choices=[
-                    (i, f"{i} – {label}")
-                    for i, label in enumerate(["", "minor", "noticeable", "painful", "severe", "blocking"])
+                    (i, format_lazy("{} – {}", i, label))
+                    for i, label in enumerate(
+                        ["", _("minor"), _("noticeable"), _("painful"), _("severe"), _("blocking")]
+                    )
                     if i
                 ]
             ),
             "evidence_verified_at": forms.DateInput(attrs={"type": "date"}),
         }
-        labels = {"evidence_source": "Evidence", "evidence_verified_at": "Evidence verified on"}
+        labels = {"evidence_source": _("Evidence"), "evidence_verified_at": _("Evidence verified on")}
 
 
 class PublishForm(RevisionForm):
     note = forms.CharField(
-        label="What changed and why",
+        label=_("What changed and why"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Shown in the version list, e.g. “Delivery times shown on the product page”.",
+        help_text=_("Shown in the version list, e.g. “Delivery times shown on the product page”."),
     )
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Map document (.json)", help_text="An export or a version snapshot of a Waymark map.")
+    file = forms.FileField(
+        label=_("Map document (.json)"), help_text=_("An export or a version snapshot of a Waymark map.")
+    )
     title = forms.CharField(
-        label="Title of the new map", required=False, help_text="Leave empty to keep the document's."
+        label=_("Title of the new map"), required=False, help_text=_("Leave empty to keep the document's.")
     )
 
     MAX_BYTES = 5 * 1024 * 1024
@@ -132,11 +139,11 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 5 MB.")
+            raise forms.ValidationError(gettext("The file is larger than 5 MB."))
         try:
             return json.loads(upload.read().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise forms.ValidationError(f"This is not a JSON file: {exc}.") from None
+            raise forms.ValidationError(gettext("This is not a JSON file: %(error)s.") % {"error": exc}) from None
 
 
 class MoveForm(RevisionForm):
@@ -147,4 +154,4 @@ class MoveForm(RevisionForm):
     position = forms.IntegerField(required=False, min_value=0)
 
 
-CHANNEL_CHOICES = [("", "All channels"), *Channel.choices]
+CHANNEL_CHOICES = [("", _("All channels")), *Channel.choices]

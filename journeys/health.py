@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .extensions import HealthIssue, extra_health_issues
 from .models import PainPoint, Touchpoint
@@ -37,7 +39,7 @@ class Health:
 
     @property
     def label(self) -> str:
-        return {"healthy": "Healthy", "attention": "Needs attention", "at_risk": "At risk"}[self.band]
+        return str(dict(BANDS)[self.band])
 
     @property
     def icon(self) -> str:
@@ -55,11 +57,7 @@ class Health:
         }
 
 
-BANDS = [("healthy", "Healthy"), ("attention", "Needs attention"), ("at_risk", "At risk")]
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+BANDS = [("healthy", _("Healthy")), ("attention", _("Needs attention")), ("at_risk", _("At risk"))]
 
 
 def _own_issues(map_ids: list[int], today: datetime.date) -> dict[int, list[HealthIssue]]:
@@ -89,7 +87,12 @@ def _own_issues(map_ids: list[int], today: datetime.date) -> dict[int, list[Heal
             issues[map_id].append(
                 HealthIssue(
                     "moments_without_metric",
-                    f"{_plural(n, 'moment that matters has', 'moments that matter have')} no metric",
+                    ngettext(
+                        "%(count)s moment that matters has no metric",
+                        "%(count)s moments that matter have no metric",
+                        n,
+                    )
+                    % {"count": n},
                     count=n,
                     weight=min(30, 10 * n),
                     severity="critical",
@@ -99,8 +102,12 @@ def _own_issues(map_ids: list[int], today: datetime.date) -> dict[int, list[Heal
             issues[map_id].append(
                 HealthIssue(
                     "stale_touchpoint_evidence",
-                    f"{_plural(n, 'touchpoint’s evidence was', 'touchpoints’ evidence was')} not verified "
-                    f"in the last {STALE_AFTER_DAYS} days",
+                    ngettext(
+                        "%(count)s touchpoint’s evidence was not verified in the last %(days)s days",
+                        "%(count)s touchpoints’ evidence was not verified in the last %(days)s days",
+                        n,
+                    )
+                    % {"count": n, "days": STALE_AFTER_DAYS},
                     count=n,
                     weight=min(25, 5 + 2 * n),
                 )
@@ -110,8 +117,12 @@ def _own_issues(map_ids: list[int], today: datetime.date) -> dict[int, list[Heal
             issues[row["touchpoint__stage__journey_map_id"]].append(
                 HealthIssue(
                     "stale_pain_point_evidence",
-                    f"{_plural(n, 'open pain point’s evidence was', 'open pain points’ evidence was')} not "
-                    f"verified in the last {STALE_AFTER_DAYS} days",
+                    ngettext(
+                        "%(count)s open pain point’s evidence was not verified in the last %(days)s days",
+                        "%(count)s open pain points’ evidence was not verified in the last %(days)s days",
+                        n,
+                    )
+                    % {"count": n, "days": STALE_AFTER_DAYS},
                     count=n,
                     weight=min(15, 3 + n),
                 )
@@ -119,7 +130,7 @@ def _own_issues(map_ids: list[int], today: datetime.date) -> dict[int, list[Heal
     for map_id in map_ids:
         if map_id not in seen:
             issues[map_id].append(
-                HealthIssue("empty_map", "The map has no touchpoints yet", weight=20, severity="warning")
+                HealthIssue("empty_map", gettext("The map has no touchpoints yet"), weight=20, severity="warning")
             )
     return issues
 

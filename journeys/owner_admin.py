@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
@@ -86,11 +88,11 @@ class CaseMapFilter(MapFilter):
 
 
 class DepartedFilter(admin.SimpleListFilter):
-    title = "owner status"
+    title = _("owner status")
     parameter_name = "departed"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Left the team"), ("no", "Still a member")]
+        return [("yes", _("Left the team")), ("no", _("Still a member"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -105,7 +107,7 @@ class ScopedAdminMixin(TeamScopedAdmin):
 
 
 class ReassignForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label="New accountable owner")
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("New accountable owner"))
 
     def __init__(self, *args, team_ids, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,14 +133,18 @@ def _reassign(model_admin, request, touchpoints, *, back_rows):
         else:
             model_admin.message_user(
                 request,
-                f"{form.cleaned_data['user'].get_username()} is now accountable for {len(touchpoints)} touchpoint(s) "
-                f"({changed} changed).",
+                ngettext(
+                    "%(user)s is now accountable for %(count)s touchpoint (%(changed)s changed).",
+                    "%(user)s is now accountable for %(count)s touchpoints (%(changed)s changed).",
+                    len(touchpoints),
+                )
+                % {"user": form.cleaned_data["user"].get_username(), "count": len(touchpoints), "changed": changed},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(request.get_full_path())
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": "Reassign accountable owner",
+        "title": gettext("Reassign accountable owner"),
         "opts": model_admin.model._meta,
         "touchpoints": touchpoints,
         "rows": back_rows,
@@ -172,19 +178,19 @@ class OwnershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return with_departed(super().get_queryset(request))
 
-    @admin.display(description="Touchpoint or stage")
+    @admin.display(description=_("Touchpoint or stage"))
     def target(self, ownership):
         return ownership.touchpoint or ownership.stage
 
-    @admin.display(description="Team", ordering="journey_map__team__name")
+    @admin.display(description=_("Team"), ordering="journey_map__team__name")
     def team(self, ownership):
         return ownership.journey_map.team
 
-    @admin.display(description="Left the team", boolean=True, ordering="departed")
+    @admin.display(description=_("Left the team"), boolean=True, ordering="departed")
     def is_departed(self, ownership):
         return ownership.departed
 
-    @admin.action(description="Reassign accountable owner to…")
+    @admin.action(description=_("Reassign accountable owner to…"))
     def reassign_accountable(self, request, queryset):
         touchpoint_ids = queryset.filter(touchpoint__isnull=False).values("touchpoint_id")
         return _reassign(self, request, Touchpoint.objects.filter(pk__in=touchpoint_ids), back_rows=queryset)
@@ -217,10 +223,14 @@ class OwnershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             data = clean(self_form)
             touchpoint, stage, user = data.get("touchpoint"), data.get("stage"), data.get("user")
             if bool(touchpoint) == bool(stage):
-                raise ValidationError("Choose a touchpoint or a stage (one of them).")
+                raise ValidationError(gettext("Choose a touchpoint or a stage (one of them)."))
             journey_map = touchpoint.stage.journey_map if touchpoint else stage.journey_map
             if user and not Membership.objects.filter(team_id=journey_map.team_id, user=user).exists():
-                self_form.add_error("user", f"{user.get_username()} is not a member of {journey_map.team}.")
+                self_form.add_error(
+                    "user",
+                    gettext("%(user)s is not a member of %(team)s.")
+                    % {"user": user.get_username(), "team": journey_map.team},
+                )
             return data
 
         form.clean = clean_with_service_rules
@@ -237,7 +247,7 @@ class SLAAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["touchpoint"]
     list_select_related = ["touchpoint__stage__journey_map"]
 
-    @admin.display(description="Map", ordering="touchpoint__stage__journey_map__title")
+    @admin.display(description=_("Map"), ordering="touchpoint__stage__journey_map__title")
     def map(self, sla):
         return sla.touchpoint.stage.journey_map
 

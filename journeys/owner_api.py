@@ -6,6 +6,7 @@ Routes are appended to ``journeys.api.routes``. Writes call ``journeys.owner_ser
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
@@ -83,7 +84,7 @@ class OwnershipSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         if bool(attrs.get("touchpoint")) == bool(attrs.get("stage")):
-            raise serializers.ValidationError({"touchpoint": "Give either a touchpoint or a stage."})
+            raise serializers.ValidationError({"touchpoint": gettext("Give either a touchpoint or a stage.")})
         return attrs
 
 
@@ -233,7 +234,7 @@ class SLAViewSet(TeamScopedModelViewSet):
             "touchpoint" in serializer.validated_data
             and serializer.validated_data["touchpoint"] != serializer.instance.touchpoint
         ):
-            raise serializers.ValidationError({"touchpoint": "An SLA cannot move to another touchpoint."})
+            raise serializers.ValidationError({"touchpoint": gettext("An SLA cannot move to another touchpoint.")})
         self._save(serializer, serializer.instance)
 
     def perform_destroy(self, instance):
@@ -615,7 +616,7 @@ class PlaybookViewSet(TeamScopedModelViewSet):
     def update_object(self, serializer):
         data = serializer.validated_data
         if "journey_map" in data and data["journey_map"] != serializer.instance.journey_map:
-            raise serializers.ValidationError({"journey_map": "A playbook cannot move to another map."})
+            raise serializers.ValidationError({"journey_map": gettext("A playbook cannot move to another map.")})
         serializer.instance = services.playbook_update(
             actor=self.request.user,
             playbook=serializer.instance,

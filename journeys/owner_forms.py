@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from .models import Handoff, JourneyMap, Ownership, Playbook, Stage, Touchpoint
 
@@ -50,12 +51,12 @@ class TouchpointOwnerForm(forms.Form):
     """The accountable owner and SLA of one touchpoint, edited in a row of the owners panel."""
 
     accountable = MemberChoiceField(
-        queryset=User.objects.none(), required=False, label="Accountable owner", empty_label="— nobody —"
+        queryset=User.objects.none(), required=False, label=_("Accountable owner"), empty_label=_("— nobody —")
     )
-    response_target = HoursField(required=False, label="SLA (hours)", help_text="Leave empty for no SLA.")
-    business_hours = forms.BooleanField(required=False, label="Count working hours only")
+    response_target = HoursField(required=False, label=_("SLA (hours)"), help_text=_("Leave empty for no SLA."))
+    business_hours = forms.BooleanField(required=False, label=_("Count working hours only"))
     escalation_delay = HoursField(
-        min_hours="0", initial=Decimal(24), label="Escalate after (hours)", help_text="After a breach."
+        min_hours="0", initial=Decimal(24), label=_("Escalate after (hours)"), help_text=_("After a breach.")
     )
 
     def __init__(self, *args, team_id: int, **kwargs):
@@ -66,9 +67,10 @@ class TouchpointOwnerForm(forms.Form):
 class AddPersonForm(forms.Form):
     """Add a responsible or consulted person to a touchpoint."""
 
-    user = MemberChoiceField(queryset=User.objects.none(), label="Person")
+    user = MemberChoiceField(queryset=User.objects.none(), label=_("Person"))
     role = forms.ChoiceField(
-        choices=[(Ownership.Role.RESPONSIBLE, "Responsible"), (Ownership.Role.CONSULTED, "Consulted")], label="Role"
+        choices=[(Ownership.Role.RESPONSIBLE, _("Responsible")), (Ownership.Role.CONSULTED, _("Consulted"))],
+        label=_("Role"),
     )
 
     def __init__(self, *args, team_id: int, **kwargs):
@@ -77,13 +79,13 @@ class AddPersonForm(forms.Form):
 
 
 class OwnerFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search touchpoints")
-    unowned = forms.BooleanField(required=False, label="Unowned only")
+    q = forms.CharField(required=False, label=_("Search touchpoints"))
+    unowned = forms.BooleanField(required=False, label=_("Unowned only"))
 
 
 class HandoffForm(forms.ModelForm):
-    response_target = HoursField(initial=Decimal(24), label="SLA (hours)")
-    escalation_delay = HoursField(min_hours="0", initial=Decimal(24), label="Escalate after (hours)")
+    response_target = HoursField(initial=Decimal(24), label=_("SLA (hours)"))
+    escalation_delay = HoursField(min_hours="0", initial=Decimal(24), label=_("Escalate after (hours)"))
 
     class Meta:
         model = Handoff
@@ -97,8 +99,12 @@ class HandoffForm(forms.ModelForm):
             "escalation_delay",
             "notes",
         ]
-        labels = {"from_owner": "From owner", "to_owner": "To owner", "business_hours": "Count working hours only"}
-        help_texts = {"from_owner": "Empty: the touchpoint's accountable owner.", "to_owner": "Empty: as above."}
+        labels = {
+            "from_owner": _("From owner"),
+            "to_owner": _("To owner"),
+            "business_hours": _("Count working hours only"),
+        }
+        help_texts = {"from_owner": _("Empty: the touchpoint's accountable owner."), "to_owner": _("Empty: as above.")}
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, journey_map: JourneyMap, **kwargs):
@@ -123,7 +129,7 @@ class HandoffForm(forms.ModelForm):
 
 class HandoffCaseForm(forms.Form):
     reference = forms.CharField(
-        max_length=200, required=False, label="Case reference", help_text="The ticket, order or case it concerns."
+        max_length=200, required=False, label=_("Case reference"), help_text=_("The ticket, order or case it concerns.")
     )
 
 
@@ -131,10 +137,14 @@ class PlaybookForm(forms.ModelForm):
     class Meta:
         model = Playbook
         fields = ["name", "trigger", "stage", "touchpoint", "owner", "steps"]
-        labels = {"stage": "Stage (optional)", "touchpoint": "Touchpoint (optional)", "steps": "Steps (Markdown)"}
+        labels = {
+            "stage": _("Stage (optional)"),
+            "touchpoint": _("Touchpoint (optional)"),
+            "steps": _("Steps (Markdown)"),
+        }
         help_texts = {
-            "trigger": "When does this branch start? e.g. “Trial user stuck at step 2 for 3 days”.",
-            "steps": "Markdown: lists, **bold**, links. Rendered safely.",
+            "trigger": _("When does this branch start? e.g. “Trial user stuck at step 2 for 3 days”."),
+            "steps": _("Markdown: lists, **bold**, links. Rendered safely."),
         }
         widgets = {"trigger": forms.Textarea(attrs={"rows": 2}), "steps": forms.Textarea(attrs={"rows": 12})}
 
@@ -145,7 +155,7 @@ class PlaybookForm(forms.ModelForm):
         self.fields["touchpoint"].queryset = tps.order_by("stage__position", "position", "id")
         self.fields["touchpoint"].label_from_instance = lambda t: f"{t.stage.name} · {t.name}"
         self.fields["owner"] = MemberChoiceField(
-            queryset=team_members(journey_map.team_id), required=False, label="Owner"
+            queryset=team_members(journey_map.team_id), required=False, label=_("Owner")
         )
 
     def _post_clean(self):

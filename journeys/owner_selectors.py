@@ -13,6 +13,7 @@ import markdown
 import nh3
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
 from teams.models import Membership
 
@@ -162,7 +163,12 @@ def owner_health(maps: list) -> dict[int, list[HealthIssue]]:
             issues[map_id].append(
                 HealthIssue(
                     code="unowned_touchpoints",
-                    message=f"{n} touchpoint{'s' if n != 1 else ''} without an accountable owner",
+                    message=ngettext(
+                        "%(count)s touchpoint without an accountable owner",
+                        "%(count)s touchpoints without an accountable owner",
+                        n,
+                    )
+                    % {"count": n},
                     count=n,
                     weight=min(30, 5 * n),
                 )
@@ -172,7 +178,12 @@ def owner_health(maps: list) -> dict[int, list[HealthIssue]]:
             issues[map_id].append(
                 HealthIssue(
                     code="moments_without_sla",
-                    message=f"{n} moment{'s' if n != 1 else ''} that matter{'' if n != 1 else 's'} without an SLA",
+                    message=ngettext(
+                        "%(count)s moment that matters without an SLA",
+                        "%(count)s moments that matter without an SLA",
+                        n,
+                    )
+                    % {"count": n},
                     count=n,
                     weight=min(30, 10 * n),
                     severity="critical",
@@ -189,7 +200,12 @@ def owner_health(maps: list) -> dict[int, list[HealthIssue]]:
         issues[row["journey_map_id"]].append(
             HealthIssue(
                 code="departed_owners",
-                message=f"{n} ownership{'s' if n != 1 else ''} held by people who left the team",
+                message=ngettext(
+                    "%(count)s ownership held by people who left the team",
+                    "%(count)s ownerships held by people who left the team",
+                    n,
+                )
+                % {"count": n},
                 count=n,
                 weight=min(30, 10 * n),
                 severity="critical",

@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from teams import events
 from teams.access import require_role
@@ -49,7 +50,9 @@ def _require_member(user, team_id: int, field: str = "user") -> None:
     if user is None:
         return
     if not Membership.objects.filter(team_id=team_id, user=user).exists():
-        raise ValidationError({field: f"{user.get_username()} is not a member of this map's team."})
+        raise ValidationError(
+            {field: gettext("%(user)s is not a member of this map's team.") % {"user": user.get_username()}}
+        )
 
 
 def _map_of(*, touchpoint: Touchpoint | None = None, stage: Stage | None = None) -> JourneyMap:
@@ -57,7 +60,7 @@ def _map_of(*, touchpoint: Touchpoint | None = None, stage: Stage | None = None)
         return touchpoint.stage.journey_map
     if stage is not None:
         return stage.journey_map
-    raise ValidationError({"touchpoint": "Choose a touchpoint or a stage."})
+    raise ValidationError({"touchpoint": gettext("Choose a touchpoint or a stage.")})
 
 
 def _link(name: str, *args) -> str:
@@ -86,13 +89,15 @@ def ownership_assign(
     replaced whom.
     """
     if (touchpoint is None) == (stage is None):
-        raise ValidationError({"touchpoint": "Choose either a touchpoint or a stage."})
+        raise ValidationError({"touchpoint": gettext("Choose either a touchpoint or a stage.")})
     if role not in Ownership.Role.values:
-        raise ValidationError({"role": f"Choose one of {', '.join(Ownership.Role.values)}."})
+        raise ValidationError(
+            {"role": gettext("Choose one of %(choices)s.") % {"choices": ", ".join(Ownership.Role.values)}}
+        )
     journey_map = _map_of(touchpoint=touchpoint, stage=stage)
     _check_actor(actor, journey_map.team_id)
     if user is None:
-        raise ValidationError({"user": "Choose a team member."})
+        raise ValidationError({"user": gettext("Choose a team member.")})
     _require_member(user, journey_map.team_id)
 
     target = {"touchpoint": touchpoint} if touchpoint is not None else {"stage": stage}
@@ -116,7 +121,9 @@ def ownership_assign(
         with transaction.atomic():
             ownership.save()
     except IntegrityError as exc:
-        raise ValidationError({"user": "Someone else changed this owner at the same time; try again."}) from exc
+        raise ValidationError(
+            {"user": gettext("Someone else changed this owner at the same time; try again.")}
+        ) from exc
     return ownership
 
 
@@ -143,7 +150,12 @@ def ownership_reassign_accountable(*, actor, touchpoints: Iterable[Touchpoint], 
     member_of = set(Membership.objects.filter(user=user, team_id__in=team_ids).values_list("team_id", flat=True))
     outside = sorted(team_ids - member_of)
     if outside:
-        raise ValidationError({"user": f"{user.get_username()} is not a member of every team of these touchpoints."})
+        raise ValidationError(
+            {
+                "user": gettext("%(user)s is not a member of every team of these touchpoints.")
+                % {"user": user.get_username()}
+            }
+        )
     list(Touchpoint.objects.select_for_update().filter(pk__in=[t.pk for t in touchpoints]).values_list("pk"))
     current = {
         o.touchpoint_id: o
@@ -174,9 +186,11 @@ def ownership_reassign_accountable(*, actor, touchpoints: Iterable[Touchpoint], 
 
 def _positive(value: timedelta | None, field: str, *, allow_zero: bool = False) -> timedelta:
     if value is None:
-        raise ValidationError({field: "Give a duration, e.g. 48:00:00 for 48 hours."})
+        raise ValidationError({field: gettext("Give a duration, e.g. 48:00:00 for 48 hours.")})
     if value < timedelta(0) or (value == timedelta(0) and not allow_zero):
-        raise ValidationError({field: "Give a duration longer than zero." if not allow_zero else "Cannot be negative."})
+        raise ValidationError(
+            {field: gettext("Give a duration longer than zero.") if not allow_zero else gettext("Cannot be negative.")}
+        )
     return value
 
 
@@ -264,16 +278,16 @@ class HandoffInput:
 def _validate_handoff(data: HandoffInput) -> JourneyMap:
     journey_map = data.from_touchpoint.stage.journey_map
     if data.to_touchpoint.stage.journey_map_id != journey_map.pk:
-        raise ValidationError({"to_touchpoint": "Hand off to a touchpoint of the same map."})
+        raise ValidationError({"to_touchpoint": gettext("Hand off to a touchpoint of the same map.")})
     if data.from_touchpoint.pk == data.to_touchpoint.pk:
-        raise ValidationError({"to_touchpoint": "Hand off to a different touchpoint."})
+        raise ValidationError({"to_touchpoint": gettext("Hand off to a different touchpoint.")})
     _require_member(data.from_owner, journey_map.team_id, "from_owner")
     _require_member(data.to_owner, journey_map.team_id, "to_owner")
     _positive(data.response_target, "response_target")
     _positive(data.escalation_delay, "escalation_delay", allow_zero=True)
     limit = Handoff._meta.get_field("notes").max_length
     if len(data.notes or "") > limit:
-        raise ValidationError({"notes": f"At most {limit} characters."})
+        raise ValidationError({"notes": gettext("At most %(limit)s characters.") % {"limit": limit}})
     return journey_map
 
 
@@ -292,7 +306,7 @@ def handoff_create(*, actor, **fields) -> Handoff:
         with transaction.atomic():
             handoff.save()
     except IntegrityError as exc:
-        raise ValidationError({"to_touchpoint": "These two touchpoints already have a hand-off."}) from exc
+        raise ValidationError({"to_touchpoint": gettext("These two touchpoints already have a hand-off.")}) from exc
     return handoff
 
 
@@ -310,7 +324,7 @@ def handoff_update(*, actor, handoff: Handoff, **fields) -> Handoff:
         with transaction.atomic():
             handoff.save()
     except IntegrityError as exc:
-        raise ValidationError({"to_touchpoint": "These two touchpoints already have a hand-off."}) from exc
+        raise ValidationError({"to_touchpoint": gettext("These two touchpoints already have a hand-off.")}) from exc
     return handoff
 
 
@@ -330,7 +344,7 @@ def handoff_case_open(
     _check_actor(actor, team.pk)
     started_at = started_at or timezone.now()
     if timezone.is_naive(started_at):
-        raise ValidationError({"started_at": "Give the time with its time zone."})
+        raise ValidationError({"started_at": gettext("Give the time with its time zone.")})
     due_at = sla_clock.sla_due_at(
         started_at,
         handoff.response_target,
@@ -369,13 +383,13 @@ PLAYBOOK_FIELDS = ("name", "trigger", "steps", "owner", "stage", "touchpoint")
 
 def _validate_playbook(playbook: Playbook) -> None:
     if not (playbook.name or "").strip():
-        raise ValidationError({"name": "Give the playbook a name."})
+        raise ValidationError({"name": gettext("Give the playbook a name.")})
     if playbook.stage_id and playbook.touchpoint_id:
-        raise ValidationError({"touchpoint": "Attach the playbook to a stage or a touchpoint, not both."})
+        raise ValidationError({"touchpoint": gettext("Attach the playbook to a stage or a touchpoint, not both.")})
     if playbook.stage_id and playbook.stage.journey_map_id != playbook.journey_map_id:
-        raise ValidationError({"stage": "Choose a stage of this map."})
+        raise ValidationError({"stage": gettext("Choose a stage of this map.")})
     if playbook.touchpoint_id and playbook.touchpoint.stage.journey_map_id != playbook.journey_map_id:
-        raise ValidationError({"touchpoint": "Choose a touchpoint of this map."})
+        raise ValidationError({"touchpoint": gettext("Choose a touchpoint of this map.")})
     _require_member(playbook.owner, playbook.journey_map.team_id, "owner")
 
 
@@ -395,7 +409,7 @@ def playbook_update(*, actor, playbook: Playbook, **fields) -> Playbook:
     _check_actor(actor, playbook.journey_map.team_id)
     unknown = set(fields) - set(PLAYBOOK_FIELDS)
     if unknown:
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+        raise ValidationError({sorted(unknown)[0]: gettext("This field cannot be changed.")})
     for name, value in fields.items():
         setattr(playbook, name, value.strip() if name == "name" and value else value)
     playbook.updated_at = timezone.now()
@@ -425,10 +439,18 @@ class SweepResult:
 def _case_label(case: dict) -> str:
     """The label of a hand-off case read as a row (``handoff_cases_sweep``)."""
     ref = f" ({case['reference']})" if case["reference"] else ""
-    return (
-        f"Hand-off {case['handoff__from_touchpoint__name']} → {case['handoff__to_touchpoint__name']}{ref}"
-        f" on {case['handoff__journey_map__title']}"
-    )
+    return gettext("Hand-off %(from)s → %(to)s%(reference)s on %(map)s") % {
+        "from": case["handoff__from_touchpoint__name"],
+        "to": case["handoff__to_touchpoint__name"],
+        "reference": ref,
+        "map": case["handoff__journey_map__title"],
+    }
+
+
+def _case_language(case: dict, *, owner: bool) -> str:
+    """The language of a sweep email: the owner's own choice (for a breach), else the team's default."""
+    own = case["handoff__to_owner__waymark_preference__language"] if owner else ""
+    return own or case["handoff__journey_map__team__language"] or ""
 
 
 def _claim(queryset, field: str, now: datetime) -> list[int]:
@@ -492,6 +514,8 @@ def handoff_cases_sweep(*, now: datetime | None = None) -> SweepResult:
                 "handoff__to_owner_id",
                 "handoff__to_owner__email",
                 "handoff__to_owner__username",
+                "handoff__to_owner__waymark_preference__language",
+                "handoff__journey_map__team__language",
             )
         }
         admins = sla_clock.team_admin_emails({c["handoff__journey_map__team_id"] for c in cases.values()})
@@ -507,14 +531,17 @@ def handoff_cases_sweep(*, now: datetime | None = None) -> SweepResult:
         for pk in breached_ids:
             case = cases[pk]
             map_id = case["handoff__journey_map_id"]
-            notifications.append(
-                sla_clock.notify_breach(
-                    recipient=case["handoff__to_owner__email"],
-                    what=_case_label(case),
-                    due_at=case["due_at"],
-                    link=link("journeys:owners_handoffs", map_id),
+            language = _case_language(case, owner=True)
+            with translation.override(language or None):
+                notifications.append(
+                    sla_clock.notify_breach(
+                        recipient=case["handoff__to_owner__email"],
+                        what=_case_label(case),
+                        due_at=case["due_at"],
+                        link=link("journeys:owners_handoffs", map_id),
+                        language=language,
+                    )
                 )
-            )
             by_team.setdefault(case["handoff__journey_map__team_id"], []).append(
                 {
                     "handoff_case": pk,
@@ -530,15 +557,18 @@ def handoff_cases_sweep(*, now: datetime | None = None) -> SweepResult:
             events.emit_many(team_id=team_id, event="handoff.breached", items=items)
         for pk in escalated_ids:
             case = cases[pk]
-            notifications.append(
-                sla_clock.notify_escalation(
-                    recipients=admins.get(case["handoff__journey_map__team_id"], []),
-                    what=_case_label(case),
-                    owner=case["handoff__to_owner__username"] or "",
-                    breached_at=case["breached_at"] or now,
-                    link=link("journeys:owners_breaches", case["handoff__journey_map_id"]),
+            language = _case_language(case, owner=False)
+            with translation.override(language or None):
+                notifications.append(
+                    sla_clock.notify_escalation(
+                        recipients=admins.get(case["handoff__journey_map__team_id"], []),
+                        what=_case_label(case),
+                        owner=case["handoff__to_owner__username"] or "",
+                        breached_at=case["breached_at"] or now,
+                        link=link("journeys:owners_breaches", case["handoff__journey_map_id"]),
+                        language=language,
+                    )
                 )
-            )
     # Emails go out once the stamps are committed, so a rolled-back sweep sends nothing.
     sent = sla_clock.notify(sla_clock.notify_digest(notifications))
     return SweepResult(breached=len(breached_ids), escalated=len(escalated_ids), notified=sent)

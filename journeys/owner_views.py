@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
@@ -104,7 +105,7 @@ def owners_touchpoint(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> 
             except ValidationError as exc:
                 add_form_errors(form, exc, rename={"user": "accountable"})
             else:
-                messages.success(request, f"Saved the owner and SLA of {touchpoint.name}.")
+                messages.success(request, gettext("Saved the owner and SLA of %(name)s.") % {"name": touchpoint.name})
                 if not request.htmx:
                     return hx_redirect(request, reverse("journeys:owners_panel", args=[journey_map.pk]))
                 return render(request, "journeys/owners/panel.html#owner-row", _row(request, journey_map, touchpoint))
@@ -137,7 +138,11 @@ def owners_add_person(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> 
         except ValidationError as exc:
             add_form_errors(form, exc)
         else:
-            messages.success(request, f"{form.cleaned_data['user'].get_username()} added to {touchpoint.name}.")
+            messages.success(
+                request,
+                gettext("%(user)s added to %(name)s.")
+                % {"user": form.cleaned_data["user"].get_username(), "name": touchpoint.name},
+            )
     if not request.htmx:
         return hx_redirect(request, reverse("journeys:owners_panel", args=[journey_map.pk]))
     status = 400 if form.errors else 200
@@ -161,7 +166,11 @@ def ownership_delete(request: HttpRequest, map_pk: int, ownership_pk: int) -> Ht
     )
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     services.ownership_remove(actor=request.user, ownership=ownership)
-    messages.success(request, f"{ownership.user.get_username()} is no longer {ownership.role}.")
+    messages.success(
+        request,
+        gettext("%(user)s is no longer %(role)s.")
+        % {"user": ownership.user.get_username(), "role": ownership.get_role_display().lower()},
+    )
     if request.htmx and ownership.touchpoint_id:
         touchpoint = ownership.touchpoint
         return render(request, "journeys/owners/panel.html#owner-row", _row(request, journey_map, touchpoint))
@@ -196,7 +205,7 @@ def handoff_list(request: HttpRequest, map_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Hand-off {handoff} added.")
+                messages.success(request, gettext("Hand-off %(handoff)s added.") % {"handoff": handoff})
                 return hx_redirect(request, reverse("journeys:owners_handoffs", args=[journey_map.pk]))
         status = 400
     return render(request, "journeys/owners/handoffs.html", _handoff_context(request, journey_map, form), status=status)
@@ -223,7 +232,7 @@ def handoff_detail(request: HttpRequest, map_pk: int, handoff_pk: int) -> HttpRe
         require_role(request.user, journey_map.team_id, Role.EDITOR)
         if case_form.is_valid():
             case = services.handoff_case_open(actor=request.user, handoff=handoff, **case_form.cleaned_data)
-            messages.success(request, f"Case opened, due {case.due_at:%Y-%m-%d %H:%M}.")
+            messages.success(request, gettext("Case opened, due %(due)s.") % {"due": f"{case.due_at:%Y-%m-%d %H:%M}"})
             return hx_redirect(request, reverse("journeys:handoff_detail", args=[journey_map.pk, handoff.pk]))
         status = 400
     cases = Paginator(handoff.cases.select_related("completed_by").order_by("-started_at", "-id"), 50)
@@ -244,7 +253,7 @@ def handoff_delete(request: HttpRequest, map_pk: int, handoff_pk: int) -> HttpRe
     handoff = _handoff(request, journey_map, handoff_pk)
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     services.handoff_delete(actor=request.user, handoff=handoff)
-    messages.success(request, f"Hand-off {handoff.from_touchpoint} → {handoff.to_touchpoint} deleted.")
+    messages.success(request, gettext("Hand-off %(handoff)s deleted.") % {"handoff": handoff})
     return hx_redirect(request, reverse("journeys:owners_handoffs", args=[journey_map.pk]))
 
 
@@ -260,7 +269,7 @@ def handoff_case_complete(request: HttpRequest, map_pk: int, case_pk: int) -> Ht
     )
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     services.handoff_case_complete(actor=request.user, case=case)
-    messages.success(request, f"Case {case.reference or case.pk} marked done.")
+    messages.success(request, gettext("Case %(case)s marked done.") % {"case": case.reference or case.pk})
     nxt = request.POST.get("next", "")
     if nxt not in ("handoffs", "mine"):
         nxt = "detail"
@@ -316,7 +325,7 @@ def playbook_create(request: HttpRequest, map_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Playbook “{playbook.name}” created.")
+                messages.success(request, gettext("Playbook “%(name)s” created.") % {"name": playbook.name})
                 return hx_redirect(request, reverse("journeys:playbook_detail", args=[journey_map.pk, playbook.pk]))
         status = 400
     context = {**_base(request, journey_map, "playbooks"), "form": form, "playbook": None}
@@ -351,7 +360,7 @@ def playbook_edit(request: HttpRequest, map_pk: int, playbook_pk: int) -> HttpRe
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Playbook “{playbook.name}” saved.")
+                messages.success(request, gettext("Playbook “%(name)s” saved.") % {"name": playbook.name})
                 return hx_redirect(request, reverse("journeys:playbook_detail", args=[journey_map.pk, playbook.pk]))
         status = 400
     context = {**_base(request, journey_map, "playbooks"), "form": form, "playbook": playbook}
@@ -365,7 +374,7 @@ def playbook_delete(request: HttpRequest, map_pk: int, playbook_pk: int) -> Http
     playbook = _playbook(request, journey_map, playbook_pk)
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     services.playbook_delete(actor=request.user, playbook=playbook)
-    messages.success(request, f"Playbook “{playbook.name}” deleted.")
+    messages.success(request, gettext("Playbook “%(name)s” deleted.") % {"name": playbook.name})
     return hx_redirect(request, reverse("journeys:playbook_list", args=[journey_map.pk]))
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from .extensions import annotate_map
 from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
@@ -82,6 +83,15 @@ class Board:
             "stages": [t.stage.name for t in self.touchpoints],
             "scores": [t.emotion for t in self.touchpoints],
             "emotions": [str(labels.get(t.emotion_label, t.emotion_label)) for t in self.touchpoints],
+            # The chart's own words, in the reader's language (map.js has no catalog of its own).
+            "series": gettext("Emotion"),
+            "axis": {
+                "-2": gettext("Frustrated"),
+                "-1": gettext("Uneasy"),
+                "0": gettext("Neutral"),
+                "1": gettext("Positive"),
+                "2": gettext("Delighted"),
+            },
         }
 
     def funnel(self) -> list[dict]:

@@ -44,8 +44,11 @@ class MapConflict(Exception):
         self.current_revision = journey_map.revision
         self.expected_revision = expected
         super().__init__(
-            f"Someone else changed this map (you edited revision {expected}; it is now at revision "
-            f"{journey_map.revision}). Nothing was saved."
+            gettext(
+                "Someone else changed this map (you edited revision %(expected)s; it is now at revision "
+                "%(current)s). Nothing was saved."
+            )
+            % {"expected": expected, "current": journey_map.revision}
         )
 
 
@@ -80,13 +83,16 @@ def _set_history_user(obj, user) -> None:
 
 def _check_persona(team_id: int, persona: Persona | None, scenario: Scenario | None) -> None:
     if persona is not None and persona.team_id != team_id:
-        raise ValidationError({"persona": "Choose a persona of this map's team."})
+        raise ValidationError({"persona": gettext("Choose a persona of this map's team.")})
     if scenario is not None:
         if scenario.persona.team_id != team_id:
-            raise ValidationError({"scenario": "Choose a scenario of this map's team."})
+            raise ValidationError({"scenario": gettext("Choose a scenario of this map's team.")})
         if persona is not None and scenario.persona_id != persona.pk:
             raise ValidationError(
-                {"scenario": f"This scenario belongs to {scenario.persona.name}, not {persona.name}."}
+                {
+                    "scenario": gettext("This scenario belongs to %(owner)s, not %(persona)s.")
+                    % {"owner": scenario.persona.name, "persona": persona.name}
+                }
             )
 
 
@@ -116,8 +122,15 @@ def map_create(
     _clean(journey_map, exclude=["team", "persona", "scenario", "created_by"])
     journey_map.save()
     names = DEFAULT_STAGES if stages is None else stages
+    # The default stages are named in the language of the person creating the map (the active one);
+    # their funnel part comes from the English name.
     rows = [
-        Stage(journey_map=journey_map, name=name, position=i, funnel=DEFAULT_FUNNEL.get(name, ""))
+        Stage(
+            journey_map=journey_map,
+            name=gettext(name) if stages is None else name,
+            position=i,
+            funnel=DEFAULT_FUNNEL.get(name, ""),
+        )
         for i, name in enumerate(names)
     ]
     bulk_create_with_history(rows, Stage, default_user=_history_user(user))
@@ -129,7 +142,7 @@ def map_update(*, journey_map: JourneyMap, user, revision: int | None, **fields)
     allowed = {"title", "description", "persona", "scenario", "status"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({next(iter(unknown)): "This field cannot be changed here."})
+        raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
     with _map_write(journey_map, revision) as locked:
         for name, value in fields.items():
             setattr(locked, name, value)
@@ -184,7 +197,7 @@ def stage_update(*, stage: Stage, user, revision: int | None, **fields) -> Stage
         stage = Stage.objects.select_for_update().get(pk=stage.pk)
         for name, value in fields.items():
             if name not in STAGE_FIELDS:
-                raise ValidationError({name: "This field cannot be changed here."})
+                raise ValidationError({name: gettext("This field cannot be changed here.")})
             setattr(stage, name, value)
         _clean(stage, exclude=["journey_map", "position"])
         _set_history_user(stage, user)
@@ -256,7 +269,7 @@ def touchpoint_create(*, stage: Stage, user, revision: int | None, position: int
     """Add a touchpoint to a stage at ``position`` (default: at the end)."""
     unknown = set(fields) - TOUCHPOINT_EDITABLE
     if unknown:
-        raise ValidationError({next(iter(unknown)): "Unknown field."})
+        raise ValidationError({next(iter(unknown)): gettext("Unknown field.")})
     _emotion_defaults(fields)
     with _map_write(stage.journey_map, revision):
         siblings = list(Touchpoint.objects.filter(stage=stage).order_by("position", "id"))
@@ -272,7 +285,7 @@ def touchpoint_update(*, touchpoint: Touchpoint, user, revision: int | None, **f
     """Change a touchpoint's fields (not its place: see ``touchpoint_move``)."""
     unknown = set(fields) - TOUCHPOINT_EDITABLE
     if unknown:
-        raise ValidationError({next(iter(unknown)): "This field cannot be changed here."})
+        raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
     _emotion_defaults(fields)
     with _map_write(touchpoint.stage.journey_map, revision):
         tp = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
@@ -293,7 +306,7 @@ def touchpoint_move(
         tp = Touchpoint.objects.get(pk=touchpoint.pk)
         target = stage or tp.stage
         if target.journey_map_id != journey_map.pk:
-            raise ValidationError({"stage": "Choose a stage of the same map."})
+            raise ValidationError({"stage": gettext("Choose a stage of the same map.")})
         old_stage_id = tp.stage_id
         siblings = [t for t in Touchpoint.objects.filter(stage=target).order_by("position", "id") if t.pk != tp.pk]
         if target.pk != old_stage_id:
@@ -332,7 +345,7 @@ def pain_point_create(*, touchpoint: Touchpoint, user, revision: int | None, **f
     """Add a pain point to a touchpoint."""
     unknown = set(fields) - set(PAIN_POINT_FIELDS)
     if unknown:
-        raise ValidationError({next(iter(unknown)): "Unknown field."})
+        raise ValidationError({next(iter(unknown)): gettext("Unknown field.")})
     with _map_write(touchpoint.stage.journey_map, revision):
         pp = PainPoint(touchpoint=touchpoint, **fields)
         _pain_point_status(pp)
@@ -346,7 +359,7 @@ def pain_point_update(*, pain_point: PainPoint, user, revision: int | None, **fi
     """Change a pain point: its severity, status (fixed stamps the time), evidence or text."""
     unknown = set(fields) - set(PAIN_POINT_FIELDS)
     if unknown:
-        raise ValidationError({next(iter(unknown)): "This field cannot be changed here."})
+        raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
     with _map_write(pain_point.touchpoint.stage.journey_map, revision):
         pp = PainPoint.objects.get(pk=pain_point.pk)
         for name, value in fields.items():
@@ -432,7 +445,7 @@ def map_restore(*, journey_map: JourneyMap, user, number: int, revision: int | N
     try:
         version = MapVersion.objects.get(journey_map=journey_map, number=number)
     except MapVersion.DoesNotExist:
-        raise ValidationError({"number": f"This map has no version {number}."}) from None
+        raise ValidationError({"number": gettext("This map has no version %(number)s.") % {"number": number}}) from None
     document = validate_document(version.snapshot)
     with _map_write(journey_map, revision) as locked:
         _apply_document(locked, document, user, restore_map_fields=True)

@@ -25,7 +25,8 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -149,18 +150,18 @@ def touchpoint_due_at(touchpoint_id: int, start: datetime | None = None) -> Due 
 
 
 def format_duration(value: timedelta | None) -> str:
-    """Return a duration the way people say it: "48 h", "30 min", "2 d 4 h"."""
+    """Return a duration the way people say it: "48 h", "30 min", "2 d 4 h" (in the active language)."""
     if value is None:
         return ""
     minutes = int(value.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
     if minutes:
-        return f"{hours} h {minutes} min"
+        return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
     if hours > 72 and hours % 24 == 0:
-        return f"{hours // 24} d"
-    return f"{hours} h"
+        return gettext("%(days)s d") % {"days": hours // 24}
+    return gettext("%(hours)s h") % {"hours": hours}
 
 
 def absolute_url(path: str) -> str:
@@ -171,17 +172,20 @@ def absolute_url(path: str) -> str:
 
 @dataclass(frozen=True)
 class Notification:
-    """One email: who gets it, what it says, and the page that deals with it."""
+    """One email: who gets it, what it says, the page that deals with it, and the language it is in."""
 
     recipients: tuple[str, ...]
     subject: str
     body: str
     link: str = ""
+    language: str = ""
 
     def message(self, connection) -> EmailMessage:
         body = self.body
         if self.link:
-            body = f"{body}\n\nOpen it in Waymark: {absolute_url(self.link)}\n"
+            with translation.override(self.language or translation.get_language()):
+                opener = gettext("Open it in Waymark: %(url)s") % {"url": absolute_url(self.link)}
+            body = f"{body}\n\n{opener}\n"
         return EmailMessage(
             subject=self.subject,
             body=body,
@@ -208,28 +212,41 @@ def notify(notifications: Iterable[Notification]) -> int:
         return 0
 
 
-def notify_breach(*, recipient: str | None, what: str, due_at: datetime, link: str = "") -> Notification:
-    """Return the email telling an owner that ``what`` missed its SLA."""
+def notify_breach(
+    *, recipient: str | None, what: str, due_at: datetime, link: str = "", language: str = ""
+) -> Notification:
+    """Return the email telling an owner that ``what`` missed its SLA, in ``language`` (default: the active one).
+
+    The subject keeps an ASCII colon after its kind in every language: ``notify_digest`` groups by it.
+    """
     due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M %Z")
-    return Notification(
-        recipients=(recipient,) if recipient else (),
-        subject=f"SLA breached: {what}",
-        body=f"{what} was due by {due} and is not done yet. Please pick it up now.",
-        link=link,
-    )
+    language = language or translation.get_language() or ""
+    with translation.override(language or None):
+        return Notification(
+            recipients=(recipient,) if recipient else (),
+            subject=gettext("SLA breached: %(what)s") % {"what": what},
+            body=gettext("%(what)s was due by %(due)s and is not done yet. Please pick it up now.")
+            % {"what": what, "due": due},
+            link=link,
+            language=language,
+        )
 
 
 def notify_escalation(
-    *, recipients: Iterable[str], what: str, owner: str, breached_at: datetime, link: str = ""
+    *, recipients: Iterable[str], what: str, owner: str, breached_at: datetime, link: str = "", language: str = ""
 ) -> Notification:
     """Return the email telling team admins that a breach is still open after the escalation delay."""
     since = timezone.localtime(breached_at).strftime("%Y-%m-%d %H:%M %Z")
-    return Notification(
-        recipients=tuple(sorted({r for r in recipients if r})),
-        subject=f"SLA escalation: {what}",
-        body=f"{what} breached its SLA at {since} and is still open. Owner: {owner or 'nobody'}.",
-        link=link,
-    )
+    language = language or translation.get_language() or ""
+    with translation.override(language or None):
+        return Notification(
+            recipients=tuple(sorted({r for r in recipients if r})),
+            subject=gettext("SLA escalation: %(what)s") % {"what": what},
+            body=gettext("%(what)s breached its SLA at %(since)s and is still open. Owner: %(owner)s.")
+            % {"what": what, "since": since, "owner": owner or gettext("nobody")},
+            link=link,
+            language=language,
+        )
 
 
 def notify_digest(notifications: Iterable[Notification]) -> list[Notification]:
@@ -242,15 +259,17 @@ def notify_digest(notifications: Iterable[Notification]) -> list[Notification]:
     groups: dict[tuple, list[Notification]] = {}
     for n in notifications:
         if n.recipients:
-            groups.setdefault((n.recipients, n.subject.split(":", 1)[0]), []).append(n)
+            groups.setdefault((n.recipients, n.subject.split(":", 1)[0], n.language), []).append(n)
     digests = []
-    for (recipients, kind), items in groups.items():
+    for (recipients, kind, language), items in groups.items():
         if len(items) == 1:
             digests.append(items[0])
             continue
         links = {n.link for n in items}
         shared = links.pop() if len(links) == 1 else ""
-        lines = [f"{len(items)} items:", ""]
+        with translation.override(language or None):
+            count = ngettext("%(count)s item", "%(count)s items", len(items)) % {"count": len(items)}
+        lines = [f"{count}:", ""]
         for n in items:
             what = n.subject.split(":", 1)[1].strip() if ":" in n.subject else n.subject
             lines.append(f"- {what}\n  {n.body}")
@@ -258,7 +277,11 @@ def notify_digest(notifications: Iterable[Notification]) -> list[Notification]:
                 lines.append(f"  {absolute_url(n.link)}")
         digests.append(
             Notification(
-                recipients=recipients, subject=f"{kind}: {len(items)} items", body="\n".join(lines), link=shared
+                recipients=recipients,
+                subject=f"{kind}: {count}",
+                body="\n".join(lines),
+                link=shared,
+                language=language,
             )
         )
     return digests

@@ -22,6 +22,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 
 from .models import Channel, Emotion, EvidenceSource, JourneyMap, MomentKind, PainPoint, Stage, Touchpoint
 
@@ -120,20 +121,27 @@ def map_document(journey_map: JourneyMap) -> dict:
 # --- validation -------------------------------------------------------------------------------
 
 
-def _require(cond: bool, path: str, message: str) -> None:
+def _require(cond: bool, path: str, message: str, params: dict | None = None) -> None:
+    """Raise naming ``path`` unless ``cond``; ``message`` is translated only when it is raised."""
     if not cond:
-        raise ValidationError({"document": [f"{path}: {message}"]})
+        text = gettext(message) % params if params else gettext(message)
+        raise ValidationError({"document": [f"{path}: {text}"]})
 
 
 def _text(obj: dict, name: str, path: str, *, required=False, max_length: int | None = None) -> str:
     value = obj.get(name, "")
     if value is None:
         value = ""
-    _require(isinstance(value, str), f"{path}.{name}", "must be a string")
+    _require(isinstance(value, str), f"{path}.{name}", gettext_noop("must be a string"))
     if required:
-        _require(bool(value.strip()), f"{path}.{name}", "is required")
+        _require(bool(value.strip()), f"{path}.{name}", gettext_noop("is required"))
     if max_length:
-        _require(len(value) <= max_length, f"{path}.{name}", f"is longer than {max_length} characters")
+        _require(
+            len(value) <= max_length,
+            f"{path}.{name}",
+            gettext_noop("is longer than %(max)s characters"),
+            {"max": max_length},
+        )
     return value
 
 
@@ -141,7 +149,12 @@ def _choice(obj: dict, name: str, path: str, choices, default: str, *, blank=Fal
     value = obj.get(name, default)
     if value in (None, "") and blank:
         return ""
-    _require(value in choices.values, f"{path}.{name}", f"{value!r} is not one of {', '.join(choices.values)}")
+    _require(
+        value in choices.values,
+        f"{path}.{name}",
+        gettext_noop("%(value)s is not one of %(choices)s"),
+        {"value": repr(value), "choices": ", ".join(choices.values)},
+    )
     return value
 
 
@@ -152,8 +165,8 @@ def _key(obj: dict, path: str, seen: set) -> str:
     try:
         key = str(uuid.UUID(str(raw)))
     except ValueError:
-        _require(False, f"{path}.key", f"{raw!r} is not a UUID")
-    _require(key not in seen, f"{path}.key", f"{key} is used twice")
+        _require(False, f"{path}.key", gettext_noop("%(value)s is not a UUID"), {"value": repr(raw)})
+    _require(key not in seen, f"{path}.key", gettext_noop("%(key)s is used twice"), {"key": key})
     seen.add(key)
     return key
 
@@ -165,7 +178,7 @@ def _day(obj: dict, name: str, path: str) -> str | None:
     try:
         return datetime.date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        _require(False, f"{path}.{name}", f"{value!r} is not a date (YYYY-MM-DD)")
+        _require(False, f"{path}.{name}", gettext_noop("%(value)s is not a date (YYYY-MM-DD)"), {"value": repr(value)})
 
 
 def _int(obj: dict, name: str, path: str, default: int, low: int, high: int) -> int:
@@ -173,7 +186,8 @@ def _int(obj: dict, name: str, path: str, default: int, low: int, high: int) -> 
     _require(
         isinstance(value, int) and not isinstance(value, bool) and low <= value <= high,
         f"{path}.{name}",
-        f"must be a whole number from {low} to {high}",
+        gettext_noop("must be a whole number from %(low)s to %(high)s"),
+        {"low": low, "high": high},
     )
     return value
 
@@ -182,16 +196,19 @@ def validate_document(doc: Any) -> dict:
     """Return a clean copy of a map document, or raise ValidationError naming the first problem."""
     from .models.maps import EMOTION_SCORE
 
-    _require(isinstance(doc, dict), "document", "must be a JSON object")
-    _require(doc.get("format", FORMAT) == FORMAT, "format", f"must be {FORMAT!r}")
-    _require("format_version" in doc, "format_version", "is missing")
+    _require(isinstance(doc, dict), "document", gettext_noop("must be a JSON object"))
+    _require(
+        doc.get("format", FORMAT) == FORMAT, "format", gettext_noop("must be %(format)s"), {"format": repr(FORMAT)}
+    )
+    _require("format_version" in doc, "format_version", gettext_noop("is missing"))
     _require(
         doc["format_version"] == FORMAT_VERSION,
         "format_version",
-        f"{doc['format_version']!r} is not supported (this Waymark reads version {FORMAT_VERSION})",
+        gettext_noop("%(value)s is not supported (this Waymark reads version %(version)s)"),
+        {"value": repr(doc["format_version"]), "version": FORMAT_VERSION},
     )
     raw_map = doc.get("map")
-    _require(isinstance(raw_map, dict), "map", "must be an object")
+    _require(isinstance(raw_map, dict), "map", gettext_noop("must be an object"))
     clean_map = {
         "title": _text(raw_map, "title", "map", required=True, max_length=200),
         "description": _text(raw_map, "description", "map"),
@@ -200,26 +217,26 @@ def validate_document(doc: Any) -> dict:
         "scenario": raw_map.get("scenario") if isinstance(raw_map.get("scenario"), str) else None,
     }
     raw_stages = doc.get("stages", [])
-    _require(isinstance(raw_stages, list), "stages", "must be a list")
+    _require(isinstance(raw_stages, list), "stages", gettext_noop("must be a list"))
     seen: set[str] = set()
     stages = []
     for i, st in enumerate(raw_stages):
         path = f"stages[{i}]"
-        _require(isinstance(st, dict), path, "must be an object")
+        _require(isinstance(st, dict), path, gettext_noop("must be an object"))
         raw_tps = st.get("touchpoints", [])
-        _require(isinstance(raw_tps, list), f"{path}.touchpoints", "must be a list")
+        _require(isinstance(raw_tps, list), f"{path}.touchpoints", gettext_noop("must be a list"))
         tps = []
         for j, tp in enumerate(raw_tps):
             tpath = f"{path}.touchpoints[{j}]"
-            _require(isinstance(tp, dict), tpath, "must be an object")
+            _require(isinstance(tp, dict), tpath, gettext_noop("must be an object"))
             label = _choice(tp, "emotion_label", tpath, Emotion, Emotion.NEUTRAL)
             emotion = _int(tp, "emotion", tpath, EMOTION_SCORE[Emotion(label)], -2, 2)
             raw_pps = tp.get("pain_points", [])
-            _require(isinstance(raw_pps, list), f"{tpath}.pain_points", "must be a list")
+            _require(isinstance(raw_pps, list), f"{tpath}.pain_points", gettext_noop("must be a list"))
             pps = []
             for k, pp in enumerate(raw_pps):
                 ppath = f"{tpath}.pain_points[{k}]"
-                _require(isinstance(pp, dict), ppath, "must be an object")
+                _require(isinstance(pp, dict), ppath, gettext_noop("must be an object"))
                 pps.append(
                     {
                         "key": _key(pp, ppath, seen),
@@ -234,7 +251,7 @@ def validate_document(doc: Any) -> dict:
                     }
                 )
             is_moment = tp.get("is_moment", False)
-            _require(isinstance(is_moment, bool), f"{tpath}.is_moment", "must be true or false")
+            _require(isinstance(is_moment, bool), f"{tpath}.is_moment", gettext_noop("must be true or false"))
             tps.append(
                 {
                     "key": _key(tp, tpath, seen),

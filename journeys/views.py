@@ -14,13 +14,13 @@ from urllib.parse import parse_qs, urlparse
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from personas.models import Persona
@@ -46,7 +46,7 @@ from .forms import (
     TouchpointForm,
 )
 from .health import BANDS, map_health, maps_health
-from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models import Channel, Emotion, JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 from .selectors import map_board, maps_for_user, versions_of
 from .snapshot import diff_documents, diff_index, map_document
 
@@ -107,9 +107,11 @@ def map_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_form_errors(form, exc)
         else:
-            messages.success(request, f"Map “{journey_map.title}” created with the default stages.")
+            messages.success(
+                request, gettext("Map “%(title)s” created with the default stages.") % {"title": journey_map.title}
+            )
             return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
-    return render(request, "journeys/map_form.html", {"form": form, "title": "New journey map"})
+    return render(request, "journeys/map_form.html", {"form": form, "title": gettext("New journey map")})
 
 
 @login_required
@@ -130,7 +132,7 @@ def map_import(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc, rename={"document": "file"})
             else:
-                messages.success(request, f"Imported “{journey_map.title}”.")
+                messages.success(request, gettext("Imported “%(title)s”.") % {"title": journey_map.title})
                 return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
         status = 400
     return render(request, "journeys/map_import.html", {"form": form}, status=status)
@@ -250,7 +252,8 @@ def _conflict_board(request: HttpRequest, journey_map: JourneyMap, exc: services
     """Answer a stale board action (move, delete) with the current map and say what happened."""
     journey_map.refresh_from_db()
     messages.error(
-        request, "Someone else changed this map a moment ago. Here is the latest; nothing of yours was applied."
+        request,
+        gettext("Someone else changed this map a moment ago. Here is the latest; nothing of yours was applied."),
     )
     if not request.htmx:
         return redirect("journeys:map_detail", journey_map.pk)
@@ -310,7 +313,7 @@ def _display(form, name, value) -> str:
             if str(key) == str(getattr(value, "pk", value)):
                 return str(label)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     return str(value)
 
 
@@ -364,10 +367,10 @@ def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
         request,
         journey_map=journey_map,
         form=form,
-        title="Map details",
+        title=gettext("Map details"),
         action=reverse("journeys:map_edit", args=[journey_map.pk]),
         save=save,
-        success="Map details saved.",
+        success=gettext("Map details saved."),
         current=lambda: JourneyMap.objects.get(pk=journey_map.pk),
         delete_url=reverse("journeys:map_delete", args=[journey_map.pk]),
     )
@@ -378,7 +381,7 @@ def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
 def map_delete(request: HttpRequest, map_pk: int) -> HttpResponse:
     journey_map = _map_for_write(request, map_pk)
     services.map_delete(journey_map=journey_map, user=request.user)
-    messages.success(request, f"Map “{journey_map.title}” deleted.")
+    messages.success(request, gettext("Map “%(title)s” deleted.") % {"title": journey_map.title})
     return hx_redirect(request, reverse("journeys:map_list"))
 
 
@@ -411,10 +414,10 @@ def stage_add(request: HttpRequest, map_pk: int) -> HttpResponse:
         request,
         journey_map=journey_map,
         form=form,
-        title="Add a stage",
+        title=gettext("Add a stage"),
         action=reverse("journeys:stage_add", args=[journey_map.pk]),
         save=save,
-        success=f"Stage “{request.POST.get('name', '')}” added.",
+        success=gettext("Stage “%(name)s” added.") % {"name": request.POST.get("name", "")},
     )
 
 
@@ -439,10 +442,10 @@ def stage_edit(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse
         request,
         journey_map=journey_map,
         form=form,
-        title="Stage",
+        title=gettext("Stage"),
         action=reverse("journeys:stage_edit", args=[journey_map.pk, stage.pk]),
         save=save,
-        success="Stage saved.",
+        success=gettext("Stage saved."),
         current=lambda: Stage.objects.filter(pk=stage.pk).first(),
         delete_url=reverse("journeys:stage_delete", args=[journey_map.pk, stage.pk]),
     )
@@ -456,7 +459,7 @@ def stage_move(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return HttpResponse("Say where to move the stage.", status=400)
+        return HttpResponse(gettext("Say where to move the stage."), status=400)
     data = form.cleaned_data
     position = data["position"]
     if position is None:
@@ -466,7 +469,7 @@ def stage_move(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse
         services.stage_move(stage=stage, user=request.user, revision=data["revision"], position=position)
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
-    return _saved(request, journey_map, f"Moved “{stage.name}”.")
+    return _saved(request, journey_map, gettext("Moved “%(name)s”.") % {"name": stage.name})
 
 
 @login_required
@@ -478,12 +481,16 @@ def stage_delete(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpRespon
     form = MoveForm(request.POST)
     revision = form.cleaned_data["revision"] if form.is_valid() else None
     if revision is None:
-        return HttpResponse("The form is missing the map's revision; reload the page.", status=400)
+        return HttpResponse(gettext("The form is missing the map's revision; reload the page."), status=400)
     try:
         services.stage_delete(stage=stage, user=request.user, revision=revision)
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
-    return _saved(request, journey_map, f"Stage “{stage.name}” deleted. Restore a version to bring it back.")
+    return _saved(
+        request,
+        journey_map,
+        gettext("Stage “%(name)s” deleted. Restore a version to bring it back.") % {"name": stage.name},
+    )
 
 
 # --- touchpoints -------------------------------------------------------------------------------
@@ -519,10 +526,11 @@ def touchpoint_add(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResp
         request,
         journey_map=journey_map,
         form=form,
-        title=f"Add a touchpoint to {stage.name}",
+        title=gettext("Add a touchpoint to %(stage)s") % {"stage": stage.name},
         action=reverse("journeys:touchpoint_add", args=[journey_map.pk, stage.pk]),
         save=save,
-        success=f"Touchpoint “{request.POST.get('name', '')}” added to {stage.name}.",
+        success=gettext("Touchpoint “%(name)s” added to %(stage)s.")
+        % {"name": request.POST.get("name", ""), "stage": stage.name},
     )
 
 
@@ -545,10 +553,10 @@ def touchpoint_edit(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> Ht
         request,
         journey_map=journey_map,
         form=form,
-        title="Touchpoint",
+        title=gettext("Touchpoint"),
         action=reverse("journeys:touchpoint_edit", args=[journey_map.pk, tp.pk]),
         save=save,
-        success="Touchpoint saved.",
+        success=gettext("Touchpoint saved."),
         current=lambda: Touchpoint.objects.filter(pk=tp.pk).first(),
         delete_url=reverse("journeys:touchpoint_delete", args=[journey_map.pk, tp.pk]),
         extra={
@@ -568,14 +576,14 @@ def touchpoint_move(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> Ht
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return HttpResponse("Say where to move the touchpoint.", status=400)
+        return HttpResponse(gettext("Say where to move the touchpoint."), status=400)
     data = form.cleaned_data
     stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
     target, position = tp.stage, data["position"]
     if data["stage"] is not None:
         target = next((s for s in stages if s.pk == data["stage"]), None)
         if target is None:
-            return HttpResponse("That stage is not on this map.", status=400)
+            return HttpResponse(gettext("That stage is not on this map."), status=400)
     elif data["direction"] in ("up", "down"):
         position = max(0, tp.position + (-1 if data["direction"] == "up" else 1))
     elif data["direction"] in ("left", "right"):
@@ -583,7 +591,7 @@ def touchpoint_move(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> Ht
             -1 if data["direction"] == "left" else 1
         )
         if not 0 <= index < len(stages):
-            return _saved(request, journey_map, "It is already in the first or last stage.")
+            return _saved(request, journey_map, gettext("It is already in the first or last stage."))
         target, position = stages[index], None
     try:
         services.touchpoint_move(
@@ -591,7 +599,9 @@ def touchpoint_move(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> Ht
         )
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
-    return _saved(request, journey_map, f"Moved “{tp.name}” in {target.name}.")
+    return _saved(
+        request, journey_map, gettext("Moved “%(name)s” in %(stage)s.") % {"name": tp.name, "stage": target.name}
+    )
 
 
 @login_required
@@ -602,12 +612,12 @@ def touchpoint_delete(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> 
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return HttpResponse("The form is missing the map's revision; reload the page.", status=400)
+        return HttpResponse(gettext("The form is missing the map's revision; reload the page."), status=400)
     try:
         services.touchpoint_delete(touchpoint=tp, user=request.user, revision=form.cleaned_data["revision"])
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
-    return _saved(request, journey_map, f"Touchpoint “{tp.name}” deleted.")
+    return _saved(request, journey_map, gettext("Touchpoint “%(name)s” deleted.") % {"name": tp.name})
 
 
 @login_required
@@ -622,6 +632,24 @@ def touchpoint_history(request: HttpRequest, map_pk: int, touchpoint_pk: int) ->
     return render(request, template, context)
 
 
+def _history_kind(history_type: str) -> str:
+    return {
+        "+": pgettext("history", "created"),
+        "~": pgettext("history", "changed"),
+        "-": pgettext("history", "deleted"),
+    }[history_type]
+
+
+def _field_label(models, name: str) -> str:
+    """The field's verbose name in the reader's language (the name itself when no model has such a field)."""
+    for model in models if isinstance(models, tuple) else (models,):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name.replace("_", " ")
+
+
 def _history_entries(records: list, fields: list[str]) -> list[dict]:
     entries = []
     for i, rec in enumerate(records):
@@ -629,12 +657,13 @@ def _history_entries(records: list, fields: list[str]) -> list[dict]:
         changes = []
         if older is not None and rec.history_type == "~":
             delta = rec.diff_against(older, included_fields=fields)
-            changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+            model = rec.instance_type
+            changes = [{"field": _field_label(model, c.field), "old": c.old, "new": c.new} for c in delta.changes]
         entries.append(
             {
                 "when": rec.history_date,
                 "who": rec.history_user,
-                "kind": {"+": "created", "~": "changed", "-": "deleted"}[rec.history_type],
+                "kind": _history_kind(rec.history_type),
                 "name": getattr(rec, "name", None) or getattr(rec, "title", ""),
                 "changes": changes,
             }
@@ -664,7 +693,7 @@ def map_history(request: HttpRequest, map_pk: int) -> HttpResponse:
         {
             "when": r.history_date,
             "who": r.history_user,
-            "kind": {"+": "created", "~": "changed", "-": "deleted"}[r.history_type],
+            "kind": _history_kind(r.history_type),
             "what": r.instance_type._meta.verbose_name,
             "name": getattr(r, "name", None) or getattr(r, "title", ""),
             "changes": [],
@@ -698,10 +727,10 @@ def pain_point_add(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> Htt
         request,
         journey_map=journey_map,
         form=form,
-        title=f"Add a pain point to {tp.name}",
+        title=gettext("Add a pain point to %(name)s") % {"name": tp.name},
         action=reverse("journeys:pain_point_add", args=[journey_map.pk, tp.pk]),
         save=save,
-        success=f"Pain point added to {tp.name}.",
+        success=gettext("Pain point added to %(name)s.") % {"name": tp.name},
     )
 
 
@@ -731,10 +760,10 @@ def pain_point_edit(request: HttpRequest, map_pk: int, pain_point_pk: int) -> Ht
         request,
         journey_map=journey_map,
         form=form,
-        title=f"Pain point at {pp.touchpoint.name}",
+        title=gettext("Pain point at %(name)s") % {"name": pp.touchpoint.name},
         action=reverse("journeys:pain_point_edit", args=[journey_map.pk, pp.pk]),
         save=save,
-        success="Pain point saved.",
+        success=gettext("Pain point saved."),
         current=lambda: PainPoint.objects.filter(pk=pp.pk).first(),
         delete_url=reverse("journeys:pain_point_delete", args=[journey_map.pk, pp.pk]),
     )
@@ -753,12 +782,12 @@ def pain_point_delete(request: HttpRequest, map_pk: int, pain_point_pk: int) -> 
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return HttpResponse("The form is missing the map's revision; reload the page.", status=400)
+        return HttpResponse(gettext("The form is missing the map's revision; reload the page."), status=400)
     try:
         services.pain_point_delete(pain_point=pp, user=request.user, revision=form.cleaned_data["revision"])
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
-    return _saved(request, journey_map, f"Pain point “{pp.title}” deleted.")
+    return _saved(request, journey_map, gettext("Pain point “%(title)s” deleted.") % {"title": pp.title})
 
 
 # --- versions ----------------------------------------------------------------------------------
@@ -791,7 +820,7 @@ def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
                 form.data = data
                 status = 409
             else:
-                messages.success(request, f"Published version {version.number}.")
+                messages.success(request, gettext("Published version %(number)s.") % {"number": version.number})
                 return hx_redirect(request, reverse("journeys:version_list", args=[journey_map.pk]))
         else:
             status = 400
@@ -800,7 +829,7 @@ def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
     context = {
         "journey_map": journey_map,
         "form": form,
-        "title": "Publish a version",
+        "title": gettext("Publish a version"),
         "action": reverse("journeys:map_publish", args=[journey_map.pk]),
         "conflict": conflict,
         "submit_label": gettext("Nothing to publish") if nothing else gettext("Publish"),
@@ -828,7 +857,7 @@ def _version(journey_map, number) -> MapVersion:
     try:
         return MapVersion.objects.select_related("created_by").get(journey_map=journey_map, number=number)
     except MapVersion.DoesNotExist:
-        raise Http404("No such version.") from None
+        raise Http404(gettext("No such version.")) from None
 
 
 @login_required
@@ -855,9 +884,15 @@ def version_restore(request: HttpRequest, map_pk: int, number: int) -> HttpRespo
     try:
         services.map_restore(journey_map=journey_map, user=request.user, number=number, revision=revision)
     except services.MapConflict:
-        messages.error(request, "Someone else changed the map while you looked; check the latest before restoring.")
+        messages.error(
+            request, gettext("Someone else changed the map while you looked; check the latest before restoring.")
+        )
         return hx_redirect(request, reverse("journeys:version_list", args=[journey_map.pk]))
-    messages.success(request, f"Restored version {number} into the draft. Publish it to make it a new version.")
+    messages.success(
+        request,
+        gettext("Restored version %(number)s into the draft. Publish it to make it a new version.")
+        % {"number": number},
+    )
     return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
 
 
@@ -879,9 +914,16 @@ def map_compare(request: HttpRequest, map_pk: int) -> HttpResponse:
         elif side.isdigit() and int(side) in numbers:
             documents[name] = MapVersion.objects.get(journey_map=journey_map, number=int(side)).snapshot
         else:
-            error = f"This map has no version {side}."
+            error = gettext("This map has no version %(number)s.") % {"number": side}
             documents[name] = {"stages": [], "map": {}}
     diff = diff_documents(documents["from"], documents["to"])
+    statuses = _diff_statuses()
+    for entry in chain(diff["stages"], diff["touchpoints"], diff["pain_points"]):
+        entry["status_label"] = statuses.get(entry["status"], entry["status"])
+        for change in entry.get("changes", []):
+            change["label"] = _field_label(DOCUMENT_MODELS, change["field"])
+    for change in diff["map"]:
+        change["label"] = _field_label(JourneyMap, change["field"])
     index = diff_index(diff)
     context = {
         "journey_map": journey_map,
@@ -903,6 +945,19 @@ def journey_map_revision_published(journey_map) -> bool:
     return latest == journey_map.revision
 
 
+# Where the fields of a map document's elements come from, for their names in the reader's language.
+DOCUMENT_MODELS = (Touchpoint, PainPoint, Stage)
+
+
+def _diff_statuses() -> dict[str, str]:
+    return {
+        "added": pgettext("diff", "added"),
+        "removed": pgettext("diff", "removed"),
+        "moved": pgettext("diff", "moved"),
+        "changed": pgettext("diff", "changed"),
+    }
+
+
 def _mark(document: dict, index: dict, side: str) -> list[dict]:
     """Return the document's stages with each element's change on this side of the comparison."""
 
@@ -911,21 +966,35 @@ def _mark(document: dict, index: dict, side: str) -> list[dict]:
         if entry is None:
             return None
         if entry["status"] == "added":
-            return {"kind": "added", "label": "Added"} if side == "to" else None
+            return {"kind": "added", "label": pgettext("diff", "Added")} if side == "to" else None
         if entry["status"] == "removed":
-            return {"kind": "removed", "label": "Removed"} if side == "from" else None
-        fields = [c["field"].replace("_", " ") for c in entry.get("changes", [])]
-        label = " · ".join(
-            filter(None, ["Moved" if entry.get("moved") else "", ("Changed: " + ", ".join(fields)) if fields else ""])
-        )
+            return {"kind": "removed", "label": pgettext("diff", "Removed")} if side == "from" else None
+        fields = [_field_label(DOCUMENT_MODELS, c["field"]) for c in entry.get("changes", [])]
+        moved = pgettext("diff", "Moved") if entry.get("moved") else ""
+        changed = gettext("Changed: %(fields)s") % {"fields": ", ".join(fields)} if fields else ""
+        label = " · ".join(filter(None, [moved, changed]))
         return {"kind": "moved" if entry.get("moved") and not fields else "changed", "label": label, "entry": entry}
 
+    # The document keeps choice values ("page", "curious", "open"); the reader sees their labels.
+    channels, emotions = dict(Channel.choices), dict(Emotion.choices)
+    statuses = dict(PainPoint.Status.choices)
     stages = []
     for st in document.get("stages", []):
         touchpoints = []
         for tp in st.get("touchpoints", []):
-            pain_points = [{**pp, "mark": mark(pp)} for pp in tp.get("pain_points", [])]
-            touchpoints.append({**tp, "mark": mark(tp), "pain_points": pain_points})
+            pain_points = [
+                {**pp, "mark": mark(pp), "status_label": statuses.get(pp.get("status"), pp.get("status"))}
+                for pp in tp.get("pain_points", [])
+            ]
+            touchpoints.append(
+                {
+                    **tp,
+                    "mark": mark(tp),
+                    "pain_points": pain_points,
+                    "channel_label": channels.get(tp.get("channel"), tp.get("channel")),
+                    "emotion_text": emotions.get(tp.get("emotion_label"), tp.get("emotion_label")),
+                }
+            )
         stages.append({**st, "mark": mark(st), "touchpoints": touchpoints})
     return stages
 

@@ -8,9 +8,7 @@ admin of team B only. API clients authenticate with a session (``api_*``) or, fo
 import os
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
-from django.utils import translation
 from rest_framework.test import APIClient
 
 from config import celery_app
@@ -38,14 +36,6 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _english_between_tests():
-    """Start every test in the default language: a request leaves its language active in the thread."""
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
@@ -143,3 +133,19 @@ def client_as(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _starts_and_ends_in_english():
+    """Start and end every test in the default language.
+
+    A request activates its language for the rest of the thread, and a new map's default stages are
+    named in the active language: without this, a test that asked for Chinese would name the stages
+    of a later test's maps in Chinese.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

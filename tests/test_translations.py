@@ -86,6 +86,15 @@ def test_every_message_is_translated(locale_dir, locale, domain):
         assert check.returncode == 0, check.stderr
 
 
+def _known_msgids(locale: str, domain: str) -> set[str]:
+    return {
+        e.msgid
+        for d in LOCALE_DIRS
+        for po in d.glob(f"{locale}/LC_MESSAGES/{domain}.po")
+        for e in polib.pofile(str(po))
+    }
+
+
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory) -> Path:
     """Run makemessages on a copy of the tree and return the copy."""
@@ -95,14 +104,16 @@ def extracted(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns(".venv", "node_modules", "var", ".git", "docs", "bench", "tests", "*.pyc", "*.mo")
     shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
     for domain, extra in (("django", []), ("djangojs", ["--ignore=static/vendor/*"])):
-        subprocess.run(
+        run = subprocess.run(
             [sys.executable, "manage.py", "makemessages", "-d", domain, "--no-obsolete", "--ignore=.venv/*", *extra]
             + [f"-l={locale}" for locale in TRANSLATED],
             cwd=copy,
             capture_output=True,
-            check=True,
+            text=True,
+            check=False,
             env={**os.environ, "DEBUG": "1"},
         )
+        assert run.returncode == 0, run.stderr
     return copy
 
 
@@ -113,7 +124,9 @@ def test_the_catalogs_hold_every_marked_string(extracted, locale_dir):
     missing = []
     for po in copied.glob("*/LC_MESSAGES/*.po"):
         original = locale_dir / po.relative_to(copied)
-        have = {e.msgid for e in polib.pofile(str(original))} if original.exists() else set()
+        # makemessages files a static/ script's strings under the project's locale/, while an app may
+        # keep its own scripts' strings: a string counts as held when any catalog of the domain has it.
+        have = _known_msgids(po.parent.parent.name, po.stem)
         new = [e.msgid for e in polib.pofile(str(po)) if e.msgid not in have]
         missing += [f"{original.relative_to(ROOT)}: {msgid!r}" for msgid in new[:5]]
     assert not missing, "strings marked in code but not in the catalogs (run makemessages):\n" + "\n".join(missing)

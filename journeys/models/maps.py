@@ -5,39 +5,49 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
 from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
 
-DEFAULT_STAGES = ["Awareness", "Consideration", "Decision", "Purchase", "Retention", "Advocacy"]
+# English names (the funnel parts are keyed by them); a new map gets them in its creator's language.
+DEFAULT_STAGES = [
+    gettext_noop("Awareness"),
+    gettext_noop("Consideration"),
+    gettext_noop("Decision"),
+    gettext_noop("Purchase"),
+    gettext_noop("Retention"),
+    gettext_noop("Advocacy"),
+]
 
 
 class Channel(models.TextChoices):
-    PAGE = "page", "Web page"
-    ONBOARDING = "onboarding", "Onboarding step"
-    EMAIL = "email", "Email"
-    PUSH = "push", "Push notification"
-    SMS = "sms", "SMS"
-    CHAT = "chat", "Support chat"
-    STORE = "store", "Store visit"
-    SOCIAL = "social", "Social"
-    APP = "app", "App"
-    PHONE = "phone", "Phone"
-    AD = "ad", "Ad"
-    OTHER = "other", "Other"
+    PAGE = "page", _("Web page")
+    ONBOARDING = "onboarding", _("Onboarding step")
+    EMAIL = "email", _("Email")
+    PUSH = "push", _("Push notification")
+    SMS = "sms", _("SMS")
+    CHAT = "chat", _("Support chat")
+    STORE = "store", _("Store visit")
+    SOCIAL = "social", _("Social")
+    APP = "app", _("App")
+    PHONE = "phone", _("Phone")
+    AD = "ad", _("Ad")
+    OTHER = "other", _("Other")
 
 
 class Emotion(models.TextChoices):
     """How the customer feels at a touchpoint; each label has a score from −2 to +2."""
 
-    FRUSTRATED = "frustrated", "Frustrated"
-    ANXIOUS = "anxious", "Anxious"
-    CONFUSED = "confused", "Confused"
-    NEUTRAL = "neutral", "Neutral"
-    CURIOUS = "curious", "Curious"
-    CONFIDENT = "confident", "Confident"
-    DELIGHTED = "delighted", "Delighted"
+    FRUSTRATED = "frustrated", _("Frustrated")
+    ANXIOUS = "anxious", _("Anxious")
+    CONFUSED = "confused", _("Confused")
+    NEUTRAL = "neutral", _("Neutral")
+    CURIOUS = "curious", _("Curious")
+    CONFIDENT = "confident", _("Confident")
+    DELIGHTED = "delighted", _("Delighted")
 
 
 EMOTION_SCORE = {
@@ -52,47 +62,64 @@ EMOTION_SCORE = {
 
 
 class MomentKind(models.TextChoices):
-    FIRST_VALUE = "first_value", "First value"
-    FIRST_REPEAT = "first_repeat", "First repeat order"
-    FIRST_REFERRAL = "first_referral", "First referral"
-    LOSS_RISK = "loss_risk", "Where losing a customer hurts most"
-    OTHER = "other", "Other"
+    FIRST_VALUE = "first_value", _("First value")
+    FIRST_REPEAT = "first_repeat", _("First repeat order")
+    FIRST_REFERRAL = "first_referral", _("First referral")
+    LOSS_RISK = "loss_risk", _("Where losing a customer hurts most")
+    OTHER = "other", _("Other")
 
 
 class EvidenceSource(models.TextChoices):
-    SURVEY_THEME = "survey_theme", "Survey theme"
-    INTERVIEW = "interview", "Interview"
-    ANALYTICS = "analytics", "Analytics"
-    SUPPORT = "support_records", "Support records"
-    ASSUMPTION = "assumption", "Assumption"
+    SURVEY_THEME = "survey_theme", _("Survey theme")
+    INTERVIEW = "interview", _("Interview")
+    ANALYTICS = "analytics", _("Analytics")
+    SUPPORT = "support_records", _("Support records")
+    ASSUMPTION = "assumption", _("Assumption")
 
 
 class JourneyMap(TeamOwnedModel):
     """A customer journey for a persona in a scenario; the live rows are the draft."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
 
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     persona = models.ForeignKey(
-        "personas.Persona", on_delete=models.PROTECT, null=True, blank=True, related_name="journey_maps"
+        "personas.Persona",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journey_maps",
+        verbose_name=_("persona"),
     )
     scenario = models.ForeignKey(
-        "personas.Scenario", on_delete=models.PROTECT, null=True, blank=True, related_name="journey_maps"
+        "personas.Scenario",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journey_maps",
+        verbose_name=_("scenario"),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status"))
     # Raised by every change to the map or anything on it; a write based on an older one is refused.
-    revision = models.PositiveIntegerField(default=1)
+    revision = models.PositiveIntegerField(default=1, verbose_name=_("revision"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("journey map")
+        verbose_name_plural = _("journey maps")
         ordering = ["title"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["draft", "active", "archived"]), name="map_status_valid"),
@@ -110,21 +137,25 @@ class Stage(TeamScopedModel):
     """A column of the map: a phase of the journey."""
 
     class Funnel(models.TextChoices):
-        TOP = "top", "Top (awareness)"
-        MIDDLE = "middle", "Middle (consideration)"
-        BOTTOM = "bottom", "Bottom (converted and retained)"
+        TOP = "top", _("Top (awareness)")
+        MIDDLE = "middle", _("Middle (consideration)")
+        BOTTOM = "bottom", _("Bottom (converted and retained)")
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="stages")
-    key = models.UUIDField(default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    position = models.PositiveIntegerField(default=0)
-    funnel = models.CharField(max_length=6, choices=Funnel.choices, blank=True)
+    journey_map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="stages", verbose_name=_("journey map")
+    )
+    key = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("key"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
+    funnel = models.CharField(max_length=6, choices=Funnel.choices, blank=True, verbose_name=_("funnel"))
 
     objects = StageQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
         ordering = ["journey_map", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["journey_map", "key"], name="stage_unique_key_per_map")]
 
@@ -139,26 +170,38 @@ class TouchpointQuerySet(TeamScopedQuerySet):
 class Touchpoint(TeamScopedModel):
     """A place where the customer meets the company, with how they feel there."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="touchpoints")
-    key = models.UUIDField(default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
-    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.PAGE)
-    description = models.TextField(blank=True)
-    position = models.PositiveIntegerField(default=0)
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="touchpoints", verbose_name=_("stage"))
+    key = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("key"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.PAGE, verbose_name=_("channel"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
     emotion = models.SmallIntegerField(
-        default=0, validators=[MinValueValidator(-2), MaxValueValidator(2)], help_text="From −2 to +2."
+        default=0,
+        validators=[MinValueValidator(-2), MaxValueValidator(2)],
+        help_text=_("From −2 to +2."),
+        verbose_name=_("emotion"),
     )
-    emotion_label = models.CharField(max_length=12, choices=Emotion.choices, default=Emotion.NEUTRAL)
-    is_moment = models.BooleanField("moment that matters", default=False)
-    moment_kind = models.CharField(max_length=16, choices=MomentKind.choices, blank=True)
-    metric_name = models.CharField(max_length=120, blank=True)
-    evidence_source = models.CharField(max_length=16, choices=EvidenceSource.choices, default=EvidenceSource.ASSUMPTION)
-    evidence_verified_at = models.DateField(null=True, blank=True)
+    emotion_label = models.CharField(
+        max_length=12, choices=Emotion.choices, default=Emotion.NEUTRAL, verbose_name=_("emotion label")
+    )
+    is_moment = models.BooleanField(_("moment that matters"), default=False)
+    moment_kind = models.CharField(max_length=16, choices=MomentKind.choices, blank=True, verbose_name=_("moment kind"))
+    metric_name = models.CharField(max_length=120, blank=True, verbose_name=_("metric name"))
+    evidence_source = models.CharField(
+        max_length=16,
+        choices=EvidenceSource.choices,
+        default=EvidenceSource.ASSUMPTION,
+        verbose_name=_("evidence source"),
+    )
+    evidence_verified_at = models.DateField(null=True, blank=True, verbose_name=_("evidence verified at"))
 
     objects = TouchpointQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["stage", "key"], name="touchpoint_unique_key_per_stage"),
@@ -178,25 +221,36 @@ class PainPoint(TeamScopedModel):
     """Something that hurts the customer at a touchpoint: listed, worst first, fixed, watched."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        FIXING = "fixing", "Fixing"
-        FIXED = "fixed", "Fixed"
+        OPEN = "open", _("Open")
+        FIXING = "fixing", _("Fixing")
+        FIXED = "fixed", _("Fixed")
 
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="pain_points")
-    key = models.UUIDField(default=uuid.uuid4, editable=False)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    severity = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
-    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
-    evidence_source = models.CharField(max_length=16, choices=EvidenceSource.choices, default=EvidenceSource.ASSUMPTION)
-    evidence_verified_at = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    fixed_at = models.DateTimeField(null=True, blank=True)
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, related_name="pain_points", verbose_name=_("touchpoint")
+    )
+    key = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("key"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    severity = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(5)], verbose_name=_("severity")
+    )
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    evidence_source = models.CharField(
+        max_length=16,
+        choices=EvidenceSource.choices,
+        default=EvidenceSource.ASSUMPTION,
+        verbose_name=_("evidence source"),
+    )
+    evidence_verified_at = models.DateField(null=True, blank=True, verbose_name=_("evidence verified at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    fixed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("fixed at"))
 
     objects = PainPointQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
+        verbose_name = _("pain point")
+        verbose_name_plural = _("pain points")
         ordering = ["-severity", "created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(severity__gte=1, severity__lte=5), name="painpoint_severity_range"),
@@ -214,20 +268,31 @@ class MapVersionQuerySet(TeamScopedQuerySet):
 class MapVersion(TeamScopedModel):
     """An immutable published snapshot of a map."""
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    note = models.TextField(blank=True)
-    snapshot = models.JSONField(help_text="The whole map in the export format (see docs/journeys.md).")
-    # The draft's revision when it was published: the draft has unpublished changes when it moved on.
-    source_revision = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    journey_map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="versions", verbose_name=_("journey map")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    snapshot = models.JSONField(
+        help_text=_("The whole map in the export format (see docs/journeys.md)."), verbose_name=_("snapshot")
+    )
+    # The draft's revision when it was published: the draft has unpublished changes when it moved on.
+    source_revision = models.PositiveIntegerField(default=0, verbose_name=_("source revision"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     objects = MapVersionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("map version")
+        verbose_name_plural = _("map versions")
         ordering = ["journey_map", "-number"]
         constraints = [models.UniqueConstraint(fields=["journey_map", "number"], name="mapversion_unique_number")]
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
@@ -20,23 +21,36 @@ class Ownership(TeamScopedModel):
     """Who answers for a touchpoint or a stage: one accountable, any number responsible or consulted."""
 
     class Role(models.TextChoices):
-        ACCOUNTABLE = "accountable", "Accountable"
-        RESPONSIBLE = "responsible", "Responsible"
-        CONSULTED = "consulted", "Consulted"
+        ACCOUNTABLE = "accountable", _("Accountable")
+        RESPONSIBLE = "responsible", _("Responsible")
+        CONSULTED = "consulted", _("Consulted")
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="ownerships")
-    touchpoint = models.ForeignKey(
-        Touchpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="ownerships"
+    journey_map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="ownerships", verbose_name=_("journey map")
     )
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="ownerships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ownerships")
-    role = models.CharField(max_length=12, choices=Role.choices, default=Role.ACCOUNTABLE)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="ownerships",
+        verbose_name=_("touchpoint"),
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="ownerships", verbose_name=_("stage")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ownerships", verbose_name=_("user")
+    )
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.ACCOUNTABLE, verbose_name=_("role"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
+        verbose_name = _("ownership")
+        verbose_name_plural = _("ownerships")
         ordering = ["journey_map", "role", "id"]
         constraints = [
             models.CheckConstraint(
@@ -68,18 +82,25 @@ class SLAQuerySet(TeamScopedQuerySet):
 class SLA(TeamScopedModel):
     """How fast the touchpoint's owner must respond; the follow-up clock runs against it."""
 
-    touchpoint = models.OneToOneField(Touchpoint, on_delete=models.CASCADE, related_name="sla")
-    response_target = models.DurationField(default=timedelta(hours=48))
-    business_hours = models.BooleanField(default=False, help_text="Count only the team's working hours.")
+    touchpoint = models.OneToOneField(
+        Touchpoint, on_delete=models.CASCADE, related_name="sla", verbose_name=_("touchpoint")
+    )
+    response_target = models.DurationField(default=timedelta(hours=48), verbose_name=_("response target"))
+    business_hours = models.BooleanField(
+        default=False, help_text=_("Count only the team's working hours."), verbose_name=_("business hours")
+    )
     escalation_delay = models.DurationField(
-        default=timedelta(hours=24), help_text="After a breach, how long until the team admins are told."
+        default=timedelta(hours=24),
+        help_text=_("After a breach, how long until the team admins are told."),
+        verbose_name=_("escalation delay"),
     )
 
     objects = SLAQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
-        verbose_name = "SLA"
+        verbose_name_plural = _("SLAs")
+        verbose_name = _("SLA")
         constraints = [
             models.CheckConstraint(condition=Q(response_target__gt=timedelta(0)), name="sla_target_positive"),
             models.CheckConstraint(condition=Q(escalation_delay__gte=timedelta(0)), name="sla_escalation_not_negative"),
@@ -92,29 +113,53 @@ class SLA(TeamScopedModel):
 class Handoff(TeamScopedModel):
     """The passage from one touchpoint to the next when it changes hands, with its own SLA."""
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="handoffs")
-    from_touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="handoffs_out")
-    to_touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="handoffs_in")
+    journey_map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="handoffs", verbose_name=_("journey map")
+    )
+    from_touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, related_name="handoffs_out", verbose_name=_("from touchpoint")
+    )
+    to_touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, related_name="handoffs_in", verbose_name=_("to touchpoint")
+    )
     from_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from owner"),
     )
     to_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("to owner"),
     )
     response_target = models.DurationField(
-        default=timedelta(hours=24), help_text="How long the receiving owner has to pick a case up."
+        default=timedelta(hours=24),
+        help_text=_("How long the receiving owner has to pick a case up."),
+        verbose_name=_("response target"),
     )
-    business_hours = models.BooleanField(default=False, help_text="Count only the team's working hours.")
+    business_hours = models.BooleanField(
+        default=False, help_text=_("Count only the team's working hours."), verbose_name=_("business hours")
+    )
     escalation_delay = models.DurationField(
-        default=timedelta(hours=24), help_text="After a breach, how long until the team admins are told."
+        default=timedelta(hours=24),
+        help_text=_("After a breach, how long until the team admins are told."),
+        verbose_name=_("escalation delay"),
     )
-    notes = models.TextField(blank=True, max_length=2000)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    notes = models.TextField(blank=True, max_length=2000, verbose_name=_("notes"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
+        verbose_name = _("hand-off")
+        verbose_name_plural = _("hand-offs")
         ordering = ["journey_map", "id"]
         constraints = [
             models.UniqueConstraint(fields=["from_touchpoint", "to_touchpoint"], name="handoff_unique_pair"),
@@ -136,24 +181,38 @@ class HandoffCaseQuerySet(TeamScopedQuerySet):
 class HandoffCase(TeamScopedModel):
     """One customer case passed along a hand-off, due by its SLA; what the SLA sweep watches."""
 
-    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="cases")
-    reference = models.CharField(max_length=200, blank=True, help_text="The case, ticket or order it concerns.")
-    started_at = models.DateTimeField(default=timezone.now)
-    due_at = models.DateTimeField()
-    completed_at = models.DateTimeField(null=True, blank=True)
-    breached_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="cases", verbose_name=_("handoff"))
+    reference = models.CharField(
+        max_length=200, blank=True, help_text=_("The case, ticket or order it concerns."), verbose_name=_("reference")
+    )
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    due_at = models.DateTimeField(verbose_name=_("due at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    breached_at = models.DateTimeField(null=True, blank=True, verbose_name=_("breached at"))
+    escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
     )
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("completed by"),
     )
 
     objects = HandoffCaseQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
+        verbose_name = _("hand-off case")
+        verbose_name_plural = _("hand-off cases")
         ordering = ["due_at"]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(completed_at__isnull=True), name="handoffcase_open_due_idx"),
@@ -174,24 +233,40 @@ class HandoffCase(TeamScopedModel):
 class Playbook(TeamScopedModel):
     """A documented branch of the journey (trigger, steps in Markdown, owner)."""
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="playbooks")
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="playbooks")
+    journey_map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="playbooks", verbose_name=_("journey map")
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, null=True, blank=True, related_name="playbooks", verbose_name=_("stage")
+    )
     touchpoint = models.ForeignKey(
-        Touchpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="playbooks"
+        Touchpoint,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="playbooks",
+        verbose_name=_("touchpoint"),
     )
-    name = models.CharField(max_length=200)
-    trigger = models.TextField(blank=True)
-    steps = models.TextField(blank=True, help_text="Markdown.")
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    trigger = models.TextField(blank=True, verbose_name=_("trigger"))
+    steps = models.TextField(blank=True, help_text=_("Markdown."), verbose_name=_("steps"))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="playbooks"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="playbooks",
+        verbose_name=_("owner"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
+        verbose_name = _("playbook")
+        verbose_name_plural = _("playbooks")
         ordering = ["journey_map", "name"]
         constraints = [
             models.CheckConstraint(

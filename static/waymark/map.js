@@ -16,7 +16,7 @@
       data: {
         labels: labels,
         datasets: [{
-          label: "Emotion",
+          label: curve.series || "Emotion",
           data: curve.scores,
           borderColor: accent,
           backgroundColor: "rgba(79,70,229,.08)",
@@ -38,7 +38,7 @@
           tooltip: { callbacks: { label: function (ctx) { return curve.emotions[ctx.dataIndex] + " (" + (ctx.parsed.y > 0 ? "+" : "") + ctx.parsed.y + ")"; } } },
         },
         scales: {
-          y: { min: -2, max: 2, ticks: { stepSize: 1, callback: function (v) { return { "-2": "Frustrated", "-1": "Uneasy", "0": "Neutral", "1": "Positive", "2": "Delighted" }[v]; } }, grid: { color: "#eef0f4" } },
+          y: { min: -2, max: 2, ticks: { stepSize: 1, callback: function (v) { return (curve.axis || { "-2": "Frustrated", "-1": "Uneasy", "0": "Neutral", "1": "Positive", "2": "Delighted" })[v]; } }, grid: { color: "#eef0f4" } },
           // Names are placed by placeLabels: Chart.js draws every tick label centred on its point,
           // so the names of a stage's touchpoints ran into each other.
           x: { offset: true, ticks: { display: false }, grid: { display: false } },
