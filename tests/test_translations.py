@@ -113,8 +113,12 @@ def _template_files() -> list[Path]:
 
 
 def untranslated_text(source: str) -> list[str]:
-    """Return the words in ``source`` a person would read that are outside translation tags."""
-    words, skip_until = [], None
+    """Return the words in ``source`` a person would read that are outside translation tags.
+
+    The text between template tags is joined first (a tag or variable becomes a space), so an HTML
+    tag split by ``{% url %}`` or ``{{ value }}`` is still recognised as a tag, not read as words.
+    """
+    parts, skip_until = [], None
     for token in Lexer(source).tokenize():
         if token.token_type == TokenType.BLOCK:
             name = token.contents.split()[0] if token.contents.split() else ""
@@ -123,14 +127,15 @@ def untranslated_text(source: str) -> list[str]:
                     skip_until = None
                 continue
             skip_until = BLOCK_ENDS.get(name)
+            parts.append(" ")
             continue
-        if skip_until or token.token_type != TokenType.TEXT:
+        if skip_until:
             continue
-        text = HIDDEN_ELEMENTS.sub(" ", token.contents)
-        shown = " ".join(m.group(2) for m in VISIBLE_ATTRIBUTES.finditer(text))
-        shown += " " + ENTITY.sub(" ", TAG.sub(" ", text))
-        words += [w for w in WORD.findall(shown) if w not in ALLOWED_WORDS]
-    return words
+        parts.append(token.contents if token.token_type == TokenType.TEXT else " ")
+    text = HIDDEN_ELEMENTS.sub(" ", "".join(parts))
+    shown = " ".join(m.group(2) for m in VISIBLE_ATTRIBUTES.finditer(text))
+    shown += " " + ENTITY.sub(" ", TAG.sub(" ", text))
+    return [w for w in WORD.findall(shown) if w not in ALLOWED_WORDS]
 
 
 @pytest.mark.parametrize("template", _template_files(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -146,3 +151,5 @@ def test_the_scanner_finds_text_and_respects_tags():
     assert untranslated_text("{% blocktranslate %}Hi {{ n }}{% endblocktranslate %}") == []
     assert untranslated_text("<script>const label = 'x';</script>{% comment %}Note{% endcomment %}") == []
     assert untranslated_text("<span>NPS</span> &nbsp; Waymark") == []
+    assert untranslated_text('<a href="{% url "x" %}" class="b">Home</a>') == ["Home"]
+    assert untranslated_text('<a title="{% translate "Map" %}" href="{{ u }}">{{ n }}</a>') == []
