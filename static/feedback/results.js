@@ -32,7 +32,7 @@
           tooltip: { callbacks: { afterBody: function (items) {
             var i = items[0].dataIndex;
             var n = interpolate(gettext("n = %(n)s"), { n: d.n[i] }, true) + (thin[i] ? " (" + gettext("thin") + ")" : "");
-            return n + "\n" + interpolate(gettext("95 %% interval: %(low)s to %(high)s"), { low: d.low[i], high: d.high[i] }, true);
+            return n + "\n" + interpolate(gettext("95 % interval: %(low)s to %(high)s"), { low: d.low[i], high: d.high[i] }, true);
           } } }
         },
         scales: { y: d.metric === "nps" ? { min: -100, max: 100 } : d.metric === "ces" ? { min: 1, max: 7 } : { min: 0, max: 100 } }
