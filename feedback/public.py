@@ -551,7 +551,8 @@ def survey_page(request: HttpRequest, public_key: str) -> HttpResponse:
     status = 200
     if request.method == "POST" and survey.is_open:
         answers = _form_answers(request.POST, questions)
-        stored, errors = _submit_form(request, survey, questions, channel=Channel.LINK, answers=answers)
+        with translation.override(ui_language(locale)):  # its errors, in the page's language
+            stored, errors = _submit_form(request, survey, questions, channel=Channel.LINK, answers=answers)
         context.update(
             done=stored,
             errors=errors,
@@ -565,7 +566,11 @@ def survey_page(request: HttpRequest, public_key: str) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "feedback/public/survey_page.html"
     )
-    return _framing(render(request, template, context, status=status), survey)
+    # The page speaks the respondent's language (the survey's), not the visitor's interface one.
+    with translation.override(ui_language(locale)):
+        response = _framing(render(request, template, context, status=status), survey)
+    response["Content-Language"] = locale
+    return response
 
 
 @csrf_exempt
@@ -602,7 +607,8 @@ def email_answer(request: HttpRequest, public_key: str, score: int) -> HttpRespo
     if request.method == "POST" and survey.is_open:
         answers = _form_answers(request.POST, questions)
         answers.setdefault(primary.key, score)
-        stored, errors = _submit_form(request, survey, questions, channel=Channel.EMAIL, answers=answers)
+        with translation.override(ui_language(locale)):  # its errors, in the page's language
+            stored, errors = _submit_form(request, survey, questions, channel=Channel.EMAIL, answers=answers)
         context.update(
             done=stored,
             errors=errors,
@@ -610,7 +616,9 @@ def email_answer(request: HttpRequest, public_key: str, score: int) -> HttpRespo
             submission_id=request.POST.get("submission_id") or context["submission_id"],
         )
         status = 200 if stored else 400
-    response = render(request, "feedback/public/email_confirm.html", context, status=status)
+    with translation.override(ui_language(locale)):
+        response = render(request, "feedback/public/email_confirm.html", context, status=status)
+    response["Content-Language"] = locale
     response["X-Robots-Tag"] = "noindex"
     return response
 
