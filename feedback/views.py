@@ -338,8 +338,8 @@ def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
         "by": by,
         "periods": PERIODS,
         "chart": chart,
-        "by_stage": [{**r, "name": stage_names.get(r["key"], "No stage")} for r in by_stage],
-        "by_touchpoint": [{**r, "name": tp_names.get(r["key"], "No touchpoint")} for r in by_touchpoint],
+        "by_stage": [{**r, "name": stage_names.get(r["key"], _("No stage"))} for r in by_stage],
+        "by_touchpoint": [{**r, "name": tp_names.get(r["key"], _("No touchpoint"))} for r in by_touchpoint],
         "recent": selectors.responses_for(request.user).filter(survey=survey)[:10],
     }
     return render(request, "feedback/survey_detail.html", context)
@@ -533,7 +533,7 @@ def my_followups(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "status": status,
         "note_form": FollowUpNoteForm(),
-        "statuses": [("active", "Open and acknowledged"), *FollowUp.Status.choices, ("all", "All")],
+        "statuses": [("active", _("Open and acknowledged")), *FollowUp.Status.choices, ("all", _("All"))],
     }
     return render(request, "feedback/my_followups.html", context)
 
