@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from journeys.models import SLA, Ownership, Stage, Touchpoint
 from teams.models import Team, TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
@@ -298,9 +299,9 @@ class FollowUp(TeamOwnedModel):
     """Closing the loop: a low score opens a follow-up for the touchpoint's accountable owner."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("follow-up status", "Open")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("follow-up status", "Acknowledged")
+        CLOSED = "closed", pgettext_lazy("follow-up status", "Closed")
 
     response = models.OneToOneField(
         Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="follow_up"
