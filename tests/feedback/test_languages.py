@@ -105,3 +105,12 @@ def test_survey_pages_read_in_the_users_language(client, alice, survey, language
     body = client.get(reverse("feedback:survey_list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert all(word in body for word in words)
     assert "New survey" not in body
+
+
+def test_api_errors_follow_accept_language(api_as, alice, survey):
+    twice = [{"key": "score", "kind": "nps", "text": {"en": "?"}, "is_primary": True}] * 2
+    response = api_as(alice).patch(
+        reverse("survey-detail", args=[survey.pk]), {"questions": twice}, format="json", HTTP_ACCEPT_LANGUAGE="bg"
+    )
+    assert response.status_code == 400
+    assert "Два въпроса имат ключ „score“." in str(response.json())
