@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -317,7 +318,7 @@ class ResponseViewSet(TeamScopedReadOnlyViewSet):
         if theme is None:
             from rest_framework.exceptions import ValidationError
 
-            raise ValidationError({"theme": ["No such theme."]})
+            raise ValidationError({"theme": [gettext("No such theme.")]})
         services.response_theme_set(
             response=response, theme=theme, user=request.user, tagged=serializer.validated_data["tagged"]
         )
@@ -402,7 +403,9 @@ class FollowUpViewSet(TeamScopedModelViewSet):
         elif status == FollowUp.Status.OPEN and followup.status != FollowUp.Status.OPEN:
             from rest_framework.exceptions import ValidationError
 
-            raise ValidationError({"status": ["A follow-up cannot go back to open; set acknowledged to reopen it."]})
+            raise ValidationError(
+                {"status": [gettext("A follow-up cannot go back to open; set acknowledged to reopen it.")]}
+            )
         serializer.instance = self.get_queryset().get(pk=followup.pk)
 
 

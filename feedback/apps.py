@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
-    verbose_name = "Feedback"
+    verbose_name = _("Feedback")
 
     def ready(self):
         from journeys.extensions import register_map_annotator, register_map_link

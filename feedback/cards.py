@@ -10,8 +10,12 @@ from __future__ import annotations
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
-NO_FEEDBACK = '<span class="wm-muted wm-score-none">No feedback in 90 days</span>'
+
+def _no_feedback() -> str:
+    label = gettext("No feedback in 90 days")
+    return f'<span class="wm-muted wm-score-none">{esc(label)}</span>'
 
 
 def _chips(chips) -> str:
@@ -28,15 +32,16 @@ def _chips(chips) -> str:
 
 def touchpoint_scores_html(touchpoint) -> SafeString:
     """NPS, CSAT and CES of the last 90 days on a card, each with its n."""
-    chips = _chips(touchpoint.score_chips) if touchpoint.scores else NO_FEEDBACK
-    return mark_safe(f'<div class="wm-scores" aria-label="Feedback, last 90 days">{chips}</div>')
+    chips = _chips(touchpoint.score_chips) if touchpoint.scores else _no_feedback()
+    label = gettext("Feedback, last 90 days")
+    return mark_safe(f'<div class="wm-scores" aria-label="{esc(label)}">{chips}</div>')
 
 
 def stage_scores_html(stage) -> SafeString:
     """A stage's NPS (with its margin) and CSAT of the last 90 days in its column's header."""
     if not stage.scores:
         return mark_safe("")
+    label = gettext("Stage feedback, last 90 days")
     return mark_safe(
-        '<div class="wm-scores wm-stage-scores" aria-label="Stage feedback, last 90 days">'
-        f"{_chips(stage.score_chips)}</div>"
+        f'<div class="wm-scores wm-stage-scores" aria-label="{esc(label)}">{_chips(stage.score_chips)}</div>'
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from journeys.models import Touchpoint
 
@@ -12,18 +13,18 @@ from .models import Question, Survey, Theme
 
 LANG_SPLIT = re.compile(r"[\s,;]+")
 LANGUAGE_NAMES = {
-    "en": "English",
-    "zh": "Chinese",
-    "lv": "Latvian",
-    "bg": "Bulgarian",
-    "ar": "Arabic",
-    "he": "Hebrew",
-    "de": "German",
-    "fr": "French",
-    "es": "Spanish",
-    "ru": "Russian",
-    "lt": "Lithuanian",
-    "et": "Estonian",
+    "en": _("English"),
+    "zh": _("Chinese"),
+    "lv": _("Latvian"),
+    "bg": _("Bulgarian"),
+    "ar": _("Arabic"),
+    "he": _("Hebrew"),
+    "de": _("German"),
+    "fr": _("French"),
+    "es": _("Spanish"),
+    "ru": _("Russian"),
+    "lt": _("Lithuanian"),
+    "et": _("Estonian"),
 }
 
 
@@ -57,41 +58,43 @@ class TouchpointChoiceField(forms.ModelChoiceField):
 class SurveyForm(forms.Form):
     """The survey's settings, with its title and thank-you text in every language it speaks."""
 
-    name = forms.CharField(max_length=200, help_text="For your team; respondents see the title.")
+    name = forms.CharField(max_length=200, label=_("Name"), help_text=_("For your team; respondents see the title."))
     kind = forms.ChoiceField(
-        choices=Survey.Kind.choices, help_text="Sets the starter questions and the score it feeds."
+        label=_("Kind"), choices=Survey.Kind.choices, help_text=_("Sets the starter questions and the score it feeds.")
     )
     touchpoint = TouchpointChoiceField(
         queryset=Touchpoint.objects.none(),
         required=False,
-        empty_label="— the whole team (no touchpoint) —",
-        help_text="Answers land on this touchpoint of the map.",
+        label=_("Touchpoint"),
+        empty_label=_("— the whole team (no touchpoint) —"),
+        help_text=_("Answers land on this touchpoint of the map."),
     )
-    default_locale = forms.CharField(max_length=10, initial="en", label="Default language", help_text="e.g. en")
+    default_locale = forms.CharField(max_length=10, initial="en", label=_("Default language"), help_text=_("e.g. en"))
     languages = forms.CharField(
         max_length=120,
         required=False,
-        label="Other languages",
-        help_text="Codes, e.g. zh, lv, bg (ar and he render right-to-left). Save to add their fields.",
+        label=_("Other languages"),
+        help_text=_("Codes, e.g. zh, lv, bg (ar and he render right-to-left). Save to add their fields."),
     )
     allowed_origins = forms.CharField(
+        label=_("Sites that may embed"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Sites that may embed the widget, one a line, e.g. https://shop.example.com.",
+        help_text=_("Sites that may embed the widget, one a line, e.g. https://shop.example.com."),
     )
     recontact_days = forms.IntegerField(
         min_value=0,
         max_value=3650,
         initial=30,
-        label="Recontact after (days)",
-        help_text="An identified respondent sees the survey at most once in this many days.",
+        label=_("Recontact after (days)"),
+        help_text=_("An identified respondent sees the survey at most once in this many days."),
     )
     followup_threshold = forms.IntegerField(
         required=False,
         min_value=0,
         max_value=11,
-        label="Follow-up under score",
-        help_text="An answer under this score opens a follow-up for the touchpoint's owner (NPS default 7).",
+        label=_("Follow-up under score"),
+        help_text=_("An answer under this score opens a follow-up for the touchpoint's owner (NPS default 7)."),
     )
 
     def __init__(self, *args, team, survey: Survey | None = None, **kwargs):
@@ -126,13 +129,13 @@ class SurveyForm(forms.Form):
             self.fields[f"title_{code}"] = forms.CharField(
                 required=False,
                 max_length=1000,
-                label=f"Title ({language_name(code)})",
+                label=_("Title (%(language)s)") % {"language": language_name(code)},
                 widget=forms.TextInput(attrs=attrs),
             )
             self.fields[f"thank_you_{code}"] = forms.CharField(
                 required=False,
                 max_length=1000,
-                label=f"Thank-you text ({language_name(code)})",
+                label=_("Thank-you text (%(language)s)") % {"language": language_name(code)},
                 widget=forms.TextInput(attrs=attrs),
             )
             if survey is not None:
@@ -161,14 +164,15 @@ class SurveyForm(forms.Form):
 class QuestionForm(forms.Form):
     """One question: its kind, key, flags and its text (and choice labels) in every language."""
 
-    kind = forms.ChoiceField(choices=Question.Kind.choices)
-    key = forms.CharField(max_length=40, help_text="Stable name of the answer, e.g. “comment”.")
-    required = forms.BooleanField(required=False)
-    is_primary = forms.BooleanField(required=False, label="Primary score (feeds NPS / CSAT / CES)")
+    kind = forms.ChoiceField(choices=Question.Kind.choices, label=_("Kind"))
+    key = forms.CharField(max_length=40, label=_("Key"), help_text=_("Stable name of the answer, e.g. “comment”."))
+    required = forms.BooleanField(required=False, label=_("Required"))
+    is_primary = forms.BooleanField(required=False, label=_("Primary score (feeds NPS / CSAT / CES)"))
     choices = forms.CharField(
+        label=_("Choices"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Choice questions: one a line, “value: label” in the default language.",
+        help_text=_("Choice questions: one a line, “value: label” in the default language."),
     )
 
     def __init__(self, *args, survey: Survey, languages: list[str], question: Question | None = None, **kwargs):
@@ -181,16 +185,16 @@ class QuestionForm(forms.Form):
             self.fields[f"text_{code}"] = forms.CharField(
                 required=False,
                 max_length=1000,
-                label=f"Question ({language_name(code)})",
+                label=_("Question (%(language)s)") % {"language": language_name(code)},
                 widget=forms.TextInput(attrs=attrs),
             )
             if code != default:
                 attrs = {**attrs, "rows": 2}
                 self.fields[f"labels_{code}"] = forms.CharField(
                     required=False,
-                    label=f"Choice labels ({language_name(code)})",
+                    label=_("Choice labels (%(language)s)") % {"language": language_name(code)},
                     widget=forms.Textarea(attrs=attrs),
-                    help_text="Choice questions: one label a line, in the same order.",
+                    help_text=_("Choice questions: one label a line, in the same order."),
                 )
         if question is not None:
             self.initial.update(
@@ -233,7 +237,7 @@ class QuestionForm(forms.Form):
 
 
 class FollowUpNoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label="Note")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, label=_("Note"))
 
 
 class ThemeForm(forms.ModelForm):

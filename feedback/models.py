@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from journeys.models import SLA, Ownership, Stage, Touchpoint
 from teams.models import Team, TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
@@ -20,34 +22,58 @@ class Survey(TeamOwnedModel):
         NPS = "nps", "NPS"
         CSAT = "csat", "CSAT"
         CES = "ces", "CES"
-        CUSTOM = "custom", "Custom"
+        CUSTOM = "custom", _("Custom")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.NPS)
-    status = models.CharField(max_length=6, choices=Status.choices, default=Status.DRAFT)
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="surveys")
-    public_key = models.CharField(max_length=32, unique=True, default=new_public_key, editable=False)
-    default_locale = models.CharField(max_length=10, default="en")
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    kind = models.CharField(verbose_name=_("kind"), max_length=6, choices=Kind.choices, default=Kind.NPS)
+    status = models.CharField(verbose_name=_("status"), max_length=6, choices=Status.choices, default=Status.DRAFT)
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        verbose_name=_("touchpoint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+    )
+    public_key = models.CharField(
+        verbose_name=_("public key"), max_length=32, unique=True, default=new_public_key, editable=False
+    )
+    default_locale = models.CharField(verbose_name=_("default language"), max_length=10, default="en")
     # {locale: text}: the survey speaks the respondent's language.
-    title = models.JSONField(default=dict, blank=True)
-    thank_you = models.JSONField(default=dict, blank=True)
-    allowed_origins = models.JSONField(default=list, blank=True, help_text="Origins allowed to embed the survey.")
-    recontact_days = models.PositiveIntegerField(default=30)
+    title = models.JSONField(verbose_name=_("title"), default=dict, blank=True)
+    thank_you = models.JSONField(verbose_name=_("thank-you text"), default=dict, blank=True)
+    allowed_origins = models.JSONField(
+        verbose_name=_("sites that may embed"),
+        default=list,
+        blank=True,
+        help_text=_("Origins allowed to embed the survey."),
+    )
+    recontact_days = models.PositiveIntegerField(verbose_name=_("recontact days"), default=30)
     followup_threshold = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="A primary score under this opens a follow-up."
+        verbose_name=_("follow-up threshold"),
+        null=True,
+        blank=True,
+        help_text=_("A primary score under this opens a follow-up."),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=["nps", "csat", "ces", "custom"]), name="survey_kind_valid"),
@@ -108,25 +134,31 @@ class Question(TeamScopedModel):
     """One question of a survey; ``is_primary`` marks the one whose score is the survey's score."""
 
     class Kind(models.TextChoices):
-        NPS = "nps", "NPS (0–10)"
-        RATING = "rating", "Rating (1–5)"
-        CES = "ces", "Effort (1–7)"
-        SINGLE = "single", "Single choice"
-        MULTIPLE = "multiple", "Multiple choice"
-        TEXT = "text", "Free text"
+        NPS = "nps", _("NPS (0–10)")
+        RATING = "rating", _("Rating (1–5)")
+        CES = "ces", _("Effort (1–7)")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        TEXT = "text", _("Free text")
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
-    key = models.SlugField(max_length=40, help_text="Stable name of the answer in responses, e.g. “score”.")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    text = models.JSONField(default=dict, help_text="{locale: text}")
-    choices = models.JSONField(default=list, blank=True, help_text="[{value, label: {locale: text}}]")
-    required = models.BooleanField(default=False)
-    is_primary = models.BooleanField(default=False)
-    position = models.PositiveIntegerField(default=0)
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(
+        verbose_name=_("key"), max_length=40, help_text=_("Stable name of the answer in responses, e.g. “score”.")
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=8, choices=Kind.choices)
+    text = models.JSONField(verbose_name=_("text"), default=dict, help_text=_("{locale: text}"))
+    choices = models.JSONField(
+        verbose_name=_("choices"), default=list, blank=True, help_text=_("[{value, label: {locale: text}}]")
+    )
+    required = models.BooleanField(verbose_name=_("required"), default=False)
+    is_primary = models.BooleanField(verbose_name=_("primary"), default=False)
+    position = models.PositiveIntegerField(verbose_name=_("position"), default=0)
 
     objects = QuestionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         ordering = ["survey", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["survey", "key"], name="question_unique_key_per_survey"),
@@ -166,28 +198,52 @@ class Response(TeamOwnedModel):
 
     # No single-column indexes on the foreign keys: the composite indexes below lead with each of
     # them (every insert maintains every index; the public submission inserts a row per answer).
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses", db_index=False)
-    touchpoint = models.ForeignKey(
-        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    team = models.ForeignKey(
+        "teams.Team", verbose_name=_("team"), on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    stage = models.ForeignKey(Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False)
-    submission_id = models.CharField(max_length=64, help_text="Generated by the client; makes retries idempotent.")
-    score = models.SmallIntegerField(null=True, blank=True)
+    survey = models.ForeignKey(
+        Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        verbose_name=_("touchpoint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("stage"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    submission_id = models.CharField(
+        verbose_name=_("submission ID"),
+        max_length=64,
+        help_text=_("Generated by the client; makes retries idempotent."),
+    )
+    score = models.SmallIntegerField(verbose_name=_("score"), null=True, blank=True)
     # Which figure the score feeds ("nps", "csat", "ces" or ""), copied from the primary question
     # so statistics need no join to the questions.
-    metric = models.CharField(max_length=4, blank=True, default="")
-    answers = models.JSONField(default=dict)
-    channel = models.CharField(max_length=12, blank=True)
-    locale = models.CharField(max_length=10, blank=True)
-    respondent_id = models.CharField(max_length=128, blank=True)
-    page_url = models.CharField(max_length=500, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    finished = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    metric = models.CharField(verbose_name=_("metric"), max_length=4, blank=True, default="")
+    answers = models.JSONField(verbose_name=_("answers"), default=dict)
+    channel = models.CharField(verbose_name=_("channel"), max_length=12, blank=True)
+    locale = models.CharField(verbose_name=_("language"), max_length=10, blank=True)
+    respondent_id = models.CharField(verbose_name=_("respondent ID"), max_length=128, blank=True)
+    page_url = models.CharField(verbose_name=_("page URL"), max_length=500, blank=True)
+    user_agent = models.CharField(verbose_name=_("user agent"), max_length=300, blank=True)
+    finished = models.BooleanField(verbose_name=_("finished"), default=False)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["survey", "submission_id"], name="response_unique_submission"),
@@ -219,17 +275,19 @@ class Display(TeamOwnedModel):
     """A survey shown to (or dismissed by) a respondent, so response rates are known."""
 
     class Event(models.TextChoices):
-        SHOWN = "shown", "Shown"
-        DISMISSED = "dismissed", "Dismissed"
+        SHOWN = "shown", _("Shown")
+        DISMISSED = "dismissed", _("Dismissed")
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="displays")
-    event = models.CharField(max_length=10, choices=Event.choices, default=Event.SHOWN)
-    respondent_id = models.CharField(max_length=128, blank=True)
-    locale = models.CharField(max_length=10, blank=True)
-    page_url = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="displays")
+    event = models.CharField(verbose_name=_("event"), max_length=10, choices=Event.choices, default=Event.SHOWN)
+    respondent_id = models.CharField(verbose_name=_("respondent ID"), max_length=128, blank=True)
+    locale = models.CharField(verbose_name=_("language"), max_length=10, blank=True)
+    page_url = models.CharField(verbose_name=_("page URL"), max_length=500, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("display")
+        verbose_name_plural = _("displays")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["survey", "created_at"], name="display_survey_created_idx"),
@@ -241,33 +299,40 @@ class FollowUp(TeamOwnedModel):
     """Closing the loop: a low score opens a follow-up for the touchpoint's accountable owner."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", pgettext_lazy("follow-up status", "Open")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("follow-up status", "Acknowledged")
+        CLOSED = "closed", pgettext_lazy("follow-up status", "Closed")
 
-    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="follow_up")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    response = models.OneToOneField(
+        Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="follow_up"
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint, verbose_name=_("touchpoint"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # No index of its own: followup_owner_status_idx leads with it (each follow-up maintains every index).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="follow_ups",
         db_index=False,
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    due_at = models.DateTimeField()
+    status = models.CharField(verbose_name=_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField(verbose_name=_("due at"))
     # When a breach still open is escalated to the team admins: due_at plus the SLA's delay.
-    escalate_at = models.DateTimeField(null=True, blank=True)
-    notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    breached_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(verbose_name=_("escalate at"), null=True, blank=True)
+    notes = models.TextField(verbose_name=_("notes"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(verbose_name=_("acknowledged at"), null=True, blank=True)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
+    breached_at = models.DateTimeField(verbose_name=_("breached at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(verbose_name=_("escalated at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
         ordering = ["due_at"]
         indexes = [
             models.Index(fields=["due_at"], condition=~Q(status="closed"), name="followup_open_due_idx"),
@@ -295,11 +360,15 @@ class FollowUp(TeamOwnedModel):
 class Theme(TeamOwnedModel):
     """A team-defined theme of open-text answers, found by keywords or tagged by hand."""
 
-    name = models.CharField(max_length=100)
-    keywords = models.TextField(blank=True, help_text="Comma-separated words or phrases.")
-    color = models.CharField(max_length=7, default="#64748b")
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    keywords = models.TextField(
+        verbose_name=_("keywords"), blank=True, help_text=_("Comma-separated words or phrases.")
+    )
+    color = models.CharField(verbose_name=_("color"), max_length=7, default="#64748b")
 
     class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="theme_unique_name_per_team")]
 
@@ -319,16 +388,20 @@ class ResponseTheme(TeamScopedModel):
     """A theme found in a response, automatically or by hand."""
 
     class Source(models.TextChoices):
-        AUTO = "auto", "Keywords"
-        MANUAL = "manual", "By hand"
+        AUTO = "auto", _("Keywords")
+        MANUAL = "manual", _("By hand")
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="response_themes")
-    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="response_themes")
-    source = models.CharField(max_length=6, choices=Source.choices, default=Source.AUTO)
+    response = models.ForeignKey(
+        Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="response_themes"
+    )
+    theme = models.ForeignKey(Theme, verbose_name=_("theme"), on_delete=models.CASCADE, related_name="response_themes")
+    source = models.CharField(verbose_name=_("source"), max_length=6, choices=Source.choices, default=Source.AUTO)
 
     objects = ResponseThemeQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("response theme")
+        verbose_name_plural = _("response themes")
         constraints = [models.UniqueConstraint(fields=["response", "theme"], name="responsetheme_unique")]
 
 

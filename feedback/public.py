@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext, pgettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
@@ -34,97 +36,52 @@ from .validation import Channel, SubmissionInvalid, SurveyClosed, parse_submissi
 
 PUBLIC_FIELDS = ("title", "thank_you")
 
-# The widget's and hosted page's own words, in the languages the demo speaks (and the RTL ones).
+# The widget's and hosted page's own words, as gettext msgids: each is rendered in the
+# respondent's language from the catalogs (feedback/locale, which also carries the widget's words
+# for languages the interface itself does not speak, such as ar and he).
 UI_TEXT = {
-    "en": {
-        "submit": "Send",
-        "close": "Close",
-        "low_nps": "Not at all likely",
-        "high_nps": "Extremely likely",
-        "low": "Poor",
-        "high": "Excellent",
-        "required": "Please answer this question.",
-        "thanks": "Thank you for your feedback!",
-        "optional": "optional",
-        "dialog": "Feedback survey",
-        "error": "Something went wrong. Please try again.",
-        "chosen": "You chose",
-    },
-    "zh": {
-        "submit": "提交",
-        "close": "关闭",
-        "low_nps": "完全不可能",
-        "high_nps": "极有可能",
-        "low": "很差",
-        "high": "很好",
-        "required": "请回答这个问题。",
-        "thanks": "感谢您的反馈！",
-        "optional": "可选",
-        "dialog": "反馈调查",
-        "error": "出错了，请重试。",
-        "chosen": "您选择了",
-    },
-    "lv": {
-        "submit": "Nosūtīt",
-        "close": "Aizvērt",
-        "low_nps": "Nemaz",
-        "high_nps": "Ļoti iespējams",
-        "low": "Slikti",
-        "high": "Izcili",
-        "required": "Lūdzu, atbildiet uz šo jautājumu.",
-        "thanks": "Paldies par atsauksmi!",
-        "optional": "nav obligāti",
-        "dialog": "Aptauja",
-        "error": "Kaut kas nogāja greizi. Mēģiniet vēlreiz.",
-        "chosen": "Jūs izvēlējāties",
-    },
-    "bg": {
-        "submit": "Изпрати",
-        "close": "Затвори",
-        "low_nps": "Никак",
-        "high_nps": "Изключително вероятно",
-        "low": "Лошо",
-        "high": "Отлично",
-        "required": "Моля, отговорете на този въпрос.",
-        "thanks": "Благодарим за обратната връзка!",
-        "optional": "по желание",
-        "dialog": "Анкета",
-        "error": "Нещо се обърка. Опитайте отново.",
-        "chosen": "Избрахте",
-    },
-    "ar": {
-        "submit": "إرسال",
-        "close": "إغلاق",
-        "low_nps": "غير محتمل إطلاقًا",
-        "high_nps": "محتمل جدًا",
-        "low": "سيئ",
-        "high": "ممتاز",
-        "required": "يرجى الإجابة عن هذا السؤال.",
-        "thanks": "شكرًا لملاحظاتك!",
-        "optional": "اختياري",
-        "dialog": "استطلاع",
-        "error": "حدث خطأ. حاول مرة أخرى.",
-        "chosen": "اخترت",
-    },
-    "he": {
-        "submit": "שליחה",
-        "close": "סגירה",
-        "low_nps": "בכלל לא",
-        "high_nps": "בהחלט",
-        "low": "גרוע",
-        "high": "מצוין",
-        "required": "נא לענות על שאלה זו.",
-        "thanks": "תודה על המשוב!",
-        "optional": "רשות",
-        "dialog": "סקר",
-        "error": "משהו השתבש. נסו שוב.",
-        "chosen": "בחרת",
-    },
+    "submit": pgettext_lazy("survey widget", "Send"),
+    "close": pgettext_lazy("survey widget", "Close"),
+    "low_nps": pgettext_lazy("survey widget", "Not at all likely"),
+    "high_nps": pgettext_lazy("survey widget", "Extremely likely"),
+    "low": pgettext_lazy("survey widget", "Poor"),
+    "high": pgettext_lazy("survey widget", "Excellent"),
+    "required": pgettext_lazy("survey widget", "Please answer this question."),
+    "thanks": pgettext_lazy("survey widget", "Thank you for your feedback!"),
+    "optional": pgettext_lazy("survey widget", "optional"),
+    "dialog": pgettext_lazy("survey widget", "Feedback survey"),
+    "error": pgettext_lazy("survey widget", "Something went wrong. Please try again."),
+    "chosen": pgettext_lazy("survey widget", "You chose"),
 }
+# Chinese written in Taiwan, Hong Kong and Macau is Traditional; any other Chinese is Simplified.
+_TRADITIONAL_CHINESE = {"hant", "tw", "hk", "mo"}
+
+
+def ui_language(locale: str) -> str:
+    """Return the catalog language (a Django language code) for a respondent's ``locale``."""
+    parts = (locale or "").replace("_", "-").lower().split("-")
+    if parts[0] == "zh":
+        return "zh-hant" if _TRADITIONAL_CHINESE & set(parts[1:]) else "zh-hans"
+    if parts[0] and translation.check_for_language(parts[0]):
+        return parts[0]
+    return settings.LANGUAGE_CODE
+
+
+@lru_cache(maxsize=256)
+def _ui_texts(language: str) -> tuple[dict, bool]:
+    """The built-in texts in ``language`` and whether its catalog has them (once per process:
+    the catalogs do not change while it runs)."""
+    with translation.override(language):
+        texts = {key: str(message) for key, message in UI_TEXT.items()}
+    if language == settings.LANGUAGE_CODE:
+        return texts, True
+    return texts, texts != _ui_texts(settings.LANGUAGE_CODE)[0]
 
 
 def ui_text(locale: str) -> dict:
-    return {**UI_TEXT["en"], **UI_TEXT.get(language_of(locale), {})}
+    """The widget's and hosted page's built-in texts in the respondent's ``locale`` (English for a
+    language no catalog speaks)."""
+    return dict(_ui_texts(ui_language(locale))[0])
 
 
 def thank_you_text(survey: Survey, locale: str) -> str:
@@ -140,10 +97,10 @@ def thank_you_text(survey: Survey, locale: str) -> str:
     for candidate in (locale, language_of(locale)):
         if candidate and texts.get(candidate):
             return texts[candidate]
-    built_in = UI_TEXT.get(language_of(locale))
-    if built_in is not None:
+    built_in, translated = _ui_texts(ui_language(locale))
+    if translated:
         return built_in["thanks"]
-    return survey.text_for("thank_you", locale) or UI_TEXT["en"]["thanks"]
+    return survey.text_for("thank_you", locale) or _ui_texts(settings.LANGUAGE_CODE)[0]["thanks"]
 
 
 # --- the guards every public endpoint passes ------------------------------------------------
@@ -201,10 +158,12 @@ def public_endpoint(methods: tuple[str, ...]):
         def guarded(request: HttpRequest, public_key: str, kwargs: dict) -> HttpResponse:
             survey, questions = survey_cache.survey_definition(public_key[:32])
             if survey is None:
-                return _error(404, "No such survey.", "not_found")
+                return _error(404, gettext("No such survey."), "not_found")
             if not origin_allowed(request, survey):
                 return _error(
-                    403, "This site may not embed the survey: add its origin to the survey.", "origin_not_allowed"
+                    403,
+                    gettext("This site may not embed the survey: add its origin to the survey."),
+                    "origin_not_allowed",
                 )
             if request.method == "OPTIONS":
                 return _cors(HttpResponse(status=204), request, survey)
@@ -215,13 +174,21 @@ def public_endpoint(methods: tuple[str, ...]):
         @wraps(view)
         def wrapper(request: HttpRequest, public_key: str, **kwargs):
             if request.method not in (*methods, "OPTIONS"):
-                response = _error(405, f"Method “{request.method}” not allowed.", "method_not_allowed")
+                response = _error(
+                    405,
+                    gettext("Method “%(method)s” not allowed.") % {"method": request.method},
+                    "method_not_allowed",
+                )
                 response["Allow"] = ", ".join((*methods, "OPTIONS"))
                 return response
             # No round trip: the rate limit and the caches' versions are mirrored by a background thread.
             retry_after = rate_limit_retry_after(request)
             if retry_after is not None:
-                response = _error(429, f"Too many requests. Try again in {retry_after} s.", "throttled")
+                response = _error(
+                    429,
+                    gettext("Too many requests. Try again in %(seconds)s s.") % {"seconds": retry_after},
+                    "throttled",
+                )
                 response["Retry-After"] = str(retry_after)
                 return _cors(response, request, None)
             return guarded(request, public_key, kwargs)
@@ -236,33 +203,41 @@ def _read_json(request: HttpRequest) -> tuple[object, JsonResponse | None]:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return None, _error(400, "Content-Length is not a number.", "invalid")
+        return None, _error(400, gettext("Content-Length is not a number."), "invalid")
     if declared > limit:
-        return None, _error(
-            413, f"The body is larger than {limit} bytes.", "too_large", {"body": [f"At most {limit} bytes."]}
-        )
+        return None, _too_large(limit)
     if request.content_type != "application/json":
         return None, _error(
             415,
-            "Send the body as application/json.",
+            gettext("Send the body as application/json."),
             "unsupported_media_type",
-            {"content_type": ["Must be application/json."]},
+            {"content_type": [gettext("Must be application/json.")]},
         )
     body = request.read(limit + 1)
     if len(body) > limit:
-        return None, _error(
-            413, f"The body is larger than {limit} bytes.", "too_large", {"body": [f"At most {limit} bytes."]}
-        )
+        return None, _too_large(limit)
     try:
         data = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         return None, _error(
-            400, "The body is not valid JSON.", "parse_error", {"body": [f"Not valid JSON: {str(exc)[:100]}"]}
+            400,
+            gettext("The body is not valid JSON."),
+            "parse_error",
+            {"body": [gettext("Not valid JSON: %(reason)s") % {"reason": str(exc)[:100]}]},
         )
     path = find_unstorable(data)
     if path:
         return None, _error(400, f"{path}: {UNSTORABLE_MESSAGE}", "invalid", {path: [UNSTORABLE_MESSAGE]})
     return data, None
+
+
+def _too_large(limit: int) -> JsonResponse:
+    return _error(
+        413,
+        gettext("The body is larger than %(limit)s bytes.") % {"limit": limit},
+        "too_large",
+        {"body": [gettext("At most %(limit)s bytes.") % {"limit": limit}]},
+    )
 
 
 def _invalid(errors: dict) -> JsonResponse:
@@ -328,10 +303,14 @@ def survey_definition_data(survey: Survey, questions: list[Question], locale: st
 @public_endpoint(("GET",))
 def survey_definition(request: HttpRequest, survey: Survey) -> HttpResponse:
     if survey.status == Survey.Status.DRAFT:
-        return _error(404, "No such survey.", "not_found")
+        return _error(404, gettext("No such survey."), "not_found")
     questions = request.survey_questions
     locale = choose_locale(request, survey, questions)
-    return JsonResponse(survey_definition_data(survey, questions, locale))
+    # Built once per survey and language in each process (the widget's texts go through gettext).
+    data = survey_cache.localized_definition(
+        survey.public_key, locale, lambda: survey_definition_data(survey, questions, locale)
+    )
+    return JsonResponse(data)
 
 
 @public_endpoint(("GET",))
@@ -347,21 +326,24 @@ def survey_displays(request: HttpRequest, survey: Survey) -> HttpResponse:
     if error:
         return error
     if not isinstance(data, dict):
-        return _invalid({"non_field_errors": ["Send a JSON object."]})
+        return _invalid({"non_field_errors": [gettext("Send a JSON object.")]})
     errors = {}
     values = {}
     for key, limit in (("event", 10), ("respondent_id", 128), ("locale", 10), ("page_url", 500)):
         value = data.get(key, "shown" if key == "event" else "")
         if not isinstance(value, str) or len(value) > limit:
-            errors[key] = [f"Must be a string of at most {limit} characters."]
+            errors[key] = [gettext("Must be a string of at most %(limit)s characters.") % {"limit": limit}]
         values[key] = value if isinstance(value, str) else ""
     if "event" not in errors and values["event"] not in Display.Event.values:
-        errors["event"] = ["Must be shown or dismissed."]
+        errors["event"] = [gettext("Must be shown or dismissed.")]
     if errors:
         return _invalid(errors)
     if survey.status != Survey.Status.ACTIVE:
         return _error(
-            409, "This survey takes no answers now.", "survey_closed", {"survey": ["The survey is not open."]}
+            409,
+            gettext("This survey takes no answers now."),
+            "survey_closed",
+            {"survey": [gettext("The survey is not open.")]},
         )
     services.display_record(survey=survey, **values)
     return JsonResponse({"recorded": True}, status=201)
@@ -389,9 +371,9 @@ def survey_responses(request: HttpRequest, survey: Survey) -> HttpResponse:
     except services.AlreadyFinished:
         return _error(
             409,
-            "This response is already finished; send a new submission_id.",
+            gettext("This response is already finished; send a new submission_id."),
             "already_finished",
-            {"submission_id": ["Already finished."]},
+            {"submission_id": [gettext("Already finished.")]},
         )
     body = {
         "submission_id": response.submission_id,
@@ -464,7 +446,7 @@ def _guard_page(request: HttpRequest, public_key: str) -> tuple[Survey | None, H
     if request.method == "POST":
         retry_after = rate_limit_retry_after(request)
         if retry_after is not None:
-            response = HttpResponse("Too many requests. Please wait a minute and try again.", status=429)
+            response = HttpResponse(gettext("Too many requests. Please wait a minute and try again."), status=429)
             response["Retry-After"] = str(retry_after)
             return None, response
     survey = Survey.objects.filter(public_key=public_key[:32]).exclude(status=Survey.Status.DRAFT).first()
@@ -492,7 +474,8 @@ def survey_page(request: HttpRequest, public_key: str) -> HttpResponse:
     status = 200
     if request.method == "POST" and survey.is_open:
         answers = _form_answers(request.POST, questions)
-        stored, errors = _submit_form(request, survey, questions, channel=Channel.LINK, answers=answers)
+        with translation.override(ui_language(locale)):  # its errors, in the page's language
+            stored, errors = _submit_form(request, survey, questions, channel=Channel.LINK, answers=answers)
         context.update(
             done=stored,
             errors=errors,
@@ -506,7 +489,11 @@ def survey_page(request: HttpRequest, public_key: str) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "feedback/public/survey_page.html"
     )
-    return _framing(render(request, template, context, status=status), survey)
+    # The page speaks the respondent's language (the survey's), not the visitor's interface one.
+    with translation.override(ui_language(locale)):
+        response = _framing(render(request, template, context, status=status), survey)
+    response["Content-Language"] = locale
+    return response
 
 
 @csrf_exempt
@@ -543,7 +530,8 @@ def email_answer(request: HttpRequest, public_key: str, score: int) -> HttpRespo
     if request.method == "POST" and survey.is_open:
         answers = _form_answers(request.POST, questions)
         answers.setdefault(primary.key, score)
-        stored, errors = _submit_form(request, survey, questions, channel=Channel.EMAIL, answers=answers)
+        with translation.override(ui_language(locale)):  # its errors, in the page's language
+            stored, errors = _submit_form(request, survey, questions, channel=Channel.EMAIL, answers=answers)
         context.update(
             done=stored,
             errors=errors,
@@ -551,7 +539,9 @@ def email_answer(request: HttpRequest, public_key: str, score: int) -> HttpRespo
             submission_id=request.POST.get("submission_id") or context["submission_id"],
         )
         status = 200 if stored else 400
-    response = render(request, "feedback/public/email_confirm.html", context, status=status)
+    with translation.override(ui_language(locale)):
+        response = render(request, "feedback/public/email_confirm.html", context, status=status)
+    response["Content-Language"] = locale
     response["X-Robots-Tag"] = "noindex"
     return response
 

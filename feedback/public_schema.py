@@ -87,7 +87,10 @@ _DEFINITION = {
         "thank_you": {"type": "string"},
         "ui": {
             "type": "object",
-            "description": "The widget's own words (button labels, scale ends, messages) in `locale`.",
+            "description": (
+                "The widget's own words (button labels, scale ends, messages) in `locale`, from the "
+                "gettext catalogs; English for a language without one."
+            ),
             "additionalProperties": {"type": "string"},
         },
         "questions": {

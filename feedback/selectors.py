@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from .models import FollowUp, Question, Response, ResponseTheme, Survey, Theme
 from .stats import map_scores
@@ -79,7 +80,7 @@ def _fixed(value: float | None, places: int = 0) -> str:
 
 
 def _thin(figure) -> str:
-    return " · thin" if figure.thin else ""
+    return " · " + gettext("thin") if figure.thin else ""
 
 
 def touchpoint_score_chips(scores: dict | None) -> list[ScoreChip]:
@@ -90,7 +91,7 @@ def touchpoint_score_chips(scores: dict | None) -> list[ScoreChip]:
     nps, csat, ces = scores["nps"], scores["csat"], scores["ces"]
     if nps.n:
         value = _fixed(nps.value)
-        thin_title = " (thin: fewer than 30 answers)" if nps.thin else ""
+        thin_title = " " + gettext("(thin: fewer than 30 answers)") if nps.thin else ""
         title = f"NPS {value} ± {_fixed(nps.margin)}, n = {nps.n}{thin_title}"
         chips.append(ScoreChip("NPS", value, f"n={nps.n}{_thin(nps)}", title, nps.thin, "touchpoint-nps"))
     if csat.n:

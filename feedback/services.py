@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from journeys.models import Touchpoint
 from teams import webhooks
@@ -61,19 +62,23 @@ def _check_texts(value, field: str, *, required: bool = False) -> dict:
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise ValidationError({field: 'Give the texts as {language: text}, e.g. {"en": "…"}.'})
+        raise ValidationError({field: _('Give the texts as {language: text}, e.g. {"en": "…"}.')})
     cleaned = {}
     for locale, text in value.items():
         if not isinstance(locale, str) or not LOCALE_RE.match(locale):
-            raise ValidationError({field: f"“{locale}” is not a language code such as en, zh or pt-BR."})
+            raise ValidationError(
+                {field: _("“%(code)s” is not a language code such as en, zh or pt-BR.") % {"code": locale}}
+            )
         if not isinstance(text, str):
-            raise ValidationError({field: f"The {locale} text must be a string."})
+            raise ValidationError({field: _("The %(language)s text must be a string.") % {"language": locale}})
         if len(text) > 1000:
-            raise ValidationError({field: f"The {locale} text is longer than 1000 characters."})
+            raise ValidationError(
+                {field: _("The %(language)s text is longer than 1000 characters.") % {"language": locale}}
+            )
         # A blank text is kept: it says the survey speaks that language, still to be translated.
         cleaned[locale] = text.strip()
     if required and not any(cleaned.values()):
-        raise ValidationError({field: "Give the text in at least one language."})
+        raise ValidationError({field: _("Give the text in at least one language.")})
     return cleaned
 
 
@@ -82,11 +87,11 @@ def normalise_origins(origins) -> list[str]:
     if isinstance(origins, str):
         origins = [o for o in re.split(r"[\s,]+", origins) if o]
     if not isinstance(origins, list | tuple):
-        raise ValidationError({"allowed_origins": "Give a list of origins such as https://shop.example.com."})
+        raise ValidationError({"allowed_origins": _("Give a list of origins such as https://shop.example.com.")})
     cleaned = set()
     for origin in origins:
         if not isinstance(origin, str):
-            raise ValidationError({"allowed_origins": "Each origin must be a string."})
+            raise ValidationError({"allowed_origins": _("Each origin must be a string.")})
         parts = urlsplit(origin.strip().rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
             raise ValidationError(
@@ -96,7 +101,7 @@ def normalise_origins(origins) -> list[str]:
             )
         cleaned.add(f"{parts.scheme}://{parts.netloc.lower()}")
     if len(cleaned) > 50:
-        raise ValidationError({"allowed_origins": "At most 50 origins."})
+        raise ValidationError({"allowed_origins": _("At most 50 origins.")})
     return sorted(cleaned)
 
 
@@ -113,13 +118,16 @@ def _check_threshold(survey: Survey) -> None:
     low, high = primary.scale
     if not low < survey.followup_threshold <= high + 1:
         raise ValidationError(
-            {"followup_threshold": f"Give a score from {low + 1} to {high + 1}: answers under it open a follow-up."}
+            {
+                "followup_threshold": _("Give a score from %(low)s to %(high)s: answers under it open a follow-up.")
+                % {"low": low + 1, "high": high + 1}
+            }
         )
 
 
 def _check_touchpoint(team_id: int, touchpoint: Touchpoint | None) -> None:
     if touchpoint is not None and touchpoint.stage.journey_map.team_id != team_id:
-        raise ValidationError({"touchpoint": "Choose a touchpoint of one of this team's maps."})
+        raise ValidationError({"touchpoint": _("Choose a touchpoint of one of this team's maps.")})
 
 
 SURVEY_FIELDS = (
@@ -139,7 +147,7 @@ SURVEY_FIELDS = (
 def _apply_survey_fields(survey: Survey, fields: dict) -> None:
     for name, value in fields.items():
         if name not in SURVEY_FIELDS:
-            raise ValidationError({name: "Unknown field."})
+            raise ValidationError({name: _("Unknown field.")})
         if name in ("title", "thank_you"):
             value = _check_texts(value, name)
         elif name == "allowed_origins":
@@ -147,16 +155,16 @@ def _apply_survey_fields(survey: Survey, fields: dict) -> None:
         elif name == "name":
             value = (value or "").strip()
             if not value:
-                raise ValidationError({"name": "Give the survey a name."})
+                raise ValidationError({"name": _("Give the survey a name.")})
         elif name == "default_locale" and (not isinstance(value, str) or not LOCALE_RE.match(value)):
-            raise ValidationError({"default_locale": "Give a language code such as en, zh or lv."})
+            raise ValidationError({"default_locale": _("Give a language code such as en, zh or lv.")})
         setattr(survey, name, value)
     if survey.kind not in Survey.Kind.values:
-        raise ValidationError({"kind": "Choose NPS, CSAT, CES or custom."})
+        raise ValidationError({"kind": _("Choose NPS, CSAT, CES or custom.")})
     if survey.status not in Survey.Status.values:
-        raise ValidationError({"status": "Choose draft, active or closed."})
+        raise ValidationError({"status": _("Choose draft, active or closed.")})
     if survey.recontact_days is None or not 0 <= survey.recontact_days <= 3650:
-        raise ValidationError({"recontact_days": "Give a number of days from 0 to 3650."})
+        raise ValidationError({"recontact_days": _("Give a number of days from 0 to 3650.")})
 
 
 @transaction.atomic
@@ -208,14 +216,14 @@ def survey_update(*, survey: Survey, user, questions: list | None = None, **fiel
 def survey_set_status(*, survey: Survey, user, status: str) -> Survey:
     """Open (active), pause (draft) or close a survey; an active survey needs a question."""
     if status == Survey.Status.ACTIVE and not survey.questions.exists():
-        raise ValidationError({"status": "Add a question before you open the survey."})
+        raise ValidationError({"status": _("Add a question before you open the survey.")})
     return survey_update(survey=survey, user=user, status=status)
 
 
 def survey_delete(*, survey: Survey, user) -> None:
     require_role(user, survey.team_id, Role.EDITOR)
     if survey.responses.exists():
-        raise ValidationError({"survey": "The survey has responses: close it instead, so they are kept."})
+        raise ValidationError({"survey": _("The survey has responses: close it instead, so they are kept.")})
     survey.delete()
 
 
@@ -223,10 +231,10 @@ def _clean_question_fields(survey: Survey, data: dict, *, instance: Question | N
     key = (data.get("key") if "key" in data else getattr(instance, "key", "")) or ""
     key = str(key).strip().lower()
     if not KEY_RE.match(key):
-        raise ValidationError({"key": "Use up to 40 lower-case letters, digits, '-' or '_', e.g. “score”."})
+        raise ValidationError({"key": _("Use up to 40 lower-case letters, digits, '-' or '_', e.g. “score”.")})
     kind = data.get("kind", getattr(instance, "kind", None))
     if kind not in Question.Kind.values:
-        raise ValidationError({"kind": f"Choose one of {', '.join(Question.Kind.values)}."})
+        raise ValidationError({"kind": _("Choose one of %(kinds)s.") % {"kinds": ", ".join(Question.Kind.values)}})
     text = _check_texts(data.get("text", getattr(instance, "text", {})), "text", required=True)
     choices = data.get("choices", getattr(instance, "choices", []))
     if isinstance(choices, str):
@@ -235,15 +243,15 @@ def _clean_question_fields(survey: Survey, data: dict, *, instance: Question | N
         ]
     if kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
         if not isinstance(choices, list) or len(choices) < 2:
-            raise ValidationError({"choices": "Give at least two choices."})
+            raise ValidationError({"choices": _("Give at least two choices.")})
         seen = set()
         cleaned_choices = []
         for choice in choices:
             if not isinstance(choice, dict) or not str(choice.get("value", "")).strip():
-                raise ValidationError({"choices": "Each choice needs a value and a label: {value, label: {en: …}}."})
+                raise ValidationError({"choices": _("Each choice needs a value and a label: {value, label: {en: …}}.")})
             value = str(choice["value"]).strip()[:60]
             if value in seen:
-                raise ValidationError({"choices": f"The choice “{value}” appears twice."})
+                raise ValidationError({"choices": _("The choice “%(value)s” appears twice.") % {"value": value}})
             seen.add(value)
             label = _check_texts(choice.get("label") or {survey.default_locale: value}, "choices")
             cleaned_choices.append({"value": value, "label": label})
@@ -252,7 +260,7 @@ def _clean_question_fields(survey: Survey, data: dict, *, instance: Question | N
         choices = []
     is_primary = bool(data.get("is_primary", getattr(instance, "is_primary", False)))
     if is_primary and kind not in METRIC_BY_QUESTION_KIND:
-        raise ValidationError({"is_primary": "Only an NPS, rating or effort question can be the primary score."})
+        raise ValidationError({"is_primary": _("Only an NPS, rating or effort question can be the primary score.")})
     return {
         "key": key,
         "kind": kind,
@@ -282,7 +290,7 @@ def question_add(*, survey: Survey, user, **data) -> Question:
     Survey.objects.select_for_update().filter(pk=survey.pk).first()
     fields = _clean_question_fields(survey, data)
     if survey.questions.filter(key=fields["key"]).exists():
-        raise ValidationError({"key": f"The survey already has a question “{fields['key']}”."})
+        raise ValidationError({"key": _("The survey already has a question “%(key)s”.") % {"key": fields["key"]}})
     if fields["is_primary"]:
         survey.questions.filter(is_primary=True).update(is_primary=False)
     position = (survey.questions.aggregate(m=Max("position"))["m"] or 0) + 1
@@ -297,7 +305,7 @@ def question_update(*, question: Question, user, **data) -> Question:
     survey = Survey.objects.select_for_update().get(pk=question.survey_id)
     fields = _clean_question_fields(survey, data, instance=question)
     if survey.questions.filter(key=fields["key"]).exclude(pk=question.pk).exists():
-        raise ValidationError({"key": f"The survey already has a question “{fields['key']}”."})
+        raise ValidationError({"key": _("The survey already has a question “%(key)s”.") % {"key": fields["key"]}})
     if fields["is_primary"]:
         survey.questions.filter(is_primary=True).exclude(pk=question.pk).update(is_primary=False)
     for name, value in fields.items():
@@ -313,7 +321,7 @@ def question_delete(*, question: Question, user) -> None:
     require_role(user, question.survey.team_id, Role.EDITOR)
     survey = question.survey
     if survey.status == Survey.Status.ACTIVE and survey.questions.count() == 1:
-        raise ValidationError({"question": "An open survey needs a question: close it first."})
+        raise ValidationError({"question": _("An open survey needs a question: close it first.")})
     question.delete()
     _touch(survey)
 
@@ -328,7 +336,7 @@ def question_move(*, question: Question, user, direction: str) -> None:
     index = next(i for i, q in enumerate(questions) if q.pk == question.pk)
     other = index - 1 if direction == "up" else index + 1
     if direction not in ("up", "down"):
-        raise ValidationError({"direction": "Move up or down."})
+        raise ValidationError({"direction": _("Move up or down.")})
     if 0 <= other < len(questions):
         questions[index], questions[other] = questions[other], questions[index]
     for position, q in enumerate(questions):
@@ -341,21 +349,27 @@ def questions_replace(*, survey: Survey, user, questions: list) -> list[Question
     """Replace the survey's questions by ``questions`` (a list of dicts), keeping keys unique."""
     require_role(user, survey.team_id, Role.EDITOR)
     if not isinstance(questions, list):
-        raise ValidationError({"questions": "Give a list of questions."})
+        raise ValidationError({"questions": _("Give a list of questions.")})
     cleaned, keys = [], set()
     for index, data in enumerate(questions):
         if not isinstance(data, dict):
-            raise ValidationError({"questions": f"Question {index + 1} must be an object."})
+            raise ValidationError({"questions": _("Question %(number)s must be an object.") % {"number": index + 1}})
         try:
             fields = _clean_question_fields(survey, data)
         except ValidationError as exc:
-            raise ValidationError({"questions": [f"Question {index + 1}: {m}" for m in exc.messages]}) from exc
+            raise ValidationError(
+                {
+                    "questions": [
+                        _("Question %(number)s: %(error)s") % {"number": index + 1, "error": m} for m in exc.messages
+                    ]
+                }
+            ) from exc
         if fields["key"] in keys:
-            raise ValidationError({"questions": f"Two questions have the key “{fields['key']}”."})
+            raise ValidationError({"questions": _("Two questions have the key “%(key)s”.") % {"key": fields["key"]}})
         keys.add(fields["key"])
         cleaned.append(fields)
     if sum(1 for f in cleaned if f["is_primary"]) > 1:
-        raise ValidationError({"questions": "Only one question can be the primary score."})
+        raise ValidationError({"questions": _("Only one question can be the primary score.")})
     with transaction.atomic():
         survey.questions.all().delete()
         created = Question.objects.bulk_create(
@@ -423,7 +437,7 @@ def display_record(
 ) -> Display:
     """Record that the survey was shown to (or dismissed by) a respondent."""
     if event not in Display.Event.values:
-        raise ValidationError({"event": "Must be shown or dismissed."})
+        raise ValidationError({"event": _("Must be shown or dismissed.")})
     return Display.objects.create(
         team_id=survey.team_id,
         survey=survey,
@@ -438,7 +452,7 @@ class AlreadyFinished(Exception):
     """A finished response was posted again with different answers."""
 
     def __init__(self, response: Response):
-        super().__init__("This response is already finished.")
+        super().__init__(_("This response is already finished."))
         self.response = response
 
 
@@ -468,7 +482,11 @@ def response_submit(
     an answer a webhook wants (its deliveries are written with it), is one transaction.
     """
     if survey.status != Survey.Status.ACTIVE:
-        raise SurveyClosed(f"This survey is {survey.get_status_display().lower()}: it takes no answers.")
+        raise SurveyClosed(
+            _("This survey is a draft: it takes no answers.")
+            if survey.status == Survey.Status.DRAFT
+            else _("This survey is closed: it takes no answers.")
+        )
     if questions is None:
         questions = list(survey.questions.all())
     # Check each answer now; whether required ones are missing depends on what an earlier part sent.
@@ -525,7 +543,7 @@ def response_submit(
     with transaction.atomic():
         existing = _locked_response(survey, submission)
         if existing is None:  # stored a moment ago, deleted since (the survey with it)
-            raise SurveyClosed("This survey takes no answers now.")
+            raise SurveyClosed(_("This survey takes no answers now."))
         return _response_merge(existing, survey, questions, submission), False
 
 
@@ -797,7 +815,7 @@ def followup_acknowledge(*, followup: FollowUp, user) -> FollowUp:
     _check_followup_actor(followup, user)
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
     if followup.status == FollowUp.Status.CLOSED:
-        raise ValidationError({"status": "This follow-up is already closed."})
+        raise ValidationError({"status": _("This follow-up is already closed.")})
     if followup.status == FollowUp.Status.OPEN:
         followup.status = FollowUp.Status.ACKNOWLEDGED
         followup.acknowledged_at = timezone.now()
@@ -812,9 +830,9 @@ def followup_add_note(*, followup: FollowUp, user, text: str) -> FollowUp:
     _check_followup_actor(followup, user)
     text = (text or "").strip()
     if not text:
-        raise ValidationError({"note": "Write the note first."})
+        raise ValidationError({"note": _("Write the note first.")})
     if len(text) > 4000:
-        raise ValidationError({"note": "At most 4000 characters."})
+        raise ValidationError({"note": _("At most 4000 characters.")})
     # The append happens in SQL so two people adding notes at once both keep theirs.
     line = _note_line(user, text)
     FollowUp.objects.filter(pk=followup.pk).update(notes=models_concat_notes(line))
@@ -946,8 +964,13 @@ def _followups_for_email(ids: list[int], moment: str) -> list[dict]:
 
 
 def _followup_label(row: dict) -> str:
-    where = f" at {row['touchpoint__name']}" if row["touchpoint_id"] else ""
-    return f"Follow-up of a {row['response__score']} on “{row['response__survey__name']}”{where}"
+    values = {"score": row["response__score"], "survey": row["response__survey__name"]}
+    if row["touchpoint_id"]:
+        return _("Follow-up of a %(score)s on “%(survey)s” at %(touchpoint)s") % {
+            **values,
+            "touchpoint": row["touchpoint__name"],
+        }
+    return _("Follow-up of a %(score)s on “%(survey)s”") % values
 
 
 # --- themes ---------------------------------------------------------------------------------
@@ -956,16 +979,16 @@ def _followup_label(row: dict) -> str:
 def _clean_theme(data: dict, instance: Theme | None = None) -> dict:
     name = str(data.get("name", getattr(instance, "name", "")) or "").strip()
     if not name:
-        raise ValidationError({"name": "Give the theme a name."})
+        raise ValidationError({"name": _("Give the theme a name.")})
     if len(name) > 100:
-        raise ValidationError({"name": "At most 100 characters."})
+        raise ValidationError({"name": _("At most 100 characters.")})
     keywords = data.get("keywords", getattr(instance, "keywords", ""))
     if isinstance(keywords, list):
         keywords = ", ".join(str(k) for k in keywords)
     keywords = ", ".join(k.strip() for k in str(keywords or "").split(",") if k.strip())
     color = data.get("color", getattr(instance, "color", "#64748b")) or "#64748b"
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
-        raise ValidationError({"color": "Give the colour as #rrggbb."})
+        raise ValidationError({"color": _("Give the colour as #rrggbb.")})
     return {"name": name, "keywords": keywords, "color": color}
 
 
@@ -973,19 +996,19 @@ def theme_create(*, team: Team, user, **data) -> Theme:
     require_role(user, team.pk, Role.EDITOR)
     fields = _clean_theme(data)
     if Theme.objects.filter(team=team, name__iexact=fields["name"]).exists():
-        raise ValidationError({"name": "The team already has a theme of that name."})
+        raise ValidationError({"name": _("The team already has a theme of that name.")})
     try:
         with transaction.atomic():
             return Theme.objects.create(team=team, **fields)
     except IntegrityError as exc:
-        raise ValidationError({"name": "The team already has a theme of that name."}) from exc
+        raise ValidationError({"name": _("The team already has a theme of that name.")}) from exc
 
 
 def theme_update(*, theme: Theme, user, **data) -> Theme:
     require_role(user, theme.team_id, Role.EDITOR)
     fields = _clean_theme(data, theme)
     if Theme.objects.filter(team_id=theme.team_id, name__iexact=fields["name"]).exclude(pk=theme.pk).exists():
-        raise ValidationError({"name": "The team already has a theme of that name."})
+        raise ValidationError({"name": _("The team already has a theme of that name.")})
     for name, value in fields.items():
         setattr(theme, name, value)
     theme.save()
@@ -1038,7 +1061,7 @@ def response_theme_set(*, response: Response, theme: Theme, user, tagged: bool) 
     """Tag (or untag) a response with a theme by hand."""
     require_role(user, response.team_id, Role.EDITOR)
     if theme.team_id != response.team_id:
-        raise ValidationError({"theme": "Choose a theme of the response's team."})
+        raise ValidationError({"theme": _("Choose a theme of the response's team.")})
     if tagged:
         ResponseTheme.objects.update_or_create(
             response=response, theme=theme, defaults={"source": ResponseTheme.Source.MANUAL}

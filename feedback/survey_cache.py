@@ -32,6 +32,7 @@ def _ttl() -> float:
 
 
 _definitions = local_cache.LocalCache(DEFINITIONS, ttl=_ttl)
+_localized = local_cache.LocalCache(DEFINITIONS, ttl=_ttl)
 _themes = local_cache.LocalCache(THEMES, ttl=_ttl)
 _routing = local_cache.LocalCache(ROUTING, ttl=_ttl)
 
@@ -67,6 +68,12 @@ def survey_definition(public_key: str):
     process: read them, never change them.
     """
     return _definitions.get(public_key, lambda: _load_definition(public_key))
+
+
+def localized_definition(public_key: str, locale: str, build):
+    """Return the survey's definition as the widget gets it in ``locale``, calling ``build()``
+    once per survey and language (and again after any change to a survey or a question)."""
+    return _localized.get((public_key, locale), build)
 
 
 def keyword_pattern(keyword: str) -> re.Pattern:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from .models import Question, Survey
 
 SUBMISSION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -72,41 +74,41 @@ def _string(data: dict, key: str, errors: dict, *, max_length: int, required: bo
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors[key] = ["Must be a string."]
+        errors[key] = [_("Must be a string.")]
         return ""
     value = value.strip()
     if required and not value:
-        errors[key] = ["This field is required."]
+        errors[key] = [_("This field is required.")]
     elif len(value) > max_length:
-        errors[key] = [f"At most {max_length} characters."]
+        errors[key] = [_("At most %(limit)s characters.") % {"limit": max_length}]
     return value
 
 
 def parse_submission(data: object, *, user_agent: str = "") -> Submission:
     """Return the submission in ``data`` (a decoded JSON object) or raise ``SubmissionInvalid``."""
     if not isinstance(data, dict):
-        raise SubmissionInvalid({"non_field_errors": ["Send a JSON object."]})
+        raise SubmissionInvalid({"non_field_errors": [_("Send a JSON object.")]})
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(data) - TOP_LEVEL)
     for key in unknown[:10]:
-        errors[str(key)[:60]] = ["Unknown field."]
+        errors[str(key)[:60]] = [_("Unknown field.")]
     submission_id = _string(data, "submission_id", errors, max_length=64, required=True)
     if "submission_id" not in errors and not SUBMISSION_ID_RE.match(submission_id):
-        errors["submission_id"] = ["Use 8–64 letters, digits, '-', '_', '.' or ':' (a UUID is ideal)."]
+        errors["submission_id"] = [_("Use 8–64 letters, digits, '-', '_', '.' or ':' (a UUID is ideal).")]
     answers = data.get("answers")
     if not isinstance(answers, dict):
-        errors["answers"] = ["Must be an object of {question key: answer}."]
+        errors["answers"] = [_("Must be an object of {question key: answer}.")]
         answers = {}
     # Left out, a response stays open for more parts (the score first, the comment later); the
     # part that says ``true`` checks the required questions and closes it.
     finished = data.get("finished", False)
     if not isinstance(finished, bool):
-        errors["finished"] = ["Must be true or false."]
+        errors["finished"] = [_("Must be true or false.")]
     locale = _string(data, "locale", errors, max_length=10)
     respondent_id = _string(data, "respondent_id", errors, max_length=128)
     channel = _string(data, "channel", errors, max_length=12) or Channel.API
     if "channel" not in errors and channel not in Channel.ALL:
-        errors["channel"] = [f"Must be one of {', '.join(Channel.ALL)}."]
+        errors["channel"] = [_("Must be one of %(values)s.") % {"values": ", ".join(Channel.ALL)}]
     page_url = _string(data, "page_url", errors, max_length=500)
     if errors:
         raise SubmissionInvalid(errors)
@@ -127,36 +129,36 @@ def clean_answer(question: Question, value: object) -> object:
     if question.is_scored:
         low, high = question.scale
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError(f"Must be a whole number from {low} to {high}.")
+            raise ValueError(_("Must be a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
         if isinstance(value, str):
             if not re.fullmatch(r"\s*-?\d{1,3}\s*", value):
-                raise ValueError(f"Must be a whole number from {low} to {high}.")
+                raise ValueError(_("Must be a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
             value = int(value)
         if not low <= value <= high:
-            raise ValueError(f"Must be from {low} to {high}.")
+            raise ValueError(_("Must be from %(low)s to %(high)s.") % {"low": low, "high": high})
         return value
     if question.kind == Question.Kind.SINGLE:
         if not isinstance(value, str | int) or isinstance(value, bool) or str(value) not in question.choice_values:
-            raise ValueError(f"Must be one of: {', '.join(question.choice_values)}.")
+            raise ValueError(_("Must be one of: %(values)s.") % {"values": ", ".join(question.choice_values)})
         return str(value)
     if question.kind == Question.Kind.MULTIPLE:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or len(value) > MAX_CHOICES:
-            raise ValueError("Must be a list of choices.")
+            raise ValueError(_("Must be a list of choices."))
         allowed = question.choice_values
         picked = []
         for item in value:
             if isinstance(item, bool) or not isinstance(item, str | int) or str(item) not in allowed:
-                raise ValueError(f"Each choice must be one of: {', '.join(allowed)}.")
+                raise ValueError(_("Each choice must be one of: %(values)s.") % {"values": ", ".join(allowed)})
             if str(item) not in picked:
                 picked.append(str(item))
         return picked
     if not isinstance(value, str):
-        raise ValueError("Must be text.")
+        raise ValueError(_("Must be text."))
     value = value.strip()
     if len(value) > MAX_TEXT_ANSWER:
-        raise ValueError(f"At most {MAX_TEXT_ANSWER} characters.")
+        raise ValueError(_("At most %(limit)s characters.") % {"limit": MAX_TEXT_ANSWER})
     return value
 
 
@@ -180,7 +182,7 @@ def clean_answers(
     for key, value in answers.items():
         question = by_key.get(key)
         if question is None:
-            errors[f"answers.{str(key)[:60]}"] = ["No such question in this survey."]
+            errors[f"answers.{str(key)[:60]}"] = [_("No such question in this survey.")]
             continue
         if value is None or value == "" or value == []:
             cleaned.pop(key, None)
@@ -190,7 +192,7 @@ def clean_answers(
         except ValueError as exc:
             errors[f"answers.{key}"] = [str(exc)]
     if not errors and not cleaned and not allow_empty:
-        errors["answers"] = ["Answer at least one question."]
+        errors["answers"] = [_("Answer at least one question.")]
     if not errors and finished:
         errors.update(missing_required(questions, cleaned))
     if errors:
@@ -200,5 +202,7 @@ def clean_answers(
 
 def missing_required(questions: list[Question], answers: dict) -> dict[str, list[str]]:
     return {
-        f"answers.{q.key}": ["This question needs an answer."] for q in questions if q.required and q.key not in answers
+        f"answers.{q.key}": [_("This question needs an answer.")]
+        for q in questions
+        if q.required and q.key not in answers
     }

@@ -10,7 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
@@ -28,7 +31,7 @@ from .public import email_link_urls, survey_definition_data
 
 def _team_or_404(request: HttpRequest):
     if request.team is None:
-        raise Http404("Join or create a team first.")
+        raise Http404(_("Join or create a team first."))
     return request.team
 
 
@@ -76,7 +79,9 @@ def survey_create(request: HttpRequest) -> HttpResponse:
                 add_form_errors(form, exc)
             else:
                 messages.success(
-                    request, f"Survey “{survey.name}” created as a draft. Check its questions, then open it."
+                    request,
+                    _("Survey “%(name)s” created as a draft. Check its questions, then open it.")
+                    % {"name": survey.name},
                 )
                 return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
         status = 400 if request.htmx else 200
@@ -96,6 +101,20 @@ def _builder_context(request: HttpRequest, survey: Survey, form: SurveyForm | No
         "base_url": base,
         "email_links": email_link_urls(survey, base),
         "statuses": Survey.Status.choices,
+        **_embed_snippets(survey, base),
+    }
+
+
+def _embed_snippets(survey: Survey, base: str) -> dict:
+    """The code to paste into a site: built here so the template holds only words to translate."""
+    page = base + reverse("feedback_public:survey_page", args=[survey.public_key])
+    script = base + static("waymark/widget/waymark-survey.js")
+    return {
+        "embed_snippet": f'<script src="{script}" data-survey="{survey.public_key}" async></script>',
+        "iframe_snippet": (
+            f'<iframe src="{page}" title="{escape(survey.name)}" width="100%" height="520" style="border:0"></iframe>'
+        ),
+        "responses_endpoint": "POST " + reverse("feedback_public:survey_responses", args=[survey.public_key]),
     }
 
 
@@ -116,7 +135,7 @@ def survey_edit(request: HttpRequest, survey_pk: int) -> HttpResponse:
                 add_form_errors(form, exc)
                 status = 400 if request.htmx else 200
             else:
-                messages.success(request, "Survey saved.")
+                messages.success(request, _("Survey saved."))
                 return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
         else:
             status = 400 if request.htmx else 200
@@ -139,7 +158,7 @@ def survey_status(request: HttpRequest, survey_pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Survey is now {request.POST.get('status')}.")
+        messages.success(request, _("Survey is now %(status)s.") % {"status": survey.get_status_display().lower()})
     return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
 
 
@@ -153,7 +172,7 @@ def survey_delete(request: HttpRequest, survey_pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
-    messages.success(request, f"Survey “{survey.name}” deleted.")
+    messages.success(request, _("Survey “%(name)s” deleted.") % {"name": survey.name})
     return hx_redirect(request, reverse("feedback:survey_list"))
 
 
@@ -203,7 +222,7 @@ def question_create(request: HttpRequest, survey_pk: int) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, "Question added.")
+                messages.success(request, _("Question added."))
                 return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
         status = 400 if request.htmx else 200
     context = {"survey": survey, "form": form, "question": None}
@@ -233,7 +252,7 @@ def question_edit(request: HttpRequest, survey_pk: int, question_pk: int) -> Htt
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, "Question saved.")
+                messages.success(request, _("Question saved."))
                 return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
         status = 400 if request.htmx else 200
     context = {"survey": survey, "form": form, "question": question}
@@ -248,7 +267,7 @@ def question_delete(request: HttpRequest, survey_pk: int, question_pk: int) -> H
     require_role(request.user, question.survey.team_id, Role.EDITOR)
     try:
         services.question_delete(question=question, user=request.user)
-        messages.success(request, f"Question “{question.key}” deleted.")
+        messages.success(request, _("Question “%(key)s” deleted.") % {"key": question.key})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
@@ -319,8 +338,8 @@ def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
         "by": by,
         "periods": PERIODS,
         "chart": chart,
-        "by_stage": [{**r, "name": stage_names.get(r["key"], "No stage")} for r in by_stage],
-        "by_touchpoint": [{**r, "name": tp_names.get(r["key"], "No touchpoint")} for r in by_touchpoint],
+        "by_stage": [{**r, "name": stage_names.get(r["key"], _("No stage"))} for r in by_stage],
+        "by_touchpoint": [{**r, "name": tp_names.get(r["key"], _("No touchpoint"))} for r in by_touchpoint],
         "recent": selectors.responses_for(request.user).filter(survey=survey)[:10],
     }
     return render(request, "feedback/survey_detail.html", context)
@@ -514,7 +533,7 @@ def my_followups(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "status": status,
         "note_form": FollowUpNoteForm(),
-        "statuses": [("active", "Open and acknowledged"), *FollowUp.Status.choices, ("all", "All")],
+        "statuses": [("active", _("Open and acknowledged")), *FollowUp.Status.choices, ("all", _("All"))],
     }
     return render(request, "feedback/my_followups.html", context)
 
@@ -531,18 +550,18 @@ def followup_action(request: HttpRequest, followup_pk: int) -> HttpResponse:
     try:
         if action == "acknowledge":
             services.followup_acknowledge(followup=followup, user=request.user)
-            messages.success(request, "Acknowledged: the customer's answer is yours to follow up.")
+            messages.success(request, _("Acknowledged: the customer's answer is yours to follow up."))
         elif action == "note":
             services.followup_add_note(followup=followup, user=request.user, text=request.POST.get("note", ""))
-            messages.success(request, "Note added.")
+            messages.success(request, _("Note added."))
         elif action == "close":
             services.followup_close(followup=followup, user=request.user, note=request.POST.get("note", ""))
-            messages.success(request, "Follow-up closed.")
+            messages.success(request, _("Follow-up closed."))
         elif action == "reopen":
             services.followup_reopen(followup=followup, user=request.user)
-            messages.success(request, "Follow-up reopened.")
+            messages.success(request, _("Follow-up reopened."))
         else:
-            raise ValidationError({"action": "Choose acknowledge, note, close or reopen."})
+            raise ValidationError({"action": _("Choose acknowledge, note, close or reopen.")})
     except ValidationError as exc:
         error = " ".join(exc.messages)
     followup = selectors.followups_for(request.user).get(pk=followup.pk)
@@ -590,7 +609,9 @@ def theme_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, f"Theme “{theme.name}” added; new answers are tagged as they arrive.")
+                messages.success(
+                    request, _("Theme “%(name)s” added; new answers are tagged as they arrive.") % {"name": theme.name}
+                )
                 form = None
         if form is not None:
             status = 400 if request.htmx else 200
@@ -604,7 +625,7 @@ def theme_delete(request: HttpRequest, theme_pk: int) -> HttpResponse:
     theme = get_object_for_user(Theme, request.user, pk=theme_pk)
     require_role(request.user, theme.team_id, Role.EDITOR)
     services.theme_delete(theme=theme, user=request.user)
-    messages.success(request, f"Theme “{theme.name}” deleted.")
+    messages.success(request, _("Theme “%(name)s” deleted.") % {"name": theme.name})
     if request.htmx:
         return render(request, "feedback/theme_list.html#theme-section", _themes_context(request, theme.team))
     return hx_redirect(request, reverse("feedback:theme_list"))

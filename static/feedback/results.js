@@ -8,14 +8,15 @@
     if (window.Chart.getChart && window.Chart.getChart(canvas)) return;  // already drawn
     var d = JSON.parse(data.textContent);
     var accent = getComputedStyle(document.documentElement).getPropertyValue("--wm-accent").trim() || "#4f46e5";
+    var lowLabel = gettext("95 % interval (low)");
     var thin = d.n.map(function (n) { return n < 30; });
     new window.Chart(canvas, {
       type: "line",
       data: {
         labels: d.labels,
         datasets: [
-          { label: "95 % interval (low)", data: d.low, borderWidth: 0, pointRadius: 0, fill: false },
-          { label: "95 % interval", data: d.high, borderWidth: 0, pointRadius: 0, fill: "-1",
+          { label: lowLabel, data: d.low, borderWidth: 0, pointRadius: 0, fill: false },
+          { label: gettext("95 % interval"), data: d.high, borderWidth: 0, pointRadius: 0, fill: "-1",
             backgroundColor: accent + "22" },
           { label: d.metric.toUpperCase(), data: d.values, borderColor: accent, backgroundColor: accent,
             tension: 0.25, spanGaps: true,
@@ -27,10 +28,11 @@
         responsive: true, maintainAspectRatio: false, animation: false,
         interaction: { mode: "index", intersect: false },
         plugins: {
-          legend: { labels: { filter: function (item) { return item.text !== "95 % interval (low)"; } } },
+          legend: { labels: { filter: function (item) { return item.text !== lowLabel; } } },
           tooltip: { callbacks: { afterBody: function (items) {
             var i = items[0].dataIndex;
-            return "n = " + d.n[i] + (thin[i] ? " (thin)" : "") + "\n95 % interval: " + d.low[i] + " to " + d.high[i];
+            var n = interpolate(gettext("n = %(n)s"), { n: d.n[i] }, true) + (thin[i] ? " (" + gettext("thin") + ")" : "");
+            return n + "\n" + interpolate(gettext("95 % interval: %(low)s to %(high)s"), { low: d.low[i], high: d.high[i] }, true);
           } } }
         },
         scales: { y: d.metric === "nps" ? { min: -100, max: 100 } : d.metric === "ces" ? { min: 1, max: 7 } : { min: 0, max: 100 } }

@@ -198,3 +198,50 @@ def test_map_scores_from_the_map_page(page, login, screenshot):
     page.wait_for_url("**days=90**")
     expect(page.get_by_test_id("scores-grid")).to_be_visible()
     screenshot(page, "map-scores")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("language", "heading"), [("zh-hant", "問題"), ("bg", "Въпроси")])
+def test_feedback_pages_hold_their_layout_in_other_languages(
+    browser, live_server, alice, team_a, shop, language, heading, screenshot
+):
+    from django.test import Client
+
+    _journey_map, checkout = shop
+    survey = services.survey_create(
+        team=team_a,
+        user=alice,
+        name="Checkout NPS",
+        kind="nps",
+        touchpoint=checkout,
+        title={"en": "How was it?", "zh-TW": "結帳體驗如何？", "bg": "Как мина?"},
+    )
+    services.survey_set_status(survey=survey, user=alice, status="active")
+    _history(survey)
+    django_client = Client()
+    django_client.force_login(alice)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900}, locale=language)
+    context.add_cookies(
+        [{"name": "sessionid", "value": django_client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    try:
+        for path, name in [
+            (f"/feedback/surveys/{survey.pk}/edit/", "feedback-survey-builder"),
+            (f"/feedback/surveys/{survey.pk}/", "feedback-results"),
+            ("/feedback/", "feedback-surveys"),
+        ]:
+            page.goto(path)
+            assert page.evaluate("() => document.documentElement.lang") == language
+            # Longer Bulgarian labels and unbroken CJK runs must wrap, not push the page sideways.
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366, path
+            screenshot(page, f"{name}-{language}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.goto(f"/feedback/surveys/{survey.pk}/edit/")
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"/api/public/surveys/{survey.public_key}/page/?locale={'zh-TW' if language == 'zh-hant' else 'bg'}")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        expect(page.get_by_role("button", name="送出" if language == "zh-hant" else "Изпрати")).to_be_visible()
+    finally:
+        context.close()
