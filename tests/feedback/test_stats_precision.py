@@ -89,7 +89,7 @@ def test_map_stats_api_gives_full_precision_and_clipped_bounds(api_as, alice, su
 def test_response_rate_is_not_rounded_in_the_api(api_as, alice, survey, submit):
     for _ in range(3):
         services.display_record(survey=survey, event="shown")
-    submit(survey, {"score": 9})
+    submit(survey, {"score": 9}, channel="widget")
     body = api_as(alice).get(reverse("survey-stats", args=[survey.pk])).json()
     assert body["response_rate"]["rate"] == pytest.approx(100 / 3, abs=1e-9)
 
