@@ -114,6 +114,8 @@ class UnstorableInputMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from .text import UNSTORABLE_MESSAGE, find_unstorable
 
+        message = str(UNSTORABLE_MESSAGE)
+
         params = {k: request.GET.getlist(k) for k in request.GET}
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",
@@ -125,9 +127,9 @@ class UnstorableInputMiddleware:
             field = path.split("[")[0]
             return JsonResponse(
                 {
-                    "detail": f"{field}: {UNSTORABLE_MESSAGE}",
+                    "detail": f"{field}: {message}",
                     "code": "invalid",
-                    "errors": {field: [UNSTORABLE_MESSAGE]},
+                    "errors": {field: [message]},
                 },
                 status=400,
             )

@@ -7,6 +7,7 @@ tree finds nothing new); and no template shows text outside a translation tag.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -73,11 +74,14 @@ def test_the_catalogs_hold_every_marked_string(tmp_path):
     copy = tmp_path / "tree"
     ignore = shutil.ignore_patterns(".venv", "node_modules", "var", ".git", "docs", "bench", "tests", "*.pyc", "*.mo")
     shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
+    # The copy has no tests/ package: the subprocess runs on the project's settings, not tests.settings.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
     for domain, extra in (("django", []), ("djangojs", ["--ignore=static/vendor/*"])):
         subprocess.run(
             [sys.executable, "manage.py", "makemessages", "-d", domain, "--no-obsolete", "--ignore=.venv/*", *extra]
             + [f"-l={locale}" for locale in TRANSLATED],
             cwd=copy,
+            env=env,
             capture_output=True,
             check=True,
         )
