@@ -183,12 +183,15 @@ class HttpClient:
 
 
 @contextlib.contextmanager
-def gunicorn(*, access_log: Path | None = None, workers: int = GUNICORN_WORKERS) -> Iterator[subprocess.Popen]:
+def gunicorn(
+    *, access_log: Path | None = None, workers: int = GUNICORN_WORKERS, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
     """Serve the bench settings with gunicorn (sync workers) on ``PORT``; stop it on exit.
 
     The configuration is the README's production one (``gunicorn config.wsgi -w 4``) on the
     bench's port. With ``access_log`` each request is logged as ``status method path``, which is
-    how the submission benchmark counts the posts the server answered with a 2xx.
+    how the submission benchmark counts the posts the server answered with a 2xx. ``env`` overrides
+    variables of the benchmark environment for this server only.
     """
     DATA.mkdir(parents=True, exist_ok=True)
     cmd = [str(GUNICORN), "config.wsgi", "-w", str(workers), "-b", f"{HOST}:{PORT}", "--log-level", "warning"]
@@ -196,7 +199,7 @@ def gunicorn(*, access_log: Path | None = None, workers: int = GUNICORN_WORKERS)
     if access_log is not None:
         cmd += ["--access-logfile", str(access_log), "--access-logformat", "%(s)s %(m)s %(U)s"]
     errors = open(DATA / "gunicorn-error.log", "ab")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=errors, stderr=errors)
+    process = subprocess.Popen(cmd, cwd=ROOT, env=child_env(**(env or {})), stdout=errors, stderr=errors)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -12,7 +12,8 @@ from pathlib import Path
 class Result:
     """One measured figure, next to the baseline measured in the same run when there is one.
 
-    ``target`` is ``(op, limit)`` on the ``ratio`` when ``target_on == "ratio"``, else on the
+    ``target`` is ``(op, limit)`` on the ``ratio`` when ``target_on == "ratio"``, on ``|ratio − 1|``
+    when ``target_on == "deviation"``, else on the
     ``value``: ``(">=", 0.8)``, ``("<", 0.150)``, ``("==", 0)``, or None (reported, not judged).
     ``value`` None means the measure is not available; ``note`` says why.
     """
@@ -37,7 +38,9 @@ class Result:
     def met(self) -> bool | None:
         if self.target is None:
             return None
-        judged = self.ratio if self.target_on == "ratio" else self.value
+        judged = {"ratio": self.ratio, "deviation": None if self.ratio is None else abs(self.ratio - 1)}.get(
+            self.target_on, self.value
+        )
         if judged is None or (isinstance(judged, float) and math.isnan(judged)):
             return None
         op, limit = self.target
@@ -99,6 +102,8 @@ def _fmt_target(result: Result) -> str:
     op, limit = result.target
     if result.target_on == "ratio":
         return f"ratio {op} {limit:g}"
+    if result.target_on == "deviation":
+        return f"within {limit:.0%} of the baseline"
     return f"{op} {_fmt(limit, result.unit)}"
 
 

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "teams.middleware.CurrentTeamMiddleware",
     "teams.middleware.LanguageMiddleware",
     "teams.middleware.HtmxMessagesMiddleware",
+    "teams.middleware.SharedServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -197,10 +198,19 @@ if MEDIA_S3_BUCKET:
     }
 
 # Cache: Redis when REDIS_URL is set (shared by every web process, which the rate limits need),
-# else process-local memory.
+# else process-local memory. Sessions stay in the database (Django's default engine), so Redis
+# being down logs nobody out; the rate limits then count per process (teams/ratelimit.py).
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A Redis that hangs must not hang the requests: give up on a connection or a reply after this.
+    REDIS_TIMEOUT_SECONDS = float(env_str("REDIS_TIMEOUT_SECONDS", "0.5"))
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -345,6 +355,10 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)  # first try plus retr
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)  # 1 min, 4 min, 16 min … capped at 6 h
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)  # failed attempts in a row
 CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "teams.tasks.webhook_deliveries_retry_due", "schedule": 60.0}
+
+# How often each web process pushes its rate-limit counts to Redis and reads the totals and the
+# per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.
+SHARED_STATE_SYNC_SECONDS = float(env_str("SHARED_STATE_SYNC_SECONDS", "0.2"))
 
 # Feedback: the public survey endpoint and the follow-up SLA sweep.
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address

@@ -15,22 +15,17 @@ JSON endpoints under ``/api/public/surveys/<public_key>/``:
 from __future__ import annotations
 
 import json
-import math
-import time
 import uuid
-import weakref
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
-from teams import local_cache, webhooks
+from teams import ratelimit
 from teams.text import UNSTORABLE_MESSAGE, find_unstorable
 
 from . import services, survey_cache
@@ -166,94 +161,15 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")[:64]
 
 
-def _parse_rate(rate: str) -> tuple[int, int]:
-    count, _, period = rate.partition("/")
-    seconds = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-    return int(count), seconds.get(period.strip() or "min", 60)
-
-
-# The shared versions of what the public endpoints read from per-process caches: read with the
-# rate-limit counter, in the same round trip (``teams.local_cache``).
-HOT_VERSIONS = (survey_cache.DEFINITIONS, survey_cache.THEMES, survey_cache.ROUTING, webhooks.ENDPOINTS)
-
-
-# SET key 0 EX ttl NX (start the window's counter with its expiry, only if it is not there),
-# INCR key, MGET the versions: one command, so one round trip and one reply to parse.
-_COUNT_AND_READ = """
-redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
-local count = redis.call('INCR', KEYS[1])
-if #KEYS > 1 then
-  return {count, redis.call('MGET', unpack(KEYS, 2))}
-end
-return {count, {}}
-"""
-_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _redis_script(backend: RedisCache, versions: tuple[str, ...]):
-    """The Redis client (one per cache client: Django makes a new one per call), the script, and
-    the versions' full keys (constant, so made once)."""
-    found = _scripts.get(backend._cache)
-    if found is None:
-        client = backend._cache.get_client(write=True)
-        found = _scripts[backend._cache] = (client, client.register_script(_COUNT_AND_READ), {})
-    client, script, version_keys = found
-    keys = version_keys.get(versions)
-    if keys is None:
-        keys = version_keys[versions] = [backend.make_and_validate_key(local_cache.version_key(n)) for n in versions]
-    return client, script, keys
-
-
-def _count_hit(key: str, timeout: int, versions: tuple[str, ...] = ()) -> tuple[int, dict]:
-    """Add one to the window's counter; return it and the shared ``versions``: one Redis round trip.
-
-    Redis: one script (``SET … NX EX``, ``INCR``, ``MGET``). Any other cache (locmem in development
-    and tests): ``add`` then ``incr``, and the versions through the cache API.
-    """
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(backend, RedisCache):
-        client, script, version_keys = _redis_script(backend, versions)
-        count, found = script(keys=[backend.make_and_validate_key(key), *version_keys], args=[timeout], client=client)
-        return int(count), {name: _stored_int(raw) for name, raw in zip(versions, found, strict=True)}
-    if backend.add(key, 1, timeout=timeout):
-        count = 1
-    else:
-        try:
-            count = backend.incr(key)
-        except ValueError:  # expired between add and incr
-            backend.set(key, 1, timeout=timeout)
-            count = 1
-    return count, local_cache.read_versions(list(versions)) if versions else {}
-
-
-def _stored_int(raw: bytes | None) -> int | None:
-    """A version as Django's Redis serializer stores an int (plain digits); None for anything else,
-    which ``local_cache`` then reads through the cache API."""
-    try:
-        return int(raw) if raw is not None else None
-    except ValueError:
-        return None
-
-
-def rate_limit_and_versions(request: HttpRequest, versions: tuple[str, ...] = ()) -> tuple[int | None, dict]:
-    """Count the request against its client address: ``(seconds to wait or None, versions)``.
-
-    A fixed window in the cache (Redis when ``REDIS_URL`` is set, so every web process shares it).
-    The shared ``versions`` asked for (``teams.local_cache``) are read in the same round trip.
-    """
-    limit, period = _parse_rate(settings.FEEDBACK_RATE_LIMIT)
-    now = time.time()
-    window = int(now // period)
-    key = f"feedback:rate:{client_address(request)}:{window}"
-    count, found = _count_hit(key, period + 1, versions)
-    if count > limit:
-        return max(1, math.ceil((window + 1) * period - now)), found
-    return None, found
-
-
 def rate_limit_retry_after(request: HttpRequest) -> int | None:
-    """Count the request against its client address; return seconds to wait when over the limit."""
-    return rate_limit_and_versions(request)[0]
+    """Count the request against its client address; return seconds to wait when over the limit.
+
+    ``FEEDBACK_RATE_LIMIT`` per address, shared by every process through Redis but counted in
+    the process's memory and reconciled in the background (``teams.ratelimit.hit_local``), so an
+    answer never waits on Redis for it; per process when Redis is down.
+    """
+    limit, period = ratelimit.parse_rate(settings.FEEDBACK_RATE_LIMIT)
+    return ratelimit.hit_local(f"feedback:{client_address(request)}", limit, period)
 
 
 def _own_origin(request: HttpRequest) -> str:
@@ -302,14 +218,13 @@ def public_endpoint(methods: tuple[str, ...]):
                 response = _error(405, f"Method “{request.method}” not allowed.", "method_not_allowed")
                 response["Allow"] = ", ".join((*methods, "OPTIONS"))
                 return response
-            # One round trip: the rate limit and the versions of the per-process caches it reads.
-            retry_after, versions = rate_limit_and_versions(request, HOT_VERSIONS)
+            # No round trip: the rate limit and the caches' versions are mirrored by a background thread.
+            retry_after = rate_limit_retry_after(request)
             if retry_after is not None:
                 response = _error(429, f"Too many requests. Try again in {retry_after} s.", "throttled")
                 response["Retry-After"] = str(retry_after)
                 return _cors(response, request, None)
-            with local_cache.using_versions(versions):
-                return guarded(request, public_key, kwargs)
+            return guarded(request, public_key, kwargs)
 
         return wrapper
 

@@ -5,7 +5,9 @@ import hmac
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
+from rest_framework.settings import api_settings
 
+from . import ratelimit
 from .access import ApiKeyPrincipal
 from .models import ApiKey
 from .services import api_key_touch
@@ -39,16 +41,29 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
-    """Limit each API key to API_KEY_RATE requests; people signed in through the browser are not limited."""
+class ApiKeyRateThrottle(throttling.BaseThrottle):
+    """Limit each API key to API_KEY_RATE requests; people signed in through the browser are not limited.
+
+    Counted atomically (``teams.ratelimit.hit_exact``): DRF's own throttle reads the history,
+    appends and writes it back, so concurrent requests of one key overwrite each other's hits.
+    """
 
     scope = "api_key"
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
-    def get_cache_key(self, request, view):
+    def __init__(self):
+        self._wait: int | None = None
+
+    def allow_request(self, request, view) -> bool:
         api_key = getattr(request.user, "api_key", None)
         if api_key is None:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": api_key.prefix}
+            return True
+        limit, period = ratelimit.parse_rate(self.THROTTLE_RATES[self.scope])
+        self._wait = ratelimit.hit_exact(f"api-key:{api_key.prefix}", limit, period)
+        return self._wait is None
+
+    def wait(self) -> int | None:
+        return self._wait
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -9,10 +9,12 @@ production) is the one it loaded under. Every write that changes what such a cac
 process reloads (the second bump keeps a process that reloaded between the change and its commit
 from keeping the old rows under the new version).
 
-Reading a version is a round trip to the shared cache. A request that needs several reads them
-together (``read_versions``, or in a Redis pipeline of its own with ``version_key``) and runs
-inside ``using_versions(...)``: there, every cache takes its version from what was read.
-When the shared cache cannot be reached, entries live for their TTL alone.
+With Redis, a request does not read the versions itself: the background thread of
+``teams.shared_state`` reads every version in use a few times a second, and a cache compares its
+entries with what that thread last read, so a change in one process reaches the others within
+about ``SHARED_STATE_SYNC_SECONDS``. With a process-local cache (development, tests) the version is
+read from it directly. A caller that already holds versions can run inside ``using_versions(...)``.
+When Redis cannot be reached, entries live for their TTL alone.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+
+from . import shared_state
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +87,17 @@ def current_version(name: str) -> Any:
     known = _known.get()
     if known is not None and known.get(name) is not None:
         return known[name]
+    if shared_state.active():
+        # Redis: the version as the background thread last read it (at most a sync or two old),
+        # so a request does not wait on Redis; None when Redis was unreachable at that sync.
+        found = shared_state.syncer().version(name, lambda: _read_one(name))
+        return UNREACHABLE if found is None else found
     return read_versions([name])[name]
+
+
+def _read_one(name: str) -> Any:
+    found = read_versions([name])[name]
+    return None if found == UNREACHABLE else found
 
 
 @contextmanager

@@ -152,3 +152,47 @@ class LanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+def _unreachable_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (RedisConnectionError, RedisTimeoutError, OperationalError)
+
+
+class SharedServiceUnavailableMiddleware:
+    """Answer a JSON 503 with Retry-After when an API request needs Redis (cache, broker) and it is down.
+
+    Redis is a cache and a broker, not the system of record: the code paths of the API and the
+    public endpoints fall back without it, and what still cannot be served says so in the API's
+    error shape, never as an HTML 500.
+    """
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith("/api/") or not isinstance(exception, _unreachable_errors()):
+            return None
+        import logging
+
+        from django.utils.translation import gettext
+
+        logging.getLogger(__name__).error("a shared service is unreachable: %s", exception, exc_info=exception)
+        response = JsonResponse(
+            {
+                "detail": gettext("A service Waymark depends on is unavailable; try again shortly."),
+                "code": "unavailable",
+                "errors": {},
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response

@@ -260,8 +260,13 @@ def _queue(delivery_ids: list) -> None:
     ids = [str(delivery_id) for delivery_id in delivery_ids]
 
     def send():
-        for delivery_id in ids:
-            webhook_deliver.delay(delivery_id, 1)
+        try:
+            for delivery_id in ids:
+                webhook_deliver.delay(delivery_id, 1)
+        except Exception:
+            # The broker is down: the rows are committed and still pending, and the periodic
+            # sweep (``deliveries_due``) sends them; the request that emitted them succeeds.
+            logger.warning("webhooks: could not queue %d deliveries; the sweep will send them", len(ids), exc_info=True)
 
     transaction.on_commit(send)
 

@@ -38,6 +38,21 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_shared_state_thread(settings):
+    """No background sync thread unless a test asks for one; no rate-limit count kept between tests.
+
+    With ``REDIS_URL`` set the thread would make a test's outcome depend on when it last synced;
+    tests of the shared state run the sync themselves.
+    """
+    from teams import ratelimit
+
+    settings.SHARED_STATE_SYNC_SECONDS = 0
+    ratelimit.reset()
+    yield
+    ratelimit.reset()
+
+
 @pytest.fixture
 def team_a(db):
     return TeamFactory(name="Team A", slug="team-a")

@@ -29,6 +29,14 @@ def test_result_judges_the_ratio_or_the_value_as_its_target_says():
     assert throughput.as_dict()["target"] == "ratio >= 0.8"
 
 
+def test_a_deviation_target_judges_the_distance_from_the_baseline_either_way():
+    def limit(let_through):
+        return Result("submit", "rate limit", let_through, baseline=300.0, target=("<=", 0.10), target_on="deviation")
+
+    assert [limit(n).met for n in (300.0, 329.0, 271.0, 331.0, 269.0)] == [True, True, True, False, False]
+    assert "within 10%" in table([limit(300.0)])
+
+
 def test_table_has_a_row_per_result_with_ratio_and_verdict():
     rows = table(
         [

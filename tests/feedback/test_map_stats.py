@@ -139,7 +139,17 @@ def test_map_figures_are_the_sum_of_its_stages(two_stages):
 def test_survey_stats_output_is_unchanged_by_the_grid(survey, submit):
     submit(survey, {"score": 9})
     result = stats.survey_stats(survey, days=30)
-    assert set(result) == {"start", "end", "totals", "trend", "by_stage", "by_touchpoint", "rate", "themes"}
+    assert set(result) == {
+        "start",
+        "end",
+        "totals",
+        "trend",
+        "by_stage",
+        "by_touchpoint",
+        "rate",
+        "rate_by_channel",
+        "themes",
+    }
 
 
 def test_map_without_stages_or_answers_is_empty(team_a):
