@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import ApiKey, Membership, Role, TeamScopedModel
 
@@ -86,9 +87,11 @@ def require_role(user, team_id: int | None, required: Role | str) -> None:
     """Raise 404 when ``user`` is not in the team, 403 when their role is too low."""
     role = role_for(user, team_id)
     if role is None:
-        raise Http404("No such object.")
+        raise Http404(_("No such object."))
     if not role.allows(required):
-        raise PermissionDenied(f"This needs the {Role(required).label.lower()} role in the team.")
+        raise PermissionDenied(
+            _("This needs the %(role)s role in the team.") % {"role": str(Role(required).label).lower()}
+        )
 
 
 def get_object_for_user(queryset: models.QuerySet[M] | type[M], user, **lookup) -> M:
@@ -98,7 +101,7 @@ def get_object_for_user(queryset: models.QuerySet[M] | type[M], user, **lookup) 
     try:
         return queryset.for_user(user).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError, models.ObjectDoesNotExist) as exc:
-        raise Http404("No such object.") from exc
+        raise Http404(_("No such object.")) from exc
 
 
 def get_object_for_write(

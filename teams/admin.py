@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from .admin_scope import TeamScopedAdmin, TeamScopedInline
 from .models import ApiKey, Membership, Team
@@ -23,7 +24,7 @@ class TeamAdmin(TeamScopedAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_members=Count("memberships"))
 
-    @admin.display(description="Members", ordering="n_members")
+    @admin.display(description=_("Members"), ordering="n_members")
     def member_count(self, team):
         return team.n_members
 

@@ -11,5 +11,5 @@ class StrictJSONParser(JSONParser):
         data = super().parse(stream, media_type, parser_context)
         path = find_unstorable(data)
         if path:
-            raise ParseError(f"{path}: {UNSTORABLE_MESSAGE}")
+            raise ParseError(f"{path}: {UNSTORABLE_MESSAGE!s}")
         return data

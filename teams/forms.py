@@ -13,17 +13,19 @@ class TeamForm(forms.ModelForm):
 
 
 class InviteForm(forms.Form):
-    identifier = forms.CharField(label="Username or email", max_length=254)
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+    identifier = forms.CharField(label=_("Username or email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses the key, e.g. “Data warehouse sync”.")
-    scope = forms.ChoiceField(choices=ApiKey.Scope.choices, initial=ApiKey.Scope.READ)
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What uses the key, e.g. “Data warehouse sync”.")
+    )
+    scope = forms.ChoiceField(label=_("Scope"), choices=ApiKey.Scope.choices, initial=ApiKey.Scope.READ)
 
 
 class LanguageForm(forms.Form):

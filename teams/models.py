@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    VIEWER = "viewer", "Viewer"
-    EDITOR = "editor", "Editor"
-    ADMIN = "admin", "Admin"
+    VIEWER = "viewer", _("Viewer")
+    EDITOR = "editor", _("Editor")
+    ADMIN = "admin", _("Admin")
 
     @property
     def rank(self) -> int:
@@ -89,26 +89,32 @@ class TeamQuerySet(TeamScopedQuerySet):
 class Team(TeamScopedModel):
     """A group of people who keep journey maps together."""
 
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=140, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
     accent_color = models.CharField(
+        _("accent color"),
         max_length=7,
         default="#4f46e5",
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #rrggbb, e.g. #4f46e5.")],
-        help_text="The team's accent colour, as #rrggbb.",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Give the colour as #rrggbb, e.g. #4f46e5."))],
+        help_text=_("The team's accent colour, as #rrggbb."),
     )
     # Working hours: SLAs in business hours count only this time (journeys/sla.py).
     time_zone = models.CharField(
-        max_length=64, default="UTC", help_text="IANA time zone of the team, e.g. Europe/Riga."
+        _("time zone"), max_length=64, default="UTC", help_text=_("IANA time zone of the team, e.g. Europe/Riga.")
     )
     working_days = models.CharField(
+        _("working days"),
         max_length=7,
         default="12345",
-        validators=[RegexValidator(r"^[1-7]{1,7}$", "List ISO weekdays as digits, 1 = Monday, e.g. 12345.")],
-        help_text="ISO weekdays the team works, as digits (1 = Monday): 12345 is Monday to Friday.",
+        validators=[RegexValidator(r"^[1-7]{1,7}$", _("List ISO weekdays as digits, 1 = Monday, e.g. 12345."))],
+        help_text=_("ISO weekdays the team works, as digits (1 = Monday): 12345 is Monday to Friday."),
     )
-    workday_start = models.TimeField(default=datetime.time(9, 0), help_text="When a working day starts.")
-    workday_end = models.TimeField(default=datetime.time(17, 0), help_text="When a working day ends.")
+    workday_start = models.TimeField(
+        _("workday start"), default=datetime.time(9, 0), help_text=_("When a working day starts.")
+    )
+    workday_end = models.TimeField(
+        _("workday end"), default=datetime.time(17, 0), help_text=_("When a working day ends.")
+    )
     language = models.CharField(
         _("default language"),
         max_length=10,
@@ -116,12 +122,14 @@ class Team(TeamScopedModel):
         choices=settings.LANGUAGES,
         help_text=_("The interface's language for members who have not chosen their own; blank: the browser's."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         constraints = [
             models.CheckConstraint(condition=Q(accent_color__regex=r"^#[0-9a-fA-F]{6}$"), name="team_accent_color_hex"),
         ]
@@ -147,7 +155,9 @@ def unique_slug(name: str) -> str:
 class UserPreference(models.Model):
     """A person's own settings that follow them across teams."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waymark_preference")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waymark_preference", verbose_name=_("user")
+    )
     language = models.CharField(
         _("language"),
         max_length=10,
@@ -171,18 +181,22 @@ class MembershipQuerySet(TeamScopedQuerySet):
 class Membership(TeamOwnedModel):
     """A person's role in a team."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("team"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # When the person last switched to this team or opened one of its objects: where they land
     # after logging in (teams.middleware.default_membership).
-    last_active_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_active_at = models.DateTimeField(_("last active at"), null=True, blank=True, editable=False)
 
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["team__name", "user__username"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="membership_unique_team_user"),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
@@ -196,25 +210,32 @@ class ApiKey(TeamOwnedModel):
     """A team's key for integrations; only its hash is stored."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        READ_WRITE = "read_write", "Read and write"
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
 
     PREFIX_LENGTH = 8
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
-    hashed_key = models.CharField(max_length=64, editable=False)
-    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("team"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
+    hashed_key = models.CharField(_("hashed key"), max_length=64, editable=False)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.READ)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         constraints = [
             models.CheckConstraint(condition=Q(scope__in=["read", "read_write"]), name="apikey_scope_valid"),
         ]
@@ -248,13 +269,13 @@ class ApiKey(TeamOwnedModel):
 class WebhookEvent(models.TextChoices):
     """The events a webhook endpoint can subscribe to."""
 
-    RESPONSE_CREATED = "response.created", "A survey response was received"
-    FOLLOWUP_OPENED = "followup.opened", "A follow-up was opened"
-    FOLLOWUP_BREACHED = "followup.breached", "A follow-up breached its SLA"
-    MAP_PUBLISHED = "map.published", "A journey map version was published"
-    EXPERIMENT_CONCLUDED = "experiment.concluded", "An experiment was concluded"
-    REVIEW_RECORDED = "review.recorded", "A weekly review was recorded"
-    PROFILE_STAGE_CHANGED = "profile.stage_changed", "A customer profile entered another stage of a map"
+    RESPONSE_CREATED = "response.created", _("A survey response was received")
+    FOLLOWUP_OPENED = "followup.opened", _("A follow-up was opened")
+    FOLLOWUP_BREACHED = "followup.breached", _("A follow-up breached its SLA")
+    MAP_PUBLISHED = "map.published", _("A journey map version was published")
+    EXPERIMENT_CONCLUDED = "experiment.concluded", _("An experiment was concluded")
+    REVIEW_RECORDED = "review.recorded", _("A weekly review was recorded")
+    PROFILE_STAGE_CHANGED = "profile.stage_changed", _("A customer profile entered another stage of a map")
 
 
 # Sent only by "Send test event"; endpoints never subscribe to it.
@@ -264,25 +285,36 @@ WEBHOOK_TEST_EVENT = "webhook.test"
 class WebhookEndpoint(TeamOwnedModel):
     """A URL of a team's integration that receives signed event deliveries."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField("URL", max_length=500)
-    description = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=80, editable=False, help_text="Signs every delivery (HMAC-SHA256).")
-    event_types = models.JSONField(default=list, help_text="The events this endpoint receives.")
-    is_active = models.BooleanField(default=True)
-    disabled_reason = models.CharField(max_length=300, blank=True)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    failure_count = models.PositiveIntegerField(default=0, help_text="Failed delivery attempts in a row.")
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("team"))
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    secret = models.CharField(
+        _("secret"), max_length=80, editable=False, help_text=_("Signs every delivery (HMAC-SHA256).")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    event_types = models.JSONField(_("event types"), default=list, help_text=_("The events this endpoint receives."))
+    is_active = models.BooleanField(_("active"), default=True)
+    disabled_reason = models.CharField(_("disabled reason"), max_length=300, blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    failure_count = models.PositiveIntegerField(
+        _("failure count"), default=0, help_text=_("Failed delivery attempts in a row.")
+    )
+    last_success_at = models.DateTimeField(_("last success at"), null=True, blank=True)
+    last_failure_at = models.DateTimeField(_("last failure at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
         return self.url
@@ -303,32 +335,44 @@ class WebhookDelivery(TeamScopedModel):
     """One event sent (or to be sent) to one endpoint, with the outcome of its latest attempt."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RETRYING = "retrying", "Retrying"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        RETRYING = "retrying", _("Retrying")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=60)
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.TextField(blank=True, help_text="The first kilobyte of the receiver's answer.")
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    replay_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replays")
-    is_test = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+    )
+    event = models.CharField(_("event"), max_length=60)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
+    response_excerpt = models.TextField(
+        _("response excerpt"), blank=True, help_text=_("The first kilobyte of the receiver's answer.")
+    )
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    replay_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replays",
+        verbose_name=_("replay of"),
+    )
+    is_test = models.BooleanField(_("test event"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="webhookdelivery_endpoint_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due_idx"),

@@ -1,5 +1,6 @@
 """The DRF permission every API view uses: members read, editors write, admins manage."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
 from .access import has_role, max_role, role_for
@@ -15,7 +16,7 @@ class TeamRolePermission(permissions.BasePermission):
     viewset checks the particular team in ``perform_create``.
     """
 
-    message = "Your role in this team does not allow this."
+    message = _("Your role in this team does not allow this.")
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):

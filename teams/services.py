@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .access import forget_roles, require_role
 from .models import ApiKey, Membership, Role, Team, UserPreference
@@ -24,7 +25,7 @@ def team_create(*, name: str, user, accent_color: str = "#4f46e5") -> Team:
     """Create a team with ``user`` as its first admin."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the team a name."})
+        raise ValidationError({"name": _("Give the team a name.")})
     team = Team(name=name, accent_color=accent_color)
     team.full_clean(exclude=["slug"], validate_constraints=False)
     team.save()
@@ -62,10 +63,12 @@ def user_language_set(*, actor, language: str) -> UserPreference:
 def _find_user(identifier: str):
     identifier = (identifier or "").strip()
     if not identifier:
-        raise ValidationError({"user": "Give a username or an email address."})
+        raise ValidationError({"user": _("Give a username or an email address.")})
     matches = list(User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))[:2])
     if len(matches) != 1:
-        raise ValidationError({"user": f"No single user has the username or email “{identifier}”."})
+        raise ValidationError(
+            {"user": _("No single user has the username or email “%(identifier)s”.") % {"identifier": identifier}}
+        )
     return matches[0]
 
 
@@ -73,13 +76,15 @@ def membership_add(*, team: Team, actor, identifier: str, role: str = Role.VIEWE
     """Add an existing user, named by username or email, to ``team``."""
     require_role(actor, team.pk, Role.ADMIN)
     if role not in Role.values:
-        raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
+        raise ValidationError({"role": _("Choose one of %(values)s.") % {"values": ", ".join(Role.values)}})
     user = _find_user(identifier)
     try:
         with transaction.atomic():
             membership = Membership.objects.create(team=team, user=user, role=role)
     except IntegrityError as exc:
-        raise ValidationError({"user": f"{user.username} is already a member of {team.name}."}) from exc
+        raise ValidationError(
+            {"user": _("%(user)s is already a member of %(team)s.") % {"user": user.username, "team": team.name}}
+        ) from exc
     forget_roles(user)
     return membership
 
@@ -97,9 +102,9 @@ def _admins_left_after(membership: Membership) -> int:
 def membership_change_role(*, membership: Membership, actor, role: str) -> Membership:
     require_role(actor, membership.team_id, Role.ADMIN)
     if role not in Role.values:
-        raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
+        raise ValidationError({"role": _("Choose one of %(values)s.") % {"values": ", ".join(Role.values)}})
     if membership.role == Role.ADMIN and role != Role.ADMIN and _admins_left_after(membership) == 0:
-        raise ValidationError({"role": "A team needs at least one admin; make someone else admin first."})
+        raise ValidationError({"role": _("A team needs at least one admin; make someone else admin first.")})
     membership.role = role
     membership.save(update_fields=["role"])
     forget_roles(membership.user)
@@ -111,7 +116,7 @@ def membership_change_role(*, membership: Membership, actor, role: str) -> Membe
 def membership_remove(*, membership: Membership, actor) -> None:
     require_role(actor, membership.team_id, Role.ADMIN)
     if membership.role == Role.ADMIN and _admins_left_after(membership) == 0:
-        raise ValidationError({"user": "A team needs at least one admin; make someone else admin first."})
+        raise ValidationError({"user": _("A team needs at least one admin; make someone else admin first.")})
     membership.delete()
     forget_roles(membership.user)
     forget_roles(actor)
@@ -122,9 +127,9 @@ def api_key_create(*, team: Team, actor, name: str, scope: str = ApiKey.Scope.RE
     require_role(actor, team.pk, Role.ADMIN)
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": "Give the key a name, such as the integration that uses it."})
+        raise ValidationError({"name": _("Give the key a name, such as the integration that uses it.")})
     if scope not in ApiKey.Scope.values:
-        raise ValidationError({"scope": f"Choose one of {', '.join(ApiKey.Scope.values)}."})
+        raise ValidationError({"scope": _("Choose one of %(values)s.") % {"values": ", ".join(ApiKey.Scope.values)}})
     prefix, raw = ApiKey.generate()
     key = ApiKey.objects.create(
         team=team, name=name[:100], scope=scope, prefix=prefix, hashed_key=ApiKey.hash(raw), created_by=actor

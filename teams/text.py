@@ -5,8 +5,10 @@ Django's form and DRF's CharField already refuse NUL; JSON bodies and query stri
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_MESSAGE = "Contains a character that cannot be stored (NUL or a lone surrogate)."
+UNSTORABLE_MESSAGE = _("Contains a character that cannot be stored (NUL or a lone surrogate).")
 
 
 def find_unstorable(value: object, path: str = "") -> str | None:

@@ -61,7 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def team_switch(request: HttpRequest) -> HttpResponse:
     team = get_object_for_user(Team, request.user, pk=request.POST.get("team", ""))
     follow_team(request, team.pk)
-    messages.success(request, f"You are working in {team.name}.")
+    messages.success(request, gettext("You are working in %(team)s.") % {"team": team.name})
     return hx_redirect(request, safe_next_url(request, reverse("home")))
 
 
@@ -79,7 +79,9 @@ def team_create(request: HttpRequest) -> HttpResponse:
         else:
             request.memberships = list(Membership.objects.filter(user=request.user).select_related("team"))
             follow_team(request, team.pk)
-            messages.success(request, f"Team {team.name} created. Invite your colleagues next.")
+            messages.success(
+                request, gettext("Team %(team)s created. Invite your colleagues next.") % {"team": team.name}
+            )
             return hx_redirect(request, reverse("teams:members", args=[team.slug]))
     return render(request, "teams/team_form.html", {"form": form})
 
@@ -104,7 +106,7 @@ def team_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, "Team settings saved.")
+                messages.success(request, gettext("Team settings saved."))
                 return hx_redirect(request, reverse("teams:settings", args=[team.slug]))
     return render(request, "teams/team_settings.html", {"team": team, "form": form})
 
@@ -118,6 +120,11 @@ def _members_context(request: HttpRequest, team: Team, invite_form=None) -> dict
         "roles": Role.choices,
         "is_admin": role_is_admin(request, team),
     }
+
+
+def _role_name(role: str) -> str:
+    """The role as a word of the sentence: "editor" in English, the role's translated name elsewhere."""
+    return str(Role(role).label).lower()
 
 
 def role_is_admin(request: HttpRequest, team: Team) -> bool:
@@ -146,7 +153,11 @@ def members(request: HttpRequest, team_slug: str) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc, rename={"user": "identifier"})
             else:
-                messages.success(request, f"{membership.user.username} joined {team.name} as {membership.role}.")
+                messages.success(
+                    request,
+                    gettext("%(user)s joined %(team)s as %(role)s.")
+                    % {"user": membership.user.username, "team": team.name, "role": _role_name(membership.role)},
+                )
                 form = None
                 if not request.htmx:
                     return redirect("teams:members", team.slug)
@@ -170,12 +181,16 @@ def member_role(request: HttpRequest, team_slug: str, membership_pk: int) -> Htt
     if form.is_valid():
         try:
             services.membership_change_role(membership=membership, actor=request.user, role=form.cleaned_data["role"])
-            messages.success(request, f"{membership.user.username} is now {membership.role}.")
+            messages.success(
+                request,
+                gettext("%(user)s is now %(role)s.")
+                % {"user": membership.user.username, "role": _role_name(membership.role)},
+            )
         except ValidationError as exc:
             error = exc.messages[0]
             membership.refresh_from_db()
     else:
-        error = "Choose a valid role."
+        error = gettext("Choose a valid role.")
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -196,7 +211,10 @@ def member_remove(request: HttpRequest, team_slug: str, membership_pk: int) -> H
     require_role(request.user, team.pk, Role.ADMIN)
     try:
         services.membership_remove(membership=membership, actor=request.user)
-        messages.success(request, f"{membership.user.username} was removed from {team.name}.")
+        messages.success(
+            request,
+            gettext("%(user)s was removed from %(team)s.") % {"user": membership.user.username, "team": team.name},
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     if membership.user_id == request.user.id:
@@ -219,7 +237,9 @@ def api_keys(request: HttpRequest, team_slug: str) -> HttpResponse:
         key, created_key = services.api_key_create(
             team=team, actor=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
         )
-        messages.success(request, f"Key “{key.name}” created. Copy it now: it is not shown again.")
+        messages.success(
+            request, gettext("Key “%(name)s” created. Copy it now: it is not shown again.") % {"name": key.name}
+        )
         form = ApiKeyForm()
     context = {
         "team": team,
@@ -238,7 +258,7 @@ def api_key_revoke(request: HttpRequest, team_slug: str, key_pk: int) -> HttpRes
     key = get_object_for_user(ApiKey, request.user, pk=key_pk, team=team)
     require_role(request.user, team.pk, Role.ADMIN)
     services.api_key_revoke(api_key=key, actor=request.user)
-    messages.success(request, f"Key “{key.name}” revoked; requests with it now get 401.")
+    messages.success(request, gettext("Key “%(name)s” revoked; requests with it now get 401.") % {"name": key.name})
     if not request.htmx:
         return redirect("teams:api_keys", team.slug)
     context = {"team": team, "form": ApiKeyForm(), "keys": ApiKey.objects.filter(team=team), "created_key": None}

@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import webhooks
@@ -23,20 +25,25 @@ DELIVERIES_PER_PAGE = 25
 
 class WebhookEndpointForm(forms.Form):
     url = forms.URLField(
-        label="Endpoint URL",
+        label=_("Endpoint URL"),
         max_length=500,
         assume_scheme="https",
-        help_text="Where Waymark POSTs the events, e.g. https://hooks.example.com/waymark.",
+        help_text=_("Where Waymark POSTs the events, e.g. https://hooks.example.com/waymark."),
     )
-    description = forms.CharField(max_length=200, required=False, help_text="What receives them, for your team.")
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=200,
+        required=False,
+        help_text=_("What receives them, for your team."),
+    )
     event_types = forms.MultipleChoiceField(
-        label="Events", choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
     )
 
 
 class WebhookEndpointEditForm(WebhookEndpointForm):
     is_active = forms.BooleanField(
-        label="Active", required=False, help_text="Enabling an endpoint again clears its failure count."
+        label=_("Active"), required=False, help_text=_("Enabling an endpoint again clears its failure count.")
     )
 
 
@@ -75,7 +82,7 @@ def webhooks_list(request: HttpRequest, team_slug: str) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, "Endpoint registered. Copy its signing secret to verify deliveries.")
+                messages.success(request, gettext("Endpoint registered. Copy its signing secret to verify deliveries."))
                 return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
         status = 400 if request.htmx else 200
     endpoints = WebhookEndpoint.objects.filter(team=team).order_by("-created_at")
@@ -134,7 +141,7 @@ def webhook_edit(request: HttpRequest, team_slug: str, endpoint_pk: int) -> Http
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, "Endpoint saved.")
+                messages.success(request, gettext("Endpoint saved."))
                 return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
         status = 400 if request.htmx else 200
     context = {"team": team, "endpoint": endpoint, "form": form}
@@ -146,7 +153,7 @@ def webhook_edit(request: HttpRequest, team_slug: str, endpoint_pk: int) -> Http
 def webhook_delete(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
     team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
     webhooks.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
-    messages.success(request, f"Endpoint {endpoint.url} deleted with its delivery log.")
+    messages.success(request, gettext("Endpoint %(url)s deleted with its delivery log.") % {"url": endpoint.url})
     return hx_redirect(request, reverse("teams:webhooks", args=[team.slug]))
 
 
@@ -155,7 +162,7 @@ def webhook_delete(request: HttpRequest, team_slug: str, endpoint_pk: int) -> Ht
 def webhook_rotate_secret(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
     team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
     webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
-    messages.success(request, "New signing secret made; the old one no longer signs deliveries.")
+    messages.success(request, gettext("New signing secret made; the old one no longer signs deliveries."))
     return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
 
 
@@ -165,17 +172,19 @@ def webhook_send_test(request: HttpRequest, team_slug: str, endpoint_pk: int) ->
     team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
     delivery = webhooks.webhook_endpoint_send_test(endpoint=endpoint, actor=request.user)
     delivery.refresh_from_db()
-    _report(request, delivery, "Test event")
+    _report(request, delivery, pgettext("webhook message", "Test event"))
     return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
 
 
 def _report(request: HttpRequest, delivery: WebhookDelivery, what: str) -> None:
     if delivery.status == WebhookDelivery.Status.SUCCEEDED:
-        messages.success(request, f"{what} delivered ({delivery.response_code}).")
+        messages.success(
+            request, gettext("%(what)s delivered (%(code)s).") % {"what": what, "code": delivery.response_code}
+        )
     elif delivery.status == WebhookDelivery.Status.PENDING:
-        messages.success(request, f"{what} queued.")
+        messages.success(request, gettext("%(what)s queued.") % {"what": what})
     else:
-        messages.error(request, f"{what} failed: {delivery.error}")
+        messages.error(request, gettext("%(what)s failed: %(error)s") % {"what": what, "error": delivery.error})
 
 
 @login_required
@@ -203,5 +212,5 @@ def webhook_delivery_replay(request: HttpRequest, team_slug: str, endpoint_pk: i
     delivery = get_object_for_user(WebhookDelivery, request.user, pk=delivery_pk, endpoint=endpoint)
     replay = webhooks.webhook_delivery_replay(delivery=delivery, actor=request.user)
     replay.refresh_from_db()
-    _report(request, replay, "Replay")
+    _report(request, replay, pgettext("webhook message", "Replay"))
     return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))

@@ -42,7 +42,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from . import local_cache
 from .access import require_role
@@ -102,15 +103,17 @@ def resolve_public(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError) as exc:
-        raise UnsafeAddress(f"The host “{host}” cannot be resolved.") from exc
+        raise UnsafeAddress(_("The host “%(host)s” cannot be resolved.") % {"host": host}) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise UnsafeAddress(f"The host “{host}” cannot be resolved.")
+        raise UnsafeAddress(_("The host “%(host)s” cannot be resolved.") % {"host": host})
     if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         for address in addresses:
             refusal = address_refusal(address)
             if refusal:
-                raise UnsafeAddress(f"Webhooks are not sent to {host}: {refusal}.")
+                raise UnsafeAddress(
+                    _("Webhooks are not sent to %(host)s: %(reason)s.") % {"host": host, "reason": refusal}
+                )
     return addresses
 
 
@@ -121,13 +124,13 @@ def url_check(url: str) -> tuple[str, str, int, str]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise ValidationError({"url": "Enter a valid URL."}) from exc
+        raise ValidationError({"url": _("Enter a valid URL.")}) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"url": "Enter an http:// or https:// URL with a host name."})
+        raise ValidationError({"url": _("Enter an http:// or https:// URL with a host name.")})
     if parts.username or parts.password:
-        raise ValidationError({"url": "Leave credentials out of the URL; verify the signature instead."})
+        raise ValidationError({"url": _("Leave credentials out of the URL; verify the signature instead.")})
     if len(url) > 500:
-        raise ValidationError({"url": "Keep the URL under 500 characters."})
+        raise ValidationError({"url": _("Keep the URL under 500 characters.")})
     port = port or (443 if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, parts.hostname, port, path
@@ -148,11 +151,14 @@ def url_validate(url: str) -> str:
 
 def _clean_event_types(event_types) -> list[str]:
     if not isinstance(event_types, list | tuple) or not event_types:
-        raise ValidationError({"event_types": "Choose at least one event."})
+        raise ValidationError({"event_types": _("Choose at least one event.")})
     unknown = [e for e in event_types if e not in WebhookEvent.values]
     if unknown:
         raise ValidationError(
-            {"event_types": f"Unknown event {unknown[0]!r}; choose from {', '.join(WebhookEvent.values)}."}
+            {
+                "event_types": _("Unknown event %(event)r; choose from %(events)s.")
+                % {"event": unknown[0], "events": ", ".join(WebhookEvent.values)}
+            }
         )
     return [e for e in WebhookEvent.values if e in event_types]
 
@@ -168,7 +174,9 @@ def webhook_endpoint_register(
     # Lock the team row so two concurrent registrations cannot pass the cap together.
     Team.objects.select_for_update().filter(pk=team.pk).first()
     if WebhookEndpoint.objects.filter(team=team).count() >= MAX_ENDPOINTS_PER_TEAM:
-        raise ValidationError({"url": f"A team can have at most {MAX_ENDPOINTS_PER_TEAM} webhook endpoints."})
+        raise ValidationError(
+            {"url": _("A team can have at most %(max)d webhook endpoints.") % {"max": MAX_ENDPOINTS_PER_TEAM}}
+        )
     subscribed_events_forget(team.pk)
     return WebhookEndpoint.objects.create(
         team=team,
@@ -614,17 +622,16 @@ def _notify_disabled(endpoint_id: int) -> None:
     if not emails:
         return
     path = reverse("teams:webhook_detail", args=[endpoint.team.slug, endpoint.pk])
-    send_mail(
-        subject=f"[Waymark] Webhook disabled: {endpoint.url}",
-        message=(
-            f"Waymark stopped sending events of {endpoint.team.name} to {endpoint.url}.\n\n"
-            f"{endpoint.disabled_reason}\n\n"
-            f"Fix the receiver, then enable the endpoint again and replay what it missed: {path}\n"
-        ),
-        from_email=None,
-        recipient_list=emails,
-        fail_silently=True,
-    )
+    # The admins read it in their team's language (the worker has no request to take one from).
+    with translation.override(endpoint.team.language or settings.LANGUAGE_CODE):
+        subject = _("[Waymark] Webhook disabled: %(url)s") % {"url": endpoint.url}
+        stopped = _("Waymark stopped sending events of %(team)s to %(url)s.") % {
+            "team": endpoint.team.name,
+            "url": endpoint.url,
+        }
+        fix = _("Fix the receiver, then enable the endpoint again and replay what it missed: %(path)s") % {"path": path}
+        message = f"{stopped}\n\n{endpoint.disabled_reason}\n\n{fix}\n"
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=emails, fail_silently=True)
     logger.warning("webhook endpoint %s disabled: %s", endpoint.pk, endpoint.disabled_reason)
 
 

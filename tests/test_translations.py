@@ -103,15 +103,17 @@ def extracted(tmp_path_factory) -> Path:
     copy = tmp_path_factory.mktemp("extract") / "tree"
     ignore = shutil.ignore_patterns(".venv", "node_modules", "var", ".git", "docs", "bench", "tests", "*.pyc", "*.mo")
     shutil.copytree(ROOT, copy, ignore=ignore, symlinks=True)
+    # The copy has no tests/ package: the subprocess runs on the project's settings, not tests.settings.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
     for domain, extra in (("django", []), ("djangojs", ["--ignore=static/vendor/*"])):
         run = subprocess.run(
             [sys.executable, "manage.py", "makemessages", "-d", domain, "--no-obsolete", "--ignore=.venv/*", *extra]
             + [f"-l={locale}" for locale in TRANSLATED],
             cwd=copy,
+            env=env,
             capture_output=True,
             text=True,
             check=False,
-            env={**os.environ, "DEBUG": "1"},
         )
         assert run.returncode == 0, run.stderr
     return copy

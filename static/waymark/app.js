@@ -1,6 +1,8 @@
 // Waymark UI glue: toasts from HX-Trigger "messages" events, focus after swaps.
 (function () {
   "use strict";
+  // Django's JavaScript catalog (/jsi18n/, loaded first by base.html); English if it failed to load.
+  var gettext = window.gettext || function (text) { return text; };
   function toast(message, tags) {
     var box = document.getElementById("wm-toasts");
     if (!box) return;
@@ -15,11 +17,11 @@
   });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
-    if (status >= 500) toast("Something went wrong on our side. Nothing was saved; please try again.", "error");
-    else if (status === 403) toast("Your role in this team does not allow this.", "error");
-    else if (status === 404) toast("That no longer exists, or you cannot see it.", "error");
+    if (status >= 500) toast(gettext("Something went wrong on our side. Nothing was saved; please try again."), "error");
+    else if (status === 403) toast(gettext("Your role in this team does not allow this."), "error");
+    else if (status === 404) toast(gettext("That no longer exists, or you cannot see it."), "error");
   });
-  document.addEventListener("htmx:sendError", function () { toast("Could not reach Waymark. Check your connection.", "error"); });
+  document.addEventListener("htmx:sendError", function () { toast(gettext("Could not reach Waymark. Check your connection."), "error"); });
   // The main navigation's menu button (narrow screens): the menu opens and closes with the button,
   // Escape closes it and gives the focus back to the button.
   document.documentElement.classList.add("wm-js");

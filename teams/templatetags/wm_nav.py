@@ -1,19 +1,20 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
 # The main navigation: (label, url name). An entry whose app has no such page yet is left out.
 NAV = [
-    ("Home", "home"),
-    ("Maps", "journeys:map_list"),
-    ("Personas", "personas:list"),
-    ("Customers", "customers:profile_list"),
-    ("Surveys", "feedback:survey_list"),
-    ("Follow-ups", "feedback:my_followups"),
-    ("Experiments", "experiments:list"),
-    ("Reviews", "reviews:list"),
-    ("My ownership", "journeys:my_ownership"),
+    (_("Home"), "home"),
+    (_("Maps"), "journeys:map_list"),
+    (_("Personas"), "personas:list"),
+    (_("Customers"), "customers:profile_list"),
+    (_("Surveys"), "feedback:survey_list"),
+    (_("Follow-ups"), "feedback:my_followups"),
+    (_("Experiments"), "experiments:list"),
+    (_("Reviews"), "reviews:list"),
+    (_("My ownership"), "journeys:my_ownership"),
 ]
 
 
