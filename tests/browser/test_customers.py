@@ -90,7 +90,7 @@ def test_analytics_next_sends_to_waymark_cross_origin(page, live_server, shop_se
     page.on("requestfailed", lambda request: refused.append(f"{request.url} {request.failure}"))
     page.on("response", lambda response: answers.append((response.request.method, response.url, response.status)))
     page.goto(serve_shop(shop_server, live_server, key, batching=batching))
-    page.wait_for_function("document.title !== 'Shop'")
+    page.wait_for_function("() => document.title !== 'Shop'")
     assert page.title() == "sent"
     assert wait_for(lambda: Event.objects.filter(source=source).count() == 3)
     assert [url for url in refused if "/v1/" in url] == []

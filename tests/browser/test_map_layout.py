@@ -80,13 +80,13 @@ def test_board_wider_than_the_screen_shows_that_it_scrolls(page, login, erin, cr
 
     region.focus()
     page.keyboard.press("ArrowRight")  # a focused scroll region scrolls with the keyboard
-    page.wait_for_function("document.getElementById('map-board').scrollLeft > 0")
+    page.wait_for_function("() => document.getElementById('map-board').scrollLeft > 0")
     expect(earlier).to_be_enabled()
     region.evaluate("el => el.scrollTo({left: 0})")
     expect(earlier).to_be_disabled()
 
     later.click()
-    page.wait_for_function("document.getElementById('map-board').scrollLeft > 0")
+    page.wait_for_function("() => document.getElementById('map-board').scrollLeft > 0")
     expect(earlier).to_be_enabled()
     region.evaluate("el => el.scrollTo({left: el.scrollWidth})")
     expect(later).to_be_disabled()

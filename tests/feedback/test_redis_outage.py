@@ -140,6 +140,14 @@ def test_the_api_keeps_answering_while_redis_is_down(private_redis, key_client, 
     assert session.get("/api/v1/maps/").status_code == 200
 
 
+def _forget_broker_connections():
+    """Make Celery open its next broker connection from ``broker_url`` as it is now."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 def test_a_webhook_delivery_is_kept_for_the_sweep_when_the_broker_is_down(
     private_redis, client, survey, alice, settings, django_capture_on_commit_callbacks
 ):
@@ -151,12 +159,15 @@ def test_a_webhook_delivery_is_kept_for_the_sweep_when_the_broker_is_down(
     celery_app.conf.task_always_eager = False
     old_broker = celery_app.conf.broker_url
     celery_app.conf.broker_url = private_redis.url
+    _forget_broker_connections()
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             response = post(client, survey, "outage-0201")
     finally:
         celery_app.conf.task_always_eager = True
         celery_app.conf.broker_url = old_broker
+        # Later tests publish to the real broker: drop the pools made for the stopped one.
+        _forget_broker_connections()
     assert response.status_code == 201 and len(callbacks) == 1  # the queueing ran, and failed quietly
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == WebhookDelivery.Status.PENDING

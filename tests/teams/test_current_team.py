@@ -21,7 +21,7 @@ def _selected_team(html: str) -> str:
 def test_demo_login_lands_on_the_team_with_the_maps(client, db):
     call_command("seed_demo", verbosity=0)
     demo_teams = set(Membership.objects.filter(user__username="demo").values_list("team__name", flat=True))
-    assert demo_teams == {"Acme Support", "Northwind Journeys"}  # the other team sorts first
+    assert demo_teams == {"Acme Support", "Northwind Journeys", "晨光選物"}  # Acme Support sorts first
 
     response = client.post(reverse("login"), {"username": "demo", "password": "waymark-demo"}, follow=True)
 
