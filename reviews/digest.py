@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from journeys.sla import absolute_url
 from teams.models import Team
@@ -39,9 +40,10 @@ def digest_message(digest: selectors.Digest, *, connection=None) -> EmailMultiAl
         "action_items_url": absolute_url(reverse("reviews:action_items") + "?mine=on"),
         "base_url": absolute_url("/").rstrip("/"),
     }
-    subject = f"{digest.team.name}: your week in Waymark"
     if digest.overdue_items or digest.followup_breaches or digest.handoff_breaches:
-        subject += " (needs attention)"
+        subject = gettext("%(team)s: your week in Waymark (needs attention)") % {"team": digest.team.name}
+    else:
+        subject = gettext("%(team)s: your week in Waymark") % {"team": digest.team.name}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("reviews/email/digest.txt", context),
