@@ -16,10 +16,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from journeys.sla import absolute_url
+from teams.languages import LANGUAGE_CODES, stored_language
 from teams.models import Team
 
 from . import selectors, services
@@ -29,7 +30,19 @@ logger = logging.getLogger(__name__)
 
 
 def digest_message(digest: selectors.Digest, *, connection=None) -> EmailMultiAlternatives:
-    """Return the digest email of one person: plain text with an HTML alternative."""
+    """Return the digest email of one person: plain text with an HTML alternative.
+
+    It speaks the person's chosen language, else their team's, else the site's default: the worker
+    that sends it has no request to take one from.
+    """
+    language = stored_language(digest.user) or digest.team.language or settings.LANGUAGE_CODE
+    if language not in LANGUAGE_CODES:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _digest_message(digest, connection=connection)
+
+
+def _digest_message(digest: selectors.Digest, *, connection=None) -> EmailMultiAlternatives:
     unsubscribe = absolute_url(reverse("reviews_public:unsubscribe", args=[services.unsubscribe_token(digest.user)]))
     context = {
         "digest": digest,
