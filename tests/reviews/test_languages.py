@@ -66,3 +66,11 @@ def test_each_digest_is_in_its_readers_language(team_a, shop_map, checkout, reco
     assert to_alice.subject == "Team A：您在 Waymark 的這一週"
     assert "您的待辦事項" in to_alice.body
     assert "needs attention" not in to_alice.subject
+
+
+def test_api_errors_follow_accept_language(api_as, erin, shop_map):
+    response = api_as(erin).post(
+        "/api/v1/reviews/", {"map": shop_map.pk, "date": "2999-01-01"}, format="json", HTTP_ACCEPT_LANGUAGE="bg"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["date"] == ["Преглед не може да се запише с бъдеща дата."]
