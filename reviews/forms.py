@@ -33,22 +33,28 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 class ReviewForm(forms.Form):
     """The review itself; its new action items come in ``ActionItemRowForm`` rows."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate)
     kind = forms.ChoiceField(
         label=_("Kind of review"),
         choices=Review.Kind.choices,
         initial=Review.Kind.WEEKLY,
         help_text=_("Mark quarterly reviews and reviews after a pricing or packaging change."),
     )
-    facilitator = PersonChoiceField(queryset=None, required=False, empty_label=_("Nobody in particular"))
-    attendees = PeopleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    facilitator = PersonChoiceField(
+        queryset=None, required=False, label=_("Facilitator"), empty_label=_("Nobody in particular")
+    )
+    attendees = PeopleChoiceField(
+        queryset=None, required=False, label=_("Attendees"), widget=forms.CheckboxSelectMultiple
+    )
     notes = forms.CharField(
+        label=_("Notes"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=20_000,
         help_text=_("What the team discussed."),
     )
     decisions = forms.CharField(
+        label=_("Decisions"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=20_000,
