@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -191,7 +192,7 @@ class ActionItemViewSet(TeamScopedModelViewSet):
         item = serializer.instance
         review = data.pop("review", None)
         if review is not None and review.pk != item.review_id:
-            raise ValidationError({"review": "An action item cannot move to another review."})
+            raise ValidationError({"review": gettext("An action item cannot move to another review.")})
         services.action_item_update(item=item, user=self.request.user, **data)
         serializer.instance = self.get_queryset().get(pk=item.pk)
 

@@ -16,9 +16,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from journeys.sla import absolute_url
+from teams.languages import LANGUAGE_CODES, stored_language
 from teams.models import Team
 
 from . import selectors, services
@@ -28,7 +30,19 @@ logger = logging.getLogger(__name__)
 
 
 def digest_message(digest: selectors.Digest, *, connection=None) -> EmailMultiAlternatives:
-    """Return the digest email of one person: plain text with an HTML alternative."""
+    """Return the digest email of one person: plain text with an HTML alternative.
+
+    It speaks the person's chosen language, else their team's, else the site's default: the worker
+    that sends it has no request to take one from.
+    """
+    language = stored_language(digest.user) or digest.team.language or settings.LANGUAGE_CODE
+    if language not in LANGUAGE_CODES:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _digest_message(digest, connection=connection)
+
+
+def _digest_message(digest: selectors.Digest, *, connection=None) -> EmailMultiAlternatives:
     unsubscribe = absolute_url(reverse("reviews_public:unsubscribe", args=[services.unsubscribe_token(digest.user)]))
     context = {
         "digest": digest,
@@ -39,9 +53,10 @@ def digest_message(digest: selectors.Digest, *, connection=None) -> EmailMultiAl
         "action_items_url": absolute_url(reverse("reviews:action_items") + "?mine=on"),
         "base_url": absolute_url("/").rstrip("/"),
     }
-    subject = f"{digest.team.name}: your week in Waymark"
     if digest.overdue_items or digest.followup_breaches or digest.handoff_breaches:
-        subject += " (needs attention)"
+        subject = gettext("%(team)s: your week in Waymark (needs attention)") % {"team": digest.team.name}
+    else:
+        subject = gettext("%(team)s: your week in Waymark") % {"team": digest.team.name}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("reviews/email/digest.txt", context),

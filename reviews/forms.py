@@ -7,6 +7,7 @@ import datetime
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from experiments.models import Experiment
 from journeys.models import JourneyMap, PainPoint, Touchpoint
@@ -32,29 +33,35 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 class ReviewForm(forms.Form):
     """The review itself; its new action items come in ``ActionItemRowForm`` rows."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate)
     kind = forms.ChoiceField(
-        label="Kind of review",
+        label=_("Kind of review"),
         choices=Review.Kind.choices,
         initial=Review.Kind.WEEKLY,
-        help_text="Mark quarterly reviews and reviews after a pricing or packaging change.",
+        help_text=_("Mark quarterly reviews and reviews after a pricing or packaging change."),
     )
-    facilitator = PersonChoiceField(queryset=None, required=False, empty_label="Nobody in particular")
-    attendees = PeopleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    facilitator = PersonChoiceField(
+        queryset=None, required=False, label=_("Facilitator"), empty_label=_("Nobody in particular")
+    )
+    attendees = PeopleChoiceField(
+        queryset=None, required=False, label=_("Attendees"), widget=forms.CheckboxSelectMultiple
+    )
     notes = forms.CharField(
+        label=_("Notes"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=20_000,
-        help_text="What the team discussed.",
+        help_text=_("What the team discussed."),
     )
     decisions = forms.CharField(
+        label=_("Decisions"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=20_000,
-        help_text="What the team decided; one decision a line reads best.",
+        help_text=_("What the team decided; one decision a line reads best."),
     )
     close_items = forms.ModelMultipleChoiceField(
-        label="Done since the last review",
+        label=_("Done since the last review"),
         queryset=ActionItem.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -73,7 +80,7 @@ class ReviewForm(forms.Form):
     def clean_date(self):
         date = self.cleaned_data["date"]
         if date > timezone.localdate():
-            raise forms.ValidationError("A review cannot be recorded for a future date.")
+            raise forms.ValidationError(_("A review cannot be recorded for a future date."))
         return date
 
     def clean_map_version(self):
@@ -82,7 +89,7 @@ class ReviewForm(forms.Form):
             return None
         version = self.journey_map.versions.filter(pk=number).first()
         if version is None:
-            raise forms.ValidationError("That version belongs to another map.")
+            raise forms.ValidationError(_("That version belongs to another map."))
         return version
 
 
@@ -94,23 +101,23 @@ def link_choices(journey_map: JourneyMap) -> list:
         status__in=[Experiment.Status.ARCHIVED]
     )
     return [
-        ("", "Nothing in particular"),
+        ("", _("Nothing in particular")),
         (
-            "Touchpoints",
+            _("Touchpoints"),
             [(f"tp:{t.pk}", f"{t.stage.name} · {t.name}") for t in touchpoints.order_by("stage__position", "position")],
         ),
-        ("Open pain points", [(f"pp:{p.pk}", p.title) for p in pains.order_by("-severity", "title")]),
-        ("Experiments", [(f"ex:{e.pk}", e.title) for e in experiments.order_by("title")]),
+        (_("Open pain points"), [(f"pp:{p.pk}", p.title) for p in pains.order_by("-severity", "title")]),
+        (_("Experiments"), [(f"ex:{e.pk}", e.title) for e in experiments.order_by("title")]),
     ]
 
 
 class ActionItemRowForm(forms.Form):
     """One action item row of the review form (rows are added with HTMX)."""
 
-    title = forms.CharField(max_length=300, required=False, label="Action item")
-    owner = PersonChoiceField(queryset=None, required=False, empty_label="No owner yet")
-    due_date = forms.DateField(required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"}))
-    link = forms.ChoiceField(required=False, label="Linked to")
+    title = forms.CharField(max_length=300, required=False, label=_("Action item"))
+    owner = PersonChoiceField(queryset=None, required=False, empty_label=_("No owner yet"))
+    due_date = forms.DateField(required=False, label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+    link = forms.ChoiceField(required=False, label=_("Linked to"))
 
     def __init__(self, *args, journey_map: JourneyMap, links: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -152,17 +159,17 @@ class ReviewStatusFilter(forms.Form):
 
     not_reviewed_since = forms.DateField(
         required=False,
-        label="Not reviewed since",
+        label=_("Not reviewed since"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="For a quarterly review or after a pricing change: maps nobody has reviewed since.",
+        help_text=_("For a quarterly review or after a pricing change: maps nobody has reviewed since."),
     )
-    due = forms.BooleanField(required=False, label="Due this week only")
+    due = forms.BooleanField(required=False, label=_("Due this week only"))
 
 
 class ActionItemFilter(forms.Form):
-    SHOW = [("open", "Open"), ("overdue", "Overdue"), ("done", "Done"), ("all", "All")]
+    SHOW = [("open", _("Open")), ("overdue", _("Overdue")), ("done", _("Done")), ("all", _("All"))]
     show = forms.ChoiceField(choices=SHOW, required=False, initial="open")
-    mine = forms.BooleanField(required=False, label="Only mine")
+    mine = forms.BooleanField(required=False, label=_("Only mine"))
 
 
 def default_due_date(today: datetime.date | None = None) -> datetime.date:

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
@@ -20,30 +21,30 @@ class ReviewSettings(TeamScopedModel):
     """A team's review rhythm and when its weekly digest goes out (in the team's time zone)."""
 
     class Weekday(models.IntegerChoices):
-        MONDAY = 1, "Monday"
-        TUESDAY = 2, "Tuesday"
-        WEDNESDAY = 3, "Wednesday"
-        THURSDAY = 4, "Thursday"
-        FRIDAY = 5, "Friday"
-        SATURDAY = 6, "Saturday"
-        SUNDAY = 7, "Sunday"
+        MONDAY = 1, _("Monday")
+        TUESDAY = 2, _("Tuesday")
+        WEDNESDAY = 3, _("Wednesday")
+        THURSDAY = 4, _("Thursday")
+        FRIDAY = 5, _("Friday")
+        SATURDAY = 6, _("Saturday")
+        SUNDAY = 7, _("Sunday")
 
     team = models.OneToOneField("teams.Team", on_delete=models.CASCADE, related_name="review_settings")
     review_cadence_days = models.PositiveSmallIntegerField(
-        "review every (days)",
+        _("review every (days)"),
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
-        help_text="A map is due for review this many days after its last review (7 = weekly).",
+        help_text=_("A map is due for review this many days after its last review (7 = weekly)."),
     )
-    digest_enabled = models.BooleanField("send the weekly digest", default=True)
+    digest_enabled = models.BooleanField(_("send the weekly digest"), default=True)
     digest_weekday = models.PositiveSmallIntegerField(
-        "digest day", choices=Weekday.choices, default=Weekday.MONDAY, help_text="In the team's time zone."
+        _("digest day"), choices=Weekday.choices, default=Weekday.MONDAY, help_text=_("In the team's time zone.")
     )
     digest_hour = models.PositiveSmallIntegerField(
-        "digest hour",
+        _("digest hour"),
         default=8,
         validators=[MinValueValidator(0), MaxValueValidator(23)],
-        help_text="Hour of the day, 0–23, in the team's time zone.",
+        help_text=_("Hour of the day, 0–23, in the team's time zone."),
     )
     # The team-local date of the last digest sent, so a re-run of the hourly dispatch sends nothing twice.
     digest_last_sent_on = models.DateField(null=True, blank=True, editable=False)
@@ -52,8 +53,8 @@ class ReviewSettings(TeamScopedModel):
     objects = ReviewSettingsQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "review settings"
-        verbose_name_plural = "review settings"
+        verbose_name = _("review settings")
+        verbose_name_plural = _("review settings")
         constraints = [
             models.CheckConstraint(
                 condition=Q(review_cadence_days__gte=1, review_cadence_days__lte=120), name="reviewsettings_cadence"
@@ -76,9 +77,9 @@ class Review(TeamScopedModel):
     """A meeting where the team went through a map's agenda and decided what to do."""
 
     class Kind(models.TextChoices):
-        WEEKLY = "weekly", "Weekly review"
-        QUARTERLY = "quarterly", "Quarterly review"
-        PRICING = "pricing_change", "Pricing or packaging change"
+        WEEKLY = "weekly", _("Weekly review")
+        QUARTERLY = "quarterly", _("Quarterly review")
+        PRICING = "pricing_change", _("Pricing or packaging change")
 
     journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="reviews")
     date = models.DateField(default=timezone.localdate)
@@ -95,7 +96,7 @@ class Review(TeamScopedModel):
         null=True,
         blank=True,
         related_name="reviews",
-        help_text="The published version the team reviewed; the next agenda compares against it.",
+        help_text=_("The published version the team reviewed; the next agenda compares against it."),
     )
     # What the agenda covered: changes from this moment on belong to the next review.
     covers_until = models.DateTimeField(default=timezone.now)

@@ -14,6 +14,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from experiments.models import Experiment
 from journeys.models import JourneyMap, MapVersion, PainPoint, Touchpoint
@@ -53,16 +54,16 @@ def _check_people(team_id: int, *, facilitator=None, attendees: Iterable = (), o
     members = _member_ids(team_id)
     errors: dict[str, list[str]] = {}
     if facilitator is not None and facilitator.pk not in members:
-        errors["facilitator"] = ["The facilitator must be a member of the team."]
+        errors["facilitator"] = [gettext("The facilitator must be a member of the team.")]
     if any(a.pk not in members for a in attendees):
-        errors["attendees"] = ["Every attendee must be a member of the team."]
+        errors["attendees"] = [gettext("Every attendee must be a member of the team.")]
     for index, owner in owners:
         if owner is not None and owner.pk not in members:
             if index is None:
-                errors["owner"] = ["The owner must be a member of the team."]
+                errors["owner"] = [gettext("The owner must be a member of the team.")]
             else:
                 errors.setdefault("action_items", []).append(
-                    f"Item {index + 1}: the owner must be a member of the team."
+                    gettext("Item %(number)s: the owner must be a member of the team.") % {"number": index + 1}
                 )
     if errors:
         raise ValidationError(errors)
@@ -74,19 +75,21 @@ def _clean_item(journey_map: JourneyMap, data: ActionItemInput, index: int | Non
     def fail(field: str, message: str):
         if index is None:
             raise ValidationError({field: [message[:1].upper() + message[1:]]})
-        raise ValidationError({"action_items": [f"Item {index + 1}: {message}"]})
+        raise ValidationError(
+            {"action_items": [gettext("Item %(number)s: %(message)s") % {"number": index + 1, "message": message}]}
+        )
 
     title = (data.title or "").strip()
     if not title:
-        fail("title", "give the action item a title.")
+        fail("title", gettext("give the action item a title."))
     if len(title) > 300:
-        fail("title", "keep the title under 300 characters.")
+        fail("title", gettext("keep the title under 300 characters."))
     if data.touchpoint is not None and data.touchpoint.stage.journey_map_id != journey_map.pk:
-        fail("touchpoint", "the touchpoint is not on this map.")
+        fail("touchpoint", gettext("the touchpoint is not on this map."))
     if data.pain_point is not None and data.pain_point.touchpoint.stage.journey_map_id != journey_map.pk:
-        fail("pain_point", "the pain point is not on this map.")
+        fail("pain_point", gettext("the pain point is not on this map."))
     if data.experiment is not None and data.experiment.team_id != journey_map.team_id:
-        fail("experiment", "the experiment belongs to another team.")
+        fail("experiment", gettext("the experiment belongs to another team."))
     return ActionItemInput(
         title=title,
         owner=data.owner,
@@ -132,19 +135,21 @@ def review_record(
     close_items = list(close_items)
     errors: dict[str, list[str]] = {}
     if kind not in Review.Kind.values:
-        errors["kind"] = [f"Choose one of: {', '.join(Review.Kind.values)}."]
+        errors["kind"] = [gettext("Choose one of: %(values)s.") % {"values": ", ".join(Review.Kind.values)}]
     if date > timezone.localdate(now):
-        errors["date"] = ["A review cannot be recorded for a future date."]
+        errors["date"] = [gettext("A review cannot be recorded for a future date.")]
     if len(notes) > TEXT_LIMIT:
-        errors["notes"] = [f"Keep the notes under {TEXT_LIMIT} characters."]
+        errors["notes"] = [gettext("Keep the notes under %(limit)s characters.") % {"limit": TEXT_LIMIT}]
     if len(decisions) > TEXT_LIMIT:
-        errors["decisions"] = [f"Keep the decisions under {TEXT_LIMIT} characters."]
+        errors["decisions"] = [gettext("Keep the decisions under %(limit)s characters.") % {"limit": TEXT_LIMIT}]
     if len(action_items) > MAX_ACTION_ITEMS:
-        errors["action_items"] = [f"Record at most {MAX_ACTION_ITEMS} action items at once."]
+        errors["action_items"] = [
+            gettext("Record at most %(limit)s action items at once.") % {"limit": MAX_ACTION_ITEMS}
+        ]
     if map_version is not None and map_version.journey_map_id != journey_map.pk:
-        errors["map_version"] = ["That version belongs to another map."]
+        errors["map_version"] = [gettext("That version belongs to another map.")]
     if any(item.review.journey_map_id != journey_map.pk for item in close_items):
-        errors["close_items"] = ["Only this map's action items can be closed here."]
+        errors["close_items"] = [gettext("Only this map's action items can be closed here.")]
     if errors:
         raise ValidationError(errors)
     cleaned = [_clean_item(journey_map, item, i) for i, item in enumerate(action_items)]
@@ -221,14 +226,21 @@ def review_update(*, review: Review, user, attendees: Iterable | None = None, **
     allowed = {"date", "kind", "facilitator", "notes", "decisions"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+        raise ValidationError({name: [gettext("This field cannot be changed.")] for name in sorted(unknown)})
     if "kind" in fields and fields["kind"] not in Review.Kind.values:
-        raise ValidationError({"kind": [f"Choose one of: {', '.join(Review.Kind.values)}."]})
+        raise ValidationError(
+            {"kind": [gettext("Choose one of: %(values)s.") % {"values": ", ".join(Review.Kind.values)}]}
+        )
     if "date" in fields and fields["date"] > timezone.localdate():
-        raise ValidationError({"date": ["A review cannot be recorded for a future date."]})
+        raise ValidationError({"date": [gettext("A review cannot be recorded for a future date.")]})
     for name in ("notes", "decisions"):
         if name in fields and len(fields[name] or "") > TEXT_LIMIT:
-            raise ValidationError({name: [f"Keep the {name} under {TEXT_LIMIT} characters."]})
+            message = (
+                gettext("Keep the notes under %(limit)s characters.")
+                if name == "notes"
+                else gettext("Keep the decisions under %(limit)s characters.")
+            )
+            raise ValidationError({name: [message % {"limit": TEXT_LIMIT}]})
     attendees = list(attendees) if attendees is not None else None
     _check_people(team_id, facilitator=fields.get("facilitator"), attendees=attendees or ())
     with transaction.atomic():
@@ -272,7 +284,7 @@ def action_item_update(*, item: ActionItem, user, **fields) -> ActionItem:
     allowed = {"title", "owner", "due_date", "touchpoint", "pain_point", "experiment", "done"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+        raise ValidationError({name: [gettext("This field cannot be changed.")] for name in sorted(unknown)})
     merged = ActionItemInput(
         title=fields.get("title", item.title),
         owner=fields.get("owner", item.owner),
@@ -310,7 +322,7 @@ def review_settings_update(*, team: Team, user, **fields) -> ReviewSettings:
     allowed = {"review_cadence_days", "digest_enabled", "digest_weekday", "digest_hour"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+        raise ValidationError({name: [gettext("This field cannot be changed.")] for name in sorted(unknown)})
     with transaction.atomic():
         settings, _ = ReviewSettings.objects.select_for_update().get_or_create(team=team)
         for name, value in fields.items():

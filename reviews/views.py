@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -158,7 +160,13 @@ def map_review(request: HttpRequest, map_pk: int) -> HttpResponse:
         else:
             n = review.action_items.count()
             messages.success(
-                request, f"Review recorded with {n} action item{'s' if n != 1 else ''}. They carry over until done."
+                request,
+                ngettext(
+                    "Review recorded with %(n)d action item. They carry over until done.",
+                    "Review recorded with %(n)d action items. They carry over until done.",
+                    n,
+                )
+                % {"n": n},
             )
             return hx_redirect(request, review.get_absolute_url())
     context = _agenda_context(request, journey_map, form=form, rows=rows or _blank_rows(journey_map, links, 1))
@@ -201,7 +209,11 @@ def review_delete(request: HttpRequest, review_pk: int) -> HttpResponse:
     review = get_object_for_write(Review.objects.select_related("journey_map"), request.user, pk=review_pk)
     journey_map = review.journey_map
     services.review_delete(review=review, user=request.user)
-    messages.success(request, f"The review of {review.date:%-d %b %Y} and its action items were deleted.")
+    messages.success(
+        request,
+        gettext("The review of %(date)s and its action items were deleted.")
+        % {"date": date_format(review.date, "j M Y")},
+    )
     return hx_redirect(request, reverse("reviews:map_review", args=[journey_map.pk]))
 
 
@@ -251,7 +263,10 @@ def action_item_toggle(request: HttpRequest, item_pk: int) -> HttpResponse:
     done = request.POST.get("done", "1" if not item.done else "0") == "1"
     item = services.action_item_set_done(item=item, user=request.user, done=done)
     item = selectors.action_items_for(request.user).get(pk=item.pk)
-    messages.success(request, f"“{item.title}” {'done' if item.done else 'open again'}.")
+    messages.success(
+        request,
+        (gettext("“%(title)s” done.") if item.done else gettext("“%(title)s” open again.")) % {"title": item.title},
+    )
     if not request.htmx:
         return redirect(safe_next_url(request, reverse("reviews:action_items")))
     return render(
@@ -283,7 +298,7 @@ def review_settings(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
-                messages.success(request, "Review settings saved.")
+                messages.success(request, gettext("Review settings saved."))
                 return hx_redirect(request, reverse("reviews:settings"))
         status = 400
     context = {"team": team, "form": form, "is_admin": has_role(request.user, team.pk, Role.ADMIN)}

@@ -2,6 +2,7 @@
 
 from django import template
 from django.urls import NoReverseMatch
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -16,10 +17,10 @@ def safe_url(obj) -> str:
 
 
 @register.filter
-def person(user, empty: str = "No owner") -> str:
-    """Return a person's full name, else their username; ``empty`` for nobody."""
+def person(user, empty: str | None = None) -> str:
+    """Return a person's full name, else their username; ``empty`` (default "No owner") for nobody."""
     if user is None:
-        return empty
+        return gettext("No owner") if empty is None else empty
     return user.get_full_name() or user.get_username()
 
 

@@ -1,6 +1,8 @@
 // Reviews: the dashboard's NPS chart (with its 95 % interval) and the review form's action rows.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (s) { return s; };
+  var fmt = window.interpolate || function (s, o) { return s.replace(/%\((\w+)\)s/g, function (m, k) { return o[k]; }); };
   function drawNps() {
     var canvas = document.getElementById("rv-nps-chart");
     var source = document.getElementById("rv-nps-data");
@@ -12,8 +14,8 @@
       data: {
         labels: data.labels,
         datasets: [
-          { label: "95 % interval, high", data: data.high, borderWidth: 0, pointRadius: 0, backgroundColor: accent + "22", fill: "+1" },
-          { label: "95 % interval, low", data: data.low, borderWidth: 0, pointRadius: 0, fill: false },
+          { label: gettext("95 % interval, high"), data: data.high, borderWidth: 0, pointRadius: 0, backgroundColor: accent + "22", fill: "+1" },
+          { label: gettext("95 % interval, low"), data: data.low, borderWidth: 0, pointRadius: 0, fill: false },
           { label: "NPS", data: data.nps, borderColor: accent, backgroundColor: accent, borderWidth: 2, pointRadius: 3, tension: 0.25 }
         ]
       },
@@ -23,7 +25,7 @@
         scales: { y: { suggestedMin: -100, suggestedMax: 100, title: { display: true, text: "NPS" } } },
         plugins: {
           legend: { display: false },
-          tooltip: { callbacks: { afterBody: function (items) { var i = items[0].dataIndex; return "n = " + data.n[i] + " (" + data.low[i] + " to " + data.high[i] + ")"; } } }
+          tooltip: { callbacks: { afterBody: function (items) { var i = items[0].dataIndex; return fmt(gettext("n = %(n)s (%(low)s to %(high)s)"), { n: data.n[i], low: data.low[i], high: data.high[i] }, true); } } }
         }
       }
     });
