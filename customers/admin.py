@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 
+from teams.admin_scope import TeamScopedAdmin
+
 from .models import Event, Profile, ProfileMerge, Source, TrackingRule
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(TeamScopedAdmin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

@@ -34,6 +34,24 @@ def _event(world, people):
     return Event.objects.filter(source=world[Source]).order_by("id").first()
 
 
+def _merge(world, people):
+    # Where the ingestion's merge has not been recorded in this transaction, record a refused one.
+    merge = ProfileMerge.objects.filter(team=people["team"]).first()
+    if merge is None:
+        profiles = Profile.objects.filter(team=people["team"])
+        other = profiles.exclude(pk=world[Profile].pk).first() or world[Profile]
+        merge = ProfileMerge.objects.create(
+            team=people["team"],
+            into_profile=world[Profile],
+            from_profile=other,
+            status=ProfileMerge.Status.REFUSED,
+            trigger="identify",
+            identifier="user_id:probe-other",
+            reason="probe",
+        )
+    return merge
+
+
 def _rule(world, people):
     return services.tracking_rule_create(
         actor=people["admin"], stage=world[Stage], touchpoint=world[Touchpoint], event_name="Probe Viewed"
@@ -72,7 +90,7 @@ BUILDERS = [
     (Event, _event),
     (Profile, lambda world, people: Profile.objects.get(team=people["team"], user_id="probe-user")),
     (Identity, lambda world, people: Identity.objects.filter(profile=world[Profile]).first()),
-    (ProfileMerge, lambda world, people: ProfileMerge.objects.filter(into_profile=world[Profile]).first()),
+    (ProfileMerge, _merge),
     (TraitChange, lambda world, people: TraitChange.objects.filter(profile=world[Profile]).first()),
     (TrackingRule, _rule),
     (StageTransition, _transition),
