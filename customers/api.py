@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -45,6 +51,31 @@ class SourceCreatedSerializer(SourceSerializer):
         fields = [*SourceSerializer.Meta.fields, "write_key"]
 
 
+SOURCE_EXAMPLE = OpenApiExample(
+    "A website", value={"team": 1, "name": "Shop website", "kind": "web"}, request_only=True
+)
+RULE_EXAMPLE = OpenApiExample(
+    "Checkout completed enters Purchase",
+    value={"stage": 12, "touchpoint": 40, "event_type": "track", "event_name": "Order Completed", "conditions": []},
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your teams' sources", description="Name, kind, key prefix and last event."),
+    retrieve=extend_schema(summary="Get a source", description="Its name, kind, key prefix and last event."),
+    create=extend_schema(
+        summary="Create a source (its write key is shown once)",
+        description="Team admins only. The answer carries `write_key` this once; only its hash is kept.",
+        examples=[SOURCE_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        summary="Rename a source",
+        description="Team admins only.",
+        examples=[OpenApiExample("Rename", value={"name": "Shop website (EU)"}, request_only=True)],
+    ),
+    revoke=extend_schema(description="Team admins only: events sent with its key are refused from now on."),
+)
 class SourceViewSet(TeamScopedModelViewSet):
     """Where events come from. The write key is returned once, on creation; only admins manage sources."""
 
@@ -150,6 +181,13 @@ class TimelineItemSerializer(serializers.Serializer):
     data = serializers.DictField()
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List and search profiles",
+        description="Search by identifier, trait, map and stage; merged profiles are left out.",
+    ),
+    retrieve=extend_schema(summary="Get a profile", description="Its identities, traits, current stages and merges."),
+)
 class ProfileViewSet(TeamScopedReadOnlyViewSet):
     """One profile per person: identities, traits (latest value), current stages, merges and timeline."""
 
@@ -224,6 +262,10 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Query events", description="Events as received, newest first, with filters."),
+    retrieve=extend_schema(summary="Get an event", description="One event as received and stored."),
+)
 class EventViewSet(TeamScopedReadOnlyViewSet):
     """Events as received (read only: sources send through the tracking API at /v1/)."""
 
@@ -270,6 +312,22 @@ class TrackingRuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "team", "journey_map", "created_at"]
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List tracking rules", description="Which events bind to which stages and touchpoints."),
+    retrieve=extend_schema(summary="Get a tracking rule", description="Its event, path pattern and conditions."),
+    create=extend_schema(
+        summary="Bind events to a stage or touchpoint",
+        description="Editors: a matching event moves the profile into the stage.",
+        examples=[RULE_EXAMPLE],
+    ),
+    update=extend_schema(summary="Replace a tracking rule", description="Editors.", examples=[RULE_EXAMPLE]),
+    partial_update=extend_schema(
+        summary="Change a tracking rule",
+        description="Editors.",
+        examples=[OpenApiExample("Turn off", value={"is_active": False}, request_only=True)],
+    ),
+    destroy=extend_schema(summary="Delete a tracking rule", description="Editors; the transitions it made stay."),
+)
 class TrackingRuleViewSet(TeamScopedModelViewSet):
     """The tracking plan: which events mean a customer reached a touchpoint or entered a stage."""
 

@@ -6,10 +6,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.fields.json import KeyTransform
 from django_filters import rest_framework as filters
 
+from teams.filters import FilterSet as StrictFilterSet
+
 from .models import Event, Identity, Profile, ProfileStage, Source, TrackingRule
 
 
-class ProfileFilter(filters.FilterSet):
+class ProfileFilter(StrictFilterSet):
     team = filters.NumberFilter(field_name="team_id", help_text="Team id.")
     q = filters.CharFilter(
         method="filter_q", help_text="A user id, anonymous id or alias (exact), or a user id prefix."
@@ -91,7 +93,7 @@ class ProfileFilter(filters.FilterSet):
     filter_entered_before = filter_map
 
 
-class EventFilter(filters.FilterSet):
+class EventFilter(StrictFilterSet):
     team = filters.NumberFilter(field_name="team_id", help_text="Team id.")
     source = filters.NumberFilter(field_name="source_id", help_text="Source id.")
     profile = filters.NumberFilter(field_name="identity__profile_id", help_text="Profile id (through its identities).")
@@ -109,7 +111,7 @@ class EventFilter(filters.FilterSet):
         fields = []
 
 
-class SourceFilter(filters.FilterSet):
+class SourceFilter(StrictFilterSet):
     team = filters.NumberFilter(field_name="team_id")
 
     class Meta:
@@ -117,7 +119,7 @@ class SourceFilter(filters.FilterSet):
         fields = ["kind"]
 
 
-class TrackingRuleFilter(filters.FilterSet):
+class TrackingRuleFilter(StrictFilterSet):
     team = filters.NumberFilter(field_name="team_id")
     map = filters.NumberFilter(field_name="journey_map_id")
     stage = filters.NumberFilter(field_name="stage_id")
