@@ -28,7 +28,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 	$(BIN)/django-admin compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
 
-install-dev: $(VENV)/.installed-dev
+install-dev: install $(VENV)/.installed-dev
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
