@@ -62,6 +62,18 @@ def test_curve_names_do_not_overlap(page, login, erin, crowded_map, width):
     assert stage_names == ["Consideration", "Decision", "Purchase"]
 
 
+# Resolve once the element's scroll position holds still over two frames (a smooth scroll has ended).
+SETTLED = """el => new Promise(resolve => {
+  let last = -1;
+  const tick = () => {
+    if (el.scrollLeft === last) { resolve(); return; }
+    last = el.scrollLeft;
+    requestAnimationFrame(() => requestAnimationFrame(tick));
+  };
+  tick();
+})"""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_board_wider_than_the_screen_shows_that_it_scrolls(page, login, erin, crowded_map):
     page.set_viewport_size({"width": 1440, "height": 900})
@@ -82,12 +94,14 @@ def test_board_wider_than_the_screen_shows_that_it_scrolls(page, login, erin, cr
     page.keyboard.press("ArrowRight")  # a focused scroll region scrolls with the keyboard
     page.wait_for_function("() => document.getElementById('map-board').scrollLeft > 0")
     expect(earlier).to_be_enabled()
-    region.evaluate("el => el.scrollTo({left: 0, behavior: 'instant'})")  # also ends the key's smooth scroll
+    region.evaluate(SETTLED)  # the key's smooth scroll would carry on past a scroll back started now
+    region.evaluate("el => el.scrollTo({left: 0, behavior: 'instant'})")
     expect(earlier).to_be_disabled()
 
     later.click()
     page.wait_for_function("() => document.getElementById('map-board').scrollLeft > 0")
     expect(earlier).to_be_enabled()
+    region.evaluate(SETTLED)
     region.evaluate("el => el.scrollTo({left: el.scrollWidth, behavior: 'instant'})")
     expect(later).to_be_disabled()
     expect(frame).to_have_class("wm-board-frame wm-more-left")
