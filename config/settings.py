@@ -358,6 +358,8 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)  # first try plus retr
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)  # 1 min, 4 min, 16 min … capped at 6 h
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)  # failed attempts in a row
 CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "teams.tasks.webhook_deliveries_retry_due", "schedule": 60.0}
+# Events stored while the broker was down, or whose worker died, are matched to stages by this sweep.
+CELERY_BEAT_SCHEDULE["customers-match-due"] = {"task": "customers.tasks.events_match_due", "schedule": 60.0}
 
 # How often each web process pushes its rate-limit counts to Redis and reads the totals and the
 # per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.

@@ -174,6 +174,9 @@ class Event(TeamOwnedModel):
     received_at = models.DateTimeField()
     clock_skew_suspect = models.BooleanField(default=False)
     flags = models.JSONField(default=list, blank=True)
+    # When the tracking plan was applied to it (stages.events_match); empty until then, so the
+    # sweep finds events whose task was never queued (broker down) or never finished (worker killed).
+    matched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-timestamp", "-id"]
@@ -189,6 +192,7 @@ class Event(TeamOwnedModel):
             models.Index(fields=["team", "-timestamp"], name="event_team_time_idx"),
             models.Index(fields=["identity", "-timestamp"], name="event_identity_time_idx"),
             models.Index(fields=["team", "event", "-timestamp"], name="event_team_name_time_idx"),
+            models.Index(fields=["received_at"], condition=Q(matched_at__isnull=True), name="event_unmatched_idx"),
         ]
 
     def __str__(self) -> str:

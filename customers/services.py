@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,8 @@ from teams.models import Role, Team
 
 from . import identity, ingest
 from .models import Event, Identity, Source, TrackingRule
+
+logger = logging.getLogger(__name__)
 
 # --- sources ------------------------------------------------------------------------------------
 
@@ -312,4 +315,11 @@ def _previous_key(team_id: int, value: str) -> identity.Key:
 def _after_commit(event_ids: list[int]) -> None:
     from .tasks import events_match
 
-    events_match.delay(event_ids)
+    try:
+        events_match.delay(event_ids)
+    except Exception:
+        # The broker is down: the events are committed, unmatched, and the periodic sweep
+        # (tasks.events_match_due) matches them; the call that sent them still succeeds.
+        logger.warning(
+            "customers: could not queue matching for %d events; the sweep will", len(event_ids), exc_info=True
+        )

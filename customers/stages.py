@@ -8,9 +8,12 @@ a late or replayed event cannot move a customer back.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from teams.events import emit_many
 from teams.models import WebhookEvent
@@ -20,24 +23,51 @@ from .models import Event, Profile, ProfileStage, StageTransition
 
 
 def events_match(*, event_ids: list[int]) -> int:
-    """Update current stages from the given events; return the number of transitions recorded."""
-    events = list(
-        Event.objects.filter(pk__in=event_ids)
-        .select_related("identity")
-        .only("id", "team_id", "type", "event", "path", "properties", "context", "timestamp", "identity__profile_id")
-        .order_by("timestamp", "id")
+    """Update current stages from the given events; return the number of transitions recorded.
+
+    Each event is matched once: the events still unmatched are locked (rows another worker holds
+    are skipped: that worker matches them), matched, and marked in the same transaction, so a task
+    delivered twice, or run beside the sweep, records nothing twice.
+    """
+    with transaction.atomic():
+        events = list(
+            Event.objects.filter(pk__in=event_ids, matched_at__isnull=True)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("identity")
+            .only(
+                "id", "team_id", "type", "event", "path", "properties", "context", "timestamp", "identity__profile_id"
+            )
+            .order_by("timestamp", "id")
+        )
+        if not events:
+            return 0
+        _touch_profiles(events)
+        by_team: dict[int, list[Event]] = {}
+        for event in events:
+            by_team.setdefault(event.team_id, []).append(event)
+        recorded = 0
+        for team_id, team_events in by_team.items():
+            team_rules = rule_cache.team_rules(team_id)
+            if team_rules:
+                recorded += _match_team(team_id, team_rules, team_events)
+        Event.objects.filter(pk__in=[event.pk for event in events]).update(matched_at=timezone.now())
+    return recorded
+
+
+def events_match_due(*, older_than: timedelta = timedelta(minutes=1), limit: int = 5000) -> int:
+    """Match the events left unmatched (their task was never queued, or its worker died).
+
+    Only events received more than ``older_than`` ago: younger ones are normally in a queued task.
+    """
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Event.objects.filter(matched_at__isnull=True, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
     )
-    if not events:
-        return 0
-    _touch_profiles(events)
-    by_team: dict[int, list[Event]] = {}
-    for event in events:
-        by_team.setdefault(event.team_id, []).append(event)
     recorded = 0
-    for team_id, team_events in by_team.items():
-        team_rules = rule_cache.team_rules(team_id)
-        if team_rules:
-            recorded += _match_team(team_id, team_rules, team_events)
+    for start in range(0, len(ids), 500):
+        recorded += events_match(event_ids=ids[start : start + 500])
     return recorded
 
 

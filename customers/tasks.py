@@ -7,3 +7,9 @@ from . import stages
 def events_match(event_ids: list[int]) -> int:
     """Move the profiles of newly stored events between stages."""
     return stages.events_match(event_ids=event_ids)
+
+
+@shared_task(ignore_result=True)
+def events_match_due() -> int:
+    """Match the events whose task never ran (broker down when they came, or a worker killed)."""
+    return stages.events_match_due()

@@ -183,3 +183,46 @@ def test_last_seen_moves_forward_only(ingest, team_a):
     )
     assert Profile.objects.get(user_id="ana").last_seen_at == soon + timedelta(minutes=30)
     assert Profile.objects.get(user_id="bob").last_seen_at == soon + timedelta(minutes=50)
+
+
+def test_events_stored_while_the_broker_is_down_are_matched_once_by_the_sweep(
+    source, plan, django_capture_on_commit_callbacks, caplog
+):
+    from kombu.exceptions import OperationalError
+
+    from customers import stages, tasks
+
+    item = {"type": "track", "event": "Checkout Started", "userId": "ana", "messageId": "down-1", "timestamp": at(0)}
+    received = timezone.now() - timedelta(minutes=5)
+    with (
+        mock.patch.object(tasks.events_match, "delay", side_effect=OperationalError("broker down")),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        result = services.events_ingest(source=source, items=[item], received_at=received)
+    assert len(callbacks) == 1 and result.stored == 1  # the queueing ran, failed, and was logged
+    assert "the sweep will" in caplog.text
+    event = Event.objects.get(message_id="down-1")
+    assert event.matched_at is None and not ProfileStage.objects.exists()
+
+    with mock.patch("teams.tasks.webhook_deliver.delay"):
+        assert tasks.events_match_due() == 1
+        # Run again, and the task that was lost arrives after all: nothing is recorded twice.
+        assert tasks.events_match_due() == 0
+        assert stages.events_match(event_ids=[event.pk]) == 0
+    assert current().stage == plan["Decision"]
+    assert StageTransition.objects.count() == 1
+    event.refresh_from_db()
+    assert event.matched_at is not None
+
+
+def test_the_sweep_leaves_events_younger_than_a_minute_to_their_task(source, plan, django_capture_on_commit_callbacks):
+    from customers import tasks
+
+    item = {"type": "track", "event": "Checkout Started", "userId": "ana", "messageId": "young", "timestamp": at(0)}
+    with (
+        mock.patch.object(tasks.events_match, "delay"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.events_ingest(source=source, items=[item], received_at=timezone.now())
+    assert tasks.events_match_due() == 0
+    assert Event.objects.get(message_id="young").matched_at is None

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 
+import kombu.pools
 import pytest
 from django.core.cache import cache
 from django.http import JsonResponse
@@ -141,11 +142,14 @@ def test_the_api_keeps_answering_while_redis_is_down(private_redis, key_client, 
 
 
 def _forget_broker_connections():
-    """Make Celery open its next broker connection from ``broker_url`` as it is now."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    """Make Celery open its next broker connection from ``broker_url`` as it is now.
+
+    Celery's pools live in kombu's process-wide registry, keyed by broker URL: closing one in place
+    would leave a closed pool there for every later publish to that URL, so the registry is reset.
+    """
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 def test_a_webhook_delivery_is_kept_for_the_sweep_when_the_broker_is_down(
