@@ -1040,23 +1040,6 @@ def matching_themes(team_id: int, answers: dict) -> list[int]:
     ]
 
 
-def response_tag_auto(*, response_id: int) -> list[int]:
-    """Tag a response with every theme of its team whose keyword appears in its open text.
-
-    Answers are tagged as they are stored (``response_submit``); this tags one again, for
-    instance after its team's themes changed.
-    """
-    response = Response.objects.filter(pk=response_id).only("id", "team_id", "answers").first()
-    if response is None:
-        return []
-    matched = matching_themes(response.team_id, response.answers)
-    ResponseTheme.objects.bulk_create(
-        [ResponseTheme(response_id=response.pk, theme_id=pk, source=ResponseTheme.Source.AUTO) for pk in matched],
-        ignore_conflicts=True,
-    )
-    return matched
-
-
 def response_theme_set(*, response: Response, theme: Theme, user, tagged: bool) -> None:
     """Tag (or untag) a response with a theme by hand."""
     require_role(user, response.team_id, Role.EDITOR)
