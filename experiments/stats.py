@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from feedback.nps import nps, nps_variance
+
 
 class _LazyScipyStats:
     """scipy.stats, imported on first use: it costs about a second at every web and worker start."""
@@ -238,17 +240,6 @@ def welch(
         **known,
     )
     return _judge(result, alpha, expected)
-
-
-def nps(promoters: int, detractors: int, n: int) -> float:
-    """Return the NPS in points (−100…100)."""
-    return 100.0 * (promoters - detractors) / n
-
-
-def nps_variance(promoters: int, detractors: int, n: int) -> float:
-    """Return the sampling variance of an NPS in points²: 100² · (p + d − (p − d)²) / n."""
-    p, d = promoters / n, detractors / n
-    return 10_000.0 * (p + d - (p - d) ** 2) / n
 
 
 def nps_difference(
