@@ -24,7 +24,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from .models import Display, Response, ResponseTheme
-from .nps import DETRACTOR_MAX, PROMOTER_MIN, nps, nps_variance
+from .nps import DETRACTOR_MAX, PROMOTER_MIN, nps, share_variance
 from .validation import Channel
 
 THIN_N = 30
@@ -76,7 +76,9 @@ def nps_figure(promoters: int, detractors: int, n: int) -> Figure:
     """Return the NPS of ``n`` answers with its 95 % margin of error."""
     if not n:
         return Figure("nps", None, None, 0)
-    return Figure("nps", nps(promoters, detractors, n), Z95 * math.sqrt(nps_variance(promoters, detractors, n)), n)
+    return Figure(
+        "nps", nps(promoters, detractors, n), 100 * Z95 * math.sqrt(share_variance(promoters, detractors, n)), n
+    )
 
 
 def csat_figure(satisfied: int, n: int) -> Figure:
