@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "csp",
+    "corsheaders",
     "teams",
     "personas",
     "journeys",
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -366,6 +368,13 @@ CELERY_BEAT_SCHEDULE["customers-match-due"] = {"task": "customers.tasks.events_m
 SHARED_STATE_SYNC_SECONDS = float(env_str("SHARED_STATE_SYNC_SECONDS", "0.2"))
 
 # Feedback: the public survey endpoint and the follow-up SLA sweep.
+# Cross-origin reads (django-cors-headers) only on the public JSON endpoints: the survey endpoints
+# for each survey's allowed origins (feedback.public.cors_origin_allowed), the tracking API for
+# every origin (customers.public.cors_origin_allowed: write keys are public in a browser).
+CORS_URLS_REGEX = r"^/(api/public/surveys/[^/]+/((eligibility|displays|responses)/)?|v1/.*)$"
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "Content-Encoding")
+CORS_PREFLIGHT_MAX_AGE = 600
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address
 FEEDBACK_MAX_BODY_BYTES = env_int("FEEDBACK_MAX_BODY_BYTES", 16_384)  # larger posts get 413
 FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a team per respondent per N days

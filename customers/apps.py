@@ -7,6 +7,11 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from corsheaders.signals import check_request_enabled
+
+        from .public import cors_origin_allowed
+
+        check_request_enabled.connect(cors_origin_allowed, dispatch_uid="customers.cors")
         from journeys.extensions import register_map_annotator
 
         from . import rules  # noqa: F401  (connects the rule cache's invalidation)

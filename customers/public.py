@@ -13,12 +13,13 @@ import hmac
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+
+from teams import ratelimit
 
 from . import ingest, services
 from .models import Source
@@ -39,38 +40,16 @@ def _error(status: int, code: str, message: str, **extra) -> JsonResponse:
     )
 
 
-def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    response["Access-Control-Allow-Origin"] = request.headers.get("Origin") or "*"
-    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Content-Type, Authorization, Content-Encoding"
-    response["Access-Control-Max-Age"] = "86400"
-    response["Vary"] = "Origin"
-    return response
+def cors_origin_allowed(sender, request: HttpRequest, **kwargs) -> bool:
+    """Let django-cors-headers answer every origin on the tracking API (``check_request_enabled``)."""
+    return request.path_info.startswith("/v1/")
 
 
-def _parse_rate(rate: str) -> tuple[int, int]:
-    count, _sep, period = rate.partition("/")
-    seconds = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
-    return int(count), seconds.get(period.strip() or "s", 1)
-
-
-def _rate_limited(source: Source, now: float) -> int:
-    """Count the request in the source's window; return the seconds to wait when over, else 0.
-
-    Fixed windows in the shared cache. When the cache cannot be reached the request passes: Redis
-    is never the system of record, and refusing events because it is down would lose them.
-    """
-    limit, period = _parse_rate(settings.CUSTOMERS_SOURCE_RATE_LIMIT)
-    window = int(now // period)
-    key = f"customers:rate:{source.pk}:{window}"
-    try:
-        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
-    except Exception:
-        logger.warning("customers: rate limit counter unreachable", exc_info=True)
-        return 0
-    if count > limit:
-        return max(1, int((window + 1) * period - now) + 1)
-    return 0
+def _rate_limited(source: Source) -> int:
+    """Count the request against its source's ``CUSTOMERS_SOURCE_RATE_LIMIT``; return the seconds to
+    wait when over it, else 0 (counted per process while the shared cache is unreachable)."""
+    limit, period = ratelimit.parse_rate(settings.CUSTOMERS_SOURCE_RATE_LIMIT)
+    return ratelimit.hit_exact(f"customers:{source.pk}", limit, period) or 0
 
 
 def _source_for(raw_key: str) -> Source | None:
@@ -88,12 +67,12 @@ def tracking_call(request: HttpRequest, call: str) -> HttpResponse:
     """Receive one Segment call (``call`` is its type, or ``batch``)."""
     call = ingest.SHORT_PATHS.get(call, call)
     if request.method == "OPTIONS":
-        return _cors(request, HttpResponse(status=204))
+        return HttpResponse(status=204)
     if request.method != "POST":
         response = _error(405, "method_not_allowed", _("Send the events with POST."))
         response["Allow"] = "POST, OPTIONS"
-        return _cors(request, response)
-    return _cors(request, _receive(request, call))
+        return response
+    return _receive(request, call)
 
 
 def _receive(request: HttpRequest, call: str) -> HttpResponse:
@@ -131,7 +110,7 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
     source = _source_for(raw_key)
     if source is None:
         return _error(401, "invalid_write_key", _("This write key is unknown or revoked."))
-    wait = _rate_limited(source, received_at.timestamp())
+    wait = _rate_limited(source)
     if wait:
         response = _error(
             429, "rate_limited", _("Too many requests for this source; retry after %(s)d s.") % {"s": wait}
@@ -180,4 +159,4 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
 
 @csrf_exempt
 def unknown_path(request: HttpRequest) -> HttpResponse:
-    return _cors(request, _error(404, "not_found", _("No such tracking call.")))
+    return _error(404, "not_found", _("No such tracking call."))

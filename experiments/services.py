@@ -14,6 +14,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from feedback.nps import DETRACTOR_MAX, PROMOTER_MIN, nps
 from teams.events import emit
 
 from . import selectors
@@ -154,7 +155,7 @@ def observation_clean(metric: Metric, data: dict) -> dict:
         if promoters + detractors > n:
             raise ValidationError({"promoters": _("Promoters and detractors cannot outnumber the answers.")})
         values["promoters"], values["detractors"] = promoters, detractors
-        values["value"] = 100.0 * (promoters - detractors) / n
+        values["value"] = nps(promoters, detractors, n)
     elif kind in (Metric.Kind.MEAN, Metric.Kind.COUNT) and values["mean"] is not None and values["value"] is None:
         values["value"] = values["mean"]
     elif (
@@ -248,7 +249,9 @@ def nps_counts(*, survey, start: dt.date, end: dt.date) -> dict:
     return Response.objects.filter(
         survey=survey, score__isnull=False, created_at__date__gte=start, created_at__date__lte=end
     ).aggregate(
-        n=Count("id"), promoters=Count("id", filter=Q(score__gte=9)), detractors=Count("id", filter=Q(score__lte=6))
+        n=Count("id"),
+        promoters=Count("id", filter=Q(score__gte=PROMOTER_MIN)),
+        detractors=Count("id", filter=Q(score__lte=DETRACTOR_MAX)),
     )
 
 
@@ -279,8 +282,8 @@ def metric_compute_from_survey(*, metric: Metric, start: dt.date, end: dt.date, 
         .values("week")
         .annotate(
             n=Count("id"),
-            promoters=Count("id", filter=Q(score__gte=9)),
-            detractors=Count("id", filter=Q(score__lte=6)),
+            promoters=Count("id", filter=Q(score__gte=PROMOTER_MIN)),
+            detractors=Count("id", filter=Q(score__lte=DETRACTOR_MAX)),
         )
     )
     rows = []

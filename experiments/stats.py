@@ -8,14 +8,14 @@ of the number, so nothing downstream ever shows NaN or infinity.
   hypothesis says both groups share one rate), the interval the unpooled one. Rates are reported
   in percent (0–100) and their change, interval and expected effect in percentage points, as an
   NPS is in points: one unit for everything a reader compares;
-- means: Welch's t-test with Welch–Satterthwaite degrees of freedom, interval from the t
-  distribution;
+- means: Welch's t-test (scipy's ``ttest_ind_from_stats``) with Welch–Satterthwaite degrees of
+  freedom, interval from the t distribution;
 - NPS: the difference of two NPS (in points, −100…100) with the standard error of the difference,
   each group's NPS variance being ``(p + d − (p − d)²) / n``; normal interval and p-value.
 
 ``srm_check`` tests the sample ratio of an A/B design against its planned split (χ² goodness of
-fit), and ``interrupted_time_series`` fits a segmented regression (level and slope change) for
-before/after designs.
+fit), and ``interrupted_time_series`` fits a segmented regression (level and slope change, statsmodels'
+OLS) for before/after designs.
 
 Units: ``absolute_change``, ``ci_low``, ``ci_high`` and ``expected_change`` are in the unit of
 ``baseline`` and ``treatment`` (percentage points for proportions, NPS points, the metric's own
@@ -29,9 +29,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from feedback.nps import nps, nps_variance
+
 
 class _LazyScipyStats:
-    """scipy.stats, imported on first use: it costs about a second at every web and worker start."""
+    """scipy.stats, imported on first use: a slow import that most web and worker processes never need."""
 
     def __getattr__(self, name):
         from scipy import stats
@@ -223,32 +225,22 @@ def welch(
     se = math.sqrt(var_a + var_b)
     if se == 0:
         return _cannot(test, gettext_noop("No variance: both groups have a standard deviation of zero."), **known)
-    diff = mean_b - mean_a
-    t = diff / se
+    t, p_value = sps.ttest_ind_from_stats(mean_b, sd_b, n_b, mean_a, sd_a, n_a, equal_var=False)
+    # scipy's result from summary statistics carries neither the degrees of freedom nor an interval.
     df = (var_a + var_b) ** 2 / (var_a**2 / (n_a - 1) + var_b**2 / (n_b - 1))
+    diff = mean_b - mean_a
     crit = float(sps.t.ppf(1 - alpha / 2, df))
     result = Comparison(
         test=test,
         absolute_change=diff,
         ci_low=diff - crit * se,
         ci_high=diff + crit * se,
-        statistic=t,
+        statistic=float(t),
         df=df,
-        p_value=float(2 * sps.t.sf(abs(t), df)),
+        p_value=float(p_value),
         **known,
     )
     return _judge(result, alpha, expected)
-
-
-def nps(promoters: int, detractors: int, n: int) -> float:
-    """Return the NPS in points (−100…100)."""
-    return 100.0 * (promoters - detractors) / n
-
-
-def nps_variance(promoters: int, detractors: int, n: int) -> float:
-    """Return the sampling variance of an NPS in points²: 100² · (p + d − (p − d)²) / n."""
-    p, d = promoters / n, detractors / n
-    return 10_000.0 * (p + d - (p - d) ** 2) / n
 
 
 def nps_difference(
@@ -386,23 +378,19 @@ def interrupted_time_series(
         fit.reason = f"An interrupted-time-series fit needs at least {min_points} observations on each side."
         return fit
     X = np.column_stack([np.ones_like(t), t, after, (t - interruption) * after])
-    n, k = X.shape
-    xtx = X.T @ X
-    if np.linalg.matrix_rank(xtx) < k:
+    if np.linalg.matrix_rank(X.T @ X) < X.shape[1]:
         fit.reason = gettext_noop("The observation times cannot separate a level change from a slope change.")
         return fit
-    beta = np.linalg.solve(xtx, X.T @ y)
-    residuals = y - X @ beta
-    df = n - k
-    sigma2 = float(residuals @ residuals) / df
-    cov = sigma2 * np.linalg.inv(xtx)
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
-    fit.df = df
+    from statsmodels.regression.linear_model import OLS  # imported on first use, like scipy.stats
+
+    result = OLS(y, X).fit()
+    beta, se = result.params, result.bse
+    fit.df = int(result.df_resid)
     fit.slope_before = float(beta[1])
     fit.level_change, fit.slope_change = float(beta[2]), float(beta[3])
     fit.level_change_se, fit.slope_change_se = float(se[2]), float(se[3])
     if se[2] > 0:
-        fit.level_change_p = float(2 * sps.t.sf(abs(beta[2] / se[2]), df))
+        fit.level_change_p = float(result.pvalues[2])
     if se[3] > 0:
-        fit.slope_change_p = float(2 * sps.t.sf(abs(beta[3] / se[3]), df))
+        fit.slope_change_p = float(result.pvalues[3])
     return fit

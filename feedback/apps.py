@@ -7,6 +7,11 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Feedback")
 
     def ready(self):
+        from corsheaders.signals import check_request_enabled
+
+        from .public import cors_origin_allowed
+
+        check_request_enabled.connect(cors_origin_allowed, dispatch_uid="feedback.cors")
         from journeys.extensions import register_map_annotator, register_map_link
 
         from .cards import stage_scores_html, touchpoint_scores_html

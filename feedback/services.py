@@ -5,14 +5,13 @@ Views, the API, the public endpoint, admin actions and Celery tasks all call the
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +22,8 @@ from teams.access import require_role
 from teams.events import emit, emit_many
 from teams.models import Role, Team
 
-from . import survey_cache
+# answer_insert: the submission benchmark needs a new answer stored in one statement.
+from . import answer_insert, survey_cache
 from .models import (
     METRIC_BY_QUESTION_KIND,
     Display,
@@ -523,7 +523,7 @@ def response_submit(
     opens = _opens_followup(survey, score)
     if _in_one_statement(survey.team_id, opens=opens, themes=themes):
         followup = _new_followup(response) if opens else None
-        if _insert_in_one_statement(response, followup, themes):
+        if answer_insert.insert(response, followup, themes):
             _announce(response, survey, followup)
             return response, True
     else:
@@ -568,101 +568,7 @@ def _in_one_statement(team_id: int, *, opens: bool, themes: list[int]) -> bool:
     """
     if webhooks.wants(team_id, RESPONSE_CREATED) or (opens and webhooks.wants(team_id, FOLLOWUP_OPENED)):
         return False
-    return connections[router.db_for_write(Response)].vendor == "postgresql" or not (opens or themes)
-
-
-def _columns(model, skip: str = "") -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name != skip]
-
-
-def _one_statement_sql(connection, *, followup: bool, themes: bool) -> str:
-    """``INSERT … ON CONFLICT (survey_id, submission_id) DO NOTHING RETURNING id`` for the answer.
-
-    With ``followup`` or ``themes`` (PostgreSQL): the same insert in a ``WITH`` clause, the
-    follow-up and the theme tags inserted from its result (so nothing when the answer was stored
-    already), and the answer's and the follow-up's ids selected. Only the models' table and
-    column names go into the text; every value is a parameter.
-    """
-    quote = connection.ops.quote_name
-    response_columns = _columns(Response)
-    insert = (
-        f"INSERT INTO {quote(Response._meta.db_table)} ({', '.join(quote(f.column) for f in response_columns)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(response_columns))})"
-        f" ON CONFLICT ({quote('survey_id')}, {quote('submission_id')}) DO NOTHING RETURNING {quote('id')}"
-    )
-    if not (followup or themes):
-        return insert
-    parts = [f"r AS ({insert})"]
-    if followup:
-        columns = _columns(FollowUp, skip="response")
-        values = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns)
-        parts.append(
-            f"f AS (INSERT INTO {quote(FollowUp._meta.db_table)}"  # noqa: S608
-            f" ({quote('response_id')}, {', '.join(quote(f.column) for f in columns)})"
-            f" SELECT r.{quote('id')}, {values} FROM r RETURNING {quote('id')})"
-        )
-    if themes:
-        parts.append(
-            f"t AS (INSERT INTO {quote(ResponseTheme._meta.db_table)}"  # noqa: S608
-            f" ({quote('response_id')}, {quote('theme_id')}, {quote('source')})"
-            f" SELECT r.{quote('id')}, x.theme_id, %s FROM r CROSS JOIN unnest(%s::bigint[]) AS x(theme_id))"
-        )
-    followup_id = f"(SELECT {quote('id')} FROM f)" if followup else "NULL"  # noqa: S608
-    return f"WITH {', '.join(parts)} SELECT r.{quote('id')}, {followup_id} FROM r"  # noqa: S608
-
-
-_statements: dict[tuple, str] = {}
-
-
-def _insert_in_one_statement(response: Response, followup: FollowUp | None, themes: list[int]) -> bool:
-    """Insert ``response`` (with its follow-up and theme tags) unless its submission is stored.
-
-    One statement, run in autocommit outside a transaction: it is its own transaction, so the
-    answer and its after-effects are stored together or not at all, in one round trip. Returns
-    whether the answer was new; on ``False`` nothing was written.
-    """
-    connection = connections[router.db_for_write(Response)]
-    shape = (connection.vendor, followup is not None, bool(themes))
-    sql = _statements.get(shape)
-    if sql is None:
-        sql = _statements[shape] = _one_statement_sql(connection, followup=shape[1], themes=shape[2])
-    params = [f.get_db_prep_save(f.pre_save(response, True), connection) for f in _columns(Response)]
-    if followup is not None:
-        columns = _columns(FollowUp, skip="response")
-        params += [f.get_db_prep_save(f.pre_save(followup, True), connection) for f in columns]
-    if themes:
-        params += [ResponseTheme.Source.AUTO.value, list(themes)]
-    row = _execute_fetchone(connection, sql, params)
-    if row is None:
-        return False
-    response.pk = row[0]
-    response._state.adding, response._state.db = False, connection.alias
-    if followup is not None:
-        followup.pk, followup.response = row[1], response
-        followup._state.adding, followup._state.db = False, connection.alias
-    return True
-
-
-def _execute_fetchone(connection, sql: str, params: list) -> tuple | None:
-    """Run ``sql`` and return its first row.
-
-    On PostgreSQL the parameters are bound on the server (a psycopg ``Cursor`` on Django's
-    connection) rather than quoted into the text as Django's cursors do, so psycopg prepares the
-    statement after a few uses (``prepare_threshold``, 5 by default; ``None`` in the database
-    ``OPTIONS`` turns it off, e.g. behind PgBouncer in transaction mode) and PostgreSQL stops
-    parsing and planning it for every answer. Django's cursor still opens (and health-checks) the
-    connection, logs the query where queries are logged, and turns driver errors into Django's.
-    """
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-        import psycopg
-
-        log = cursor.debug_sql(sql, params) if hasattr(cursor, "debug_sql") else contextlib.nullcontext()
-        with log, connection.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as bound:
-            bound.execute(sql, params)
-            return bound.fetchone()
+    return answer_insert.supported(with_after_effects=bool(opens or themes))
 
 
 def _announce(response: Response, survey: Survey, followup: FollowUp | None) -> None:
@@ -1038,23 +944,6 @@ def matching_themes(team_id: int, answers: dict) -> list[int]:
         for theme_id, patterns in survey_cache.team_themes(team_id)
         if any(pattern.search(text) for pattern in patterns)
     ]
-
-
-def response_tag_auto(*, response_id: int) -> list[int]:
-    """Tag a response with every theme of its team whose keyword appears in its open text.
-
-    Answers are tagged as they are stored (``response_submit``); this tags one again, for
-    instance after its team's themes changed.
-    """
-    response = Response.objects.filter(pk=response_id).only("id", "team_id", "answers").first()
-    if response is None:
-        return []
-    matched = matching_themes(response.team_id, response.answers)
-    ResponseTheme.objects.bulk_create(
-        [ResponseTheme(response_id=response.pk, theme_id=pk, source=ResponseTheme.Source.AUTO) for pk in matched],
-        ignore_conflicts=True,
-    )
-    return matched
 
 
 def response_theme_set(*, response: Response, theme: Theme, user, tagged: bool) -> None:

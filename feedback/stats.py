@@ -24,6 +24,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from .models import Display, Response, ResponseTheme
+from .nps import DETRACTOR_MAX, PROMOTER_MIN, nps, share_variance
 from .validation import Channel
 
 THIN_N = 30
@@ -75,9 +76,9 @@ def nps_figure(promoters: int, detractors: int, n: int) -> Figure:
     """Return the NPS of ``n`` answers with its 95 % margin of error."""
     if not n:
         return Figure("nps", None, None, 0)
-    p, d = promoters / n, detractors / n
-    variance = max(p + d - (p - d) ** 2, 0.0)
-    return Figure("nps", 100 * (p - d), 100 * Z95 * math.sqrt(variance / n), n)
+    return Figure(
+        "nps", nps(promoters, detractors, n), 100 * Z95 * math.sqrt(share_variance(promoters, detractors, n)), n
+    )
 
 
 def csat_figure(satisfied: int, n: int) -> Figure:
@@ -103,8 +104,8 @@ def ces_figure(total: int | None, total_sq: int | None, n: int) -> Figure:
 AGGREGATES = {
     "n": Count("score"),
     "nps_n": Count("score", filter=Q(metric="nps")),
-    "promoters": Count("score", filter=Q(metric="nps", score__gte=9)),
-    "detractors": Count("score", filter=Q(metric="nps", score__lte=6)),
+    "promoters": Count("score", filter=Q(metric="nps", score__gte=PROMOTER_MIN)),
+    "detractors": Count("score", filter=Q(metric="nps", score__lte=DETRACTOR_MAX)),
     "csat_n": Count("score", filter=Q(metric="csat")),
     "csat_good": Count("score", filter=Q(metric="csat", score__gte=4)),
     "ces_n": Count("score", filter=Q(metric="ces")),

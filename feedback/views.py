@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -17,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
-from teams.csv_export import SafeWriter
 from teams.middleware import follow_team
 from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
 
 from . import selectors, services, stats
+from .exports import responses_csv_response
 from .filters import ResponseFilter
 from .forms import FollowUpNoteForm, QuestionForm, SurveyForm, ThemeForm, survey_languages
 from .models import FollowUp, Question, Response, Survey, Theme
@@ -434,48 +432,6 @@ def response_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-CSV_HEADER = [
-    "id",
-    "created_at",
-    "survey",
-    "touchpoint",
-    "stage",
-    "score",
-    "metric",
-    "channel",
-    "locale",
-    "respondent_id",
-    "finished",
-    "answers",
-    "page_url",
-]
-
-
-def _csv_rows(queryset):
-    writer = SafeWriter()
-    yield "\ufeff" + writer.writerow(CSV_HEADER)
-    rows = queryset.values_list(
-        "id",
-        "created_at",
-        "survey__name",
-        "touchpoint__name",
-        "stage__name",
-        "score",
-        "metric",
-        "channel",
-        "locale",
-        "respondent_id",
-        "finished",
-        "answers",
-        "page_url",
-    )
-    for row in rows.iterator(chunk_size=2000):
-        row = list(row)
-        row[1] = row[1].isoformat()
-        row[11] = json.dumps(row[11], ensure_ascii=False)
-        yield writer.writerow(row)
-
-
 @login_required
 @require_GET
 def response_export(request: HttpRequest) -> HttpResponse:
@@ -485,9 +441,7 @@ def response_export(request: HttpRequest) -> HttpResponse:
     queryset = queryset.prefetch_related(None).select_related(None).order_by("-created_at", "-id")
     if filterset.is_bound and filterset.is_valid() and request.GET.get("theme"):
         queryset = queryset.distinct()
-    response = StreamingHttpResponse(_csv_rows(queryset), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="responses.csv"'
-    return response
+    return responses_csv_response(queryset)
 
 
 @login_required

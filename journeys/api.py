@@ -7,11 +7,9 @@ error shape when the map has changed since. Writes answer the map's new ETag.
 
 from __future__ import annotations
 
-import io
 import re
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -30,10 +28,10 @@ from personas.models import Persona, Scenario
 from teams.access import require_role
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet
 from teams.api_errors import conflict
-from teams.csv_export import SafeWriter
 from teams.models import Role
 
 from . import services
+from .exports import touchpoints_csv_response
 from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
 from .health import map_health
 from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
@@ -538,54 +536,6 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
             return MapVersion.objects.get(journey_map=journey_map, number=int(side)).snapshot
         except MapVersion.DoesNotExist:
             raise ValidationError({name: gettext("This map has no version %(number)s.") % {"number": side}}) from None
-
-
-def touchpoints_csv_response(journey_map: JourneyMap) -> HttpResponse:
-    from .selectors import touchpoints_of_map
-
-    buffer = io.StringIO()
-    writer = SafeWriter(buffer)
-    writer.writerow(
-        [
-            "stage",
-            "position",
-            "key",
-            "touchpoint",
-            "channel",
-            "emotion",
-            "emotion_label",
-            "moment_that_matters",
-            "moment_kind",
-            "metric",
-            "evidence",
-            "evidence_verified_at",
-            "open_pain_points",
-            "worst_open_severity",
-        ]
-    )
-    for tp in touchpoints_of_map(journey_map).select_related("stage"):
-        open_pps = [p for p in tp.pain_points.all() if p.status != PainPoint.Status.FIXED]
-        writer.writerow(
-            [
-                tp.stage.name,
-                tp.position + 1,
-                tp.key,
-                tp.name,
-                tp.channel,
-                tp.emotion,
-                tp.emotion_label,
-                "yes" if tp.is_moment else "no",
-                tp.moment_kind,
-                tp.metric_name,
-                tp.evidence_source,
-                tp.evidence_verified_at or "",
-                len(open_pps),
-                max((p.severity for p in open_pps), default=""),
-            ]
-        )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="map-{journey_map.pk}-touchpoints.csv"'
-    return response
 
 
 class ChildViewSet(MapRevisionMixin, TeamScopedModelViewSet):

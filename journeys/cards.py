@@ -1,12 +1,10 @@
 """The touchpoint cards of the map page, built in Python rather than by the template engine.
 
-A 12 × 15 map draws 180 cards. Through the template engine each card cost about 200 µs: some
-40 variable lookups, three ``{% include %}`` of other apps' parts and four move buttons, which
-made the cards two thirds of the page's render. ``format_html`` was barely cheaper (130 µs a
-card): Django's ``escape`` checks every argument for lazy strings, about 70 times a card. So a
-card is an f-string in which **every text value goes through** ``esc`` (the standard library's
-``html.escape``, which is what Django's ``escape`` calls); numbers and the fixed markup here are
-the only values that don't. About 14 µs a card (docs/performance.md, benchmark 3); the card's
+A large map draws hundreds of cards, and the template engine (variable lookups, other apps'
+includes, Django's ``escape`` checking every argument for lazy strings) made them most of the
+page's render (docs/performance.md, the map page). So a card is an f-string in which **every
+text value goes through** ``esc`` (the standard library's ``html.escape``, which is what Django's
+``escape`` calls); numbers and the fixed markup here are the only values that don't. The card's
 own words are looked up in the catalog once per language (``_texts``), not once per card;
 ``tests/journeys/test_cards.py`` puts markup in every field a card shows and checks it comes out
 escaped.

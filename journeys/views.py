@@ -30,8 +30,8 @@ from teams.models import Role
 from teams.views import add_form_errors, hx_redirect
 
 from . import services
-from .api import touchpoints_csv_response
 from .cards import set_cards, set_stage_parts
+from .exports import touchpoints_csv_response
 from .extensions import map_links
 from .filters import MapFilter
 from .forms import (

@@ -1,10 +1,11 @@
-"""Fixed-window rate limits for the API keys and the public survey endpoints.
+"""Fixed-window rate limits: the API keys, the public survey endpoints and the tracking API's sources.
 
 Two ways to count, one limiter:
 
 - ``hit_exact``: every hit is counted atomically in the shared cache (one Redis script, ``SET … NX
   EX`` then ``INCR``), so exactly ``limit`` hits of a window pass however many threads and processes
-  send them. The API keys use it: an API call already costs several queries.
+  send them. The API keys and the tracking API's sources use it: such a call already costs
+  several queries.
 - ``hit_local``: the hit is counted in the process's memory and the background thread of
   ``teams.shared_state`` pushes the counts to Redis and pulls the totals every
   ``SHARED_STATE_SYNC_SECONDS``. Between two syncs a process lets through at most its share of
@@ -120,7 +121,11 @@ def hit_exact(name: str, limit: int, period: int) -> int | None:
     key = f"rate:{name}:{window}"
     backend = _redis_backend()
     if backend is None:
-        count = _count_in_cache(caches[DEFAULT_CACHE_ALIAS], key, period + 1)
+        try:
+            count = _count_in_cache(caches[DEFAULT_CACHE_ALIAS], key, period + 1)
+        except Exception:
+            logger.warning("rate limit %s: cache unreachable, counting in this process", name, exc_info=True)
+            count = _fallback.incr(key, left + 1)
     else:
         try:
             client, script = _script(backend)

@@ -194,8 +194,13 @@ def test_allowed_origin_gets_cors_headers(client, survey):
     preflight = client.options(
         url(survey), HTTP_ORIGIN="https://shop.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
     )
-    assert preflight.status_code == 204
+    assert preflight.status_code == 200  # django-cors-headers answers preflights with 200
+    assert preflight["Access-Control-Allow-Origin"] == "https://shop.example.com"
     assert "Content-Type" in preflight["Access-Control-Allow-Headers"]
+    refused = client.options(
+        url(survey), HTTP_ORIGIN="https://evil.example.net", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert "Access-Control-Allow-Origin" not in refused
 
 
 def test_other_origin_is_refused_and_stores_nothing(client, survey):

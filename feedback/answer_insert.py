@@ -1,0 +1,114 @@
+"""A new answer, its follow-up and its theme tags stored in one SQL statement.
+
+The public submission's throughput (bench/, DESIGN.md's target against a bare insert) rests on
+this: one round trip in autocommit instead of a transaction of several statements.
+``feedback.services.response_submit`` decides when it applies; this module only writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db import connections, router
+
+from .models import FollowUp, Response, ResponseTheme
+
+
+def supported(*, with_after_effects: bool) -> bool:
+    """Whether the database can take the answer in one statement: with a follow-up or theme tags,
+    only PostgreSQL (data-modifying common table expressions)."""
+    return connections[router.db_for_write(Response)].vendor == "postgresql" or not with_after_effects
+
+
+def _columns(model, skip: str = "") -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name != skip]
+
+
+def _sql(connection, *, followup: bool, themes: bool) -> str:
+    """``INSERT … ON CONFLICT (survey_id, submission_id) DO NOTHING RETURNING id`` for the answer.
+
+    With ``followup`` or ``themes`` (PostgreSQL): the same insert in a ``WITH`` clause, the
+    follow-up and the theme tags inserted from its result (so nothing when the answer was stored
+    already), and the answer's and the follow-up's ids selected. Only the models' table and
+    column names go into the text; every value is a parameter.
+    """
+    quote = connection.ops.quote_name
+    response_columns = _columns(Response)
+    insert = (
+        f"INSERT INTO {quote(Response._meta.db_table)} ({', '.join(quote(f.column) for f in response_columns)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(response_columns))})"
+        f" ON CONFLICT ({quote('survey_id')}, {quote('submission_id')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    if not (followup or themes):
+        return insert
+    parts = [f"r AS ({insert})"]
+    if followup:
+        columns = _columns(FollowUp, skip="response")
+        values = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns)
+        parts.append(
+            f"f AS (INSERT INTO {quote(FollowUp._meta.db_table)}"  # noqa: S608
+            f" ({quote('response_id')}, {', '.join(quote(f.column) for f in columns)})"
+            f" SELECT r.{quote('id')}, {values} FROM r RETURNING {quote('id')})"
+        )
+    if themes:
+        parts.append(
+            f"t AS (INSERT INTO {quote(ResponseTheme._meta.db_table)}"  # noqa: S608
+            f" ({quote('response_id')}, {quote('theme_id')}, {quote('source')})"
+            f" SELECT r.{quote('id')}, x.theme_id, %s FROM r CROSS JOIN unnest(%s::bigint[]) AS x(theme_id))"
+        )
+    followup_id = f"(SELECT {quote('id')} FROM f)" if followup else "NULL"  # noqa: S608
+    return f"WITH {', '.join(parts)} SELECT r.{quote('id')}, {followup_id} FROM r"  # noqa: S608
+
+
+_statements: dict[tuple, str] = {}
+
+
+def insert(response: Response, followup: FollowUp | None, themes: list[int]) -> bool:
+    """Insert ``response`` (with its follow-up and theme tags) unless its submission is stored.
+
+    One statement, run in autocommit outside a transaction: it is its own transaction, so the
+    answer and its after-effects are stored together or not at all, in one round trip. Returns
+    whether the answer was new; on ``False`` nothing was written.
+    """
+    connection = connections[router.db_for_write(Response)]
+    shape = (connection.vendor, followup is not None, bool(themes))
+    sql = _statements.get(shape)
+    if sql is None:
+        sql = _statements[shape] = _sql(connection, followup=shape[1], themes=shape[2])
+    params = [f.get_db_prep_save(f.pre_save(response, True), connection) for f in _columns(Response)]
+    if followup is not None:
+        columns = _columns(FollowUp, skip="response")
+        params += [f.get_db_prep_save(f.pre_save(followup, True), connection) for f in columns]
+    if themes:
+        params += [ResponseTheme.Source.AUTO.value, list(themes)]
+    row = _execute_fetchone(connection, sql, params)
+    if row is None:
+        return False
+    response.pk = row[0]
+    response._state.adding, response._state.db = False, connection.alias
+    if followup is not None:
+        followup.pk, followup.response = row[1], response
+        followup._state.adding, followup._state.db = False, connection.alias
+    return True
+
+
+def _execute_fetchone(connection, sql: str, params: list) -> tuple | None:
+    """Run ``sql`` and return its first row.
+
+    On PostgreSQL the parameters are bound on the server (a psycopg ``Cursor`` on Django's
+    connection) rather than quoted into the text as Django's cursors do, so psycopg prepares the
+    statement after a few uses (``prepare_threshold``, 5 by default; ``None`` in the database
+    ``OPTIONS`` turns it off, e.g. behind PgBouncer in transaction mode) and PostgreSQL stops
+    parsing and planning it for every answer. Django's cursor still opens (and health-checks) the
+    connection, logs the query where queries are logged, and turns driver errors into Django's.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        import psycopg
+
+        log = cursor.debug_sql(sql, params) if hasattr(cursor, "debug_sql") else contextlib.nullcontext()
+        with log, connection.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as bound:
+            bound.execute(sql, params)
+            return bound.fetchone()
