@@ -75,9 +75,9 @@ def test_attendees_and_facilitator_must_be_members(shop_map, record, oscar):
 def test_links_must_be_on_the_reviewed_map(team_a, shop_map, record, erin):
     from journeys import services as journey_services
 
-    other = journey_services.map_create(team=team_a, user=erin, title="Bank")
+    other = journey_services.map_create(team=team_a, actor=erin, title="Bank")
     stage = other.stages.first()
-    elsewhere = journey_services.touchpoint_create(stage=stage, user=erin, revision=None, name="Elsewhere")
+    elsewhere = journey_services.touchpoint_create(stage=stage, actor=erin, revision=None, name="Elsewhere")
     with pytest.raises(ValidationError) as exc:
         record(shop_map, items=[{"title": "Fix it", "touchpoint": elsewhere}])
     assert exc.value.message_dict["action_items"] == ["Item 1: the touchpoint is not on this map."]
@@ -98,8 +98,8 @@ def test_viewer_cannot_record(shop_map, record, victor):
 def test_version_of_another_map_is_refused(team_a, shop_map, v1, record, erin):
     from journeys import services as journey_services
 
-    other = journey_services.map_create(team=team_a, user=erin, title="Bank")
-    other_version = journey_services.map_publish(journey_map=other, user=erin)
+    other = journey_services.map_create(team=team_a, actor=erin, title="Bank")
+    other_version = journey_services.map_publish(journey_map=other, actor=erin)
     with pytest.raises(ValidationError) as exc:
         record(shop_map, map_version=other_version)
     assert "map_version" in exc.value.message_dict
