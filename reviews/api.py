@@ -3,7 +3,6 @@ status of maps with each map's agenda (`/api/v1/review-status/`, `/api/v1/review
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -14,7 +13,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status
@@ -24,33 +22,12 @@ from rest_framework.response import Response
 from experiments.models import Experiment
 from journeys.models import JourneyMap, MapVersion, PainPoint, Touchpoint
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.fields import MemberField, PersonSerializer
 from teams.filters import FilterSet
 from teams.models import visible_team_ids
 
 from . import selectors, services
 from .models import ActionItem, Review, ReviewSettings
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class MemberField(serializers.PrimaryKeyRelatedField):
-    """A person in one of the principal's teams (others: "does not exist")."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        users = get_user_model().objects.all()
-        if request is None:
-            return users.none()
-        return users.filter(memberships__team_id__in=visible_team_ids(request.user)).distinct()
-
-
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.SerializerMethodField()
-
-    def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
-
 
 # --- action items ---------------------------------------------------------------------------
 
