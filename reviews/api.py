@@ -150,7 +150,7 @@ class ActionItemViewSet(TeamScopedModelViewSet):
         review = data.pop("review")
         item = services.action_item_create(
             review=review,
-            user=self.request.user,
+            actor=self.request.user,
             item=services.ActionItemInput(
                 title=data.get("title", ""),
                 owner=data.get("owner"),
@@ -161,7 +161,7 @@ class ActionItemViewSet(TeamScopedModelViewSet):
             ),
         )
         if data.get("done"):
-            item = services.action_item_set_done(item=item, user=self.request.user, done=True)
+            item = services.action_item_set_done(item=item, actor=self.request.user, done=True)
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def update_object(self, serializer):
@@ -170,11 +170,11 @@ class ActionItemViewSet(TeamScopedModelViewSet):
         review = data.pop("review", None)
         if review is not None and review.pk != item.review_id:
             raise ValidationError({"review": gettext("An action item cannot move to another review.")})
-        services.action_item_update(item=item, user=self.request.user, **data)
+        services.action_item_update(item=item, actor=self.request.user, **data)
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def perform_destroy(self, instance):
-        services.action_item_delete(item=instance, user=self.request.user)
+        services.action_item_delete(item=instance, actor=self.request.user)
 
 
 # --- reviews --------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ class ReviewViewSet(TeamScopedModelViewSet):
         data = serializer.validated_data
         review = services.review_record(
             journey_map=data["map"],
-            user=request.user,
+            actor=request.user,
             date=data.get("date"),
             kind=data.get("kind", Review.Kind.WEEKLY),
             facilitator=data.get("facilitator"),
@@ -366,11 +366,11 @@ class ReviewViewSet(TeamScopedModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         attendees = data.pop("attendees", None)
-        services.review_update(review=review, user=request.user, attendees=attendees, **data)
+        services.review_update(review=review, actor=request.user, attendees=attendees, **data)
         return Response(ReviewSerializer(self._reload(review)).data)
 
     def perform_destroy(self, instance):
-        services.review_delete(review=instance, user=self.request.user)
+        services.review_delete(review=instance, actor=self.request.user)
 
 
 # --- review status and agenda ---------------------------------------------------------------

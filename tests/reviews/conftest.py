@@ -40,7 +40,7 @@ def record(erin):
     def do(journey_map, items=(), user=None, **fields):
         return services.review_record(
             journey_map=journey_map,
-            user=user or erin,
+            actor=user or erin,
             action_items=[services.ActionItemInput(**item) for item in items],
             **fields,
         )

@@ -114,20 +114,20 @@ def test_past_review_covers_until_the_end_of_its_day(shop_map, record):
 
 def test_action_item_done_stamps_and_clears_done_at(shop_map, record, erin):
     item = record(shop_map, items=[{"title": "A"}]).action_items.get()
-    item = services.action_item_set_done(item=item, user=erin, done=True)
+    item = services.action_item_set_done(item=item, actor=erin, done=True)
     assert item.done and item.done_at is not None
-    item = services.action_item_set_done(item=item, user=erin, done=False)
+    item = services.action_item_set_done(item=item, actor=erin, done=False)
     item.refresh_from_db()
     assert not item.done and item.done_at is None
 
 
 def test_review_settings_update_checks_ranges_and_admin_role(team_a, alice, erin):
     with pytest.raises(ValidationError) as exc:
-        services.review_settings_update(team=team_a, user=alice, digest_hour=24)
+        services.review_settings_update(team=team_a, actor=alice, digest_hour=24)
     assert "digest_hour" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.review_settings_update(team=team_a, user=erin, digest_hour=9)
-    saved = services.review_settings_update(team=team_a, user=alice, digest_hour=9, digest_weekday=5)
+        services.review_settings_update(team=team_a, actor=erin, digest_hour=9)
+    saved = services.review_settings_update(team=team_a, actor=alice, digest_hour=9, digest_weekday=5)
     assert (saved.digest_hour, saved.digest_weekday) == (9, 5)
 
 
