@@ -155,13 +155,12 @@ def experiment_detail(request: HttpRequest, experiment_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def experiment_edit(request: HttpRequest, experiment_pk: int) -> HttpResponse:
     experiment = selectors.experiment_detail(request.user, experiment_pk)
-    if request.method == "POST":
-        require_role(request.user, experiment.team_id, Role.EDITOR)
     form = ExperimentForm(request.POST or None, instance=experiment, team=experiment.team, frozen=experiment.is_frozen)
     context = {"form": form, "team": experiment.team, "experiment": experiment}
     return form_flow(
         request,
         form,
+        role=(experiment.team_id, Role.EDITOR),
         save=lambda data: services.experiment_update(
             experiment=experiment,
             actor=request.user,
@@ -236,8 +235,6 @@ def experiment_conclude(request: HttpRequest, experiment_pk: int) -> HttpRespons
 def metric_list(request: HttpRequest) -> HttpResponse:
     """The team's metrics; editors add one (POST)."""
     team = request.team
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.EDITOR)
     form = MetricForm(request.POST or None, team=team)
 
     def page(status: int) -> HttpResponse:
@@ -252,6 +249,7 @@ def metric_list(request: HttpRequest) -> HttpResponse:
     return form_flow(
         request,
         form,
+        role=(team.pk, Role.EDITOR),
         save=lambda data: services.metric_create(team=team, actor=request.user, **data),
         render=page,
         message=lambda metric: (
@@ -282,8 +280,6 @@ def metric_detail(request: HttpRequest, metric_pk: int) -> HttpResponse:
     """A metric with its chart and observations; editors change it (POST)."""
     metric = get_object_for_user(Metric.objects.select_related("team", "survey"), request.user, pk=metric_pk)
     follow_team(request, metric.team_id)
-    if request.method == "POST":
-        require_role(request.user, metric.team_id, Role.EDITOR)
     form = MetricForm(request.POST or None, instance=metric, team=metric.team)
 
     def page(status: int) -> HttpResponse:
@@ -295,6 +291,7 @@ def metric_detail(request: HttpRequest, metric_pk: int) -> HttpResponse:
     return form_flow(
         request,
         form,
+        role=(metric.team_id, Role.EDITOR),
         save=lambda data: services.metric_update(metric=metric, actor=request.user, **data),
         render=page,
         message=_("Metric saved."),

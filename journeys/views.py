@@ -265,7 +265,9 @@ def _panel(request, template_context: dict, status: int = 200) -> HttpResponse:
     return response
 
 
-def _panel_flow(request, *, journey_map, form, title, action, save, success, current=None, delete_url=None, extra=None):
+def _panel_flow(
+    request, *, role, journey_map, form, title, action, save, success, current=None, delete_url=None, extra=None
+):
     """Run a panel form (``teams.htmx.form_flow``): saved → the fresh workspace, invalid → 400, stale → 409."""
     conflict = {}
 
@@ -292,6 +294,7 @@ def _panel_flow(request, *, journey_map, form, title, action, save, success, cur
         form,
         save=save,
         render=panel,
+        role=role,
         respond=lambda _result: _saved(request, journey_map, success),
         catch=(services.MapConflict,),
         on_error=stale,
@@ -340,8 +343,6 @@ def _conflict_details(form, obj, exc: services.MapConflict) -> dict:
 @require_http_methods(["GET", "POST"])
 def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
     journey_map = _map(request, map_pk)
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = MapForm(
         request.POST or None,
         instance=JourneyMap.objects.get(pk=journey_map.pk),
@@ -359,6 +360,7 @@ def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
 
     return _panel_flow(
         request,
+        role=(journey_map.team_id, Role.EDITOR),
         journey_map=journey_map,
         form=form,
         title=gettext("Map details"),
@@ -665,13 +667,13 @@ def part_add(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpResp
         parent = parent_part.get(request, map_pk, _part_pk(part.parent_kind, kwargs))
         journey_map = parent_part.map_of(parent)
     if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
         form = part.form(request.POST, auto_id=part.add_auto_id)
     else:
         form = part.form(initial={"revision": journey_map.revision, **dict(part.add_initial)})
     url_args = [journey_map.pk] if part.parent_kind is None else [journey_map.pk, parent.pk]
     return _panel_flow(
         request,
+        role=(journey_map.team_id, Role.EDITOR),
         journey_map=journey_map,
         form=form,
         title=part.add_title(parent),
@@ -690,11 +692,10 @@ def part_edit(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpRes
     part = PARTS[kind]
     obj = part.get(request, map_pk, _part_pk(kind, kwargs))
     journey_map = part.map_of(obj)
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = part.form(request.POST or None, instance=obj, initial={"revision": journey_map.revision})
     return _panel_flow(
         request,
+        role=(journey_map.team_id, Role.EDITOR),
         journey_map=journey_map,
         form=form,
         title=part.edit_title(obj),
@@ -735,8 +736,6 @@ def part_delete(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpR
 @require_http_methods(["GET", "POST"])
 def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
     journey_map = _map(request, map_pk)
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = PublishForm(request.POST or None, initial={"revision": journey_map.revision})
     conflict = {}
 
@@ -766,6 +765,7 @@ def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
     return form_flow(
         request,
         form,
+        role=(journey_map.team_id, Role.EDITOR),
         save=lambda data: services.map_publish(
             journey_map=journey_map, actor=request.user, note=data["note"], revision=data["revision"]
         ),

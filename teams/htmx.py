@@ -25,6 +25,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from .access import require_role
+
 INVALID_FORM_STATUS = 400
 
 
@@ -63,6 +65,7 @@ def form_flow(
     *,
     save: Callable[[dict], Any],
     render: Callable[[int], HttpResponse],
+    role: tuple[int, str] | None = None,
     message: str | Callable[[Any], str] | None = None,
     redirect_to: str | Callable[[Any], str] | None = None,
     respond: Callable[[Any], HttpResponse] | None = None,
@@ -71,6 +74,9 @@ def form_flow(
     on_error: Callable[[Exception], int] | None = None,
 ) -> HttpResponse:
     """Run a form: on GET ``render(200)``; on POST validate, ``save(cleaned_data)`` and answer.
+
+    ``role`` is ``(team_id, role)`` a POST needs before the form is even read (404 outside the
+    team, 403 below the role), so a viewer's write is a 403 whatever the form holds.
 
     ``save`` calls the service and returns what it made. A ``ValidationError`` from it lands on
     the form (``rename`` maps a service's field name to the form's) and the form answers
@@ -81,6 +87,8 @@ def form_flow(
     """
     if request.method != "POST":
         return render(200)
+    if role is not None:
+        require_role(request.user, *role)
     status = INVALID_FORM_STATUS
     if form.is_valid():
         try:

@@ -76,12 +76,11 @@ def team_create(request: HttpRequest) -> HttpResponse:
 def team_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
     team = get_object_for_user(Team, request.user, slug=team_slug)
     follow_team(request, team.pk)
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.ADMIN)
     form = TeamForm(request.POST or None, instance=team)
     return form_flow(
         request,
         form,
+        role=(team.pk, Role.ADMIN),
         save=lambda data: services.team_update(
             team=team,
             actor=request.user,
@@ -121,8 +120,6 @@ def members(request: HttpRequest, team_slug: str) -> HttpResponse:
     """List members; admins invite an existing user by username or email (POST)."""
     team = get_object_for_user(Team, request.user, slug=team_slug)
     follow_team(request, team.pk)
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.ADMIN)
     form = InviteForm(request.POST or None)
 
     def section(status: int, invite_form=form) -> HttpResponse:
@@ -137,6 +134,7 @@ def members(request: HttpRequest, team_slug: str) -> HttpResponse:
     return form_flow(
         request,
         form,
+        role=(team.pk, Role.ADMIN),
         save=lambda data: services.membership_add(
             team=team, actor=request.user, identifier=data["identifier"], role=data["role"]
         ),
