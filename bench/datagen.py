@@ -120,7 +120,7 @@ def _team(name: str, admin, members: list) -> object:
     from teams.models import Membership, Role
     from teams.services import team_create
 
-    team = team_create(name=name, user=admin)
+    team = team_create(name=name, actor=admin)
     Membership.objects.bulk_create([Membership(team=team, user=u, role=Role.EDITOR) for u in members])
     return team
 
@@ -480,7 +480,7 @@ def _publish(journey_map, admin, note: str):
 
     try:
         with transaction.atomic():
-            return map_publish(journey_map=journey_map, user=admin, note=note)
+            return map_publish(journey_map=journey_map, actor=admin, note=note)
     except DatabaseError as exc:
         log(f"map_publish failed ({exc}); storing the snapshot directly")
         number = (MapVersion.objects.filter(journey_map=journey_map).aggregate(n=Max("number"))["n"] or 0) + 1

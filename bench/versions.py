@@ -52,7 +52,7 @@ def _service_times(map_pk: int, admin_id: int, first: int) -> dict:
         out["publish"] = median(
             _edit_then_time(
                 map_pk,
-                lambda: map_publish(journey_map=journey_map, user=admin, note="bench (service)"),
+                lambda: map_publish(journey_map=journey_map, actor=admin, note="bench (service)"),
                 repeat=REPEAT,
             )
         )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
+from teams.htmx import form_flow, render_page_or_partial, team_required
 from teams.models import Role
 
 from . import selectors, services
@@ -21,43 +22,37 @@ from .models import Profile, Source
 PAGE_SIZE = 50
 
 
-def _team(request: HttpRequest):
-    team = request.team
-    if team is None:
-        raise Http404(_("Join or create a team first."))
-    return team
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def source_list(request: HttpRequest) -> HttpResponse:
     """The team's sources with setup instructions; admins create them (the key is shown once)."""
-    team = _team(request)
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.ADMIN)
+    team = request.team
     form = SourceForm(request.POST or None)
-    created_key = None
-    if request.method == "POST" and form.is_valid():
-        source, created_key = services.source_create(
-            team=team, actor=request.user, name=form.cleaned_data["name"], kind=form.cleaned_data["kind"]
-        )
-        messages.success(
-            request,
-            _("Source “%(name)s” created. Copy its write key now: it is not shown again.") % {"name": source.name},
-        )
-        form = SourceForm()
-    context = {
-        "team": team,
-        "form": form,
-        "sources": selectors.source_list(user=request.user, team=team),
-        "created_key": created_key,
-        "is_admin": has_role(request.user, team.pk, Role.ADMIN),
-        "host": request.build_absolute_uri("/").rstrip("/"),
-        "recent": selectors.event_list(user=request.user, team=team).select_related("source")[:20],
-    }
-    status = 400 if request.method == "POST" and form.errors else 200
-    template = "customers/sources.html#source-section" if request.htmx else "customers/sources.html"
-    return render(request, template, context, status=status)
+
+    def section(status: int, source_form=form, created_key=None) -> HttpResponse:
+        context = {
+            "team": team,
+            "form": source_form,
+            "sources": selectors.source_list(user=request.user, team=team),
+            "created_key": created_key,
+            "is_admin": has_role(request.user, team.pk, Role.ADMIN),
+            "host": request.build_absolute_uri("/").rstrip("/"),
+            "recent": selectors.event_list(user=request.user, team=team).select_related("source")[:20],
+        }
+        return render_page_or_partial(request, "customers/sources.html", "source-section", context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.ADMIN),
+        save=lambda data: services.source_create(team=team, actor=request.user, name=data["name"], kind=data["kind"]),
+        render=section,
+        message=lambda made: (
+            _("Source “%(name)s” created. Copy its write key now: it is not shown again.") % {"name": made[0].name}
+        ),
+        respond=lambda made: section(200, SourceForm(), made[1]),
+    )
 
 
 @login_required
@@ -74,16 +69,16 @@ def source_revoke(request: HttpRequest, source_pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@team_required
 def profile_list(request: HttpRequest) -> HttpResponse:
     """Search the team's profiles by id, trait and stage."""
-    team = _team(request)
+    team = request.team
     profiles = selectors.profile_list(user=request.user, team=team)
     filterset = ProfileFilter(request.GET, queryset=profiles)
     results = filterset.qs if filterset.is_valid() else profiles.none()
     page = Paginator(results.order_by("-last_seen_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"team": team, "filter": filterset, "page": page, "profiles": page.object_list}
-    template = "customers/profile_list.html#profile-results" if request.htmx else "customers/profile_list.html"
-    return render(request, template, context)
+    return render_page_or_partial(request, "customers/profile_list.html", "profile-results", context)
 
 
 @login_required

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +16,7 @@ from feedback.models import Survey
 from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 from teams.access import require_role
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet
+from teams.fields import MemberField, require_member
 from teams.models import Role
 
 from . import selectors, services
@@ -110,16 +110,16 @@ class MetricViewSet(TeamScopedModelViewSet):
     def create_object(self, serializer):
         data = dict(serializer.validated_data)
         team = data.pop("team")
-        serializer.instance = services.metric_create(team=team, user=self.request.user, **data)
+        serializer.instance = services.metric_create(team=team, actor=self.request.user, **data)
 
     def update_object(self, serializer):
         data = dict(serializer.validated_data)
         if "team" in data and data.pop("team").pk != serializer.instance.team_id:
             raise ValidationError({"team": gettext("A metric cannot move to another team.")})
-        serializer.instance = services.metric_update(metric=serializer.instance, user=self.request.user, **data)
+        serializer.instance = services.metric_update(metric=serializer.instance, actor=self.request.user, **data)
 
     def perform_destroy(self, instance):
-        services.metric_delete(metric=instance, user=self.request.user)
+        services.metric_delete(metric=instance, actor=self.request.user)
 
 
 # --- Observations -------------------------------------------------------------------------------
@@ -230,7 +230,9 @@ class ObservationViewSet(TeamScopedModelViewSet):
         serializer.is_valid(raise_exception=True)
         self.check_write_team(serializer)
         data = dict(serializer.validated_data)
-        obs, created = services.observation_upsert(metric=data.pop("metric"), source=Observation.Source.API, **data)
+        obs, created = services.observation_upsert(
+            metric=data.pop("metric"), actor=self.request.user, source=Observation.Source.API, **data
+        )
         body = ObservationSerializer(obs, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -259,7 +261,7 @@ class ObservationViewSet(TeamScopedModelViewSet):
         instance.save()
 
     def perform_destroy(self, instance):
-        services.observation_delete(observation=instance, user=self.request.user)
+        services.observation_delete(observation=instance, actor=self.request.user)
 
     @extend_schema(
         summary="Store observations in bulk",
@@ -302,7 +304,9 @@ class ObservationViewSet(TeamScopedModelViewSet):
         team_id = rows[0]["metric"].team_id
         require_role(request.user, team_id, Role.EDITOR)
         try:
-            outcome = services.observations_bulk_upsert(rows=rows, source=Observation.Source.API, team_id=team_id)
+            outcome = services.observations_bulk_upsert(
+                rows=rows, actor=self.request.user, source=Observation.Source.API, team_id=team_id
+            )
         except services.ObservationRowsInvalid as exc:
             raise exceptions.ValidationError({"observations": exc.rows}) from None
         context = self.get_serializer_context()
@@ -342,11 +346,10 @@ class ExperimentSerializer(serializers.ModelSerializer):
     stage = _scoped(Stage, help_text="The stage the change acts on (id); implies its map.")
     touchpoint = _scoped(Touchpoint, help_text="The touchpoint the change acts on (id); implies its stage.")
     pain_point = _scoped(PainPoint, help_text="The pain point the change addresses (id); implies its touchpoint.")
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.all(),
+    owner = MemberField(
         required=False,
         allow_null=True,
-        help_text="The accountable team member (user id); defaults to you.",
+        help_text="The accountable team member (user id); defaults to you. Not a member of the team: 400.",
     )
     owner_name = serializers.SerializerMethodField()
     tags = TagListField(
@@ -424,6 +427,12 @@ class ExperimentSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "status": {"help_text": "idea or planned on create; change it with the transition action."},
         }
+
+    def validate(self, attrs):
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        if team is not None:
+            require_member(attrs.get("owner"), team.pk, "owner", gettext("The owner must be a member of the team."))
+        return attrs
 
     def get_map_version(self, obj) -> int | None:
         return obj.map_version.number if obj.map_version_id else None
@@ -533,7 +542,7 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("deviation_reason", None)
         team = data.pop("team")
-        serializer.instance = services.experiment_create(team=team, user=self.request.user, **data)
+        serializer.instance = services.experiment_create(team=team, actor=self.request.user, **data)
 
     def update_object(self, serializer):
         data = dict(serializer.validated_data)
@@ -544,7 +553,7 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         try:
             serializer.instance = services.experiment_update(
                 experiment=serializer.instance,
-                user=self.request.user,
+                actor=self.request.user,
                 deviation_reason=reason,
                 expected_revision=if_match_revision(self.request),
                 **data,
@@ -578,7 +587,7 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         experiment = services.experiment_transition(
-            experiment=experiment, user=request.user, to=serializer.validated_data["status"]
+            experiment=experiment, actor=request.user, to=serializer.validated_data["status"]
         )
         fresh = self.get_queryset().get(pk=experiment.pk)
         return Response(ExperimentSerializer(fresh, context=self.get_serializer_context()).data)
@@ -609,7 +618,7 @@ class ExperimentViewSet(TeamScopedModelViewSet):
         data = serializer.validated_data
         experiment = services.experiment_conclude(
             experiment=experiment,
-            user=request.user,
+            actor=request.user,
             decision=data["decision"],
             learning=data["learning"],
             map_version=data.get("map_version"),

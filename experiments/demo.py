@@ -54,7 +54,7 @@ def _metrics(team, user, maps: dict, table=METRICS) -> dict[str, Metric]:
         if metric is None:
             touchpoint = _touchpoint(maps.get(map_key), tp_name)
             metric = services.metric_create(
-                team=team, user=user, name=name, key=key, kind=kind, unit=unit, better=better, touchpoint=touchpoint
+                team=team, actor=user, name=name, key=key, kind=kind, unit=unit, better=better, touchpoint=touchpoint
             )
         metrics[key] = metric
     return metrics
@@ -122,11 +122,11 @@ def _series_rows(metric, rng, start, weeks, rate_for_week, n_per_week, kind="pro
 
 
 def _run_and_conclude(experiment, user, *, decision, learning, map_version=None):
-    services.experiment_transition(experiment=experiment, user=user, to=Experiment.Status.PLANNED)
-    services.experiment_transition(experiment=experiment, user=user, to=Experiment.Status.RUNNING)
-    services.experiment_transition(experiment=experiment, user=user, to=Experiment.Status.ANALYSING)
+    services.experiment_transition(experiment=experiment, actor=user, to=Experiment.Status.PLANNED)
+    services.experiment_transition(experiment=experiment, actor=user, to=Experiment.Status.RUNNING)
+    services.experiment_transition(experiment=experiment, actor=user, to=Experiment.Status.ANALYSING)
     return services.experiment_conclude(
-        experiment=experiment, user=user, decision=decision, learning=learning, map_version=map_version
+        experiment=experiment, actor=user, decision=decision, learning=learning, map_version=map_version
     )
 
 
@@ -154,10 +154,10 @@ def seed(context: dict) -> dict:
         pain = PainPoint.objects.filter(touchpoint=cart, title__startswith="Delivery date").first() if cart else None
         rows = _ab_rows(metrics["cart-to-checkout"], rng, 6, start, {"control": 0.41, "treatment": 0.47}, 800)
         rows += _mean_rows(metrics["order-value"], rng, 6, start, {"control": 612.0, "treatment": 618.0}, 320, 180.0)
-        services.observations_bulk_upsert(rows=rows, source="api")
+        services.observations_bulk_upsert(rows=rows, actor=None, source="api")
         experiment = services.experiment_create(
             team=team,
-            user=owner,
+            actor=owner,
             title=title,
             change="Show the delivery date and the free-returns promise on the product page, before the cart",
             primary_metric=metrics["cart-to-checkout"],
@@ -191,10 +191,10 @@ def seed(context: dict) -> dict:
         start = _monday(7)
         application = _touchpoint(maps.get("bank"), "Online loan application")
         rows = _ab_rows(metrics["activation"], rng, 4, start, {"control": 0.30, "treatment": 0.312}, 260)
-        services.observations_bulk_upsert(rows=rows, source="api")
+        services.observations_bulk_upsert(rows=rows, actor=None, source="api")
         experiment = services.experiment_create(
             team=team,
-            user=editor,
+            actor=editor,
             title=title,
             change="Cut onboarding from 4 steps to 3",
             primary_metric=metrics["activation"],
@@ -227,11 +227,11 @@ def seed(context: dict) -> dict:
         rows += _series_rows(
             metrics["trip-nps"], rng, before, 20, lambda w: (0.42, 0.22) if w < 10 else (0.50, 0.18), 140, kind="nps"
         )
-        services.observations_bulk_upsert(rows=rows, source="api")
+        services.observations_bulk_upsert(rows=rows, actor=None, source="api")
         stories = _touchpoint(maps.get("travel"), "Customer stories with photos")
         experiment = services.experiment_create(
             team=team,
-            user=owner,
+            actor=owner,
             title=title,
             change="Add customer stories with photos to the destination pages",
             primary_metric=metrics["quote-to-booking"],
@@ -263,7 +263,7 @@ def seed(context: dict) -> dict:
     if not Experiment.objects.filter(team=team, title="Plain-language APR explainer").exists():
         services.experiment_create(
             team=team,
-            user=editor,
+            actor=editor,
             title="Plain-language APR explainer",
             change="Explain APR and fees in plain words next to the rate",
             primary_metric=metrics["advisor-calls"],
@@ -325,10 +325,10 @@ def seed_zh_hant(context: dict) -> dict:
         pain = PainPoint.objects.filter(touchpoint=cart, title__startswith="預計到貨日").first() if cart else None
         rows = _ab_rows(metrics["cart-to-checkout"], rng, 4, start, {"control": 0.38, "treatment": 0.45}, 600)
         rows += _mean_rows(metrics["order-value"], rng, 4, start, {"control": 1280.0, "treatment": 1295.0}, 250, 650.0)
-        services.observations_bulk_upsert(rows=rows, source="api")
+        services.observations_bulk_upsert(rows=rows, actor=None, source="api")
         experiment = services.experiment_create(
             team=team,
-            user=owner,
+            actor=owner,
             title=title,
             change="在商品頁、加入購物車之前，就顯示預計到貨日和超商取貨免運門檻",
             primary_metric=metrics["cart-to-checkout"],
@@ -362,10 +362,10 @@ def seed_zh_hant(context: dict) -> dict:
         start = _monday(3)
         rows = _ab_rows(metrics["repeat-60d"], rng, 3, start, {"control": 0.22, "treatment": 0.25}, 420)
         rows += _count_rows(metrics["line-blocks"], rng, 3, start, {"control": 38, "treatment": 21}, 420)
-        services.observations_bulk_upsert(rows=rows, source="api")
+        services.observations_bulk_upsert(rows=rows, actor=None, source="api")
         experiment = services.experiment_create(
             team=team,
-            user=editor,
+            actor=editor,
             title=title,
             change="咖啡豆的回購提醒不再每週固定推播，改在上次購買後第 25 天發送一則",
             primary_metric=metrics["repeat-60d"],
@@ -381,8 +381,8 @@ def seed_zh_hant(context: dict) -> dict:
             touchpoint=_touchpoint(maps.get("funnel"), "LINE 回購提醒與點數到期通知"),
             tags=["回購", "推播"],
         )
-        services.experiment_transition(experiment=experiment, user=editor, to=Experiment.Status.PLANNED)
-        experiment = services.experiment_transition(experiment=experiment, user=editor, to=Experiment.Status.RUNNING)
+        services.experiment_transition(experiment=experiment, actor=editor, to=Experiment.Status.PLANNED)
+        experiment = services.experiment_transition(experiment=experiment, actor=editor, to=Experiment.Status.RUNNING)
     experiments["line"] = experiment
 
     # An idea for the bulk orders.
@@ -391,7 +391,7 @@ def seed_zh_hant(context: dict) -> dict:
     if experiment is None:
         experiment = services.experiment_create(
             team=team,
-            user=owner,
+            actor=owner,
             title=title,
             change="正式報價單附上一頁禮盒比較表（內容、單價、交期），讓窗口直接轉寄給主管核准",
             primary_metric=metrics["quote-to-order"],

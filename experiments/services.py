@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.nps import DETRACTOR_MAX, PROMOTER_MIN, nps
+from teams.access import check_actor, history_user
 from teams.events import emit
 
 from . import selectors
@@ -68,8 +69,9 @@ def _metric_clean(team_id: int, data: dict, instance: Metric | None = None) -> d
     return data
 
 
-def metric_create(*, team, user, **fields: Any) -> Metric:
+def metric_create(*, team, actor, **fields: Any) -> Metric:
     """Create a metric in ``team``."""
+    check_actor(actor, team.pk)
     data = _metric_clean(team.pk, {k: v for k, v in fields.items() if k in METRIC_FIELDS})
     try:
         with transaction.atomic():
@@ -79,8 +81,9 @@ def metric_create(*, team, user, **fields: Any) -> Metric:
 
 
 @transaction.atomic
-def metric_update(*, metric: Metric, user, **fields: Any) -> Metric:
+def metric_update(*, metric: Metric, actor, **fields: Any) -> Metric:
     """Change a metric's description or place; its observations stay."""
+    check_actor(actor, metric.team_id)
     data = {k: v for k, v in fields.items() if k in METRIC_FIELDS}
     merged = {k: getattr(metric, k) for k in METRIC_FIELDS} | data
     merged = _metric_clean(metric.team_id, merged, instance=metric)
@@ -93,8 +96,9 @@ def metric_update(*, metric: Metric, user, **fields: Any) -> Metric:
 
 
 @transaction.atomic
-def metric_delete(*, metric: Metric, user) -> None:
+def metric_delete(*, metric: Metric, actor) -> None:
     """Delete a metric and its observations, unless an experiment relies on it."""
+    check_actor(actor, metric.team_id)
     used = Experiment.objects.filter(Q(primary_metric=metric) | Q(guardrail_metrics=metric)).exists()
     if used:
         raise ValidationError({"metric": _("An experiment measures this metric; remove it from the experiment first.")})
@@ -171,9 +175,10 @@ def observation_clean(metric: Metric, data: dict) -> dict:
 
 
 def observation_upsert(
-    *, metric: Metric, source: str = Observation.Source.MANUAL, **data: Any
+    *, metric: Metric, actor, source: str = Observation.Source.MANUAL, **data: Any
 ) -> tuple[Observation, bool]:
     """Store the observation of ``metric`` for its period and segment, replacing an earlier one."""
+    check_actor(actor, metric.team_id)
     clean = observation_clean(metric, data)
     key = {k: clean.pop(k) for k in ("period_start", "period_end", "segment")}
     defaults = {**clean, "source": source, "updated_at": timezone.now()}
@@ -200,7 +205,7 @@ class ObservationRowsInvalid(ValidationError):
 
 
 def observations_bulk_upsert(
-    *, rows: Iterable[dict], source: str = Observation.Source.API, team_id: int | None = None
+    *, rows: Iterable[dict], actor, source: str = Observation.Source.API, team_id: int | None = None
 ) -> dict:
     """Store many observations at once, all or none: each ``row`` has its ``metric`` and fields.
 
@@ -226,11 +231,13 @@ def observations_bulk_upsert(
         cleaned[(metric.pk, clean["period_start"], clean["period_end"], clean["segment"])] = (metric, clean)
     if any(errors):
         raise ObservationRowsInvalid(errors)
+    for metric_team_id in {metric.team_id for metric, _clean in cleaned.values()}:
+        check_actor(actor, metric_team_id)
     created = updated = 0
     stored = []
     with transaction.atomic():
         for metric, clean in cleaned.values():
-            obs, was_created = observation_upsert(metric=metric, source=source, **clean)
+            obs, was_created = observation_upsert(metric=metric, actor=actor, source=source, **clean)
             created += was_created
             updated += not was_created
             stored.append(obs)
@@ -238,7 +245,8 @@ def observations_bulk_upsert(
 
 
 @transaction.atomic
-def observation_delete(*, observation: Observation, user) -> None:
+def observation_delete(*, observation: Observation, actor) -> None:
+    check_actor(actor, observation.metric.team_id)
     observation.delete()
 
 
@@ -255,7 +263,7 @@ def nps_counts(*, survey, start: dt.date, end: dt.date) -> dict:
     )
 
 
-def metric_compute_from_survey(*, metric: Metric, start: dt.date, end: dt.date, by_week: bool = True) -> dict:
+def metric_compute_from_survey(*, metric: Metric, actor, start: dt.date, end: dt.date, by_week: bool = True) -> dict:
     """Compute an NPS metric's observations from its survey's answers, week by week or for one period.
 
     The counting is an SQL aggregation over ``feedback.Response.score`` (promoters 9–10,
@@ -263,6 +271,7 @@ def metric_compute_from_survey(*, metric: Metric, start: dt.date, end: dt.date, 
     """
     from feedback.models import Response
 
+    check_actor(actor, metric.team_id)
     if metric.kind != Metric.Kind.NPS or metric.survey_id is None:
         raise ValidationError({"survey": _("Bind this NPS metric to a survey first.")})
     if end < start:
@@ -272,7 +281,7 @@ def metric_compute_from_survey(*, metric: Metric, start: dt.date, end: dt.date, 
         if not counts["n"]:
             return {"created": 0, "updated": 0, "observations": []}
         rows = [{"metric": metric, "period_start": start, "period_end": end, "sample_size": counts["n"], **_pd(counts)}]
-        return observations_bulk_upsert(rows=rows, source=Observation.Source.SURVEY)
+        return observations_bulk_upsert(rows=rows, actor=actor, source=Observation.Source.SURVEY)
     weekly = (
         Response.objects.filter(
             survey_id=metric.survey_id, score__isnull=False, created_at__date__gte=start, created_at__date__lte=end
@@ -298,7 +307,7 @@ def metric_compute_from_survey(*, metric: Metric, start: dt.date, end: dt.date, 
                 **_pd(row),
             }
         )
-    return observations_bulk_upsert(rows=rows, source=Observation.Source.SURVEY)
+    return observations_bulk_upsert(rows=rows, actor=actor, source=Observation.Source.SURVEY)
 
 
 def _pd(counts: dict) -> dict:
@@ -348,7 +357,7 @@ def _experiment_clean(team_id: int, data: dict) -> dict:
         _same_team(team_id, guardrail_metrics=metric)
     owner = data.get("owner")
     if owner is not None and role_for(owner, team_id) is None:
-        raise ValidationError({"owner": "The owner must be a member of the team."})
+        raise ValidationError({"owner": _("The owner must be a member of the team.")})
     data.update(
         _journey_place(
             Experiment,
@@ -420,10 +429,11 @@ def _display(value) -> str:
 
 
 @transaction.atomic
-def experiment_create(*, team, user, **fields: Any) -> Experiment:
-    """Create an experiment (status idea, or planned when asked) owned by ``user`` unless another owner is given."""
+def experiment_create(*, team, actor, **fields: Any) -> Experiment:
+    """Create an experiment (status idea, or planned when asked) owned by ``actor`` unless another owner is given."""
+    check_actor(actor, team.pk)
     data = {k: v for k, v in fields.items() if k in EXPERIMENT_FIELDS}
-    data.setdefault("owner", user if getattr(user, "pk", None) else None)
+    data.setdefault("owner", actor if getattr(actor, "pk", None) else None)
     data = _experiment_clean(team.pk, data)
     guardrails = data.pop("guardrail_metrics", None) or []
     tag_names = data.pop("tags", None) or []
@@ -431,7 +441,7 @@ def experiment_create(*, team, user, **fields: Any) -> Experiment:
     if status not in (Experiment.Status.IDEA, Experiment.Status.PLANNED):
         raise ValidationError({"status": _("A new experiment starts as an idea or planned; start it from its page.")})
     experiment = Experiment.objects.create(
-        team=team, created_by=user if getattr(user, "pk", None) else None, status=status, **data
+        team=team, created_by=actor if getattr(actor, "pk", None) else None, status=status, **data
     )
     experiment.guardrail_metrics.set(guardrails)
     experiment.tags.set(_tags(team.pk, tag_names))
@@ -442,14 +452,14 @@ def _lock(experiment: Experiment) -> Experiment:
     return Experiment.objects.select_for_update().get(pk=experiment.pk)
 
 
-def _actor(user):
-    from teams.access import history_user
+def _person(actor):
+    """The person to record for ``actor`` (an API key records its creator)."""
 
     class _Req:
         pass
 
     request = _Req()
-    request.user = user
+    request.user = actor
     return history_user(request)
 
 
@@ -457,7 +467,7 @@ def _actor(user):
 def experiment_update(
     *,
     experiment: Experiment,
-    user,
+    actor,
     deviation_reason: str = "",
     expected_revision: int | None = None,
     **fields: Any,
@@ -468,6 +478,7 @@ def experiment_update(
     why; then each changed field is recorded as a visible ``Deviation``. A write based on an
     older revision than the stored one is refused with a ``conflict`` error.
     """
+    check_actor(actor, experiment.team_id)
     locked = _lock(experiment)
     if expected_revision is not None and expected_revision != locked.revision:
         raise ValidationError(
@@ -499,10 +510,10 @@ def experiment_update(
                 },
                 code="frozen",
             )
-        actor = _actor(user)
+        person = _person(actor)
         Deviation.objects.bulk_create(
             [
-                Deviation(experiment=locked, field=field, old_value=old, new_value=new, reason=reason, user=actor)
+                Deviation(experiment=locked, field=field, old_value=old, new_value=new, reason=reason, user=person)
                 for field, old, new in changed
             ]
         )
@@ -542,8 +553,9 @@ def _ready_to_run(experiment: Experiment) -> None:
 
 
 @transaction.atomic
-def experiment_transition(*, experiment: Experiment, user, to: str) -> Experiment:
+def experiment_transition(*, experiment: Experiment, actor, to: str) -> Experiment:
     """Move the experiment along idea → planned → running → analysing (conclude with ``experiment_conclude``)."""
+    check_actor(actor, experiment.team_id)
     locked = _lock(experiment)
     if to == Experiment.Status.CONCLUDED:
         raise ValidationError({"status": _("Conclude the experiment with its decision and learning.")})
@@ -570,7 +582,7 @@ def experiment_transition(*, experiment: Experiment, user, to: str) -> Experimen
 def experiment_conclude(
     *,
     experiment: Experiment,
-    user,
+    actor,
     decision: str,
     learning: str,
     map_version=None,
@@ -581,6 +593,7 @@ def experiment_conclude(
     The outcome (supported / refuted / inconclusive) follows from the primary metric's result
     unless the team gives its own. Emits ``experiment.concluded``.
     """
+    check_actor(actor, experiment.team_id)
     locked = _lock(experiment)
     errors = {}
     if locked.status not in (Experiment.Status.RUNNING, Experiment.Status.ANALYSING):
@@ -618,7 +631,7 @@ def experiment_conclude(
     locked.map_version = map_version
     locked.status = Experiment.Status.CONCLUDED
     locked.concluded_at = timezone.now()
-    locked.concluded_by = _actor(user)
+    locked.concluded_by = _person(actor)
     locked.revision += 1  # the row is locked: no lost update
     locked.updated_at = timezone.now()
     locked.save()

@@ -7,17 +7,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from journeys.models import JourneyMap, Stage
 from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.htmx import form_flow, hx_redirect, team_required
 from teams.middleware import follow_team
 from teams.models import Role
-from teams.views import add_form_errors, hx_redirect
 
 from . import selectors, services
 from .filters import ExperimentFilter
@@ -37,21 +37,14 @@ from .presenters import result_rows, result_summary
 PAGE_SIZE = 50
 
 
-def _team(request: HttpRequest):
-    if request.team is None:
-        raise Http404(_("Join or create a team first."))
-    return request.team
-
-
 # --- The log ------------------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
+@team_required
 def experiment_list(request: HttpRequest) -> HttpResponse:
     """The timeline of the team's experiments, searchable and filtered; the results are an HTMX fragment."""
-    if request.team is None:
-        return redirect("home")
     team = request.team
     experiments = selectors.experiment_list(request.user).filter(team=team)
     # An empty select in the filter form means "any": drop it rather than filter by "".
@@ -94,28 +87,27 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def experiment_create(request: HttpRequest) -> HttpResponse:
-    team = _team(request)
+    team = request.team
     require_role(request.user, team.pk, Role.EDITOR)
     initial = {"owner": request.user.pk}
     for field in ("journey_map", "stage", "touchpoint", "pain_point", "primary_metric"):
         if request.GET.get(field, "").isdigit():
             initial[field] = int(request.GET[field])
     form = ExperimentForm(request.POST or None, team=team, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                experiment = services.experiment_create(
-                    team=team, user=request.user, status=request.POST.get("status") or "idea", **form.service_data()
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, _("Hypothesis “%(title)s” logged.") % {"title": experiment.title})
-                return hx_redirect(request, experiment.get_absolute_url())
-        status = 400
-    return render(request, "experiments/experiment_form.html", {"form": form, "team": team}, status=status)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.experiment_create(
+            team=team, actor=request.user, status=request.POST.get("status") or "idea", **form.service_data()
+        ),
+        render=lambda status: render(
+            request, "experiments/experiment_form.html", {"form": form, "team": team}, status=status
+        ),
+        message=lambda experiment: _("Hypothesis “%(title)s” logged.") % {"title": experiment.title},
+        redirect_to=lambda experiment: experiment.get_absolute_url(),
+    )
 
 
 def _detail_context(request: HttpRequest, experiment: Experiment, **extra) -> dict:
@@ -163,30 +155,24 @@ def experiment_detail(request: HttpRequest, experiment_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def experiment_edit(request: HttpRequest, experiment_pk: int) -> HttpResponse:
     experiment = selectors.experiment_detail(request.user, experiment_pk)
-    if request.method == "POST":
-        require_role(request.user, experiment.team_id, Role.EDITOR)
     form = ExperimentForm(request.POST or None, instance=experiment, team=experiment.team, frozen=experiment.is_frozen)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                experiment = services.experiment_update(
-                    experiment=experiment,
-                    user=request.user,
-                    deviation_reason=form.cleaned_data.get("deviation_reason", ""),
-                    expected_revision=form.cleaned_data.get("revision"),
-                    **form.service_data(),
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-                status = 409 if getattr(exc, "error_dict", {}).get("revision") else 400
-            else:
-                messages.success(request, _("Experiment saved."))
-                return hx_redirect(request, experiment.get_absolute_url())
-        else:
-            status = 400
     context = {"form": form, "team": experiment.team, "experiment": experiment}
-    return render(request, "experiments/experiment_form.html", context, status=status)
+    return form_flow(
+        request,
+        form,
+        role=(experiment.team_id, Role.EDITOR),
+        save=lambda data: services.experiment_update(
+            experiment=experiment,
+            actor=request.user,
+            deviation_reason=data.get("deviation_reason", ""),
+            expected_revision=data.get("revision"),
+            **form.service_data(),
+        ),
+        render=lambda status: render(request, "experiments/experiment_form.html", context, status=status),
+        message=_("Experiment saved."),
+        redirect_to=lambda saved: saved.get_absolute_url(),
+        on_error=lambda exc: 409 if getattr(exc, "error_dict", {}).get("revision") else 400,
+    )
 
 
 @login_required
@@ -199,7 +185,7 @@ def experiment_transition(request: HttpRequest, experiment_pk: int) -> HttpRespo
         return hx_redirect(request, experiment.get_absolute_url())
     try:
         experiment = services.experiment_transition(
-            experiment=experiment, user=request.user, to=form.cleaned_data["status"]
+            experiment=experiment, actor=request.user, to=form.cleaned_data["status"]
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -218,28 +204,26 @@ def experiment_conclude(request: HttpRequest, experiment_pk: int) -> HttpRespons
     experiment = selectors.experiment_detail(request.user, experiment_pk)
     require_role(request.user, experiment.team_id, Role.EDITOR)
     form = ConcludeForm(request.POST or None, experiment=experiment)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                experiment = services.experiment_conclude(
-                    experiment=experiment,
-                    user=request.user,
-                    decision=form.cleaned_data["decision"],
-                    learning=form.cleaned_data["learning"],
-                    map_version=form.cleaned_data["map_version"],
-                    outcome=form.cleaned_data["outcome"] or None,
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Concluded: %(outcome)s.") % {"outcome": experiment.get_outcome_display().lower()}
-                )
-                return hx_redirect(request, experiment.get_absolute_url())
-        status = 400
-    context = _detail_context(request, experiment, form=form)
-    return render(request, "experiments/experiment_conclude.html", context, status=status)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.experiment_conclude(
+            experiment=experiment,
+            actor=request.user,
+            decision=data["decision"],
+            learning=data["learning"],
+            map_version=data["map_version"],
+            outcome=data["outcome"] or None,
+        ),
+        render=lambda status: render(
+            request,
+            "experiments/experiment_conclude.html",
+            _detail_context(request, experiment, form=form),
+            status=status,
+        ),
+        message=lambda concluded: _("Concluded: %(outcome)s.") % {"outcome": concluded.get_outcome_display().lower()},
+        redirect_to=lambda concluded: concluded.get_absolute_url(),
+    )
 
 
 # --- Metrics and observations -------------------------------------------------------------------
@@ -247,33 +231,32 @@ def experiment_conclude(request: HttpRequest, experiment_pk: int) -> HttpRespons
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def metric_list(request: HttpRequest) -> HttpResponse:
     """The team's metrics; editors add one (POST)."""
-    if request.team is None:
-        return redirect("home")
     team = request.team
     form = MetricForm(request.POST or None, team=team)
-    status = 200
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.EDITOR)
-        if form.is_valid():
-            try:
-                metric = services.metric_create(team=team, user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Metric “%(name)s” added. Push or import its observations next.") % {"name": metric.name}
-                )
-                return hx_redirect(request, metric.get_absolute_url())
-        status = 400
-    context = {
-        "team": team,
-        "metrics": selectors.metric_list(request.user).filter(team=team),
-        "form": form,
-        "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
-    }
-    return render(request, "experiments/metric_list.html", context, status=status)
+
+    def page(status: int) -> HttpResponse:
+        context = {
+            "team": team,
+            "metrics": selectors.metric_list(request.user).filter(team=team),
+            "form": form,
+            "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
+        }
+        return render(request, "experiments/metric_list.html", context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.EDITOR),
+        save=lambda data: services.metric_create(team=team, actor=request.user, **data),
+        render=page,
+        message=lambda metric: (
+            _("Metric “%(name)s” added. Push or import its observations next.") % {"name": metric.name}
+        ),
+        redirect_to=lambda metric: metric.get_absolute_url(),
+    )
 
 
 def _metric_context(request, metric: Metric, **extra) -> dict:
@@ -297,22 +280,23 @@ def metric_detail(request: HttpRequest, metric_pk: int) -> HttpResponse:
     """A metric with its chart and observations; editors change it (POST)."""
     metric = get_object_for_user(Metric.objects.select_related("team", "survey"), request.user, pk=metric_pk)
     follow_team(request, metric.team_id)
-    status = 200
-    form = None
-    if request.method == "POST":
-        require_role(request.user, metric.team_id, Role.EDITOR)
-        form = MetricForm(request.POST, instance=metric, team=metric.team)
-        if form.is_valid():
-            try:
-                services.metric_update(metric=metric, user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, _("Metric saved."))
-                return hx_redirect(request, metric.get_absolute_url())
-        metric.refresh_from_db()
-        status = 400
-    return render(request, "experiments/metric_detail.html", _metric_context(request, metric, form=form), status=status)
+    form = MetricForm(request.POST or None, instance=metric, team=metric.team)
+
+    def page(status: int) -> HttpResponse:
+        if status != 200:
+            metric.refresh_from_db()
+        context = _metric_context(request, metric, form=form if request.method == "POST" else None)
+        return render(request, "experiments/metric_detail.html", context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        role=(metric.team_id, Role.EDITOR),
+        save=lambda data: services.metric_update(metric=metric, actor=request.user, **data),
+        render=page,
+        message=_("Metric saved."),
+        redirect_to=metric.get_absolute_url(),
+    )
 
 
 @login_required
@@ -320,27 +304,28 @@ def metric_detail(request: HttpRequest, metric_pk: int) -> HttpResponse:
 def observation_add(request: HttpRequest, metric_pk: int) -> HttpResponse:
     metric = get_object_for_write(Metric.objects.select_related("team"), request.user, pk=metric_pk)
     form = ObservationForm(request.POST)
-    if form.is_valid():
-        try:
-            _observation, created = services.observation_upsert(
-                metric=metric, source=Observation.Source.MANUAL, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(
-                request, _("Observation added.") if created else _("Observation for that period replaced.")
-            )
-            return hx_redirect(request, metric.get_absolute_url())
-    context = _metric_context(request, metric, observation_form=form)
-    return render(request, "experiments/metric_detail.html", context, status=400)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.observation_upsert(
+            metric=metric, actor=request.user, source=Observation.Source.MANUAL, **data
+        ),
+        render=lambda status: render(
+            request,
+            "experiments/metric_detail.html",
+            _metric_context(request, metric, observation_form=form),
+            status=status,
+        ),
+        message=lambda stored: _("Observation added.") if stored[1] else _("Observation for that period replaced."),
+        redirect_to=metric.get_absolute_url(),
+    )
 
 
 @login_required
 @require_POST
 def observation_delete(request: HttpRequest, observation_pk: int) -> HttpResponse:
     observation = get_object_for_write(Observation.objects.select_related("metric"), request.user, pk=observation_pk)
-    services.observation_delete(observation=observation, user=request.user)
+    services.observation_delete(observation=observation, actor=request.user)
     messages.success(request, _("Observation deleted."))
     return hx_redirect(request, observation.metric.get_absolute_url())
 
@@ -350,22 +335,23 @@ def observation_delete(request: HttpRequest, observation_pk: int) -> HttpRespons
 def metric_from_survey(request: HttpRequest, metric_pk: int) -> HttpResponse:
     metric = get_object_for_write(Metric.objects.select_related("team", "survey"), request.user, pk=metric_pk)
     form = SurveyComputeForm(request.POST)
-    if form.is_valid():
-        try:
-            outcome = services.metric_compute_from_survey(
-                metric=metric, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Computed from the survey: %(created)s weeks added, %(updated)s replaced.")
-                % {"created": outcome["created"], "updated": outcome["updated"]},
-            )
-            return hx_redirect(request, metric.get_absolute_url())
-    return render(
-        request, "experiments/metric_detail.html", _metric_context(request, metric, survey_form=form), status=400
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.metric_compute_from_survey(
+            metric=metric, actor=request.user, start=data["start"], end=data["end"]
+        ),
+        render=lambda status: render(
+            request,
+            "experiments/metric_detail.html",
+            _metric_context(request, metric, survey_form=form),
+            status=status,
+        ),
+        message=lambda outcome: (
+            _("Computed from the survey: %(created)s weeks added, %(updated)s replaced.")
+            % {"created": outcome["created"], "updated": outcome["updated"]}
+        ),
+        redirect_to=metric.get_absolute_url(),
     )
 
 
@@ -393,7 +379,7 @@ def observation_import(request: HttpRequest, metric_pk: int) -> HttpResponse:
         context.update(rows=rows, problems=problems, valid=len(rows) - invalid, invalid=invalid, text=text)
         if request.POST.get("confirm") and not problems and not invalid:
             outcome = services.observations_bulk_upsert(
-                rows=[{**r, "metric": metric} for r in rows], source=Observation.Source.CSV
+                rows=[{**r, "metric": metric} for r in rows], actor=request.user, source=Observation.Source.CSV
             )
             messages.success(
                 request,

@@ -197,19 +197,21 @@ class SurveyViewSet(TeamScopedModelViewSet):
         data = dict(serializer.validated_data)
         team = data.pop("team")
         questions = _question_dicts(data.pop("questions", None))
-        serializer.instance = services.survey_create(team=team, user=self.request.user, questions=questions, **data)
+        serializer.instance = services.survey_create(team=team, actor=self.request.user, questions=questions, **data)
 
     def update_object(self, serializer):
         data = dict(serializer.validated_data)
         questions = _question_dicts(data.pop("questions", None))
         status = data.pop("status", None)
-        survey = services.survey_update(survey=serializer.instance, user=self.request.user, questions=questions, **data)
+        survey = services.survey_update(
+            survey=serializer.instance, actor=self.request.user, questions=questions, **data
+        )
         if status is not None and status != survey.status:
-            survey = services.survey_set_status(survey=survey, user=self.request.user, status=status)
+            survey = services.survey_set_status(survey=survey, actor=self.request.user, status=status)
         serializer.instance = Survey.objects.prefetch_related("questions").get(pk=survey.pk)
 
     def perform_destroy(self, instance):
-        services.survey_delete(survey=instance, user=self.request.user)
+        services.survey_delete(survey=instance, actor=self.request.user)
 
     @extend_schema(
         summary="Statistics of a survey",
@@ -320,7 +322,7 @@ class ResponseViewSet(TeamScopedReadOnlyViewSet):
 
             raise ValidationError({"theme": [gettext("No such theme.")]})
         services.response_theme_set(
-            response=response, theme=theme, user=request.user, tagged=serializer.validated_data["tagged"]
+            response=response, theme=theme, actor=request.user, tagged=serializer.validated_data["tagged"]
         )
         response = self.get_queryset().get(pk=response.pk)
         return ApiResponse(ResponseSerializer(response, context={"request": request}).data)
@@ -391,15 +393,15 @@ class FollowUpViewSet(TeamScopedModelViewSet):
         user = self.request.user
         data = serializer.validated_data
         if data.get("note"):
-            services.followup_add_note(followup=followup, user=user, text=data["note"])
+            services.followup_add_note(followup=followup, actor=user, text=data["note"])
         status = data.get("status")
         if status == FollowUp.Status.ACKNOWLEDGED:
             if followup.status == FollowUp.Status.CLOSED:
-                services.followup_reopen(followup=followup, user=user)
+                services.followup_reopen(followup=followup, actor=user)
             else:
-                services.followup_acknowledge(followup=followup, user=user)
+                services.followup_acknowledge(followup=followup, actor=user)
         elif status == FollowUp.Status.CLOSED:
-            services.followup_close(followup=followup, user=user)
+            services.followup_close(followup=followup, actor=user)
         elif status == FollowUp.Status.OPEN and followup.status != FollowUp.Status.OPEN:
             from rest_framework.exceptions import ValidationError
 
@@ -467,15 +469,15 @@ class ThemeViewSet(TeamScopedModelViewSet):
 
     def create_object(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = services.theme_create(team=data.pop("team"), user=self.request.user, **data)
+        serializer.instance = services.theme_create(team=data.pop("team"), actor=self.request.user, **data)
 
     def update_object(self, serializer):
         serializer.instance = services.theme_update(
-            theme=serializer.instance, user=self.request.user, **serializer.validated_data
+            theme=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
-        services.theme_delete(theme=instance, user=self.request.user)
+        services.theme_delete(theme=instance, actor=self.request.user)
 
 
 # --- map statistics -------------------------------------------------------------------------

@@ -305,7 +305,7 @@ def _make(
 ):
     survey = services.survey_create(
         team=team,
-        user=user,
+        actor=user,
         name=name,
         kind=kind,
         touchpoint=touchpoint,
@@ -316,7 +316,7 @@ def _make(
         thank_you=thank_you,
         **fields,
     )
-    return services.survey_set_status(survey=survey, user=user, status="active")
+    return services.survey_set_status(survey=survey, actor=user, status="active")
 
 
 def _answers(
@@ -475,7 +475,7 @@ def seed(context: dict) -> dict:
         },
         3,
     )
-    draft = services.survey_create(team=team, user=user, name="Onboarding day 7 (draft)", kind="nps")
+    draft = services.survey_create(team=team, actor=user, name="Onboarding day 7 (draft)", kind="nps")
 
     rng = random.Random(20260601)
     now = timezone.now()
@@ -771,7 +771,7 @@ def seed_zh_hant(context: dict) -> dict:
     draft_name = "新客第 90 天 NPS（草稿）"
     draft = existing.get(draft_name) or services.survey_create(
         team=team,
-        user=user,
+        actor=user,
         name=draft_name,
         kind="nps",
         title={ZH_HANT: "認識我們三個月了，您會推薦晨光選物給朋友嗎？"},
@@ -791,8 +791,8 @@ def seed_zh_hant(context: dict) -> dict:
                 FollowUp.objects.filter(pk=followup.pk).update(owner=user)
                 followup.owner = user
             if status == "acknowledged":
-                services.followup_acknowledge(followup=followup, user=owner)
-                services.followup_add_note(followup=followup, user=owner, text=note)
+                services.followup_acknowledge(followup=followup, actor=owner)
+                services.followup_add_note(followup=followup, actor=owner, text=note)
             elif status == "closed":
-                services.followup_close(followup=followup, user=owner, note=note)
+                services.followup_close(followup=followup, actor=owner, note=note)
     return {"surveys": surveys}

@@ -169,11 +169,11 @@ def _apply_survey_fields(survey: Survey, fields: dict) -> None:
 
 @transaction.atomic
 def survey_create(
-    *, team: Team, user, name: str, kind: str = Survey.Kind.NPS, questions: list | None = None, **fields
+    *, team: Team, actor, name: str, kind: str = Survey.Kind.NPS, questions: list | None = None, **fields
 ) -> Survey:
     """Create a survey with the starter questions of its kind (or the ``questions`` given)."""
-    require_role(user, team.pk, Role.EDITOR)
-    survey = Survey(team=team, created_by=user if getattr(user, "pk", None) else None, kind=kind)
+    require_role(actor, team.pk, Role.EDITOR)
+    survey = Survey(team=team, created_by=actor if getattr(actor, "pk", None) else None, kind=kind)
     if "followup_threshold" not in fields:
         fields["followup_threshold"] = DEFAULT_THRESHOLD.get(kind)
     _apply_survey_fields(survey, {"name": name, **fields})
@@ -193,35 +193,35 @@ def survey_create(
                 position=position,
             )
     else:
-        questions_replace(survey=survey, user=user, questions=questions)
+        questions_replace(survey=survey, actor=actor, questions=questions)
     _check_threshold(survey)
     return survey
 
 
 @transaction.atomic
-def survey_update(*, survey: Survey, user, questions: list | None = None, **fields) -> Survey:
+def survey_update(*, survey: Survey, actor, questions: list | None = None, **fields) -> Survey:
     """Change a survey's settings (and, when ``questions`` is given, replace its questions)."""
-    require_role(user, survey.team_id, Role.EDITOR)
+    require_role(actor, survey.team_id, Role.EDITOR)
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
     _apply_survey_fields(survey, fields)
     _check_touchpoint(survey.team_id, survey.touchpoint)
     survey.updated_at = timezone.now()
     survey.save()
     if questions is not None:
-        questions_replace(survey=survey, user=user, questions=questions)
+        questions_replace(survey=survey, actor=actor, questions=questions)
     _check_threshold(survey)
     return survey
 
 
-def survey_set_status(*, survey: Survey, user, status: str) -> Survey:
+def survey_set_status(*, survey: Survey, actor, status: str) -> Survey:
     """Open (active), pause (draft) or close a survey; an active survey needs a question."""
     if status == Survey.Status.ACTIVE and not survey.questions.exists():
         raise ValidationError({"status": _("Add a question before you open the survey.")})
-    return survey_update(survey=survey, user=user, status=status)
+    return survey_update(survey=survey, actor=actor, status=status)
 
 
-def survey_delete(*, survey: Survey, user) -> None:
-    require_role(user, survey.team_id, Role.EDITOR)
+def survey_delete(*, survey: Survey, actor) -> None:
+    require_role(actor, survey.team_id, Role.EDITOR)
     if survey.responses.exists():
         raise ValidationError({"survey": _("The survey has responses: close it instead, so they are kept.")})
     survey.delete()
@@ -285,8 +285,8 @@ def _parse_choice_lines(text: str) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def question_add(*, survey: Survey, user, **data) -> Question:
-    require_role(user, survey.team_id, Role.EDITOR)
+def question_add(*, survey: Survey, actor, **data) -> Question:
+    require_role(actor, survey.team_id, Role.EDITOR)
     Survey.objects.select_for_update().filter(pk=survey.pk).first()
     fields = _clean_question_fields(survey, data)
     if survey.questions.filter(key=fields["key"]).exists():
@@ -300,8 +300,8 @@ def question_add(*, survey: Survey, user, **data) -> Question:
 
 
 @transaction.atomic
-def question_update(*, question: Question, user, **data) -> Question:
-    require_role(user, question.survey.team_id, Role.EDITOR)
+def question_update(*, question: Question, actor, **data) -> Question:
+    require_role(actor, question.survey.team_id, Role.EDITOR)
     survey = Survey.objects.select_for_update().get(pk=question.survey_id)
     fields = _clean_question_fields(survey, data, instance=question)
     if survey.questions.filter(key=fields["key"]).exclude(pk=question.pk).exists():
@@ -317,8 +317,8 @@ def question_update(*, question: Question, user, **data) -> Question:
 
 
 @transaction.atomic
-def question_delete(*, question: Question, user) -> None:
-    require_role(user, question.survey.team_id, Role.EDITOR)
+def question_delete(*, question: Question, actor) -> None:
+    require_role(actor, question.survey.team_id, Role.EDITOR)
     survey = question.survey
     if survey.status == Survey.Status.ACTIVE and survey.questions.count() == 1:
         raise ValidationError({"question": _("An open survey needs a question: close it first.")})
@@ -327,9 +327,9 @@ def question_delete(*, question: Question, user) -> None:
 
 
 @transaction.atomic
-def question_move(*, question: Question, user, direction: str) -> None:
+def question_move(*, question: Question, actor, direction: str) -> None:
     """Move a question one place up or down (keyboard-friendly reordering)."""
-    require_role(user, question.survey.team_id, Role.EDITOR)
+    require_role(actor, question.survey.team_id, Role.EDITOR)
     questions = list(
         Question.objects.select_for_update().filter(survey_id=question.survey_id).order_by("position", "id")
     )
@@ -345,9 +345,9 @@ def question_move(*, question: Question, user, direction: str) -> None:
     survey_cache.bump()
 
 
-def questions_replace(*, survey: Survey, user, questions: list) -> list[Question]:
+def questions_replace(*, survey: Survey, actor, questions: list) -> list[Question]:
     """Replace the survey's questions by ``questions`` (a list of dicts), keeping keys unique."""
-    require_role(user, survey.team_id, Role.EDITOR)
+    require_role(actor, survey.team_id, Role.EDITOR)
     if not isinstance(questions, list):
         raise ValidationError({"questions": _("Give a list of questions.")})
     cleaned, keys = [], set()
@@ -702,45 +702,45 @@ def _followup_event(followup: FollowUp, response: Response, survey_id: int) -> d
     }
 
 
-def _check_followup_actor(followup: FollowUp, user) -> None:
+def _check_followup_actor(followup: FollowUp, actor) -> None:
     """The owner may work their follow-up; otherwise it takes an editor of the team."""
-    if getattr(user, "pk", None) is not None and followup.owner_id == user.pk:
-        require_role(user, followup.team_id, Role.VIEWER)
+    if getattr(actor, "pk", None) is not None and followup.owner_id == actor.pk:
+        require_role(actor, followup.team_id, Role.VIEWER)
         return
-    require_role(user, followup.team_id, Role.EDITOR)
+    require_role(actor, followup.team_id, Role.EDITOR)
 
 
-def _note_line(user, text: str) -> str:
+def _note_line(actor, text: str) -> str:
     stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    who = getattr(user, "username", None) or str(user)
+    who = getattr(actor, "username", None) or str(actor)
     return f"[{stamp}] {who}: {text.strip()}"
 
 
 @transaction.atomic
-def followup_acknowledge(*, followup: FollowUp, user) -> FollowUp:
-    _check_followup_actor(followup, user)
+def followup_acknowledge(*, followup: FollowUp, actor) -> FollowUp:
+    _check_followup_actor(followup, actor)
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
     if followup.status == FollowUp.Status.CLOSED:
         raise ValidationError({"status": _("This follow-up is already closed.")})
     if followup.status == FollowUp.Status.OPEN:
         followup.status = FollowUp.Status.ACKNOWLEDGED
         followup.acknowledged_at = timezone.now()
-        if followup.owner_id is None and getattr(user, "pk", None):
-            followup.owner_id = user.pk
+        if followup.owner_id is None and getattr(actor, "pk", None):
+            followup.owner_id = actor.pk
         followup.save(update_fields=["status", "acknowledged_at", "owner"])
     return followup
 
 
 @transaction.atomic
-def followup_add_note(*, followup: FollowUp, user, text: str) -> FollowUp:
-    _check_followup_actor(followup, user)
+def followup_add_note(*, followup: FollowUp, actor, text: str) -> FollowUp:
+    _check_followup_actor(followup, actor)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"note": _("Write the note first.")})
     if len(text) > 4000:
         raise ValidationError({"note": _("At most 4000 characters.")})
     # The append happens in SQL so two people adding notes at once both keep theirs.
-    line = _note_line(user, text)
+    line = _note_line(actor, text)
     FollowUp.objects.filter(pk=followup.pk).update(notes=models_concat_notes(line))
     followup.refresh_from_db()
     return followup
@@ -758,10 +758,10 @@ def models_concat_notes(line: str):
 
 
 @transaction.atomic
-def followup_close(*, followup: FollowUp, user, note: str = "") -> FollowUp:
-    _check_followup_actor(followup, user)
+def followup_close(*, followup: FollowUp, actor, note: str = "") -> FollowUp:
+    _check_followup_actor(followup, actor)
     if note.strip():
-        followup_add_note(followup=followup, user=user, text=note)
+        followup_add_note(followup=followup, actor=actor, text=note)
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
     if followup.status != FollowUp.Status.CLOSED:
         now = timezone.now()
@@ -773,8 +773,8 @@ def followup_close(*, followup: FollowUp, user, note: str = "") -> FollowUp:
 
 
 @transaction.atomic
-def followup_reopen(*, followup: FollowUp, user) -> FollowUp:
-    _check_followup_actor(followup, user)
+def followup_reopen(*, followup: FollowUp, actor) -> FollowUp:
+    _check_followup_actor(followup, actor)
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
     if followup.status == FollowUp.Status.CLOSED:
         followup.status = FollowUp.Status.ACKNOWLEDGED
@@ -898,8 +898,8 @@ def _clean_theme(data: dict, instance: Theme | None = None) -> dict:
     return {"name": name, "keywords": keywords, "color": color}
 
 
-def theme_create(*, team: Team, user, **data) -> Theme:
-    require_role(user, team.pk, Role.EDITOR)
+def theme_create(*, team: Team, actor, **data) -> Theme:
+    require_role(actor, team.pk, Role.EDITOR)
     fields = _clean_theme(data)
     if Theme.objects.filter(team=team, name__iexact=fields["name"]).exists():
         raise ValidationError({"name": _("The team already has a theme of that name.")})
@@ -910,8 +910,8 @@ def theme_create(*, team: Team, user, **data) -> Theme:
         raise ValidationError({"name": _("The team already has a theme of that name.")}) from exc
 
 
-def theme_update(*, theme: Theme, user, **data) -> Theme:
-    require_role(user, theme.team_id, Role.EDITOR)
+def theme_update(*, theme: Theme, actor, **data) -> Theme:
+    require_role(actor, theme.team_id, Role.EDITOR)
     fields = _clean_theme(data, theme)
     if Theme.objects.filter(team_id=theme.team_id, name__iexact=fields["name"]).exclude(pk=theme.pk).exists():
         raise ValidationError({"name": _("The team already has a theme of that name.")})
@@ -921,8 +921,8 @@ def theme_update(*, theme: Theme, user, **data) -> Theme:
     return theme
 
 
-def theme_delete(*, theme: Theme, user) -> None:
-    require_role(user, theme.team_id, Role.EDITOR)
+def theme_delete(*, theme: Theme, actor) -> None:
+    require_role(actor, theme.team_id, Role.EDITOR)
     theme.delete()
 
 
@@ -946,9 +946,9 @@ def matching_themes(team_id: int, answers: dict) -> list[int]:
     ]
 
 
-def response_theme_set(*, response: Response, theme: Theme, user, tagged: bool) -> None:
+def response_theme_set(*, response: Response, theme: Theme, actor, tagged: bool) -> None:
     """Tag (or untag) a response with a theme by hand."""
-    require_role(user, response.team_id, Role.EDITOR)
+    require_role(actor, response.team_id, Role.EDITOR)
     if theme.team_id != response.team_id:
         raise ValidationError({"theme": _("Choose a theme of the response's team.")})
     if tagged:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
+from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_required
 from teams.middleware import follow_team
 from teams.models import Role
-from teams.views import add_form_errors, hx_redirect
 
 from . import selectors, services, stats
 from .exports import responses_csv_response
@@ -25,12 +25,6 @@ from .filters import ResponseFilter
 from .forms import FollowUpNoteForm, QuestionForm, SurveyForm, ThemeForm, survey_languages
 from .models import FollowUp, Question, Response, Survey, Theme
 from .public import email_link_urls, survey_definition_data
-
-
-def _team_or_404(request: HttpRequest):
-    if request.team is None:
-        raise Http404(_("Join or create a team first."))
-    return request.team
 
 
 def _survey(request: HttpRequest, survey_pk: int) -> Survey:
@@ -44,9 +38,10 @@ def _survey(request: HttpRequest, survey_pk: int) -> Survey:
 
 @login_required
 @require_GET
+@team_required
 def survey_list(request: HttpRequest) -> HttpResponse:
     team = request.team
-    surveys = list(selectors.surveys_for(request.user, team).order_by("status", "name")) if team else []
+    surveys = list(selectors.surveys_for(request.user, team).order_by("status", "name"))
     scores = {}
     if surveys:
         since = stats.window(90)
@@ -57,33 +52,27 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "feedback/survey_list.html",
-        {"surveys": surveys, "can_edit": team is not None and has_role(request.user, team.pk, Role.EDITOR)},
+        {"surveys": surveys, "can_edit": has_role(request.user, team.pk, Role.EDITOR)},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def survey_create(request: HttpRequest) -> HttpResponse:
-    team = _team_or_404(request)
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.EDITOR)
+    team = request.team
     form = SurveyForm(request.POST or None, team=team)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                survey = services.survey_create(team=team, user=request.user, **form.service_kwargs())
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Survey “%(name)s” created as a draft. Check its questions, then open it.")
-                    % {"name": survey.name},
-                )
-                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
-        status = 400 if request.htmx else 200
-    return render(request, "feedback/survey_form.html", {"form": form}, status=status)
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.EDITOR),
+        save=lambda data: services.survey_create(team=team, actor=request.user, **form.service_kwargs()),
+        render=lambda status: render(request, "feedback/survey_form.html", {"form": form}, status=status),
+        message=lambda survey: (
+            _("Survey “%(name)s” created as a draft. Check its questions, then open it.") % {"name": survey.name}
+        ),
+        redirect_to=lambda survey: reverse("feedback:survey_edit", args=[survey.pk]),
+    )
 
 
 def _builder_context(request: HttpRequest, survey: Survey, form: SurveyForm | None = None) -> dict:
@@ -121,29 +110,25 @@ def _embed_snippets(survey: Survey, base: str) -> dict:
 def survey_edit(request: HttpRequest, survey_pk: int) -> HttpResponse:
     """The builder: settings and texts, questions, status and the ways to embed it."""
     survey = _survey(request, survey_pk)
-    status = 200
-    form = None
-    if request.method == "POST":
-        require_role(request.user, survey.team_id, Role.EDITOR)
-        form = SurveyForm(request.POST, team=survey.team, survey=survey)
-        if form.is_valid():
-            try:
-                services.survey_update(survey=survey, user=request.user, **form.service_kwargs())
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-                status = 400 if request.htmx else 200
-            else:
-                messages.success(request, _("Survey saved."))
-                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
-        else:
-            status = 400 if request.htmx else 200
-    context = _builder_context(request, survey, form)
-    template = (
-        "feedback/survey_edit.html#survey-settings"
-        if request.htmx and form is not None
-        else "feedback/survey_edit.html"
+    form = SurveyForm(request.POST or None, team=survey.team, survey=survey)
+
+    def builder(status: int) -> HttpResponse:
+        posted = request.method == "POST"
+        context = _builder_context(request, survey, form if posted else None)
+        template = (
+            "feedback/survey_edit.html#survey-settings" if request.htmx and posted else "feedback/survey_edit.html"
+        )
+        return render(request, template, context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        role=(survey.team_id, Role.EDITOR),
+        save=lambda data: services.survey_update(survey=survey, actor=request.user, **form.service_kwargs()),
+        render=builder,
+        message=_("Survey saved."),
+        redirect_to=reverse("feedback:survey_edit", args=[survey.pk]),
     )
-    return render(request, template, context, status=status)
 
 
 @login_required
@@ -152,7 +137,7 @@ def survey_status(request: HttpRequest, survey_pk: int) -> HttpResponse:
     survey = _survey(request, survey_pk)
     require_role(request.user, survey.team_id, Role.EDITOR)
     try:
-        services.survey_set_status(survey=survey, user=request.user, status=request.POST.get("status", ""))
+        services.survey_set_status(survey=survey, actor=request.user, status=request.POST.get("status", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -166,7 +151,7 @@ def survey_delete(request: HttpRequest, survey_pk: int) -> HttpResponse:
     survey = _survey(request, survey_pk)
     require_role(request.user, survey.team_id, Role.EDITOR)
     try:
-        services.survey_delete(survey=survey, user=request.user)
+        services.survey_delete(survey=survey, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
@@ -212,20 +197,28 @@ def question_create(request: HttpRequest, survey_pk: int) -> HttpResponse:
     if request.method == "POST":
         require_role(request.user, survey.team_id, Role.EDITOR)
     form = QuestionForm(request.POST or None, survey=survey, languages=languages, initial={"kind": "text"})
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.question_add(survey=survey, user=request.user, **form.service_kwargs())
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, _("Question added."))
-                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
-        status = 400 if request.htmx else 200
-    context = {"survey": survey, "form": form, "question": None}
-    template = "feedback/question_form.html#question-form" if request.htmx else "feedback/question_form.html"
-    return render(request, template, context, status=status)
+    return _question_flow(
+        request,
+        survey,
+        form,
+        None,
+        lambda: services.question_add(survey=survey, actor=request.user, **form.service_kwargs()),
+        _("Question added."),
+    )
+
+
+def _question_flow(request: HttpRequest, survey: Survey, form, question, save, message: str) -> HttpResponse:
+    context = {"survey": survey, "form": form, "question": question}
+    return form_flow(
+        request,
+        form,
+        save=lambda data: save(),
+        render=lambda status: render_page_or_partial(
+            request, "feedback/question_form.html", "question-form", context, status=status
+        ),
+        message=message,
+        redirect_to=reverse("feedback:survey_edit", args=[survey.pk]),
+    )
 
 
 def _question(request: HttpRequest, survey_pk: int, question_pk: int) -> Question:
@@ -242,20 +235,14 @@ def question_edit(request: HttpRequest, survey_pk: int, question_pk: int) -> Htt
     if request.method == "POST":
         require_role(request.user, survey.team_id, Role.EDITOR)
     form = QuestionForm(request.POST or None, survey=survey, languages=survey_languages(survey), question=question)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.question_update(question=question, user=request.user, **form.service_kwargs())
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, _("Question saved."))
-                return hx_redirect(request, reverse("feedback:survey_edit", args=[survey.pk]))
-        status = 400 if request.htmx else 200
-    context = {"survey": survey, "form": form, "question": question}
-    template = "feedback/question_form.html#question-form" if request.htmx else "feedback/question_form.html"
-    return render(request, template, context, status=status)
+    return _question_flow(
+        request,
+        survey,
+        form,
+        question,
+        lambda: services.question_update(question=question, actor=request.user, **form.service_kwargs()),
+        _("Question saved."),
+    )
 
 
 @login_required
@@ -264,7 +251,7 @@ def question_delete(request: HttpRequest, survey_pk: int, question_pk: int) -> H
     question = _question(request, survey_pk, question_pk)
     require_role(request.user, question.survey.team_id, Role.EDITOR)
     try:
-        services.question_delete(question=question, user=request.user)
+        services.question_delete(question=question, actor=request.user)
         messages.success(request, _("Question “%(key)s” deleted.") % {"key": question.key})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -279,7 +266,7 @@ def question_move(request: HttpRequest, survey_pk: int, question_pk: int) -> Htt
     question = _question(request, survey_pk, question_pk)
     require_role(request.user, question.survey.team_id, Role.EDITOR)
     try:
-        services.question_move(question=question, user=request.user, direction=request.POST.get("direction", ""))
+        services.question_move(question=question, actor=request.user, direction=request.POST.get("direction", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
@@ -396,8 +383,7 @@ def map_scores(request: HttpRequest, map_pk: int) -> HttpResponse:
         "by": by,
         "periods": PERIODS,
     }
-    template = "feedback/map_scores.html#scores" if request.htmx else "feedback/map_scores.html"
-    return render(request, template, context)
+    return render_page_or_partial(request, "feedback/map_scores.html", "scores", context)
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -428,8 +414,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
         "export_query": "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page"),
     }
-    template = "feedback/response_list.html#response-table" if request.htmx else "feedback/response_list.html"
-    return render(request, template, context)
+    return render_page_or_partial(request, "feedback/response_list.html", "response-table", context)
 
 
 @login_required
@@ -453,7 +438,7 @@ def response_themes(request: HttpRequest, response_pk: int) -> HttpResponse:
     theme = get_object_for_user(Theme, request.user, pk=request.POST.get("theme") or 0)
     try:
         services.response_theme_set(
-            response=response, theme=theme, user=request.user, tagged=request.POST.get("tagged", "1") == "1"
+            response=response, theme=theme, actor=request.user, tagged=request.POST.get("tagged", "1") == "1"
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -503,16 +488,16 @@ def followup_action(request: HttpRequest, followup_pk: int) -> HttpResponse:
     error = None
     try:
         if action == "acknowledge":
-            services.followup_acknowledge(followup=followup, user=request.user)
+            services.followup_acknowledge(followup=followup, actor=request.user)
             messages.success(request, _("Acknowledged: the customer's answer is yours to follow up."))
         elif action == "note":
-            services.followup_add_note(followup=followup, user=request.user, text=request.POST.get("note", ""))
+            services.followup_add_note(followup=followup, actor=request.user, text=request.POST.get("note", ""))
             messages.success(request, _("Note added."))
         elif action == "close":
-            services.followup_close(followup=followup, user=request.user, note=request.POST.get("note", ""))
+            services.followup_close(followup=followup, actor=request.user, note=request.POST.get("note", ""))
             messages.success(request, _("Follow-up closed."))
         elif action == "reopen":
-            services.followup_reopen(followup=followup, user=request.user)
+            services.followup_reopen(followup=followup, actor=request.user)
             messages.success(request, _("Follow-up reopened."))
         else:
             raise ValidationError({"action": _("Choose acknowledge, note, close or reopen.")})
@@ -550,27 +535,26 @@ def _themes_context(request: HttpRequest, team, form=None) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def theme_list(request: HttpRequest) -> HttpResponse:
-    team = _team_or_404(request)
-    form = None
-    status = 200
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.EDITOR)
-        form = ThemeForm(request.POST)
-        if form.is_valid():
-            try:
-                theme = services.theme_create(team=team, user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Theme “%(name)s” added; new answers are tagged as they arrive.") % {"name": theme.name}
-                )
-                form = None
-        if form is not None:
-            status = 400 if request.htmx else 200
-    template = "feedback/theme_list.html#theme-section" if request.htmx else "feedback/theme_list.html"
-    return render(request, template, _themes_context(request, team, form), status=status)
+    team = request.team
+    form = ThemeForm(request.POST or None)
+
+    def section(status: int, theme_form=None) -> HttpResponse:
+        context = _themes_context(request, team, theme_form)
+        return render_page_or_partial(request, "feedback/theme_list.html", "theme-section", context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.EDITOR),
+        save=lambda data: services.theme_create(team=team, actor=request.user, **data),
+        render=lambda status: section(status, form if request.method == "POST" else None),
+        message=lambda theme: (
+            _("Theme “%(name)s” added; new answers are tagged as they arrive.") % {"name": theme.name}
+        ),
+        respond=lambda theme: section(200),
+    )
 
 
 @login_required
@@ -578,7 +562,7 @@ def theme_list(request: HttpRequest) -> HttpResponse:
 def theme_delete(request: HttpRequest, theme_pk: int) -> HttpResponse:
     theme = get_object_for_user(Theme, request.user, pk=theme_pk)
     require_role(request.user, theme.team_id, Role.EDITOR)
-    services.theme_delete(theme=theme, user=request.user)
+    services.theme_delete(theme=theme, actor=request.user)
     messages.success(request, _("Theme “%(name)s” deleted.") % {"name": theme.name})
     if request.htmx:
         return render(request, "feedback/theme_list.html#theme-section", _themes_context(request, theme.team))

@@ -347,7 +347,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         data = serializer.validated_data
         serializer.instance = services.map_create(
             team=data["team"],
-            user=self.request.user,
+            actor=self.request.user,
             title=data["title"],
             description=data.get("description", ""),
             persona=data.get("persona"),
@@ -359,13 +359,13 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         journey_map = serializer.instance
         services.map_update(
             journey_map=journey_map,
-            user=self.request.user,
+            actor=self.request.user,
             revision=self.revision(journey_map),
             **serializer.validated_data,
         )
 
     def perform_destroy(self, instance):
-        services.map_delete(journey_map=instance, user=self.request.user)
+        services.map_delete(journey_map=instance, actor=self.request.user)
 
     @extend_schema(
         summary="Publish the draft as a new version",
@@ -382,7 +382,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         body.is_valid(raise_exception=True)
         version = services.map_publish(
             journey_map=journey_map,
-            user=request.user,
+            actor=request.user,
             note=body.validated_data["note"],
             revision=self.revision(journey_map),
         )
@@ -421,7 +421,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         journey_map = self.get_object()
         self._version(journey_map, number)
         services.map_restore(
-            journey_map=journey_map, user=request.user, number=int(number), revision=self.revision(journey_map)
+            journey_map=journey_map, actor=request.user, number=int(number), revision=self.revision(journey_map)
         )
         journey_map.refresh_from_db()
         return Response(MapSerializer(journey_map, context=self.get_serializer_context()).data)
@@ -505,7 +505,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         team = body.validated_data["team"]
         require_role(request.user, team.pk, Role.EDITOR)
         journey_map = services.map_import(
-            team=team, user=request.user, document=body.validated_data["document"], title=body.validated_data["title"]
+            team=team, actor=request.user, document=body.validated_data["document"], title=body.validated_data["title"]
         )
         return Response(MapSerializer(journey_map, context=self.get_serializer_context()).data, status=201)
 
@@ -604,7 +604,7 @@ class StageViewSet(ChildViewSet):
         data = dict(serializer.validated_data)
         journey_map = data.pop("journey_map")
         serializer.instance = services.stage_create(
-            journey_map=journey_map, user=self.request.user, revision=self.revision(journey_map), **data
+            journey_map=journey_map, actor=self.request.user, revision=self.revision(journey_map), **data
         )
 
     def update_object(self, serializer):
@@ -616,16 +616,16 @@ class StageViewSet(ChildViewSet):
         revision = self.revision(stage.journey_map)
         if data:
             serializer.instance = stage = services.stage_update(
-                stage=stage, user=self.request.user, revision=revision, **data
+                stage=stage, actor=self.request.user, revision=revision, **data
             )
             revision = None if revision is None else revision + 1
         if position is not None:
             serializer.instance = services.stage_move(
-                stage=stage, user=self.request.user, revision=revision, position=position
+                stage=stage, actor=self.request.user, revision=revision, position=position
             )
 
     def perform_destroy(self, instance):
-        services.stage_delete(stage=instance, user=self.request.user, revision=self.revision(instance.journey_map))
+        services.stage_delete(stage=instance, actor=self.request.user, revision=self.revision(instance.journey_map))
 
 
 @extend_schema_view(
@@ -698,7 +698,7 @@ class TouchpointViewSet(ChildViewSet):
         data = dict(serializer.validated_data)
         stage = data.pop("stage")
         serializer.instance = services.touchpoint_create(
-            stage=stage, user=self.request.user, revision=self.revision(stage.journey_map), **data
+            stage=stage, actor=self.request.user, revision=self.revision(stage.journey_map), **data
         )
 
     def update_object(self, serializer):
@@ -709,17 +709,17 @@ class TouchpointViewSet(ChildViewSet):
         revision = self.revision(tp.stage.journey_map)
         if data:
             serializer.instance = tp = services.touchpoint_update(
-                touchpoint=tp, user=self.request.user, revision=revision, **data
+                touchpoint=tp, actor=self.request.user, revision=revision, **data
             )
             revision = None if revision is None else revision + 1
         if (stage is not None and stage.pk != tp.stage_id) or position is not None:
             serializer.instance = services.touchpoint_move(
-                touchpoint=tp, user=self.request.user, revision=revision, stage=stage, position=position
+                touchpoint=tp, actor=self.request.user, revision=revision, stage=stage, position=position
             )
 
     def perform_destroy(self, instance):
         services.touchpoint_delete(
-            touchpoint=instance, user=self.request.user, revision=self.revision(instance.stage.journey_map)
+            touchpoint=instance, actor=self.request.user, revision=self.revision(instance.stage.journey_map)
         )
 
 
@@ -785,7 +785,7 @@ class PainPointViewSet(ChildViewSet):
         data = dict(serializer.validated_data)
         tp = data.pop("touchpoint")
         serializer.instance = services.pain_point_create(
-            touchpoint=tp, user=self.request.user, revision=self.revision(tp.stage.journey_map), **data
+            touchpoint=tp, actor=self.request.user, revision=self.revision(tp.stage.journey_map), **data
         )
 
     def update_object(self, serializer):
@@ -796,12 +796,12 @@ class PainPointViewSet(ChildViewSet):
                 {"touchpoint": gettext("A pain point cannot move to another touchpoint; add a new one.")}
             )
         serializer.instance = services.pain_point_update(
-            pain_point=pp, user=self.request.user, revision=self.revision(pp.touchpoint.stage.journey_map), **data
+            pain_point=pp, actor=self.request.user, revision=self.revision(pp.touchpoint.stage.journey_map), **data
         )
 
     def perform_destroy(self, instance):
         services.pain_point_delete(
-            pain_point=instance, user=self.request.user, revision=self.revision(instance.touchpoint.stage.journey_map)
+            pain_point=instance, actor=self.request.user, revision=self.revision(instance.touchpoint.stage.journey_map)
         )
 
 

@@ -113,7 +113,7 @@ def _build(journey_map: JourneyMap, layout: dict, user) -> None:
             verified = None if evidence == "assumption" else today - datetime.timedelta(days=20 if metric else 120)
             tp = services.touchpoint_create(
                 stage=stages[stage_name],
-                user=user,
+                actor=user,
                 revision=None,
                 name=name,
                 channel=channel,
@@ -127,7 +127,7 @@ def _build(journey_map: JourneyMap, layout: dict, user) -> None:
             for title, severity, status in pains:
                 services.pain_point_create(
                     touchpoint=tp,
-                    user=user,
+                    actor=user,
                     revision=None,
                     title=title,
                     severity=severity,
@@ -143,13 +143,13 @@ def _touchpoint(journey_map, name):
 
 def _shop_v2(journey_map, user) -> None:
     cart = _touchpoint(journey_map, "Cart and delivery options")
-    services.touchpoint_update(touchpoint=cart, user=user, revision=None, emotion_label="confident")
+    services.touchpoint_update(touchpoint=cart, actor=user, revision=None, emotion_label="confident")
     for pain in cart.pain_points.filter(title__startswith="Delivery date"):
-        services.pain_point_update(pain_point=pain, user=user, revision=None, status="fixed")
+        services.pain_point_update(pain_point=pain, actor=user, revision=None, status="fixed")
     decision = journey_map.stages.get(name="Decision")
     services.touchpoint_create(
         stage=decision,
-        user=user,
+        actor=user,
         revision=None,
         position=0,
         name="Delivery date and free returns on the product page",
@@ -160,20 +160,25 @@ def _shop_v2(journey_map, user) -> None:
     )
     chat = journey_map.stages.get(name="Consideration")
     services.touchpoint_create(
-        stage=chat, user=user, revision=None, name="Support chat about returns", channel="chat", emotion_label="anxious"
+        stage=chat,
+        actor=user,
+        revision=None,
+        name="Support chat about returns",
+        channel="chat",
+        emotion_label="anxious",
     )
 
 
 def _bank_v2(journey_map, user) -> None:
     application = _touchpoint(journey_map, "Online loan application")
     services.touchpoint_update(
-        touchpoint=application, user=user, revision=None, emotion_label="confused", description="Checklist added."
+        touchpoint=application, actor=user, revision=None, emotion_label="confused", description="Checklist added."
     )
     for pain in application.pain_points.filter(title__startswith="Unclear"):
-        services.pain_point_update(pain_point=pain, user=user, revision=None, status="fixing")
+        services.pain_point_update(pain_point=pain, actor=user, revision=None, status="fixing")
     services.touchpoint_create(
         stage=journey_map.stages.get(name="Decision"),
-        user=user,
+        actor=user,
         revision=None,
         position=0,
         name="Document checklist before applying",
@@ -183,13 +188,13 @@ def _bank_v2(journey_map, user) -> None:
         evidence_verified_at=timezone.localdate(),
     )
     rates = _touchpoint(journey_map, "Rates and fees page")
-    services.touchpoint_update(touchpoint=rates, user=user, revision=None, name="Plain-language rates explainer")
+    services.touchpoint_update(touchpoint=rates, actor=user, revision=None, name="Plain-language rates explainer")
 
 
 def _travel_v2(journey_map, user) -> None:
     services.touchpoint_create(
         stage=journey_map.stages.get(name="Consideration"),
-        user=user,
+        actor=user,
         revision=None,
         position=1,
         name="Customer stories with photos",
@@ -202,9 +207,9 @@ def _travel_v2(journey_map, user) -> None:
         evidence_verified_at=timezone.localdate(),
     )
     reviews = _touchpoint(journey_map, "Reviews on third-party sites")
-    services.touchpoint_update(touchpoint=reviews, user=user, revision=None, emotion_label="curious")
+    services.touchpoint_update(touchpoint=reviews, actor=user, revision=None, emotion_label="curious")
     blog = _touchpoint(journey_map, "Travel blog article")
-    services.touchpoint_move(touchpoint=blog, user=user, revision=None, stage=journey_map.stages.get(name="Advocacy"))
+    services.touchpoint_move(touchpoint=blog, actor=user, revision=None, stage=journey_map.stages.get(name="Advocacy"))
 
 
 CASES = [
@@ -391,14 +396,14 @@ ZH_B2B_V1 = {
 
 def _zh_funnel_v2(journey_map, user) -> None:
     cart = _touchpoint(journey_map, "購物車與運送方式")
-    services.touchpoint_update(touchpoint=cart, user=user, revision=None, emotion_label="confident")
+    services.touchpoint_update(touchpoint=cart, actor=user, revision=None, emotion_label="confident")
     for pain in cart.pain_points.filter(title__startswith="預計到貨日"):
-        services.pain_point_update(pain_point=pain, user=user, revision=None, status="fixed")
+        services.pain_point_update(pain_point=pain, actor=user, revision=None, status="fixed")
     for pain in cart.pain_points.filter(title__startswith="超商取貨"):
-        services.pain_point_update(pain_point=pain, user=user, revision=None, status="fixing")
+        services.pain_point_update(pain_point=pain, actor=user, revision=None, status="fixing")
     services.touchpoint_create(
         stage=journey_map.stages.get(name="漏斗中部：考慮"),
-        user=user,
+        actor=user,
         revision=None,
         position=1,
         name="商品頁顯示預計到貨日與免運門檻",
@@ -411,7 +416,7 @@ def _zh_funnel_v2(journey_map, user) -> None:
     chat = _touchpoint(journey_map, "LINE 客服詢問到貨時間")
     services.touchpoint_update(
         touchpoint=chat,
-        user=user,
+        actor=user,
         revision=None,
         description="非上班時間由自動回覆提供訂單查詢連結。",
         emotion_label="neutral",
@@ -421,7 +426,7 @@ def _zh_funnel_v2(journey_map, user) -> None:
 def _zh_b2b_v2(journey_map, user) -> None:
     services.touchpoint_create(
         stage=journey_map.stages.get(name="考慮"),
-        user=user,
+        actor=user,
         revision=None,
         position=1,
         name="官網大量訂購表單",
@@ -435,11 +440,13 @@ def _zh_b2b_v2(journey_map, user) -> None:
     )
     messages = _touchpoint(journey_map, "Facebook 粉專私訊詢價")
     for pain in messages.pain_points.filter(title__startswith="大量訂購"):
-        services.pain_point_update(pain_point=pain, user=user, revision=None, status="fixed")
+        services.pain_point_update(pain_point=pain, actor=user, revision=None, status="fixed")
     quote = _touchpoint(journey_map, "報價單 Email")
-    services.touchpoint_update(touchpoint=quote, user=user, revision=None, description="承諾三個工作天內回覆正式報價。")
+    services.touchpoint_update(
+        touchpoint=quote, actor=user, revision=None, description="承諾三個工作天內回覆正式報價。"
+    )
     for pain in quote.pain_points.filter(title__startswith="報價平均"):
-        services.pain_point_update(pain_point=pain, user=user, revision=None, status="fixing")
+        services.pain_point_update(pain_point=pain, actor=user, revision=None, status="fixing")
 
 
 ZH_HANT_CASES = [
@@ -514,7 +521,7 @@ def _seed_maps(context: dict, cases: list, stage_tables: dict | None = None) -> 
         # The English demo's steps look stages up by their English names, whatever language is active.
         journey_map = services.map_create(
             team=team,
-            user=user,
+            actor=user,
             title=title,
             description=description,
             persona=persona,
@@ -524,15 +531,15 @@ def _seed_maps(context: dict, cases: list, stage_tables: dict | None = None) -> 
         for name, funnel, stage_description in stages or []:
             services.stage_create(
                 journey_map=journey_map,
-                user=user,
+                actor=user,
                 revision=None,
                 name=name,
                 funnel=funnel,
                 description=stage_description,
             )
         _build(journey_map, layout, user)
-        services.map_publish(journey_map=journey_map, user=user, note=note1)
+        services.map_publish(journey_map=journey_map, actor=user, note=note1)
         change(journey_map, user)
-        services.map_publish(journey_map=journey_map, user=user, note=note2)
+        services.map_publish(journey_map=journey_map, actor=user, note=note2)
         maps[key] = journey_map
     return maps

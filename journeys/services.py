@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from personas.models import Persona, Scenario
+from teams.access import check_actor
 from teams.events import emit
 
 from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
@@ -57,8 +58,9 @@ def _clean(instance, exclude: list[str] | None = None) -> None:
 
 
 @contextmanager
-def _map_write(journey_map: JourneyMap, revision: int | None) -> Iterator[JourneyMap]:
-    """Lock the map, refuse a stale ``revision`` (None skips the check), and raise the revision."""
+def _map_write(journey_map: JourneyMap, revision: int | None, actor) -> Iterator[JourneyMap]:
+    """Check the actor's role, lock the map, refuse a stale ``revision`` (None skips the check), raise the revision."""
+    check_actor(actor, journey_map.team_id)
     with transaction.atomic():
         locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
         if revision is not None and int(revision) != locked.revision:
@@ -70,12 +72,12 @@ def _map_write(journey_map: JourneyMap, revision: int | None) -> Iterator[Journe
         journey_map.updated_at = locked.updated_at = now
 
 
-def _history_user(user):
-    return user if getattr(user, "pk", None) else getattr(getattr(user, "api_key", None), "created_by", None)
+def _history_user(actor):
+    return actor if getattr(actor, "pk", None) else getattr(getattr(actor, "api_key", None), "created_by", None)
 
 
-def _set_history_user(obj, user) -> None:
-    obj._history_user = _history_user(user)
+def _set_history_user(obj, actor) -> None:
+    obj._history_user = _history_user(actor)
 
 
 # --- maps -------------------------------------------------------------------------------------
@@ -100,7 +102,7 @@ def _check_persona(team_id: int, persona: Persona | None, scenario: Scenario | N
 def map_create(
     *,
     team,
-    user,
+    actor,
     title: str,
     description: str = "",
     persona: Persona | None = None,
@@ -108,6 +110,7 @@ def map_create(
     stages: list[str] | None = None,
 ) -> JourneyMap:
     """Create a map with the default stages (or the names given)."""
+    check_actor(actor, team.pk)
     if scenario is not None and persona is None:
         persona = scenario.persona
     _check_persona(team.pk, persona, scenario)
@@ -117,7 +120,7 @@ def map_create(
         description=description,
         persona=persona,
         scenario=scenario,
-        created_by=user if getattr(user, "pk", None) else None,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     _clean(journey_map, exclude=["team", "persona", "scenario", "created_by"])
     journey_map.save()
@@ -133,17 +136,17 @@ def map_create(
         )
         for i, name in enumerate(names)
     ]
-    bulk_create_with_history(rows, Stage, default_user=_history_user(user))
+    bulk_create_with_history(rows, Stage, default_user=_history_user(actor))
     return journey_map
 
 
-def map_update(*, journey_map: JourneyMap, user, revision: int | None, **fields) -> JourneyMap:
+def map_update(*, journey_map: JourneyMap, actor, revision: int | None, **fields) -> JourneyMap:
     """Change the map's title, description, persona, scenario or status."""
     allowed = {"title", "description", "persona", "scenario", "status"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
-    with _map_write(journey_map, revision) as locked:
+    with _map_write(journey_map, revision, actor) as locked:
         for name, value in fields.items():
             setattr(locked, name, value)
         if (
@@ -162,8 +165,9 @@ def map_update(*, journey_map: JourneyMap, user, revision: int | None, **fields)
 
 
 @transaction.atomic
-def map_delete(*, journey_map: JourneyMap, user) -> None:
+def map_delete(*, journey_map: JourneyMap, actor) -> None:
     """Delete the map with everything on it and its versions."""
+    check_actor(actor, journey_map.team_id)
     JourneyMap.objects.select_for_update().filter(pk=journey_map.pk).delete()
 
 
@@ -173,7 +177,7 @@ def map_delete(*, journey_map: JourneyMap, user) -> None:
 def stage_create(
     *,
     journey_map: JourneyMap,
-    user,
+    actor,
     revision: int | None,
     name: str,
     description: str = "",
@@ -181,65 +185,65 @@ def stage_create(
     position: int | None = None,
 ) -> Stage:
     """Add a stage at ``position`` (default: at the end)."""
-    with _map_write(journey_map, revision) as locked:
+    with _map_write(journey_map, revision, actor) as locked:
         siblings = list(Stage.objects.filter(journey_map=locked).order_by("position", "id"))
         stage = Stage(journey_map=locked, name=name.strip(), description=description, funnel=funnel)
         _clean(stage, exclude=["journey_map", "position"])
-        _set_history_user(stage, user)
+        _set_history_user(stage, actor)
         stage.save()
-        _place(siblings, stage, position, Stage, user)
+        _place(siblings, stage, position, Stage, actor)
     return stage
 
 
-def stage_update(*, stage: Stage, user, revision: int | None, **fields) -> Stage:
+def stage_update(*, stage: Stage, actor, revision: int | None, **fields) -> Stage:
     """Change a stage's name, description or funnel part."""
-    with _map_write(stage.journey_map, revision):
+    with _map_write(stage.journey_map, revision, actor):
         stage = Stage.objects.select_for_update().get(pk=stage.pk)
         for name, value in fields.items():
             if name not in STAGE_FIELDS:
                 raise ValidationError({name: gettext("This field cannot be changed here.")})
             setattr(stage, name, value)
         _clean(stage, exclude=["journey_map", "position"])
-        _set_history_user(stage, user)
+        _set_history_user(stage, actor)
         stage.save()
     return stage
 
 
-def stage_move(*, stage: Stage, user, revision: int | None, position: int) -> Stage:
+def stage_move(*, stage: Stage, actor, revision: int | None, position: int) -> Stage:
     """Put the stage at ``position`` (0-based) among the map's stages."""
-    with _map_write(stage.journey_map, revision) as locked:
+    with _map_write(stage.journey_map, revision, actor) as locked:
         siblings = [s for s in Stage.objects.filter(journey_map=locked).order_by("position", "id") if s.pk != stage.pk]
         stage = Stage.objects.get(pk=stage.pk)
-        _place(siblings, stage, position, Stage, user)
+        _place(siblings, stage, position, Stage, actor)
     return stage
 
 
-def stage_delete(*, stage: Stage, user, revision: int | None) -> None:
+def stage_delete(*, stage: Stage, actor, revision: int | None) -> None:
     """Delete a stage with its touchpoints (they can come back by restoring a version)."""
-    with _map_write(stage.journey_map, revision) as locked:
+    with _map_write(stage.journey_map, revision, actor) as locked:
         obj = Stage.objects.get(pk=stage.pk)
-        _set_history_user(obj, user)
+        _set_history_user(obj, actor)
         obj.delete()
-        _renumber(list(Stage.objects.filter(journey_map=locked).order_by("position", "id")), Stage, user)
+        _renumber(list(Stage.objects.filter(journey_map=locked).order_by("position", "id")), Stage, actor)
 
 
-def _place(siblings: list, obj, position: int | None, model, user) -> None:
+def _place(siblings: list, obj, position: int | None, model, actor) -> None:
     """Insert ``obj`` among ``siblings`` at ``position`` and renumber them all 0..n-1."""
     ordered = list(siblings)
     if position is None or position > len(ordered):
         position = len(ordered)
     ordered.insert(max(0, int(position)), obj)
-    _renumber(ordered, model, user)
+    _renumber(ordered, model, actor)
 
 
-def _renumber(ordered: list, model, user) -> None:
+def _renumber(ordered: list, model, actor) -> None:
     changed = []
     for i, obj in enumerate(ordered):
         if obj.position != i:
             obj.position = i
             changed.append(obj)
     if changed:
-        bulk_update_with_history(changed, model, ["position"], default_user=_history_user(user))
+        bulk_update_with_history(changed, model, ["position"], default_user=_history_user(actor))
 
 
 # --- touchpoints ------------------------------------------------------------------------------
@@ -265,44 +269,46 @@ def _emotion_defaults(fields: dict) -> None:
 TOUCHPOINT_EDITABLE = set(TOUCHPOINT_FIELDS)
 
 
-def touchpoint_create(*, stage: Stage, user, revision: int | None, position: int | None = None, **fields) -> Touchpoint:
+def touchpoint_create(
+    *, stage: Stage, actor, revision: int | None, position: int | None = None, **fields
+) -> Touchpoint:
     """Add a touchpoint to a stage at ``position`` (default: at the end)."""
     unknown = set(fields) - TOUCHPOINT_EDITABLE
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("Unknown field.")})
     _emotion_defaults(fields)
-    with _map_write(stage.journey_map, revision):
+    with _map_write(stage.journey_map, revision, actor):
         siblings = list(Touchpoint.objects.filter(stage=stage).order_by("position", "id"))
         tp = Touchpoint(stage=stage, **fields)
         _clean(tp, exclude=["stage", "position"])
-        _set_history_user(tp, user)
+        _set_history_user(tp, actor)
         tp.save()
-        _place(siblings, tp, position, Touchpoint, user)
+        _place(siblings, tp, position, Touchpoint, actor)
     return tp
 
 
-def touchpoint_update(*, touchpoint: Touchpoint, user, revision: int | None, **fields) -> Touchpoint:
+def touchpoint_update(*, touchpoint: Touchpoint, actor, revision: int | None, **fields) -> Touchpoint:
     """Change a touchpoint's fields (not its place: see ``touchpoint_move``)."""
     unknown = set(fields) - TOUCHPOINT_EDITABLE
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
     _emotion_defaults(fields)
-    with _map_write(touchpoint.stage.journey_map, revision):
+    with _map_write(touchpoint.stage.journey_map, revision, actor):
         tp = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
         for name, value in fields.items():
             setattr(tp, name, value)
         _clean(tp, exclude=["stage", "position"])
-        _set_history_user(tp, user)
+        _set_history_user(tp, actor)
         tp.save()
     return tp
 
 
 def touchpoint_move(
-    *, touchpoint: Touchpoint, user, revision: int | None, stage: Stage | None = None, position: int | None = None
+    *, touchpoint: Touchpoint, actor, revision: int | None, stage: Stage | None = None, position: int | None = None
 ) -> Touchpoint:
     """Move a touchpoint to ``position`` (0-based) in ``stage`` (default: its own stage)."""
     journey_map = touchpoint.stage.journey_map
-    with _map_write(journey_map, revision):
+    with _map_write(journey_map, revision, actor):
         tp = Touchpoint.objects.get(pk=touchpoint.pk)
         target = stage or tp.stage
         if target.journey_map_id != journey_map.pk:
@@ -311,24 +317,24 @@ def touchpoint_move(
         siblings = [t for t in Touchpoint.objects.filter(stage=target).order_by("position", "id") if t.pk != tp.pk]
         if target.pk != old_stage_id:
             tp.stage = target
-            _set_history_user(tp, user)
+            _set_history_user(tp, actor)
             tp.save(update_fields=["stage"])
-        _place(siblings, tp, position, Touchpoint, user)
+        _place(siblings, tp, position, Touchpoint, actor)
         if target.pk != old_stage_id:
             _renumber(
-                list(Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")), Touchpoint, user
+                list(Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")), Touchpoint, actor
             )
     return tp
 
 
-def touchpoint_delete(*, touchpoint: Touchpoint, user, revision: int | None) -> None:
+def touchpoint_delete(*, touchpoint: Touchpoint, actor, revision: int | None) -> None:
     """Delete a touchpoint and its pain points."""
-    with _map_write(touchpoint.stage.journey_map, revision):
+    with _map_write(touchpoint.stage.journey_map, revision, actor):
         tp = Touchpoint.objects.get(pk=touchpoint.pk)
         stage_id = tp.stage_id
-        _set_history_user(tp, user)
+        _set_history_user(tp, actor)
         tp.delete()
-        _renumber(list(Touchpoint.objects.filter(stage_id=stage_id).order_by("position", "id")), Touchpoint, user)
+        _renumber(list(Touchpoint.objects.filter(stage_id=stage_id).order_by("position", "id")), Touchpoint, actor)
 
 
 # --- pain points ------------------------------------------------------------------------------
@@ -341,54 +347,55 @@ def _pain_point_status(pp: PainPoint) -> None:
         pp.fixed_at = None
 
 
-def pain_point_create(*, touchpoint: Touchpoint, user, revision: int | None, **fields) -> PainPoint:
+def pain_point_create(*, touchpoint: Touchpoint, actor, revision: int | None, **fields) -> PainPoint:
     """Add a pain point to a touchpoint."""
     unknown = set(fields) - set(PAIN_POINT_FIELDS)
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("Unknown field.")})
-    with _map_write(touchpoint.stage.journey_map, revision):
+    with _map_write(touchpoint.stage.journey_map, revision, actor):
         pp = PainPoint(touchpoint=touchpoint, **fields)
         _pain_point_status(pp)
         _clean(pp, exclude=["touchpoint"])
-        _set_history_user(pp, user)
+        _set_history_user(pp, actor)
         pp.save()
     return pp
 
 
-def pain_point_update(*, pain_point: PainPoint, user, revision: int | None, **fields) -> PainPoint:
+def pain_point_update(*, pain_point: PainPoint, actor, revision: int | None, **fields) -> PainPoint:
     """Change a pain point: its severity, status (fixed stamps the time), evidence or text."""
     unknown = set(fields) - set(PAIN_POINT_FIELDS)
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
-    with _map_write(pain_point.touchpoint.stage.journey_map, revision):
+    with _map_write(pain_point.touchpoint.stage.journey_map, revision, actor):
         pp = PainPoint.objects.get(pk=pain_point.pk)
         for name, value in fields.items():
             setattr(pp, name, value)
         _pain_point_status(pp)
         _clean(pp, exclude=["touchpoint"])
-        _set_history_user(pp, user)
+        _set_history_user(pp, actor)
         pp.save()
     return pp
 
 
-def pain_point_delete(*, pain_point: PainPoint, user, revision: int | None) -> None:
+def pain_point_delete(*, pain_point: PainPoint, actor, revision: int | None) -> None:
     """Delete a pain point."""
-    with _map_write(pain_point.touchpoint.stage.journey_map, revision):
+    with _map_write(pain_point.touchpoint.stage.journey_map, revision, actor):
         pp = PainPoint.objects.get(pk=pain_point.pk)
-        _set_history_user(pp, user)
+        _set_history_user(pp, actor)
         pp.delete()
 
 
 # --- versions ---------------------------------------------------------------------------------
 
 
-def map_publish(*, journey_map: JourneyMap, user, note: str = "", revision: int | None = None) -> MapVersion:
+def map_publish(*, journey_map: JourneyMap, actor, note: str = "", revision: int | None = None) -> MapVersion:
     """Freeze the draft into the next immutable version and announce ``map.published``.
 
     Publishing is a change to the map: it raises the revision (so a second publish with the same
     ``If-Match`` is stale, a 409), and a draft identical to the latest version is refused (there is
     nothing to publish) rather than frozen again as an empty version.
     """
+    check_actor(actor, journey_map.team_id)
     with transaction.atomic():
         locked = (
             JourneyMap.objects.select_for_update(of=("self",))
@@ -420,7 +427,7 @@ def map_publish(*, journey_map: JourneyMap, user, note: str = "", revision: int 
             note=note.strip(),
             snapshot=document,
             source_revision=locked.revision,
-            created_by=user if getattr(user, "pk", None) else None,
+            created_by=actor if getattr(actor, "pk", None) else None,
         )
         emit(
             team_id=locked.team_id,
@@ -428,14 +435,14 @@ def map_publish(*, journey_map: JourneyMap, user, note: str = "", revision: int 
             data={
                 "map": {"id": locked.pk, "title": locked.title},
                 "version": {"number": number, "note": version.note, "created_at": version.created_at.isoformat()},
-                "published_by": getattr(user, "username", None),
+                "published_by": getattr(actor, "username", None),
                 "touchpoints": sum(len(s["touchpoints"]) for s in document["stages"]),
             },
         )
     return version
 
 
-def map_restore(*, journey_map: JourneyMap, user, number: int, revision: int | None = None) -> JourneyMap:
+def map_restore(*, journey_map: JourneyMap, actor, number: int, revision: int | None = None) -> JourneyMap:
     """Make the draft what version ``number`` was, keeping every element's key and row.
 
     Elements are matched by key: rows still on the map are updated in place (so owners, SLAs and
@@ -447,14 +454,14 @@ def map_restore(*, journey_map: JourneyMap, user, number: int, revision: int | N
     except MapVersion.DoesNotExist:
         raise ValidationError({"number": gettext("This map has no version %(number)s.") % {"number": number}}) from None
     document = validate_document(version.snapshot)
-    with _map_write(journey_map, revision) as locked:
-        _apply_document(locked, document, user, restore_map_fields=True)
+    with _map_write(journey_map, revision, actor) as locked:
+        _apply_document(locked, document, actor, restore_map_fields=True)
     return journey_map
 
 
-def _apply_document(journey_map: JourneyMap, document: dict, user, *, restore_map_fields: bool) -> None:
+def _apply_document(journey_map: JourneyMap, document: dict, actor, *, restore_map_fields: bool) -> None:
     """Reconcile the map's stages, touchpoints and pain points with ``document`` by key."""
-    hist_user = _history_user(user)
+    hist_user = _history_user(actor)
     if restore_map_fields:
         meta = document["map"]
         journey_map.title = meta["title"]
@@ -532,7 +539,7 @@ def map_export(*, journey_map: JourneyMap) -> dict:
 
 
 @transaction.atomic
-def map_import(*, team, user, document, title: str = "") -> JourneyMap:
+def map_import(*, team, actor, document, title: str = "") -> JourneyMap:
     """Create a new map in ``team`` from a map document; invalid documents create nothing.
 
     Keys are kept, so the new map can be compared with versions of the map it came from. The
@@ -548,12 +555,12 @@ def map_import(*, team, user, document, title: str = "") -> JourneyMap:
     )
     journey_map = map_create(
         team=team,
-        user=user,
+        actor=actor,
         title=(title or meta["title"]).strip(),
         description=meta["description"],
         persona=persona,
         scenario=scenario,
         stages=[],
     )
-    _apply_document(journey_map, clean, user, restore_map_fields=False)
+    _apply_document(journey_map, clean, actor, restore_map_fields=False)
     return journey_map

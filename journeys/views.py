@@ -9,14 +9,16 @@ with the form, the person's input kept and the current values of the other perso
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import chain
+from operator import attrgetter
 from urllib.parse import parse_qs, urlparse
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,9 +27,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from personas.models import Persona
 from teams.access import get_object_for_user, has_role, require_role
+from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_required
 from teams.middleware import follow_team
 from teams.models import Role
-from teams.views import add_form_errors, hx_redirect
 
 from . import services
 from .cards import set_cards, set_stage_parts
@@ -55,11 +57,10 @@ from .snapshot import diff_documents, diff_index, map_document
 
 @login_required
 @require_GET
+@team_required
 def map_list(request: HttpRequest) -> HttpResponse:
     """List the current team's maps with search, filters (persona, status, health) and health."""
     team = request.team
-    if team is None:
-        return render(request, "teams/no_team.html")
     queryset = maps_for_user(request.user, team=team).order_by("title")
     filterset = MapFilter(request.GET, queryset=queryset)
     maps = list(filterset.qs if filterset.is_valid() else queryset.none())
@@ -81,61 +82,51 @@ def map_list(request: HttpRequest) -> HttpResponse:
         "filtered": any(request.GET.get(k) for k in ("q", "persona", "status", "health")),
         "can_edit": has_role(request.user, team.pk, Role.EDITOR),
     }
-    template = "journeys/map_list.html#map-results" if request.htmx else "journeys/map_list.html"
-    return render(request, template, context)
+    return render_page_or_partial(request, "journeys/map_list.html", "map-results", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def map_create(request: HttpRequest) -> HttpResponse:
     team = request.team
-    if team is None:
-        raise Http404("No team.")
     require_role(request.user, team.pk, Role.EDITOR)
     form = MapCreateForm(request.POST or None, team=team)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            journey_map = services.map_create(
-                team=team,
-                user=request.user,
-                title=data["title"],
-                description=data["description"],
-                persona=data["persona"],
-                scenario=data["scenario"],
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(
-                request, gettext("Map “%(title)s” created with the default stages.") % {"title": journey_map.title}
-            )
-            return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
-    return render(request, "journeys/map_form.html", {"form": form, "title": gettext("New journey map")})
+    title = gettext("New journey map")
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.map_create(
+            team=team,
+            actor=request.user,
+            **{k: data[k] for k in ("title", "description", "persona", "scenario")},
+        ),
+        render=lambda status: render(request, "journeys/map_form.html", {"form": form, "title": title}, status=status),
+        message=lambda journey_map: (
+            gettext("Map “%(title)s” created with the default stages.") % {"title": journey_map.title}
+        ),
+        redirect_to=lambda journey_map: reverse("journeys:map_detail", args=[journey_map.pk]),
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def map_import(request: HttpRequest) -> HttpResponse:
     team = request.team
-    if team is None:
-        raise Http404("No team.")
     require_role(request.user, team.pk, Role.EDITOR)
     form = ImportForm(request.POST or None, request.FILES or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                journey_map = services.map_import(
-                    team=team, user=request.user, document=form.cleaned_data["file"], title=form.cleaned_data["title"]
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc, rename={"document": "file"})
-            else:
-                messages.success(request, gettext("Imported “%(title)s”.") % {"title": journey_map.title})
-                return hx_redirect(request, reverse("journeys:map_detail", args=[journey_map.pk]))
-        status = 400
-    return render(request, "journeys/map_import.html", {"form": form}, status=status)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.map_import(
+            team=team, actor=request.user, document=data["file"], title=data["title"]
+        ),
+        render=lambda status: render(request, "journeys/map_import.html", {"form": form}, status=status),
+        message=lambda journey_map: gettext("Imported “%(title)s”.") % {"title": journey_map.title},
+        redirect_to=lambda journey_map: reverse("journeys:map_detail", args=[journey_map.pk]),
+        rename={"document": "file"},
+    )
 
 
 # --- the map page ------------------------------------------------------------------------------
@@ -274,34 +265,40 @@ def _panel(request, template_context: dict, status: int = 200) -> HttpResponse:
     return response
 
 
-def _form_flow(request, *, journey_map, form, title, action, save, success, current=None, delete_url=None, extra=None):
-    """Run a panel form: validate, call ``save`` (a service), answer saved / 400 / 409."""
-    status = 200
-    conflict = None
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                save(form.cleaned_data)
-            except services.MapConflict as exc:
-                conflict = _conflict_details(form, current() if current else None, exc)
-                status = 409
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-                status = 400
-            else:
-                return _saved(request, journey_map, success)
-        else:
-            status = 400
-    context = {
-        "journey_map": journey_map,
-        "form": form,
-        "title": title,
-        "action": action,
-        "conflict": conflict,
-        "delete_url": delete_url,
-        **(extra or {}),
-    }
-    return _panel(request, context, status)
+def _panel_flow(
+    request, *, role, journey_map, form, title, action, save, success, current=None, delete_url=None, extra=None
+):
+    """Run a panel form (``teams.htmx.form_flow``): saved → the fresh workspace, invalid → 400, stale → 409."""
+    conflict = {}
+
+    def stale(exc) -> int:
+        if isinstance(exc, services.MapConflict):
+            conflict.update(_conflict_details(form, current() if current else None, exc))
+            return 409
+        return 400
+
+    def panel(status: int) -> HttpResponse:
+        context = {
+            "journey_map": journey_map,
+            "form": form,
+            "title": title,
+            "action": action,
+            "conflict": conflict or None,
+            "delete_url": delete_url,
+            **(extra or {}),
+        }
+        return _panel(request, context, status)
+
+    return form_flow(
+        request,
+        form,
+        save=save,
+        render=panel,
+        role=role,
+        respond=lambda _result: _saved(request, journey_map, success),
+        catch=(services.MapConflict,),
+        on_error=stale,
+    )
 
 
 def _display(form, name, value) -> str:
@@ -346,8 +343,6 @@ def _conflict_details(form, obj, exc: services.MapConflict) -> dict:
 @require_http_methods(["GET", "POST"])
 def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
     journey_map = _map(request, map_pk)
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = MapForm(
         request.POST or None,
         instance=JourneyMap.objects.get(pk=journey_map.pk),
@@ -358,13 +353,14 @@ def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
     def save(data):
         services.map_update(
             journey_map=journey_map,
-            user=request.user,
+            actor=request.user,
             revision=data["revision"],
             **{k: data[k] for k in ("title", "description", "persona", "scenario", "status")},
         )
 
-    return _form_flow(
+    return _panel_flow(
         request,
+        role=(journey_map.team_id, Role.EDITOR),
         journey_map=journey_map,
         form=form,
         title=gettext("Map details"),
@@ -380,7 +376,7 @@ def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
 @require_POST
 def map_delete(request: HttpRequest, map_pk: int) -> HttpResponse:
     journey_map = _map_for_write(request, map_pk)
-    services.map_delete(journey_map=journey_map, user=request.user)
+    services.map_delete(journey_map=journey_map, actor=request.user)
     messages.success(request, gettext("Map “%(title)s” deleted.") % {"title": journey_map.title})
     return hx_redirect(request, reverse("journeys:map_list"))
 
@@ -391,63 +387,6 @@ def map_delete(request: HttpRequest, map_pk: int) -> HttpResponse:
 def _stage(request, map_pk, stage_pk) -> Stage:
     return get_object_for_user(
         Stage.objects.select_related("journey_map"), request.user, pk=stage_pk, journey_map_id=map_pk
-    )
-
-
-@login_required
-@require_POST
-def stage_add(request: HttpRequest, map_pk: int) -> HttpResponse:
-    journey_map = _map_for_write(request, map_pk)
-    form = StageForm(request.POST, auto_id="new-stage-%s")
-
-    def save(data):
-        services.stage_create(
-            journey_map=journey_map,
-            user=request.user,
-            revision=data["revision"],
-            name=data["name"],
-            description=data["description"],
-            funnel=data["funnel"],
-        )
-
-    return _form_flow(
-        request,
-        journey_map=journey_map,
-        form=form,
-        title=gettext("Add a stage"),
-        action=reverse("journeys:stage_add", args=[journey_map.pk]),
-        save=save,
-        success=gettext("Stage “%(name)s” added.") % {"name": request.POST.get("name", "")},
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def stage_edit(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse:
-    stage = _stage(request, map_pk, stage_pk)
-    journey_map = stage.journey_map
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = StageForm(request.POST or None, instance=stage, initial={"revision": journey_map.revision})
-
-    def save(data):
-        services.stage_update(
-            stage=stage,
-            user=request.user,
-            revision=data["revision"],
-            **{k: data[k] for k in ("name", "description", "funnel")},
-        )
-
-    return _form_flow(
-        request,
-        journey_map=journey_map,
-        form=form,
-        title=gettext("Stage"),
-        action=reverse("journeys:stage_edit", args=[journey_map.pk, stage.pk]),
-        save=save,
-        success=gettext("Stage saved."),
-        current=lambda: Stage.objects.filter(pk=stage.pk).first(),
-        delete_url=reverse("journeys:stage_delete", args=[journey_map.pk, stage.pk]),
     )
 
 
@@ -466,31 +405,10 @@ def stage_move(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse
         step = {"left": -1, "up": -1, "right": 1, "down": 1}.get(data["direction"], 0)
         position = max(0, stage.position + step)
     try:
-        services.stage_move(stage=stage, user=request.user, revision=data["revision"], position=position)
+        services.stage_move(stage=stage, actor=request.user, revision=data["revision"], position=position)
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
     return _saved(request, journey_map, gettext("Moved “%(name)s”.") % {"name": stage.name})
-
-
-@login_required
-@require_POST
-def stage_delete(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse:
-    stage = _stage(request, map_pk, stage_pk)
-    journey_map = stage.journey_map
-    require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = MoveForm(request.POST)
-    revision = form.cleaned_data["revision"] if form.is_valid() else None
-    if revision is None:
-        return HttpResponse(gettext("The form is missing the map's revision; reload the page."), status=400)
-    try:
-        services.stage_delete(stage=stage, user=request.user, revision=revision)
-    except services.MapConflict as exc:
-        return _conflict_board(request, journey_map, exc)
-    return _saved(
-        request,
-        journey_map,
-        gettext("Stage “%(name)s” deleted. Restore a version to bring it back.") % {"name": stage.name},
-    )
 
 
 # --- touchpoints -------------------------------------------------------------------------------
@@ -502,68 +420,6 @@ def _touchpoint(request, map_pk, touchpoint_pk) -> Touchpoint:
         request.user,
         pk=touchpoint_pk,
         stage__journey_map_id=map_pk,
-    )
-
-
-TOUCHPOINT_FORM_FIELDS = TouchpointForm._meta.fields
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def touchpoint_add(request: HttpRequest, map_pk: int, stage_pk: int) -> HttpResponse:
-    stage = _stage(request, map_pk, stage_pk)
-    journey_map = stage.journey_map
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = TouchpointForm(request.POST or None, initial={"revision": journey_map.revision})
-
-    def save(data):
-        services.touchpoint_create(
-            stage=stage, user=request.user, revision=data["revision"], **{k: data[k] for k in TOUCHPOINT_FORM_FIELDS}
-        )
-
-    return _form_flow(
-        request,
-        journey_map=journey_map,
-        form=form,
-        title=gettext("Add a touchpoint to %(stage)s") % {"stage": stage.name},
-        action=reverse("journeys:touchpoint_add", args=[journey_map.pk, stage.pk]),
-        save=save,
-        success=gettext("Touchpoint “%(name)s” added to %(stage)s.")
-        % {"name": request.POST.get("name", ""), "stage": stage.name},
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def touchpoint_edit(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
-    tp = _touchpoint(request, map_pk, touchpoint_pk)
-    journey_map = tp.stage.journey_map
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = TouchpointForm(request.POST or None, instance=tp, initial={"revision": journey_map.revision})
-
-    def save(data):
-        services.touchpoint_update(
-            touchpoint=tp, user=request.user, revision=data["revision"], **{k: data[k] for k in TOUCHPOINT_FORM_FIELDS}
-        )
-
-    pain_points = list(PainPoint.objects.filter(touchpoint=tp).order_by("-severity", "created_at"))
-    return _form_flow(
-        request,
-        journey_map=journey_map,
-        form=form,
-        title=gettext("Touchpoint"),
-        action=reverse("journeys:touchpoint_edit", args=[journey_map.pk, tp.pk]),
-        save=save,
-        success=gettext("Touchpoint saved."),
-        current=lambda: Touchpoint.objects.filter(pk=tp.pk).first(),
-        delete_url=reverse("journeys:touchpoint_delete", args=[journey_map.pk, tp.pk]),
-        extra={
-            "touchpoint": tp,
-            "pain_points": pain_points,
-            "history_url": reverse("journeys:touchpoint_history", args=[journey_map.pk, tp.pk]),
-        },
     )
 
 
@@ -595,29 +451,13 @@ def touchpoint_move(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> Ht
         target, position = stages[index], None
     try:
         services.touchpoint_move(
-            touchpoint=tp, user=request.user, revision=data["revision"], stage=target, position=position
+            touchpoint=tp, actor=request.user, revision=data["revision"], stage=target, position=position
         )
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
     return _saved(
         request, journey_map, gettext("Moved “%(name)s” in %(stage)s.") % {"name": tp.name, "stage": target.name}
     )
-
-
-@login_required
-@require_POST
-def touchpoint_delete(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
-    tp = _touchpoint(request, map_pk, touchpoint_pk)
-    journey_map = tp.stage.journey_map
-    require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = MoveForm(request.POST)
-    if not form.is_valid():
-        return HttpResponse(gettext("The form is missing the map's revision; reload the page."), status=400)
-    try:
-        services.touchpoint_delete(touchpoint=tp, user=request.user, revision=form.cleaned_data["revision"])
-    except services.MapConflict as exc:
-        return _conflict_board(request, journey_map, exc)
-    return _saved(request, journey_map, gettext("Touchpoint “%(name)s” deleted.") % {"name": tp.name})
 
 
 @login_required
@@ -703,91 +543,190 @@ def map_history(request: HttpRequest, map_pk: int) -> HttpResponse:
     return render(request, "journeys/history.html", {"journey_map": journey_map, "entries": entries})
 
 
-# --- pain points -------------------------------------------------------------------------------
+# --- stages, touchpoints and pain points: add, edit, delete ------------------------------------
+
+
+@dataclass(frozen=True)
+class MapPart:
+    """What one kind of element on the map needs for its add, edit and delete pages."""
+
+    model: type
+    form: type
+    fields: tuple[str, ...]
+    create: Callable
+    update: Callable
+    delete: Callable
+    parent_kind: str | None  # the kind it is added to (None: the map itself)
+    map_path: str  # the lookup from the element to its map
+    add_title: Callable[[object], str]
+    added: Callable[[object, dict], str]
+    edit_title: Callable[[object], str]
+    saved: Callable[[], str]
+    deleted: Callable[[object], str]
+    add_methods: tuple[str, ...] = ("GET", "POST")
+    add_initial: tuple[tuple[str, object], ...] = ()
+    add_auto_id: str = "id_%s"
+    edit_extra: Callable | None = None
+
+    def get(self, request: HttpRequest, map_pk: int, pk: int):
+        return get_object_for_user(
+            self.model.objects.select_related(self.map_path),
+            request.user,
+            pk=pk,
+            **{f"{self.map_path}_id": map_pk},
+        )
+
+    def map_of(self, obj) -> JourneyMap:
+        return attrgetter(self.map_path.replace("__", "."))(obj)
+
+
+def _touchpoint_extra(tp: Touchpoint, journey_map: JourneyMap) -> dict:
+    return {
+        "touchpoint": tp,
+        "pain_points": list(PainPoint.objects.filter(touchpoint=tp).order_by("-severity", "created_at")),
+        "history_url": reverse("journeys:touchpoint_history", args=[journey_map.pk, tp.pk]),
+    }
+
+
+TOUCHPOINT_FORM_FIELDS = tuple(TouchpointForm._meta.fields)
+
+# The URL names stay per kind (stage_add, touchpoint_edit, ...); the views below serve them all.
+PARTS = {
+    "stage": MapPart(
+        model=Stage,
+        form=StageForm,
+        fields=tuple(StageForm._meta.fields),
+        create=lambda parent, **kw: services.stage_create(journey_map=parent, **kw),
+        update=lambda obj, **kw: services.stage_update(stage=obj, **kw),
+        delete=lambda obj, **kw: services.stage_delete(stage=obj, **kw),
+        parent_kind=None,
+        map_path="journey_map",
+        add_title=lambda parent: gettext("Add a stage"),
+        added=lambda parent, post: gettext("Stage “%(name)s” added.") % {"name": post.get("name", "")},
+        edit_title=lambda obj: gettext("Stage"),
+        saved=lambda: gettext("Stage saved."),
+        deleted=lambda obj: (
+            gettext("Stage “%(name)s” deleted. Restore a version to bring it back.") % {"name": obj.name}
+        ),
+        add_methods=("POST",),
+        # The board's own "add a stage" form is on the page; its fields need ids of their own.
+        add_auto_id="new-stage-%s",
+    ),
+    "touchpoint": MapPart(
+        model=Touchpoint,
+        form=TouchpointForm,
+        fields=TOUCHPOINT_FORM_FIELDS,
+        create=lambda parent, **kw: services.touchpoint_create(stage=parent, **kw),
+        update=lambda obj, **kw: services.touchpoint_update(touchpoint=obj, **kw),
+        delete=lambda obj, **kw: services.touchpoint_delete(touchpoint=obj, **kw),
+        parent_kind="stage",
+        map_path="stage__journey_map",
+        add_title=lambda stage: gettext("Add a touchpoint to %(stage)s") % {"stage": stage.name},
+        added=lambda stage, post: (
+            gettext("Touchpoint “%(name)s” added to %(stage)s.") % {"name": post.get("name", ""), "stage": stage.name}
+        ),
+        edit_title=lambda obj: gettext("Touchpoint"),
+        saved=lambda: gettext("Touchpoint saved."),
+        deleted=lambda obj: gettext("Touchpoint “%(name)s” deleted.") % {"name": obj.name},
+        edit_extra=_touchpoint_extra,
+    ),
+    "pain_point": MapPart(
+        model=PainPoint,
+        form=PainPointForm,
+        fields=tuple(PainPointForm._meta.fields),
+        create=lambda parent, **kw: services.pain_point_create(touchpoint=parent, **kw),
+        update=lambda obj, **kw: services.pain_point_update(pain_point=obj, **kw),
+        delete=lambda obj, **kw: services.pain_point_delete(pain_point=obj, **kw),
+        parent_kind="touchpoint",
+        map_path="touchpoint__stage__journey_map",
+        add_title=lambda tp: gettext("Add a pain point to %(name)s") % {"name": tp.name},
+        added=lambda tp, post: gettext("Pain point added to %(name)s.") % {"name": tp.name},
+        edit_title=lambda obj: gettext("Pain point at %(name)s") % {"name": obj.touchpoint.name},
+        saved=lambda: gettext("Pain point saved."),
+        deleted=lambda obj: gettext("Pain point “%(title)s” deleted.") % {"title": obj.title},
+        add_initial=(("severity", 3),),
+    ),
+}
+
+
+def _part_pk(kind: str, kwargs: dict) -> int:
+    return kwargs[f"{kind}_pk"]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def pain_point_add(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
-    tp = _touchpoint(request, map_pk, touchpoint_pk)
-    journey_map = tp.stage.journey_map
+def part_add(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpResponse:
+    """Add a stage to the map, a touchpoint to a stage or a pain point to a touchpoint (``PARTS``)."""
+    part = PARTS[kind]
+    if request.method not in part.add_methods:
+        return HttpResponseNotAllowed(part.add_methods)
+    if part.parent_kind is None:
+        parent = journey_map = _map(request, map_pk)
+    else:
+        parent_part = PARTS[part.parent_kind]
+        parent = parent_part.get(request, map_pk, _part_pk(part.parent_kind, kwargs))
+        journey_map = parent_part.map_of(parent)
     if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = PainPointForm(request.POST or None, initial={"revision": journey_map.revision, "severity": 3})
-
-    def save(data):
-        services.pain_point_create(
-            touchpoint=tp,
-            user=request.user,
-            revision=data["revision"],
-            **{k: data[k] for k in PainPointForm._meta.fields},
-        )
-
-    return _form_flow(
+        form = part.form(request.POST, auto_id=part.add_auto_id)
+    else:
+        form = part.form(initial={"revision": journey_map.revision, **dict(part.add_initial)})
+    url_args = [journey_map.pk] if part.parent_kind is None else [journey_map.pk, parent.pk]
+    return _panel_flow(
         request,
+        role=(journey_map.team_id, Role.EDITOR),
         journey_map=journey_map,
         form=form,
-        title=gettext("Add a pain point to %(name)s") % {"name": tp.name},
-        action=reverse("journeys:pain_point_add", args=[journey_map.pk, tp.pk]),
-        save=save,
-        success=gettext("Pain point added to %(name)s.") % {"name": tp.name},
+        title=part.add_title(parent),
+        action=reverse(f"journeys:{kind}_add", args=url_args),
+        save=lambda data: part.create(
+            parent, actor=request.user, revision=data["revision"], **{k: data[k] for k in part.fields}
+        ),
+        success=part.added(parent, request.POST),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def pain_point_edit(request: HttpRequest, map_pk: int, pain_point_pk: int) -> HttpResponse:
-    pp = get_object_for_user(
-        PainPoint.objects.select_related("touchpoint__stage__journey_map"),
-        request.user,
-        pk=pain_point_pk,
-        touchpoint__stage__journey_map_id=map_pk,
-    )
-    journey_map = pp.touchpoint.stage.journey_map
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = PainPointForm(request.POST or None, instance=pp, initial={"revision": journey_map.revision})
-
-    def save(data):
-        services.pain_point_update(
-            pain_point=pp,
-            user=request.user,
-            revision=data["revision"],
-            **{k: data[k] for k in PainPointForm._meta.fields},
-        )
-
-    return _form_flow(
+def part_edit(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpResponse:
+    """Edit a stage, a touchpoint or a pain point in the side panel (``PARTS``)."""
+    part = PARTS[kind]
+    obj = part.get(request, map_pk, _part_pk(kind, kwargs))
+    journey_map = part.map_of(obj)
+    form = part.form(request.POST or None, instance=obj, initial={"revision": journey_map.revision})
+    return _panel_flow(
         request,
+        role=(journey_map.team_id, Role.EDITOR),
         journey_map=journey_map,
         form=form,
-        title=gettext("Pain point at %(name)s") % {"name": pp.touchpoint.name},
-        action=reverse("journeys:pain_point_edit", args=[journey_map.pk, pp.pk]),
-        save=save,
-        success=gettext("Pain point saved."),
-        current=lambda: PainPoint.objects.filter(pk=pp.pk).first(),
-        delete_url=reverse("journeys:pain_point_delete", args=[journey_map.pk, pp.pk]),
+        title=part.edit_title(obj),
+        action=reverse(f"journeys:{kind}_edit", args=[journey_map.pk, obj.pk]),
+        save=lambda data: part.update(
+            obj, actor=request.user, revision=data["revision"], **{k: data[k] for k in part.fields}
+        ),
+        success=part.saved(),
+        current=lambda: part.model.objects.filter(pk=obj.pk).first(),
+        delete_url=reverse(f"journeys:{kind}_delete", args=[journey_map.pk, obj.pk]),
+        extra=part.edit_extra(obj, journey_map) if part.edit_extra else None,
     )
 
 
 @login_required
 @require_POST
-def pain_point_delete(request: HttpRequest, map_pk: int, pain_point_pk: int) -> HttpResponse:
-    pp = get_object_for_user(
-        PainPoint.objects.select_related("touchpoint__stage__journey_map"),
-        request.user,
-        pk=pain_point_pk,
-        touchpoint__stage__journey_map_id=map_pk,
-    )
-    journey_map = pp.touchpoint.stage.journey_map
+def part_delete(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpResponse:
+    """Delete a stage, a touchpoint or a pain point; a stale revision answers the current board."""
+    part = PARTS[kind]
+    obj = part.get(request, map_pk, _part_pk(kind, kwargs))
+    journey_map = part.map_of(obj)
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = MoveForm(request.POST)
-    if not form.is_valid():
+    revision = form.cleaned_data["revision"] if form.is_valid() else None
+    if revision is None:
         return HttpResponse(gettext("The form is missing the map's revision; reload the page."), status=400)
     try:
-        services.pain_point_delete(pain_point=pp, user=request.user, revision=form.cleaned_data["revision"])
+        part.delete(obj, actor=request.user, revision=revision)
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
-    return _saved(request, journey_map, gettext("Pain point “%(title)s” deleted.") % {"title": pp.title})
+    return _saved(request, journey_map, part.deleted(obj))
 
 
 # --- versions ----------------------------------------------------------------------------------
@@ -797,45 +736,45 @@ def pain_point_delete(request: HttpRequest, map_pk: int, pain_point_pk: int) -> 
 @require_http_methods(["GET", "POST"])
 def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
     journey_map = _map(request, map_pk)
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = PublishForm(request.POST or None, initial={"revision": journey_map.revision})
-    status, conflict = 200, None
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                version = services.map_publish(
-                    journey_map=journey_map,
-                    user=request.user,
-                    note=form.cleaned_data["note"],
-                    revision=form.cleaned_data["revision"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-                status = 400
-            except services.MapConflict as exc:
-                conflict = {"revision": exc.current_revision, "publish": True}
-                data = form.data.copy()
-                data["revision"] = str(exc.current_revision)
-                form.data = data
-                status = 409
-            else:
-                messages.success(request, gettext("Published version %(number)s.") % {"number": version.number})
-                return hx_redirect(request, reverse("journeys:version_list", args=[journey_map.pk]))
-        else:
-            status = 400
-    journey_map.refresh_from_db(fields=["revision"])
-    nothing = journey_map_revision_published(journey_map)
-    context = {
-        "journey_map": journey_map,
-        "form": form,
-        "title": gettext("Publish a version"),
-        "action": reverse("journeys:map_publish", args=[journey_map.pk]),
-        "conflict": conflict,
-        "submit_label": gettext("Nothing to publish") if nothing else gettext("Publish"),
-        "submit_disabled": nothing,
-    }
-    return _panel(request, context, status)
+    conflict = {}
+
+    def stale(exc) -> int:
+        if isinstance(exc, services.MapConflict):
+            conflict.update(revision=exc.current_revision, publish=True)
+            data = form.data.copy()
+            data["revision"] = str(exc.current_revision)
+            form.data = data
+            return 409
+        return 400
+
+    def panel(status: int) -> HttpResponse:
+        journey_map.refresh_from_db(fields=["revision"])
+        nothing = journey_map_revision_published(journey_map)
+        context = {
+            "journey_map": journey_map,
+            "form": form,
+            "title": gettext("Publish a version"),
+            "action": reverse("journeys:map_publish", args=[journey_map.pk]),
+            "conflict": conflict or None,
+            "submit_label": gettext("Nothing to publish") if nothing else gettext("Publish"),
+            "submit_disabled": nothing,
+        }
+        return _panel(request, context, status)
+
+    return form_flow(
+        request,
+        form,
+        role=(journey_map.team_id, Role.EDITOR),
+        save=lambda data: services.map_publish(
+            journey_map=journey_map, actor=request.user, note=data["note"], revision=data["revision"]
+        ),
+        render=panel,
+        message=lambda version: gettext("Published version %(number)s.") % {"number": version.number},
+        redirect_to=reverse("journeys:version_list", args=[journey_map.pk]),
+        catch=(services.MapConflict,),
+        on_error=stale,
+    )
 
 
 @login_required
@@ -882,7 +821,7 @@ def version_restore(request: HttpRequest, map_pk: int, number: int) -> HttpRespo
     form = MoveForm(request.POST)
     revision = form.cleaned_data["revision"] if form.is_valid() else None
     try:
-        services.map_restore(journey_map=journey_map, user=request.user, number=number, revision=revision)
+        services.map_restore(journey_map=journey_map, actor=request.user, number=number, revision=revision)
     except services.MapConflict:
         messages.error(
             request, gettext("Someone else changed the map while you looked; check the latest before restoring.")

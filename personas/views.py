@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.htmx import form_flow, hx_redirect, team_required
 from teams.middleware import follow_team
 from teams.models import Role
-from teams.views import add_form_errors, hx_redirect
 
 from . import selectors, services
 from .forms import PersonaForm, PersonaListFilter, ScenarioForm
@@ -27,11 +27,10 @@ PAGE_SIZE = 60
 
 @login_required
 @require_GET
+@team_required
 def persona_list(request: HttpRequest) -> HttpResponse:
     """List the current team's personas, searchable and filtered (the results are an HTMX fragment)."""
     team = request.team
-    if team is None:
-        return redirect("home")
     personas = selectors.persona_list(user=request.user, team=team).order_by("name")
     filterset = PersonaListFilter(request.GET, queryset=personas)
     results = filterset.qs if filterset.is_valid() else personas.none()
@@ -53,29 +52,25 @@ def persona_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def persona_create(request: HttpRequest) -> HttpResponse:
     team = request.team
-    if team is None:
-        raise Http404(_("Join or create a team first."))
     require_role(request.user, team.pk, Role.EDITOR)
     form = PersonaForm(
         request.POST or None, request.FILES or None, initial={"avatar_color": services.next_avatar_color(team=team)}
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                persona = services.persona_create(team=team, actor=request.user, **form.service_fields())
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Persona “%(name)s” created. Add the scenarios you draw maps for.") % {"name": persona.name},
-                )
-                return hx_redirect(request, persona.get_absolute_url())
-        status = 400
-    return render(request, "personas/persona_form.html", {"form": form, "team": team}, status=status)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.persona_create(team=team, actor=request.user, **form.service_fields()),
+        render=lambda status: render(
+            request, "personas/persona_form.html", {"form": form, "team": team}, status=status
+        ),
+        message=lambda persona: (
+            _("Persona “%(name)s” created. Add the scenarios you draw maps for.") % {"name": persona.name}
+        ),
+        redirect_to=lambda persona: persona.get_absolute_url(),
+    )
 
 
 def _detail_context(request: HttpRequest, persona: Persona, **extra) -> dict:
@@ -135,30 +130,47 @@ def _rebind_with_revision(form_class, request: HttpRequest, instance, revision: 
     return form
 
 
+def _revision_flow(request: HttpRequest, form_class, form, *, save, render_form, **kwargs) -> HttpResponse:
+    """``form_flow`` for a form with a revision: a stale one re-binds to the stored row and answers 409."""
+    shown = {"form": form}
+
+    def stale(exc) -> int:
+        if isinstance(exc, services.StaleRevision):
+            message = _conflict_message(exc.current, form)
+            shown["form"] = _rebind_with_revision(form_class, request, exc.current, exc.current.revision)
+            shown["form"].add_error(None, message)
+            return 409
+        return 400
+
+    return form_flow(
+        request,
+        form,
+        save=save,
+        render=lambda status: render_form(shown["form"], status),
+        catch=(services.StaleRevision,),
+        on_error=stale,
+        **kwargs,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def persona_edit(request: HttpRequest, persona_pk: int) -> HttpResponse:
     persona = get_object_for_write(Persona, request.user, pk=persona_pk)
     form = PersonaForm(request.POST or None, request.FILES or None, instance=persona)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.persona_update(
-                    persona=persona, actor=request.user, revision=form.cleaned_data["revision"], **form.service_fields()
-                )
-            except services.StaleRevision as exc:
-                message = _conflict_message(exc.current, form)
-                form = _rebind_with_revision(PersonaForm, request, exc.current, exc.current.revision)
-                form.add_error(None, message)
-                status = 409
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, _("Persona “%(name)s” saved.") % {"name": persona.name})
-                return hx_redirect(request, persona.get_absolute_url())
-    return render(request, "personas/persona_form.html", {"form": form, "persona": persona}, status=status)
+    return _revision_flow(
+        request,
+        PersonaForm,
+        form,
+        save=lambda data: services.persona_update(
+            persona=persona, actor=request.user, revision=data["revision"], **form.service_fields()
+        ),
+        render_form=lambda shown, status: render(
+            request, "personas/persona_form.html", {"form": shown, "persona": persona}, status=status
+        ),
+        message=lambda saved: _("Persona “%(name)s” saved.") % {"name": persona.name},
+        redirect_to=persona.get_absolute_url(),
+    )
 
 
 @login_required
@@ -228,20 +240,24 @@ def _scenario_section(
 def scenario_create(request: HttpRequest, persona_pk: int) -> HttpResponse:
     persona = get_object_for_write(Persona, request.user, pk=persona_pk)
     form = ScenarioForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                scenario = services.scenario_create(persona=persona, actor=request.user, **form.service_fields())
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, _("Scenario “%(name)s” added.") % {"name": scenario.name})
-                if request.htmx:
-                    return _scenario_section(request, persona.pk, created_pk=scenario.pk)
-                return redirect(scenario.get_absolute_url())
-    context = {"form": form, "persona": persona, "scenario": None}
+
+    def created(scenario) -> HttpResponse:
+        if request.htmx:
+            return _scenario_section(request, persona.pk, created_pk=scenario.pk)
+        return redirect(scenario.get_absolute_url())
+
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.scenario_create(persona=persona, actor=request.user, **form.service_fields()),
+        render=lambda status: _scenario_form(request, form, persona, None, status),
+        message=lambda scenario: _("Scenario “%(name)s” added.") % {"name": scenario.name},
+        respond=created,
+    )
+
+
+def _scenario_form(request: HttpRequest, form, persona: Persona, scenario, status: int) -> HttpResponse:
+    context = {"form": form, "persona": persona, "scenario": scenario}
     template = "personas/_scenario_form.html" if request.htmx else "personas/scenario_form.html"
     return render(request, template, context, status=status)
 
@@ -266,34 +282,25 @@ def _can_edit(request: HttpRequest, scenario: Scenario) -> bool:
 def scenario_edit(request: HttpRequest, persona_pk: int, scenario_pk: int) -> HttpResponse:
     scenario = _get_scenario(request, persona_pk, scenario_pk, write=True)
     form = ScenarioForm(request.POST or None, instance=scenario)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.scenario_update(
-                    scenario=scenario,
-                    actor=request.user,
-                    revision=form.cleaned_data["revision"],
-                    **form.service_fields(),
-                )
-            except services.StaleRevision as exc:
-                message = _conflict_message(exc.current, form)
-                form = _rebind_with_revision(ScenarioForm, request, exc.current, exc.current.revision)
-                form.add_error(None, message)
-                status = 409
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, _("Scenario “%(name)s” saved.") % {"name": scenario.name})
-                if not request.htmx:
-                    return redirect(scenario.get_absolute_url())
-                scenario = _get_scenario(request, persona_pk, scenario_pk, write=False)
-                context = {"scenario": scenario, "persona": scenario.persona, "can_edit_persona": True}
-                return render(request, "personas/_scenario_card.html", context)
-    context = {"form": form, "persona": scenario.persona, "scenario": scenario}
-    template = "personas/_scenario_form.html" if request.htmx else "personas/scenario_form.html"
-    return render(request, template, context, status=status)
+
+    def saved(_result) -> HttpResponse:
+        if not request.htmx:
+            return redirect(scenario.get_absolute_url())
+        fresh = _get_scenario(request, persona_pk, scenario_pk, write=False)
+        context = {"scenario": fresh, "persona": fresh.persona, "can_edit_persona": True}
+        return render(request, "personas/_scenario_card.html", context)
+
+    return _revision_flow(
+        request,
+        ScenarioForm,
+        form,
+        save=lambda data: services.scenario_update(
+            scenario=scenario, actor=request.user, revision=data["revision"], **form.service_fields()
+        ),
+        render_form=lambda shown, status: _scenario_form(request, shown, scenario.persona, scenario, status),
+        message=lambda _result: _("Scenario “%(name)s” saved.") % {"name": scenario.name},
+        respond=saved,
+    )
 
 
 @login_required

@@ -3,7 +3,6 @@ status of maps with each map's agenda (`/api/v1/review-status/`, `/api/v1/review
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -14,7 +13,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status
@@ -24,33 +22,12 @@ from rest_framework.response import Response
 from experiments.models import Experiment
 from journeys.models import JourneyMap, MapVersion, PainPoint, Touchpoint
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.fields import MemberField, PersonSerializer
 from teams.filters import FilterSet
 from teams.models import visible_team_ids
 
 from . import selectors, services
 from .models import ActionItem, Review, ReviewSettings
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class MemberField(serializers.PrimaryKeyRelatedField):
-    """A person in one of the principal's teams (others: "does not exist")."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        users = get_user_model().objects.all()
-        if request is None:
-            return users.none()
-        return users.filter(memberships__team_id__in=visible_team_ids(request.user)).distinct()
-
-
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.SerializerMethodField()
-
-    def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
-
 
 # --- action items ---------------------------------------------------------------------------
 
@@ -173,7 +150,7 @@ class ActionItemViewSet(TeamScopedModelViewSet):
         review = data.pop("review")
         item = services.action_item_create(
             review=review,
-            user=self.request.user,
+            actor=self.request.user,
             item=services.ActionItemInput(
                 title=data.get("title", ""),
                 owner=data.get("owner"),
@@ -184,7 +161,7 @@ class ActionItemViewSet(TeamScopedModelViewSet):
             ),
         )
         if data.get("done"):
-            item = services.action_item_set_done(item=item, user=self.request.user, done=True)
+            item = services.action_item_set_done(item=item, actor=self.request.user, done=True)
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def update_object(self, serializer):
@@ -193,11 +170,11 @@ class ActionItemViewSet(TeamScopedModelViewSet):
         review = data.pop("review", None)
         if review is not None and review.pk != item.review_id:
             raise ValidationError({"review": gettext("An action item cannot move to another review.")})
-        services.action_item_update(item=item, user=self.request.user, **data)
+        services.action_item_update(item=item, actor=self.request.user, **data)
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def perform_destroy(self, instance):
-        services.action_item_delete(item=instance, user=self.request.user)
+        services.action_item_delete(item=instance, actor=self.request.user)
 
 
 # --- reviews --------------------------------------------------------------------------------
@@ -362,7 +339,7 @@ class ReviewViewSet(TeamScopedModelViewSet):
         data = serializer.validated_data
         review = services.review_record(
             journey_map=data["map"],
-            user=request.user,
+            actor=request.user,
             date=data.get("date"),
             kind=data.get("kind", Review.Kind.WEEKLY),
             facilitator=data.get("facilitator"),
@@ -389,11 +366,11 @@ class ReviewViewSet(TeamScopedModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         attendees = data.pop("attendees", None)
-        services.review_update(review=review, user=request.user, attendees=attendees, **data)
+        services.review_update(review=review, actor=request.user, attendees=attendees, **data)
         return Response(ReviewSerializer(self._reload(review)).data)
 
     def perform_destroy(self, instance):
-        services.review_delete(review=instance, user=self.request.user)
+        services.review_delete(review=instance, actor=self.request.user)
 
 
 # --- review status and agenda ---------------------------------------------------------------

@@ -128,7 +128,7 @@ def _seed(context: dict, plans: dict) -> dict:
             at = now - datetime.timedelta(days=days_ago)
             review = services.review_record(
                 journey_map=journey_map,
-                user=None,
+                actor=None,
                 date=date,
                 kind=kind,
                 facilitator=users.get("demo"),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from experiments.models import Experiment
 from journeys.models import JourneyMap, MapVersion, PainPoint, Touchpoint
-from teams.access import require_role
+from teams.access import check_actor, require_role
 from teams.events import emit
 from teams.models import Membership, Role, Team
 
@@ -39,11 +39,6 @@ class ActionItemInput:
     touchpoint: Touchpoint | None = None
     pain_point: PainPoint | None = None
     experiment: Experiment | None = None
-
-
-def _check_actor(actor, team_id: int) -> None:
-    if actor is not None:
-        require_role(actor, team_id, Role.EDITOR)
 
 
 def _member_ids(team_id: int) -> set[int]:
@@ -111,7 +106,7 @@ def _covers_until(date: datetime.date, now: datetime.datetime) -> datetime.datet
 def review_record(
     *,
     journey_map: JourneyMap,
-    user,
+    actor,
     date: datetime.date | None = None,
     kind: str = Review.Kind.WEEKLY,
     facilitator=None,
@@ -127,7 +122,7 @@ def review_record(
 
     Everything is written in one transaction and announced as ``review.recorded``.
     """
-    _check_actor(user, journey_map.team_id)
+    check_actor(actor, journey_map.team_id)
     now = now or timezone.now()
     date = date or timezone.localdate(now)
     attendees = list(attendees)
@@ -172,7 +167,7 @@ def review_record(
             decisions=decisions.strip(),
             map_version=map_version,
             covers_until=_covers_until(date, now),
-            created_by=user if getattr(user, "pk", None) else None,
+            created_by=actor if getattr(actor, "pk", None) else None,
             created_at=now,
             updated_at=now,
         )
@@ -204,7 +199,7 @@ def review_record(
                 "review": {"id": review.pk, "date": date.isoformat(), "kind": kind},
                 "map": {"id": journey_map.pk, "title": journey_map.title},
                 "map_version": map_version.number if map_version else None,
-                "recorded_by": getattr(user, "username", None),
+                "recorded_by": getattr(actor, "username", None),
                 "action_items": [
                     {
                         "title": item.title,
@@ -219,10 +214,10 @@ def review_record(
     return review
 
 
-def review_update(*, review: Review, user, attendees: Iterable | None = None, **fields) -> Review:
+def review_update(*, review: Review, actor, attendees: Iterable | None = None, **fields) -> Review:
     """Change a recorded review's date, kind, facilitator, notes, decisions or attendees."""
     team_id = review.journey_map.team_id
-    _check_actor(user, team_id)
+    check_actor(actor, team_id)
     allowed = {"date", "kind", "facilitator", "notes", "decisions"}
     unknown = set(fields) - allowed
     if unknown:
@@ -253,15 +248,15 @@ def review_update(*, review: Review, user, attendees: Iterable | None = None, **
     return review
 
 
-def review_delete(*, review: Review, user) -> None:
-    _check_actor(user, review.journey_map.team_id)
+def review_delete(*, review: Review, actor) -> None:
+    check_actor(actor, review.journey_map.team_id)
     review.delete()
 
 
-def action_item_create(*, review: Review, user, item: ActionItemInput) -> ActionItem:
+def action_item_create(*, review: Review, actor, item: ActionItemInput) -> ActionItem:
     """Add an action item to a recorded review."""
     journey_map = review.journey_map
-    _check_actor(user, journey_map.team_id)
+    check_actor(actor, journey_map.team_id)
     cleaned = _clean_item(journey_map, item, None)
     _check_people(journey_map.team_id, owners=[(None, cleaned.owner)])
     position = review.action_items.count()
@@ -277,10 +272,10 @@ def action_item_create(*, review: Review, user, item: ActionItemInput) -> Action
     )
 
 
-def action_item_update(*, item: ActionItem, user, **fields) -> ActionItem:
+def action_item_update(*, item: ActionItem, actor, **fields) -> ActionItem:
     """Change an action item; ``done`` stamps or clears ``done_at``."""
     journey_map = item.review.journey_map
-    _check_actor(user, journey_map.team_id)
+    check_actor(actor, journey_map.team_id)
     allowed = {"title", "owner", "due_date", "touchpoint", "pain_point", "experiment", "done"}
     unknown = set(fields) - allowed
     if unknown:
@@ -306,19 +301,19 @@ def action_item_update(*, item: ActionItem, user, **fields) -> ActionItem:
     return item
 
 
-def action_item_set_done(*, item: ActionItem, user, done: bool) -> ActionItem:
-    return action_item_update(item=item, user=user, done=done)
+def action_item_set_done(*, item: ActionItem, actor, done: bool) -> ActionItem:
+    return action_item_update(item=item, actor=actor, done=done)
 
 
-def action_item_delete(*, item: ActionItem, user) -> None:
-    _check_actor(user, item.review.journey_map.team_id)
+def action_item_delete(*, item: ActionItem, actor) -> None:
+    check_actor(actor, item.review.journey_map.team_id)
     item.delete()
 
 
-def review_settings_update(*, team: Team, user, **fields) -> ReviewSettings:
+def review_settings_update(*, team: Team, actor, **fields) -> ReviewSettings:
     """Change the team's review cadence and digest schedule (team admins)."""
-    if user is not None:
-        require_role(user, team.pk, Role.ADMIN)
+    if actor is not None:
+        require_role(actor, team.pk, Role.ADMIN)
     allowed = {"review_cadence_days", "digest_enabled", "digest_weekday", "digest_hour"}
     unknown = set(fields) - allowed
     if unknown:
@@ -350,10 +345,10 @@ def user_from_unsubscribe_token(token: str):
     return get_user_model().objects.filter(pk=data.get("u") if isinstance(data, dict) else None).first()
 
 
-def digest_subscription_set(*, user, subscribed: bool) -> DigestPreference:
-    """Subscribe ``user`` to the weekly digest again, or unsubscribe them (idempotent)."""
+def digest_subscription_set(*, actor, subscribed: bool) -> DigestPreference:
+    """Subscribe ``actor`` to the weekly digest again, or unsubscribe them (idempotent)."""
     preference, _ = DigestPreference.objects.update_or_create(
-        user=user, defaults={"unsubscribed": not subscribed, "updated_at": timezone.now()}
+        user=actor, defaults={"unsubscribed": not subscribed, "updated_at": timezone.now()}
     )
     return preference
 

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from journeys.models import JourneyMap
 from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_required
 from teams.middleware import follow_team
 from teams.models import Role
-from teams.views import add_form_errors, hx_redirect, safe_next_url
+from teams.views import safe_next_url
 
 from . import selectors, services
 from .forms import (
@@ -41,10 +42,9 @@ NEW_ROWS = 2
 
 @login_required
 @require_GET
+@team_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The team home: maps and their health, feedback, owners' load, experiments, reviews due."""
-    if request.team is None:
-        return render(request, "teams/no_team.html")
     board = selectors.dashboard_for(request.user, request.team)
     return render(
         request,
@@ -55,11 +55,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@team_required
 def review_list(request: HttpRequest) -> HttpResponse:
     """The maps of the current team with their last review; filter maps not reviewed since a date."""
     team = request.team
-    if team is None:
-        return redirect("home")
     form = ReviewStatusFilter(request.GET or None)
     since = due_only = None
     if form.is_valid():
@@ -84,8 +83,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "recent_reviews": recent,
         "settings": review_settings,
     }
-    template = "reviews/review_list.html#map-status" if request.htmx else "reviews/review_list.html"
-    return render(request, template, context)
+    return render_page_or_partial(request, "reviews/review_list.html", "map-status", context)
 
 
 def _rows_from_post(request: HttpRequest, journey_map: JourneyMap, links: list) -> list[ActionItemRowForm]:
@@ -139,39 +137,46 @@ def map_review(request: HttpRequest, map_pk: int) -> HttpResponse:
     rows = _rows_from_post(request, journey_map, links)
     checked = [row.is_valid() for row in rows]  # every row, so each shows its errors
     rows_valid = all(checked)
-    if form.is_valid() and rows_valid:
-        data = form.cleaned_data
-        try:
-            review = services.review_record(
-                journey_map=journey_map,
-                user=request.user,
-                date=data["date"],
-                kind=data["kind"],
-                facilitator=data["facilitator"],
-                attendees=data["attendees"],
-                notes=data["notes"],
-                decisions=data["decisions"],
-                map_version=data["map_version"],
-                action_items=[row.to_input() for row in rows if not row.is_blank],
-                close_items=data["close_items"],
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            n = review.action_items.count()
-            messages.success(
-                request,
-                ngettext(
-                    "Review recorded with %(n)d action item. They carry over until done.",
-                    "Review recorded with %(n)d action items. They carry over until done.",
-                    n,
-                )
-                % {"n": n},
-            )
-            return hx_redirect(request, review.get_absolute_url())
-    context = _agenda_context(request, journey_map, form=form, rows=rows or _blank_rows(journey_map, links, 1))
-    template = "reviews/map_review.html#record-form" if request.htmx else "reviews/map_review.html"
-    return render(request, template, context, status=400)
+
+    def save(data):
+        if not rows_valid:
+            raise ValidationError({})  # the rows carry their own errors
+        return services.review_record(
+            journey_map=journey_map,
+            actor=request.user,
+            date=data["date"],
+            kind=data["kind"],
+            facilitator=data["facilitator"],
+            attendees=data["attendees"],
+            notes=data["notes"],
+            decisions=data["decisions"],
+            map_version=data["map_version"],
+            action_items=[row.to_input() for row in rows if not row.is_blank],
+            close_items=data["close_items"],
+        )
+
+    def recorded(review) -> str:
+        n = review.action_items.count()
+        return ngettext(
+            "Review recorded with %(n)d action item. They carry over until done.",
+            "Review recorded with %(n)d action items. They carry over until done.",
+            n,
+        ) % {"n": n}
+
+    return form_flow(
+        request,
+        form,
+        save=save,
+        render=lambda status: render_page_or_partial(
+            request,
+            "reviews/map_review.html",
+            "record-form",
+            _agenda_context(request, journey_map, form=form, rows=rows or _blank_rows(journey_map, links, 1)),
+            status=status,
+        ),
+        message=recorded,
+        redirect_to=lambda review: review.get_absolute_url(),
+    )
 
 
 @login_required
@@ -208,7 +213,7 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
 def review_delete(request: HttpRequest, review_pk: int) -> HttpResponse:
     review = get_object_for_write(Review.objects.select_related("journey_map"), request.user, pk=review_pk)
     journey_map = review.journey_map
-    services.review_delete(review=review, user=request.user)
+    services.review_delete(review=review, actor=request.user)
     messages.success(
         request,
         gettext("The review of %(date)s and its action items were deleted.")
@@ -219,11 +224,10 @@ def review_delete(request: HttpRequest, review_pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@team_required
 def action_item_list(request: HttpRequest) -> HttpResponse:
     """The team's action items: open, overdue or done, everyone's or only mine."""
     team = request.team
-    if team is None:
-        return redirect("home")
     form = ActionItemFilter(request.GET or None)
     show, mine = "open", False
     if form.is_valid():
@@ -251,8 +255,7 @@ def action_item_list(request: HttpRequest) -> HttpResponse:
         "can_edit": has_role(request.user, team.pk, Role.EDITOR),
         "team_has_items": ActionItem.objects.for_team(team).exists(),
     }
-    template = "reviews/action_items.html#item-results" if request.htmx else "reviews/action_items.html"
-    return render(request, template, context)
+    return render_page_or_partial(request, "reviews/action_items.html", "item-results", context)
 
 
 @login_required
@@ -261,7 +264,7 @@ def action_item_toggle(request: HttpRequest, item_pk: int) -> HttpResponse:
     """Mark an action item done, or open again."""
     item = get_object_for_write(ActionItem.objects.select_related("review__journey_map"), request.user, pk=item_pk)
     done = request.POST.get("done", "1" if not item.done else "0") == "1"
-    item = services.action_item_set_done(item=item, user=request.user, done=done)
+    item = services.action_item_set_done(item=item, actor=request.user, done=done)
     item = selectors.action_items_for(request.user).get(pk=item.pk)
     messages.success(
         request,
@@ -278,31 +281,23 @@ def action_item_toggle(request: HttpRequest, item_pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@team_required
 def review_settings(request: HttpRequest) -> HttpResponse:
     """The team's review cadence and weekly digest schedule; admins change them."""
     team = request.team
-    if team is None:
-        return redirect("home")
-    current = selectors.settings_for(team)
-    form = ReviewSettingsForm(request.POST or None, instance=current)
-    status = 200
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.ADMIN)
-        if form.is_valid():
-            try:
-                services.review_settings_update(
-                    team=team,
-                    user=request.user,
-                    **{name: form.cleaned_data[name] for name in ReviewSettingsForm.Meta.fields},
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, gettext("Review settings saved."))
-                return hx_redirect(request, reverse("reviews:settings"))
-        status = 400
+    form = ReviewSettingsForm(request.POST or None, instance=selectors.settings_for(team))
     context = {"team": team, "form": form, "is_admin": has_role(request.user, team.pk, Role.ADMIN)}
-    return render(request, "reviews/settings.html", context, status=status)
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.ADMIN),
+        save=lambda data: services.review_settings_update(
+            team=team, actor=request.user, **{name: data[name] for name in ReviewSettingsForm.Meta.fields}
+        ),
+        render=lambda status: render(request, "reviews/settings.html", context, status=status),
+        message=gettext("Review settings saved."),
+        redirect_to=reverse("reviews:settings"),
+    )
 
 
 # Reached from an email without signing in: the signed token is the authority. A GET only shows
@@ -318,7 +313,7 @@ def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     changed = False
     if request.method == "POST":
         subscribed = request.POST.get("action") == "subscribe"
-        services.digest_subscription_set(user=user, subscribed=subscribed)
+        services.digest_subscription_set(actor=user, subscribed=subscribed)
         changed = True
     return render(
         request,

@@ -94,6 +94,17 @@ def require_role(user, team_id: int | None, required: Role | str) -> None:
         )
 
 
+def check_actor(actor, team_id: int | None, required: Role | str = Role.EDITOR) -> None:
+    """Refuse a service's ``actor`` without ``required`` in the team (404 outside it, 403 below it).
+
+    Services call this so that every caller (views, API, admin, tasks) gets the same rule. No
+    actor means the system itself (a migration, a task, the demo seed); a superuser may do anything.
+    """
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    require_role(actor, team_id, required)
+
+
 def get_object_for_user(queryset: models.QuerySet[M] | type[M], user, **lookup) -> M:
     """Return the object if ``user`` may read it; otherwise 404, whether or not it exists."""
     if isinstance(queryset, type):

@@ -69,7 +69,7 @@ class TeamViewSet(TeamScopedModelViewSet):
         team = services.team_create(
             name=serializer.validated_data["name"],
             accent_color=serializer.validated_data.get("accent_color", "#4f46e5"),
-            user=self.request.user,
+            actor=self.request.user,
         )
         serializer.instance = team
 

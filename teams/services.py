@@ -21,16 +21,16 @@ API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 @transaction.atomic
-def team_create(*, name: str, user, accent_color: str = "#4f46e5") -> Team:
-    """Create a team with ``user`` as its first admin."""
+def team_create(*, name: str, actor, accent_color: str = "#4f46e5") -> Team:
+    """Create a team with ``actor`` as its first admin (anyone signed in may start a team)."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the team a name.")})
     team = Team(name=name, accent_color=accent_color)
     team.full_clean(exclude=["slug"], validate_constraints=False)
     team.save()
-    Membership.objects.create(team=team, user=user, role=Role.ADMIN)
-    forget_roles(user)
+    Membership.objects.create(team=team, user=actor, role=Role.ADMIN)
+    forget_roles(actor)
     return team
 
 

@@ -12,21 +12,17 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from . import services
 from .access import get_object_for_user, has_role, require_role
 from .forms import ApiKeyForm, InviteForm, LanguageForm, RoleForm, TeamForm
+
+# add_form_errors is re-exported for the views that still import it from here.
+from .htmx import add_form_errors as add_form_errors
+from .htmx import form_flow, hx_redirect, render_page_or_partial, team_required
 from .languages import SESSION_KEY as LANGUAGE_SESSION_KEY
 from .middleware import follow_team
 from .models import ApiKey, Membership, Role, Team
-
-
-def hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
-    """Redirect a full page load with a 302 and an HTMX request with ``HX-Redirect``."""
-    if getattr(request, "htmx", False):
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 def safe_next_url(request: HttpRequest, default: str) -> str:
@@ -38,21 +34,10 @@ def safe_next_url(request: HttpRequest, default: str) -> str:
     return default
 
 
-def add_form_errors(form, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError on the form, next to the field it names where it can."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            field = (rename or {}).get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @login_required
 @require_GET
+@team_required
 def home(request: HttpRequest) -> HttpResponse:
-    if request.team is None:
-        return render(request, "teams/no_team.html")
     return render(request, "teams/home.html", {"team": request.team})
 
 
@@ -69,21 +54,21 @@ def team_switch(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_create(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = services.team_create(
-                name=form.cleaned_data["name"], accent_color=form.cleaned_data["accent_color"], user=request.user
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            request.memberships = list(Membership.objects.filter(user=request.user).select_related("team"))
-            follow_team(request, team.pk)
-            messages.success(
-                request, gettext("Team %(team)s created. Invite your colleagues next.") % {"team": team.name}
-            )
-            return hx_redirect(request, reverse("teams:members", args=[team.slug]))
-    return render(request, "teams/team_form.html", {"form": form})
+
+    def save(data):
+        team = services.team_create(name=data["name"], accent_color=data["accent_color"], actor=request.user)
+        request.memberships = list(Membership.objects.filter(user=request.user).select_related("team"))
+        follow_team(request, team.pk)
+        return team
+
+    return form_flow(
+        request,
+        form,
+        save=save,
+        render=lambda status: render(request, "teams/team_form.html", {"form": form}, status=status),
+        message=lambda team: gettext("Team %(team)s created. Invite your colleagues next.") % {"team": team.name},
+        redirect_to=lambda team: reverse("teams:members", args=[team.slug]),
+    )
 
 
 @login_required
@@ -92,23 +77,21 @@ def team_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
     team = get_object_for_user(Team, request.user, slug=team_slug)
     follow_team(request, team.pk)
     form = TeamForm(request.POST or None, instance=team)
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.ADMIN)
-        if form.is_valid():
-            try:
-                services.team_update(
-                    team=team,
-                    actor=request.user,
-                    name=form.cleaned_data["name"],
-                    accent_color=form.cleaned_data["accent_color"],
-                    language=form.cleaned_data["language"],
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, gettext("Team settings saved."))
-                return hx_redirect(request, reverse("teams:settings", args=[team.slug]))
-    return render(request, "teams/team_settings.html", {"team": team, "form": form})
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.ADMIN),
+        save=lambda data: services.team_update(
+            team=team,
+            actor=request.user,
+            name=data["name"],
+            accent_color=data["accent_color"],
+            language=data["language"],
+        ),
+        render=lambda status: render(request, "teams/team_settings.html", {"team": team, "form": form}, status=status),
+        message=gettext("Team settings saved."),
+        redirect_to=reverse("teams:settings", args=[team.slug]),
+    )
 
 
 def _members_context(request: HttpRequest, team: Team, invite_form=None) -> dict:
@@ -137,35 +120,32 @@ def members(request: HttpRequest, team_slug: str) -> HttpResponse:
     """List members; admins invite an existing user by username or email (POST)."""
     team = get_object_for_user(Team, request.user, slug=team_slug)
     follow_team(request, team.pk)
-    form = None
-    status = 200
-    if request.method == "POST":
-        require_role(request.user, team.pk, Role.ADMIN)
-        form = InviteForm(request.POST)
-        if form.is_valid():
-            try:
-                membership = services.membership_add(
-                    team=team,
-                    actor=request.user,
-                    identifier=form.cleaned_data["identifier"],
-                    role=form.cleaned_data["role"],
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc, rename={"user": "identifier"})
-            else:
-                messages.success(
-                    request,
-                    gettext("%(user)s joined %(team)s as %(role)s.")
-                    % {"user": membership.user.username, "team": team.name, "role": _role_name(membership.role)},
-                )
-                form = None
-                if not request.htmx:
-                    return redirect("teams:members", team.slug)
-        if form is not None:
-            status = 400 if request.htmx else 200
-    context = _members_context(request, team, form)
-    template = "teams/members.html#member-section" if request.htmx else "teams/members.html"
-    return render(request, template, context, status=status)
+    form = InviteForm(request.POST or None)
+
+    def section(status: int, invite_form=form) -> HttpResponse:
+        context = _members_context(request, team, invite_form)
+        return render_page_or_partial(request, "teams/members.html", "member-section", context, status=status)
+
+    def respond(membership) -> HttpResponse:
+        if not request.htmx:
+            return redirect("teams:members", team.slug)
+        return section(200, InviteForm())
+
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.ADMIN),
+        save=lambda data: services.membership_add(
+            team=team, actor=request.user, identifier=data["identifier"], role=data["role"]
+        ),
+        render=lambda status: section(status, form if request.method == "POST" else None),
+        message=lambda membership: (
+            gettext("%(user)s joined %(team)s as %(role)s.")
+            % {"user": membership.user.username, "team": team.name, "role": _role_name(membership.role)}
+        ),
+        respond=respond,
+        rename={"user": "identifier"},
+    )
 
 
 @login_required
@@ -232,23 +212,28 @@ def api_keys(request: HttpRequest, team_slug: str) -> HttpResponse:
     follow_team(request, team.pk)
     require_role(request.user, team.pk, Role.ADMIN)
     form = ApiKeyForm(request.POST or None)
-    created_key = None
-    if request.method == "POST" and form.is_valid():
-        key, created_key = services.api_key_create(
-            team=team, actor=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
-        )
-        messages.success(
-            request, gettext("Key “%(name)s” created. Copy it now: it is not shown again.") % {"name": key.name}
-        )
-        form = ApiKeyForm()
-    context = {
-        "team": team,
-        "form": form,
-        "keys": ApiKey.objects.filter(team=team).select_related("created_by"),
-        "created_key": created_key,
-    }
-    template = "teams/api_keys.html#key-section" if request.htmx else "teams/api_keys.html"
-    return render(request, template, context)
+
+    def section(status: int, key_form=form, created_key=None) -> HttpResponse:
+        context = {
+            "team": team,
+            "form": key_form,
+            "keys": ApiKey.objects.filter(team=team).select_related("created_by"),
+            "created_key": created_key,
+        }
+        return render_page_or_partial(request, "teams/api_keys.html", "key-section", context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.api_key_create(
+            team=team, actor=request.user, name=data["name"], scope=data["scope"]
+        ),
+        render=section,
+        message=lambda made: (
+            gettext("Key “%(name)s” created. Copy it now: it is not shown again.") % {"name": made[0].name}
+        ),
+        respond=lambda made: section(200, ApiKeyForm(), made[1]),
+    )
 
 
 @login_required

@@ -9,8 +9,8 @@ from feedback import services
 
 @pytest.fixture
 def survey_page_url(team_a, alice):
-    survey = services.survey_create(team=team_a, user=alice, name="Checkout NPS", kind="nps")
-    services.survey_set_status(survey=survey, user=alice, status="active")
+    survey = services.survey_create(team=team_a, actor=alice, name="Checkout NPS", kind="nps")
+    services.survey_set_status(survey=survey, actor=alice, status="active")
     return reverse("feedback_public:survey_page", args=[survey.public_key])
 
 

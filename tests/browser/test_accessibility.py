@@ -123,12 +123,12 @@ def test_hosted_survey_page_in_arabic_is_no_wider_than_the_screen(page, alice, t
 
     survey = services.survey_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         name="Checkout NPS",
         kind="nps",
         title={"en": "How was checkout?", "ar": "كيف كانت تجربة الدفع؟"},
     )
-    services.survey_set_status(survey=survey, user=alice, status="active")
+    services.survey_set_status(survey=survey, actor=alice, status="active")
     page.set_viewport_size({"width": width, "height": 800})
 
     page.goto(f"/api/public/surveys/{survey.public_key}/page/?locale=ar")

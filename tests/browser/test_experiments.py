@@ -13,7 +13,7 @@ D = dt.date
 
 def _metric_with_ab_data(team, user):
     metric = services.metric_create(
-        team=team, user=user, name="Activation rate", key="activation", kind="proportion", unit="%"
+        team=team, actor=user, name="Activation rate", key="activation", kind="proportion", unit="%"
     )
     rows = []
     for week in range(4):
@@ -29,7 +29,7 @@ def _metric_with_ab_data(team, user):
                     "successes": successes + week,
                 }
             )
-    services.observations_bulk_upsert(rows=rows)
+    services.observations_bulk_upsert(rows=rows, actor=None)
     return metric
 
 
@@ -84,7 +84,7 @@ def test_hypothesis_to_concluded_result(page, login, alice, team_a, screenshot):
 
 @pytest.mark.django_db(transaction=True)
 def test_csv_import_preview_then_import(page, login, erin, team_a, screenshot, tmp_path):
-    metric = services.metric_create(team=team_a, user=erin, name="Checkout rate", key="checkout", kind="proportion")
+    metric = services.metric_create(team=team_a, actor=erin, name="Checkout rate", key="checkout", kind="proportion")
     csv_file = tmp_path / "observations.csv"
     csv_file.write_text(
         "period_start,period_end,segment,sample_size,successes\n"

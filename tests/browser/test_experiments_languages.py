@@ -19,7 +19,7 @@ def test_experiment_pages_in_other_languages(page, login, alice, team_a, screens
     metric = _metric_with_ab_data(team_a, alice)
     experiment = services.experiment_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         title="Three-step onboarding",
         change="Cut onboarding from 4 steps to 3",
         primary_metric=metric,
@@ -29,7 +29,7 @@ def test_experiment_pages_in_other_languages(page, login, alice, team_a, screens
         test_end=D(2025, 3, 30),
     )
     for status in ("planned", "running"):
-        services.experiment_transition(experiment=experiment, user=alice, to=status)
+        services.experiment_transition(experiment=experiment, actor=alice, to=status)
     login(alice)
     page.set_extra_http_headers({"Accept-Language": language})
     words = PAGES[language]

@@ -128,8 +128,8 @@ def _history(survey):
 @pytest.mark.django_db(transaction=True)
 def test_owner_works_a_followup(page, login, erin, team_a, shop, screenshot):
     _, checkout = shop
-    survey = services.survey_create(team=team_a, user=erin, name="Checkout NPS", kind="nps", touchpoint=checkout)
-    survey = services.survey_set_status(survey=survey, user=erin, status="active")
+    survey = services.survey_create(team=team_a, actor=erin, name="Checkout NPS", kind="nps", touchpoint=checkout)
+    survey = services.survey_set_status(survey=survey, actor=erin, status="active")
     from feedback.validation import parse_submission
 
     services.response_submit(
@@ -161,8 +161,8 @@ def test_owner_works_a_followup(page, login, erin, team_a, shop, screenshot):
 
 @pytest.mark.django_db(transaction=True)
 def test_email_link_confirms_before_storing(page, team_a, alice, live_server):
-    survey = services.survey_create(team=team_a, user=alice, name="Loan NPS", kind="nps")
-    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    survey = services.survey_create(team=team_a, actor=alice, name="Loan NPS", kind="nps")
+    survey = services.survey_set_status(survey=survey, actor=alice, status="active")
     page.goto(f"/api/public/surveys/{survey.public_key}/email/8/")
     expect(page.locator(".wm-score-chosen")).to_have_text("8")
     assert Response.objects.count() == 0
@@ -210,13 +210,13 @@ def test_feedback_pages_hold_their_layout_in_other_languages(
     _journey_map, checkout = shop
     survey = services.survey_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         name="Checkout NPS",
         kind="nps",
         touchpoint=checkout,
         title={"en": "How was it?", "zh-TW": "結帳體驗如何？", "bg": "Как мина?"},
     )
-    services.survey_set_status(survey=survey, user=alice, status="active")
+    services.survey_set_status(survey=survey, actor=alice, status="active")
     _history(survey)
     django_client = Client()
     django_client.force_login(alice)

@@ -83,9 +83,9 @@ def test_build_publish_change_compare_and_restore(page, login, erin, team_a, scr
 
 @pytest.mark.django_db(transaction=True)
 def test_two_people_editing_one_touchpoint_see_the_conflict(page, login, erin, alice, team_a):
-    journey_map = services.map_create(team=team_a, user=erin, title="Home loan application")
+    journey_map = services.map_create(team=team_a, actor=erin, title="Home loan application")
     stage = journey_map.stages.get(name="Decision")
-    tp = services.touchpoint_create(stage=stage, user=erin, revision=None, name="Online loan application")
+    tp = services.touchpoint_create(stage=stage, actor=erin, revision=None, name="Online loan application")
     login(erin)
     page.goto(f"/maps/{journey_map.pk}/")
     page.get_by_role("button", name="Online loan application: open details and edit").click()
@@ -94,7 +94,7 @@ def test_two_people_editing_one_touchpoint_see_the_conflict(page, login, erin, a
 
     # Meanwhile Alice saves her change to the same touchpoint.
     current = JourneyMap.objects.get(pk=journey_map.pk).revision
-    services.touchpoint_update(touchpoint=tp, user=alice, revision=current, name="Loan application, plain language")
+    services.touchpoint_update(touchpoint=tp, actor=alice, revision=current, name="Loan application, plain language")
 
     panel.get_by_role("button", name="Save").click()
     alert = panel.get_by_role("alert")

@@ -19,17 +19,17 @@ LANGUAGES = {"zh-hant": ("zh-TW", "旅程地圖"), "bg": ("bg-BG", "Карти �
 def translated_map(team_a, erin):
     def make(language):
         with translation.override(language):
-            journey_map = services.map_create(team=team_a, user=erin, title="Online furniture order")
+            journey_map = services.map_create(team=team_a, actor=erin, title="Online furniture order")
         stages = list(journey_map.stages.order_by("position"))
         for stage, names in zip(
             stages[1:4], [["Product page", "Size guide"], ["Cart and delivery options"], ["Checkout"]], strict=True
         ):
             for name in names:
                 tp = services.touchpoint_create(
-                    stage=stage, user=erin, revision=None, name=name, emotion_label="anxious", is_moment=True
+                    stage=stage, actor=erin, revision=None, name=name, emotion_label="anxious", is_moment=True
                 )
                 services.pain_point_create(
-                    touchpoint=tp, user=erin, revision=None, title="Delivery cost late", severity=4
+                    touchpoint=tp, actor=erin, revision=None, title="Delivery cost late", severity=4
                 )
         return journey_map
 

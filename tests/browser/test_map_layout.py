@@ -20,11 +20,11 @@ LONG_NAMES = {
 @pytest.fixture
 def crowded_map(team_a, erin):
     """The six default stages, three of them with long-named touchpoints (two or three in a stage)."""
-    journey_map = services.map_create(team=team_a, user=erin, title="Online furniture order")
+    journey_map = services.map_create(team=team_a, actor=erin, title="Online furniture order")
     for stage_name, names in LONG_NAMES.items():
         stage = journey_map.stages.get(name=stage_name)
         for name in names:
-            services.touchpoint_create(stage=stage, user=erin, revision=None, name=name, emotion_label="anxious")
+            services.touchpoint_create(stage=stage, actor=erin, revision=None, name=name, emotion_label="anxious")
     return journey_map
 
 

@@ -12,14 +12,14 @@ from .factories import journey
 
 @pytest.fixture
 def metric(team_a, alice):
-    return services.metric_create(team=team_a, user=alice, name="Activation", key="activation", kind="proportion")
+    return services.metric_create(team=team_a, actor=alice, name="Activation", key="activation", kind="proportion")
 
 
 @pytest.fixture
 def running(team_a, alice, metric):
     experiment = services.experiment_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         title="Three steps",
         change="Cut onboarding from 4 steps to 3",
         primary_metric=metric,
@@ -27,8 +27,8 @@ def running(team_a, alice, metric):
         test_start=dt.date(2025, 3, 3),
         test_end=dt.date(2025, 3, 30),
     )
-    services.experiment_transition(experiment=experiment, user=alice, to="planned")
-    return services.experiment_transition(experiment=experiment, user=alice, to="running")
+    services.experiment_transition(experiment=experiment, actor=alice, to="planned")
+    return services.experiment_transition(experiment=experiment, actor=alice, to="running")
 
 
 def bulk_body(metric, treatment_successes=1010):
@@ -196,7 +196,7 @@ def test_create_and_filter_experiments(api_as, erin, team_a, metric):
     created = api_as(erin).post("/api/v1/experiments/", body, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["stage"] == stage.pk and created.json()["tags"] == ["checkout"]
-    services.experiment_create(team=team_a, user=erin, title="Other", change="x")
+    services.experiment_create(team=team_a, actor=erin, title="Other", change="x")
     listed = api_as(erin).get(f"/api/v1/experiments/?stage={stage.pk}&tag=checkout").json()
     assert [row["title"] for row in listed["results"]] == ["Delivery promise"]
     by_metric = api_as(erin).get(f"/api/v1/experiments/?metric={metric.pk}").json()
@@ -234,6 +234,7 @@ def test_viewer_cannot_conclude(api_as, victor, running):
 def test_analysis_preview_is_json_safe_with_zero_variance(api_as, victor, running, metric):
     for segment in ("control", "treatment"):
         services.observation_upsert(
+            actor=None,
             metric=metric,
             period_start=dt.date(2025, 3, 3),
             period_end=dt.date(2025, 3, 9),
@@ -251,7 +252,7 @@ def test_analysis_preview_is_json_safe_with_zero_variance(api_as, victor, runnin
 def test_list_endpoints_query_count_does_not_grow(api_as, erin, team_a, metric, django_assert_max_num_queries):
     for i in range(12):
         experiment = services.experiment_create(
-            team=team_a, user=erin, title=f"E{i}", change="x", primary_metric=metric, tags=[f"t{i}", "all"]
+            team=team_a, actor=erin, title=f"E{i}", change="x", primary_metric=metric, tags=[f"t{i}", "all"]
         )
         Deviation.objects.create(experiment=experiment, field="title", reason="r", user=erin)
     client = api_as(erin)
@@ -279,8 +280,9 @@ def test_conclude_without_observations_is_a_400_naming_the_reason(api_as, erin, 
 
 
 def test_patching_successes_above_the_sample_size_of_an_nps_observation_is_a_400(api_as, erin, team_a, alice):
-    nps = services.metric_create(team=team_a, user=alice, name="Checkout NPS", key="checkout-nps", kind="nps")
+    nps = services.metric_create(team=team_a, actor=alice, name="Checkout NPS", key="checkout-nps", kind="nps")
     observation, _ = services.observation_upsert(
+        actor=None,
         metric=nps,
         period_start=dt.date(2025, 3, 3),
         period_end=dt.date(2025, 3, 9),

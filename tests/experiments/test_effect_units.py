@@ -26,7 +26,7 @@ TREATED = (10_000, 3_650)
 @pytest.fixture
 def rate(team_a, alice):
     return services.metric_create(
-        team=team_a, user=alice, name="Activation rate", key="activation", kind="proportion", unit="%"
+        team=team_a, actor=alice, name="Activation rate", key="activation", kind="proportion", unit="%"
     )
 
 
@@ -164,7 +164,7 @@ def test_migration_puts_stored_fractions_in_points(team_a, alice, rate):
     migration = importlib.import_module("experiments.migrations.0003_proportion_effects_in_points")
     fraction = services.experiment_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         title="Old fraction",
         change="x",
         primary_metric=rate,
@@ -173,7 +173,7 @@ def test_migration_puts_stored_fractions_in_points(team_a, alice, rate):
     )
     points = services.experiment_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         title="Meant points",
         change="x",
         primary_metric=rate,
@@ -182,7 +182,7 @@ def test_migration_puts_stored_fractions_in_points(team_a, alice, rate):
     )
     relative = services.experiment_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         title="Relative",
         change="x",
         primary_metric=rate,

@@ -25,11 +25,11 @@ def _back_to_english():
 def experiment(team_a, alice):
     _journey_map, _stage, touchpoint, _ = journey(team_a)
     metric = services.metric_create(
-        team=team_a, user=alice, name="Activation rate", key="activation", kind="proportion"
+        team=team_a, actor=alice, name="Activation rate", key="activation", kind="proportion"
     )
     experiment = services.experiment_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         title="Three-step onboarding",
         change="Cut onboarding from 4 steps to 3",
         primary_metric=metric,
@@ -39,6 +39,7 @@ def experiment(team_a, alice):
         touchpoint=touchpoint,
     )
     services.observation_upsert(
+        actor=None,
         metric=metric,
         period_start=D(2025, 3, 3),
         period_end=D(2025, 3, 30),

@@ -19,13 +19,13 @@ D = dt.date
 
 @pytest.fixture
 def metric(team_a, alice):
-    return services.metric_create(team=team_a, user=alice, name="Activation rate", key="activation", kind="proportion")
+    return services.metric_create(team=team_a, actor=alice, name="Activation rate", key="activation", kind="proportion")
 
 
 def make(team, user, metric, title, **extra):
     return services.experiment_create(
         team=team,
-        user=user,
+        actor=user,
         title=title,
         change="Cut onboarding from 4 steps to 3",
         primary_metric=metric,
@@ -40,6 +40,7 @@ def push_flat(metric):
     """Give the A/B test window data without a significant change (an experiment needs data to conclude)."""
     for segment, successes in (("control", 900), ("treatment", 910)):
         services.observation_upsert(
+            actor=None,
             metric=metric,
             period_start=D(2025, 3, 3),
             period_end=D(2025, 3, 30),
@@ -50,8 +51,8 @@ def push_flat(metric):
 
 
 def start(experiment, user):
-    services.experiment_transition(experiment=experiment, user=user, to="planned")
-    return services.experiment_transition(experiment=experiment, user=user, to="running")
+    services.experiment_transition(experiment=experiment, actor=user, to="planned")
+    return services.experiment_transition(experiment=experiment, actor=user, to="running")
 
 
 def test_timeline_lists_filters_and_searches(client_as, alice, team_a, metric):
@@ -76,7 +77,7 @@ def test_timeline_query_count_does_not_grow(client_as, alice, team_a, metric, dj
         experiment = make(team_a, alice, metric, f"E{i}", touchpoint=touchpoint, tags=[f"t{i}"])
         if i % 3 == 0:
             start(experiment, alice)
-            services.experiment_conclude(experiment=experiment, user=alice, decision="iterate", learning="l")
+            services.experiment_conclude(experiment=experiment, actor=alice, decision="iterate", learning="l")
     client = client_as(alice)
     with django_assert_max_num_queries(22):
         assert client.get(reverse("experiments:list")).status_code == 200
@@ -87,7 +88,7 @@ def test_scorecard_counts_predictions_per_stage_and_owner(client_as, alice, team
     push_flat(metric)
     for outcome in ("supported", "refuted", "supported"):
         experiment = start(make(team_a, alice, metric, f"E {outcome}", stage=stage), alice)
-        services.experiment_conclude(experiment=experiment, user=alice, decision="ship", learning="l", outcome=outcome)
+        services.experiment_conclude(experiment=experiment, actor=alice, decision="ship", learning="l", outcome=outcome)
     page = client_as(alice).get(reverse("experiments:list"))
     card = page.context["by_stage"]
     assert card[0]["label"] == "Decision"
@@ -175,7 +176,7 @@ def test_running_hypothesis_edit_in_the_ui_is_refused_then_recorded(client_as, e
 def test_stale_edit_form_is_a_conflict(client_as, erin, alice, team_a, metric):
     experiment = make(team_a, alice, metric, "Three steps")
     stale = _edit_data(experiment, title="Mine")
-    services.experiment_update(experiment=experiment, user=alice, title="Theirs")
+    services.experiment_update(experiment=experiment, actor=alice, title="Theirs")
     response = client_as(erin).post(reverse("experiments:edit", args=[experiment.pk]), stale)
     assert response.status_code == 409
     assert Experiment.objects.get().title == "Theirs"
@@ -187,6 +188,7 @@ def test_detail_shows_hypothesis_chart_and_result(
     experiment = start(make(team_a, alice, metric, "Three steps"), alice)
     for segment, successes in (("control", 900), ("treatment", 1010)):
         services.observation_upsert(
+            actor=None,
             metric=metric,
             period_start=D(2025, 3, 3),
             period_end=D(2025, 3, 30),
@@ -223,7 +225,7 @@ def test_walk_to_conclusion_in_the_ui(client_as, erin, team_a, metric):
 
 
 def test_bad_transition_shows_reasons_and_keeps_status(client_as, erin, team_a):
-    experiment = services.experiment_create(team=team_a, user=erin, title="Bare", change="x")
+    experiment = services.experiment_create(team=team_a, actor=erin, title="Bare", change="x")
     client = client_as(erin)
     client.post(reverse("experiments:transition", args=[experiment.pk]), {"status": "planned"})
     client.post(reverse("experiments:transition", args=[experiment.pk]), {"status": "running"})

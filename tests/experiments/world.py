@@ -9,12 +9,13 @@ BUILDERS = [
     (
         Metric,
         lambda world, people: metric_create(
-            team=people["team"], user=people["admin"], name="Activation", key="probe-activation", kind="proportion"
+            team=people["team"], actor=people["admin"], name="Activation", key="probe-activation", kind="proportion"
         ),
     ),
     (
         Observation,
         lambda world, people: observation_upsert(
+            actor=None,
             metric=world[Metric],
             period_start=dt.date(2025, 3, 3),
             period_end=dt.date(2025, 3, 9),
@@ -26,7 +27,7 @@ BUILDERS = [
         Experiment,
         lambda world, people: experiment_create(
             team=people["team"],
-            user=people["admin"],
+            actor=people["admin"],
             title="Probe",
             change="Cut a step",
             primary_metric=world[Metric],

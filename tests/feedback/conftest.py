@@ -36,14 +36,14 @@ def survey(team_a, alice, checkout):
     """An active NPS survey (score + comment) on the checkout touchpoint, embeddable on the shop."""
     survey = services.survey_create(
         team=team_a,
-        user=alice,
+        actor=alice,
         name="Checkout NPS",
         kind="nps",
         touchpoint=checkout,
         allowed_origins=["https://shop.example.com"],
         title={"en": "How was checkout?", "zh": "结账体验如何？", "ar": "كيف كانت تجربة الدفع؟"},
     )
-    return services.survey_set_status(survey=survey, user=alice, status="active")
+    return services.survey_set_status(survey=survey, actor=alice, status="active")
 
 
 @pytest.fixture

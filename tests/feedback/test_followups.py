@@ -77,7 +77,7 @@ def test_sweep_records_breach_once_emails_owner_then_escalates(survey, submit, c
 
 def test_closed_followup_never_breaches(survey, submit, checkout_owned, erin):
     followup = FollowUp.objects.get(response=submit(survey, {"score": 0}))
-    services.followup_close(followup=followup, user=erin)
+    services.followup_close(followup=followup, actor=erin)
     with time_machine.travel(followup.due_at + timedelta(days=3)):
         assert services.followups_sweep() == {"breached": 0, "escalated": 0, "emails": 0}
 
@@ -102,8 +102,8 @@ def test_owner_acknowledges_notes_and_closes_from_my_followups(client_as, survey
 def test_concurrent_notes_both_kept(survey, submit, checkout_owned, erin, alice):
     followup = FollowUp.objects.get(response=submit(survey, {"score": 4}))
     stale = FollowUp.objects.get(pk=followup.pk)
-    services.followup_add_note(followup=followup, user=erin, text="first")
-    services.followup_add_note(followup=stale, user=alice, text="second")
+    services.followup_add_note(followup=followup, actor=erin, text="first")
+    services.followup_add_note(followup=stale, actor=alice, text="second")
     followup.refresh_from_db()
     assert "first" in followup.notes and "second" in followup.notes
 

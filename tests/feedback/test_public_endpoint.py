@@ -268,8 +268,8 @@ def test_eligibility_holds_across_devices_by_respondent_id(client, survey, submi
 def test_eligibility_team_cap_spans_surveys(client, survey, submit, team_a, alice):
     from feedback import services
 
-    other = services.survey_create(team=team_a, user=alice, name="Support CSAT", kind="csat")
-    other = services.survey_set_status(survey=other, user=alice, status="active")
+    other = services.survey_create(team=team_a, actor=alice, name="Support CSAT", kind="csat")
+    other = services.survey_set_status(survey=other, actor=alice, status="active")
     submit(survey, {"score": 8}, respondent_id="cust-9")
     body = client.get(url(other, "survey_eligibility"), {"respondent_id": "cust-9"}).json()
     assert body == {"eligible": False, "reason": "team_cap"}
@@ -286,8 +286,8 @@ def test_concurrent_posts_with_retried_duplicates_store_exactly_the_unique_ones(
     from feedback import services
 
     settings.FEEDBACK_RATE_LIMIT = "100000/min"
-    survey = services.survey_create(team=team_a, user=alice, name="Load", kind="nps", touchpoint=checkout)
-    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    survey = services.survey_create(team=team_a, actor=alice, name="Load", kind="nps", touchpoint=checkout)
+    survey = services.survey_set_status(survey=survey, actor=alice, status="active")
     unique = [f"concurrent-{i:05d}" for i in range(800)]
     posts = unique + unique[:200]  # 1 000 posts, 20 % of them retries of an earlier id
     posts.sort(key=lambda s: hash(s) % 97)

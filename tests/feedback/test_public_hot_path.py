@@ -81,7 +81,7 @@ def test_a_second_part_on_the_one_statement_path_is_merged(client, survey):
 def test_a_detractor_is_stored_with_its_follow_up_in_one_statement_on_postgresql(
     client, survey, checkout_owned, erin, alice
 ):
-    theme = services.theme_create(team=survey.team, user=alice, name="Delivery", keywords="delivery")
+    theme = services.theme_create(team=survey.team, actor=alice, name="Delivery", keywords="delivery")
     assert post(client, survey, "warm-0002", {"score": 3, "comment": "Warm"}).status_code == 201
     response, sql = captured(client, survey, "hot-0002", {"score": 2, "comment": "Delivery was late"})
     assert response.status_code == 201
@@ -115,8 +115,8 @@ def test_a_retried_detractor_opens_one_follow_up(client, survey, checkout_owned)
 
 
 def test_themes_are_tagged_as_the_answer_is_stored(client, survey, alice):
-    delivery = services.theme_create(team=survey.team, user=alice, name="Delivery", keywords="delivery, late")
-    services.theme_create(team=survey.team, user=alice, name="Returns", keywords="returns")
+    delivery = services.theme_create(team=survey.team, actor=alice, name="Delivery", keywords="delivery, late")
+    services.theme_create(team=survey.team, actor=alice, name="Returns", keywords="returns")
     assert post(client, survey, "theme-0001", {"score": 8, "comment": "Delivery was LATE again"}).status_code == 201
     tags = list(ResponseTheme.objects.filter(response__submission_id="theme-0001").values_list("theme", "source"))
     assert tags == [(delivery.pk, ResponseTheme.Source.AUTO)]
@@ -126,12 +126,12 @@ def test_themes_are_tagged_as_the_answer_is_stored(client, survey, alice):
 
 def test_a_new_theme_counts_from_the_next_answer(client, survey, alice):
     assert post(client, survey, "theme-0003", {"score": 9, "comment": "Loved the gift wrap"}).status_code == 201
-    wrap = services.theme_create(team=survey.team, user=alice, name="Gift wrap", keywords="gift wrap")
+    wrap = services.theme_create(team=survey.team, actor=alice, name="Gift wrap", keywords="gift wrap")
     assert post(client, survey, "theme-0004", {"score": 9, "comment": "Loved the gift wrap"}).status_code == 201
     assert list(ResponseTheme.objects.filter(theme=wrap).values_list("response__submission_id", flat=True)) == [
         "theme-0004"
     ]
-    services.theme_update(theme=wrap, user=alice, keywords="wrapping")
+    services.theme_update(theme=wrap, actor=alice, keywords="wrapping")
     assert post(client, survey, "theme-0005", {"score": 9, "comment": "Loved the gift wrap"}).status_code == 201
     assert ResponseTheme.objects.filter(theme=wrap).count() == 1
 

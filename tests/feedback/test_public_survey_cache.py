@@ -31,7 +31,7 @@ def test_second_post_reads_the_survey_from_the_cache(client, survey):
 
 def test_closing_a_survey_is_refused_on_the_very_next_post(client, survey, alice):
     assert post(client, survey, "cache-0003").status_code == 201
-    services.survey_set_status(survey=survey, user=alice, status=Survey.Status.CLOSED)
+    services.survey_set_status(survey=survey, actor=alice, status=Survey.Status.CLOSED)
     response = post(client, survey, "cache-0004")
     assert response.status_code == 409 and response.json()["code"] == "survey_closed"
     assert Response.objects.count() == 1
@@ -51,7 +51,7 @@ def test_an_edit_in_another_process_counts_once_the_shared_version_moves(client,
 def test_a_question_edit_counts_on_the_next_post(client, survey, alice):
     assert post(client, survey, "cache-0008").status_code == 201
     comment = survey.questions.get(key="comment")
-    services.question_update(question=comment, user=alice, required=True)
+    services.question_update(question=comment, actor=alice, required=True)
     response = post(client, survey, "cache-0009")
     assert response.status_code == 400
     assert "answers.comment" in response.json()["errors"]

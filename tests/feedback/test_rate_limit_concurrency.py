@@ -74,8 +74,8 @@ def test_an_api_key_gets_exactly_its_limit_from_many_threads(shared_redis, monke
 
 def test_the_public_endpoint_lets_exactly_its_limit_through_from_many_threads(shared_redis, settings, team_a, alice):
     settings.FEEDBACK_RATE_LIMIT = f"{LIMIT}/day"
-    survey = services.survey_create(team=team_a, user=alice, name="Load", kind="nps")
-    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    survey = services.survey_create(team=team_a, actor=alice, name="Load", kind="nps")
+    survey = services.survey_set_status(survey=survey, actor=alice, status="active")
     counter = iter(range(10**6))
 
     def send():

@@ -121,7 +121,7 @@ def test_a_survey_closed_while_redis_is_down_refuses_answers_within_its_ttl(priv
     assert post(client, survey, "outage-0101").status_code == 201
     private_redis.stop()
     shared_state.syncer().sync()
-    services.survey_set_status(survey=survey, user=alice, status="closed")  # bumping fails quietly
+    services.survey_set_status(survey=survey, actor=alice, status="closed")  # bumping fails quietly
     response = post(client, survey, "outage-0102")
     assert response.status_code == 409 and response.json()["code"] == "survey_closed"
 

@@ -32,8 +32,8 @@ def test_nps_figure_with_30_answers_is_not_thin():
 
 
 def test_csat_is_share_of_four_and_five(team_a, alice, submit):
-    survey = services.survey_create(team=team_a, user=alice, name="Support CSAT", kind="csat")
-    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    survey = services.survey_create(team=team_a, actor=alice, name="Support CSAT", kind="csat")
+    survey = services.survey_set_status(survey=survey, actor=alice, status="active")
     for score in [5, 5, 4, 3, 1]:
         submit(survey, {"score": score})
     csat = stats.summary(Response.objects.filter(survey=survey))["csat"]
@@ -42,8 +42,8 @@ def test_csat_is_share_of_four_and_five(team_a, alice, submit):
 
 
 def test_ces_is_the_mean_with_its_interval(team_a, alice, submit):
-    survey = services.survey_create(team=team_a, user=alice, name="Loan effort", kind="ces")
-    survey = services.survey_set_status(survey=survey, user=alice, status="active")
+    survey = services.survey_create(team=team_a, actor=alice, name="Loan effort", kind="ces")
+    survey = services.survey_set_status(survey=survey, actor=alice, status="active")
     scores = [7, 6, 5, 2]
     for score in scores:
         submit(survey, {"score": score})

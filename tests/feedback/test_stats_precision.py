@@ -10,8 +10,8 @@ from feedback.models import Response
 
 
 def _survey(team, user, kind, touchpoint=None):
-    survey = services.survey_create(team=team, user=user, name=f"{kind} survey", kind=kind, touchpoint=touchpoint)
-    return services.survey_set_status(survey=survey, user=user, status="active")
+    survey = services.survey_create(team=team, actor=user, name=f"{kind} survey", kind=kind, touchpoint=touchpoint)
+    return services.survey_set_status(survey=survey, actor=user, status="active")
 
 
 def _wald(p: float, n: int) -> tuple[float, float]:

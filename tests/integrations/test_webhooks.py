@@ -98,9 +98,9 @@ def test_nothing_is_sent_for_a_change_that_rolls_back(endpoint, receiver, team_a
 def test_published_map_is_delivered_end_to_end(endpoint, receiver, team_a, alice, django_capture_on_commit_callbacks):
     from journeys import services as journey_services
 
-    journey_map = journey_services.map_create(team=team_a, user=alice, title="Checkout")
+    journey_map = journey_services.map_create(team=team_a, actor=alice, title="Checkout")
     with django_capture_on_commit_callbacks(execute=True):
-        journey_services.map_publish(journey_map=journey_map, user=alice, note="First")
+        journey_services.map_publish(journey_map=journey_map, actor=alice, note="First")
 
     assert len(receiver.requests) == 1
     payload = receiver.requests[0].json

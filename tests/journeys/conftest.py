@@ -11,20 +11,20 @@ def make_map(team_a, erin):
     def make(title="Shop checkout", stages=3, per_stage=2, pains=1, team=None, user=None):
         user = user or erin
         journey_map = services.map_create(
-            team=team or team_a, user=user, title=title, stages=[f"Stage {i + 1}" for i in range(stages)]
+            team=team or team_a, actor=user, title=title, stages=[f"Stage {i + 1}" for i in range(stages)]
         )
         for stage in Stage.objects.filter(journey_map=journey_map).order_by("position"):
             for j in range(per_stage):
                 tp = services.touchpoint_create(
                     stage=stage,
-                    user=user,
+                    actor=user,
                     revision=None,
                     name=f"{stage.name} touchpoint {j + 1}",
                     emotion_label="curious",
                 )
                 for k in range(pains):
                     services.pain_point_create(
-                        touchpoint=tp, user=user, revision=None, title=f"Pain {k + 1}", severity=k + 2
+                        touchpoint=tp, actor=user, revision=None, title=f"Pain {k + 1}", severity=k + 2
                     )
         journey_map.refresh_from_db()
         return journey_map

@@ -53,8 +53,8 @@ def hostile_map(team_a, erin, alice):
         decision=Experiment.Decision.SHIP,
         map_version=version,
     )
-    survey = feedback_services.survey_create(team=team_a, user=alice, name="NPS", kind="nps", touchpoint=touchpoint)
-    survey = feedback_services.survey_set_status(survey=survey, user=alice, status="active")
+    survey = feedback_services.survey_create(team=team_a, actor=alice, name="NPS", kind="nps", touchpoint=touchpoint)
+    survey = feedback_services.survey_set_status(survey=survey, actor=alice, status="active")
     for i, score in enumerate((10, 9, 3)):
         data = parse_submission({"submission_id": f"submission-{i}", "answers": {"score": score}})
         feedback_services.response_submit(survey=survey, submission=data)

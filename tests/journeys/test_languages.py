@@ -35,7 +35,7 @@ def test_a_new_map_gets_the_default_stages_in_its_creators_language(client_as, e
 
 def test_default_stages_stay_english_for_an_english_speaker(team_a, erin):
     with translation.override("en"):
-        journey_map = services.map_create(team=team_a, user=erin, title="Shop")
+        journey_map = services.map_create(team=team_a, actor=erin, title="Shop")
     assert list(Stage.objects.filter(journey_map=journey_map).values_list("name", flat=True))[:2] == [
         "Awareness",
         "Consideration",

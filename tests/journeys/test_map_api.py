@@ -122,7 +122,7 @@ def test_touchpoints_csv_has_one_row_per_touchpoint(api_as, erin, make_map):
 def test_health_endpoint_lists_moments_without_metric(api_as, erin, make_map):
     journey_map = make_map(stages=1, per_stage=1)
     tp = Touchpoint.objects.get(stage__journey_map=journey_map)
-    services.touchpoint_update(touchpoint=tp, user=erin, revision=None, is_moment=True, moment_kind="first_value")
+    services.touchpoint_update(touchpoint=tp, actor=erin, revision=None, is_moment=True, moment_kind="first_value")
     body = api_as(erin).get(f"/api/v1/maps/{journey_map.pk}/health/").json()
     codes = {i["code"] for i in body["issues"]}
     assert "moments_without_metric" in codes

@@ -25,7 +25,7 @@ def test_two_threads_with_the_same_revision_one_wins_one_conflicts(make_map, eri
 
         try:
             barrier.wait()
-            services.touchpoint_update(touchpoint=tp, user=user, revision=revision, name=name)
+            services.touchpoint_update(touchpoint=tp, actor=user, revision=revision, name=name)
             outcomes.append(("saved", name))
         except services.MapConflict:
             outcomes.append(("conflict", name))

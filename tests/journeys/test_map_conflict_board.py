@@ -19,7 +19,7 @@ def test_stale_panel_save_answers_409_with_the_current_board_out_of_band(client_
     tp = Touchpoint.objects.get(stage__journey_map=journey_map, stage__position=0)
     other_stage = Stage.objects.get(journey_map=journey_map, position=1)
     # While Erin has the panel open, Alice adds a touchpoint elsewhere on the map.
-    services.touchpoint_create(stage=other_stage, user=alice, revision=seen_revision, name="Live chat with an agent")
+    services.touchpoint_create(stage=other_stage, actor=alice, revision=seen_revision, name="Live chat with an agent")
     current = JourneyMap.objects.get(pk=journey_map.pk).revision
 
     response = client_as(erin).post(

@@ -69,7 +69,7 @@ def test_filters_by_channel_and_moments(client_as, erin, make_map):
     journey_map = make_map(stages=1, per_stage=2)
     first, second = Touchpoint.objects.filter(stage__journey_map=journey_map).order_by("position")
     services.touchpoint_update(
-        touchpoint=first, user=erin, revision=None, channel="email", is_moment=True, moment_kind="first_value"
+        touchpoint=first, actor=erin, revision=None, channel="email", is_moment=True, moment_kind="first_value"
     )
     url = reverse("journeys:map_detail", args=[journey_map.pk])
     html = client_as(erin).get(url + "?channel=email").content.decode()
@@ -174,7 +174,7 @@ def test_publish_compare_and_restore_in_the_ui(client_as, erin, make_map):
         reverse("journeys:map_publish", args=[journey_map.pk]), {"revision": journey_map.revision, "note": "v1"}
     )
     tp = Touchpoint.objects.filter(stage__journey_map=journey_map).first()
-    services.touchpoint_update(touchpoint=tp, user=erin, revision=None, name="Shipping costs up front")
+    services.touchpoint_update(touchpoint=tp, actor=erin, revision=None, name="Shipping costs up front")
     journey_map.refresh_from_db()
     client.post(
         reverse("journeys:map_publish", args=[journey_map.pk]), {"revision": journey_map.revision, "note": "v2"}
@@ -214,7 +214,7 @@ def test_map_list_filters_by_health_and_search(client_as, erin, make_map):
     healthy = make_map(title="Loan application", stages=1, per_stage=0)
     services.touchpoint_create(
         stage=Stage.objects.get(journey_map=healthy),
-        user=erin,
+        actor=erin,
         revision=None,
         name="Rates",
         evidence_source="analytics",
@@ -222,7 +222,7 @@ def test_map_list_filters_by_health_and_search(client_as, erin, make_map):
     )
     risky = make_map(title="Shop checkout", stages=1, per_stage=3)
     for tp in Touchpoint.objects.filter(stage__journey_map=risky):
-        services.touchpoint_update(touchpoint=tp, user=erin, revision=None, is_moment=True, moment_kind="loss_risk")
+        services.touchpoint_update(touchpoint=tp, actor=erin, revision=None, is_moment=True, moment_kind="loss_risk")
     client = client_as(erin)
     html = client.get(reverse("journeys:map_list") + "?health=healthy").content.decode()
     assert "Loan application" in html and "Shop checkout" not in html
@@ -261,6 +261,6 @@ def test_create_and_import_pages(client_as, erin, team_a, make_map):
 def test_touchpoint_history_shows_who_changed_what(client_as, erin, make_map):
     journey_map = make_map(stages=1, per_stage=1)
     tp = Touchpoint.objects.get(stage__journey_map=journey_map)
-    services.touchpoint_update(touchpoint=tp, user=erin, revision=None, name="Returns page")
+    services.touchpoint_update(touchpoint=tp, actor=erin, revision=None, name="Returns page")
     html = client_as(erin).get(reverse("journeys:touchpoint_history", args=[journey_map.pk, tp.pk])).content.decode()
     assert "erin" in html and "Returns page" in html and "changed" in html

@@ -14,7 +14,7 @@ from teams.events import _receivers
 
 @pytest.fixture
 def shop_map(team_a, erin):
-    return journey_services.map_create(team=team_a, user=erin, title="Online shop")
+    return journey_services.map_create(team=team_a, actor=erin, title="Online shop")
 
 
 @pytest.fixture
@@ -24,13 +24,13 @@ def decision(shop_map):
 
 @pytest.fixture
 def checkout(decision, erin):
-    return journey_services.touchpoint_create(stage=decision, user=erin, revision=None, name="Checkout")
+    return journey_services.touchpoint_create(stage=decision, actor=erin, revision=None, name="Checkout")
 
 
 @pytest.fixture
 def v1(shop_map, checkout, erin):
     shop_map.refresh_from_db()
-    return journey_services.map_publish(journey_map=shop_map, user=erin, note="First")
+    return journey_services.map_publish(journey_map=shop_map, actor=erin, note="First")
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def record(erin):
     def do(journey_map, items=(), user=None, **fields):
         return services.review_record(
             journey_map=journey_map,
-            user=user or erin,
+            actor=user or erin,
             action_items=[services.ActionItemInput(**item) for item in items],
             **fields,
         )

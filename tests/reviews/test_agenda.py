@@ -30,11 +30,11 @@ def test_first_agenda_diffs_the_latest_version_against_nothing(shop_map, v1):
 def test_agenda_shows_exactly_the_version_changes_since_the_reviewed_version(shop_map, v1, checkout, record, erin):
     record(shop_map)
     shop_map.refresh_from_db()
-    journey_services.touchpoint_update(touchpoint=checkout, user=erin, revision=None, name="Checkout and delivery")
+    journey_services.touchpoint_update(touchpoint=checkout, actor=erin, revision=None, name="Checkout and delivery")
     stage = Stage.objects.get(journey_map=shop_map, name="Consideration")
-    journey_services.touchpoint_create(stage=stage, user=erin, revision=None, name="Returns policy")
+    journey_services.touchpoint_create(stage=stage, actor=erin, revision=None, name="Returns policy")
     shop_map.refresh_from_db()
-    v2 = journey_services.map_publish(journey_map=shop_map, user=erin)
+    v2 = journey_services.map_publish(journey_map=shop_map, actor=erin)
 
     agenda = selectors.agenda_for(shop_map)
     assert (agenda.base_version, agenda.latest_version) == (v1, v2)
@@ -68,12 +68,12 @@ def test_open_action_items_carry_over_and_done_ones_are_listed_once(shop_map, re
 
 
 def test_pain_points_opened_and_fixed_since_the_last_review(shop_map, checkout, record, erin):
-    old = journey_services.pain_point_create(touchpoint=checkout, user=erin, revision=None, title="Old pain")
+    old = journey_services.pain_point_create(touchpoint=checkout, actor=erin, revision=None, title="Old pain")
     PainPoint.objects.filter(pk=old.pk).update(created_at=days_ago(30))
     with time_machine.travel(days_ago(7), tick=False):
         record(shop_map)
-    journey_services.pain_point_update(pain_point=old, user=erin, revision=None, status="fixed")
-    journey_services.pain_point_create(touchpoint=checkout, user=erin, revision=None, title="New pain", severity=5)
+    journey_services.pain_point_update(pain_point=old, actor=erin, revision=None, status="fixed")
+    journey_services.pain_point_create(touchpoint=checkout, actor=erin, revision=None, title="New pain", severity=5)
 
     agenda = selectors.agenda_for(shop_map)
     assert [p.title for p in agenda.pain_points_opened] == ["New pain"]
@@ -101,7 +101,7 @@ def test_breaches_and_overdue_followups(team_a, shop_map, checkout, decision, re
 
 
 def _second(stage, user):
-    return journey_services.touchpoint_create(stage=stage, user=user, revision=None, name="Courier hand-off")
+    return journey_services.touchpoint_create(stage=stage, actor=user, revision=None, name="Courier hand-off")
 
 
 def test_experiments_started_concluded_and_running(team_a, shop_map, checkout, record):
@@ -169,7 +169,7 @@ def test_agenda_health_lists_what_lowers_it(shop_map):
 
 
 def test_not_reviewed_since_filter(team_a, shop_map, record, alice, erin):
-    bank = journey_services.map_create(team=team_a, user=erin, title="Bank")
+    bank = journey_services.map_create(team=team_a, actor=erin, title="Bank")
     with time_machine.travel(days_ago(40), tick=False):
         record(bank, date=timezone.localdate())
     record(shop_map)

@@ -136,7 +136,7 @@ def test_dashboard_without_a_team_shows_the_no_team_page(client):
 def test_review_list_filters_maps_not_reviewed_since(client_as, alice, team_a, shop_map, record, erin):
     from journeys import services as journey_services
 
-    bank = journey_services.map_create(team=team_a, user=erin, title="Loan application")
+    bank = journey_services.map_create(team=team_a, actor=erin, title="Loan application")
     record(shop_map)
     since = (timezone.localdate() - datetime.timedelta(days=7)).isoformat()
     response = client_as(alice).get(reverse("reviews:list"), {"not_reviewed_since": since})
@@ -193,13 +193,13 @@ def test_dashboard_queries_do_not_grow(client_as, alice, team_a, erin, record, d
     from journeys import services as journey_services
 
     client = client_as(alice)
-    first = journey_services.map_create(team=team_a, user=erin, title="Map 0")
+    first = journey_services.map_create(team=team_a, actor=erin, title="Map 0")
     record(first, items=[{"title": "x", "owner": erin, "due_date": timezone.localdate()}])
     client.get(reverse("home"))
     with django_assert_max_num_queries(40) as few:
         client.get(reverse("home"))
     for i in range(1, 6):
-        m = journey_services.map_create(team=team_a, user=erin, title=f"Map {i}")
+        m = journey_services.map_create(team=team_a, actor=erin, title=f"Map {i}")
         record(m, items=[{"title": "y", "owner": erin, "due_date": timezone.localdate()}])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("home"))

@@ -75,9 +75,9 @@ def test_attendees_and_facilitator_must_be_members(shop_map, record, oscar):
 def test_links_must_be_on_the_reviewed_map(team_a, shop_map, record, erin):
     from journeys import services as journey_services
 
-    other = journey_services.map_create(team=team_a, user=erin, title="Bank")
+    other = journey_services.map_create(team=team_a, actor=erin, title="Bank")
     stage = other.stages.first()
-    elsewhere = journey_services.touchpoint_create(stage=stage, user=erin, revision=None, name="Elsewhere")
+    elsewhere = journey_services.touchpoint_create(stage=stage, actor=erin, revision=None, name="Elsewhere")
     with pytest.raises(ValidationError) as exc:
         record(shop_map, items=[{"title": "Fix it", "touchpoint": elsewhere}])
     assert exc.value.message_dict["action_items"] == ["Item 1: the touchpoint is not on this map."]
@@ -98,8 +98,8 @@ def test_viewer_cannot_record(shop_map, record, victor):
 def test_version_of_another_map_is_refused(team_a, shop_map, v1, record, erin):
     from journeys import services as journey_services
 
-    other = journey_services.map_create(team=team_a, user=erin, title="Bank")
-    other_version = journey_services.map_publish(journey_map=other, user=erin)
+    other = journey_services.map_create(team=team_a, actor=erin, title="Bank")
+    other_version = journey_services.map_publish(journey_map=other, actor=erin)
     with pytest.raises(ValidationError) as exc:
         record(shop_map, map_version=other_version)
     assert "map_version" in exc.value.message_dict
@@ -114,20 +114,20 @@ def test_past_review_covers_until_the_end_of_its_day(shop_map, record):
 
 def test_action_item_done_stamps_and_clears_done_at(shop_map, record, erin):
     item = record(shop_map, items=[{"title": "A"}]).action_items.get()
-    item = services.action_item_set_done(item=item, user=erin, done=True)
+    item = services.action_item_set_done(item=item, actor=erin, done=True)
     assert item.done and item.done_at is not None
-    item = services.action_item_set_done(item=item, user=erin, done=False)
+    item = services.action_item_set_done(item=item, actor=erin, done=False)
     item.refresh_from_db()
     assert not item.done and item.done_at is None
 
 
 def test_review_settings_update_checks_ranges_and_admin_role(team_a, alice, erin):
     with pytest.raises(ValidationError) as exc:
-        services.review_settings_update(team=team_a, user=alice, digest_hour=24)
+        services.review_settings_update(team=team_a, actor=alice, digest_hour=24)
     assert "digest_hour" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.review_settings_update(team=team_a, user=erin, digest_hour=9)
-    saved = services.review_settings_update(team=team_a, user=alice, digest_hour=9, digest_weekday=5)
+        services.review_settings_update(team=team_a, actor=erin, digest_hour=9)
+    saved = services.review_settings_update(team=team_a, actor=alice, digest_hour=9, digest_weekday=5)
     assert (saved.digest_hour, saved.digest_weekday) == (9, 5)
 
 

@@ -102,7 +102,7 @@ def test_action_item_create_and_filters(api_as, erin, shop_map, record):
 def test_review_status_not_reviewed_since(api_as, alice, team_a, shop_map, record, erin):
     from journeys import services as journey_services
 
-    bank = journey_services.map_create(team=team_a, user=erin, title="Bank")
+    bank = journey_services.map_create(team=team_a, actor=erin, title="Bank")
     record(shop_map)
     since = (timezone.localdate() - datetime.timedelta(days=3)).isoformat()
     rows = api_as(alice).get("/api/v1/review-status/", {"not_reviewed_since": since}).json()["results"]

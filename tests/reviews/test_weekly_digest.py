@@ -22,7 +22,7 @@ MONDAY_0830_RIGA = datetime.datetime(2025, 6, 9, 5, 30, tzinfo=datetime.UTC)
 def riga_team(team_a, alice):
     team_a.time_zone = "Europe/Riga"
     team_a.save()
-    services.review_settings_update(team=team_a, user=alice, digest_weekday=1, digest_hour=8)
+    services.review_settings_update(team=team_a, actor=alice, digest_weekday=1, digest_hour=8)
     return team_a
 
 
@@ -123,7 +123,7 @@ def test_dispatch_sends_at_the_teams_day_and_hour_once(
 
 
 def test_disabled_digest_is_not_sent(riga_team, alice, erin_has_work, mailoutbox, django_capture_on_commit_callbacks):
-    services.review_settings_update(team=riga_team, user=alice, digest_enabled=False)
+    services.review_settings_update(team=riga_team, actor=alice, digest_enabled=False)
     with time_machine.travel(MONDAY_0830_RIGA, tick=False), django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_weekly_digests.delay().get() == {"teams": []}
     assert mailoutbox == []

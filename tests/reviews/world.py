@@ -9,13 +9,13 @@ BUILDERS = [
         Review,
         lambda world, people: services.review_record(
             journey_map=world[JourneyMap],
-            user=people["editor"],
+            actor=people["editor"],
             notes="Probe review",
             action_items=[services.ActionItemInput(title="Probe item", owner=people["editor"])],
         ),
     ),
     (ActionItem, lambda world, people: world[Review].action_items.get()),
-    (ReviewSettings, lambda world, people: services.review_settings_update(team=people["team"], user=people["admin"])),
+    (ReviewSettings, lambda world, people: services.review_settings_update(team=people["team"], actor=people["admin"])),
 ]
 
 URL_KWARGS = {

@@ -61,7 +61,7 @@ def _team_b_map(team_b):
 
 def _team_b_survey(team_b):
     survey = feedback_services.survey_create(
-        team=team_b, user=team_b.memberships.first().user, name="B's survey", kind="nps"
+        team=team_b, actor=team_b.memberships.first().user, name="B's survey", kind="nps"
     )
     return reverse("feedback:survey_detail", args=[survey.pk])
 
