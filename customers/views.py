@@ -5,18 +5,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
 from teams.models import Role
+from teams.views import hx_redirect
 
 from . import selectors, services
 from .filters import ProfileFilter
-from .forms import SourceForm
-from .models import Profile, Source
+from .forms import ErasureForm, PrivacySettingsForm, SourceForm
+from .models import PrivacySettings, Profile, Source
 
 PAGE_SIZE = 50
 
@@ -98,5 +100,80 @@ def profile_detail(request: HttpRequest, profile_pk: int) -> HttpResponse:
         "profile": profile,
         **selectors.profile_details(profile),
         "timeline": selectors.profile_timeline(profile=profile, limit=100),
+        "can_erase": has_role(request.user, profile.team_id, Role.ADMIN),
     }
     return render(request, "customers/profile_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The team's privacy settings (admins change them), erasure by user id, and past erasures."""
+    team = _team(request)
+    if request.method == "POST":
+        require_role(request.user, team.pk, Role.ADMIN)
+    current = PrivacySettings.for_team(team)
+    form = PrivacySettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        services.privacy_settings_update(
+            actor=request.user,
+            team=team,
+            store_full_ip=form.cleaned_data["store_full_ip"],
+            consent_category=form.cleaned_data["consent_category"],
+            retention_days=form.cleaned_data["retention_days"],
+        )
+        messages.success(request, _("Privacy settings saved."))
+        return hx_redirect(request, reverse("customers:privacy"))
+    return _privacy_page(request, team, form=form, erasure_form=ErasureForm(), status=400 if form.errors else 200)
+
+
+def _privacy_page(request: HttpRequest, team, *, form, erasure_form, status: int = 200) -> HttpResponse:
+    context = {
+        "team": team,
+        "form": form,
+        "erasure_form": erasure_form,
+        "is_admin": has_role(request.user, team.pk, Role.ADMIN),
+        "erasures": selectors.erasure_list(user=request.user, team=team)[:50],
+    }
+    return render(request, "customers/privacy.html", context, status=status)
+
+
+@login_required
+@require_POST
+def profile_erase(request: HttpRequest) -> HttpResponse:
+    """Erase the person with the user id given (team admins); the page lists the erasure."""
+    team = _team(request)
+    require_role(request.user, team.pk, Role.ADMIN)
+    form = ErasureForm(request.POST)
+    if not form.is_valid():
+        form_settings = PrivacySettingsForm(instance=PrivacySettings.for_team(team))
+        return _privacy_page(request, team, form=form_settings, erasure_form=form, status=400)
+    erasure = services.profile_erase(actor=request.user, team=team, user_id=form.cleaned_data["user_id"])
+    if erasure.counts.get("profiles"):
+        messages.success(
+            request,
+            _("Erased: %(profiles)d profile(s), %(events)d event(s), %(answers)d survey answer(s).")
+            % {
+                "profiles": erasure.counts.get("profiles", 0),
+                "events": erasure.counts.get("events", 0),
+                "answers": erasure.counts.get("responses", 0),
+            },
+        )
+    else:
+        messages.success(request, _("No profile holds this id; the erasure is recorded, with nothing to delete."))
+    return hx_redirect(request, reverse("customers:privacy"))
+
+
+@login_required
+@require_GET
+def profile_export(request: HttpRequest, profile_pk: int) -> StreamingHttpResponse:
+    """Download everything kept about the person as one JSON document."""
+    profile = get_object_for_user(Profile, request.user, pk=profile_pk)
+    return export_response(profile)
+
+
+def export_response(profile: Profile) -> StreamingHttpResponse:
+    """Stream the profile's export as a JSON download (the page and the API answer the same)."""
+    response = StreamingHttpResponse(selectors.profile_export(profile), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="profile-{profile.pk}.json"'
+    return response

@@ -7,8 +7,10 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Feedback")
 
     def ready(self):
+        from customers.extensions import register_erasure_handler, register_export_source
         from journeys.extensions import register_map_annotator, register_map_link
 
+        from . import privacy
         from .cards import stage_scores_html, touchpoint_scores_html
         from .selectors import annotate_map_scores
 
@@ -16,3 +18,5 @@ class FeedbackConfig(AppConfig):
             annotate_map_scores, touchpoint_html=touchpoint_scores_html, stage_html=stage_scores_html
         )
         register_map_link("Scores", "feedback:map_scores")
+        register_erasure_handler(privacy.erase)
+        register_export_source(privacy.export)
