@@ -57,6 +57,3 @@ class ErasureAdmin(ReadOnlyAdmin):
     list_filter = ["team"]
     search_fields = ["identifier_hash"]
     list_select_related = ["team", "erased_by"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False

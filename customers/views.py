@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
-from teams.models import Role
+from teams.middleware import follow_team
+from teams.models import Role, Team
 from teams.views import hx_redirect
 
 from . import selectors, services
@@ -95,6 +96,7 @@ def profile_detail(request: HttpRequest, profile_pk: int) -> HttpResponse:
     profile = get_object_for_user(Profile, request.user, pk=profile_pk)
     if profile.merged_into_id is not None:
         return redirect("customers:profile_detail", profile.merged_into_id)
+    follow_team(request, profile.team_id)
     context = {
         "team": profile.team,
         "profile": profile,
@@ -141,18 +143,25 @@ def _privacy_page(request: HttpRequest, team, *, form, erasure_form, status: int
 @login_required
 @require_POST
 def profile_erase(request: HttpRequest) -> HttpResponse:
-    """Erase the person with the user id given (team admins); the page lists the erasure."""
-    team = _team(request)
+    """Erase the person with the user id given (team admins); the page lists the erasure.
+
+    The team is the current one, or ``team`` when posted (the profile page names its profile's
+    team, so a team switched in another tab cannot redirect the erasure).
+    """
+    team = (
+        get_object_for_user(Team, request.user, pk=request.POST["team"]) if request.POST.get("team") else _team(request)
+    )
+    follow_team(request, team.pk)
     require_role(request.user, team.pk, Role.ADMIN)
     form = ErasureForm(request.POST)
     if not form.is_valid():
         form_settings = PrivacySettingsForm(instance=PrivacySettings.for_team(team))
         return _privacy_page(request, team, form=form_settings, erasure_form=form, status=400)
     erasure = services.profile_erase(actor=request.user, team=team, user_id=form.cleaned_data["user_id"])
-    if erasure.counts.get("profiles"):
+    if erasure.total:
         messages.success(
             request,
-            _("Erased: %(profiles)d profile(s), %(events)d event(s), %(answers)d survey answer(s).")
+            _("Erased. Profiles: %(profiles)d, events: %(events)d, survey answers: %(answers)d.")
             % {
                 "profiles": erasure.counts.get("profiles", 0),
                 "events": erasure.counts.get("events", 0),
@@ -160,7 +169,7 @@ def profile_erase(request: HttpRequest) -> HttpResponse:
             },
         )
     else:
-        messages.success(request, _("No profile holds this id; the erasure is recorded, with nothing to delete."))
+        messages.success(request, _("Nothing is kept under this id; the erasure is recorded, with nothing to delete."))
     return hx_redirect(request, reverse("customers:privacy"))
 
 

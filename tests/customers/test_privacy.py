@@ -205,11 +205,16 @@ def test_erasure_api_statuses(two_people, team_a, alice, erin, victor, oscar, ap
 
 def test_erasure_page_statuses(two_people, team_a, alice, erin, victor, oscar, client):
     url = reverse("customers:profile_erase")
+    ana = Profile.objects.get(user_id="ana")
+    client.force_login(erin)
+    page = client.get(reverse("customers:profile_detail", args=[ana.pk])).content.decode()
+    assert reverse("customers:profile_export", args=[ana.pk]) in page and url not in page
     for person, status in ((victor, 403), (erin, 403)):
         client.force_login(person)
         assert client.post(url, {"user_id": "ana"}).status_code == status
-    # An outsider's erasure acts in their own team: team A's Ana stays.
+    # An outsider naming team A gets a 404; without a team the erasure acts in their own team.
     client.force_login(oscar)
+    assert client.post(url, {"user_id": "ana", "team": team_a.pk}).status_code == 404
     assert client.post(url, {"user_id": "ana"}).status_code == 302
     assert Profile.objects.filter(team=team_a, user_id="ana").exists()
     assert Erasure.objects.get().team_id == oscar.memberships.get().team_id
@@ -218,7 +223,9 @@ def test_erasure_page_statuses(two_people, team_a, alice, erin, victor, oscar, c
     client.force_login(alice)
     blank = client.post(url, {"user_id": ""})
     assert blank.status_code == 400
-    response = client.post(url, {"user_id": "ana"})
+    profile_page = client.get(reverse("customers:profile_detail", args=[ana.pk]))
+    assert reverse("customers:profile_erase") in profile_page.content.decode()
+    response = client.post(url, {"user_id": "ana", "team": team_a.pk})
     assert response.status_code == 302 and response["Location"] == reverse("customers:privacy")
     assert not Profile.objects.filter(user_id="ana").exists()
     page = client.get(reverse("customers:privacy"))
@@ -415,3 +422,18 @@ def test_settings_page_and_api(team_a, alice, erin, victor, oscar, client, api_a
     listed = api_as(oscar).get(reverse("privacy-settings-list")).json()["results"]
     assert team_a.pk not in [entry["id"] for entry in listed]
     assert [entry["store_full_ip"] for entry in listed] == [False]
+
+
+def test_answers_under_an_id_without_a_profile_are_erased(team_a, alice):
+    survey = Survey.objects.create(team=team_a, name="NPS", kind="nps", status="active")
+    _answer(team_a, survey, "ghost@example.com", 2, 1)
+    _answer(team_a, survey, "someone-else", 9, 2)
+    erasure = services.profile_erase(actor=alice, team=team_a, user_id="ghost@example.com")
+    assert (erasure.counts["profiles"], erasure.counts["responses"], erasure.counts["follow_ups"]) == (0, 1, 1)
+    assert list(Response.objects.values_list("respondent_id", flat=True)) == ["someone-else"]
+
+
+def test_privacy_page_speaks_the_readers_language(team_a, victor, client):
+    client.force_login(victor)
+    page = client.get(reverse("customers:privacy"), HTTP_ACCEPT_LANGUAGE="lv").content.decode()
+    assert "Privātums" in page and "Ko komanda glabā" in page
