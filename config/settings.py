@@ -362,6 +362,8 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)  
 CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "teams.tasks.webhook_deliveries_retry_due", "schedule": 60.0}
 # Events stored while the broker was down, or whose worker died, are matched to stages by this sweep.
 CELERY_BEAT_SCHEDULE["customers-match-due"] = {"task": "customers.tasks.events_match_due", "schedule": 60.0}
+# Events older than their team's retention period are deleted in batches (customers/services.py).
+CELERY_BEAT_SCHEDULE["customers-retention"] = {"task": "customers.tasks.events_retention_sweep", "schedule": 3600.0}
 
 # How often each web process pushes its rate-limit counts to Redis and reads the totals and the
 # per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from teams.admin_scope import TeamScopedAdmin
 
-from .models import Event, Profile, ProfileMerge, Source, TrackingRule
+from .models import Erasure, Event, Profile, ProfileMerge, Source, TrackingRule
 
 
 class ReadOnlyAdmin(TeamScopedAdmin, admin.ModelAdmin):
@@ -49,3 +49,11 @@ class TrackingRuleAdmin(ReadOnlyAdmin):
     list_display = ["id", "team", "journey_map", "stage", "touchpoint", "event_type", "event_name", "path_pattern"]
     list_filter = ["event_type", "is_active", "team"]
     list_select_related = ["team", "journey_map", "stage", "touchpoint"]
+
+
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyAdmin):
+    list_display = ["erased_at", "team", "identifier_hash", "erased_by", "counts"]
+    list_filter = ["team"]
+    search_fields = ["identifier_hash"]
+    list_select_related = ["team", "erased_by"]

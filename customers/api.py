@@ -17,11 +17,22 @@ from rest_framework.response import Response
 from journeys.models import Stage, Touchpoint
 from teams.access import require_role
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
-from teams.models import Role
+from teams.models import Role, Team
 
 from . import selectors, services
 from .filters import EventFilter, ProfileFilter, SourceFilter, TrackingRuleFilter
-from .models import Event, Identity, Profile, ProfileMerge, ProfileStage, Source, TrackingRule
+from .models import (
+    Erasure,
+    Event,
+    Identity,
+    PrivacySettings,
+    Profile,
+    ProfileMerge,
+    ProfileStage,
+    Source,
+    TrackingRule,
+)
+from .views import export_response
 
 # --- sources ------------------------------------------------------------------------------------
 
@@ -205,6 +216,18 @@ class ProfileViewSet(TeamScopedReadOnlyViewSet):
         return ProfileDetailSerializer if self.action == "retrieve" else ProfileSerializer
 
     @extend_schema(
+        summary="Export everything kept about a profile",
+        description=(
+            "One JSON document, streamed: the profile, identities, traits and their history, current stages, "
+            "stage transitions, merges, events, and the survey answers and follow-ups under its identifiers."
+        ),
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        return export_response(self.get_object())
+
+    @extend_schema(
         summary="A profile's timeline",
         description="Its events, stage changes and merges (and what other apps add), newest first.",
         parameters=[
@@ -355,9 +378,125 @@ class TrackingRuleViewSet(TeamScopedModelViewSet):
         services.tracking_rule_delete(rule=instance, actor=self.request.user)
 
 
+# --- privacy ------------------------------------------------------------------------------------
+
+
+class ErasureSerializer(serializers.ModelSerializer):
+    erased_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text="Rows deleted per kind (events, identities …)."
+    )
+
+    class Meta:
+        model = Erasure
+        fields = ["id", "team", "identifier_hash", "erased_by", "erased_at", "counts"]
+        read_only_fields = fields
+
+
+class ErasureCreateSerializer(serializers.Serializer):
+    team = TeamField(help_text="The team whose customer is erased.")
+    user_id = serializers.CharField(
+        max_length=255, help_text="The person's user id (or an anonymous id of theirs), as the sources send it."
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List erasures", description="Who erased whom (as a keyed hash), when, and the counts."),
+    retrieve=extend_schema(summary="Get an erasure", description="Its hash, who did it, when, rows deleted per kind."),
+)
+class ErasureViewSet(TeamScopedModelViewSet):
+    """Erasures of customers on request; the record keeps a keyed hash of the id, never the id."""
+
+    queryset = Erasure.objects.all()
+    serializer_class = ErasureSerializer
+    write_role = Role.ADMIN
+    http_method_names = ["get", "post", "head", "options"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("erased_by")
+
+    @extend_schema(
+        summary="Erase a customer by user id",
+        description=(
+            "Team admins. Deletes the profile holding the id (and profiles merged into it): events, identities, "
+            "trait history, stage records, merges, and survey answers and follow-ups under its identifiers. "
+            "An id nobody holds is recorded with nothing deleted."
+        ),
+        request=ErasureCreateSerializer,
+        responses={201: ErasureSerializer},
+        examples=[OpenApiExample("Erase", value={"team": 1, "user_id": "ana@example.com"}, request_only=True)],
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = ErasureCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        erasure = services.profile_erase(actor=request.user, team=data["team"], user_id=data["user_id"])
+        return Response(ErasureSerializer(erasure, context=self.get_serializer_context()).data, status=201)
+
+
+class PrivacySettingsSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="team_id", read_only=True, help_text="The team's id.")
+
+    class Meta:
+        model = PrivacySettings
+        fields = ["id", "team", "store_full_ip", "consent_category", "retention_days"]
+        read_only_fields = ["id", "team"]
+
+
+class PrivacySettingsUpdateSerializer(serializers.Serializer):
+    store_full_ip = serializers.BooleanField(required=False)
+    consent_category = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    retention_days = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your teams' privacy settings", description="One entry per team, by team id."),
+    retrieve=extend_schema(
+        summary="Get a team's privacy settings", description="The id is the team's: IP, consent, retention."
+    ),
+)
+class PrivacySettingsViewSet(TeamScopedModelViewSet):
+    """Each team's IP truncation opt-out, required consent category and event retention (by team id)."""
+
+    queryset = Team.objects.all()
+    serializer_class = PrivacySettingsSerializer
+    write_role = Role.ADMIN
+    http_method_names = ["get", "patch", "head", "options"]
+    filter_backends: list = []
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("customer_privacy").order_by("name", "id")
+
+    def _out(self, team):
+        return PrivacySettingsSerializer(PrivacySettings.for_team(team), context=self.get_serializer_context()).data
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([self._out(team) for team in page])
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._out(self.get_object()))
+
+    @extend_schema(
+        summary="Change a team's privacy settings",
+        description="Team admins. `retention_days` null keeps events forever.",
+        request=PrivacySettingsUpdateSerializer,
+        responses=PrivacySettingsSerializer,
+        examples=[OpenApiExample("Keep 13 months", value={"retention_days": 395}, request_only=True)],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        team = self.get_object()
+        serializer = PrivacySettingsUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.privacy_settings_update(actor=request.user, team=team, **serializer.validated_data)
+        return Response(self._out(Team.objects.select_related("customer_privacy").get(pk=team.pk)))
+
+
 routes = [
     ("sources", SourceViewSet, "source"),
     ("profiles", ProfileViewSet, "profile"),
     ("events", EventViewSet, "event"),
     ("tracking-rules", TrackingRuleViewSet, "tracking-rule"),
+    ("erasures", ErasureViewSet, "erasure"),
+    ("privacy-settings", PrivacySettingsViewSet, "privacy-settings"),
 ]

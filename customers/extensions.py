@@ -27,3 +27,23 @@ def register_timeline_source(fn: Callable) -> Callable:
     if fn not in timeline_sources:
         timeline_sources.append(fn)
     return fn
+
+
+# Privacy: apps to the right keep rows about a person under the identifiers customers resolves
+# (survey answers by respondent id, their follow-ups). An erasure calls every
+# ``fn(*, team_id, identifiers) -> {kind: rows deleted}`` in its transaction; an export includes
+# every ``fn(*, team_id, identifiers) -> {kind: [JSON-ready rows]}``.
+erasure_handlers: list[Callable] = []
+export_sources: list[Callable] = []
+
+
+def register_erasure_handler(fn: Callable) -> Callable:
+    if fn not in erasure_handlers:
+        erasure_handlers.append(fn)
+    return fn
+
+
+def register_export_source(fn: Callable) -> Callable:
+    if fn not in export_sources:
+        export_sources.append(fn)
+    return fn

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 import uuid
@@ -252,10 +253,52 @@ def _too_deep(value) -> bool:
     return False
 
 
+def consent_denied(context: dict, category: str) -> bool:
+    """Return whether the event's consent (Segment's ``context.consent.categoryPreferences``) denies ``category``.
+
+    Only an event that carries category preferences can deny: one without them is accepted, as
+    Segment lets events without a consent object through. With preferences, the category must be
+    ``true`` (keys compared without case: CMPs spell ``Analytics`` and ``analytics``); missing or
+    anything else is a no.
+    """
+    if not category:
+        return False
+    consent = context.get("consent")
+    preferences = consent.get("categoryPreferences") if isinstance(consent, dict) else None
+    if not isinstance(preferences, dict):
+        return False
+    wanted = category.strip().lower()
+    granted = [value for key, value in preferences.items() if isinstance(key, str) and key.strip().lower() == wanted]
+    return not any(value is True for value in granted)
+
+
+def truncate_ip(value) -> str:
+    """Return the address with its last IPv4 octet or last 80 IPv6 bits zeroed; "" when not an address."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
 def message_from(
-    item, *, type_: str | None, received_at: datetime, outer_context: dict | None = None, outer_sent_at=None
+    item,
+    *,
+    type_: str | None,
+    received_at: datetime,
+    outer_context: dict | None = None,
+    outer_sent_at=None,
+    consent_category: str = "",
+    store_full_ip: bool = False,
 ) -> Message:
-    """Check one event of a call or a batch and return it normalised; raise ``EventRefused``."""
+    """Check one event of a call or a batch and return it normalised; raise ``EventRefused``.
+
+    ``consent_category``: refuse the event when its consent denies this category.
+    ``store_full_ip``: keep ``context.ip`` as sent (otherwise it is truncated).
+    """
     if not isinstance(item, dict):
         raise EventRefused("invalid_event", _("An event must be a JSON object."))
     if _too_deep(item):
@@ -320,6 +363,15 @@ def message_from(
     context = _object(item.get("context"), "context")
     if outer_context:
         context = _merge(outer_context, context)
+    if consent_denied(context, consent_category):
+        raise EventRefused(
+            "consent_denied",
+            _("The event's consent denies the %(category)s category this team requires; it was not stored.")
+            % {"category": consent_category},
+            "context.consent",
+        )
+    if "ip" in context and not store_full_ip:
+        context = {**context, "ip": truncate_ip(context["ip"])}
 
     original = _time(item.get("timestamp") or item.get("originalTimestamp"), "timestamp")
     sent_at = _time(item.get("sentAt"), "sentAt") or outer_sent_at

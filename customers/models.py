@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import Team, TeamOwnedModel
@@ -331,3 +332,84 @@ class ProfileStage(TeamOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.profile_id} in {self.stage_id}"
+
+
+class PrivacySettings(TeamOwnedModel):
+    """A team's choices about the customer data it keeps: IP addresses, consent and retention.
+
+    A team without a row has the defaults (IP addresses truncated, no consent category required,
+    events kept forever): ``for_team`` returns an unsaved row then, so readers never branch.
+    """
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="customer_privacy")
+    store_full_ip = models.BooleanField(
+        _("store full IP addresses"),
+        default=False,
+        help_text=_("Off: the last octet of an IPv4 address and the last 80 bits of an IPv6 address are zeroed."),
+    )
+    consent_category = models.CharField(
+        _("required consent category"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "A consent category (such as Analytics) that events must not deny in "
+            "context.consent.categoryPreferences; blank: consent is not checked."
+        ),
+    )
+    retention_days = models.PositiveIntegerField(
+        _("keep events for (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Older events are deleted every hour; blank: keep them forever."),
+    )
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("customer privacy settings")
+        verbose_name_plural = _("customer privacy settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(retention_days__isnull=True) | Q(retention_days__gte=1), name="privacy_retention_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"privacy of {self.team_id}"
+
+    @classmethod
+    def for_team(cls, team: Team) -> PrivacySettings:
+        """Return the team's settings, or the defaults (unsaved) when it never changed them."""
+        try:
+            return team.customer_privacy
+        except cls.DoesNotExist:
+            return cls(team=team)
+
+
+class Erasure(TeamOwnedModel):
+    """A profile erased on request: who asked for it, when, and how many rows went, never the id itself."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    # HMAC of the team and the identifier (``erasure_hash``): a team can check whether an id was
+    # erased without the record keeping the id it erased.
+    identifier_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    erased_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Rows deleted per kind: {"profiles": 1, "events": 40, "identities": 3, "responses": 2, …}.
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"erasure {self.identifier_hash[:12]} ({self.erased_at:%Y-%m-%d})"
+
+    @property
+    def total(self) -> int:
+        return sum(value for value in self.counts.values() if isinstance(value, int))
+
+
+def erasure_hash(team_id: int, identifier: str) -> str:
+    """Return the keyed hash an ``Erasure`` keeps instead of the identifier (keyed by SECRET_KEY)."""
+    return salted_hmac("customers.erasure", f"{team_id}:{identifier}", algorithm="sha256").hexdigest()

@@ -56,7 +56,8 @@ def _source_for(raw_key: str) -> Source | None:
     prefix = Source.prefix_of(raw_key)
     if prefix is None:
         return None
-    source = Source.objects.filter(prefix=prefix).first()
+    # With the team's privacy settings, which every event is checked against (one query).
+    source = Source.objects.select_related("team__customer_privacy").filter(prefix=prefix).first()
     if source is None or not source.is_active:
         return None
     return source if hmac.compare_digest(source.hashed_key, Source.hash(raw_key)) else None

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from teams.models import Team
 
-from .extensions import TimelineItem, timeline_sources
-from .models import Event, Identity, Profile, ProfileMerge, ProfileStage, Source, StageTransition, TrackingRule
+from .extensions import TimelineItem, export_sources, timeline_sources
+from .models import (
+    Erasure,
+    Event,
+    Identity,
+    Profile,
+    ProfileMerge,
+    ProfileStage,
+    Source,
+    StageTransition,
+    TrackingRule,
+    TraitChange,
+)
 
 
 def source_list(*, user, team: Team | None = None) -> QuerySet[Source]:
@@ -115,3 +130,100 @@ def profile_timeline(*, profile: Profile, before: datetime | None = None, limit:
             items += fn(profile, identifiers=identifiers, before=before, limit=limit)
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
+
+
+def _json(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def _rows(queryset, fields: list[str]) -> Iterator[str]:
+    """Yield a JSON array of ``fields`` of each row, read in chunks (a profile may have many events)."""
+    yield "["
+    for index, row in enumerate(queryset.values(*fields).iterator(chunk_size=1000)):
+        yield ("," if index else "") + _json(row)
+    yield "]"
+
+
+EXPORT_EVENT_FIELDS = [
+    "id",
+    "source_id",
+    "message_id",
+    "type",
+    "event",
+    "anonymous_id",
+    "user_id",
+    "group_id",
+    "previous_id",
+    "path",
+    "properties",
+    "traits",
+    "context",
+    "timestamp",
+    "original_timestamp",
+    "sent_at",
+    "received_at",
+    "flags",
+]
+
+
+def profile_export(profile: Profile) -> Iterator[str]:
+    """Yield one JSON document with everything kept about the person, in pieces for streaming.
+
+    The profile, identities, traits and their history, current stages, stage transitions, merges,
+    events, and what other apps keep under the person's identifiers (survey answers, follow-ups).
+    """
+    identifiers = list(Identity.objects.filter(profile=profile).values_list("value", flat=True))
+    head = {
+        "format": "waymark.customers.profile-export/1",
+        "exported_at": timezone.now(),
+        "profile": {
+            "id": profile.pk,
+            "team": profile.team_id,
+            "user_id": profile.user_id,
+            "first_seen_at": profile.first_seen_at,
+            "last_seen_at": profile.last_seen_at,
+            "created_at": profile.created_at,
+        },
+        "traits": profile.traits,
+    }
+    yield _json(head)[:-1]
+    parts = [
+        (
+            "identities",
+            Identity.objects.filter(profile=profile).order_by("created_at", "id"),
+            ["kind", "value", "created_at"],
+        ),
+        (
+            "trait_history",
+            TraitChange.objects.filter(profile=profile).order_by("changed_at", "id"),
+            ["key", "value", "previous_value", "changed_at", "event_id"],
+        ),
+        (
+            "current_stages",
+            ProfileStage.objects.filter(profile=profile).order_by("journey_map_id"),
+            ["journey_map_id", "journey_map__title", "stage_id", "stage__name", "entered_at"],
+        ),
+        (
+            "stage_transitions",
+            StageTransition.objects.filter(profile=profile).order_by("entered_at", "id"),
+            ["journey_map_id", "from_stage_id", "to_stage_id", "to_stage__name", "entered_at", "event_id"],
+        ),
+        (
+            "merges",
+            ProfileMerge.objects.filter(Q(into_profile=profile) | Q(from_profile=profile)).order_by("created_at", "id"),
+            ["into_profile_id", "from_profile_id", "status", "trigger", "identifier", "reason", "created_at"],
+        ),
+        ("events", Event.objects.filter(identity__profile=profile).order_by("timestamp", "id"), EXPORT_EVENT_FIELDS),
+    ]
+    for name, queryset, fields in parts:
+        yield f",{_json(name)}:"
+        yield from _rows(queryset, fields)
+    for source in export_sources:
+        for name, rows in source(team_id=profile.team_id, identifiers=identifiers).items():
+            yield f",{_json(name)}:{_json(rows)}"
+    yield "}"
+
+
+def erasure_list(*, user, team: Team | None = None) -> QuerySet[Erasure]:
+    queryset = Erasure.objects.for_user(user).select_related("erased_by")
+    return queryset.filter(team=team) if team is not None else queryset

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,8 +15,20 @@ from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
 
-from . import identity, ingest
-from .models import Event, Identity, Source, TrackingRule
+from . import extensions, identity, ingest
+from .models import (
+    Erasure,
+    Event,
+    Identity,
+    PrivacySettings,
+    Profile,
+    Source,
+    TrackingRule,
+    erasure_hash,
+)
+
+# A keyword argument's default that means "leave as it is" where None is a value (blank retention).
+UNCHANGED = object()
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +190,7 @@ def events_ingest(
     are applied for the rows this call stored; stages follow after the commit (``tasks``).
     """
     result = IngestResult(received=len(items))
+    privacy = PrivacySettings.for_team(source.team)
     messages: list[tuple[int, ingest.Message]] = []
     seen_ids: set[str] = set()
     for index, item in enumerate(items):
@@ -188,6 +201,8 @@ def events_ingest(
                 received_at=received_at,
                 outer_context=outer_context,
                 outer_sent_at=outer_sent_at,
+                consent_category=privacy.consent_category,
+                store_full_ip=privacy.store_full_ip,
             )
         except ingest.EventRefused as refused:
             message_id = item.get("messageId") if isinstance(item, dict) else None
@@ -323,3 +338,140 @@ def _after_commit(event_ids: list[int]) -> None:
         logger.warning(
             "customers: could not queue matching for %d events; the sweep will", len(event_ids), exc_info=True
         )
+
+
+# --- privacy ------------------------------------------------------------------------------------
+
+
+def privacy_settings_update(
+    *,
+    actor,
+    team: Team,
+    store_full_ip: bool | None = None,
+    consent_category: str | None = None,
+    retention_days: int | object | None = UNCHANGED,
+) -> PrivacySettings:
+    """Change the team's IP, consent and retention settings (team admins)."""
+    require_role(actor, team.pk, Role.ADMIN)
+    settings_row, _created = PrivacySettings.objects.get_or_create(team=team)
+    if store_full_ip is not None:
+        settings_row.store_full_ip = bool(store_full_ip)
+    if consent_category is not None:
+        consent_category = consent_category.strip()
+        if len(consent_category) > 100:
+            raise ValidationError({"consent_category": _("Give a category of at most 100 characters.")})
+        settings_row.consent_category = consent_category
+    if retention_days is not UNCHANGED:
+        if retention_days is not None and (
+            isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1
+        ):
+            raise ValidationError({"retention_days": _("Give a number of days of at least 1, or leave it blank.")})
+        settings_row.retention_days = retention_days
+    settings_row.updated_at = timezone.now()
+    settings_row.save()
+    return settings_row
+
+
+# What an erasure reports, per model deleted.
+ERASURE_KINDS = {
+    "customers.Profile": "profiles",
+    "customers.Identity": "identities",
+    "customers.Event": "events",
+    "customers.TraitChange": "trait_changes",
+    "customers.StageTransition": "stage_transitions",
+    "customers.ProfileStage": "current_stages",
+    "customers.ProfileMerge": "merges",
+}
+
+
+def _erasure_actor(actor):
+    """The person to record: an API key records its creator."""
+    api_key = getattr(actor, "api_key", None)
+    if api_key is not None:
+        return api_key.created_by
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _profile_family(team_id: int, profile_ids: set[int]) -> set[int]:
+    """Return the profiles and every profile merged into them, however long the chain."""
+    family, frontier = set(profile_ids), set(profile_ids)
+    while frontier:
+        frontier = (
+            set(Profile.objects.filter(team_id=team_id, merged_into__in=frontier).values_list("pk", flat=True)) - family
+        )
+        family |= frontier
+    return family
+
+
+def profile_erase(*, actor, team: Team, user_id: str) -> Erasure:
+    """Delete everything kept about the person with ``user_id`` and record that it was done.
+
+    The person is the profile holding that identifier (a user id, or an anonymous id or alias of
+    theirs), with the profiles merged into it: their events, identities, trait history, stage
+    records and merges, and what other apps keep under their identifiers (survey answers and their
+    follow-ups). The ``Erasure`` keeps a keyed hash of ``user_id``, never the id. An id nobody
+    holds is recorded too, with nothing deleted: the request was honoured.
+    """
+    require_role(actor, team.pk, Role.ADMIN)
+    user_id = (user_id or "").strip()
+    if not user_id:
+        raise ValidationError({"user_id": _("Give the user id of the person to erase.")})
+    if len(user_id) > 255:
+        raise ValidationError({"user_id": _("A user id is at most 255 characters.")})
+    with transaction.atomic():
+        roots = set(Identity.objects.filter(team=team, value=user_id).values_list("profile_id", flat=True))
+        family = _profile_family(team.pk, roots)
+        # Lock them, so an event arriving now waits and then starts a new profile.
+        list(Profile.objects.select_for_update().filter(pk__in=family).order_by("pk").values_list("pk", flat=True))
+        identifiers = sorted(set(Identity.objects.filter(profile_id__in=family).values_list("value", flat=True)))
+        counts = dict.fromkeys(ERASURE_KINDS.values(), 0)
+        for handler in extensions.erasure_handlers:
+            for kind, deleted in handler(team_id=team.pk, identifiers=identifiers or [user_id]).items():
+                counts[kind] = counts.get(kind, 0) + deleted
+        if family:
+            # Events on their own first, loading only their ids (their JSON can be large); the
+            # profiles' cascade then takes identities, traits, stage records and merges.
+            _total, by_model = Event.objects.filter(identity__profile_id__in=family).only("pk").delete()
+            _total, more = Profile.objects.filter(pk__in=family).delete()
+            for label, deleted in [*by_model.items(), *more.items()]:
+                if label in ERASURE_KINDS:
+                    counts[ERASURE_KINDS[label]] += deleted
+        erasure = Erasure.objects.create(
+            team=team,
+            identifier_hash=erasure_hash(team.pk, user_id),
+            erased_by=_erasure_actor(actor),
+            counts=counts,
+        )
+    logger.info("customers: erased %d profiles of team %s (erasure %s)", len(family), team.pk, erasure.pk)
+    return erasure
+
+
+def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Delete the events older than their team's retention period, in batches; return how many.
+
+    Each batch is its own short transaction, so ingestion never waits long behind the sweep.
+    Profiles, identities, traits and stage records stay: retention ages events out, erasure
+    removes people.
+    """
+    now = now or timezone.now()
+    deleted = 0
+    for team_id, days in PrivacySettings.objects.filter(retention_days__isnull=False).values_list(
+        "team_id", "retention_days"
+    ):
+        cutoff = now - timedelta(days=days)
+        while True:
+            with transaction.atomic():
+                ids = list(
+                    Event.objects.filter(team_id=team_id, timestamp__lt=cutoff)
+                    .order_by("timestamp", "id")
+                    .values_list("pk", flat=True)[:batch_size]
+                )
+                if not ids:
+                    break
+                # Only the ids are loaded; rows that point at an event keep themselves, unlinked.
+                deleted += Event.objects.filter(pk__in=ids).only("pk").delete()[1].get("customers.Event", 0)
+            if len(ids) < batch_size:
+                break
+    if deleted:
+        logger.info("customers: retention deleted %d events", deleted)
+    return deleted

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import stages
+from . import services, stages
 
 
 @shared_task(ignore_result=True)
@@ -13,3 +13,9 @@ def events_match(event_ids: list[int]) -> int:
 def events_match_due() -> int:
     """Match the events whose task never ran (broker down when they came, or a worker killed)."""
     return stages.events_match_due()
+
+
+@shared_task(ignore_result=True)
+def events_retention_sweep() -> int:
+    """Delete events older than their team's retention period."""
+    return services.events_retention_sweep()

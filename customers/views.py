@@ -5,19 +5,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, has_role, require_role
-from teams.htmx import form_flow, render_page_or_partial, team_required
-from teams.models import Role
+from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_required
+from teams.middleware import follow_team
+from teams.models import Role, Team
 
 from . import selectors, services
 from .filters import ProfileFilter
-from .forms import SourceForm
-from .models import Profile, Source
+from .forms import ErasureForm, PrivacySettingsForm, SourceForm
+from .models import PrivacySettings, Profile, Source
 
 PAGE_SIZE = 50
 
@@ -88,10 +90,97 @@ def profile_detail(request: HttpRequest, profile_pk: int) -> HttpResponse:
     profile = get_object_for_user(Profile, request.user, pk=profile_pk)
     if profile.merged_into_id is not None:
         return redirect("customers:profile_detail", profile.merged_into_id)
+    follow_team(request, profile.team_id)
     context = {
         "team": profile.team,
         "profile": profile,
         **selectors.profile_details(profile),
         "timeline": selectors.profile_timeline(profile=profile, limit=100),
+        "can_erase": has_role(request.user, profile.team_id, Role.ADMIN),
     }
     return render(request, "customers/profile_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@team_required
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The team's privacy settings (admins change them), erasure by user id, and past erasures."""
+    team = request.team
+    form = PrivacySettingsForm(request.POST or None, instance=PrivacySettings.for_team(team))
+    return form_flow(
+        request,
+        form,
+        role=(team.pk, Role.ADMIN),
+        save=lambda data: services.privacy_settings_update(
+            actor=request.user,
+            team=team,
+            store_full_ip=data["store_full_ip"],
+            consent_category=data["consent_category"],
+            retention_days=data["retention_days"],
+        ),
+        render=lambda status: _privacy_page(request, team, form=form, erasure_form=ErasureForm(), status=status),
+        message=_("Privacy settings saved."),
+        redirect_to=reverse("customers:privacy"),
+    )
+
+
+def _privacy_page(request: HttpRequest, team, *, form, erasure_form, status: int = 200) -> HttpResponse:
+    context = {
+        "team": team,
+        "form": form,
+        "erasure_form": erasure_form,
+        "is_admin": has_role(request.user, team.pk, Role.ADMIN),
+        "erasures": selectors.erasure_list(user=request.user, team=team)[:50],
+    }
+    return render(request, "customers/privacy.html", context, status=status)
+
+
+@login_required
+@require_POST
+def profile_erase(request: HttpRequest) -> HttpResponse:
+    """Erase the person with the user id given (team admins); the page lists the erasure.
+
+    The team is the current one, or ``team`` when posted (the profile page names its profile's
+    team, so a team switched in another tab cannot redirect the erasure).
+    """
+    team = (
+        get_object_for_user(Team, request.user, pk=request.POST["team"]) if request.POST.get("team") else request.team
+    )
+    if team is None:
+        raise Http404
+    follow_team(request, team.pk)
+    require_role(request.user, team.pk, Role.ADMIN)
+    form = ErasureForm(request.POST)
+    if not form.is_valid():
+        form_settings = PrivacySettingsForm(instance=PrivacySettings.for_team(team))
+        return _privacy_page(request, team, form=form_settings, erasure_form=form, status=400)
+    erasure = services.profile_erase(actor=request.user, team=team, user_id=form.cleaned_data["user_id"])
+    if erasure.total:
+        messages.success(
+            request,
+            _("Erased. Profiles: %(profiles)d, events: %(events)d, survey answers: %(answers)d.")
+            % {
+                "profiles": erasure.counts.get("profiles", 0),
+                "events": erasure.counts.get("events", 0),
+                "answers": erasure.counts.get("responses", 0),
+            },
+        )
+    else:
+        messages.success(request, _("Nothing is kept under this id; the erasure is recorded, with nothing to delete."))
+    return hx_redirect(request, reverse("customers:privacy"))
+
+
+@login_required
+@require_GET
+def profile_export(request: HttpRequest, profile_pk: int) -> StreamingHttpResponse:
+    """Download everything kept about the person as one JSON document."""
+    profile = get_object_for_user(Profile, request.user, pk=profile_pk)
+    return export_response(profile)
+
+
+def export_response(profile: Profile) -> StreamingHttpResponse:
+    """Stream the profile's export as a JSON download (the page and the API answer the same)."""
+    response = StreamingHttpResponse(selectors.profile_export(profile), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="profile-{profile.pk}.json"'
+    return response

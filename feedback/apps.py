@@ -9,11 +9,14 @@ class FeedbackConfig(AppConfig):
     def ready(self):
         from corsheaders.signals import check_request_enabled
 
+        from customers.extensions import register_erasure_handler, register_export_source
+
         from .public import cors_origin_allowed
 
         check_request_enabled.connect(cors_origin_allowed, dispatch_uid="feedback.cors")
         from journeys.extensions import register_map_annotator, register_map_link
 
+        from . import privacy
         from .cards import stage_scores_html, touchpoint_scores_html
         from .selectors import annotate_map_scores
 
@@ -21,3 +24,5 @@ class FeedbackConfig(AppConfig):
             annotate_map_scores, touchpoint_html=touchpoint_scores_html, stage_html=stage_scores_html
         )
         register_map_link("Scores", "feedback:map_scores")
+        register_erasure_handler(privacy.erase)
+        register_export_source(privacy.export)

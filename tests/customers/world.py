@@ -4,8 +4,10 @@ from django.utils import timezone
 
 from customers import services
 from customers.models import (
+    Erasure,
     Event,
     Identity,
+    PrivacySettings,
     Profile,
     ProfileMerge,
     ProfileStage,
@@ -95,6 +97,17 @@ BUILDERS = [
     (TrackingRule, _rule),
     (StageTransition, _transition),
     (ProfileStage, _current),
+    (
+        PrivacySettings,
+        lambda world, people: services.privacy_settings_update(
+            actor=people["admin"], team=people["team"], consent_category="Analytics"
+        ),
+    ),
+    # An id nobody holds: the erasure is recorded and the probe's own profile stays.
+    (
+        Erasure,
+        lambda world, people: services.profile_erase(actor=people["admin"], team=people["team"], user_id="probe-gone"),
+    ),
 ]
 
 URL_KWARGS = {
