@@ -53,7 +53,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     if request.team is None:
         return redirect("home")
     team = request.team
-    experiments = selectors.experiment_list(request.user).filter(team=team)
+    experiments = selectors.experiment_list(user=request.user).filter(team=team)
     # An empty select in the filter form means "any": drop it rather than filter by "".
     params = request.GET.copy()
     for key in [k for k, values in params.lists() if not any(v.strip() for v in values)]:
@@ -155,14 +155,14 @@ def _detail_context(request: HttpRequest, experiment: Experiment, **extra) -> di
 @login_required
 @require_GET
 def experiment_detail(request: HttpRequest, experiment_pk: int) -> HttpResponse:
-    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    experiment = selectors.experiment_get(user=request.user, pk=experiment_pk)
     return render(request, "experiments/experiment_detail.html", _detail_context(request, experiment))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def experiment_edit(request: HttpRequest, experiment_pk: int) -> HttpResponse:
-    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    experiment = selectors.experiment_get(user=request.user, pk=experiment_pk)
     if request.method == "POST":
         require_role(request.user, experiment.team_id, Role.EDITOR)
     form = ExperimentForm(request.POST or None, instance=experiment, team=experiment.team, frozen=experiment.is_frozen)
@@ -215,7 +215,7 @@ def experiment_transition(request: HttpRequest, experiment_pk: int) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def experiment_conclude(request: HttpRequest, experiment_pk: int) -> HttpResponse:
-    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    experiment = selectors.experiment_get(user=request.user, pk=experiment_pk)
     require_role(request.user, experiment.team_id, Role.EDITOR)
     form = ConcludeForm(request.POST or None, experiment=experiment)
     status = 200
@@ -269,7 +269,7 @@ def metric_list(request: HttpRequest) -> HttpResponse:
         status = 400
     context = {
         "team": team,
-        "metrics": selectors.metric_list(request.user).filter(team=team),
+        "metrics": selectors.metric_list(user=request.user).filter(team=team),
         "form": form,
         "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
     }
@@ -282,7 +282,7 @@ def _metric_context(request, metric: Metric, **extra) -> dict:
         "metric": metric,
         "observations": observations,
         "chart": {"id": f"chart-{metric.pk}", **selectors.metric_chart(metric, observations)},
-        "experiments": selectors.experiment_list(request.user).filter(primary_metric=metric)[:20],
+        "experiments": selectors.experiment_list(user=request.user).filter(primary_metric=metric)[:20],
         "can_edit": has_role(request.user, metric.team_id, Role.EDITOR),
         "observation_form": extra.pop("observation_form", None) or ObservationForm(),
         "survey_form": extra.pop("survey_form", None) or SurveyComputeForm(),

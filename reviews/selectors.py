@@ -41,7 +41,7 @@ def settings_for(team: Team | int) -> ReviewSettings:
     return found or ReviewSettings(team_id=team_id)
 
 
-def reviews_for(user) -> QuerySet[Review]:
+def review_list(*, user) -> QuerySet[Review]:
     """Return the reviews ``user`` may read, with what their rows show."""
     return (
         Review.objects.for_user(user)
@@ -54,15 +54,15 @@ def reviews_for(user) -> QuerySet[Review]:
     )
 
 
-def review_detail(user, pk) -> Review:
+def review_get(*, user, pk) -> Review:
     from teams.access import get_object_for_user
 
     items = ActionItem.objects.select_related("owner", "touchpoint", "pain_point", "experiment")
-    queryset = reviews_for(user).prefetch_related(Prefetch("action_items", queryset=items))
+    queryset = review_list(user=user).prefetch_related(Prefetch("action_items", queryset=items))
     return get_object_for_user(queryset, user, pk=pk)
 
 
-def action_items_for(user) -> QuerySet[ActionItem]:
+def action_item_list(*, user) -> QuerySet[ActionItem]:
     return ActionItem.objects.for_user(user).select_related(
         "owner", "review__journey_map", "touchpoint", "pain_point", "experiment"
     )
