@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
-from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
+from teams.models import TeamOwnedModel, TeamScopedModel
 
 
 class Metric(TeamOwnedModel):
@@ -84,10 +84,6 @@ class Metric(TeamOwnedModel):
         return reverse("experiments:metric_detail", args=[self.pk])
 
 
-class ObservationQuerySet(TeamScopedQuerySet):
-    team_lookup = "metric__team"
-
-
 class Observation(TeamScopedModel):
     """A measured value of a metric for a period and an optional segment (e.g. control/treatment)."""
 
@@ -117,7 +113,7 @@ class Observation(TeamScopedModel):
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.MANUAL)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
-    objects = ObservationQuerySet.as_manager()
+    team_lookup = "metric__team"
 
     class Meta:
         verbose_name = _("observation")
@@ -413,10 +409,6 @@ class Experiment(TeamOwnedModel):
         return f"{size} {metric.unit if metric is not None else ''}".strip()
 
 
-class DeviationQuerySet(TeamScopedQuerySet):
-    team_lookup = "experiment__team"
-
-
 class Deviation(TeamScopedModel):
     """A recorded change to a frozen pre-registration: who, when, what and why."""
 
@@ -437,7 +429,7 @@ class Deviation(TeamScopedModel):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
-    objects = DeviationQuerySet.as_manager()
+    team_lookup = "experiment__team"
 
     class Meta:
         verbose_name = _("deviation")

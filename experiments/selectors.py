@@ -13,7 +13,7 @@ from . import stats
 from .models import Deviation, Experiment, Metric, Observation
 
 
-def experiment_list(user) -> QuerySet[Experiment]:
+def experiment_list(*, user) -> QuerySet[Experiment]:
     """Return the experiments ``user`` may read, with everything the timeline shows."""
     return (
         Experiment.objects.for_user(user)
@@ -23,16 +23,16 @@ def experiment_list(user) -> QuerySet[Experiment]:
     )
 
 
-def experiment_detail(user, pk) -> Experiment:
+def experiment_get(*, user, pk) -> Experiment:
     from teams.access import get_object_for_user
 
-    queryset = experiment_list(user).prefetch_related(
+    queryset = experiment_list(user=user).prefetch_related(
         Prefetch("deviations", queryset=Deviation.objects.select_related("user"))
     )
     return get_object_for_user(queryset, user, pk=pk)
 
 
-def metric_list(user) -> QuerySet[Metric]:
+def metric_list(*, user) -> QuerySet[Metric]:
     return (
         Metric.objects.for_user(user)
         .select_related("journey_map", "stage", "touchpoint", "survey")

@@ -46,7 +46,7 @@ PAGE_SIZE = 50
 def experiment_list(request: HttpRequest) -> HttpResponse:
     """The timeline of the team's experiments, searchable and filtered; the results are an HTMX fragment."""
     team = request.team
-    experiments = selectors.experiment_list(request.user).filter(team=team)
+    experiments = selectors.experiment_list(user=request.user).filter(team=team)
     # An empty select in the filter form means "any": drop it rather than filter by "".
     params = request.GET.copy()
     for key in [k for k, values in params.lists() if not any(v.strip() for v in values)]:
@@ -147,14 +147,14 @@ def _detail_context(request: HttpRequest, experiment: Experiment, **extra) -> di
 @login_required
 @require_GET
 def experiment_detail(request: HttpRequest, experiment_pk: int) -> HttpResponse:
-    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    experiment = selectors.experiment_get(user=request.user, pk=experiment_pk)
     return render(request, "experiments/experiment_detail.html", _detail_context(request, experiment))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def experiment_edit(request: HttpRequest, experiment_pk: int) -> HttpResponse:
-    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    experiment = selectors.experiment_get(user=request.user, pk=experiment_pk)
     form = ExperimentForm(request.POST or None, instance=experiment, team=experiment.team, frozen=experiment.is_frozen)
     context = {"form": form, "team": experiment.team, "experiment": experiment}
     return form_flow(
@@ -201,7 +201,7 @@ def experiment_transition(request: HttpRequest, experiment_pk: int) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def experiment_conclude(request: HttpRequest, experiment_pk: int) -> HttpResponse:
-    experiment = selectors.experiment_detail(request.user, experiment_pk)
+    experiment = selectors.experiment_get(user=request.user, pk=experiment_pk)
     require_role(request.user, experiment.team_id, Role.EDITOR)
     form = ConcludeForm(request.POST or None, experiment=experiment)
     return form_flow(
@@ -240,7 +240,7 @@ def metric_list(request: HttpRequest) -> HttpResponse:
     def page(status: int) -> HttpResponse:
         context = {
             "team": team,
-            "metrics": selectors.metric_list(request.user).filter(team=team),
+            "metrics": selectors.metric_list(user=request.user).filter(team=team),
             "form": form,
             "can_edit_team": has_role(request.user, team.pk, Role.EDITOR),
         }
@@ -265,7 +265,7 @@ def _metric_context(request, metric: Metric, **extra) -> dict:
         "metric": metric,
         "observations": observations,
         "chart": {"id": f"chart-{metric.pk}", **selectors.metric_chart(metric, observations)},
-        "experiments": selectors.experiment_list(request.user).filter(primary_metric=metric)[:20],
+        "experiments": selectors.experiment_list(user=request.user).filter(primary_metric=metric)[:20],
         "can_edit": has_role(request.user, metric.team_id, Role.EDITOR),
         "observation_form": extra.pop("observation_form", None) or ObservationForm(),
         "survey_form": extra.pop("survey_form", None) or SurveyComputeForm(),

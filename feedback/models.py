@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from journeys.models import SLA, Ownership, Stage, Touchpoint
-from teams.models import Team, TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
+from teams.models import Team, TeamOwnedModel, TeamScopedModel
 
 
 def new_public_key() -> str:
@@ -126,10 +126,6 @@ def pick_text(texts: dict, locale: str, default_locale: str = "en") -> str:
 METRIC_BY_QUESTION_KIND = {"nps": "nps", "rating": "csat", "ces": "ces"}
 
 
-class QuestionQuerySet(TeamScopedQuerySet):
-    team_lookup = "survey__team"
-
-
 class Question(TeamScopedModel):
     """One question of a survey; ``is_primary`` marks the one whose score is the survey's score."""
 
@@ -154,7 +150,7 @@ class Question(TeamScopedModel):
     is_primary = models.BooleanField(verbose_name=_("primary"), default=False)
     position = models.PositiveIntegerField(verbose_name=_("position"), default=0)
 
-    objects = QuestionQuerySet.as_manager()
+    team_lookup = "survey__team"
 
     class Meta:
         verbose_name = _("question")
@@ -380,10 +376,6 @@ class Theme(TeamOwnedModel):
         return [k.strip().lower() for k in self.keywords.split(",") if k.strip()]
 
 
-class ResponseThemeQuerySet(TeamScopedQuerySet):
-    team_lookup = "theme__team"
-
-
 class ResponseTheme(TeamScopedModel):
     """A theme found in a response, automatically or by hand."""
 
@@ -397,7 +389,7 @@ class ResponseTheme(TeamScopedModel):
     theme = models.ForeignKey(Theme, verbose_name=_("theme"), on_delete=models.CASCADE, related_name="response_themes")
     source = models.CharField(verbose_name=_("source"), max_length=6, choices=Source.choices, default=Source.AUTO)
 
-    objects = ResponseThemeQuerySet.as_manager()
+    team_lookup = "theme__team"
 
     class Meta:
         verbose_name = _("response theme")

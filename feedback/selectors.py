@@ -12,7 +12,7 @@ from .models import FollowUp, Question, Response, ResponseTheme, Survey, Theme
 from .stats import map_scores
 
 
-def surveys_for(user, team=None) -> QuerySet[Survey]:
+def survey_list(*, user, team=None) -> QuerySet[Survey]:
     """Return the surveys the user may read (of ``team`` when given), with their placement and counts."""
     queryset = Survey.objects.for_user(user).select_related("touchpoint__stage__journey_map", "team")
     if team is not None:
@@ -29,7 +29,7 @@ def survey_with_questions(queryset: QuerySet[Survey]) -> QuerySet[Survey]:
     )
 
 
-def responses_for(user) -> QuerySet[Response]:
+def response_list(*, user) -> QuerySet[Response]:
     return (
         Response.objects.for_user(user)
         .select_related("survey", "touchpoint", "stage")
@@ -37,11 +37,11 @@ def responses_for(user) -> QuerySet[Response]:
     )
 
 
-def followups_for(user) -> QuerySet[FollowUp]:
+def followup_list(*, user) -> QuerySet[FollowUp]:
     return FollowUp.objects.for_user(user).select_related("owner", "touchpoint__stage__journey_map", "response__survey")
 
 
-def themes_for(user, team=None) -> QuerySet[Theme]:
+def theme_list(*, user, team=None) -> QuerySet[Theme]:
     queryset = Theme.objects.for_user(user)
     if team is not None:
         queryset = queryset.filter(team=team)

@@ -41,7 +41,7 @@ def _survey(request: HttpRequest, survey_pk: int) -> Survey:
 @team_required
 def survey_list(request: HttpRequest) -> HttpResponse:
     team = request.team
-    surveys = list(selectors.surveys_for(request.user, team).order_by("status", "name"))
+    surveys = list(selectors.survey_list(user=request.user, team=team).order_by("status", "name"))
     scores = {}
     if surveys:
         since = stats.window(90)
@@ -325,7 +325,7 @@ def survey_detail(request: HttpRequest, survey_pk: int) -> HttpResponse:
         "chart": chart,
         "by_stage": [{**r, "name": stage_names.get(r["key"], _("No stage"))} for r in by_stage],
         "by_touchpoint": [{**r, "name": tp_names.get(r["key"], _("No touchpoint"))} for r in by_touchpoint],
-        "recent": selectors.responses_for(request.user).filter(survey=survey)[:10],
+        "recent": selectors.response_list(user=request.user).filter(survey=survey)[:10],
     }
     return render(request, "feedback/survey_detail.html", context)
 
@@ -390,7 +390,7 @@ def map_scores(request: HttpRequest, map_pk: int) -> HttpResponse:
 
 
 def _filtered_responses(request: HttpRequest):
-    queryset = selectors.responses_for(request.user)
+    queryset = selectors.response_list(user=request.user)
     if request.team is not None and "team" not in request.GET:
         queryset = queryset.filter(team=request.team)
     return ResponseFilter(request.GET or None, queryset=queryset.order_by("-created_at", "-id"))
@@ -408,8 +408,8 @@ def response_list(request: HttpRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "page": page,
-        "surveys": selectors.surveys_for(request.user, team).order_by("name") if team else [],
-        "themes": list(selectors.themes_for(request.user, team)) if team else [],
+        "surveys": selectors.survey_list(user=request.user, team=team).order_by("name") if team else [],
+        "themes": list(selectors.theme_list(user=request.user, team=team)) if team else [],
         "can_edit": team is not None and has_role(request.user, team.pk, Role.EDITOR),
         "query": request.GET.urlencode(),
         "export_query": "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page"),
@@ -442,8 +442,8 @@ def response_themes(request: HttpRequest, response_pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    response = selectors.responses_for(request.user).get(pk=response.pk)
-    themes = list(selectors.themes_for(request.user, response.team_id))
+    response = selectors.response_list(user=request.user).get(pk=response.pk)
+    themes = list(selectors.theme_list(user=request.user, team=response.team_id))
     return render(request, "feedback/_response_themes.html", {"r": response, "themes": themes, "can_edit": True})
 
 
@@ -456,7 +456,7 @@ def my_followups(request: HttpRequest) -> HttpResponse:
     """The follow-ups the person owns (or, for editors, the team's unassigned ones)."""
     scope = request.GET.get("scope", "mine")
     status = request.GET.get("status", "active")
-    queryset = selectors.followups_for(request.user)
+    queryset = selectors.followup_list(user=request.user)
     if scope == "team" and request.team is not None:
         queryset = queryset.filter(team=request.team)
     else:
@@ -481,7 +481,7 @@ def my_followups(request: HttpRequest) -> HttpResponse:
 @require_POST
 def followup_action(request: HttpRequest, followup_pk: int) -> HttpResponse:
     """Acknowledge, add a note to, close or reopen a follow-up."""
-    followup = get_object_for_user(selectors.followups_for(request.user), request.user, pk=followup_pk)
+    followup = get_object_for_user(selectors.followup_list(user=request.user), request.user, pk=followup_pk)
     if followup.owner_id != request.user.pk:
         require_role(request.user, followup.team_id, Role.EDITOR)
     action = request.POST.get("action", "")
@@ -503,7 +503,7 @@ def followup_action(request: HttpRequest, followup_pk: int) -> HttpResponse:
             raise ValidationError({"action": _("Choose acknowledge, note, close or reopen.")})
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    followup = selectors.followups_for(request.user).get(pk=followup.pk)
+    followup = selectors.followup_list(user=request.user).get(pk=followup.pk)
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -518,7 +518,7 @@ def followup_action(request: HttpRequest, followup_pk: int) -> HttpResponse:
 def _themes_context(request: HttpRequest, team, form=None) -> dict:
     from .models import ResponseTheme
 
-    themes = list(selectors.themes_for(request.user, team).order_by("name"))
+    themes = list(selectors.theme_list(user=request.user, team=team).order_by("name"))
     per_stage = (
         ResponseTheme.objects.filter(theme__team=team, response__stage__isnull=False)
         .values("theme__name", "response__stage__name", "response__stage__journey_map__title")

@@ -35,7 +35,7 @@ from .exports import touchpoints_csv_response
 from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
 from .health import map_health
 from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
-from .selectors import maps_for_user
+from .selectors import map_list
 from .snapshot import diff_documents, map_document
 
 IF_MATCH = OpenApiParameter(
@@ -326,7 +326,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
 
     def scope_queryset(self, queryset):
         if self.action == "list":
-            return maps_for_user(self.request.user)
+            return map_list(user=self.request.user)
         if self.action == "retrieve":
             return queryset.select_related("persona", "scenario").prefetch_related("stages__touchpoints__pain_points")
         return queryset

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from teams.csv_export import SafeWriter
 
 from .models import JourneyMap, PainPoint
-from .selectors import touchpoints_of_map
+from .selectors import touchpoint_list
 
 
 def touchpoints_csv_response(journey_map: JourneyMap) -> HttpResponse:
@@ -34,7 +34,7 @@ def touchpoints_csv_response(journey_map: JourneyMap) -> HttpResponse:
             "worst_open_severity",
         ]
     )
-    for tp in touchpoints_of_map(journey_map).select_related("stage"):
+    for tp in touchpoint_list(journey_map=journey_map).select_related("stage"):
         open_pps = [p for p in tp.pain_points.all() if p.status != PainPoint.Status.FIXED]
         writer.writerow(
             [

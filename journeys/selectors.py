@@ -17,7 +17,7 @@ def _count(model, path: str) -> Subquery:
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
-def maps_for_user(user, *, team=None):
+def map_list(*, user, team=None):
     """Return the maps ``user`` may read (of ``team`` when given) with their counts and last version."""
     qs = JourneyMap.objects.for_user(user)
     if team is not None:
@@ -53,7 +53,7 @@ def filter_maps(queryset, *, q: str = "", persona: str = "", status: str = ""):
     return queryset
 
 
-def touchpoints_of_map(journey_map, *, channel: str = "", moments_only: bool = False):
+def touchpoint_list(*, journey_map, channel: str = "", moments_only: bool = False):
     qs = (
         Touchpoint.objects.filter(stage__journey_map=journey_map)
         .order_by("stage__position", "stage_id", "position", "id")
@@ -114,7 +114,7 @@ def map_board(journey_map: JourneyMap, *, channel: str = "", moments_only: bool 
     for s in stages:
         s.cards = []
         s.journey_map = journey_map
-    touchpoints = list(touchpoints_of_map(journey_map, channel=channel, moments_only=moments_only))
+    touchpoints = list(touchpoint_list(journey_map=journey_map, channel=channel, moments_only=moments_only))
     for t in touchpoints:
         t.stage = by_id[t.stage_id]
         t.stage.cards.append(t)
@@ -127,7 +127,7 @@ def last_version(journey_map) -> MapVersion | None:
     return MapVersion.objects.filter(journey_map=journey_map).select_related("created_by").first()
 
 
-def versions_of(journey_map):
+def map_version_list(*, journey_map):
     return MapVersion.objects.filter(journey_map=journey_map).select_related("created_by").defer("snapshot")
 
 

@@ -31,7 +31,7 @@ from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_requ
 from teams.middleware import follow_team
 from teams.models import Role
 
-from . import services
+from . import selectors, services
 from .cards import set_cards, set_stage_parts
 from .exports import touchpoints_csv_response
 from .extensions import map_links
@@ -49,7 +49,7 @@ from .forms import (
 )
 from .health import BANDS, map_health, maps_health
 from .models import Channel, Emotion, JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
-from .selectors import map_board, maps_for_user, versions_of
+from .selectors import map_board, map_version_list
 from .snapshot import diff_documents, diff_index, map_document
 
 # --- the map list ------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ from .snapshot import diff_documents, diff_index, map_document
 def map_list(request: HttpRequest) -> HttpResponse:
     """List the current team's maps with search, filters (persona, status, health) and health."""
     team = request.team
-    queryset = maps_for_user(request.user, team=team).order_by("title")
+    queryset = selectors.map_list(user=request.user, team=team).order_by("title")
     filterset = MapFilter(request.GET, queryset=queryset)
     maps = list(filterset.qs if filterset.is_valid() else queryset.none())
     health = maps_health(maps)
@@ -781,7 +781,7 @@ def map_publish(request: HttpRequest, map_pk: int) -> HttpResponse:
 @require_GET
 def version_list(request: HttpRequest, map_pk: int) -> HttpResponse:
     journey_map = _map(request, map_pk)
-    versions = list(versions_of(journey_map))
+    versions = list(map_version_list(journey_map=journey_map))
     context = {
         "journey_map": journey_map,
         "versions": versions,

@@ -317,7 +317,7 @@ class ScenarioViewSet(RevisionedMixin, TeamScopedModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def scope_queryset(self, queryset):
-        return selectors.scenario_queryset(user=self.request.user)
+        return selectors.scenario_list(user=self.request.user)
 
     def team_id_from_data(self, validated_data: dict) -> int | None:
         persona = validated_data.get("persona")

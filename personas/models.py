@@ -120,10 +120,6 @@ class Persona(TeamOwnedModel):
         return "#111827" if luminance > 0.179 else "#ffffff"
 
 
-class ScenarioQuerySet(TeamScopedQuerySet):
-    team_lookup = "persona__team"
-
-
 class Scenario(TeamScopedModel):
     """A persona's situation, such as switching from a competitor or buying for a team."""
 
@@ -152,7 +148,7 @@ class Scenario(TeamScopedModel):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = ScenarioQuerySet.as_manager()
+    team_lookup = "persona__team"
     history = HistoricalRecords(get_user=history_user, excluded_fields=["updated_at"])
 
     class Meta:

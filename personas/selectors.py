@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from teams.access import get_object_for_user
+
 from .models import Persona, Scenario
 
 
@@ -21,19 +23,23 @@ def persona_list(*, user, team=None) -> QuerySet[Persona]:
     )
 
 
-def persona_detail_queryset(*, user) -> QuerySet[Persona]:
-    """Return personas ready for the profile page: scenarios (with map counts) and maps prefetched."""
+def persona_get(*, user, pk) -> Persona:
+    """Return a persona ready for its profile page: scenarios (with map counts) and maps prefetched.
+
+    Another team's persona is a 404.
+    """
     journey_maps = Persona.journey_maps.rel.related_model.objects.select_related("scenario").order_by("title")
-    return (
+    queryset = (
         Persona.objects.for_user(user)
         .select_related("team")
         .prefetch_related(
-            Prefetch("scenarios", queryset=scenario_queryset(user=user).order_by("name")),
+            Prefetch("scenarios", queryset=scenario_list(user=user).order_by("name")),
             Prefetch("journey_maps", queryset=journey_maps),
         )
     )
+    return get_object_for_user(queryset, user, pk=pk)
 
 
-def scenario_queryset(*, user) -> QuerySet[Scenario]:
+def scenario_list(*, user) -> QuerySet[Scenario]:
     """Return the scenarios ``user`` may read, with their persona and the number of maps drawn for them."""
     return Scenario.objects.for_user(user).select_related("persona").annotate(map_count=Count("journey_maps"))

@@ -84,7 +84,7 @@ def _detail_context(request: HttpRequest, persona: Persona, **extra) -> dict:
 
 
 def _get_detail(request: HttpRequest, persona_pk: int) -> Persona:
-    persona = get_object_for_user(selectors.persona_detail_queryset(user=request.user), request.user, pk=persona_pk)
+    persona = selectors.persona_get(user=request.user, pk=persona_pk)
     follow_team(request, persona.team_id)
     return persona
 
@@ -218,7 +218,7 @@ def persona_delete(request: HttpRequest, persona_pk: int) -> HttpResponse:
 
 
 def _get_scenario(request: HttpRequest, persona_pk: int, scenario_pk: int, *, write: bool) -> Scenario:
-    queryset = selectors.scenario_queryset(user=request.user).filter(persona_id=persona_pk)
+    queryset = selectors.scenario_list(user=request.user).filter(persona_id=persona_pk)
     getter = get_object_for_write if write else get_object_for_user
     return getter(queryset, request.user, pk=scenario_pk)
 

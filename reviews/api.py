@@ -483,7 +483,127 @@ class ReviewStatusViewSet(TeamScopedReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def agenda(self, request, pk=None):
         journey_map = self.get_object()
-        return Response(selectors.agenda_for(journey_map).as_dict())
+        return Response(agenda_data(selectors.agenda_for(journey_map)))
+
+
+# --- the agenda as JSON ----------------------------------------------------------------------
+
+
+def agenda_data(agenda: selectors.Agenda) -> dict:
+    """Return a map's review agenda as the API's JSON."""
+
+    def person(user):
+        return None if user is None else {"id": user.pk, "username": user.get_username()}
+
+    def version(v):
+        return None if v is None else {"id": v.pk, "number": v.number, "created_at": v.created_at.isoformat()}
+
+    def experiment(e):
+        return {
+            "id": e.pk,
+            "title": e.title,
+            "status": e.status,
+            "started_at": e.started_at.isoformat() if e.started_at else None,
+            "concluded_at": e.concluded_at.isoformat() if e.concluded_at else None,
+            "outcome": e.outcome,
+            "decision": e.decision,
+        }
+
+    def pain(p):
+        return {
+            "id": p.pk,
+            "title": p.title,
+            "severity": p.severity,
+            "status": p.status,
+            "touchpoint": p.touchpoint.name,
+            "created_at": p.created_at.isoformat(),
+            "fixed_at": p.fixed_at.isoformat() if p.fixed_at else None,
+        }
+
+    def followup(f):
+        return {
+            "id": f.pk,
+            "touchpoint": f.touchpoint.name if f.touchpoint else None,
+            "owner": person(f.owner),
+            "status": f.status,
+            "due_at": f.due_at.isoformat(),
+            "breached_at": f.breached_at.isoformat() if f.breached_at else None,
+        }
+
+    return {
+        "map": {"id": agenda.journey_map.pk, "title": agenda.journey_map.title},
+        "since": agenda.since.isoformat(),
+        "until": agenda.until.isoformat(),
+        "first_review": agenda.is_first,
+        "last_review": None
+        if agenda.last_review is None
+        else {
+            "id": agenda.last_review.pk,
+            "date": agenda.last_review.date.isoformat(),
+            "kind": agenda.last_review.kind,
+        },
+        "versions": {
+            "base": version(agenda.base_version),
+            "latest": version(agenda.latest_version),
+            "draft_has_unpublished_changes": agenda.draft_ahead,
+            "diff": agenda.diff,
+        },
+        "feedback": [_movement_data(m) for m in agenda.movements],
+        "sla": {
+            "handoff_breaches": [
+                {
+                    "id": c.pk,
+                    "handoff": str(c.handoff),
+                    "reference": c.reference,
+                    "owner": person(c.handoff.to_owner),
+                    "breached_at": c.breached_at.isoformat(),
+                    "completed_at": c.completed_at.isoformat() if c.completed_at else None,
+                }
+                for c in agenda.handoff_breaches
+            ],
+            "followup_breaches": [followup(f) for f in agenda.followup_breaches],
+            "overdue_followups": [followup(f) for f in agenda.overdue_followups],
+        },
+        "experiments": {
+            "started": [experiment(e) for e in agenda.experiments_started],
+            "concluded": [experiment(e) for e in agenda.experiments_concluded],
+            "running": [experiment(e) for e in agenda.experiments_running],
+        },
+        "health": agenda.health.as_dict(),
+        "pain_points": {
+            "opened": [pain(p) for p in agenda.pain_points_opened],
+            "fixed": [pain(p) for p in agenda.pain_points_fixed],
+        },
+        "action_items": {
+            "carried_over": [_action_item_data(i) for i in agenda.carried_over],
+            "done_since": [_action_item_data(i) for i in agenda.done_since],
+        },
+        "change_count": agenda.change_count,
+    }
+
+
+def _movement_data(movement: selectors.StageMovement) -> dict:
+    return {
+        "stage": {"id": movement.stage.pk, "name": movement.stage.name},
+        "metric": movement.metric,
+        "now": movement.now.as_dict(),
+        "before": movement.before.as_dict(),
+        "delta": movement.delta,
+        "margin": movement.margin,
+        "significant": movement.significant,
+    }
+
+
+def _action_item_data(item: ActionItem) -> dict:
+    return {
+        "id": item.pk,
+        "title": item.title,
+        "owner": None if item.owner is None else {"id": item.owner.pk, "username": item.owner.get_username()},
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+        "done": item.done,
+        "overdue": item.is_overdue(),
+        "review": item.review_id,
+    }
 
 
 routes = [

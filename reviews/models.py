@@ -69,10 +69,6 @@ class ReviewSettings(TeamScopedModel):
         return f"Review settings of {self.team}"
 
 
-class ReviewQuerySet(TeamScopedQuerySet):
-    team_lookup = "journey_map__team"
-
-
 class Review(TeamScopedModel):
     """A meeting where the team went through a map's agenda and decided what to do."""
 
@@ -106,7 +102,7 @@ class Review(TeamScopedModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ReviewQuerySet.as_manager()
+    team_lookup = "journey_map__team"
     history = HistoricalRecords(get_user=history_user, m2m_fields=[attendees])
 
     class Meta:
@@ -126,8 +122,6 @@ class Review(TeamScopedModel):
 
 
 class ActionItemQuerySet(TeamScopedQuerySet):
-    team_lookup = "review__journey_map__team"
-
     def open(self) -> "ActionItemQuerySet":
         return self.filter(done=False)
 
@@ -158,6 +152,7 @@ class ActionItem(TeamScopedModel):
     position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    team_lookup = "review__journey_map__team"
     objects = ActionItemQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user)
 

@@ -41,7 +41,7 @@ def settings_for(team: Team | int) -> ReviewSettings:
     return found or ReviewSettings(team_id=team_id)
 
 
-def reviews_for(user) -> QuerySet[Review]:
+def review_list(*, user) -> QuerySet[Review]:
     """Return the reviews ``user`` may read, with what their rows show."""
     return (
         Review.objects.for_user(user)
@@ -54,15 +54,15 @@ def reviews_for(user) -> QuerySet[Review]:
     )
 
 
-def review_detail(user, pk) -> Review:
+def review_get(*, user, pk) -> Review:
     from teams.access import get_object_for_user
 
     items = ActionItem.objects.select_related("owner", "touchpoint", "pain_point", "experiment")
-    queryset = reviews_for(user).prefetch_related(Prefetch("action_items", queryset=items))
+    queryset = review_list(user=user).prefetch_related(Prefetch("action_items", queryset=items))
     return get_object_for_user(queryset, user, pk=pk)
 
 
-def action_items_for(user) -> QuerySet[ActionItem]:
+def action_item_list(*, user) -> QuerySet[ActionItem]:
     return ActionItem.objects.for_user(user).select_related(
         "owner", "review__journey_map", "touchpoint", "pain_point", "experiment"
     )
@@ -206,17 +206,6 @@ class StageMovement:
             return "none"
         return "up" if self.delta > 0 else "down" if self.delta < 0 else "flat"
 
-    def as_dict(self) -> dict:
-        return {
-            "stage": {"id": self.stage.pk, "name": self.stage.name},
-            "metric": self.metric,
-            "now": self.now.as_dict(),
-            "before": self.before.as_dict(),
-            "delta": self.delta,
-            "margin": self.margin,
-            "significant": self.significant,
-        }
-
 
 @dataclass
 class Agenda:
@@ -266,104 +255,6 @@ class Agenda:
             + len(self.pain_points_opened)
             + len(self.pain_points_fixed)
         )
-
-    def as_dict(self) -> dict:
-        def person(user):
-            return None if user is None else {"id": user.pk, "username": user.get_username()}
-
-        def version(v):
-            return None if v is None else {"id": v.pk, "number": v.number, "created_at": v.created_at.isoformat()}
-
-        def experiment(e):
-            return {
-                "id": e.pk,
-                "title": e.title,
-                "status": e.status,
-                "started_at": e.started_at.isoformat() if e.started_at else None,
-                "concluded_at": e.concluded_at.isoformat() if e.concluded_at else None,
-                "outcome": e.outcome,
-                "decision": e.decision,
-            }
-
-        def pain(p):
-            return {
-                "id": p.pk,
-                "title": p.title,
-                "severity": p.severity,
-                "status": p.status,
-                "touchpoint": p.touchpoint.name,
-                "created_at": p.created_at.isoformat(),
-                "fixed_at": p.fixed_at.isoformat() if p.fixed_at else None,
-            }
-
-        def followup(f):
-            return {
-                "id": f.pk,
-                "touchpoint": f.touchpoint.name if f.touchpoint else None,
-                "owner": person(f.owner),
-                "status": f.status,
-                "due_at": f.due_at.isoformat(),
-                "breached_at": f.breached_at.isoformat() if f.breached_at else None,
-            }
-
-        return {
-            "map": {"id": self.journey_map.pk, "title": self.journey_map.title},
-            "since": self.since.isoformat(),
-            "until": self.until.isoformat(),
-            "first_review": self.is_first,
-            "last_review": None
-            if self.last_review is None
-            else {"id": self.last_review.pk, "date": self.last_review.date.isoformat(), "kind": self.last_review.kind},
-            "versions": {
-                "base": version(self.base_version),
-                "latest": version(self.latest_version),
-                "draft_has_unpublished_changes": self.draft_ahead,
-                "diff": self.diff,
-            },
-            "feedback": [m.as_dict() for m in self.movements],
-            "sla": {
-                "handoff_breaches": [
-                    {
-                        "id": c.pk,
-                        "handoff": str(c.handoff),
-                        "reference": c.reference,
-                        "owner": person(c.handoff.to_owner),
-                        "breached_at": c.breached_at.isoformat(),
-                        "completed_at": c.completed_at.isoformat() if c.completed_at else None,
-                    }
-                    for c in self.handoff_breaches
-                ],
-                "followup_breaches": [followup(f) for f in self.followup_breaches],
-                "overdue_followups": [followup(f) for f in self.overdue_followups],
-            },
-            "experiments": {
-                "started": [experiment(e) for e in self.experiments_started],
-                "concluded": [experiment(e) for e in self.experiments_concluded],
-                "running": [experiment(e) for e in self.experiments_running],
-            },
-            "health": self.health.as_dict(),
-            "pain_points": {
-                "opened": [pain(p) for p in self.pain_points_opened],
-                "fixed": [pain(p) for p in self.pain_points_fixed],
-            },
-            "action_items": {
-                "carried_over": [action_item_dict(i) for i in self.carried_over],
-                "done_since": [action_item_dict(i) for i in self.done_since],
-            },
-            "change_count": self.change_count,
-        }
-
-
-def action_item_dict(item: ActionItem) -> dict:
-    return {
-        "id": item.pk,
-        "title": item.title,
-        "owner": None if item.owner is None else {"id": item.owner.pk, "username": item.owner.get_username()},
-        "due_date": item.due_date.isoformat() if item.due_date else None,
-        "done": item.done,
-        "overdue": item.is_overdue(),
-        "review": item.review_id,
-    }
 
 
 def _base_version(journey_map: JourneyMap, last: Review | None, since: datetime.datetime) -> MapVersion | None:

@@ -73,7 +73,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     )
     if due_only:
         maps = [m for m in maps if m.due_this_week]
-    recent = selectors.reviews_for(request.user).filter(journey_map__team=team).order_by("-date", "-id")[:10]
+    recent = selectors.review_list(user=request.user).filter(journey_map__team=team).order_by("-date", "-id")[:10]
     context = {
         "team": team,
         "form": form,
@@ -116,7 +116,9 @@ def _agenda_context(request: HttpRequest, journey_map: JourneyMap, form=None, ro
         "form": form,
         "rows": rows if rows is not None else _blank_rows(journey_map, links),
         "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
-        "history": selectors.reviews_for(request.user).filter(journey_map=journey_map).order_by("-date", "-id")[:8],
+        "history": selectors.review_list(user=request.user)
+        .filter(journey_map=journey_map)
+        .order_by("-date", "-id")[:8],
     }
 
 
@@ -193,7 +195,7 @@ def action_row(request: HttpRequest, map_pk: int) -> HttpResponse:
 @require_GET
 def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
     """The minutes of a recorded review: who came, notes, decisions and its action items."""
-    review = selectors.review_detail(request.user, review_pk)
+    review = selectors.review_get(user=request.user, pk=review_pk)
     follow_team(request, review.journey_map.team_id)
     return render(
         request,
@@ -234,7 +236,7 @@ def action_item_list(request: HttpRequest) -> HttpResponse:
         show = form.cleaned_data["show"] or "open"
         mine = form.cleaned_data["mine"]
     today = timezone.localdate()
-    items = selectors.action_items_for(request.user).filter(review__journey_map__team=team)
+    items = selectors.action_item_list(user=request.user).filter(review__journey_map__team=team)
     if show == "open":
         items = items.filter(done=False)
     elif show == "overdue":
@@ -265,7 +267,7 @@ def action_item_toggle(request: HttpRequest, item_pk: int) -> HttpResponse:
     item = get_object_for_write(ActionItem.objects.select_related("review__journey_map"), request.user, pk=item_pk)
     done = request.POST.get("done", "1" if not item.done else "0") == "1"
     item = services.action_item_set_done(item=item, actor=request.user, done=done)
-    item = selectors.action_items_for(request.user).get(pk=item.pk)
+    item = selectors.action_item_list(user=request.user).get(pk=item.pk)
     messages.success(
         request,
         (gettext("“%(title)s” done.") if item.done else gettext("“%(title)s” open again.")) % {"title": item.title},

@@ -42,12 +42,13 @@ def visible_team_ids(user) -> models.QuerySet | list[int]:
 class TeamScopedQuerySet(models.QuerySet):
     """A queryset of rows that belong to one team, directly or through a parent.
 
-    ``team_lookup`` is the path from the model to its team's id: ``"team"`` for a row that holds
-    the team itself, ``"journey_map__team"`` for a row that belongs to it through a parent.
-    Every read path in the UI and the API goes through ``for_user``.
+    Filters on the model's ``team_lookup``. Every read path in the UI and the API goes through
+    ``for_user``.
     """
 
-    team_lookup = "team"
+    @property
+    def team_lookup(self) -> str:
+        return self.model.team_lookup
 
     def for_team(self, team: "Team | int") -> "TeamScopedQuerySet":
         return self.filter(**{self.team_lookup: team})
@@ -57,7 +58,15 @@ class TeamScopedQuerySet(models.QuerySet):
 
 
 class TeamScopedModel(models.Model):
-    """Base of every model whose rows belong to one team, directly or through a parent."""
+    """Base of every model whose rows belong to one team, directly or through a parent.
+
+    ``team_lookup`` is the path from the model to its team's id: ``"team"`` for a row that holds
+    the team itself, ``"journey_map__team"`` for a row that belongs to it through a parent. A
+    subclass sets it as a class attribute; its ``objects`` (this base's, or a ``TeamScopedQuerySet``
+    subclass's for extra methods) scope by it.
+    """
+
+    team_lookup = "team"
 
     objects = TeamScopedQuerySet.as_manager()
 
@@ -65,7 +74,7 @@ class TeamScopedModel(models.Model):
         abstract = True
 
     def get_team_id(self) -> int:
-        """Return the id of the owning team, following the queryset's ``team_lookup``."""
+        """Return the id of the owning team, following ``team_lookup``."""
         parts = type(self).objects.get_queryset().team_lookup.split("__")
         obj = self
         for part in parts[:-1]:
@@ -80,10 +89,6 @@ class TeamOwnedModel(TeamScopedModel):
 
     class Meta:
         abstract = True
-
-
-class TeamQuerySet(TeamScopedQuerySet):
-    team_lookup = "id"
 
 
 class Team(TeamScopedModel):
@@ -124,7 +129,7 @@ class Team(TeamScopedModel):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
-    objects = TeamQuerySet.as_manager()
+    team_lookup = "id"
 
     class Meta:
         ordering = ["name"]

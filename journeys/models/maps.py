@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 from teams.access import history_user
-from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
+from teams.models import TeamOwnedModel, TeamScopedModel
 
 # English names (the funnel parts are keyed by them); a new map gets them in its creator's language.
 DEFAULT_STAGES = [
@@ -129,10 +129,6 @@ class JourneyMap(TeamOwnedModel):
         return self.title
 
 
-class StageQuerySet(TeamScopedQuerySet):
-    team_lookup = "journey_map__team"
-
-
 class Stage(TeamScopedModel):
     """A column of the map: a phase of the journey."""
 
@@ -150,7 +146,7 @@ class Stage(TeamScopedModel):
     position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
     funnel = models.CharField(max_length=6, choices=Funnel.choices, blank=True, verbose_name=_("funnel"))
 
-    objects = StageQuerySet.as_manager()
+    team_lookup = "journey_map__team"
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
@@ -161,10 +157,6 @@ class Stage(TeamScopedModel):
 
     def __str__(self) -> str:
         return self.name
-
-
-class TouchpointQuerySet(TeamScopedQuerySet):
-    team_lookup = "stage__journey_map__team"
 
 
 class Touchpoint(TeamScopedModel):
@@ -196,7 +188,7 @@ class Touchpoint(TeamScopedModel):
     )
     evidence_verified_at = models.DateField(null=True, blank=True, verbose_name=_("evidence verified at"))
 
-    objects = TouchpointQuerySet.as_manager()
+    team_lookup = "stage__journey_map__team"
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
@@ -211,10 +203,6 @@ class Touchpoint(TeamScopedModel):
 
     def __str__(self) -> str:
         return self.name
-
-
-class PainPointQuerySet(TeamScopedQuerySet):
-    team_lookup = "touchpoint__stage__journey_map__team"
 
 
 class PainPoint(TeamScopedModel):
@@ -245,7 +233,7 @@ class PainPoint(TeamScopedModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     fixed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("fixed at"))
 
-    objects = PainPointQuerySet.as_manager()
+    team_lookup = "touchpoint__stage__journey_map__team"
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
@@ -259,10 +247,6 @@ class PainPoint(TeamScopedModel):
 
     def __str__(self) -> str:
         return self.title
-
-
-class MapVersionQuerySet(TeamScopedQuerySet):
-    team_lookup = "journey_map__team"
 
 
 class MapVersion(TeamScopedModel):
@@ -288,7 +272,7 @@ class MapVersion(TeamScopedModel):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
-    objects = MapVersionQuerySet.as_manager()
+    team_lookup = "journey_map__team"
 
     class Meta:
         verbose_name = _("map version")
