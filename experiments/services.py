@@ -345,7 +345,7 @@ def _experiment_clean(team_id: int, data: dict) -> dict:
         _same_team(team_id, guardrail_metrics=metric)
     owner = data.get("owner")
     if owner is not None and role_for(owner, team_id) is None:
-        raise ValidationError({"owner": "The owner must be a member of the team."})
+        raise ValidationError({"owner": _("The owner must be a member of the team.")})
     data.update(
         _journey_place(
             Experiment,

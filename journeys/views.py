@@ -92,7 +92,7 @@ def map_list(request: HttpRequest) -> HttpResponse:
 def map_create(request: HttpRequest) -> HttpResponse:
     team = request.team
     if team is None:
-        raise Http404("No team.")
+        raise Http404(gettext("Join or create a team first."))
     require_role(request.user, team.pk, Role.EDITOR)
     form = MapCreateForm(request.POST or None, team=team)
     if request.method == "POST" and form.is_valid():
@@ -121,7 +121,7 @@ def map_create(request: HttpRequest) -> HttpResponse:
 def map_import(request: HttpRequest) -> HttpResponse:
     team = request.team
     if team is None:
-        raise Http404("No team.")
+        raise Http404(gettext("Join or create a team first."))
     require_role(request.user, team.pk, Role.EDITOR)
     form = ImportForm(request.POST or None, request.FILES or None)
     status = 200
