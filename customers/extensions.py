@@ -11,6 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.translation import pgettext_lazy
+
+# The badge each kind shows on the profile's page; a kind without one shows as it is named.
+KIND_LABELS = {
+    "event": pgettext_lazy("timeline", "Event"),
+    "stage": pgettext_lazy("timeline", "Stage"),
+    "merge": pgettext_lazy("timeline", "Merge"),
+}
+
 
 @dataclass(frozen=True)
 class TimelineItem:
@@ -18,6 +27,10 @@ class TimelineItem:
     at: datetime
     title: str
     data: dict = field(default_factory=dict)
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 timeline_sources: list[Callable] = []

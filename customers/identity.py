@@ -15,7 +15,16 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
-from .models import Identity, Profile, ProfileMerge, ProfileStage, StageTransition, TraitChange
+from .models import (
+    MERGE_REASON_DATABASE,
+    MERGE_REASON_TWO_USER_IDS,
+    Identity,
+    Profile,
+    ProfileMerge,
+    ProfileStage,
+    StageTransition,
+    TraitChange,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +151,7 @@ def identities_link(
                 status=ProfileMerge.Status.REFUSED,
                 trigger=trigger,
                 identifier=identifier,
-                reason=f"the profiles hold two different user ids ({user_ids[a]}, {user_ids[b]})"[:300],
+                reason=(MERGE_REASON_TWO_USER_IDS % {"first": user_ids[a], "second": user_ids[b]})[:300],
                 event_id=event_id,
             )
         # The older profile stays, so the profile a team already knows keeps its id.
@@ -159,7 +168,7 @@ def identities_link(
                 status=ProfileMerge.Status.REFUSED,
                 trigger=trigger,
                 identifier=identifier,
-                reason="the database refused it (one user id per profile)",
+                reason=MERGE_REASON_DATABASE,
                 event_id=event_id,
             )
         if gone.pk in new_profile_ids:

@@ -9,6 +9,7 @@ same join (event → identity → profile) serves timelines, funnels and a Click
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -17,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import Team, TeamOwnedModel
@@ -34,20 +36,27 @@ class Source(TeamOwnedModel):
 
     PREFIX_LENGTH = 10
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="sources")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="sources", verbose_name=_("team"))
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.WEB)
-    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
-    hashed_key = models.CharField(max_length=64, editable=False)
+    prefix = models.CharField(_("key prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
+    hashed_key = models.CharField(_("hashed key"), max_length=64, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["web", "server", "mobile", "crm", "other"]), name="source_kind_valid"
@@ -85,19 +94,27 @@ class Source(TeamOwnedModel):
 class Profile(TeamOwnedModel):
     """One person across devices and channels, reached through their identities."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="profiles")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="profiles", verbose_name=_("team"))
     # The profile's one user id, kept here for display and search; Identity is the truth.
-    user_id = models.CharField(max_length=255, blank=True, db_index=True)
-    traits = models.JSONField(default=dict, blank=True)
+    user_id = models.CharField(_("user id"), max_length=255, blank=True, db_index=True)
+    traits = models.JSONField(_("traits"), default=dict, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_profiles", editable=False
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_profiles",
+        editable=False,
+        verbose_name=_("merged into"),
     )
-    first_seen_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    first_seen_at = models.DateTimeField(_("first seen at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("customer profile")
+        verbose_name_plural = _("customer profiles")
         indexes = [models.Index(fields=["team", "-last_seen_at"], name="profile_team_seen_idx")]
 
     def __str__(self) -> str:
@@ -112,15 +129,18 @@ class Identity(TeamOwnedModel):
         USER_ID = "user_id", _("User id")
         ALIAS = "alias", _("Alias")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="identities")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    value = models.CharField(max_length=255)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="identities", verbose_name=_("customer profile")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    value = models.CharField(_("value"), max_length=255)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "identities"
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
         constraints = [
             models.UniqueConstraint(fields=["team", "kind", "value"], name="identity_unique_value"),
             # At most one user id per profile: a merge that would join two is refused.
@@ -152,35 +172,37 @@ class Event(TeamOwnedModel):
         PAST = "timestamp_past", _("Timestamp in the far past")
         SKEW = "clock_skew", _("Client clock off (corrected)")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="events")
-    message_id = models.CharField(max_length=128)
-    type = models.CharField(max_length=8, choices=Type.choices)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="events", verbose_name=_("source"))
+    message_id = models.CharField(_("message id"), max_length=128)
+    type = models.CharField(_("call"), max_length=8, choices=Type.choices)
     # The track event's name, or the page's or screen's name.
-    event = models.CharField(max_length=200, blank=True)
-    anonymous_id = models.CharField(max_length=255, blank=True)
-    user_id = models.CharField(max_length=255, blank=True)
+    event = models.CharField(_("event"), max_length=200, blank=True)
+    anonymous_id = models.CharField(_("anonymous id"), max_length=255, blank=True)
+    user_id = models.CharField(_("user id"), max_length=255, blank=True)
     # The identity the event resolves through (its user id if any, else its anonymous id).
-    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="events")
-    group_id = models.CharField(max_length=255, blank=True)
-    previous_id = models.CharField(max_length=255, blank=True)
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="events", verbose_name=_("identity"))
+    group_id = models.CharField(_("group id"), max_length=255, blank=True)
+    previous_id = models.CharField(_("previous id"), max_length=255, blank=True)
     # The page's path (context.page.path or properties.path), for the tracking plan's patterns.
-    path = models.CharField(max_length=500, blank=True)
-    properties = models.JSONField(default=dict, blank=True)
-    traits = models.JSONField(default=dict, blank=True)
-    context = models.JSONField(default=dict, blank=True)
-    timestamp = models.DateTimeField(help_text="When it happened, corrected for the client's clock.")
-    original_timestamp = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField()
-    clock_skew_suspect = models.BooleanField(default=False)
-    flags = models.JSONField(default=list, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    traits = models.JSONField(_("traits"), default=dict, blank=True)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    timestamp = models.DateTimeField(_("timestamp"), help_text=_("When it happened, corrected for the client's clock."))
+    original_timestamp = models.DateTimeField(_("original timestamp"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    clock_skew_suspect = models.BooleanField(_("clock skew suspected"), default=False)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
     # When the tracking plan was applied to it (stages.events_match); empty until then, so the
     # sweep finds events whose task was never queued (broker down) or never finished (worker killed).
-    matched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    matched_at = models.DateTimeField(_("matched at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-timestamp", "-id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         constraints = [
             # Deduplication on the source's messageId: retries and concurrent duplicates store one row.
             models.UniqueConstraint(fields=["source", "message_id"], name="event_unique_message_id"),
@@ -199,6 +221,24 @@ class Event(TeamOwnedModel):
     def __str__(self) -> str:
         return f"{self.type} {self.event}".strip()
 
+    @property
+    def flag_labels(self) -> list[str]:
+        """Return the flags in the reader's language (an unknown flag as stored)."""
+        labels = dict(self.Flag.choices)
+        return [str(labels.get(flag, flag)) for flag in self.flags]
+
+
+# Why a merge was refused: stored in English (the API's and the logs' text), shown translated.
+MERGE_REASON_TWO_USER_IDS = gettext_noop("the profiles hold two different user ids (%(first)s, %(second)s)")
+MERGE_REASON_DATABASE = gettext_noop("the database refused it (one user id per profile)")
+MERGE_REASONS = [
+    (
+        re.compile(r"the profiles hold two different user ids \((?P<first>.*), (?P<second>.*)\)", re.S),
+        MERGE_REASON_TWO_USER_IDS,
+    ),
+    (re.compile(re.escape(MERGE_REASON_DATABASE)), MERGE_REASON_DATABASE),
+]
+
 
 class ProfileMerge(TeamOwnedModel):
     """A merge of one profile into another, done or refused, with why."""
@@ -207,18 +247,31 @@ class ProfileMerge(TeamOwnedModel):
         MERGED = "merged", _("Merged")
         REFUSED = "refused", _("Refused")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    into_profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="merges_in")
-    from_profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="merges_out")
-    status = models.CharField(max_length=8, choices=Status.choices)
-    trigger = models.CharField(max_length=8, help_text="The call that asked for it: identify, alias, track …")
-    identifier = models.CharField(max_length=300, help_text="The identifier that linked the two, kind:value.")
-    reason = models.CharField(max_length=300, blank=True)
-    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    into_profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="merges_in", verbose_name=_("kept profile")
+    )
+    from_profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="merges_out", verbose_name=_("merged profile")
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    trigger = models.CharField(
+        _("call"), max_length=8, help_text=_("The call that asked for it: identify, alias, track …")
+    )
+    identifier = models.CharField(
+        _("identifier"), max_length=300, help_text=_("The identifier that linked the two, kind:value.")
+    )
+    # Stored in English for the API and the logs; ``reason_display`` gives it in the reader's language.
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("profile merge")
+        verbose_name_plural = _("profile merges")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["merged", "refused"]), name="profilemerge_status_valid"),
         ]
@@ -226,20 +279,35 @@ class ProfileMerge(TeamOwnedModel):
     def __str__(self) -> str:
         return f"{self.from_profile_id} → {self.into_profile_id} ({self.status})"
 
+    @property
+    def reason_display(self) -> str:
+        """Return the reason in the reader's language (a reason not written by ``identity`` as stored)."""
+        for pattern, message in MERGE_REASONS:
+            match = pattern.fullmatch(self.reason)
+            if match:
+                return gettext(message) % match.groupdict()
+        return self.reason
+
 
 class TraitChange(TeamOwnedModel):
     """One trait's value as it was set: the profile keeps the latest, this keeps the history."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="trait_changes")
-    key = models.CharField(max_length=200)
-    value = models.JSONField(null=True)
-    previous_value = models.JSONField(null=True)
-    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    changed_at = models.DateTimeField()
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="trait_changes", verbose_name=_("customer profile")
+    )
+    key = models.CharField(_("trait"), max_length=200)
+    value = models.JSONField(_("value"), null=True)
+    previous_value = models.JSONField(_("previous value"), null=True)
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+    )
+    changed_at = models.DateTimeField(_("changed at"))
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        verbose_name = _("trait change")
+        verbose_name_plural = _("trait changes")
         indexes = [models.Index(fields=["profile", "key", "-changed_at"], name="traitchange_profile_key_idx")]
 
     def __str__(self) -> str:
@@ -255,13 +323,24 @@ class TrackingRule(TeamOwnedModel):
         SCREEN = "screen", _("Screen view")
         ANY = "any", _("Any call")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="tracking_rules")
-    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="tracking_rules")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="tracking_rules", verbose_name=_("team"))
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="tracking_rules", verbose_name=_("journey map")
+    )
     stage = models.ForeignKey(
-        "journeys.Stage", on_delete=models.CASCADE, related_name="tracking_rules", help_text="The stage entered."
+        "journeys.Stage",
+        on_delete=models.CASCADE,
+        related_name="tracking_rules",
+        verbose_name=_("stage"),
+        help_text=_("The stage entered."),
     )
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", on_delete=models.CASCADE, null=True, blank=True, related_name="tracking_rules"
+        "journeys.Touchpoint",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tracking_rules",
+        verbose_name=_("touchpoint"),
     )
     event_type = models.CharField(_("event type"), max_length=6, choices=EventType.choices, default=EventType.TRACK)
     event_name = models.CharField(_("event name"), max_length=200, blank=True)
@@ -274,11 +353,13 @@ class TrackingRule(TeamOwnedModel):
         blank=True,
         help_text=_('A list of {"property": …, "op": eq|neq|in|contains|exists, "value": …}; all must hold.'),
     )
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    is_active = models.BooleanField(pgettext_lazy("tracking rule", "active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["journey_map", "id"]
+        verbose_name = _("tracking rule")
+        verbose_name_plural = _("tracking rules")
         constraints = [
             models.CheckConstraint(
                 condition=Q(event_type__in=["track", "page", "screen", "any"]), name="trackingrule_event_type_valid"
@@ -292,18 +373,42 @@ class TrackingRule(TeamOwnedModel):
 class StageTransition(TeamOwnedModel):
     """A profile entering a stage of a map, from which stage, by which event."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="stage_transitions")
-    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
-    from_stage = models.ForeignKey("journeys.Stage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    to_stage = models.ForeignKey("journeys.Stage", on_delete=models.CASCADE, related_name="+")
-    entered_at = models.DateTimeField()
-    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    rule = models.ForeignKey(TrackingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="stage_transitions", verbose_name=_("customer profile")
+    )
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    from_stage = models.ForeignKey(
+        "journeys.Stage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from stage"),
+    )
+    to_stage = models.ForeignKey(
+        "journeys.Stage", on_delete=models.CASCADE, related_name="+", verbose_name=_("to stage")
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+    )
+    rule = models.ForeignKey(
+        TrackingRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tracking rule"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-entered_at", "-id"]
+        verbose_name = _("stage transition")
+        verbose_name_plural = _("stage transitions")
         indexes = [
             models.Index(fields=["profile", "journey_map", "-entered_at"], name="stagetrans_profile_idx"),
             models.Index(fields=["journey_map", "to_stage", "-entered_at"], name="stagetrans_entered_idx"),
@@ -316,15 +421,23 @@ class StageTransition(TeamOwnedModel):
 class ProfileStage(TeamOwnedModel):
     """Where a profile is on a map now: one row per (profile, map), for cheap "who is here" lists."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="current_stages")
-    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
-    stage = models.ForeignKey("journeys.Stage", on_delete=models.CASCADE, related_name="+")
-    entered_at = models.DateTimeField()
-    transition = models.ForeignKey(StageTransition, on_delete=models.SET_NULL, null=True, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="current_stages", verbose_name=_("customer profile")
+    )
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    stage = models.ForeignKey("journeys.Stage", on_delete=models.CASCADE, related_name="+", verbose_name=_("stage"))
+    entered_at = models.DateTimeField(_("entered at"))
+    transition = models.ForeignKey(
+        StageTransition, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("stage transition")
+    )
 
     class Meta:
         ordering = ["journey_map", "stage", "-entered_at"]
+        verbose_name = _("current stage")
+        verbose_name_plural = _("current stages")
         constraints = [
             models.UniqueConstraint(fields=["profile", "journey_map"], name="profilestage_unique_profile_map"),
         ]

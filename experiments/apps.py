@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExperimentsConfig(AppConfig):
     name = "experiments"
-    verbose_name = "Experiments"
+    verbose_name = _("Experiments")
 
     def ready(self) -> None:
         from journeys.extensions import register_health_check, register_map_annotator

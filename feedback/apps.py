@@ -23,6 +23,6 @@ class FeedbackConfig(AppConfig):
         register_map_annotator(
             annotate_map_scores, touchpoint_html=touchpoint_scores_html, stage_html=stage_scores_html
         )
-        register_map_link("Scores", "feedback:map_scores")
         register_erasure_handler(privacy.erase)
         register_export_source(privacy.export)
+        register_map_link(_("Scores"), "feedback:map_scores")

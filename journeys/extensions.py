@@ -46,7 +46,7 @@ class MapAnnotator:
 
 @dataclass(frozen=True)
 class MapLink:
-    label: str
+    label: str  # a lazy translation, so each reader gets their own language
     url_name: str
 
 
@@ -74,7 +74,7 @@ def register_health_check(fn: Callable) -> Callable:
     return fn
 
 
-def register_map_link(label: str, url_name: str) -> None:
+def register_map_link(label, url_name: str) -> None:
     """Add a link to the map page's actions: ``url_name`` is reversed with ``map_pk``."""
     link = MapLink(label, url_name)
     if link not in registry.links:

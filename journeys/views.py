@@ -22,7 +22,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import gettext, pgettext
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from personas.models import Persona
@@ -472,12 +474,31 @@ def touchpoint_history(request: HttpRequest, map_pk: int, touchpoint_pk: int) ->
     return render(request, template, context)
 
 
-def _history_kind(history_type: str) -> str:
-    return {
-        "+": pgettext("history", "created"),
-        "~": pgettext("history", "changed"),
-        "-": pgettext("history", "deleted"),
-    }[history_type]
+# One whole sentence per action and kind of element, so each language orders the words and inflects
+# the element its own way (Latvian's accusative, Bulgarian's articles), instead of "who + verb + what".
+HISTORY_LINES = {
+    ("+", "stage"): pgettext_lazy("history", "%(who)s created the stage “%(name)s”"),
+    ("~", "stage"): pgettext_lazy("history", "%(who)s changed the stage “%(name)s”"),
+    ("-", "stage"): pgettext_lazy("history", "%(who)s deleted the stage “%(name)s”"),
+    ("+", "touchpoint"): pgettext_lazy("history", "%(who)s created the touchpoint “%(name)s”"),
+    ("~", "touchpoint"): pgettext_lazy("history", "%(who)s changed the touchpoint “%(name)s”"),
+    ("-", "touchpoint"): pgettext_lazy("history", "%(who)s deleted the touchpoint “%(name)s”"),
+    ("+", "painpoint"): pgettext_lazy("history", "%(who)s created the pain point “%(name)s”"),
+    ("~", "painpoint"): pgettext_lazy("history", "%(who)s changed the pain point “%(name)s”"),
+    ("-", "painpoint"): pgettext_lazy("history", "%(who)s deleted the pain point “%(name)s”"),
+}
+
+
+def history_line(record) -> SafeString:
+    """Return "Anna changed the touchpoint “Checkout”" for a history record, in the reader's language."""
+    user = record.history_user
+    who = (user.get_full_name() or user.username) if user is not None else gettext("Someone")
+    name = getattr(record, "name", None) or getattr(record, "title", "")
+    sentence = HISTORY_LINES[(record.history_type, record.instance_type._meta.model_name)]
+    # Safe: the sentence itself is escaped, and both values are escaped or built by format_html.
+    return mark_safe(
+        conditional_escape(str(sentence)) % {"who": format_html("<strong>{}</strong>", who), "name": escape(name)}
+    )
 
 
 def _field_label(models, name: str) -> str:
@@ -499,15 +520,7 @@ def _history_entries(records: list, fields: list[str]) -> list[dict]:
             delta = rec.diff_against(older, included_fields=fields)
             model = rec.instance_type
             changes = [{"field": _field_label(model, c.field), "old": c.old, "new": c.new} for c in delta.changes]
-        entries.append(
-            {
-                "when": rec.history_date,
-                "who": rec.history_user,
-                "kind": _history_kind(rec.history_type),
-                "name": getattr(rec, "name", None) or getattr(rec, "title", ""),
-                "changes": changes,
-            }
-        )
+        entries.append({"when": rec.history_date, "line": history_line(rec), "changes": changes})
     return entries
 
 
@@ -529,17 +542,7 @@ def map_history(request: HttpRequest, map_pk: int) -> HttpResponse:
         key=lambda r: r.history_date,
         reverse=True,
     )[:100]
-    entries = [
-        {
-            "when": r.history_date,
-            "who": r.history_user,
-            "kind": _history_kind(r.history_type),
-            "what": r.instance_type._meta.verbose_name,
-            "name": getattr(r, "name", None) or getattr(r, "title", ""),
-            "changes": [],
-        }
-        for r in records
-    ]
+    entries = [{"when": r.history_date, "line": history_line(r), "changes": []} for r in records]
     return render(request, "journeys/history.html", {"journey_map": journey_map, "entries": entries})
 
 

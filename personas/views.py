@@ -178,7 +178,7 @@ def persona_edit(request: HttpRequest, persona_pk: int) -> HttpResponse:
 def persona_archive(request: HttpRequest, persona_pk: int) -> HttpResponse:
     persona = get_object_for_write(Persona, request.user, pk=persona_pk)
     services.persona_archive(persona=persona, actor=request.user)
-    messages.success(request, f"“{persona.name}” archived. Its maps keep it; restore it any time.")
+    messages.success(request, _("“%(name)s” archived. Its maps keep it; restore it any time.") % {"name": persona.name})
     return hx_redirect(request, persona.get_absolute_url())
 
 
@@ -187,7 +187,7 @@ def persona_archive(request: HttpRequest, persona_pk: int) -> HttpResponse:
 def persona_restore(request: HttpRequest, persona_pk: int) -> HttpResponse:
     persona = get_object_for_write(Persona, request.user, pk=persona_pk)
     services.persona_restore(persona=persona, actor=request.user)
-    messages.success(request, f"“{persona.name}” restored.")
+    messages.success(request, _("“%(name)s” restored.") % {"name": persona.name})
     return hx_redirect(request, persona.get_absolute_url())
 
 

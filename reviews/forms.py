@@ -133,7 +133,7 @@ class ActionItemRowForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not data.get("title", "").strip() and any(data.get(n) for n in ("owner", "due_date", "link")):
-            self.add_error("title", "Give the action item a title, or clear the row.")
+            self.add_error("title", _("Give the action item a title, or clear the row."))
         return data
 
     def to_input(self) -> ActionItemInput:

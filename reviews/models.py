@@ -29,7 +29,9 @@ class ReviewSettings(TeamScopedModel):
         SATURDAY = 6, _("Saturday")
         SUNDAY = 7, _("Sunday")
 
-    team = models.OneToOneField("teams.Team", on_delete=models.CASCADE, related_name="review_settings")
+    team = models.OneToOneField(
+        "teams.Team", on_delete=models.CASCADE, related_name="review_settings", verbose_name=_("team")
+    )
     review_cadence_days = models.PositiveSmallIntegerField(
         _("review every (days)"),
         default=7,
@@ -47,8 +49,8 @@ class ReviewSettings(TeamScopedModel):
         help_text=_("Hour of the day, 0–23, in the team's time zone."),
     )
     # The team-local date of the last digest sent, so a re-run of the hourly dispatch sends nothing twice.
-    digest_last_sent_on = models.DateField(null=True, blank=True, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    digest_last_sent_on = models.DateField(_("digest last sent on"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     objects = ReviewSettingsQuerySet.as_manager()
 
@@ -66,7 +68,7 @@ class ReviewSettings(TeamScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Review settings of {self.team}"
+        return _("Review settings of %(team)s") % {"team": self.team}
 
 
 class Review(TeamScopedModel):
@@ -77,36 +79,53 @@ class Review(TeamScopedModel):
         QUARTERLY = "quarterly", _("Quarterly review")
         PRICING = "pricing_change", _("Pricing or packaging change")
 
-    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="reviews")
-    date = models.DateField(default=timezone.localdate)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEEKLY)
-    facilitator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="reviews", verbose_name=_("journey map")
     )
-    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="reviews_attended")
-    notes = models.TextField(blank=True)
-    decisions = models.TextField(blank=True)
+    date = models.DateField(_("date"), default=timezone.localdate)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WEEKLY)
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("facilitator"),
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="reviews_attended", verbose_name=_("attendees")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    decisions = models.TextField(_("decisions"), blank=True)
     map_version = models.ForeignKey(
         "journeys.MapVersion",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="reviews",
+        verbose_name=_("map version"),
         help_text=_("The published version the team reviewed; the next agenda compares against it."),
     )
     # What the agenda covered: changes from this moment on belong to the next review.
-    covers_until = models.DateTimeField(default=timezone.now)
+    covers_until = models.DateTimeField(_("covers until"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     team_lookup = "journey_map__team"
     history = HistoricalRecords(get_user=history_user, m2m_fields=[attendees])
 
     class Meta:
         ordering = ["-date", "-created_at"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         indexes = [models.Index(fields=["journey_map", "-date"], name="review_map_date_idx")]
         constraints = [
             models.CheckConstraint(
@@ -115,7 +134,11 @@ class Review(TeamScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of {self.journey_map} on {self.date:%Y-%m-%d}"
+        return _("%(kind)s of %(map)s on %(date)s") % {
+            "kind": self.get_kind_display(),
+            "map": self.journey_map,
+            "date": f"{self.date:%Y-%m-%d}",
+        }
 
     def get_absolute_url(self) -> str:
         return reverse("reviews:detail", args=[self.pk])
@@ -132,25 +155,45 @@ class ActionItemQuerySet(TeamScopedQuerySet):
 class ActionItem(TeamScopedModel):
     """Something a review decided to do, with an owner and a due date; open ones carry over."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="action_items")
-    title = models.CharField(max_length=300)
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="action_items", verbose_name=_("review"))
+    title = models.CharField(_("title"), max_length=300)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_action_items"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_action_items",
+        verbose_name=_("owner"),
     )
-    due_date = models.DateField(null=True, blank=True)
-    done = models.BooleanField(default=False)
-    done_at = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
+        "journeys.Touchpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="action_items",
+        verbose_name=_("touchpoint"),
     )
     pain_point = models.ForeignKey(
-        "journeys.PainPoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
+        "journeys.PainPoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="action_items",
+        verbose_name=_("pain point"),
     )
     experiment = models.ForeignKey(
-        "experiments.Experiment", on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
+        "experiments.Experiment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="action_items",
+        verbose_name=_("experiment"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     team_lookup = "review__journey_map__team"
     objects = ActionItemQuerySet.as_manager()
@@ -158,6 +201,8 @@ class ActionItem(TeamScopedModel):
 
     class Meta:
         ordering = ["done", "due_date", "position", "id"]
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
         indexes = [
             models.Index(fields=["owner", "done", "due_date"], name="actionitem_owner_open_idx"),
             models.Index(fields=["due_date"], condition=Q(done=False), name="actionitem_open_due_idx"),
@@ -179,9 +224,17 @@ class ActionItem(TeamScopedModel):
 class DigestPreference(models.Model):
     """A person's choice about the weekly review digest (one-click unsubscribe sets it)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference")
-    unsubscribed = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference", verbose_name=_("user")
+    )
+    unsubscribed = models.BooleanField(_("unsubscribed"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("digest preference")
+        verbose_name_plural = _("digest preferences")
 
     def __str__(self) -> str:
-        return f"{self.user}: {'unsubscribed' if self.unsubscribed else 'subscribed'}"
+        if self.unsubscribed:
+            return _("%(user)s: unsubscribed") % {"user": self.user}
+        return _("%(user)s: subscribed") % {"user": self.user}

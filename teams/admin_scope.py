@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import Membership, TeamScopedModel
 
@@ -58,7 +59,7 @@ class TeamScopedAdmin:
         except (ValueError, TypeError):
             visible = False
         if not visible and admin_team_ids(request) is not None:
-            raise Http404("No such object.")
+            raise Http404(_("No such object."))
 
     def history_view(self, request, object_id, extra_context=None):
         self._require_visible(request, object_id)

@@ -3,6 +3,7 @@ import json
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 SESSION_KEY = "waymark_team_id"
 
@@ -166,7 +167,7 @@ class SharedServiceUnavailableMiddleware:
         logging.getLogger(__name__).error("a shared service is unreachable: %s", exception, exc_info=exception)
         response = JsonResponse(
             {
-                "detail": "A service Waymark depends on is unavailable; try again shortly.",
+                "detail": gettext("A service Waymark depends on is unavailable; try again shortly."),
                 "code": "unavailable",
                 "errors": {},
             },

@@ -114,3 +114,17 @@ def test_api_errors_follow_accept_language(api_as, alice, survey):
     )
     assert response.status_code == 400
     assert "Два въпроса имат ключ „score“." in str(response.json())
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("zh-hant", "分數"), ("zh-hans", "分数"), ("lv", "Vērtējumi"), ("bg", "Оценки"), ("en", "Scores")],
+)
+def test_the_map_pages_scores_link_is_in_the_readers_language(client_as, erin, shop_map, language, label):
+    url = reverse("feedback:map_scores", args=[shop_map.pk])
+    html = (
+        client_as(erin)
+        .get(reverse("journeys:map_detail", args=[shop_map.pk]), HTTP_ACCEPT_LANGUAGE=language)
+        .content.decode()
+    )
+    assert f'<a href="{url}" class="secondary outline" role="button">{label}</a>' in html

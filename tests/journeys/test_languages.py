@@ -119,3 +119,37 @@ def test_an_sla_breach_email_is_in_the_owners_language(team_a, alice, erin):
     [message] = mail.outbox
     assert message.subject.startswith("SLA pārkāpums: Nodošana Touchpoint 0 → Touchpoint 1 (ORDER-7)")
     assert "Lūdzu, pārņemiet to tūlīt." in message.body and "Atvērt Waymark:" in message.body
+
+
+@pytest.mark.parametrize(
+    ("language", "changed", "deleted"),
+    [
+        ("lv", "mainīja pieskārienu punktu “Returns page”", "dzēsa pieskārienu punktu “Returns page”"),
+        ("bg", "промени точката на допир „Returns page“", "изтри точката на допир „Returns page“"),
+        ("zh-hant", "變更了接觸點「Returns page」", "刪除了接觸點「Returns page」"),
+        ("en", "changed the touchpoint “Returns page”", "deleted the touchpoint “Returns page”"),
+    ],
+)
+def test_history_lines_are_whole_sentences_in_the_readers_language(
+    client_as, erin, make_map, language, changed, deleted
+):
+    journey_map = make_map(stages=1, per_stage=1, pains=0)
+    tp = Touchpoint.objects.get(stage__journey_map=journey_map)
+    services.touchpoint_update(touchpoint=tp, user=erin, revision=None, name="Returns page")
+    client = client_as(erin)
+    url = reverse("journeys:touchpoint_history", args=[journey_map.pk, tp.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    who = erin.get_full_name() or erin.username
+    assert f"<strong>{who}</strong> {changed}" in html
+    services.touchpoint_delete(touchpoint=tp, user=erin, revision=None)
+    html = client.get(reverse("journeys:map_history", args=[journey_map.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    assert f"<strong>{who}</strong> {deleted}" in html.content.decode()
+
+
+def test_a_history_line_escapes_the_name_it_quotes(client_as, erin, make_map):
+    journey_map = make_map(stages=1, per_stage=1, pains=0)
+    tp = Touchpoint.objects.get(stage__journey_map=journey_map)
+    services.touchpoint_update(touchpoint=tp, user=erin, revision=None, name="<b>Returns</b>")
+    html = client_as(erin).get(reverse("journeys:map_history", args=[journey_map.pk])).content.decode()
+    assert "“&lt;b&gt;Returns&lt;/b&gt;”" in html
+    assert "<b>Returns</b>" not in html

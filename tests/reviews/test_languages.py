@@ -74,3 +74,13 @@ def test_api_errors_follow_accept_language(api_as, erin, shop_map):
     )
     assert response.status_code == 400
     assert response.json()["errors"]["date"] == ["Преглед не може да се запише с бъдеща дата."]
+
+
+def test_an_action_item_row_error_is_in_the_readers_language(client_as, erin, shop_map):
+    data = {"date": "2025-06-09", "kind": "weekly", "notes": "n", "decisions": "d", "rows": ["a1"]}
+    data.update({"item-a1-title": "", "item-a1-owner": erin.pk})
+    response = client_as(erin).post(
+        reverse("reviews:map_review", args=[shop_map.pk]), data, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="lv"
+    )
+    assert response.status_code == 400
+    assert "Norādiet uzdevuma nosaukumu vai notīriet rindu." in response.content.decode()

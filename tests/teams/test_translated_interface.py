@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -113,3 +115,46 @@ def test_the_webhook_disabled_email_is_in_the_teams_language(team_a, alice, mail
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == "[Waymark] Webhook е деактивиран: https://hooks.example.com/x"
     assert "Waymark спря да изпраща събитията на Team A" in mailoutbox[0].body
+
+
+def test_the_admin_names_the_apps_in_the_readers_language(db, client):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+    html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="bg").content.decode()
+    for app in ("Персони", "Клиенти"):
+        assert f">{app}</a>" in html, app
+    assert ">Personas</a>" not in html
+    # Experiments registers no admin yet; its name is translated all the same.
+    from django.apps import apps
+    from django.utils import translation
+
+    with translation.override("bg"):
+        assert str(apps.get_app_config("experiments").verbose_name) == "Експерименти"
+
+
+def test_archiving_a_persona_says_so_in_the_persons_language(client_as, alice, team_a):
+    from personas import services as persona_services
+
+    persona = persona_services.persona_create(team=team_a, actor=alice, name="Ana")
+    client = client_as(alice)
+    page = client.post(reverse("personas:archive", args=[persona.pk]), HTTP_ACCEPT_LANGUAGE="lv", follow=True)
+    assert "“Ana” arhivēta. Kartes, kurās tā izmantota, to saglabā" in page.content.decode()
+    page = client.post(reverse("personas:restore", args=[persona.pk]), HTTP_ACCEPT_LANGUAGE="bg", follow=True)
+    assert "„Ana“ е възстановена." in page.content.decode()
+
+
+def test_the_503_of_an_unreachable_redis_is_translated(rf):
+    from django.utils import translation
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from teams.middleware import SharedServiceUnavailableMiddleware
+
+    middleware = SharedServiceUnavailableMiddleware(lambda request: None)
+    with translation.override("zh-hant"):
+        response = middleware.process_exception(rf.get("/api/v1/maps/"), RedisConnectionError("down"))
+    assert response.status_code == 503
+    body = json.loads(response.content)
+    assert body["code"] == "unavailable"
+    assert body["detail"] == "Waymark 依賴的一項服務暫時無法使用，請稍後再試。"
