@@ -60,7 +60,7 @@ def run(ctx: dict) -> list[Result]:
     from django.urls import get_resolver
 
     from feedback.services import followups_sweep
-    from journeys.owner_services import handoff_cases_sweep
+    from owners.services import handoff_cases_sweep
 
     mail.outbox = []  # the locmem backend appends here
     # The sweeps reverse URLs for the emails: import the URLconf now (a worker does it once).

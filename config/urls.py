@@ -23,7 +23,7 @@ STARTED_AT = timezone.now()
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
-for app in ("teams", "personas", "journeys", "customers", "feedback", "experiments", "reviews"):
+for app in ("teams", "personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:
@@ -39,6 +39,8 @@ app_pages = []
 for app, prefix in (
     ("personas", "personas/"),
     ("journeys", "maps/"),
+    # Owners' pages are pages of a map: their paths go on under maps/ (bookmarks keep working).
+    ("owners", "maps/"),
     ("customers", "customers/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),

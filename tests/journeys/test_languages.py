@@ -14,7 +14,7 @@ from django.utils import translation
 from journeys import owner_services, services
 from journeys.health import map_health
 from journeys.models import Stage, Touchpoint
-from journeys.tasks import sla_sweep
+from owners.tasks import sla_sweep
 from teams.models import UserPreference
 
 from .owners_world import shop_map
