@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from owners.urls import admin_redirects as owners_admin_redirects
 from personas import media as persona_media
 from reviews import views as reviews_views
 from teams import views as teams_views
@@ -74,6 +75,7 @@ urlpatterns = [
     ),
     path("teams/", include("teams.urls")),
     *app_pages,
+    *owners_admin_redirects,
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     # The API's shape is public (it is in the docs); its data is not.

@@ -1,6 +1,7 @@
 """Pages of owners, SLAs, hand-offs and playbooks: pages of a map, mounted under maps/ like journeys' own."""
 
-from django.urls import path
+from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -27,4 +28,13 @@ urlpatterns = [
     path("<int:map_pk>/playbooks/<int:playbook_pk>/", views.playbook_detail, name="playbook_detail"),
     path("<int:map_pk>/playbooks/<int:playbook_pk>/edit/", views.playbook_edit, name="playbook_edit"),
     path("<int:map_pk>/playbooks/<int:playbook_pk>/delete/", views.playbook_delete, name="playbook_delete"),
+]
+
+# The admin's addresses from when these models were journeys' (/admin/journeys/ownership/…): bookmarks
+# and links in old emails land on the same page. config/urls.py mounts these before the admin.
+admin_redirects = [
+    re_path(
+        r"^admin/journeys/(?P<model>ownership|sla|handoff|handoffcase|playbook)/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/owners/%(model)s/%(rest)s", permanent=True, query_string=True),
+    ),
 ]

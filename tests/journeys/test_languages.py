@@ -1,23 +1,15 @@
-"""Journeys in the reader's language: pages, cards, new maps' stages, API errors, import problems, SLA emails.
+"""Journeys in the reader's language: pages, cards, new maps' stages, API errors, import problems.
 
 These need the compiled catalogs (``make install`` runs ``compilemessages``).
 """
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
-import time_machine
-from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from journeys import owner_services, services
+from journeys import services
 from journeys.health import map_health
 from journeys.models import Stage, Touchpoint
-from owners.tasks import sla_sweep
-from teams.models import UserPreference
-
-from .owners_world import shop_map
 
 pytestmark = pytest.mark.usefixtures("isolated_registry")
 
@@ -93,29 +85,3 @@ def test_import_problems_are_named_in_simplified_chinese(client_as, erin):
     response = client_as(erin).post(reverse("journeys:map_import"), {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400
     assert "map: 必须是对象" in response.content.decode()
-
-
-def test_an_sla_breach_email_is_in_the_owners_language(team_a, alice, erin):
-    alice.email, erin.email = "alice@example.com", "erin@example.com"
-    alice.save(update_fields=["email"])
-    erin.save(update_fields=["email"])
-    UserPreference.objects.create(user=erin, language="lv")
-    shop = shop_map(team_a, n_touchpoints=2)
-    handoff = owner_services.handoff_create(
-        actor=alice,
-        from_touchpoint=shop.touchpoints[0],
-        to_touchpoint=shop.touchpoints[1],
-        to_owner=erin,
-        response_target=timedelta(hours=1),
-        escalation_delay=timedelta(hours=24),
-    )
-    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-    with time_machine.travel(start, tick=False):
-        owner_services.handoff_case_open(actor=alice, handoff=handoff, reference="ORDER-7")
-    with time_machine.travel(start + timedelta(hours=2), tick=False), translation.override("en"):
-        assert sla_sweep.delay().get()["notified"] == 1
-        # The sweep leaves the worker's own language as it was.
-        assert translation.get_language() == "en"
-    [message] = mail.outbox
-    assert message.subject.startswith("SLA pārkāpums: Nodošana Touchpoint 0 → Touchpoint 1 (ORDER-7)")
-    assert "Lūdzu, pārņemiet to tūlīt." in message.body and "Atvērt Waymark:" in message.body

@@ -110,3 +110,13 @@ def test_admin_add_ownership_refuses_a_non_member(client, team_a, staff, oscar):
     assert response.status_code == 200
     assert "is not a member" in response.content.decode()
     assert not Ownership.objects.exists()
+
+
+def test_the_admins_old_journeys_addresses_redirect_to_owners(client_as, staff):
+    client = client_as(staff)
+    response = client.get("/admin/journeys/ownership/?q=erin")
+    assert (response.status_code, response["Location"]) == (301, "/admin/owners/ownership/?q=erin")
+    response = client.get("/admin/journeys/handoffcase/12/change/")
+    assert (response.status_code, response["Location"]) == (301, "/admin/owners/handoffcase/12/change/")
+    # journeys' own models keep their addresses.
+    assert client.get("/admin/journeys/journeymap/").status_code == 200
