@@ -256,7 +256,8 @@ def _map(team, admin, title: str, stage_names: list[str], per_stage: int, owners
 
 
 def _owners_and_slas(built: dict, owners: list, *, pain_points: bool = True) -> None:
-    from journeys.models import SLA, Handoff, Ownership, PainPoint, Playbook
+    from journeys.models import PainPoint
+    from owners.models import SLA, Handoff, Ownership, Playbook
 
     journey_map, stages, touchpoints = built["map"], built["stages"], built["touchpoints"]
     ownerships = [
@@ -606,7 +607,7 @@ FOLLOWUP_COLUMNS += ["notes", "created_at"]
 
 
 def _handoff_cases(built: dict, admin) -> None:
-    from journeys.models import Handoff
+    from owners.models import Handoff
 
     handoffs = list(Handoff.objects.filter(journey_map=built["map"]).values_list("pk", flat=True))
     now = datetime.now(UTC)

@@ -5,7 +5,7 @@ routine (the five-minute beat: 100 newly overdue, 20 to escalate) and a backlog 
 without sweeping: 10,000 newly overdue, 2,000 breached a day ago and due for escalation).
 Overdue means: record the breach, email the owner, emit the event; escalating: email the team
 admins. The other open rows are not due. The sweep is the
-Celery task's body (``feedback.services.followups_sweep`` / ``journeys.owner_services.
+Celery task's body (``feedback.services.followups_sweep`` / ``owners.services.
 handoff_cases_sweep``) run in-process with the locmem email backend, so building the emails is
 timed and sending them over SMTP is not. Median of ``REPEAT``; target under 2 s.
 """
@@ -60,7 +60,7 @@ def run(ctx: dict) -> list[Result]:
     from django.urls import get_resolver
 
     from feedback.services import followups_sweep
-    from journeys.owner_services import handoff_cases_sweep
+    from owners.services import handoff_cases_sweep
 
     mail.outbox = []  # the locmem backend appends here
     # The sweeps reverse URLs for the emails: import the URLconf now (a worker does it once).

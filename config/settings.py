@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "teams",
     "personas",
     "journeys",
+    "owners",
     "customers",
     "feedback",
     "experiments",
@@ -276,8 +277,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks; each app's issue adds its own entry here.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-# The SLA clock: overdue hand-offs are recorded, their owners emailed, admins escalated to (journeys/tasks.py).
-CELERY_BEAT_SCHEDULE["sla-sweep"] = {"task": "journeys.tasks.sla_sweep", "schedule": 300.0}
+# The SLA clock: overdue hand-offs are recorded, their owners emailed, admins escalated to (owners/tasks.py).
+CELERY_BEAT_SCHEDULE["sla-sweep"] = {"task": "owners.tasks.sla_sweep", "schedule": 300.0}
 
 # REST framework
 REST_FRAMEWORK = {

@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from owners.urls import admin_redirects as owners_admin_redirects
 from personas import media as persona_media
 from reviews import views as reviews_views
 from teams import views as teams_views
@@ -23,7 +24,7 @@ STARTED_AT = timezone.now()
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
-for app in ("teams", "personas", "journeys", "customers", "feedback", "experiments", "reviews"):
+for app in ("teams", "personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:
@@ -39,6 +40,8 @@ app_pages = []
 for app, prefix in (
     ("personas", "personas/"),
     ("journeys", "maps/"),
+    # Owners' pages are pages of a map: their paths go on under maps/ (bookmarks keep working).
+    ("owners", "maps/"),
     ("customers", "customers/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
@@ -72,6 +75,7 @@ urlpatterns = [
     ),
     path("teams/", include("teams.urls")),
     *app_pages,
+    *owners_admin_redirects,
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     # The API's shape is public (it is in the docs); its data is not.

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from journeys.models import SLA, Ownership, Stage, Touchpoint
+from journeys.models import Stage, Touchpoint
+from owners.models import SLA, Ownership
 from teams.models import Team, TeamOwnedModel, TeamScopedModel
 
 

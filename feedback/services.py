@@ -794,7 +794,7 @@ def followups_sweep(*, now=None) -> dict:
     """
     from django.urls import reverse
 
-    from journeys.sla import notify, notify_breach, notify_digest, notify_escalation, team_admin_emails
+    from owners.sla import notify, notify_breach, notify_digest, notify_escalation, team_admin_emails
 
     now = now or timezone.now()
     open_q = ~Q(status=FollowUp.Status.CLOSED)

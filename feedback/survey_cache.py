@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
-from journeys.sla import SlaTerms, touchpoint_sla_terms
+from owners.sla import SlaTerms, touchpoint_sla_terms
 from teams import local_cache
 
 DEFINITIONS = "feedback.survey-definitions"
@@ -107,7 +107,7 @@ class Routing:
 
 def _accountable_owner_id(touchpoint_id: int) -> int | None:
     """Return the touchpoint's accountable owner, else its stage's, in one query."""
-    from journeys.models import Ownership
+    from owners.models import Ownership
 
     rows = list(
         Ownership.objects.filter(role=Ownership.Role.ACCOUNTABLE)

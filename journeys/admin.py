@@ -71,6 +71,3 @@ class MapVersionAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-
-
-from . import owner_admin  # noqa: E402, F401 - owners, SLAs, hand-offs, playbooks (issue 5)

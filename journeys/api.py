@@ -811,7 +811,3 @@ routes = [
     ("touchpoints", TouchpointViewSet, "touchpoint"),
     ("pain-points", PainPointViewSet, "pain-point"),
 ]
-
-from .owner_api import routes as owner_routes  # noqa: E402 - owners, SLAs, hand-offs, playbooks (issue 5)
-
-routes += owner_routes

@@ -10,8 +10,7 @@ own words are looked up in the catalog once per language (``_texts``), not once 
 escaped.
 
 Other apps add to each card and stage header through ``journeys.extensions``
-(``register_map_annotator(fn, touchpoint_html=..., stage_html=...)``); the owners' parts are
-here, since owners belong to journeys.
+(``register_map_annotator(fn, touchpoint_html=..., stage_html=...)``).
 """
 
 from __future__ import annotations
@@ -43,17 +42,6 @@ def _build_texts() -> dict[str, str]:
         "pains": gettext("Open pain points, worst first"),
         "move": gettext("Move %(name)s"),
         "drag": gettext("Drag to move"),
-        "no_owner": gettext("No owner"),
-        "departed_title": gettext("An owner of this touchpoint has left the team"),
-        "departed": gettext("Departed owner"),
-        "accountable": gettext("Accountable owner"),
-        "owner": gettext("Owner:"),
-        "stage_owner": gettext("Stage owner:"),
-        "target": gettext("Response target"),
-        "target_hours": gettext("Response target in business hours"),
-        "sla": gettext("SLA %(target)s"),
-        "sla_hours": gettext("SLA %(target)s (work hrs)"),
-        "hands_off": gettext("hands off to %(touchpoint)s"),
     }
     moves = (
         # (direction, the button's label, its tooltip, its arrow)
@@ -152,43 +140,3 @@ def set_cards(touchpoints: Iterable, *, can_edit: bool, compact: bool, revision:
     parts = touchpoint_renderers()
     for t in touchpoints:
         t.card = touchpoint_card(t, can_edit=can_edit, compact=compact, revision=revision, parts=parts)
-
-
-# --- the owners' parts (registered with the owners' annotator) -------------------------------
-
-
-def touchpoint_owner_html(t) -> SafeString:
-    """Owner, SLA and hand-offs of one card (``journeys.owner_selectors.annotate_map`` sets them)."""
-    tx = _texts()
-    a = t.accountable
-    html = '<div class="wm-owner-line">' + (
-        f'<span class="wm-owner" title="{tx["accountable"]}"><span class="wm-avatar wm-avatar-sm" aria-hidden="true">'
-        f'{esc(a.initials)}</span><span><span class="visually-hidden">{tx["owner"]} </span>{esc(a.name)}</span></span>'
-        if a
-        else f'<span class="wm-badge wm-badge-warn">⚠ {tx["no_owner"]}</span>'
-    )
-    if t.sla_label:
-        in_hours = t.sla_target.business_hours
-        label = tx["sla_hours" if in_hours else "sla"] % {"target": esc(t.sla_label)}
-        html += f' <span class="wm-badge" title="{tx["target_hours" if in_hours else "target"]}">{label}</span>'
-    if t.owner_departed:
-        html += f' <span class="wm-badge wm-badge-bad" title="{tx["departed_title"]}">⚑ {tx["departed"]}</span>'
-    html += "</div>"
-    for h in t.handoffs:
-        owner = f" ({esc(h.to_owner_name)})" if h.to_owner_name else ""
-        to = tx["hands_off"] % {"touchpoint": f"<strong>{esc(h.to_touchpoint.name)}</strong>"}
-        html += f'<p class="wm-handoff"><span aria-hidden="true">→</span> {to}{owner} · {esc(h.target_label)}</p>'
-    return mark_safe(html)
-
-
-def stage_owner_html(stage) -> SafeString:
-    """The accountable owner of a stage column."""
-    a = stage.accountable
-    if not a:
-        return mark_safe("")
-    tx = _texts()
-    departed = f' <span class="wm-badge wm-badge-bad">⚑ {tx["departed"]}</span>' if stage.owner_departed else ""
-    return mark_safe(
-        f'<p class="wm-owner wm-muted"><span class="wm-avatar wm-avatar-sm" aria-hidden="true">{esc(a.initials)}</span>'
-        f' <span><span class="visually-hidden">{tx["stage_owner"]} </span>{esc(a.name)}</span>{departed}</p>'
-    )

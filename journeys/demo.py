@@ -476,25 +476,12 @@ ZH_HANT_CASES = [
 
 
 def seed(context: dict) -> dict:
-    maps = _seed_maps(context, CASES)
-    # Owners, SLAs, hand-offs and playbooks on these maps (issue 5).
-    from .owner_demo import seed as seed_owners
-
-    return {"maps": maps, **seed_owners({**context, "maps": maps})}
+    return {"maps": _seed_maps(context, CASES)}
 
 
 def seed_zh_hant(context: dict) -> dict:
-    """The Traditional Chinese team's maps (``ZH_HANT_CASES``) with their owners, SLAs and playbooks."""
-    maps = _seed_maps(context, ZH_HANT_CASES, ZH_HANT_STAGES)
-    from . import owner_demo
-
-    owners = owner_demo.seed(
-        {**context, "maps": maps},
-        owners=owner_demo.ZH_HANT_OWNERS,
-        handoffs=owner_demo.ZH_HANT_HANDOFFS,
-        playbooks=owner_demo.ZH_HANT_PLAYBOOKS,
-    )
-    return {"maps": maps, **owners}
+    """The Traditional Chinese team's maps (``ZH_HANT_CASES``)."""
+    return {"maps": _seed_maps(context, ZH_HANT_CASES, ZH_HANT_STAGES)}
 
 
 def _seed_maps(context: dict, cases: list, stage_tables: dict | None = None) -> dict:

@@ -1,6 +1,6 @@
 """Pages of journey maps: the list, the map page and its inline edits, versions, compare, import/export."""
 
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -57,6 +57,4 @@ urlpatterns = [
     path("<int:map_pk>/versions/<int:number>/", views.version_detail, name="version_detail"),
     path("<int:map_pk>/versions/<int:number>/restore/", views.version_restore, name="version_restore"),
     path("<int:map_pk>/compare/", views.map_compare, name="map_compare"),
-    # Owners, SLAs, hand-offs, playbooks and "My ownership" (issue 5).
-    path("", include("journeys.owner_urls")),
 ]

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from journeys.sla import absolute_url
+from owners.sla import absolute_url
 from teams.languages import LANGUAGE_CODES, stored_language
 from teams.models import Team
 

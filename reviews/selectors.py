@@ -21,8 +21,9 @@ from feedback import stats as feedback_stats
 from feedback.models import FollowUp, Response
 from journeys.extensions import HealthIssue
 from journeys.health import Health, maps_health
-from journeys.models import HandoffCase, JourneyMap, MapVersion, PainPoint, Stage
+from journeys.models import JourneyMap, MapVersion, PainPoint, Stage
 from journeys.snapshot import diff_documents
+from owners.models import HandoffCase
 from teams.models import Membership, Team
 
 from .models import ActionItem, DigestPreference, Review, ReviewSettings

@@ -355,7 +355,7 @@ def digest_subscription_set(*, actor, subscribed: bool) -> DigestPreference:
 
 def digest_is_due(settings: ReviewSettings, now: datetime.datetime) -> bool:
     """Return whether the team's digest should go out at ``now`` (its day and hour, not yet sent)."""
-    from journeys.sla import working_hours_for
+    from owners.sla import working_hours_for
 
     local = now.astimezone(working_hours_for(settings.team).tzinfo)
     return (
@@ -368,7 +368,7 @@ def digest_is_due(settings: ReviewSettings, now: datetime.datetime) -> bool:
 
 def digest_claim(*, team: Team, now: datetime.datetime) -> bool:
     """Mark the team's digest of today as sent; return False when another run already did."""
-    from journeys.sla import working_hours_for
+    from owners.sla import working_hours_for
 
     local_day = now.astimezone(working_hours_for(team).tzinfo).date()
     settings, _ = ReviewSettings.objects.get_or_create(team=team)

@@ -103,7 +103,7 @@ class Team(TeamScopedModel):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Give the colour as #rrggbb, e.g. #4f46e5."))],
         help_text=_("The team's accent colour, as #rrggbb."),
     )
-    # Working hours: SLAs in business hours count only this time (journeys/sla.py).
+    # Working hours: SLAs in business hours count only this time (owners/sla.py).
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="UTC", help_text=_("IANA time zone of the team, e.g. Europe/Riga.")
     )

@@ -14,7 +14,7 @@ NAV = [
     (_("Follow-ups"), "feedback:my_followups"),
     (_("Experiments"), "experiments:list"),
     (_("Reviews"), "reviews:list"),
-    (_("My ownership"), "journeys:my_ownership"),
+    (_("My ownership"), "owners:my_ownership"),
 ]
 
 

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from feedback import services
 from feedback.models import FollowUp, Response, Survey
-from journeys.models import JourneyMap, Ownership, Stage, Touchpoint
+from journeys.models import JourneyMap, Stage, Touchpoint
+from owners.models import Ownership
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from journeys import owner_services as services
-from journeys.models import SLA, Ownership
-from tests.journeys.owners_world import shop_map
+from owners import services
+from owners.models import SLA, Ownership
+from tests.owners.owners_world import shop_map
 
 
 @pytest.mark.django_db(transaction=True)

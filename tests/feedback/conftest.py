@@ -6,7 +6,8 @@ import pytest
 
 from feedback import services
 from feedback.validation import parse_submission
-from journeys.models import SLA, JourneyMap, Ownership, Stage, Touchpoint
+from journeys.models import JourneyMap, Stage, Touchpoint
+from owners.models import SLA, Ownership
 
 
 @pytest.fixture

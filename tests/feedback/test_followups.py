@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from feedback import services
 from feedback.models import FollowUp
-from journeys.models import Ownership
+from owners.models import Ownership
 from teams import events
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from feedback import services
 from feedback.models import FollowUp, Response, ResponseTheme
-from journeys import owner_services
+from owners import services as owner_services
 from teams import webhooks
 from teams.models import WebhookDelivery
 

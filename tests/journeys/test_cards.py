@@ -9,7 +9,8 @@ from django.urls import reverse
 from experiments.models import Experiment
 from feedback import services as feedback_services
 from feedback.validation import parse_submission
-from journeys.models import SLA, Handoff, JourneyMap, MapVersion, Ownership, PainPoint, Stage, Touchpoint
+from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from owners.models import SLA, Handoff, Ownership
 from tests.experiments.factories import ExperimentFactory
 from tests.factories import UserFactory
 

@@ -1,23 +1,15 @@
-"""Journeys in the reader's language: pages, cards, new maps' stages, API errors, import problems, SLA emails.
+"""Journeys in the reader's language: pages, cards, new maps' stages, API errors, import problems.
 
 These need the compiled catalogs (``make install`` runs ``compilemessages``).
 """
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
-import time_machine
-from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from journeys import owner_services, services
+from journeys import services
 from journeys.health import map_health
 from journeys.models import Stage, Touchpoint
-from journeys.tasks import sla_sweep
-from teams.models import UserPreference
-
-from .owners_world import shop_map
 
 pytestmark = pytest.mark.usefixtures("isolated_registry")
 
@@ -95,32 +87,6 @@ def test_import_problems_are_named_in_simplified_chinese(client_as, erin):
     assert "map: 必须是对象" in response.content.decode()
 
 
-def test_an_sla_breach_email_is_in_the_owners_language(team_a, alice, erin):
-    alice.email, erin.email = "alice@example.com", "erin@example.com"
-    alice.save(update_fields=["email"])
-    erin.save(update_fields=["email"])
-    UserPreference.objects.create(user=erin, language="lv")
-    shop = shop_map(team_a, n_touchpoints=2)
-    handoff = owner_services.handoff_create(
-        actor=alice,
-        from_touchpoint=shop.touchpoints[0],
-        to_touchpoint=shop.touchpoints[1],
-        to_owner=erin,
-        response_target=timedelta(hours=1),
-        escalation_delay=timedelta(hours=24),
-    )
-    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-    with time_machine.travel(start, tick=False):
-        owner_services.handoff_case_open(actor=alice, handoff=handoff, reference="ORDER-7")
-    with time_machine.travel(start + timedelta(hours=2), tick=False), translation.override("en"):
-        assert sla_sweep.delay().get()["notified"] == 1
-        # The sweep leaves the worker's own language as it was.
-        assert translation.get_language() == "en"
-    [message] = mail.outbox
-    assert message.subject.startswith("SLA pārkāpums: Nodošana Touchpoint 0 → Touchpoint 1 (ORDER-7)")
-    assert "Lūdzu, pārņemiet to tūlīt." in message.body and "Atvērt Waymark:" in message.body
-
-
 @pytest.mark.parametrize(
     ("language", "changed", "deleted"),
     [
@@ -135,13 +101,13 @@ def test_history_lines_are_whole_sentences_in_the_readers_language(
 ):
     journey_map = make_map(stages=1, per_stage=1, pains=0)
     tp = Touchpoint.objects.get(stage__journey_map=journey_map)
-    services.touchpoint_update(touchpoint=tp, user=erin, revision=None, name="Returns page")
+    services.touchpoint_update(touchpoint=tp, actor=erin, revision=None, name="Returns page")
     client = client_as(erin)
     url = reverse("journeys:touchpoint_history", args=[journey_map.pk, tp.pk])
     html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
     who = erin.get_full_name() or erin.username
     assert f"<strong>{who}</strong> {changed}" in html
-    services.touchpoint_delete(touchpoint=tp, user=erin, revision=None)
+    services.touchpoint_delete(touchpoint=tp, actor=erin, revision=None)
     html = client.get(reverse("journeys:map_history", args=[journey_map.pk]), HTTP_ACCEPT_LANGUAGE=language)
     assert f"<strong>{who}</strong> {deleted}" in html.content.decode()
 
@@ -149,7 +115,7 @@ def test_history_lines_are_whole_sentences_in_the_readers_language(
 def test_a_history_line_escapes_the_name_it_quotes(client_as, erin, make_map):
     journey_map = make_map(stages=1, per_stage=1, pains=0)
     tp = Touchpoint.objects.get(stage__journey_map=journey_map)
-    services.touchpoint_update(touchpoint=tp, user=erin, revision=None, name="<b>Returns</b>")
+    services.touchpoint_update(touchpoint=tp, actor=erin, revision=None, name="<b>Returns</b>")
     html = client_as(erin).get(reverse("journeys:map_history", args=[journey_map.pk])).content.decode()
     assert "“&lt;b&gt;Returns&lt;/b&gt;”" in html
     assert "<b>Returns</b>" not in html

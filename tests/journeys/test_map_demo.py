@@ -1,8 +1,10 @@
 import pytest
 
 from journeys import demo
-from journeys.models import SLA, Handoff, JourneyMap, MapVersion, Ownership, Playbook, Touchpoint
+from journeys.models import JourneyMap, MapVersion, Touchpoint
 from journeys.snapshot import diff_documents
+from owners import demo as owner_demo
+from owners.models import SLA, Handoff, Ownership, Playbook
 from teams import demo as team_demo
 
 pytestmark = pytest.mark.usefixtures("isolated_registry")
@@ -29,6 +31,7 @@ def test_zh_hant_demo_team_gets_the_funnel_map_and_the_bulk_order_map_once():
     zh_context = team_demo.seed_zh_hant(context)
     zh_context.update(persona_demo.seed_zh_hant(zh_context))
     maps = demo.seed_zh_hant(zh_context)["maps"]
+    owner_demo.seed_zh_hant({**zh_context, "maps": maps})
     assert set(maps) == {"funnel", "b2b"}
     funnel = maps["funnel"]
     assert funnel.title == "行銷漏斗：新客從認識品牌到回購"
@@ -60,6 +63,7 @@ def test_zh_hant_demo_team_gets_the_funnel_map_and_the_bulk_order_map_once():
     assert "首購訂單延遲到貨" in set(Playbook.objects.filter(journey_map=funnel).values_list("name", flat=True))
     counts = [m.objects.count() for m in (JourneyMap, MapVersion, Touchpoint, Ownership, SLA, Handoff, Playbook)]
     assert demo.seed_zh_hant(zh_context)["maps"]["funnel"] == funnel
+    owner_demo.seed_zh_hant({**zh_context, "maps": maps})
     assert [
         m.objects.count() for m in (JourneyMap, MapVersion, Touchpoint, Ownership, SLA, Handoff, Playbook)
     ] == counts

@@ -10,7 +10,8 @@ from experiments.models import Experiment
 from feedback.models import FollowUp, Response, Survey
 from journeys import services as journey_services
 from journeys.health import map_health
-from journeys.models import Handoff, HandoffCase, PainPoint, Stage
+from journeys.models import PainPoint, Stage
+from owners.models import Handoff, HandoffCase
 from reviews import selectors
 from reviews.models import ActionItem
 
