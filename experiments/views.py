@@ -87,10 +87,9 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@team_required
+@team_required(role=Role.EDITOR)
 def experiment_create(request: HttpRequest) -> HttpResponse:
     team = request.team
-    require_role(request.user, team.pk, Role.EDITOR)
     initial = {"owner": request.user.pk}
     for field in ("journey_map", "stage", "touchpoint", "pain_point", "primary_metric"):
         if request.GET.get(field, "").isdigit():

@@ -89,10 +89,9 @@ def map_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@team_required
+@team_required(role=Role.EDITOR)
 def map_create(request: HttpRequest) -> HttpResponse:
     team = request.team
-    require_role(request.user, team.pk, Role.EDITOR)
     form = MapCreateForm(request.POST or None, team=team)
     title = gettext("New journey map")
     return form_flow(
@@ -113,10 +112,9 @@ def map_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@team_required
+@team_required(role=Role.EDITOR)
 def map_import(request: HttpRequest) -> HttpResponse:
     team = request.team
-    require_role(request.user, team.pk, Role.EDITOR)
     form = ImportForm(request.POST or None, request.FILES or None)
     return form_flow(
         request,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from teams.access import get_object_for_user, get_object_for_write, has_role, require_role
+from teams.access import get_object_for_user, get_object_for_write, has_role
 from teams.htmx import form_flow, hx_redirect, team_required
 from teams.middleware import follow_team
 from teams.models import Role
@@ -52,10 +52,9 @@ def persona_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@team_required
+@team_required(role=Role.EDITOR)
 def persona_create(request: HttpRequest) -> HttpResponse:
     team = request.team
-    require_role(request.user, team.pk, Role.EDITOR)
     form = PersonaForm(
         request.POST or None, request.FILES or None, initial={"avatar_color": services.next_avatar_color(team=team)}
     )

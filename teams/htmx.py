@@ -108,8 +108,14 @@ def form_flow(
     return render(status)
 
 
-def team_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer a person without a current team with the "not in a team yet" page, not the view."""
+def team_required(view: Callable[..., HttpResponse] | None = None, *, role: str | None = None):
+    """Answer a person without a current team with the "not in a team yet" page, not the view.
+
+    ``@team_required(role=Role.EDITOR)`` also needs that role in the current team, for any method
+    (a page that only makes things, such as "new map").
+    """
+    if view is None:
+        return lambda wrapped: team_required(wrapped, role=role)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -117,6 +123,8 @@ def team_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             if getattr(request, "htmx", False):
                 return HttpResponseClientRedirect(reverse("home"))
             return render(request, "teams/no_team.html")
+        if role is not None:
+            require_role(request.user, request.team.pk, role)
         return view(request, *args, **kwargs)
 
     return wrapper

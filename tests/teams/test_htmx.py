@@ -201,3 +201,10 @@ def test_member_invite_answers_an_invalid_form_with_400_on_full_page_loads_too(c
     response = client.post(url, {"identifier": "nobody-here", "role": Role.EDITOR})
     assert response.status_code == 400
     assert Membership.objects.filter(team=team_a).count() == 1
+
+
+def test_team_required_with_a_role_refuses_a_viewer_of_the_current_team(client, victor, erin):
+    client.force_login(victor)
+    assert client.get(reverse("journeys:map_create")).status_code == 403
+    client.force_login(erin)
+    assert client.get(reverse("journeys:map_create")).status_code == 200
