@@ -23,7 +23,7 @@ STARTED_AT = timezone.now()
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
-for app in ("teams", "personas", "journeys", "customers", "feedback", "experiments", "reviews"):
+for app in ("teams", "webhooks", "personas", "journeys", "customers", "feedback", "experiments", "reviews"):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:
@@ -37,6 +37,7 @@ for app in ("teams", "personas", "journeys", "customers", "feedback", "experimen
 # one) holds anonymous endpoints such as survey submission.
 app_pages = []
 for app, prefix in (
+    ("webhooks", "teams/"),  # a team's webhooks are pages of its settings
     ("personas", "personas/"),
     ("journeys", "maps/"),
     ("customers", "customers/"),

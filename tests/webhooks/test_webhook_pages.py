@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from teams import webhooks
-from teams.models import WebhookDelivery, WebhookEndpoint
+from tests.events import send_event
+from webhooks import services
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 @pytest.fixture
 def endpoint(receiver, team_a, alice):
-    return webhooks.webhook_endpoint_register(team=team_a, actor=alice, url=receiver.url, event_types=["map.published"])
+    return services.webhook_endpoint_register(team=team_a, actor=alice, url=receiver.url, event_types=["map.published"])
 
 
 def test_admin_registers_an_endpoint(client_as, alice, receiver):
@@ -60,11 +61,10 @@ def test_tab_is_shown_to_admins_only(client_as, alice, erin):
 def test_delivery_log_shows_status_code_duration_and_attempts(
     client_as, alice, endpoint, team_a, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
-    from teams import events
 
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            events.emit(team_id=team_a.pk, event="map.published", data={})
+            send_event(team_id=team_a.pk, event="map.published", data={})
     client = client_as(alice)
     with django_assert_max_num_queries(12):
         response = client.get(f"/teams/team-a/webhooks/{endpoint.pk}/")
