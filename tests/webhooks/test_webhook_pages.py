@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from tests.events import send_event
 from webhooks import services
@@ -140,3 +141,13 @@ def test_outsider_cannot_replay_team_a_delivery(client_as, oscar, endpoint, team
     response = client_as(oscar).post(f"/teams/team-a/webhooks/{endpoint.pk}/deliveries/{delivery.pk}/replay/")
     assert response.status_code == 404
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_team_tabs_link_the_webhooks_for_admins_only(client_as, alice, victor, team_a):
+    members = reverse("teams:members", args=[team_a.slug])
+    webhooks_list = reverse("webhooks:list", args=[team_a.slug])
+    admin_page = client_as(alice).get(members)
+    viewer_page = client_as(victor).get(members)
+    assert (admin_page.status_code, viewer_page.status_code) == (200, 200)
+    assert f'href="{webhooks_list}"' in admin_page.content.decode()
+    assert f'href="{webhooks_list}"' not in viewer_page.content.decode()
