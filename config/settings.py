@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "csp",
     "corsheaders",
     "teams",
+    "webhooks",
     "personas",
     "journeys",
     "owners",
@@ -360,7 +361,7 @@ WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", max(60, 6 * WEBHOOK_TIM
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)  # first try plus retries, with back-off
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)  # 1 min, 4 min, 16 min … capped at 6 h
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)  # failed attempts in a row
-CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "teams.tasks.webhook_deliveries_retry_due", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "webhooks.tasks.webhook_deliveries_retry_due", "schedule": 60.0}
 # Events stored while the broker was down, or whose worker died, are matched to stages by this sweep.
 CELERY_BEAT_SCHEDULE["customers-match-due"] = {"task": "customers.tasks.events_match_due", "schedule": 60.0}
 # Events older than their team's retention period are deleted in batches (customers/services.py).

@@ -24,7 +24,7 @@ STARTED_AT = timezone.now()
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
-for app in ("teams", "personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
+for app in ("teams", "webhooks", "personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:
@@ -38,6 +38,7 @@ for app in ("teams", "personas", "journeys", "owners", "customers", "feedback", 
 # one) holds anonymous endpoints such as survey submission.
 app_pages = []
 for app, prefix in (
+    ("webhooks", "teams/"),  # a team's webhooks are pages of its settings
     ("personas", "personas/"),
     ("journeys", "maps/"),
     # Owners' pages are pages of a map: their paths go on under maps/ (bookmarks keep working).

@@ -15,8 +15,7 @@ from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from teams.events import emit_many
-from teams.models import WebhookEvent
+from teams.signals import DomainEvent, domain_event
 
 from . import rules as rule_cache
 from .models import Event, Profile, ProfileStage, StageTransition
@@ -112,9 +111,10 @@ def _match_team(team_id: int, team_rules, events: list[Event]) -> int:
             if transition is not None:
                 transitions.append(transition)
     if transitions:
-        emit_many(
+        domain_event.send(
+            sender=StageTransition,
             team_id=team_id,
-            event=WebhookEvent.PROFILE_STAGE_CHANGED,
+            event=DomainEvent.PROFILE_STAGE_CHANGED,
             items=[
                 {
                     "profile": t.profile_id,

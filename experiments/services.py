@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from feedback.nps import DETRACTOR_MAX, PROMOTER_MIN, nps
 from teams.access import check_actor, history_user
-from teams.events import emit
+from teams.signals import DomainEvent, domain_event
 
 from . import selectors
 from .models import Deviation, Experiment, Metric, Observation, Tag
@@ -636,17 +636,20 @@ def experiment_conclude(
     locked.updated_at = timezone.now()
     locked.save()
     locked.refresh_from_db()
-    emit(
+    domain_event.send(
+        sender=Experiment,
         team_id=locked.team_id,
-        event="experiment.concluded",
-        data={
-            "id": locked.pk,
-            "title": locked.title,
-            "outcome": locked.outcome,
-            "decision": locked.decision,
-            "learning": locked.learning,
-            "map_version": map_version.number if map_version is not None else None,
-            "result": result,
-        },
+        event=DomainEvent.EXPERIMENT_CONCLUDED,
+        items=[
+            {
+                "id": locked.pk,
+                "title": locked.title,
+                "outcome": locked.outcome,
+                "decision": locked.decision,
+                "learning": locked.learning,
+                "map_version": map_version.number if map_version is not None else None,
+                "result": result,
+            }
+        ],
     )
     return locked

@@ -17,10 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from journeys.models import Touchpoint
-from teams import webhooks
 from teams.access import require_role
-from teams.events import emit, emit_many
 from teams.models import Role, Team
+from teams.signals import DomainEvent, domain_event, needs_transaction
 
 # answer_insert: the submission benchmark needs a new answer stored in one statement.
 from . import answer_insert, survey_cache
@@ -547,10 +546,6 @@ def response_submit(
         return _response_merge(existing, survey, questions, submission), False
 
 
-RESPONSE_CREATED = "response.created"
-FOLLOWUP_OPENED = "followup.opened"
-
-
 def _locked_response(survey: Survey, submission: Submission) -> Response | None:
     return Response.objects.select_for_update().filter(survey=survey, submission_id=submission.submission_id).first()
 
@@ -562,20 +557,33 @@ def _opens_followup(survey: Survey, score: int | None) -> bool:
 def _in_one_statement(team_id: int, *, opens: bool, themes: list[int]) -> bool:
     """Whether a new answer and its after-effects can be written as one statement.
 
-    Not when a webhook wants them: its deliveries are written with the row, in a transaction.
+    Not when a receiver of their events writes in the sender's transaction (a webhook's deliveries
+    are written with the row).
     On PostgreSQL the follow-up and the theme tags ride along in the statement (data-modifying
     common table expressions); elsewhere only an answer that writes its row alone.
     """
-    if webhooks.wants(team_id, RESPONSE_CREATED) or (opens and webhooks.wants(team_id, FOLLOWUP_OPENED)):
+    if needs_transaction(team_id=team_id, event=DomainEvent.RESPONSE_CREATED) or (
+        opens and needs_transaction(team_id=team_id, event=DomainEvent.FOLLOWUP_OPENED)
+    ):
         return False
     return answer_insert.supported(with_after_effects=bool(opens or themes))
 
 
 def _announce(response: Response, survey: Survey, followup: FollowUp | None) -> None:
-    """The events of an answer stored in one statement (no webhook wanted them when it was stored)."""
-    emit(team_id=survey.team_id, event=RESPONSE_CREATED, data=_response_event(response, survey))
+    """The events of an answer stored in one statement (no receiver needed its transaction)."""
+    domain_event.send(
+        sender=Response,
+        team_id=survey.team_id,
+        event=DomainEvent.RESPONSE_CREATED,
+        items=[_response_event(response, survey)],
+    )
     if followup is not None:
-        emit(team_id=response.team_id, event=FOLLOWUP_OPENED, data=_followup_event(followup, response, survey.pk))
+        domain_event.send(
+            sender=FollowUp,
+            team_id=response.team_id,
+            event=DomainEvent.FOLLOWUP_OPENED,
+            items=[_followup_event(followup, response, survey.pk)],
+        )
 
 
 def _response_event(response: Response, survey: Survey) -> dict:
@@ -630,7 +638,12 @@ def _response_merge(response: Response, survey: Survey, questions: list[Question
 def _after_answer(response: Response, survey: Survey, *, created: bool, themes: list[int]) -> None:
     """Within the answer's transaction: its event, the follow-up of a low score, its themes."""
     if created:
-        emit(team_id=survey.team_id, event=RESPONSE_CREATED, data=_response_event(response, survey))
+        domain_event.send(
+            sender=Response,
+            team_id=survey.team_id,
+            event=DomainEvent.RESPONSE_CREATED,
+            items=[_response_event(response, survey)],
+        )
     if _opens_followup(survey, response.score):
         followup_open(response=response, survey=survey, new_response=created)
     if themes:
@@ -673,7 +686,12 @@ def followup_open(*, response: Response, survey: Survey | None = None, new_respo
                 followup.save(force_insert=True)
         except IntegrityError:
             return FollowUp.objects.get(response_id=response.pk)
-    emit(team_id=response.team_id, event=FOLLOWUP_OPENED, data=_followup_event(followup, response, survey_id))
+    domain_event.send(
+        sender=FollowUp,
+        team_id=response.team_id,
+        event=DomainEvent.FOLLOWUP_OPENED,
+        items=[_followup_event(followup, response, survey_id)],
+    )
     return followup
 
 
@@ -789,8 +807,8 @@ def followups_sweep(*, now=None) -> dict:
     Set-based: one UPDATE marks every newly breached follow-up (``breached_at`` is set once, so
     a breach is never recorded or mailed twice), one more the escalations; the emails are built
     from two reads of the rows just marked (only the columns they use). Each recipient gets one
-    email per sweep listing their breaches (and one listing the escalations); the webhook events
-    go out with one ``emit_many`` per team.
+    email per sweep listing their breaches (and one listing the escalations); the events go out
+    with one ``domain_event`` send per team.
     """
     from django.urls import reverse
 
@@ -827,7 +845,7 @@ def followups_sweep(*, now=None) -> dict:
             }
         )
     for team_id, items in by_team.items():
-        emit_many(team_id=team_id, event="followup.breached", items=items)
+        domain_event.send(sender=FollowUp, team_id=team_id, event=DomainEvent.FOLLOWUP_BREACHED, items=items)
     escalated = _followups_for_email(escalated_ids, "breached_at")
     admins = team_admin_emails({row["team_id"] for row in escalated})
     for row in escalated:

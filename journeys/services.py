@@ -21,7 +21,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from personas.models import Persona, Scenario
 from teams.access import check_actor
-from teams.events import emit
+from teams.signals import DomainEvent, domain_event
 
 from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 from .models.maps import DEFAULT_STAGES, EMOTION_SCORE, Emotion
@@ -429,15 +429,18 @@ def map_publish(*, journey_map: JourneyMap, actor, note: str = "", revision: int
             source_revision=locked.revision,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        emit(
+        domain_event.send(
+            sender=MapVersion,
             team_id=locked.team_id,
-            event="map.published",
-            data={
-                "map": {"id": locked.pk, "title": locked.title},
-                "version": {"number": number, "note": version.note, "created_at": version.created_at.isoformat()},
-                "published_by": getattr(actor, "username", None),
-                "touchpoints": sum(len(s["touchpoints"]) for s in document["stages"]),
-            },
+            event=DomainEvent.MAP_PUBLISHED,
+            items=[
+                {
+                    "map": {"id": locked.pk, "title": locked.title},
+                    "version": {"number": number, "note": version.note, "created_at": version.created_at.isoformat()},
+                    "published_by": getattr(actor, "username", None),
+                    "touchpoints": sum(len(s["touchpoints"]) for s in document["stages"]),
+                }
+            ],
         )
     return version
 

@@ -21,9 +21,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from journeys.models import JourneyMap, Stage, Touchpoint
-from teams import events
 from teams.access import require_role
 from teams.models import Membership, Role
+from teams.signals import DomainEvent, domain_event
 
 from . import sla as sla_clock
 from .models import SLA, Handoff, HandoffCase, Ownership, Playbook
@@ -473,7 +473,7 @@ def handoff_cases_sweep(*, now: datetime | None = None) -> SweepResult:
     Set-based: one SELECT and one UPDATE per kind (breach, escalation), one query for the
     details of the rows claimed (plain rows of the columns the emails use) and one for the team admins,
     whatever the number of cases. Each recipient gets one email per sweep listing their breaches
-    (and one listing the escalations); the webhook events go out with one ``emit_many`` per team.
+    (and one listing the escalations); the webhook events go out with one ``domain_event`` send per team.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -555,7 +555,7 @@ def handoff_cases_sweep(*, now: datetime | None = None) -> SweepResult:
                 }
             )
         for team_id, items in by_team.items():
-            events.emit_many(team_id=team_id, event="handoff.breached", items=items)
+            domain_event.send(sender=HandoffCase, team_id=team_id, event=DomainEvent.HANDOFF_BREACHED, items=items)
         for pk in escalated_ids:
             case = cases[pk]
             language = _case_language(case, owner=False)

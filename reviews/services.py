@@ -19,8 +19,8 @@ from django.utils.translation import gettext
 from experiments.models import Experiment
 from journeys.models import JourneyMap, MapVersion, PainPoint, Touchpoint
 from teams.access import check_actor, require_role
-from teams.events import emit
 from teams.models import Membership, Role, Team
+from teams.signals import DomainEvent, domain_event
 
 from .models import ActionItem, DigestPreference, Review, ReviewSettings
 
@@ -192,24 +192,27 @@ def review_record(
         closed = ActionItem.objects.filter(pk__in=[i.pk for i in close_items], done=False).update(
             done=True, done_at=now
         )
-        emit(
+        domain_event.send(
+            sender=Review,
             team_id=journey_map.team_id,
-            event="review.recorded",
-            data={
-                "review": {"id": review.pk, "date": date.isoformat(), "kind": kind},
-                "map": {"id": journey_map.pk, "title": journey_map.title},
-                "map_version": map_version.number if map_version else None,
-                "recorded_by": getattr(actor, "username", None),
-                "action_items": [
-                    {
-                        "title": item.title,
-                        "owner": item.owner.get_username() if item.owner else None,
-                        "due_date": item.due_date.isoformat() if item.due_date else None,
-                    }
-                    for item in cleaned
-                ],
-                "closed_action_items": closed,
-            },
+            event=DomainEvent.REVIEW_RECORDED,
+            items=[
+                {
+                    "review": {"id": review.pk, "date": date.isoformat(), "kind": kind},
+                    "map": {"id": journey_map.pk, "title": journey_map.title},
+                    "map_version": map_version.number if map_version else None,
+                    "recorded_by": getattr(actor, "username", None),
+                    "action_items": [
+                        {
+                            "title": item.title,
+                            "owner": item.owner.get_username() if item.owner else None,
+                            "due_date": item.due_date.isoformat() if item.due_date else None,
+                        }
+                        for item in cleaned
+                    ],
+                    "closed_action_items": closed,
+                }
+            ],
         )
     return review
 

@@ -11,7 +11,6 @@ from .api_base import TeamField, TeamScopedModelViewSet
 from .filters import FilterSet
 from .models import ApiKey, Membership, Role, Team
 from .permissions import TeamRolePermission
-from .webhook_api import routes as webhook_routes
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -242,5 +241,4 @@ routes = [
     ("teams", TeamViewSet, "team"),
     ("memberships", MembershipViewSet, "membership"),
     ("api-keys", ApiKeyViewSet, "api-key"),
-    *webhook_routes,
 ]

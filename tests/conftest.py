@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from config import celery_app
 from teams.models import ApiKey, Role
 from teams.services import api_key_create
+from teams.signals import domain_event
 
 from .factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -51,6 +52,30 @@ def _no_shared_state_thread(settings):
     ratelimit.reset()
     yield
     ratelimit.reset()
+
+
+@pytest.fixture
+def domain_events():
+    """Collect ``(team_id, event, data)`` for each item of every domain event sent during the test."""
+    seen = []
+
+    def receiver(sender, *, team_id, event, items, **kwargs):
+        seen.extend((team_id, str(event), data) for data in items)
+
+    domain_event.connect(receiver, dispatch_uid="tests.domain_events")
+    yield seen
+    domain_event.disconnect(dispatch_uid="tests.domain_events")
+
+
+@pytest.fixture
+def without_webhooks():
+    """Disconnect the webhooks' receiver, for a test that measures what a sender does itself."""
+    from webhooks.apps import DELIVERIES
+    from webhooks.services import on_domain_event
+
+    domain_event.disconnect(dispatch_uid=DELIVERIES)
+    yield
+    domain_event.connect(on_domain_event, dispatch_uid=DELIVERIES)
 
 
 @pytest.fixture

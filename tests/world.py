@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 
-from teams.models import ApiKey, Membership, Team, WebhookDelivery, WebhookEndpoint
+from teams.models import ApiKey, Membership, Team
 from teams.services import api_key_create
 
 World = dict[type, object]
@@ -25,18 +25,6 @@ BUILDERS: list[tuple[type, Builder]] = [
         ApiKey,
         lambda world, people: api_key_create(team=people["team"], actor=people["admin"], name="probe", scope="read")[0],
     ),
-    (
-        WebhookEndpoint,
-        lambda world, people: WebhookEndpoint.objects.create(
-            team=people["team"], url="https://93.184.215.14/hook", event_types=["map.published"], secret="whsec_probe"
-        ),
-    ),
-    (
-        WebhookDelivery,
-        lambda world, people: WebhookDelivery.objects.create(
-            endpoint=world[WebhookEndpoint], event="map.published", payload={"event": "map.published"}, status="failed"
-        ),
-    ),
 ]
 
 # UI URL keyword argument -> its value in the world.
@@ -44,14 +32,12 @@ URL_KWARGS: dict[str, Callable[[World], object]] = {
     "team_slug": lambda world: world[Team].slug,
     "membership_pk": lambda world: world[Membership].pk,
     "key_pk": lambda world: world[ApiKey].pk,
-    "endpoint_pk": lambda world: world[WebhookEndpoint].pk,
-    "delivery_pk": lambda world: world[WebhookDelivery].pk,
 }
 
 # API detail routes name their object ``pk``; extra keyword arguments of API actions go here.
 API_KWARGS: dict[str, Callable[[World], object]] = {}
 
-for _app in ("personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
+for _app in ("webhooks", "personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
     try:
         _module = import_module(f"tests.{_app}.world")
     except ModuleNotFoundError as exc:

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -31,3 +33,33 @@ def nav_links(context) -> list[dict]:
         active = path == url if url == "/" else path.startswith(url)
         links.append({"label": label, "url": url, "active": active})
     return links
+
+
+@dataclass(frozen=True)
+class TeamTab:
+    """A tab of a team's pages: its key (the page's ``active``), label and URL name (taking the slug)."""
+
+    key: str
+    label: str
+    url_name: str
+    admins_only: bool = False
+
+
+# The tabs of a team's pages. An app that adds a page there appends its tab from its
+# AppConfig.ready(), since teams cannot import the apps built on it.
+TEAM_TABS: list[TeamTab] = [
+    TeamTab("members", _("Members"), "teams:members"),
+    TeamTab("settings", _("Settings"), "teams:settings"),
+    TeamTab("keys", _("API keys"), "teams:api_keys", admins_only=True),
+]
+
+
+@register.simple_tag(takes_context=True)
+def team_tabs(context, team) -> list[dict]:
+    """Return the tabs of ``team``'s pages the current person may open."""
+    is_admin = context.get("is_team_admin", False)
+    return [
+        {"key": tab.key, "label": tab.label, "url": reverse(tab.url_name, args=[team.slug])}
+        for tab in TEAM_TABS
+        if is_admin or not tab.admins_only
+    ]

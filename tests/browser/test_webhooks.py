@@ -1,9 +1,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from teams import events
-from teams.models import WebhookDelivery, WebhookEndpoint
-from tests.integrations.conftest import receiver  # noqa: F401 (the localhost receiver fixture)
+from tests.events import send_event
+from tests.webhooks.conftest import receiver  # noqa: F401 (the localhost receiver fixture)
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 @pytest.mark.django_db(transaction=True)
@@ -25,9 +25,9 @@ def test_admin_registers_an_endpoint_and_reads_its_delivery_log(page, login, ali
 
     page.get_by_role("button", name="Send test event").click()
     expect(page.get_by_text("Test event delivered (200).")).to_be_visible()
-    events.emit(team_id=team_a.pk, event="map.published", data={"map": {"id": 1, "title": "Checkout"}})
+    send_event(team_id=team_a.pk, event="map.published", data={"map": {"id": 1, "title": "Checkout"}})
     receiver.status = 500
-    events.emit(team_id=team_a.pk, event="followup.breached", data={"follow_up": {"id": 3}})
+    send_event(team_id=team_a.pk, event="followup.breached", data={"follow_up": {"id": 3}})
     page.reload()
 
     log = page.locator("#delivery-log")

@@ -36,7 +36,7 @@ def ingest(source, django_capture_on_commit_callbacks):
 
     def run(*items, received_at=None):
         with (
-            mock.patch("teams.tasks.webhook_deliver.delay"),
+            mock.patch("webhooks.tasks.webhook_deliver.delay"),
             django_capture_on_commit_callbacks(execute=True),
         ):
             return services.events_ingest(source=source, items=list(items), received_at=received_at or timezone.now())

@@ -10,7 +10,7 @@ from django.utils import timezone
 from customers import services
 from customers.models import Event, Profile, ProfileStage, StageTransition
 from journeys.models import JourneyMap, Stage, Touchpoint
-from teams.models import WebhookDelivery, WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 T0 = timezone.now().replace(microsecond=0) - timedelta(days=1)
 
@@ -52,7 +52,7 @@ def ingest(source, django_capture_on_commit_callbacks):
 
     def run(*items):
         with (
-            mock.patch("teams.tasks.webhook_deliver.delay"),
+            mock.patch("webhooks.tasks.webhook_deliver.delay"),
             django_capture_on_commit_callbacks(execute=True),
         ):
             return services.events_ingest(source=source, items=list(items), received_at=timezone.now())
@@ -204,7 +204,7 @@ def test_events_stored_while_the_broker_is_down_are_matched_once_by_the_sweep(
     event = Event.objects.get(message_id="down-1")
     assert event.matched_at is None and not ProfileStage.objects.exists()
 
-    with mock.patch("teams.tasks.webhook_deliver.delay"):
+    with mock.patch("webhooks.tasks.webhook_deliver.delay"):
         assert tasks.events_match_due() == 1
         # Run again, and the task that was lost arrives after all: nothing is recorded twice.
         assert tasks.events_match_due() == 0

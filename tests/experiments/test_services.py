@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from experiments import selectors, services
 from experiments.models import Deviation, Experiment, Observation
 from journeys.models import MapVersion
-from teams import events
 
 from .factories import journey
 
@@ -135,15 +134,14 @@ def test_other_teams_metric_is_refused(team_a, team_b, alice, oscar):
     assert "primary_metric" in exc.value.message_dict
 
 
-def test_conclude_computes_result_records_decision_and_emits(experiment, alice, metric, team_a):
+def test_conclude_computes_result_records_decision_and_emits(experiment, alice, metric, team_a, domain_events):
     journey_map, *_ = journey(team_a)
     version = MapVersion.objects.create(journey_map=journey_map, number=1, snapshot={})
     services.experiment_update(experiment=experiment, actor=alice, journey_map=journey_map)
     services.experiment_transition(experiment=experiment, actor=alice, to="planned")
     services.experiment_transition(experiment=experiment, actor=alice, to="running")
     push_ab(metric)
-    received = []
-    events.connect(lambda team_id, event, data: received.append((team_id, event, data)))
+    received = domain_events
     concluded = services.experiment_conclude(
         experiment=experiment, actor=alice, decision="ship", learning="Three steps suffice.", map_version=version
     )

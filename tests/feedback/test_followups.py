@@ -11,19 +11,11 @@ from django.utils import timezone
 from feedback import services
 from feedback.models import FollowUp
 from owners.models import Ownership
-from teams import events
 
 
 @pytest.fixture
-def emitted():
-    seen = []
-
-    def receiver(team_id, event, data):
-        seen.append((event, data))
-
-    events.connect(receiver)
-    yield seen
-    events._receivers.remove(receiver)
+def emitted(domain_events):
+    return domain_events
 
 
 def test_detractor_opens_followup_for_accountable_owner_due_by_sla(survey, submit, checkout_owned, erin, emitted):
@@ -34,7 +26,7 @@ def test_detractor_opens_followup_for_accountable_owner_due_by_sla(survey, submi
     assert followup.touchpoint_id == checkout_owned.pk
     assert before + timedelta(hours=48) <= followup.due_at <= timezone.now() + timedelta(hours=48)
     assert followup.escalate_at == followup.due_at + timedelta(hours=24)
-    assert [e for e, _ in emitted] == ["response.created", "followup.opened"]
+    assert [e for _, e, _ in emitted] == ["response.created", "followup.opened"]
 
 
 def test_promoter_and_passive_open_no_followup(survey, submit, checkout_owned):
@@ -72,7 +64,7 @@ def test_sweep_records_breach_once_emails_owner_then_escalates(survey, submit, c
         result = services.followups_sweep()
     assert result["escalated"] == 1
     assert mail.outbox[-1].to == ["alice@example.com"]
-    assert "followup.breached" in [e for e, _ in emitted]
+    assert "followup.breached" in [e for _, e, _ in emitted]
 
 
 def test_closed_followup_never_breaches(survey, submit, checkout_owned, erin):
@@ -139,5 +131,5 @@ def test_sweep_sends_each_owner_one_email_listing_their_breaches(survey, submit,
     assert mail.outbox[0].subject == "SLA breached: 3 items"
     for score in (0, 3, 5):
         assert f"Follow-up of a {score} on “Checkout NPS”" in mail.outbox[0].body
-    breached = sorted(data["id"] for event, data in emitted if event == "followup.breached")
+    breached = sorted(data["id"] for _, event, data in emitted if event == "followup.breached")
     assert breached == sorted(f.pk for f in followups)

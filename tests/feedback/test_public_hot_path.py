@@ -17,8 +17,8 @@ from django.urls import reverse
 from feedback import services
 from feedback.models import FollowUp, Response, ResponseTheme
 from owners import services as owner_services
-from teams import webhooks
-from teams.models import WebhookDelivery
+from webhooks import services as webhook_services
+from webhooks.models import WebhookDelivery
 
 
 def post(client, survey, submission_id, answers):
@@ -140,14 +140,14 @@ def test_a_webhook_for_new_answers_gets_its_delivery_with_the_row(client, survey
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     assert post(client, survey, "hook-0001", {"score": 9}).status_code == 201
     assert not WebhookDelivery.objects.exists()
-    endpoint = webhooks.webhook_endpoint_register(
+    endpoint = webhook_services.webhook_endpoint_register(
         team=survey.team, actor=alice, url="http://127.0.0.1:9/hook", event_types=["response.created"]
     )
     assert post(client, survey, "hook-0002", {"score": 9}).status_code == 201
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     stored = Response.objects.get(submission_id="hook-0002")
     assert delivery.event == "response.created" and delivery.payload["data"]["id"] == stored.pk
-    webhooks.webhook_endpoint_update(endpoint=endpoint, actor=alice, event_types=["map.published"])
+    webhook_services.webhook_endpoint_update(endpoint=endpoint, actor=alice, event_types=["map.published"])
     assert post(client, survey, "hook-0003", {"score": 9}).status_code == 201
     assert WebhookDelivery.objects.count() == 1
 

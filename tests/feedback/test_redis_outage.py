@@ -20,9 +20,10 @@ from django.urls import path, reverse
 
 from config import celery_app
 from feedback.models import Response
-from teams import ratelimit, shared_state, webhooks
+from teams import ratelimit, shared_state
 from teams.api_auth import ApiKeyRateThrottle
-from teams.models import WebhookDelivery
+from webhooks import services as webhook_services
+from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
 
@@ -156,7 +157,7 @@ def test_a_webhook_delivery_is_kept_for_the_sweep_when_the_broker_is_down(
     private_redis, client, survey, alice, settings, django_capture_on_commit_callbacks
 ):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
-    webhooks.webhook_endpoint_register(
+    webhook_services.webhook_endpoint_register(
         team=survey.team, actor=alice, url="http://127.0.0.1:9/hook", event_types=["response.created"]
     )
     private_redis.stop()

@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from journeys import services
 from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 from journeys.snapshot import FORMAT_VERSION, diff_documents, map_document, validate_document
-from teams import events
 
 pytestmark = pytest.mark.usefixtures("isolated_registry")
 
@@ -18,11 +17,9 @@ def test_new_map_gets_the_six_default_stages(team_a, erin):
     assert journey_map.revision == 1
 
 
-def test_publish_freezes_snapshot_and_emits_event(make_map, erin, monkeypatch):
+def test_publish_freezes_snapshot_and_emits_event(make_map, erin, domain_events):
     journey_map = make_map(stages=2, per_stage=2)
-    seen = []
-    monkeypatch.setattr(events, "_receivers", [])
-    events.connect(lambda team_id, event, data: seen.append((team_id, event, data)))
+    seen = domain_events
     version = services.map_publish(journey_map=journey_map, actor=erin, note="First cut")
     assert version.number == 1
     assert version.snapshot["format_version"] == FORMAT_VERSION

@@ -10,7 +10,6 @@ from owners import services
 from owners.models import Handoff, HandoffCase
 from owners.sla import WorkingHours, format_duration, sla_due_at, touchpoint_due_at
 from owners.tasks import sla_sweep
-from teams import events
 
 from .owners_world import shop_map
 
@@ -71,15 +70,8 @@ def handoff(team_a, alice, erin):
 
 
 @pytest.fixture
-def received_events():
-    seen = []
-
-    def receiver(team_id, event, data):
-        seen.append((team_id, event, data))
-
-    events.connect(receiver)
-    yield seen
-    events._receivers.remove(receiver)
+def received_events(domain_events):
+    return domain_events
 
 
 @pytest.mark.django_db
@@ -128,8 +120,8 @@ def test_completed_case_is_never_breached(handoff, alice):
 
 
 @pytest.mark.django_db
-def test_sweep_is_set_based(handoff, alice, django_assert_max_num_queries, monkeypatch):
-    monkeypatch.setattr(events, "_receivers", [])  # webhook delivery is measured by its own tests
+def test_sweep_is_set_based(handoff, alice, django_assert_max_num_queries, without_webhooks):
+    # Webhook delivery is measured by its own tests.
     with time_machine.travel(FRIDAY_3PM, tick=False):
         for i in range(30):
             services.handoff_case_open(actor=alice, handoff=handoff, reference=f"C-{i}")

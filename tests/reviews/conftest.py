@@ -9,7 +9,6 @@ from feedback.models import Response, Survey
 from journeys import services as journey_services
 from journeys.models import Stage
 from reviews import services
-from teams.events import _receivers
 
 
 @pytest.fixture
@@ -49,16 +48,9 @@ def record(erin):
 
 
 @pytest.fixture
-def events():
-    """Collect the domain events emitted during the test."""
-    seen = []
-
-    def receiver(team_id, event, data):
-        seen.append((team_id, event, data))
-
-    _receivers.append(receiver)
-    yield seen
-    _receivers.remove(receiver)
+def events(domain_events):
+    """Collect the domain events sent during the test."""
+    return domain_events
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from teams import webhooks
 from teams.api_auth import ApiKeyRateThrottle
-from teams.models import Team, WebhookEndpoint
+from teams.models import Team
+from webhooks import delivery as sending
+from webhooks.models import WebhookEndpoint
 
 
 def test_the_shell_and_the_team_pages_speak_bulgarian(client_as, alice, team_a):
@@ -111,7 +112,7 @@ def test_the_webhook_disabled_email_is_in_the_teams_language(team_a, alice, mail
     endpoint = WebhookEndpoint.objects.create(
         team=team_a, url="https://hooks.example.com/x", event_types=["map.published"], secret="s", is_active=False
     )
-    webhooks._notify_disabled(endpoint.pk)
+    sending._notify_disabled(endpoint.pk)
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == "[Waymark] Webhook е деактивиран: https://hooks.example.com/x"
     assert "Waymark спря да изпраща събитията на Team A" in mailoutbox[0].body

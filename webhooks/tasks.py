@@ -1,16 +1,16 @@
-"""Celery tasks of teams: webhook deliveries and their retries."""
+"""Celery tasks of the webhooks app: deliveries and their retries."""
 
 from __future__ import annotations
 
 from celery import current_app, shared_task
 
-from . import webhooks
+from . import delivery, selectors
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def webhook_deliver(delivery_id: str, attempt: int = 1) -> None:
     """Make one attempt of a delivery and schedule the next one, with back-off, if it failed."""
-    delay = webhooks.webhook_delivery_attempt(delivery_id=delivery_id, attempt=attempt)
+    delay = delivery.webhook_delivery_attempt(delivery_id=delivery_id, attempt=attempt)
     if delay is not None:
         retry_later(delivery_id, attempt + 1, int(delay.total_seconds()))
 
@@ -29,7 +29,7 @@ def retry_later(delivery_id: str, attempt: int, countdown: int) -> None:
 @shared_task(ignore_result=True)
 def webhook_deliveries_retry_due() -> int:
     """Send the retries that are due (a safety net for lost messages and for brokerless setups)."""
-    due = webhooks.deliveries_due()
+    due = selectors.deliveries_due()
     for delivery_id, attempt in due:
         webhook_deliver.delay(delivery_id, attempt)
     return len(due)

@@ -24,9 +24,9 @@ from django.db import connection
 from django.utils import timezone
 
 from config import celery_app
-from teams import webhooks
-from teams.models import WebhookDelivery
-from teams.tasks import webhook_deliver
+from webhooks import selectors, services
+from webhooks.models import WebhookDelivery
+from webhooks.tasks import webhook_deliver
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +98,7 @@ def test_a_delivery_survives_kill_9_of_its_worker(receiver, team_a, alice, real_
     if database_url is None:
         pytest.skip("the worker process cannot open an in-memory test database; use PostgreSQL")
     queue = f"test-webhooks-{uuid.uuid4().hex[:8]}"
-    endpoint = webhooks.webhook_endpoint_register(
+    endpoint = services.webhook_endpoint_register(
         team=team_a, actor=alice, url=receiver.url, event_types=["map.published"]
     )
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="map.published", payload={"n": 1})
@@ -122,7 +122,7 @@ def test_a_delivery_survives_kill_9_of_its_worker(receiver, team_a, alice, real_
 
         # What the periodic sweep finds once the lease has run out, sent to a new worker.
         second = Worker(queue, database_url)
-        due = webhooks.deliveries_due(now=timezone.now() + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS))
+        due = selectors.deliveries_due(now=timezone.now() + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS))
         assert due == [(delivery_id, 2)]
         for pk, attempt in due:
             webhook_deliver.apply_async(args=[pk, attempt], queue=queue)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
-from teams import webhooks
-from teams.models import WebhookDelivery, WebhookEndpoint
+from tests.events import send_event
+from webhooks import services
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 @pytest.fixture
 def endpoint(receiver, team_a, alice):
-    return webhooks.webhook_endpoint_register(team=team_a, actor=alice, url=receiver.url, event_types=["map.published"])
+    return services.webhook_endpoint_register(team=team_a, actor=alice, url=receiver.url, event_types=["map.published"])
 
 
 def test_admin_registers_an_endpoint(client_as, alice, receiver):
@@ -60,11 +62,10 @@ def test_tab_is_shown_to_admins_only(client_as, alice, erin):
 def test_delivery_log_shows_status_code_duration_and_attempts(
     client_as, alice, endpoint, team_a, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
-    from teams import events
 
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            events.emit(team_id=team_a.pk, event="map.published", data={})
+            send_event(team_id=team_a.pk, event="map.published", data={})
     client = client_as(alice)
     with django_assert_max_num_queries(12):
         response = client.get(f"/teams/team-a/webhooks/{endpoint.pk}/")
@@ -140,3 +141,13 @@ def test_outsider_cannot_replay_team_a_delivery(client_as, oscar, endpoint, team
     response = client_as(oscar).post(f"/teams/team-a/webhooks/{endpoint.pk}/deliveries/{delivery.pk}/replay/")
     assert response.status_code == 404
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_team_tabs_link_the_webhooks_for_admins_only(client_as, alice, victor, team_a):
+    members = reverse("teams:members", args=[team_a.slug])
+    webhooks_list = reverse("webhooks:list", args=[team_a.slug])
+    admin_page = client_as(alice).get(members)
+    viewer_page = client_as(victor).get(members)
+    assert (admin_page.status_code, viewer_page.status_code) == (200, 200)
+    assert f'href="{webhooks_list}"' in admin_page.content.decode()
+    assert f'href="{webhooks_list}"' not in viewer_page.content.decode()

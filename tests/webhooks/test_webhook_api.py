@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from teams import events, webhooks
-from teams.models import WebhookDelivery, WebhookEndpoint
+from tests.events import send_event
+from webhooks import services
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 @pytest.fixture
 def endpoint(receiver, team_a, alice):
-    return webhooks.webhook_endpoint_register(team=team_a, actor=alice, url=receiver.url, event_types=["map.published"])
+    return services.webhook_endpoint_register(team=team_a, actor=alice, url=receiver.url, event_types=["map.published"])
 
 
 def test_admin_registers_and_gets_the_secret_once(api_as, alice, team_a, receiver):
@@ -88,7 +89,7 @@ def test_delivery_log_filters_and_replay(
 ):
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            events.emit(team_id=team_a.pk, event="map.published", data={"n": 1})
+            send_event(team_id=team_a.pk, event="map.published", data={"n": 1})
     client = api_as(alice)
     with django_assert_max_num_queries(8):
         body = client.get(f"/api/v1/webhook-deliveries/?endpoint={endpoint.pk}&status=succeeded").json()

@@ -14,11 +14,14 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import webhooks
-from .access import get_object_for_user, require_role
-from .middleware import follow_team
-from .models import Role, Team, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from .views import add_form_errors, hx_redirect
+from teams.access import get_object_for_user, require_role
+from teams.middleware import follow_team
+from teams.models import Role, Team
+from teams.views import add_form_errors, hx_redirect
+
+from . import services
+from .delivery import payload_body
+from .models import WEBHOOK_TEST_EVENT, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 DELIVERIES_PER_PAGE = 25
 
@@ -72,7 +75,7 @@ def webhooks_list(request: HttpRequest, team_slug: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                endpoint = webhooks.webhook_endpoint_register(
+                endpoint = services.webhook_endpoint_register(
                     team=team,
                     actor=request.user,
                     url=form.cleaned_data["url"],
@@ -83,11 +86,11 @@ def webhooks_list(request: HttpRequest, team_slug: str) -> HttpResponse:
                 add_form_errors(form, exc)
             else:
                 messages.success(request, gettext("Endpoint registered. Copy its signing secret to verify deliveries."))
-                return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+                return hx_redirect(request, reverse("webhooks:detail", args=[team.slug, endpoint.pk]))
         status = 400 if request.htmx else 200
     endpoints = WebhookEndpoint.objects.filter(team=team).order_by("-created_at")
     context = {"team": team, "form": form, "endpoints": endpoints, "events": WebhookEvent.choices}
-    template = "teams/webhooks.html#register-form" if request.htmx else "teams/webhooks.html"
+    template = "webhooks/webhooks.html#register-form" if request.htmx else "webhooks/webhooks.html"
     return render(request, template, context, status=status)
 
 
@@ -115,10 +118,10 @@ def webhook_detail(request: HttpRequest, team_slug: str, endpoint_pk: int) -> Ht
         "page": page,
         "filters": filters,
         "statuses": WebhookDelivery.Status.choices,
-        "events": [*WebhookEvent.values, "webhook.test"],
+        "events": [*WebhookEvent.values, WEBHOOK_TEST_EVENT],
         "any_pending": any(d.status == WebhookDelivery.Status.PENDING for d in page),
     }
-    template = "teams/webhooks_detail.html#delivery-log" if request.htmx else "teams/webhooks_detail.html"
+    template = "webhooks/webhooks_detail.html#delivery-log" if request.htmx else "webhooks/webhooks_detail.html"
     return render(request, template, context)
 
 
@@ -137,43 +140,43 @@ def webhook_edit(request: HttpRequest, team_slug: str, endpoint_pk: int) -> Http
     if request.method == "POST":
         if form.is_valid():
             try:
-                webhooks.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
+                services.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 add_form_errors(form, exc)
             else:
                 messages.success(request, gettext("Endpoint saved."))
-                return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+                return hx_redirect(request, reverse("webhooks:detail", args=[team.slug, endpoint.pk]))
         status = 400 if request.htmx else 200
     context = {"team": team, "endpoint": endpoint, "form": form}
-    return render(request, "teams/webhooks_form.html", context, status=status)
+    return render(request, "webhooks/webhooks_form.html", context, status=status)
 
 
 @login_required
 @require_POST
 def webhook_delete(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
     team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
-    webhooks.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
+    services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, gettext("Endpoint %(url)s deleted with its delivery log.") % {"url": endpoint.url})
-    return hx_redirect(request, reverse("teams:webhooks", args=[team.slug]))
+    return hx_redirect(request, reverse("webhooks:list", args=[team.slug]))
 
 
 @login_required
 @require_POST
 def webhook_rotate_secret(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
     team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
-    webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
+    services.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
     messages.success(request, gettext("New signing secret made; the old one no longer signs deliveries."))
-    return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+    return hx_redirect(request, reverse("webhooks:detail", args=[team.slug, endpoint.pk]))
 
 
 @login_required
 @require_POST
 def webhook_send_test(request: HttpRequest, team_slug: str, endpoint_pk: int) -> HttpResponse:
     team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
-    delivery = webhooks.webhook_endpoint_send_test(endpoint=endpoint, actor=request.user)
+    delivery = services.webhook_endpoint_send_test(endpoint=endpoint, actor=request.user)
     delivery.refresh_from_db()
     _report(request, delivery, pgettext("webhook message", "Test event"))
-    return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+    return hx_redirect(request, reverse("webhooks:detail", args=[team.slug, endpoint.pk]))
 
 
 def _report(request: HttpRequest, delivery: WebhookDelivery, what: str) -> None:
@@ -199,10 +202,10 @@ def webhook_delivery(request: HttpRequest, team_slug: str, endpoint_pk: int, del
         "team": team,
         "endpoint": endpoint,
         "delivery": delivery,
-        "body": webhooks.payload_body(delivery.payload).decode(),
+        "body": payload_body(delivery.payload).decode(),
         "replays": delivery.replays.order_by("-created_at"),
     }
-    return render(request, "teams/webhooks_delivery.html", context)
+    return render(request, "webhooks/webhooks_delivery.html", context)
 
 
 @login_required
@@ -210,7 +213,7 @@ def webhook_delivery(request: HttpRequest, team_slug: str, endpoint_pk: int, del
 def webhook_delivery_replay(request: HttpRequest, team_slug: str, endpoint_pk: int, delivery_pk) -> HttpResponse:
     team, endpoint = _endpoint_for_admin(request, team_slug, endpoint_pk)
     delivery = get_object_for_user(WebhookDelivery, request.user, pk=delivery_pk, endpoint=endpoint)
-    replay = webhooks.webhook_delivery_replay(delivery=delivery, actor=request.user)
+    replay = services.webhook_delivery_replay(delivery=delivery, actor=request.user)
     replay.refresh_from_db()
     _report(request, replay, pgettext("webhook message", "Replay"))
-    return hx_redirect(request, reverse("teams:webhook_detail", args=[team.slug, endpoint.pk]))
+    return hx_redirect(request, reverse("webhooks:detail", args=[team.slug, endpoint.pk]))

@@ -1,10 +1,7 @@
-"""Webhooks: register endpoints, turn domain events into signed deliveries, send them safely.
+"""Webhook delivery: payloads, signatures, and each attempt's request, result and retry.
 
-An event (``teams.events.emit``, or many at once with ``emit_many``) becomes one ``WebhookDelivery``
-per active endpoint of the team that subscribes to it (the endpoints looked up once per call),
-created in the emitting service's transaction and queued to Celery with ``transaction.on_commit``,
-so nothing is sent for a change that rolls back. Each attempt is
-claimed by its number (``attempts``), so a retry queued twice is still sent once.
+Each attempt of a delivery (created by ``webhooks.services``) is claimed by its number
+(``attempts``), so a retry queued twice is still sent once.
 
 A claim is a lease: it sets ``next_attempt_at`` to when the lease ends (``WEBHOOK_LEASE_SECONDS``).
 If the worker dies mid-attempt, nothing clears it, and the periodic sweep finds the delivery due
@@ -40,22 +37,15 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import local_cache
-from .access import require_role
-from .models import (
-    WEBHOOK_TEST_EVENT,
-    Membership,
-    Role,
-    Team,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-)
+from teams.models import Membership, Role, Team
+
+from .models import WebhookDelivery, WebhookEndpoint
+from .selectors import subscribed_events_forget
 
 logger = logging.getLogger(__name__)
 
@@ -146,98 +136,7 @@ def url_validate(url: str) -> str:
     return url.strip()
 
 
-# Endpoints ------------------------------------------------------------------------------------
-
-
-def _clean_event_types(event_types) -> list[str]:
-    if not isinstance(event_types, list | tuple) or not event_types:
-        raise ValidationError({"event_types": _("Choose at least one event.")})
-    unknown = [e for e in event_types if e not in WebhookEvent.values]
-    if unknown:
-        raise ValidationError(
-            {
-                "event_types": _("Unknown event %(event)r; choose from %(events)s.")
-                % {"event": unknown[0], "events": ", ".join(WebhookEvent.values)}
-            }
-        )
-    return [e for e in WebhookEvent.values if e in event_types]
-
-
-@transaction.atomic
-def webhook_endpoint_register(
-    *, team: Team, actor, url: str, event_types: list[str], description: str = ""
-) -> WebhookEndpoint:
-    """Register a URL to receive the team's events; its signing secret is generated here."""
-    require_role(actor, team.pk, Role.ADMIN)
-    events = _clean_event_types(event_types)
-    url = url_validate(url)
-    # Lock the team row so two concurrent registrations cannot pass the cap together.
-    Team.objects.select_for_update().filter(pk=team.pk).first()
-    if WebhookEndpoint.objects.filter(team=team).count() >= MAX_ENDPOINTS_PER_TEAM:
-        raise ValidationError(
-            {"url": _("A team can have at most %(max)d webhook endpoints.") % {"max": MAX_ENDPOINTS_PER_TEAM}}
-        )
-    subscribed_events_forget(team.pk)
-    return WebhookEndpoint.objects.create(
-        team=team,
-        url=url,
-        description=(description or "").strip()[:200],
-        event_types=events,
-        secret=WebhookEndpoint.generate_secret(),
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
-
-
-@transaction.atomic
-def webhook_endpoint_update(
-    *,
-    endpoint: WebhookEndpoint,
-    actor,
-    url: str | None = None,
-    event_types: list[str] | None = None,
-    description: str | None = None,
-    is_active: bool | None = None,
-) -> WebhookEndpoint:
-    """Change an endpoint; enabling it again clears its failures and the reason it was disabled."""
-    require_role(actor, endpoint.team_id, Role.ADMIN)
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    if url is not None and url.strip() != endpoint.url:
-        endpoint.url = url_validate(url)
-    if event_types is not None:
-        endpoint.event_types = _clean_event_types(event_types)
-    if description is not None:
-        endpoint.description = description.strip()[:200]
-    if is_active is not None and is_active != endpoint.is_active:
-        endpoint.is_active = is_active
-        if is_active:
-            endpoint.failure_count = 0
-            endpoint.disabled_reason = ""
-            endpoint.disabled_at = None
-        else:
-            endpoint.disabled_reason = f"Disabled by {getattr(actor, 'username', 'an admin')}."
-            endpoint.disabled_at = timezone.now()
-    endpoint.save()
-    subscribed_events_forget(endpoint.team_id)
-    return endpoint
-
-
-def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor) -> WebhookEndpoint:
-    """Give the endpoint a new signing secret (the old one stops working at once)."""
-    require_role(actor, endpoint.team_id, Role.ADMIN)
-    endpoint.secret = WebhookEndpoint.generate_secret()
-    endpoint.save(update_fields=["secret", "updated_at"])
-    subscribed_events_forget(endpoint.team_id)
-    return endpoint
-
-
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
-    """Delete the endpoint and its delivery log."""
-    require_role(actor, endpoint.team_id, Role.ADMIN)
-    endpoint.delete()
-    subscribed_events_forget(endpoint.team_id)
-
-
-# Deliveries -----------------------------------------------------------------------------------
+# Payloads -------------------------------------------------------------------------------------
 
 
 def build_payload(*, delivery_id: uuid.UUID, event: str, team: Team, data: dict) -> dict:
@@ -251,143 +150,6 @@ def build_payload(*, delivery_id: uuid.UUID, event: str, team: Team, data: dict)
         # Normalise UUIDs, dates and decimals to their JSON form once, when the event happens.
         "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
     }
-
-
-def _queue(delivery_ids: list) -> None:
-    """Queue one Celery task per delivery once the transaction commits, all in one callback."""
-    from .tasks import webhook_deliver
-
-    ids = [str(delivery_id) for delivery_id in delivery_ids]
-
-    def send():
-        try:
-            for delivery_id in ids:
-                webhook_deliver.delay(delivery_id, 1)
-        except Exception:
-            # The broker is down: the rows are committed and still pending, and the periodic
-            # sweep (``deliveries_due``) sends them; the request that emitted them succeeds.
-            logger.warning("webhooks: could not queue %d deliveries; the sweep will send them", len(ids), exc_info=True)
-
-    transaction.on_commit(send)
-
-
-# The event types each team's active endpoints subscribe to, kept in each process's memory
-# (``teams.local_cache``) so an event no endpoint wants (most teams have none) costs no query and
-# no round trip. Every change to an endpoint through this module (register, update, rotate,
-# delete, disable) bumps the shared version: the next event in every process reloads.
-ENDPOINTS = "webhooks.endpoints"
-_subscribed_events = local_cache.LocalCache(ENDPOINTS, ttl=60)
-
-
-def subscribed_events_forget(team_id: int) -> None:
-    """Forget every process's cached subscriptions (call after any endpoint change of ``team_id``)."""
-    local_cache.bump(ENDPOINTS)
-
-
-def _active_endpoints(team_id: int) -> list[WebhookEndpoint]:
-    # JSON "contains" is not portable to SQLite; a team has at most a handful of endpoints.
-    return list(WebhookEndpoint.objects.filter(team_id=team_id, is_active=True).select_related("team"))
-
-
-def _event_types(endpoints: list[WebhookEndpoint]) -> frozenset[str]:
-    return frozenset(event for endpoint in endpoints for event in (endpoint.event_types or ()))
-
-
-def subscribed_event_types(team_id: int) -> frozenset[str]:
-    """The event types the team's active endpoints subscribe to."""
-    return _subscribed_events.get(team_id, lambda: _event_types(_active_endpoints(team_id)))
-
-
-def wants(team_id: int, event: str) -> bool:
-    """Whether any active endpoint of the team would receive ``event`` (no query while cached)."""
-    return event in subscribed_event_types(team_id)
-
-
-def _subscribed_endpoints(team_id: int, event: str) -> list[WebhookEndpoint]:
-    loaded: list[WebhookEndpoint] = []
-
-    def load() -> frozenset[str]:  # a miss loads the endpoints once, for the set and for this event
-        loaded.extend(_active_endpoints(team_id))
-        return _event_types(loaded)
-
-    if event not in _subscribed_events.get(team_id, load):
-        return []
-    active = loaded or _active_endpoints(team_id)
-    return [ep for ep in active if ep.subscribes_to(event)]
-
-
-def deliveries_create_for_events(*, team_id: int, event: str, items: list[dict]) -> list[WebhookDelivery]:
-    """Create and queue a delivery of each item's ``event`` for each subscribed active endpoint.
-
-    The team's endpoints are looked up once for all the items, the deliveries inserted in bulk
-    and queued in one ``on_commit`` callback (the SLA sweeps emit thousands of events at once).
-    """
-    if not items:
-        return []
-    endpoints = _subscribed_endpoints(team_id, event)
-    if not endpoints:
-        return []
-    deliveries = []
-    for data in items:
-        for endpoint in endpoints:
-            delivery_id = uuid.uuid4()
-            payload = build_payload(delivery_id=delivery_id, event=event, team=endpoint.team, data=data)
-            deliveries.append(WebhookDelivery(id=delivery_id, endpoint=endpoint, event=event, payload=payload))
-    WebhookDelivery.objects.bulk_create(deliveries, batch_size=500)
-    _queue([d.id for d in deliveries])
-    return deliveries
-
-
-def deliveries_create_for_event(*, team_id: int, event: str, data: dict) -> list[WebhookDelivery]:
-    """Create and queue a delivery of ``event`` for each active endpoint of the team subscribed to it."""
-    return deliveries_create_for_events(team_id=team_id, event=event, items=[data])
-
-
-def on_events(team_id: int, event: str, items: list[dict]) -> None:
-    """The ``teams.events`` receiver (connected with ``many=True``: one call per emit or emit_many)."""
-    deliveries_create_for_events(team_id=team_id, event=event, items=items)
-
-
-def on_event(team_id: int, event: str, data: dict) -> None:
-    """One event (kept for callers of the single-event receiver)."""
-    on_events(team_id, event, [data])
-
-
-@transaction.atomic
-def webhook_delivery_replay(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
-    """Send a delivery's event again, as a new delivery with its own id (receivers dedupe on it)."""
-    endpoint = delivery.endpoint
-    require_role(actor, endpoint.team_id, Role.ADMIN)
-    replay_id = uuid.uuid4()
-    payload = {**delivery.payload, "id": str(replay_id)}
-    replay = WebhookDelivery.objects.create(
-        id=replay_id,
-        endpoint=endpoint,
-        event=delivery.event,
-        payload=payload,
-        replay_of=delivery,
-        is_test=delivery.is_test,
-    )
-    _queue([replay.id])
-    return replay
-
-
-@transaction.atomic
-def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint, actor) -> WebhookDelivery:
-    """Send a ``webhook.test`` event to the endpoint, whatever it subscribes to."""
-    require_role(actor, endpoint.team_id, Role.ADMIN)
-    delivery_id = uuid.uuid4()
-    data = {
-        "message": "A test event from Waymark. If you can read this, your endpoint receives deliveries.",
-        "endpoint": {"id": endpoint.pk, "url": endpoint.url},
-        "sent_by": getattr(actor, "username", None),
-    }
-    payload = build_payload(delivery_id=delivery_id, event=WEBHOOK_TEST_EVENT, team=endpoint.team, data=data)
-    delivery = WebhookDelivery.objects.create(
-        id=delivery_id, endpoint=endpoint, event=WEBHOOK_TEST_EVENT, payload=payload, is_test=True
-    )
-    _queue([delivery.id])
-    return delivery
 
 
 # Signing and sending ------------------------------------------------------------------------
@@ -621,7 +383,7 @@ def _notify_disabled(endpoint_id: int) -> None:
     )
     if not emails:
         return
-    path = reverse("teams:webhook_detail", args=[endpoint.team.slug, endpoint.pk])
+    path = reverse("webhooks:detail", args=[endpoint.team.slug, endpoint.pk])
     # The admins read it in their team's language (the worker has no request to take one from).
     with translation.override(endpoint.team.language or settings.LANGUAGE_CODE):
         subject = _("[Waymark] Webhook disabled: %(url)s") % {"url": endpoint.url}
@@ -633,18 +395,3 @@ def _notify_disabled(endpoint_id: int) -> None:
         message = f"{stopped}\n\n{endpoint.disabled_reason}\n\n{fix}\n"
     send_mail(subject=subject, message=message, from_email=None, recipient_list=emails, fail_silently=True)
     logger.warning("webhook endpoint %s disabled: %s", endpoint.pk, endpoint.disabled_reason)
-
-
-def deliveries_due(*, now=None) -> list[tuple[str, int]]:
-    """Return the deliveries (and their next attempt number) whose retry is due, whose attempt's
-    lease ran out (its worker died), or whose first send seems lost."""
-    now = now or timezone.now()
-    retrying = WebhookDelivery.objects.filter(
-        Q(status=WebhookDelivery.Status.RETRYING, endpoint__is_active=True) | Q(status=WebhookDelivery.Status.PENDING),
-        next_attempt_at__lte=now,
-    )
-    stale = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.PENDING, attempts=0, created_at__lte=now - timedelta(minutes=5)
-    )
-    rows = [*retrying.values_list("pk", "attempts")[:500], *stale.values_list("pk", "attempts")[:500]]
-    return [(str(pk), attempts + 1) for pk, attempts in rows]

@@ -9,12 +9,14 @@ from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import webhooks
-from .access import admin_team_ids, require_role
-from .api_base import TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
-from .filters import FilterSet
-from .models import Role, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from .permissions import TeamRolePermission
+from teams.access import admin_team_ids, require_role
+from teams.api_base import TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.filters import FilterSet
+from teams.models import Role
+from teams.permissions import TeamRolePermission
+
+from . import services
+from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
 class PeoplePermission(TeamRolePermission):
@@ -200,7 +202,7 @@ class WebhookEndpointViewSet(TeamScopedModelViewSet):
         data = serializer.validated_data
         require_role(request.user, data["team"].pk, Role.ADMIN)
         try:
-            endpoint = webhooks.webhook_endpoint_register(
+            endpoint = services.webhook_endpoint_register(
                 team=data["team"],
                 actor=request.user,
                 url=data["url"],
@@ -215,7 +217,7 @@ class WebhookEndpointViewSet(TeamScopedModelViewSet):
     def update_object(self, serializer):
         data = serializer.validated_data
         try:
-            serializer.instance = webhooks.webhook_endpoint_update(
+            serializer.instance = services.webhook_endpoint_update(
                 endpoint=serializer.instance,
                 actor=self.request.user,
                 url=data.get("url"),
@@ -227,7 +229,7 @@ class WebhookEndpointViewSet(TeamScopedModelViewSet):
             _raise_drf(exc)
 
     def perform_destroy(self, instance):
-        webhooks.webhook_endpoint_delete(endpoint=instance, actor=self.request.user)
+        services.webhook_endpoint_delete(endpoint=instance, actor=self.request.user)
 
     @extend_schema(
         summary="Send a test event",
@@ -240,7 +242,7 @@ class WebhookEndpointViewSet(TeamScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         endpoint = self.get_object()
-        delivery = webhooks.webhook_endpoint_send_test(endpoint=endpoint, actor=request.user)
+        delivery = services.webhook_endpoint_send_test(endpoint=endpoint, actor=request.user)
         delivery.refresh_from_db()
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
@@ -253,7 +255,7 @@ class WebhookEndpointViewSet(TeamScopedModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        endpoint = webhooks.webhook_endpoint_rotate_secret(endpoint=self.get_object(), actor=request.user)
+        endpoint = services.webhook_endpoint_rotate_secret(endpoint=self.get_object(), actor=request.user)
         return Response(WebhookEndpointSecretSerializer(endpoint, context=self.get_serializer_context()).data)
 
 
@@ -290,7 +292,7 @@ class WebhookDeliveryViewSet(TeamScopedReadOnlyViewSet):
     )
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
-        replay = webhooks.webhook_delivery_replay(delivery=self.get_object(), actor=request.user)
+        replay = services.webhook_delivery_replay(delivery=self.get_object(), actor=request.user)
         replay.refresh_from_db()
         return Response(WebhookDeliverySerializer(replay).data, status=status.HTTP_202_ACCEPTED)
 
