@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from journeys.models import Stage, Touchpoint
 from teams.access import require_role
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.filters import OrderingFilter
 from teams.models import Role, Team
 
 from . import selectors, services
@@ -462,16 +463,19 @@ class PrivacySettingsViewSet(TeamScopedModelViewSet):
     serializer_class = PrivacySettingsSerializer
     write_role = Role.ADMIN
     http_method_names = ["get", "patch", "head", "options"]
-    filter_backends: list = []
+    # Ordered by the team's name or id; an unknown ordering field is a 400 like everywhere else.
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["name", "id"]
+    ordering = ["name", "id"]
 
     def scope_queryset(self, queryset):
-        return queryset.select_related("customer_privacy").order_by("name", "id")
+        return queryset.select_related("customer_privacy")
 
     def _out(self, team):
         return PrivacySettingsSerializer(PrivacySettings.for_team(team), context=self.get_serializer_context()).data
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([self._out(team) for team in page])
 
     def retrieve(self, request, *args, **kwargs):
