@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -16,35 +15,14 @@ from rest_framework.response import Response
 
 from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.fields import MemberField, PersonSerializer
 from teams.filters import FilterSet
-from teams.models import visible_team_ids
 
 from . import selectors, services
 from .models import SLA, Handoff, HandoffCase, Ownership, Playbook
 from .sla import format_duration
 
-User = get_user_model()
-
 DURATION_HELP = "A duration: `HH:MM:SS` (e.g. `48:00:00`), `D HH:MM:SS` or ISO 8601 (`P2D`, `PT48H`)."
-
-
-class TeamMemberField(serializers.PrimaryKeyRelatedField):
-    """A user id among the people who share a team with the caller (others: 'does not exist')."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return User.objects.none()
-        return User.objects.filter(memberships__team__in=visible_team_ids(request.user)).distinct()
-
-
-class UserSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    username = serializers.CharField(read_only=True)
-    name = serializers.SerializerMethodField()
-
-    def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
 
 
 # --- ownerships ----------------------------------------------------------------------------
@@ -63,8 +41,8 @@ class OwnershipSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The stage owned (give this or `touchpoint`).",
     )
-    user = TeamMemberField(help_text="The owner: a member of the map's team.")
-    owner = UserSummarySerializer(source="user", read_only=True)
+    user = MemberField(help_text="The owner: a member of the map's team.")
+    owner = PersonSerializer(source="user", read_only=True)
     departed = serializers.SerializerMethodField(help_text="True when the owner is no longer in the map's team.")
 
     class Meta:
@@ -252,10 +230,10 @@ class HandoffSerializer(serializers.ModelSerializer):
         queryset=Touchpoint.objects.select_related("stage__journey_map"),
         help_text="Where it goes: a touchpoint of the same map.",
     )
-    from_owner = TeamMemberField(
+    from_owner = MemberField(
         required=False, allow_null=True, help_text="Default: the accountable owner of `from_touchpoint`."
     )
-    to_owner = TeamMemberField(
+    to_owner = MemberField(
         required=False,
         allow_null=True,
         help_text="Who picks it up. Default: the accountable owner of `to_touchpoint`.",
@@ -528,7 +506,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Optional: a touchpoint of the map (not with `stage`).",
     )
-    owner = TeamMemberField(required=False, allow_null=True, help_text="Who keeps the playbook: a team member.")
+    owner = MemberField(required=False, allow_null=True, help_text="Who keeps the playbook: a team member.")
     steps_html = serializers.SerializerMethodField(help_text="The steps rendered from Markdown, sanitised.")
 
     class Meta:

@@ -21,8 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from journeys.models import JourneyMap, Stage, Touchpoint
-from teams.access import require_role
-from teams.models import Membership, Role
+from teams.access import check_actor
+from teams.models import Membership
 from teams.signals import DomainEvent, domain_event
 
 from . import sla as sla_clock
@@ -32,13 +32,6 @@ User = get_user_model()
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _check_actor(actor, team_id: int, required: Role = Role.EDITOR) -> None:
-    """Refuse an actor without the role in the team (404 outside it, 403 below the role)."""
-    if actor is None or getattr(actor, "is_superuser", False):
-        return
-    require_role(actor, team_id, required)
 
 
 def _stamp(instance, actor) -> None:
@@ -96,7 +89,7 @@ def ownership_assign(
             {"role": gettext("Choose one of %(choices)s.") % {"choices": ", ".join(Ownership.Role.values)}}
         )
     journey_map = _map_of(touchpoint=touchpoint, stage=stage)
-    _check_actor(actor, journey_map.team_id)
+    check_actor(actor, journey_map.team_id)
     if user is None:
         raise ValidationError({"user": gettext("Choose a team member.")})
     _require_member(user, journey_map.team_id)
@@ -131,7 +124,7 @@ def ownership_assign(
 @transaction.atomic
 def ownership_remove(*, actor, ownership: Ownership) -> None:
     """Remove one person's role on a touchpoint or stage."""
-    _check_actor(actor, ownership.journey_map.team_id)
+    check_actor(actor, ownership.journey_map.team_id)
     _stamp(ownership, actor)
     ownership.delete()
 
@@ -147,7 +140,7 @@ def ownership_reassign_accountable(*, actor, touchpoints: Iterable[Touchpoint], 
     )
     team_ids = {t.stage.journey_map.team_id for t in touchpoints}
     for team_id in team_ids:
-        _check_actor(actor, team_id)
+        check_actor(actor, team_id)
     member_of = set(Membership.objects.filter(user=user, team_id__in=team_ids).values_list("team_id", flat=True))
     outside = sorted(team_ids - member_of)
     if outside:
@@ -205,7 +198,7 @@ def sla_set(
     escalation_delay: timedelta = timedelta(hours=24),
 ) -> SLA:
     """Create or change the touchpoint's SLA."""
-    _check_actor(actor, touchpoint.stage.journey_map.team_id)
+    check_actor(actor, touchpoint.stage.journey_map.team_id)
     _positive(response_target, "response_target")
     _positive(escalation_delay, "escalation_delay", allow_zero=True)
     sla = SLA.objects.select_for_update().filter(touchpoint=touchpoint).first() or SLA(touchpoint=touchpoint)
@@ -219,7 +212,7 @@ def sla_set(
 
 @transaction.atomic
 def sla_remove(*, actor, sla: SLA) -> None:
-    _check_actor(actor, sla.touchpoint.stage.journey_map.team_id)
+    check_actor(actor, sla.touchpoint.stage.journey_map.team_id)
     _stamp(sla, actor)
     sla.delete()
 
@@ -235,7 +228,7 @@ def touchpoint_owner_update(
     escalation_delay: timedelta | None = None,
 ) -> None:
     """Set a touchpoint's accountable owner and SLA together (None clears either), all or nothing."""
-    _check_actor(actor, touchpoint.stage.journey_map.team_id)
+    check_actor(actor, touchpoint.stage.journey_map.team_id)
     if accountable is not None:
         ownership_assign(actor=actor, touchpoint=touchpoint, user=accountable)
     else:
@@ -297,7 +290,7 @@ def handoff_create(*, actor, **fields) -> Handoff:
     """Create a hand-off; owners default to the accountable owners of its two touchpoints."""
     data = HandoffInput(**fields)
     journey_map = data.from_touchpoint.stage.journey_map
-    _check_actor(actor, journey_map.team_id)
+    check_actor(actor, journey_map.team_id)
     data.from_owner = data.from_owner or _accountable_user(data.from_touchpoint)
     data.to_owner = data.to_owner or _accountable_user(data.to_touchpoint)
     _validate_handoff(data)
@@ -313,7 +306,7 @@ def handoff_create(*, actor, **fields) -> Handoff:
 
 @transaction.atomic
 def handoff_update(*, actor, handoff: Handoff, **fields) -> Handoff:
-    _check_actor(actor, handoff.journey_map.team_id)
+    check_actor(actor, handoff.journey_map.team_id)
     handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
     current = {f: getattr(handoff, f) for f in HandoffInput.__dataclass_fields__}
     data = HandoffInput(**{**current, **fields})
@@ -331,7 +324,7 @@ def handoff_update(*, actor, handoff: Handoff, **fields) -> Handoff:
 
 @transaction.atomic
 def handoff_delete(*, actor, handoff: Handoff) -> None:
-    _check_actor(actor, handoff.journey_map.team_id)
+    check_actor(actor, handoff.journey_map.team_id)
     _stamp(handoff, actor)
     handoff.delete()
 
@@ -342,7 +335,7 @@ def handoff_case_open(
 ) -> HandoffCase:
     """Pass one case along the hand-off; it is due by the hand-off's SLA from ``started_at``."""
     team = handoff.journey_map.team
-    _check_actor(actor, team.pk)
+    check_actor(actor, team.pk)
     started_at = started_at or timezone.now()
     if timezone.is_naive(started_at):
         raise ValidationError({"started_at": gettext("Give the time with its time zone.")})
@@ -367,7 +360,7 @@ def handoff_case_open(
 @transaction.atomic
 def handoff_case_complete(*, actor, case: HandoffCase) -> HandoffCase:
     """Mark the case picked up; completing twice keeps the first time."""
-    _check_actor(actor, case.handoff.journey_map.team_id)
+    check_actor(actor, case.handoff.journey_map.team_id)
     case = HandoffCase.objects.select_for_update().get(pk=case.pk)
     if case.completed_at is None:
         case.completed_at = timezone.now()
@@ -397,7 +390,7 @@ def _validate_playbook(playbook: Playbook) -> None:
 @transaction.atomic
 def playbook_create(*, actor, journey_map: JourneyMap, name: str, **fields) -> Playbook:
     """Write down a branch of the journey: its trigger, steps (Markdown) and owner."""
-    _check_actor(actor, journey_map.team_id)
+    check_actor(actor, journey_map.team_id)
     playbook = Playbook(journey_map=journey_map, name=(name or "").strip(), **fields)
     _validate_playbook(playbook)
     _stamp(playbook, actor)
@@ -407,7 +400,7 @@ def playbook_create(*, actor, journey_map: JourneyMap, name: str, **fields) -> P
 
 @transaction.atomic
 def playbook_update(*, actor, playbook: Playbook, **fields) -> Playbook:
-    _check_actor(actor, playbook.journey_map.team_id)
+    check_actor(actor, playbook.journey_map.team_id)
     unknown = set(fields) - set(PLAYBOOK_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: gettext("This field cannot be changed.")})
@@ -422,7 +415,7 @@ def playbook_update(*, actor, playbook: Playbook, **fields) -> Playbook:
 
 @transaction.atomic
 def playbook_delete(*, actor, playbook: Playbook) -> None:
-    _check_actor(actor, playbook.journey_map.team_id)
+    check_actor(actor, playbook.journey_map.team_id)
     _stamp(playbook, actor)
     playbook.delete()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from journeys.models import JourneyMap, Touchpoint
 from teams.access import get_object_for_user, has_role, require_role
+from teams.htmx import form_flow, hx_redirect
 from teams.models import Role
-from teams.views import add_form_errors, hx_redirect
 
 from . import selectors, services
 from .forms import AddPersonForm, HandoffCaseForm, HandoffForm, OwnerFilterForm, PlaybookForm, TouchpointOwnerForm
@@ -81,6 +80,42 @@ def _row(request: HttpRequest, journey_map: JourneyMap, touchpoint: Touchpoint, 
     return {**_base(request, journey_map, "owners"), "t": touchpoint, **extra}
 
 
+def _owner_form(journey_map: JourneyMap, touchpoint: Touchpoint, data=None) -> TouchpointOwnerForm:
+    """The accountable owner and SLA form, filled from the touchpoint (annotated by ``_row``)."""
+    sla = touchpoint.sla_target
+    initial = {
+        "accountable": touchpoint.accountable.user_id if touchpoint.accountable else None,
+        "response_target": sla.response_target if sla else None,
+        "business_hours": sla.business_hours if sla else False,
+        "escalation_delay": sla.escalation_delay if sla else SLA._meta.get_field("escalation_delay").default,
+    }
+    return TouchpointOwnerForm(data, initial=initial, team_id=journey_map.team_id)
+
+
+def _owner_editor(
+    request: HttpRequest,
+    journey_map: JourneyMap,
+    touchpoint: Touchpoint,
+    status: int,
+    *,
+    form: TouchpointOwnerForm | None = None,
+    person_form: AddPersonForm | None = None,
+) -> HttpResponse:
+    """The owner editor: the edit row on HTMX requests, its own page otherwise; both hold both forms."""
+    context = _row(request, journey_map, touchpoint)
+    context["form"] = form or _owner_form(journey_map, touchpoint)
+    context["person_form"] = person_form or AddPersonForm(team_id=journey_map.team_id)
+    template = "owners/panel.html#owner-edit-row" if request.htmx else "owners/touchpoint_edit.html"
+    return render(request, template, context, status=status)
+
+
+def _owner_saved(request: HttpRequest, journey_map: JourneyMap, touchpoint: Touchpoint) -> HttpResponse:
+    """After a change to a touchpoint's people: its read-only row on HTMX requests, else the panel."""
+    if not request.htmx:
+        return hx_redirect(request, reverse("owners:owners_panel", args=[journey_map.pk]))
+    return render(request, "owners/panel.html#owner-row", _row(request, journey_map, touchpoint))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def owners_touchpoint(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> HttpResponse:
@@ -89,30 +124,16 @@ def owners_touchpoint(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> 
     touchpoint = _touchpoint(request, journey_map, touchpoint_pk)
     require_role(request.user, journey_map.team_id, Role.EDITOR)
     selectors.annotate_touchpoints(journey_map, [touchpoint])
-    sla = touchpoint.sla_target
-    initial = {
-        "accountable": touchpoint.accountable.user_id if touchpoint.accountable else None,
-        "response_target": sla.response_target if sla else None,
-        "business_hours": sla.business_hours if sla else False,
-        "escalation_delay": sla.escalation_delay if sla else SLA._meta.get_field("escalation_delay").default,
-    }
-    form = TouchpointOwnerForm(request.POST or None, initial=initial, team_id=journey_map.team_id)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.touchpoint_owner_update(actor=request.user, touchpoint=touchpoint, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc, rename={"user": "accountable"})
-            else:
-                messages.success(request, gettext("Saved the owner and SLA of %(name)s.") % {"name": touchpoint.name})
-                if not request.htmx:
-                    return hx_redirect(request, reverse("owners:owners_panel", args=[journey_map.pk]))
-                return render(request, "owners/panel.html#owner-row", _row(request, journey_map, touchpoint))
-        status = 400
-    context = _row(request, journey_map, touchpoint, form=form, person_form=AddPersonForm(team_id=journey_map.team_id))
-    template = "owners/panel.html#owner-edit-row" if request.htmx else "owners/touchpoint_edit.html"
-    return render(request, template, context, status=status)
+    form = _owner_form(journey_map, touchpoint, request.POST or None)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.touchpoint_owner_update(actor=request.user, touchpoint=touchpoint, **data),
+        render=lambda status: _owner_editor(request, journey_map, touchpoint, status, form=form),
+        message=gettext("Saved the owner and SLA of %(name)s.") % {"name": touchpoint.name},
+        respond=lambda _result: _owner_saved(request, journey_map, touchpoint),
+        rename={"user": "accountable"},
+    )
 
 
 @login_required
@@ -130,27 +151,17 @@ def owners_add_person(request: HttpRequest, map_pk: int, touchpoint_pk: int) -> 
     """Add a responsible or consulted person to a touchpoint."""
     journey_map = _map(request, map_pk)
     touchpoint = _touchpoint(request, journey_map, touchpoint_pk)
-    require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = AddPersonForm(request.POST, team_id=journey_map.team_id)
-    if form.is_valid():
-        try:
-            services.ownership_assign(actor=request.user, touchpoint=touchpoint, **form.cleaned_data)
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                gettext("%(user)s added to %(name)s.")
-                % {"user": form.cleaned_data["user"].get_username(), "name": touchpoint.name},
-            )
-    if not request.htmx:
-        return hx_redirect(request, reverse("owners:owners_panel", args=[journey_map.pk]))
-    status = 400 if form.errors else 200
-    return render(
+    return form_flow(
         request,
-        "owners/panel.html#owner-row",
-        _row(request, journey_map, touchpoint, person_errors=form.errors),
-        status=status,
+        form,
+        role=(journey_map.team_id, Role.EDITOR),
+        save=lambda data: services.ownership_assign(actor=request.user, touchpoint=touchpoint, **data),
+        render=lambda status: _owner_editor(request, journey_map, touchpoint, status, person_form=form),
+        message=lambda ownership: (
+            gettext("%(user)s added to %(name)s.") % {"user": ownership.user.get_username(), "name": touchpoint.name}
+        ),
+        respond=lambda _ownership: _owner_saved(request, journey_map, touchpoint),
     )
 
 
@@ -180,11 +191,11 @@ def ownership_delete(request: HttpRequest, map_pk: int, ownership_pk: int) -> Ht
 # --- hand-offs -----------------------------------------------------------------------------
 
 
-def _handoff_context(request, journey_map, form=None) -> dict:
+def _handoff_context(request, journey_map, form: HandoffForm) -> dict:
     return {
         **_base(request, journey_map, "handoffs"),
         "handoffs": selectors.handoffs_of_map(journey_map),
-        "form": form or HandoffForm(journey_map=journey_map),
+        "form": form,
         "case_form": HandoffCaseForm(),
     }
 
@@ -194,21 +205,18 @@ def _handoff_context(request, journey_map, form=None) -> dict:
 def handoff_list(request: HttpRequest, map_pk: int) -> HttpResponse:
     """List the map's hand-offs with their open cases; editors add one (POST)."""
     journey_map = _map(request, map_pk)
-    form = None
-    status = 200
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
-        form = HandoffForm(request.POST, journey_map=journey_map)
-        if form.is_valid():
-            try:
-                handoff = services.handoff_create(actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, gettext("Hand-off %(handoff)s added.") % {"handoff": handoff})
-                return hx_redirect(request, reverse("owners:owners_handoffs", args=[journey_map.pk]))
-        status = 400
-    return render(request, "owners/handoffs.html", _handoff_context(request, journey_map, form), status=status)
+    form = HandoffForm(request.POST or None, journey_map=journey_map)
+    return form_flow(
+        request,
+        form,
+        role=(journey_map.team_id, Role.EDITOR),
+        save=lambda data: services.handoff_create(actor=request.user, **data),
+        render=lambda status: render(
+            request, "owners/handoffs.html", _handoff_context(request, journey_map, form), status=status
+        ),
+        message=lambda handoff: gettext("Hand-off %(handoff)s added.") % {"handoff": handoff},
+        redirect_to=reverse("owners:owners_handoffs", args=[journey_map.pk]),
+    )
 
 
 def _handoff(request, journey_map, handoff_pk) -> Handoff:
@@ -227,23 +235,27 @@ def handoff_detail(request: HttpRequest, map_pk: int, handoff_pk: int) -> HttpRe
     journey_map = _map(request, map_pk)
     handoff = _handoff(request, journey_map, handoff_pk)
     case_form = HandoffCaseForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
-        if case_form.is_valid():
-            case = services.handoff_case_open(actor=request.user, handoff=handoff, **case_form.cleaned_data)
-            messages.success(request, gettext("Case opened, due %(due)s.") % {"due": f"{case.due_at:%Y-%m-%d %H:%M}"})
-            return hx_redirect(request, reverse("owners:handoff_detail", args=[journey_map.pk, handoff.pk]))
-        status = 400
-    cases = Paginator(handoff.cases.select_related("completed_by").order_by("-started_at", "-id"), 50)
-    context = {
-        **_base(request, journey_map, "handoffs"),
-        "handoff": handoff,
-        "target_label": selectors.format_duration(handoff.response_target),
-        "cases": cases.get_page(request.GET.get("page")),
-        "case_form": case_form,
-    }
-    return render(request, "owners/handoff_detail.html", context, status=status)
+
+    def page(status: int) -> HttpResponse:
+        cases = Paginator(handoff.cases.select_related("completed_by").order_by("-started_at", "-id"), 50)
+        context = {
+            **_base(request, journey_map, "handoffs"),
+            "handoff": handoff,
+            "target_label": selectors.format_duration(handoff.response_target),
+            "cases": cases.get_page(request.GET.get("page")),
+            "case_form": case_form,
+        }
+        return render(request, "owners/handoff_detail.html", context, status=status)
+
+    return form_flow(
+        request,
+        case_form,
+        role=(journey_map.team_id, Role.EDITOR),
+        save=lambda data: services.handoff_case_open(actor=request.user, handoff=handoff, **data),
+        render=page,
+        message=lambda case: gettext("Case opened, due %(due)s.") % {"due": f"{case.due_at:%Y-%m-%d %H:%M}"},
+        redirect_to=reverse("owners:handoff_detail", args=[journey_map.pk, handoff.pk]),
+    )
 
 
 @login_required
@@ -311,25 +323,32 @@ def _playbook(request, journey_map, playbook_pk) -> Playbook:
     )
 
 
+def _playbook_form(request: HttpRequest, journey_map: JourneyMap, playbook: Playbook | None) -> HttpResponse:
+    """Write a new playbook (``playbook`` None) or change one: the same form, page and answers."""
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = PlaybookForm(request.POST or None, instance=playbook, journey_map=journey_map)
+
+    def save(data: dict) -> Playbook:
+        if playbook is None:
+            return services.playbook_create(actor=request.user, journey_map=journey_map, **data)
+        return services.playbook_update(actor=request.user, playbook=playbook, **data)
+
+    done = gettext("Playbook “%(name)s” created.") if playbook is None else gettext("Playbook “%(name)s” saved.")
+    context = {**_base(request, journey_map, "playbooks"), "form": form, "playbook": playbook}
+    return form_flow(
+        request,
+        form,
+        save=save,
+        render=lambda status: render(request, "owners/playbook_form.html", context, status=status),
+        message=lambda saved: done % {"name": saved.name},
+        redirect_to=lambda saved: reverse("owners:playbook_detail", args=[journey_map.pk, saved.pk]),
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def playbook_create(request: HttpRequest, map_pk: int) -> HttpResponse:
-    journey_map = _map(request, map_pk)
-    require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = PlaybookForm(request.POST or None, journey_map=journey_map)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                playbook = services.playbook_create(actor=request.user, journey_map=journey_map, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, gettext("Playbook “%(name)s” created.") % {"name": playbook.name})
-                return hx_redirect(request, reverse("owners:playbook_detail", args=[journey_map.pk, playbook.pk]))
-        status = 400
-    context = {**_base(request, journey_map, "playbooks"), "form": form, "playbook": None}
-    return render(request, "owners/playbook_form.html", context, status=status)
+    return _playbook_form(request, _map(request, map_pk), None)
 
 
 @login_required
@@ -349,22 +368,7 @@ def playbook_detail(request: HttpRequest, map_pk: int, playbook_pk: int) -> Http
 @require_http_methods(["GET", "POST"])
 def playbook_edit(request: HttpRequest, map_pk: int, playbook_pk: int) -> HttpResponse:
     journey_map = _map(request, map_pk)
-    playbook = _playbook(request, journey_map, playbook_pk)
-    require_role(request.user, journey_map.team_id, Role.EDITOR)
-    form = PlaybookForm(request.POST or None, instance=playbook, journey_map=journey_map)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.playbook_update(actor=request.user, playbook=playbook, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, gettext("Playbook “%(name)s” saved.") % {"name": playbook.name})
-                return hx_redirect(request, reverse("owners:playbook_detail", args=[journey_map.pk, playbook.pk]))
-        status = 400
-    context = {**_base(request, journey_map, "playbooks"), "form": form, "playbook": playbook}
-    return render(request, "owners/playbook_form.html", context, status=status)
+    return _playbook_form(request, journey_map, _playbook(request, journey_map, playbook_pk))
 
 
 @login_required

@@ -16,9 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import services
 from .access import get_object_for_user, has_role, require_role
 from .forms import ApiKeyForm, InviteForm, LanguageForm, RoleForm, TeamForm
-
-# add_form_errors is re-exported for the views that still import it from here.
-from .htmx import add_form_errors as add_form_errors
 from .htmx import form_flow, hx_redirect, render_page_or_partial, team_required
 from .languages import SESSION_KEY as LANGUAGE_SESSION_KEY
 from .middleware import follow_team

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from teams.access import get_object_for_user, require_role
+from teams.htmx import form_flow, hx_redirect, render_page_or_partial
 from teams.middleware import follow_team
 from teams.models import Role, Team
-from teams.views import add_form_errors, hx_redirect
 
 from . import services
 from .delivery import payload_body
@@ -71,27 +70,20 @@ def webhooks_list(request: HttpRequest, team_slug: str) -> HttpResponse:
     """List the team's endpoints; register a new one (POST)."""
     team = _team_for_admin(request, team_slug)
     form = WebhookEndpointForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                endpoint = services.webhook_endpoint_register(
-                    team=team,
-                    actor=request.user,
-                    url=form.cleaned_data["url"],
-                    event_types=form.cleaned_data["event_types"],
-                    description=form.cleaned_data["description"],
-                )
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, gettext("Endpoint registered. Copy its signing secret to verify deliveries."))
-                return hx_redirect(request, reverse("webhooks:detail", args=[team.slug, endpoint.pk]))
-        status = 400 if request.htmx else 200
-    endpoints = WebhookEndpoint.objects.filter(team=team).order_by("-created_at")
-    context = {"team": team, "form": form, "endpoints": endpoints, "events": WebhookEvent.choices}
-    template = "webhooks/webhooks.html#register-form" if request.htmx else "webhooks/webhooks.html"
-    return render(request, template, context, status=status)
+
+    def page(status: int) -> HttpResponse:
+        endpoints = WebhookEndpoint.objects.filter(team=team).order_by("-created_at")
+        context = {"team": team, "form": form, "endpoints": endpoints, "events": WebhookEvent.choices}
+        return render_page_or_partial(request, "webhooks/webhooks.html", "register-form", context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.webhook_endpoint_register(team=team, actor=request.user, **data),
+        render=page,
+        message=gettext("Endpoint registered. Copy its signing secret to verify deliveries."),
+        redirect_to=lambda endpoint: reverse("webhooks:detail", args=[team.slug, endpoint.pk]),
+    )
 
 
 def _deliveries(request: HttpRequest, endpoint: WebhookEndpoint):
@@ -121,8 +113,7 @@ def webhook_detail(request: HttpRequest, team_slug: str, endpoint_pk: int) -> Ht
         "events": [*WebhookEvent.values, WEBHOOK_TEST_EVENT],
         "any_pending": any(d.status == WebhookDelivery.Status.PENDING for d in page),
     }
-    template = "webhooks/webhooks_detail.html#delivery-log" if request.htmx else "webhooks/webhooks_detail.html"
-    return render(request, template, context)
+    return render_page_or_partial(request, "webhooks/webhooks_detail.html", "delivery-log", context)
 
 
 @login_required
@@ -136,19 +127,16 @@ def webhook_edit(request: HttpRequest, team_slug: str, endpoint_pk: int) -> Http
         "is_active": endpoint.is_active,
     }
     form = WebhookEndpointEditForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, gettext("Endpoint saved."))
-                return hx_redirect(request, reverse("webhooks:detail", args=[team.slug, endpoint.pk]))
-        status = 400 if request.htmx else 200
-    context = {"team": team, "endpoint": endpoint, "form": form}
-    return render(request, "webhooks/webhooks_form.html", context, status=status)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **data),
+        render=lambda status: render(
+            request, "webhooks/webhooks_form.html", {"team": team, "endpoint": endpoint, "form": form}, status=status
+        ),
+        message=gettext("Endpoint saved."),
+        redirect_to=reverse("webhooks:detail", args=[team.slug, endpoint.pk]),
+    )
 
 
 @login_required

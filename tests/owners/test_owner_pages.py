@@ -112,6 +112,37 @@ def test_add_and_remove_a_responsible_person(client_as, shop, erin, victor):
     assert not Ownership.objects.filter(pk=ownership.pk).exists()
 
 
+def test_adding_an_outsider_is_a_400_next_to_the_field_on_htmx_and_full_page_loads(client_as, shop, erin, oscar):
+    tp = shop.touchpoints[0]
+    url = reverse("owners:owners_add_person", args=[shop.journey_map.pk, tp.pk])
+    client = client_as(erin)
+    htmx = client.post(url, {"user": oscar.pk, "role": "responsible"}, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 400
+    html = htmx.content.decode()
+    assert 'id="id_user-error"' in html and "<html" not in html
+    page = client.post(url, {"user": oscar.pk, "role": "responsible"})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert 'id="id_user-error"' in html and "<html" in html
+    assert not Ownership.objects.filter(touchpoint=tp, role="responsible").exists()
+
+
+def test_adding_a_person_on_a_full_page_load_goes_back_to_the_panel(client_as, shop, erin, victor):
+    tp = shop.touchpoints[0]
+    response = client_as(erin).post(
+        reverse("owners:owners_add_person", args=[shop.journey_map.pk, tp.pk]), {"user": victor.pk, "role": "consulted"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("owners:owners_panel", args=[shop.journey_map.pk])
+    assert Ownership.objects.get(touchpoint=tp, role="consulted").user == victor
+
+
+def test_viewer_cannot_add_a_person(client_as, shop, victor):
+    url = reverse("owners:owners_add_person", args=[shop.journey_map.pk, shop.touchpoints[0].pk])
+    assert client_as(victor).post(url, {"user": victor.pk, "role": "responsible"}).status_code == 403
+    assert not Ownership.objects.filter(touchpoint=shop.touchpoints[0], role="responsible").exists()
+
+
 def test_handoff_pages_create_open_and_complete_a_case(client_as, shop, erin, victor):
     client = client_as(erin)
     url = reverse("owners:owners_handoffs", args=[shop.journey_map.pk])
@@ -141,6 +172,9 @@ def test_handoff_pages_create_open_and_complete_a_case(client_as, shop, erin, vi
                              "response_target": "8", "escalation_delay": "2"})  # fmt: skip
     assert same.status_code == 400
     assert Handoff.objects.count() == 1
+    too_long = client.post(detail, {"reference": "x" * 201})
+    assert too_long.status_code == 400 and 'id="id_reference-error"' in too_long.content.decode()
+    assert HandoffCase.objects.count() == 1
 
 
 def test_breaches_page_lists_breached_cases(client_as, shop, alice, erin):
@@ -174,6 +208,9 @@ def test_playbook_create_edit_and_safe_markdown(client_as, shop, erin):
     edit = reverse("owners:playbook_edit", args=[shop.journey_map.pk, playbook.pk])
     both = client.post(edit, {"name": "x", "stage": shop.decision.pk, "touchpoint": shop.touchpoints[0].pk})
     assert both.status_code == 400 and "not both" in both.content.decode()
+    nameless = client.post(reverse("owners:playbook_create", args=[shop.journey_map.pk]), {"name": ""})
+    assert nameless.status_code == 400 and 'id="id_name-error"' in nameless.content.decode()
+    assert Playbook.objects.count() == 1
     assert client.post(edit, {"name": "Failed trial (step 2)"}).status_code == 302
     playbook.refresh_from_db()
     assert playbook.name == "Failed trial (step 2)"

@@ -44,8 +44,10 @@ def test_private_url_is_refused_next_to_the_field(client_as, alice):
 
 def test_missing_events_are_an_error_next_to_the_field(client_as, alice):
     response = client_as(alice).post("/teams/team-a/webhooks/", {"url": "https://93.184.215.14/x"})
-    assert response.status_code == 200
-    assert "This field is required." in response.content.decode()
+    assert response.status_code == 400  # a full page load answers an invalid form as HTMX does
+    html = response.content.decode()
+    assert "wm-webhook-events has-error" in html and "This field is required." in html
+    assert "<html" in html
     assert WebhookEndpoint.objects.count() == 0
 
 
@@ -113,6 +115,10 @@ def test_edit_disables_and_enables_again(client_as, alice, endpoint, receiver):
     client = client_as(alice)
     url = f"/teams/team-a/webhooks/{endpoint.pk}/edit/"
     assert client.get(url).status_code == 200
+    refused = client.post(url, {"url": receiver.url, "event_types": ["no.such.event"]})
+    assert refused.status_code == 400 and "wm-webhook-events has-error" in refused.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.event_types == ["map.published"]
     response = client.post(url, {"url": receiver.url, "event_types": ["review.recorded"]})
     assert response.status_code == 302
     endpoint.refresh_from_db()
