@@ -8,8 +8,7 @@ the code and params stored beside it.
 from __future__ import annotations
 
 from django.utils import translation
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 TEXTS = {
     "timeout": gettext_noop("Timed out after %(seconds)s s."),
