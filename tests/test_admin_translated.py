@@ -1,11 +1,12 @@
 """The admin of Waymark's apps shows no English label to a reader of another language.
 
-Every ModelAdmin registered for a model of our apps is walked in English and in Latvian: the
+Every ModelAdmin registered for a model of our apps is walked in English and in Latvian (and
+Traditional Chinese): the
 admin index, the change list (model names, column headers, list-filter titles) and the add page
 (or, for a read-only admin, the change page of the world's object: field labels, fieldset names,
-inlines and their columns). The two walks give the labels in the same order; a Latvian label equal
-to its English one is a label nobody translated, unless it is a word Latvian writes the same way
-(``SAME_IN_LATVIAN``).
+inlines and their columns). The two walks give the labels in the same order; a label equal to its
+English one is a label nobody translated, unless it is a name or code every language writes the
+same way, or a word Latvian writes as English does (``SAME_IN_LATVIAN``).
 """
 
 from __future__ import annotations
@@ -85,12 +86,12 @@ def _form_url(model, model_admin, obj, request) -> str:
     return reverse(f"admin:{info[0]}_{info[1]}_change", args=[obj.pk])
 
 
-def _untranslated(english: list[tuple[str, str]], latvian: list[tuple[str, str]], page: str) -> list[str]:
-    assert len(english) == len(latvian), f"{page}: the two languages show a different number of labels"
+def _untranslated(english: list[tuple[str, str]], translated: list[tuple[str, str]], page: str) -> list[str]:
+    assert len(english) == len(translated), f"{page}: the two languages show a different number of labels"
     return [
         f"{page}: {where} {en!r}"
-        for (where, en), (_, lv) in zip(english, latvian, strict=True)
-        if en == lv and en.strip() and not _same_in_latvian(en)
+        for (where, en), (_, other) in zip(english, translated, strict=True)
+        if en == other and en.strip() and not _same_in_latvian(en)
     ]
 
 
@@ -130,7 +131,12 @@ def test_the_admin_index_names_our_apps_and_models_in_latvian(db, client):
 
 
 @pytest.mark.django_db
-def test_every_admin_page_of_our_apps_labels_its_fields_in_latvian(client, admin_world):  # noqa: F811
+@pytest.mark.parametrize("language", ["lv", "zh-hant"])
+def test_every_admin_page_of_our_apps_labels_its_fields_in_the_readers_language(
+    client,
+    admin_world,  # noqa: F811
+    language,
+):
     root = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(root)
     walked, untranslated = 0, []
@@ -140,9 +146,9 @@ def test_every_admin_page_of_our_apps_labels_its_fields_in_latvian(client, admin
         info = (model._meta.app_label, model._meta.model_name)
         request = client.get(reverse("admin:index")).wsgi_request
         for url in (reverse(f"admin:{info[0]}_{info[1]}_changelist"), _form_url(model, model_admin, obj, request)):
-            english_labels, latvian_labels = _labels_in(client, url, "en"), _labels_in(client, url, "lv")
+            english_labels, translated_labels = _labels_in(client, url, "en"), _labels_in(client, url, language)
             assert english_labels, f"{url}: no label found (the walk reads nothing)"
-            untranslated += _untranslated(english_labels, latvian_labels, url)
+            untranslated += _untranslated(english_labels, translated_labels, url)
             walked += 1
     assert walked == 2 * len(_our_admins())
     assert untranslated == []
