@@ -454,7 +454,7 @@ class PrivacySettings(TeamOwnedModel):
     events kept forever): ``for_team`` returns an unsaved row then, so readers never branch.
     """
 
-    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="customer_privacy")
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="customer_privacy", verbose_name=_("team"))
     store_full_ip = models.BooleanField(
         _("store full IP addresses"),
         default=False,
@@ -475,7 +475,7 @@ class PrivacySettings(TeamOwnedModel):
         blank=True,
         help_text=_("Older events are deleted every hour; blank: keep them forever."),
     )
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("customer privacy settings")
@@ -501,19 +501,26 @@ class PrivacySettings(TeamOwnedModel):
 class Erasure(TeamOwnedModel):
     """A profile erased on request: who asked for it, when, and how many rows went, never the id itself."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
     # HMAC of the team and the identifier (``erasure_hash``): a team can check whether an id was
     # erased without the record keeping the id it erased.
-    identifier_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    identifier_hash = models.CharField(_("identifier hash"), max_length=64, db_index=True, editable=False)
     erased_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("erased by"),
     )
-    erased_at = models.DateTimeField(default=timezone.now, editable=False)
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now, editable=False)
     # Rows deleted per kind: {"profiles": 1, "events": 40, "identities": 3, "responses": 2, …}.
-    counts = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(_("rows deleted"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-erased_at", "-id"]
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
 
     def __str__(self) -> str:
         return f"erasure {self.identifier_hash[:12]} ({self.erased_at:%Y-%m-%d})"

@@ -33,7 +33,7 @@ User = get_user_model()
 
 
 class TeamFilter(admin.SimpleListFilter):
-    title = "team"
+    title = _("team")
     parameter_name = "team"
     lookup = "journey_map__team"
 
@@ -53,7 +53,7 @@ class TeamFilter(admin.SimpleListFilter):
 
 
 class MapFilter(admin.SimpleListFilter):
-    title = "map"
+    title = _("map")
     parameter_name = "map"
     lookup = "journey_map"
 

@@ -85,7 +85,7 @@ class TeamScopedModel(models.Model):
 class TeamOwnedModel(TeamScopedModel):
     """Base of every model whose rows hold their team directly."""
 
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
 
     class Meta:
         abstract = True

@@ -28,7 +28,7 @@ import socket
 import ssl
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from teams.models import Membership, Role, Team
 
+from .messages import message, render_english
 from .models import WebhookDelivery, WebhookEndpoint
 from .selectors import subscribed_events_forget
 
@@ -73,18 +74,19 @@ def address_refusal(ip: str) -> str | None:
         embedded = addr.ipv4_mapped or addr.sixtofour
         if embedded is not None:
             addr = embedded
-    for flag, label in (
-        ("is_unspecified", "unspecified"),
-        ("is_loopback", "loopback"),
-        ("is_link_local", "link-local"),
-        ("is_multicast", "multicast"),
-        ("is_reserved", "reserved"),
-        ("is_private", "private"),
+    # One sentence per kind of address, so each language words it whole.
+    for flag, sentence in (
+        ("is_unspecified", _("%(address)s is an unspecified address")),
+        ("is_loopback", _("%(address)s is a loopback address")),
+        ("is_link_local", _("%(address)s is a link-local address")),
+        ("is_multicast", _("%(address)s is a multicast address")),
+        ("is_reserved", _("%(address)s is a reserved address")),
+        ("is_private", _("%(address)s is a private address")),
     ):
         if getattr(addr, flag):
-            return f"{addr} is a {label} address"
+            return sentence % {"address": addr}
     if not addr.is_global:
-        return f"{addr} is not a public address"
+        return _("%(address)s is not a public address") % {"address": addr}
     return None
 
 
@@ -190,6 +192,22 @@ class SendResult:
     excerpt: str = ""
     duration_ms: int = 0
     error: str = ""
+    message: dict = field(default_factory=dict)
+
+    @classmethod
+    def failed(cls, code: str, *, status: int | None = None, excerpt: str = "", duration_ms: int = 0, **params):
+        """Return a failure whose error is the text ``code`` (webhooks/messages.py), stored in English."""
+        if status is not None:
+            params["status"] = status
+        stored = message(code, **params)
+        return cls(
+            ok=False,
+            status=status,
+            excerpt=excerpt,
+            duration_ms=duration_ms,
+            error=render_english(stored)[:500],
+            message=stored,
+        )
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -236,20 +254,18 @@ def send(*, url: str, headers: dict[str, str], body: bytes) -> SendResult:
         excerpt = response.read(RESPONSE_EXCERPT_BYTES).decode("utf-8", errors="replace")
         status = response.status
     except TimeoutError:
-        return SendResult(ok=False, error=f"Timed out after {settings.WEBHOOK_TIMEOUT} s.", duration_ms=elapsed())
+        return SendResult.failed("timeout", seconds=settings.WEBHOOK_TIMEOUT, duration_ms=elapsed())
     except ssl.SSLError as exc:
-        return SendResult(ok=False, error=f"TLS error: {exc.reason or exc}", duration_ms=elapsed())
+        return SendResult.failed("tls", detail=str(exc.reason or exc)[:400], duration_ms=elapsed())
     except (OSError, http.client.HTTPException) as exc:
-        error = f"Connection failed: {exc.__class__.__name__}: {exc}"[:500]
-        return SendResult(ok=False, error=error, duration_ms=elapsed())
+        detail = f"{exc.__class__.__name__}: {exc}"[:400]
+        return SendResult.failed("connection", detail=detail, duration_ms=elapsed())
     finally:
         connection.close()
     if 200 <= status < 300:
         return SendResult(ok=True, status=status, excerpt=excerpt, duration_ms=elapsed())
-    error = f"The receiver answered {status}."
-    if 300 <= status < 400:
-        error += " Redirects are not followed: register the final URL."
-    return SendResult(ok=False, status=status, excerpt=excerpt, duration_ms=elapsed(), error=error)
+    code = "redirect" if 300 <= status < 400 else "status"
+    return SendResult.failed(code, status=status, excerpt=excerpt, duration_ms=elapsed())
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -290,13 +306,13 @@ def webhook_delivery_attempt(*, delivery_id, attempt: int) -> timedelta | None:
     if attempt > _max_attempts(delivery) + 1:
         delivery.status = WebhookDelivery.Status.FAILED
         delivery.next_attempt_at = None
-        delivery.error = f"Not sent again: attempt {attempt - 1} was interrupted and was the last one."
-        delivery.save(update_fields=["status", "next_attempt_at", "error"])
+        _set_error(delivery, message("interrupted", attempt=attempt - 1))
+        delivery.save(update_fields=["status", "next_attempt_at", "error", "error_message"])
         return None
     if not endpoint.is_active and not delivery.is_manual:
         delivery.status = WebhookDelivery.Status.FAILED
-        delivery.error = "Not sent: the endpoint is disabled."
-        delivery.save(update_fields=["status", "error"])
+        _set_error(delivery, message("endpoint_disabled"))
+        delivery.save(update_fields=["status", "error", "error_message"])
         return None
 
     body = payload_body(delivery.payload)
@@ -334,7 +350,8 @@ def _record_result(delivery: WebhookDelivery, result: SendResult, attempt: int) 
     delivery.response_excerpt = result.excerpt
     delivery.duration_ms = result.duration_ms
     delivery.error = result.error[:500]
-    fields = ["status", "response_code", "response_excerpt", "duration_ms", "error", "next_attempt_at"]
+    delivery.error_message = result.message
+    fields = ["status", "response_code", "response_excerpt", "duration_ms", "error", "error_message", "next_attempt_at"]
     endpoint = delivery.endpoint
     if result.ok:
         delivery.status = WebhookDelivery.Status.SUCCEEDED
@@ -353,7 +370,10 @@ def _record_result(delivery: WebhookDelivery, result: SendResult, attempt: int) 
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failure_count=F("failure_count") + 1, last_failure_at=now)
     endpoint.refresh_from_db(fields=["failure_count", "is_active"])
     if endpoint.is_active and endpoint.failure_count >= settings.WEBHOOK_DISABLE_AFTER_FAILURES:
-        _disable(endpoint, reason=f"Disabled after {endpoint.failure_count} failed attempts in a row. {result.error}")
+        reason = message("disabled_after_failures", count=endpoint.failure_count)
+        if result.message:
+            reason["params"]["error"] = result.message
+        _disable(endpoint, reason=reason, cause=result.error)
         delivery.status = WebhookDelivery.Status.FAILED
         delivery.next_attempt_at = None
         delivery.save(update_fields=["status", "next_attempt_at"])
@@ -361,15 +381,29 @@ def _record_result(delivery: WebhookDelivery, result: SendResult, attempt: int) 
     return delay
 
 
-def _disable(endpoint: WebhookEndpoint, *, reason: str) -> None:
+def _set_error(delivery: WebhookDelivery, stored: dict) -> None:
+    delivery.error = render_english(stored)[:500]
+    delivery.error_message = stored
+
+
+def _disable(endpoint: WebhookEndpoint, *, reason: dict, cause: str) -> None:
     endpoint.is_active = False
-    endpoint.disabled_reason = reason[:300]
+    english = render_english(reason)
+    if not reason["params"].get("error"):
+        # An error without a code (a refused address): its English text follows as it is.
+        english = f"{english} {cause}".strip()
+    endpoint.disabled_reason = english[:300]
+    endpoint.disabled_message = reason
     endpoint.disabled_at = timezone.now()
-    endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at", "updated_at"])
+    endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_message", "disabled_at", "updated_at"])
     subscribed_events_forget(endpoint.team_id)
     # Deliveries waiting for a retry will not be sent any more.
+    not_sent = message("endpoint_was_disabled")
     endpoint.deliveries.filter(status=WebhookDelivery.Status.RETRYING).update(
-        status=WebhookDelivery.Status.FAILED, next_attempt_at=None, error="Not sent: the endpoint was disabled."
+        status=WebhookDelivery.Status.FAILED,
+        next_attempt_at=None,
+        error=render_english(not_sent),
+        error_message=not_sent,
     )
     transaction.on_commit(lambda: _notify_disabled(endpoint.pk))
 
@@ -392,6 +426,6 @@ def _notify_disabled(endpoint_id: int) -> None:
             "url": endpoint.url,
         }
         fix = _("Fix the receiver, then enable the endpoint again and replay what it missed: %(path)s") % {"path": path}
-        message = f"{stopped}\n\n{endpoint.disabled_reason}\n\n{fix}\n"
-    send_mail(subject=subject, message=message, from_email=None, recipient_list=emails, fail_silently=True)
+        body = f"{stopped}\n\n{endpoint.disabled_reason_text}\n\n{fix}\n"
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=emails, fail_silently=True)
     logger.warning("webhook endpoint %s disabled: %s", endpoint.pk, endpoint.disabled_reason)

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
 from teams.signals import DomainEvent
 
+from .messages import render
+
 
 class WebhookEvent(models.TextChoices):
     """The events a webhook endpoint can subscribe to."""
@@ -50,6 +52,8 @@ class WebhookEndpoint(TeamOwnedModel):
     event_types = models.JSONField(_("event types"), default=list, help_text=_("The events this endpoint receives."))
     is_active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(_("disabled reason"), max_length=300, blank=True)
+    # The reason as a code and params (webhooks/messages.py), so pages show it translated.
+    disabled_message = models.JSONField(_("disabled reason (code)"), default=dict, blank=True, editable=False)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
     failure_count = models.PositiveIntegerField(
         _("failure count"), default=0, help_text=_("Failed delivery attempts in a row.")
@@ -83,6 +87,11 @@ class WebhookEndpoint(TeamOwnedModel):
     def subscribes_to(self, event: str) -> bool:
         return event in (self.event_types or [])
 
+    @property
+    def disabled_reason_text(self) -> str:
+        """Return why the endpoint was disabled, in the active language when it has a code."""
+        return render(self.disabled_message) or self.disabled_reason
+
 
 class WebhookDeliveryQuerySet(TeamScopedQuerySet):
     team_lookup = "endpoint__team"
@@ -97,7 +106,7 @@ class WebhookDelivery(TeamScopedModel):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
     )
@@ -113,6 +122,8 @@ class WebhookDelivery(TeamScopedModel):
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
+    # The error as a code and params (webhooks/messages.py), so pages show it translated.
+    error_message = models.JSONField(_("error (code)"), default=dict, blank=True, editable=False)
     replay_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -149,6 +160,11 @@ class WebhookDelivery(TeamScopedModel):
     def is_manual(self) -> bool:
         """Return whether an admin asked for this delivery (a test event or a replay)."""
         return self.is_test or self.replay_of_id is not None
+
+    @property
+    def error_text(self) -> str:
+        """Return the error of the latest attempt, in the active language when it has a code."""
+        return render(self.error_message) or self.error
 
     @property
     def is_done(self) -> bool:

@@ -21,6 +21,7 @@ from teams.models import Role, Team
 
 from . import selectors
 from .delivery import build_payload, url_validate
+from .messages import message, render_english
 from .models import WEBHOOK_TEST_EVENT, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .selectors import subscribed_events_forget
 
@@ -95,9 +96,11 @@ def webhook_endpoint_update(
         if is_active:
             endpoint.failure_count = 0
             endpoint.disabled_reason = ""
+            endpoint.disabled_message = {}
             endpoint.disabled_at = None
         else:
-            endpoint.disabled_reason = f"Disabled by {getattr(actor, 'username', 'an admin')}."
+            endpoint.disabled_message = message("disabled_by", user=getattr(actor, "username", "an admin"))
+            endpoint.disabled_reason = render_english(endpoint.disabled_message)[:300]
             endpoint.disabled_at = timezone.now()
     endpoint.save()
     subscribed_events_forget(endpoint.team_id)
