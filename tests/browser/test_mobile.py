@@ -44,6 +44,8 @@ def test_every_main_page_fits_a_phone_and_the_menus_are_reachable(phone, login, 
     _open_menu(page)
     page.get_by_label("Switch team").select_option(label="Northwind Journeys (admin)")
     expect(page.locator("h1")).to_have_text("Northwind Journeys")
+    # The switch's redirect can still be loading when the heading matches: a goto then aborts it.
+    page.wait_for_load_state("networkidle")
 
     pages = {
         "dashboard": "/",
