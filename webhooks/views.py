@@ -175,7 +175,7 @@ def _report(request: HttpRequest, delivery: WebhookDelivery, what: str) -> None:
     elif delivery.status == WebhookDelivery.Status.PENDING:
         messages.success(request, gettext("%(what)s queued.") % {"what": what})
     else:
-        messages.error(request, gettext("%(what)s failed: %(error)s") % {"what": what, "error": delivery.error})
+        messages.error(request, gettext("%(what)s failed: %(error)s") % {"what": what, "error": delivery.error_text})
 
 
 @login_required
