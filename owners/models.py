@@ -14,15 +14,13 @@ from simple_history.models import HistoricalRecords
 
 from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import history_user
-from teams.models import TeamScopedModel, TeamScopedQuerySet
-
-
-class MapChildQuerySet(TeamScopedQuerySet):
-    team_lookup = "journey_map__team"
+from teams.models import TeamScopedModel
 
 
 class Ownership(TeamScopedModel):
     """Who answers for a touchpoint or a stage: one accountable, any number responsible or consulted."""
+
+    team_lookup = "journey_map__team"
 
     class Role(models.TextChoices):
         ACCOUNTABLE = "accountable", _("Accountable")
@@ -49,7 +47,6 @@ class Ownership(TeamScopedModel):
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.ACCOUNTABLE, verbose_name=_("role"))
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
-    objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user, table_name="journeys_historicalownership")
 
     class Meta:
@@ -80,12 +77,10 @@ class Ownership(TeamScopedModel):
         return f"{self.user} {self.role} for {self.touchpoint or self.stage}"
 
 
-class SLAQuerySet(TeamScopedQuerySet):
-    team_lookup = "touchpoint__stage__journey_map__team"
-
-
 class SLA(TeamScopedModel):
     """How fast the touchpoint's owner must respond; the follow-up clock runs against it."""
+
+    team_lookup = "touchpoint__stage__journey_map__team"
 
     touchpoint = models.OneToOneField(
         Touchpoint, on_delete=models.CASCADE, related_name="sla", verbose_name=_("touchpoint")
@@ -100,7 +95,6 @@ class SLA(TeamScopedModel):
         verbose_name=_("escalation delay"),
     )
 
-    objects = SLAQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user, table_name="journeys_historicalsla")
 
     class Meta:
@@ -118,6 +112,8 @@ class SLA(TeamScopedModel):
 
 class Handoff(TeamScopedModel):
     """The passage from one touchpoint to the next when it changes hands, with its own SLA."""
+
+    team_lookup = "journey_map__team"
 
     journey_map = models.ForeignKey(
         JourneyMap, on_delete=models.CASCADE, related_name="handoffs", verbose_name=_("journey map")
@@ -160,7 +156,6 @@ class Handoff(TeamScopedModel):
     notes = models.TextField(blank=True, max_length=2000, verbose_name=_("notes"))
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
-    objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user, table_name="journeys_historicalhandoff")
 
     class Meta:
@@ -181,12 +176,10 @@ class Handoff(TeamScopedModel):
         return f"{self.from_touchpoint} → {self.to_touchpoint}"
 
 
-class HandoffCaseQuerySet(TeamScopedQuerySet):
-    team_lookup = "handoff__journey_map__team"
-
-
 class HandoffCase(TeamScopedModel):
     """One customer case passed along a hand-off, due by its SLA; what the SLA sweep watches."""
+
+    team_lookup = "handoff__journey_map__team"
 
     handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="cases", verbose_name=_("handoff"))
     reference = models.CharField(
@@ -214,7 +207,6 @@ class HandoffCase(TeamScopedModel):
         verbose_name=_("completed by"),
     )
 
-    objects = HandoffCaseQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user, table_name="journeys_historicalhandoffcase")
 
     class Meta:
@@ -240,6 +232,8 @@ class HandoffCase(TeamScopedModel):
 
 class Playbook(TeamScopedModel):
     """A documented branch of the journey (trigger, steps in Markdown, owner)."""
+
+    team_lookup = "journey_map__team"
 
     journey_map = models.ForeignKey(
         JourneyMap, on_delete=models.CASCADE, related_name="playbooks", verbose_name=_("journey map")
@@ -269,7 +263,6 @@ class Playbook(TeamScopedModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
-    objects = MapChildQuerySet.as_manager()
     history = HistoricalRecords(get_user=history_user, table_name="journeys_historicalplaybook")
 
     class Meta:

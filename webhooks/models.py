@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
+from teams.models import TeamOwnedModel, TeamScopedModel
 from teams.signals import DomainEvent
 
 from .messages import render
@@ -93,12 +93,10 @@ class WebhookEndpoint(TeamOwnedModel):
         return render(self.disabled_message) or self.disabled_reason
 
 
-class WebhookDeliveryQuerySet(TeamScopedQuerySet):
-    team_lookup = "endpoint__team"
-
-
 class WebhookDelivery(TeamScopedModel):
     """One event sent (or to be sent) to one endpoint, with the outcome of its latest attempt."""
+
+    team_lookup = "endpoint__team"
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -134,8 +132,6 @@ class WebhookDelivery(TeamScopedModel):
     )
     is_test = models.BooleanField(_("test event"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-
-    objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
         db_table = "teams_webhookdelivery"
