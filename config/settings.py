@@ -342,6 +342,7 @@ SPECTACULAR_SETTINGS = {
     ],
     # The API's URLs plus documentation-only views for the plain public survey endpoints.
     "SERVE_URLCONF": "config.schema_urls",
+    "DEFAULT_GENERATOR_CLASS": "config.schema.SchemaGenerator",
     "TAGS": [{"name": "public", "description": "Anonymous survey endpoints for the widget and other clients."}],
 }
 

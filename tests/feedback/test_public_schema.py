@@ -56,3 +56,13 @@ def test_status_codes_match_the_views(schema):
     }  # fmt: skip
     for path in ("/api/public/surveys/{public_key}/", "/api/public/surveys/{public_key}/eligibility/"):
         assert set(paths[path]["get"]["responses"]) == {"200", "403", "404", "429"}
+
+
+def test_the_offline_schema_command_includes_the_public_endpoints(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target), "--validate")
+    text = target.read_text()
+    assert "/api/public/surveys/{public_key}/responses/:" in text
+    assert "/api/v1/maps/:" in text
