@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
         "TeamRoleEnum": "teams.models.Role",
         "SourceKindEnum": "customers.models.Source.Kind",
         "IdentityKindEnum": "customers.models.Identity.Kind",
+        "ChannelEnum": "journeys.models.maps.Channel",
+        "SubmissionChannelEnum": "feedback.validation.Channel.ALL",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}
@@ -337,8 +339,11 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "teams.api_errors.add_error_responses",
-        "feedback.public_schema.add_public_survey_paths",  # after the error hook: public ops list their own
     ],
+    # The API's URLs plus documentation-only views for the plain public survey endpoints.
+    "SERVE_URLCONF": "config.schema_urls",
+    "DEFAULT_GENERATOR_CLASS": "config.schema.SchemaGenerator",
+    "TAGS": [{"name": "public", "description": "Anonymous survey endpoints for the widget and other clients."}],
 }
 
 LOGGING = {

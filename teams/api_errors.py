@@ -128,6 +128,9 @@ def add_error_responses(result, generator, request, public):
         for method, operation in path_item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            if operation.get("security") == [{}]:
+                # Anonymous (the public survey endpoints): no 401, and each lists the statuses it answers.
+                continue
             declared = dict(_ERROR_RESPONSES)
             if method in ("post", "put", "patch", "delete"):
                 declared.update(_WRITE_ONLY)

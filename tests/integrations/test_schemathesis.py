@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from feedback.models import Survey
-from feedback.public_schema import EXAMPLE_PUBLIC_KEY
+from feedback.public_docs import EXAMPLE_PUBLIC_KEY
 from teams.api_auth import ApiKeyRateThrottle
 from teams.models import ApiKey
 from teams.services import api_key_create
