@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "journeys",
     "owners",
     "customers",
+    "analytics",
     "feedback",
     "experiments",
     "reviews",

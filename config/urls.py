@@ -24,7 +24,18 @@ STARTED_AT = timezone.now()
 
 # Each app's api.py lists its resources in ``routes``: (prefix, viewset, basename).
 router = DefaultRouter()
-for app in ("teams", "webhooks", "personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
+for app in (
+    "teams",
+    "webhooks",
+    "personas",
+    "journeys",
+    "owners",
+    "customers",
+    "analytics",
+    "feedback",
+    "experiments",
+    "reviews",
+):
     try:
         module = import_module(f"{app}.api")
     except ModuleNotFoundError as exc:
@@ -44,6 +55,7 @@ for app, prefix in (
     # Owners' pages are pages of a map: their paths go on under maps/ (bookmarks keep working).
     ("owners", "maps/"),
     ("customers", "customers/"),
+    ("analytics", "analytics/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
     ("reviews", "reviews/"),

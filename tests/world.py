@@ -37,7 +37,17 @@ URL_KWARGS: dict[str, Callable[[World], object]] = {
 # API detail routes name their object ``pk``; extra keyword arguments of API actions go here.
 API_KWARGS: dict[str, Callable[[World], object]] = {}
 
-for _app in ("webhooks", "personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews"):
+for _app in (
+    "webhooks",
+    "personas",
+    "journeys",
+    "owners",
+    "customers",
+    "analytics",
+    "feedback",
+    "experiments",
+    "reviews",
+):
     try:
         _module = import_module(f"tests.{_app}.world")
     except ModuleNotFoundError as exc:

@@ -1,0 +1,2 @@
+# Resources of the analytics app: (prefix, viewset, basename), registered by config/urls.py.
+routes: list = []

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AnalyticsConfig(AppConfig):
+    """Journey analytics drawn from the map: funnels, paths, cohorts, retention and moments."""
+
+    name = "analytics"
+    verbose_name = _("Analytics")
