@@ -267,11 +267,16 @@ class SLAAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 class HandoffCaseInline(TeamScopedInline, admin.TabularInline):
+    # Read only: cases are opened, corrected and completed on their own page, through the services.
     model = HandoffCase
     extra = 0
+    can_delete = False
     fields = ["reference", "started_at", "due_at", "completed_at", "breached_at", "escalated_at"]
-    readonly_fields = ["due_at", "breached_at", "escalated_at"]
+    readonly_fields = fields
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Handoff)
@@ -304,8 +309,41 @@ class HandoffCaseAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_filter = [CaseTeamFilter, CaseMapFilter, ("breached_at", admin.EmptyFieldListFilter)]
     search_fields = ["reference", "handoff__from_touchpoint__name", "handoff__to_touchpoint__name"]
     list_select_related = ["handoff__from_touchpoint", "handoff__to_touchpoint"]
-    readonly_fields = ["due_at", "breached_at", "escalated_at", "opened_by", "completed_by"]
+    fields = ["handoff", "reference", "started_at", "due_at", "completed_at", "breached_at", "escalated_at"]
+    readonly_fields = ["due_at", "completed_at", "breached_at", "escalated_at", "opened_by", "completed_by"]
     raw_id_fields = ["handoff"]
+    actions = ["complete_cases"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A case's clock runs from its hand-off and start: once open, only its reference changes.
+        if obj is not None:
+            return [*self.readonly_fields, "handoff", "started_at"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            case = HandoffCase.objects.select_related("handoff__journey_map").get(pk=obj.pk)
+            services.handoff_case_update(actor=request.user, case=case, reference=form.cleaned_data["reference"])
+            return
+        saved = services.handoff_case_open(
+            actor=request.user,
+            handoff=form.cleaned_data["handoff"],
+            reference=form.cleaned_data["reference"],
+            started_at=form.cleaned_data["started_at"],
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.handoff_case_delete(actor=request.user, case=obj)
+
+    def delete_queryset(self, request, queryset):
+        for case in queryset.select_related("handoff__journey_map"):
+            services.handoff_case_delete(actor=request.user, case=case)
+
+    @admin.action(description=_("Mark the selected cases picked up"))
+    def complete_cases(self, request, queryset):
+        for case in queryset.select_related("handoff__journey_map"):
+            services.handoff_case_complete(actor=request.user, case=case)
 
 
 @admin.register(Playbook)

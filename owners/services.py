@@ -370,6 +370,23 @@ def handoff_case_complete(*, actor, case: HandoffCase) -> HandoffCase:
     return case
 
 
+@transaction.atomic
+def handoff_case_update(*, actor, case: HandoffCase, reference: str) -> HandoffCase:
+    """Correct a case's reference; its times follow from the hand-off and are not edited."""
+    check_actor(actor, case.handoff.journey_map.team_id)
+    case.reference = (reference or "").strip()[:200]
+    _stamp(case, actor)
+    case.save(update_fields=["reference"])
+    return case
+
+
+@transaction.atomic
+def handoff_case_delete(*, actor, case: HandoffCase) -> None:
+    check_actor(actor, case.handoff.journey_map.team_id)
+    _stamp(case, actor)
+    case.delete()
+
+
 # --- playbooks -----------------------------------------------------------------------------
 
 PLAYBOOK_FIELDS = ("name", "trigger", "steps", "owner", "stage", "touchpoint")

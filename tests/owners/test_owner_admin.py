@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from owners import services
-from owners.models import Ownership
+from owners.models import HandoffCase, Ownership
 
 from .owners_world import shop_map
 
@@ -120,3 +120,43 @@ def test_the_admins_old_journeys_addresses_redirect_to_owners(client_as, staff):
     assert (response.status_code, response["Location"]) == (301, "/admin/owners/handoffcase/12/change/")
     # journeys' own models keep their addresses.
     assert client.get("/admin/journeys/journeymap/").status_code == 200
+
+
+def test_handoff_cases_change_in_the_admin_only_through_the_services(client, team_a, staff, erin):
+    shop = shop_map(team_a, n_touchpoints=2)
+    handoff = services.handoff_create(
+        actor=erin, from_touchpoint=shop.touchpoints[0], to_touchpoint=shop.touchpoints[1], to_owner=erin
+    )
+    client.force_login(staff)
+
+    added = client.post(
+        reverse("admin:owners_handoffcase_add"),
+        {"handoff": handoff.pk, "reference": " ORD-1 ", "started_at_0": "2026-11-02", "started_at_1": "09:00:00"},
+    )
+    assert added.status_code == 302
+    case = HandoffCase.objects.get()
+    # Opened by the service: the due time follows from the hand-off's SLA, the opener is recorded.
+    assert (case.reference, case.opened_by, case.history.latest().history_user) == ("ORD-1", staff, staff)
+    assert case.due_at > case.started_at
+
+    started, due = case.started_at, case.due_at
+    changed = client.post(
+        reverse("admin:owners_handoffcase_change", args=[case.pk]),
+        {"reference": "ORD-2", "handoff": 0, "started_at_0": "2020-01-01", "started_at_1": "00:00:00"},
+    )
+    assert changed.status_code == 302
+    case.refresh_from_db()
+    assert (case.reference, case.started_at, case.due_at, case.handoff_id) == ("ORD-2", started, due, handoff.pk)
+
+    completed = client.post(
+        reverse("admin:owners_handoffcase_changelist"),
+        {ACTION_CHECKBOX_NAME: [case.pk], "action": "complete_cases"},
+    )
+    assert completed.status_code == 302
+    case.refresh_from_db()
+    assert (case.completed_by, case.completed_at is not None) == (staff, True)
+
+    # The hand-off's page lists its cases but cannot add or edit them there.
+    page = client.get(reverse("admin:owners_handoff_change", args=[handoff.pk]))
+    assert page.status_code == 200
+    assert 'name="cases-0-reference"' not in page.content.decode()
