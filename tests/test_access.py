@@ -16,7 +16,7 @@ from rest_framework.viewsets import ViewSetMixin
 
 from teams.models import Role
 
-from .world import API_KWARGS, URL_KWARGS, build_world
+from .world import API_KWARGS, QUERIES, URL_KWARGS, build_world
 
 # Reachable without signing in, on purpose.
 PUBLIC = {"login", "logout", "api-schema", "api-docs", "favicon", "language", "javascript-catalog"}
@@ -99,7 +99,8 @@ def url_for(route: Route, world) -> str:
             table = API_KWARGS if route.is_api else URL_KWARGS
             assert kwarg in table, f"{route.name}: add the URL argument {kwarg!r} to tests/world.py"
             kwargs[kwarg] = table[kwarg](world)
-    return reverse(route.name, kwargs=kwargs)
+    url = reverse(route.name, kwargs=kwargs)
+    return f"{url}?{QUERIES[route.name](world)}" if route.name in QUERIES else url
 
 
 @pytest.fixture

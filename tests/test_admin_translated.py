@@ -22,7 +22,18 @@ from django.utils.text import capfirst
 
 from .test_access_admin import admin_world  # noqa: F401  (the fixture: one object of every model)
 
-OUR_APPS = {"teams", "journeys", "personas", "feedback", "reviews", "customers", "owners", "experiments", "webhooks", "analytics"}
+OUR_APPS = {
+    "teams",
+    "journeys",
+    "personas",
+    "feedback",
+    "reviews",
+    "customers",
+    "owners",
+    "experiments",
+    "webhooks",
+    "analytics",
+}
 
 # Names, codes and loanwords Latvian writes as English does.
 SAME_IN_LATVIAN = {"id", "url", "sla", "api", "nps", "csat", "ces", "json", "csv", "ip", "persona", "personas"}

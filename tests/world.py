@@ -37,6 +37,10 @@ URL_KWARGS: dict[str, Callable[[World], object]] = {
 # API detail routes name their object ``pk``; extra keyword arguments of API actions go here.
 API_KWARGS: dict[str, Callable[[World], object]] = {}
 
+# Query strings a route needs to answer at all (an analysis needs its map or event): route name ->
+# a function of the world returning the query string, appended when the access test probes it.
+QUERIES: dict[str, Callable[[World], str]] = {}
+
 for _app in (
     "webhooks",
     "personas",
@@ -57,6 +61,7 @@ for _app in (
     BUILDERS += getattr(_module, "BUILDERS", [])
     URL_KWARGS.update(getattr(_module, "URL_KWARGS", {}))
     API_KWARGS.update(getattr(_module, "API_KWARGS", {}))
+    QUERIES.update(getattr(_module, "QUERIES", {}))
 
 
 def build_world(people: dict) -> World:
