@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from .extensions import annotate_map
-from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, Stage, Touchpoint
 
 
 def _count(model, path: str) -> Subquery:
@@ -141,3 +141,15 @@ def map_template_list(*, user, team=None):
     if team is not None:
         qs = qs.filter(team=team)
     return qs
+
+
+def share_link_list(*, user, journey_map=None, team=None):
+    """Return the share links ``user`` may read, with their number of views and the last one."""
+    qs = ShareLink.objects.for_user(user)
+    if journey_map is not None:
+        qs = qs.filter(journey_map=journey_map)
+    if team is not None:
+        qs = qs.filter(team=team)
+    return qs.select_related("version", "created_by").annotate(
+        view_count=Count("views"), last_viewed_at=Max("views__viewed_at")
+    )
