@@ -583,9 +583,7 @@ class UnmappedEventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         days = params.validated_data["days"]
         found = selectors.unmapped_events(journey_map=journey_map, days=days)
         return Response(
-            UnmappedListSerializer(
-                {"map": journey_map.pk, "days": days, "results": [u.__dict__ for u in found]}
-            ).data
+            UnmappedListSerializer({"map": journey_map.pk, "days": days, "results": [u.__dict__ for u in found]}).data
         )
 
     @extend_schema(

@@ -70,8 +70,10 @@ def plan(team_a, alice, source):
     chat = Touchpoint.objects.create(stage=decision, name="Chat", position=3)
     services.tracking_rule_create(actor=alice, stage=decision, touchpoint=checkout, event_name="Checkout Started")
     # Two rules for one touchpoint: an event they both match counts once.
-    services.tracking_rule_create(actor=alice, stage=decision, touchpoint=pricing, event_type="page", path_pattern="/pricing*")
-    services.tracking_rule_create(actor=alice, stage=decision, touchpoint=pricing, event_type="page", path_pattern="/pricing")
+    for pattern in ("/pricing*", "/pricing"):
+        services.tracking_rule_create(
+            actor=alice, stage=decision, touchpoint=pricing, event_type="page", path_pattern=pattern
+        )
     services.tracking_rule_create(actor=alice, stage=decision, touchpoint=returns, event_name="Returns Viewed")
     events_match(event_ids=_send(source, STREAM))
     return {"map": journey_map, "checkout": checkout, "pricing": pricing, "returns": returns, "chat": chat}
@@ -191,7 +193,9 @@ def test_rebuild_gives_the_same_rows_as_matching(plan):
     ]
 
 
-def test_deleting_a_rule_gives_its_events_to_the_touchpoints_other_rule(plan, alice, django_capture_on_commit_callbacks):
+def test_deleting_a_rule_gives_its_events_to_the_touchpoints_other_rule(
+    plan, alice, django_capture_on_commit_callbacks
+):
     first_rule = plan["pricing"].tracking_rules.order_by("id").first()
     with django_capture_on_commit_callbacks(execute=True):
         services.tracking_rule_delete(rule=first_rule, actor=alice)
@@ -217,3 +221,15 @@ def test_sparkline_is_named_with_its_numbers():
     svg = overlay.sparkline([0, 3, 1], "4 events")
     assert 'role="img"' in svg and 'aria-label="4 events"' in svg and "<title>4 events</title>" in svg
     assert 'points="0,19.0 1,1.0 2,13.0"' in svg
+
+
+def test_rebuild_command_restores_a_lost_roll_up(plan):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    TrackingRuleDay.objects.all().delete()
+    out = StringIO()
+    call_command("customers_rollup_rebuild", stdout=out)
+    assert f"map {plan['map'].pk}: 9 events counted" in out.getvalue()
+    assert overlay.touchpoint_counts(plan["map"], days=90) == reference(_rules(plan), 90)

@@ -49,16 +49,13 @@ def test_an_unknown_key_records_nothing(send):
 
 def test_only_the_last_100_per_source_are_kept_with_2_kb_of_payload(source, team_a, alice):
     other = services.source_create(team=team_a, actor=alice, name="App")[0]
-    services.refusals_record(
-        source=other, received_at=source.created_at, refusals=[{"code": "x", "message": "kept"}]
-    )
+    services.refusals_record(source=other, received_at=source.created_at, refusals=[{"code": "x", "message": "kept"}])
     for batch in range(3):
         services.refusals_record(
             source=source,
             received_at=source.created_at,
             refusals=[
-                {"code": "invalid_event", "message": f"{batch}-{i}", "payload": {"big": "é" * 3000}}
-                for i in range(45)
+                {"code": "invalid_event", "message": f"{batch}-{i}", "payload": {"big": "é" * 3000}} for i in range(45)
             ],
         )
     kept = IngestRefusal.objects.filter(source=source)
