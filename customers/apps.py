@@ -18,9 +18,8 @@ class CustomersConfig(AppConfig):
             overlay,
             rules,  # noqa: F401  (connects the rule cache's invalidation)
         )
-        from .cards import annotate_map_customers, stage_customers_html
+        from .cards import stage_customers_html
 
-        register_map_annotator(annotate_map_customers, stage_html=stage_customers_html)
         register_map_option(
             overlay.OPTION,
             label=_("Tracking period"),
@@ -28,6 +27,9 @@ class CustomersConfig(AppConfig):
             default=str(overlay.DEFAULT_PERIOD),
         )
         register_map_annotator(
-            overlay.annotate_map_overlay, touchpoint_html=overlay.touchpoint_overlay_html, wants_options=True
+            overlay.annotate_map_overlay,
+            touchpoint_html=overlay.touchpoint_overlay_html,
+            stage_html=stage_customers_html,
+            wants_options=True,
         )
         register_map_link(_("Unmapped events"), "customers:unmapped_events")

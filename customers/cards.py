@@ -12,9 +12,11 @@ from django.utils.translation import ngettext
 from .models import ProfileStage, TrackingRule
 
 
-def annotate_map_customers(journey_map, stages: list, touchpoints: list) -> None:
-    """Set ``customers_here`` on stages: two queries at most (touchpoints: ``customers.overlay``)."""
-    instrumented = TrackingRule.objects.filter(journey_map=journey_map, is_active=True).exists()
+def annotate_map_customers(journey_map, stages: list, touchpoints: list, *, instrumented: bool | None = None) -> None:
+    """Set ``customers_here`` on stages: one query, two when ``instrumented`` (whether the map has
+    active rules) is not given. ``customers.overlay`` calls it with what it already loaded."""
+    if instrumented is None:
+        instrumented = TrackingRule.objects.filter(journey_map=journey_map, is_active=True).exists()
     here = {}
     if instrumented:
         here = dict(

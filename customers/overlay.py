@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from .cards import annotate_map_customers
 from .models import TrackingRule, TrackingRuleDay
 
 PERIODS = (7, 30, 90)
@@ -69,11 +70,14 @@ def touchpoint_counts(journey_map, *, days: int, today: date | None = None) -> d
 
 
 def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, options: dict) -> None:
-    """Set ``overlay`` on each touchpoint: None on maps without rules, else its period's counts."""
+    """Set ``overlay`` on each touchpoint (None on maps without rules, else its period's counts) and
+    ``customers_here`` on each stage: four queries on a map with rules, one without."""
     days = period_days(options.get(OPTION))
     ruled = set(
         TrackingRule.objects.filter(journey_map=journey_map, is_active=True).values_list("touchpoint_id", flat=True)
     )
+    # The stages' "customers here now" (customers.cards) from the same rules: one query fewer.
+    annotate_map_customers(journey_map, stages, touchpoints, instrumented=bool(ruled))
     if not ruled:
         for touchpoint in touchpoints:
             touchpoint.overlay = None
