@@ -107,7 +107,9 @@ class Board:
         ]
 
 
-def map_board(journey_map: JourneyMap, *, channel: str = "", moments_only: bool = False) -> Board:
+def map_board(
+    journey_map: JourneyMap, *, channel: str = "", moments_only: bool = False, options: dict | None = None
+) -> Board:
     """Load the map's stages, touchpoints and pain points, then let other apps annotate them."""
     stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
     by_id = {s.pk: s for s in stages}
@@ -119,7 +121,7 @@ def map_board(journey_map: JourneyMap, *, channel: str = "", moments_only: bool 
         t.stage = by_id[t.stage_id]
         t.stage.cards.append(t)
         t.open_pain_points = [p for p in t.pain_points.all() if p.status != PainPoint.Status.FIXED]
-    annotate_map(journey_map, stages, touchpoints)
+    annotate_map(journey_map, stages, touchpoints, options)
     return Board(journey_map, stages, touchpoints)
 
 

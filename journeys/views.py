@@ -36,7 +36,7 @@ from teams.models import Role
 from . import selectors, services
 from .cards import set_cards, set_stage_parts
 from .exports import touchpoints_csv_response
-from .extensions import map_links
+from .extensions import map_links, map_option_fields, map_options_from
 from .filters import MapFilter
 from .forms import (
     CHANNEL_CHOICES,
@@ -246,6 +246,8 @@ def _view_options(request: HttpRequest) -> dict:
         "channel": channel if channel in dict(CHANNEL_CHOICES) else "",
         "moments_only": params.get("moments") in ("1", "on", "true"),
         "layout": "funnel" if params.get("layout") == "funnel" else "columns",
+        # Other apps' choices (journeys.extensions.register_map_option), e.g. customers' period.
+        "extra": map_options_from(params),
     }
 
 
@@ -291,7 +293,9 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
 
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     options = _view_options(request)
-    board = map_board(journey_map, channel=options["channel"], moments_only=options["moments_only"])
+    board = map_board(
+        journey_map, channel=options["channel"], moments_only=options["moments_only"], options=options["extra"]
+    )
     can_edit = has_role(request.user, journey_map.team_id, Role.EDITOR)
     _prepare_board(journey_map, board, can_edit=can_edit, compact=options["layout"] == "funnel")
     latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
@@ -304,6 +308,7 @@ def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
         "unpublished": latest is None or latest.source_revision != journey_map.revision,
         "options": options,
         "channels": CHANNEL_CHOICES,
+        "option_fields": map_option_fields(options["extra"]),
         "can_edit": can_edit,
     }
 
