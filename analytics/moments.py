@@ -191,3 +191,35 @@ def moments_of(team) -> list:
         .select_related("stage__journey_map")
         .order_by("stage__journey_map__title", "stage__position", "position", "id")
     )
+
+
+def profile_event_counts(team, name: str, *, first: dt.date, last: dt.date, window_days: int):
+    """Profiles first seen between two local days with ``seen`` and ``count``: their ``name`` events
+    from first seen to N days after it (boundary included), counted in SQL."""
+    from django.db.models import Count, IntegerField, Value
+    from django.db.models.functions import Coalesce
+
+    counted = (
+        Event.objects.filter(
+            team=team,
+            event=name,
+            identity__profile_id=Outer("pk"),
+            timestamp__gte=Outer("seen"),
+            timestamp__lte=Outer("seen") + dt.timedelta(days=window_days),
+        )
+        .order_by()
+        .values("identity__profile_id")
+        .annotate(c=Count("id"))
+        .values("c")
+    )
+    zone = team_zone(team)
+    start, end = local_bounds(first, last, zone)
+    events = Event.objects.filter(team=team, identity__profile_id=Outer("pk"))
+    seen = Subquery(events.order_by("timestamp").values("timestamp")[:1])
+    return (
+        Profile.objects.filter(team=team, merged_into__isnull=True)
+        .annotate(seen=seen)
+        .filter(seen__gte=start, seen__lt=end)
+        .annotate(count=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0)))
+        .order_by()
+    )

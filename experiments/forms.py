@@ -64,6 +64,10 @@ class MetricForm(JourneyPlaceMixin, forms.ModelForm):
             "stage",
             "touchpoint",
             "survey",
+            "behaviour",
+            "event_name",
+            "window_days",
+            "segment_trait",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"journey_map": _("Map"), "survey": _("NPS survey")}
