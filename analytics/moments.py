@@ -223,3 +223,26 @@ def profile_event_counts(team, name: str, *, first: dt.date, last: dt.date, wind
         .annotate(count=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0)))
         .order_by()
     )
+
+
+# The dashboard panel: the first few moments, over the profiles first seen in the last four weeks
+# (plus the window, so that four weeks' worth have a closed window): a bounded number of queries.
+DASHBOARD_MOMENTS = 3
+DASHBOARD_DAYS = 28
+
+
+def dashboard_moments(team, *, now: dt.datetime | None = None, window_days: int = 7) -> list[dict]:
+    """Return activation and time to first value of the team's first moments, for the team home."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, team_zone(team)).date()
+    start = today - dt.timedelta(days=DASHBOARD_DAYS + window_days)
+    panel = []
+    for touchpoint in moments_of(team)[:DASHBOARD_MOMENTS]:
+        query = MomentQuery(team=team, start=start, end=today, touchpoint=touchpoint, window_days=window_days, now=now)
+        condition, _notes = moment_filter(touchpoint=touchpoint)
+        if condition is None:
+            panel.append({"touchpoint": touchpoint, "reason": _("Bound to no event: add a tracking rule."), "summary": None})
+            continue
+        rows = list(profile_reach(team, condition, first=query.start, last=query.end).values_list("seen", "reached"))
+        panel.append({"touchpoint": touchpoint, "reason": "", "summary": summarise(rows, window_days=window_days, now=now)})
+    return panel

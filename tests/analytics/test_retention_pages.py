@@ -112,3 +112,21 @@ def test_page_form_errors_are_shown(client_as, alice, team_a):
     response = client_as(alice).get(reverse("analytics:retention"), {"cohort_by": "stage"})
     assert response.status_code == 200
     assert response.context["table"] is None and "stage" in response.context["form"].errors
+
+
+def test_dashboard_shows_activation_and_time_to_first_value(client_as, alice, team_a, shop, monkeypatch):
+    from customers.services import tracking_rule_create
+
+    stage = Stage.objects.create(journey_map=JourneyMap.objects.create(team=team_a, title="Shop"), name="Purchase")
+    moment = Touchpoint.objects.create(stage=stage, name="First order", is_moment=True)
+    tracking_rule_create(actor=alice, stage=stage, touchpoint=moment, event_name="Order Completed")
+    # The home counts the profiles first seen in the last four weeks (+ the 7-day window): 5 April.
+    monkeypatch.setattr("django.utils.timezone.now", lambda: local(dt.date(2026, 4, 5), 12))
+    response = client_as(alice).get(reverse("home"))
+    assert response.status_code == 200
+    panel = response.context["board"].moments
+    assert [m["touchpoint"] for m in panel] == [moment]
+    activation = panel[0]["summary"]["activation"]
+    # First seen 2, 9, 16 March; orders 8 days later: none within 7 days.
+    assert (activation["k"], activation["n"]) == (0, 6)
+    assert b"First order" in response.content
