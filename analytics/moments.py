@@ -241,8 +241,12 @@ def dashboard_moments(team, *, now: dt.datetime | None = None, window_days: int 
         query = MomentQuery(team=team, start=start, end=today, touchpoint=touchpoint, window_days=window_days, now=now)
         condition, _notes = moment_filter(touchpoint=touchpoint)
         if condition is None:
-            panel.append({"touchpoint": touchpoint, "reason": _("Bound to no event: add a tracking rule."), "summary": None})
+            panel.append(
+                {"touchpoint": touchpoint, "reason": _("Bound to no event: add a tracking rule."), "summary": None}
+            )
             continue
         rows = list(profile_reach(team, condition, first=query.start, last=query.end).values_list("seen", "reached"))
-        panel.append({"touchpoint": touchpoint, "reason": "", "summary": summarise(rows, window_days=window_days, now=now)})
+        panel.append(
+            {"touchpoint": touchpoint, "reason": "", "summary": summarise(rows, window_days=window_days, now=now)}
+        )
     return panel
