@@ -398,6 +398,12 @@ CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.f
 # Reviews: every hour, send the weekly digest of the teams whose digest day and hour have come
 # (each team sets them in its own time zone; reviews/digest.py).
 CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}
+# Behavioural metrics store one observation per local day, once; hourly so that each team's day is
+# stored soon after it ends in its own time zone (a day already stored is skipped).
+CELERY_BEAT_SCHEDULE["experiments-metrics-from-events"] = {
+    "task": "experiments.tasks.metrics_compute_from_events",
+    "schedule": 3600.0,
+}
 
 # Customers: the Segment-compatible tracking API (customers/public.py) and stage tracking.
 CUSTOMERS_SOURCE_RATE_LIMIT = env_str("CUSTOMERS_SOURCE_RATE_LIMIT", "1000/s")  # requests per source
