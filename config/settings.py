@@ -385,6 +385,8 @@ CORS_URLS_REGEX = r"^/(api/public/surveys/[^/]+/((eligibility|displays|responses
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "Content-Encoding")
 CORS_PREFLIGHT_MAX_AGE = 600
+# A 429 or 503 says when to come back; without this a cross-origin script cannot read it.
+CORS_EXPOSE_HEADERS = ("Retry-After",)
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address
 FEEDBACK_MAX_BODY_BYTES = env_int("FEEDBACK_MAX_BODY_BYTES", 16_384)  # larger posts get 413
 FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a team per respondent per N days
