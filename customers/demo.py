@@ -141,7 +141,7 @@ class Case:
     go_on: tuple[list[float], list[float]]
     # stage name -> pages or events those who leave there visit (unmapped pages show as such)
     worries: dict = field(default_factory=dict)
-    identify_at: str = "Purchase"
+    identify_at: str | int = "Purchase"  # a stage name, or a stage position for maps of any names
     plans: tuple = ("guest", "member")
     # a touchpoint only those who go on see more often (name -> (chance if going on, if leaving))
     leaning: dict = field(default_factory=dict)
@@ -190,7 +190,9 @@ CASES = {
         leaning={"Customer stories with photos": (0.7, 0.25), "Reviews on third-party sites": (0.3, 0.6)},
     ),
 }
-GENERIC = Case(go_on=([0.75, 0.6, 0.45, 0.8, 0.5], [0.75, 0.6, 0.5, 0.8, 0.5]), plans=("new", "returning"))
+GENERIC = Case(
+    go_on=([0.75, 0.6, 0.45, 0.8, 0.5], [0.75, 0.6, 0.5, 0.8, 0.5]), identify_at=2, plans=("new", "returning")
+)
 COUNTRIES = ["LV", "BG", "DE", "TW", "CN", "US", "GB"]
 DEVICES = [("mobile", 0.55), ("desktop", 0.38), ("tablet", 0.07)]
 USER_AGENTS = {
@@ -209,15 +211,15 @@ ADDED_WITH_THE_CHANGE = {
 
 
 def seed(context: dict) -> dict:
-    return _seed(context, settings.CUSTOMERS_DEMO_PROFILES_PER_MAP)
+    return _seed(context, settings.CUSTOMERS_DEMO_PROFILES_PER_MAP, "en-GB")
 
 
 def seed_zh_hant(context: dict) -> dict:
     # The second team's demo shows the same pages; fewer customers keep seeding quick.
-    return _seed(context, settings.CUSTOMERS_DEMO_PROFILES_PER_MAP // 4)
+    return _seed(context, settings.CUSTOMERS_DEMO_PROFILES_PER_MAP // 4, "zh-TW")
 
 
-def _seed(context: dict, per_map: int) -> dict:
+def _seed(context: dict, per_map: int, locale: str) -> dict:
     team = context["team"]
     admin = context["users"]["demo"]
     maps = context.get("maps") or {}
@@ -234,7 +236,7 @@ def _seed(context: dict, per_map: int) -> dict:
         plan = _plan(key, stages, admin)
         case = CASES.get(key, GENERIC)
         for n in range(per_map):
-            items += _person(rng, key, n, plan, case, now)
+            items += _person(rng, key, n, plan, case, now, locale)
     # As the site sends them: in time order, a request at a time, received just after.
     items.sort(key=lambda pair: (pair[0], pair[1]["messageId"]))
     for start in range(0, len(items), BATCH):
@@ -291,7 +293,7 @@ def _pick(rng: random.Random, weighted) -> str:
     return rng.choices([value for value, _ in weighted], weights=[weight for _, weight in weighted])[0]
 
 
-def _person(rng: random.Random, key: str, n: int, plan: list[Step], case: Case, now: datetime) -> list:
+def _person(rng: random.Random, key: str, n: int, plan: list[Step], case: Case, now: datetime, locale: str) -> list:
     """One customer's events over the 90 days: (time, call) pairs in time order."""
     user_id = f"demo-{key}-{n}"
     device = _pick(rng, DEVICES)
@@ -311,7 +313,7 @@ def _person(rng: random.Random, key: str, n: int, plan: list[Step], case: Case, 
             "anonymousId": anon,
             "messageId": f"demo-{key}-{n}-{seq[0]}",
             "timestamp": when.isoformat(),
-            "context": {"userAgent": USER_AGENTS[dev], "device": {"type": dev}, "locale": "en-GB"},
+            "context": {"userAgent": USER_AGENTS[dev], "device": {"type": dev}, "locale": locale},
         }
         if identified[0]:
             item["userId"] = user_id
@@ -343,7 +345,7 @@ def _person(rng: random.Random, key: str, n: int, plan: list[Step], case: Case, 
                 if at >= now:
                     return out
                 emit(call, at)
-            if step.stage == case.identify_at and not identified[0] and (goes_on or rng.random() < 0.3):
+            if case.identify_at in (step.stage, index) and not identified[0] and (goes_on or rng.random() < 0.3):
                 at += timedelta(minutes=rng.uniform(0.5, 3))
                 identify(at)
         if step.stage == "Purchase" and not identified[0]:

@@ -110,3 +110,7 @@ def some_anonymous_visitors_are_merged_into_identified_customers_with_traits():
     for profile in identified[:50]:
         assert set(profile.traits) == {"plan", "country", "device"}
     assert {p.traits["device"] for p in identified} == {"mobile", "desktop", "tablet"}
+    # The second team's maps have stages of their own names: identified at the third stage.
+    zh = Profile.objects.filter(team__slug="morning-light", merged_into__isnull=True).exclude(user_id="")
+    assert zh.count() > 5
+    assert Event.objects.filter(team=zh[0].team, type="identify").first().context["locale"] == "zh-TW"
