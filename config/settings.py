@@ -385,6 +385,8 @@ CORS_URLS_REGEX = r"^/(api/public/surveys/[^/]+/((eligibility|displays|responses
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "Content-Encoding")
 CORS_PREFLIGHT_MAX_AGE = 600
+# A 429 or 503 says when to come back; without this a cross-origin script cannot read it.
+CORS_EXPOSE_HEADERS = ("Retry-After",)
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address
 FEEDBACK_MAX_BODY_BYTES = env_int("FEEDBACK_MAX_BODY_BYTES", 16_384)  # larger posts get 413
 FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a team per respondent per N days
@@ -411,5 +413,6 @@ CUSTOMERS_SKEW_FLAG_SECONDS = env_int("CUSTOMERS_SKEW_FLAG_SECONDS", 600)  # cli
 CUSTOMERS_FUTURE_TOLERANCE_SECONDS = env_int("CUSTOMERS_FUTURE_TOLERANCE_SECONDS", 3600)  # later: timestamp_future
 CUSTOMERS_PAST_TOLERANCE_DAYS = env_int("CUSTOMERS_PAST_TOLERANCE_DAYS", 730)  # earlier: timestamp_past
 CUSTOMERS_RULE_CACHE_SECONDS = env_int("CUSTOMERS_RULE_CACHE_SECONDS", 30)  # per-process tracking-plan cache
-# Customers per demo map made by seed_demo (1000 gives the fuller demo; the default keeps it quick).
-CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 120)
+# Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
+# 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.
+CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 1000)
