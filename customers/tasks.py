@@ -19,3 +19,9 @@ def events_match_due() -> int:
 def events_retention_sweep() -> int:
     """Delete events older than their team's retention period."""
     return services.events_retention_sweep()
+
+
+@shared_task(ignore_result=True)
+def event_partitions_ensure() -> list[str]:
+    """Create the coming months' event partitions (PostgreSQL; nothing on SQLite)."""
+    return services.event_partitions_ensure()
