@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import OperationalError, connection, models, transaction
+from django.db.models.deletion import get_candidate_relations_to_delete
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,8 @@ def partition_drop(*, month: datetime) -> int:
         # DROP needs ACCESS EXCLUSIVE on the parent; take it first, so the claims released below
         # and the rows dropped are the same (no insert into this month can come between).
         cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
-        for relation in Event._meta.related_objects:
+        # Every relation a Django delete would follow, hidden ones (related_name="+") included.
+        for relation in get_candidate_relations_to_delete(Event._meta):
             if relation.on_delete is models.DO_NOTHING:
                 continue
             if relation.on_delete is not models.SET_NULL:
@@ -218,6 +220,9 @@ def partition_drop(*, month: datetime) -> int:
         same_key = "c.source_id = e.source_id AND c.message_id = e.message_id"
         cursor.execute(f"DELETE FROM {CLAIMS} c USING {name} e WHERE {same_key}")  # noqa: S608
         dropped = cursor.rowcount  # one claim per stored event
+        # Deferred foreign-key checks of rows written earlier in this transaction (tests, a caller's
+        # atomic block) must run before their table can go; the sweep's own transaction has none.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP TABLE {name}")
     logger.info("customers: dropped event partition %s (%d events)", name, dropped)
     return dropped
