@@ -47,9 +47,14 @@ def cors_origin_allowed(sender, request: HttpRequest, **kwargs) -> bool:
 
 def _rate_limited(source: Source) -> int:
     """Count the request against its source's ``CUSTOMERS_SOURCE_RATE_LIMIT``; return the seconds to
-    wait when over it, else 0 (counted per process while the shared cache is unreachable)."""
+    wait when over it, else 0 (counted per process while the shared cache is unreachable).
+
+    Counted in the process and reconciled with the other processes by ``teams.shared_state``'s
+    background sync (``hit_local``), so a request makes no Redis round trip for it; the processes
+    together may let through a little more than the limit in the last sync interval of a window.
+    """
     limit, period = ratelimit.parse_rate(settings.CUSTOMERS_SOURCE_RATE_LIMIT)
-    return ratelimit.hit_exact(f"customers:{source.pk}", limit, period) or 0
+    return ratelimit.hit_local(f"customers:{source.pk}", limit, period) or 0
 
 
 def _source_for(raw_key: str) -> Source | None:

@@ -1,12 +1,74 @@
 from celery import shared_task
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 
 from . import services, stages
+
+# Stored events wait for matching on a Redis list, drained by one task at a time in chunks, so a
+# burst of requests costs one RPUSH each instead of one Celery message each. The flag says a drain
+# task is queued: a request sends one only when it finds none (SET NX); the drain clears the flag
+# before it pops, so ids pushed after its last pop find the flag gone and queue the next drain.
+MATCH_QUEUE = "customers:match:queue"
+MATCH_SCHEDULED = "customers:match:scheduled"
+# A drain task lost by the broker holds the flag this long at most; the sweep matches its events.
+MATCH_SCHEDULED_TTL = 10
+MATCH_CHUNK = 500
+
+
+def _redis_client():
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
+def events_match_enqueue(event_ids: list[int]) -> None:
+    """Have the events matched to stages soon: onto the Redis list, or one task of their own without Redis.
+
+    Raises when neither Redis nor the broker takes them; the events are then matched by the sweep.
+    """
+    client = _redis_client()
+    if client is None:
+        events_match.delay(event_ids)
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.rpush(MATCH_QUEUE, *event_ids)
+    pipe.set(MATCH_SCHEDULED, 1, nx=True, ex=MATCH_SCHEDULED_TTL)
+    _length, first = pipe.execute()
+    if first:
+        try:
+            events_match_queued.delay()
+        except Exception:
+            client.delete(MATCH_SCHEDULED)  # so the next request tries to queue the drain again
+            raise
+
+
+def events_match_drain(*, chunk: int = MATCH_CHUNK) -> int:
+    """Pop the queued event ids and match them, ``chunk`` at a time; return the transitions recorded.
+
+    Each id is popped by one drain only (``LPOP`` is atomic), and matching skips events already
+    matched, so an id queued twice, or matched by the sweep meanwhile, records nothing twice.
+    """
+    client = _redis_client()
+    if client is None:
+        return 0
+    client.delete(MATCH_SCHEDULED)
+    recorded = 0
+    while True:
+        raw = client.lpop(MATCH_QUEUE, chunk)
+        if not raw:
+            return recorded
+        recorded += stages.events_match(event_ids=sorted({int(value) for value in raw}))
 
 
 @shared_task(ignore_result=True)
 def events_match(event_ids: list[int]) -> int:
     """Move the profiles of newly stored events between stages."""
     return stages.events_match(event_ids=event_ids)
+
+
+@shared_task(ignore_result=True)
+def events_match_queued() -> int:
+    """Match the events queued on the Redis list (``events_match_enqueue``)."""
+    return events_match_drain()
 
 
 @shared_task(ignore_result=True)
