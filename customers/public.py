@@ -128,6 +128,7 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
         outer_sent_at = ingest._time(data.get("sentAt"), "sentAt")
     except ingest.EventRefused as refused:
         return _error(400, refused.code, refused.message, field=refused.field)
+    text_checked = ingest.text_is_storable(body)
     if call == "batch":
         items = data.get("batch")
         if not isinstance(items, list):
@@ -141,10 +142,13 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
             received_at=received_at,
             outer_context=outer_context,
             outer_sent_at=outer_sent_at,
+            text_checked=text_checked,
         )
     else:
         item = {key: value for key, value in data.items() if key != "writeKey"}
-        result = services.events_ingest(source=source, items=[item], received_at=received_at, type_=call)
+        result = services.events_ingest(
+            source=source, items=[item], received_at=received_at, type_=call, text_checked=text_checked
+        )
         if result.refused:
             refused = result.refused[0]
             return _error(400, refused["code"], refused["message"], field=refused["field"])
