@@ -44,6 +44,11 @@ def _load(team_id: int, keys: Iterable[Key]) -> dict[Key, Identity]:
     return {(row.kind, row.value): row for row in rows}
 
 
+def identities_load(*, team_id: int, keys: Iterable[Key]) -> dict[Key, Identity]:
+    """Return the identities of ``keys`` that exist (one query, grouped by kind)."""
+    return _load(team_id, keys)
+
+
 def identities_ensure(
     *, team_id: int, groups: list[list[Key]], seen_at: datetime
 ) -> tuple[dict[Key, Identity], set[int]]:

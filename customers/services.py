@@ -231,6 +231,24 @@ def events_ingest(
         return result
 
     team_id = source.team_id
+    plain = [message for _, message in messages]
+    if not any(_changes_people(message) for message in plain):
+        # The common case (track, page, screen of known people): the insert alone, in autocommit, is
+        # atomic by itself; no BEGIN and COMMIT round trips.
+        known = identity.identities_load(team_id=team_id, keys={key for m in plain for key in _keys(m)})
+        if all(key in known for m in plain for key in _keys(m)) and not any(
+            m.user_id and m.anonymous_id and known[_user_key(m)].profile_id != known[_anon_key(m)].profile_id
+            for m in plain
+        ):
+            stored = events_insert(
+                source=source,
+                messages=plain,
+                identity_ids={key: row.pk for key, row in known.items()},
+                received_at=received_at,
+            )
+            _finish(result, source, messages, stored, received_at)
+            return result
+
     with transaction.atomic():
         groups = [_keys(message) for _, message in messages]
         identities, new_profiles = identity.identities_ensure(team_id=team_id, groups=groups, seen_at=received_at)
@@ -240,15 +258,33 @@ def events_ingest(
             identity_ids={key: row.pk for key, row in identities.items()},
             received_at=received_at,
         )
-        result.stored = len(stored)
-        result.duplicates += len(messages) - len(stored)
-        result.event_ids = sorted(stored.values())
         _resolve_all(team_id, [m for _, m in messages], stored, identities, new_profiles)
-        if stored:
-            _touch_source(source, received_at)
-            ids = result.event_ids
-            transaction.on_commit(lambda: _after_commit(ids))
+        _finish(result, source, messages, stored, received_at)
     return result
+
+
+def _user_key(message: ingest.Message) -> identity.Key:
+    return (Identity.Kind.USER_ID.value, message.user_id)
+
+
+def _anon_key(message: ingest.Message) -> identity.Key:
+    return (Identity.Kind.ANONYMOUS_ID.value, message.anonymous_id)
+
+
+def _changes_people(message: ingest.Message) -> bool:
+    """Whether storing the event may link identities or change traits (else: the insert alone)."""
+    return message.type == "alias" or (message.type == "identify" and bool(message.traits))
+
+
+def _finish(result: IngestResult, source: Source, messages: list, stored: dict[str, int], received_at) -> None:
+    result.stored = len(stored)
+    result.duplicates += len(messages) - len(stored)
+    result.event_ids = sorted(stored.values())
+    if stored:
+        _touch_source(source, received_at)
+        ids = result.event_ids
+        # After the commit; at once in autocommit.
+        transaction.on_commit(lambda: _after_commit(ids))
 
 
 # PostgreSQL's deduplication of a stored event: skip a (source, messageId) already stored. Kept
@@ -369,10 +405,12 @@ SOURCE_TOUCH_SECONDS = 60
 
 def _touch_source(source: Source, received_at: datetime) -> None:
     every = timedelta(seconds=SOURCE_TOUCH_SECONDS)
-    # The source was read by this request, so its time is fresh; the UPDATE is conditional, so the
-    # processes together also write it about once a minute.
+    # The source is this process's cached copy (customers.public): its time is what this process
+    # last wrote or read; the UPDATE is conditional, so the processes together also write it about
+    # once a minute.
     if source.last_event_at is not None and received_at - source.last_event_at < every:
         return
+    source.last_event_at = received_at
     Source.objects.filter(pk=source.pk).filter(
         Q(last_event_at__isnull=True) | Q(last_event_at__lt=received_at - every)
     ).update(last_event_at=received_at)
@@ -401,16 +439,9 @@ def _resolve_all(
     def flush() -> None:
         if not pending:
             return
-        keys = {m.primary for m, _ in pending}
-        query = Q()
-        for kind, value in keys:
-            query |= Q(kind=kind, value=value)
-        profiles = {
-            (kind, value): profile_id
-            for kind, value, profile_id in Identity.objects.filter(query, team_id=team_id).values_list(
-                "kind", "value", "profile_id"
-            )
-        }
+        # Read now, after the links before them: a merge may have moved an identity.
+        found = identity.identities_load(team_id=team_id, keys={m.primary for m, _ in pending})
+        profiles = {key: row.profile_id for key, row in found.items()}
         identity.traits_apply_many(
             team_id=team_id,
             items=[

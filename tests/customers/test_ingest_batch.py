@@ -223,8 +223,8 @@ def test_queued_ids_are_drained_and_matched_exactly_once(source, funnel, django_
     assert drain_task.call_count == 1  # one drain queued for the three pushes: the flag was set
     assert client.llen(tasks.MATCH_QUEUE) == 5
     with mock.patch("webhooks.tasks.webhook_deliver.delay"):
-        assert tasks.events_match_drain(chunk=2) == 3
-        assert tasks.events_match_drain() == 0
+        assert tasks.events_match_drain(chunk=2, idle=0) == 3
+        assert tasks.events_match_drain(idle=0) == 0
     assert client.llen(tasks.MATCH_QUEUE) == 0
     assert StageTransition.objects.count() == 3
     assert not Event.objects.filter(matched_at__isnull=True).exists()
