@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -14,10 +15,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from customers.api import ProfileSerializer
-from teams.access import visible_team_ids
 from teams.api_base import TeamField, TeamScopedModelViewSet, TeamScopedViewSetMixin
 from teams.csv_export import SafeWriter
-from teams.models import Team
+from teams.filters import FilterSet as StrictFilterSet
+from teams.models import Team, visible_team_ids
 
 from . import cohorts, funnels
 from .models import Cohort
@@ -185,6 +186,14 @@ class FunnelViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
 # --- cohorts ------------------------------------------------------------------------------------
 
 
+class CohortFilter(StrictFilterSet):
+    team = filters.NumberFilter(field_name="team_id")
+
+    class Meta:
+        model = Cohort
+        fields = ["kind"]
+
+
 class CohortSerializer(serializers.ModelSerializer):
     team = TeamField(help_text="The team that owns the cohort.")
     created_by = serializers.StringRelatedField(read_only=True)
@@ -250,6 +259,7 @@ COHORT_EXAMPLE = OpenApiExample(
 class CohortViewSet(TeamScopedModelViewSet):
     queryset = Cohort.objects.select_related("created_by")
     serializer_class = CohortSerializer
+    filterset_class = CohortFilter
     search_fields = ["name"]
     ordering_fields = ["created_at", "name"]
     renderer_classes = [JSONRenderer, CsvRenderer]

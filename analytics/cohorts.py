@@ -71,7 +71,8 @@ def validate_rules(rules, *, team: Team) -> dict:
                 raise ValidationError({"rules": _("Name the event.")})
             if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3660:
                 raise ValidationError({"rules": _("days is a whole number from 1 to 3660.")})
-            clean.append({"type": "event", "event": name.strip(), "done": bool(condition.get("done", True)), "days": days})
+            done = bool(condition.get("done", True))
+            clean.append({"type": "event", "event": name.strip(), "done": done, "days": days})
         else:
             raise ValidationError({"rules": _("A condition's type is trait, stage or event.")})
     return {"match": match, "conditions": clean}
@@ -92,9 +93,7 @@ def _condition_q(condition: dict, now) -> Q:
     if kind == "stage":
         return Q(Exists(ProfileStage.objects.filter(profile=OuterRef("pk"), stage_id=condition["stage"])))
     since = now - timedelta(days=condition["days"])
-    did = Exists(
-        Event.objects.filter(identity__profile=OuterRef("pk"), event=condition["event"], timestamp__gte=since)
-    )
+    did = Exists(Event.objects.filter(identity__profile=OuterRef("pk"), event=condition["event"], timestamp__gte=since))
     return Q(did) if condition["done"] else ~Q(did)
 
 
@@ -105,9 +104,7 @@ def cohort_profiles(cohort: Cohort, *, now=None) -> QuerySet[Profile]:
         members = CohortMember.objects.filter(cohort=cohort).values("profile_id")
         # A member merged away since is followed to the profile it lives on in (two hops deep).
         return live.filter(
-            Q(pk__in=members)
-            | Q(merged_profiles__pk__in=members)
-            | Q(merged_profiles__merged_profiles__pk__in=members)
+            Q(pk__in=members) | Q(merged_profiles__pk__in=members) | Q(merged_profiles__merged_profiles__pk__in=members)
         ).distinct()
     rules = cohort.rules or {}
     now = now or timezone.now()
@@ -157,9 +154,7 @@ def cohort_create(
 
 
 def _add_members(cohort: Cohort, profile_ids: Iterable[int]) -> int:
-    ids = set(
-        Profile.objects.filter(team_id=cohort.team_id, pk__in=list(profile_ids)).values_list("pk", flat=True)
-    )
+    ids = set(Profile.objects.filter(team_id=cohort.team_id, pk__in=list(profile_ids)).values_list("pk", flat=True))
     CohortMember.objects.bulk_create(
         [CohortMember(cohort=cohort, profile_id=pk) for pk in sorted(ids)], ignore_conflicts=True
     )
