@@ -7,6 +7,7 @@ the generator, not from the database. Runs on SQLite, and on PostgreSQL when DAT
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from dataclasses import replace
@@ -365,7 +366,7 @@ def test_empty_funnel_gives_reasons_never_nan(team_a, source):
 
 def _edges():
     edges = [*funnels.HISTOGRAM_EDGES, None]
-    return list(zip(edges, edges[1:], strict=False))
+    return list(itertools.pairwise(edges))
 
 
 # --- stage funnels (from stage transitions) ---------------------------------------------------
