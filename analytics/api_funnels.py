@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -52,7 +53,7 @@ def funnel_query(request) -> funnels.FunnelQuery:
         else:
             found = list(teams[:2])
             if len(found) != 1:
-                raise DrfValidationError({"team": ["Name the team (you are in several)."]})
+                raise DrfValidationError({"team": [_("Name the team: you are in several.")]})
             team = found[0]
     try:
         return funnels.query_from(params, user=request.user, team=team)
@@ -173,7 +174,7 @@ class FunnelViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         try:
             step = int(request.query_params.get("step_index", ""))
         except ValueError:
-            raise DrfValidationError({"step_index": ["Give the step's number (1-based)."]}) from None
+            raise DrfValidationError({"step_index": [_("Give the step's number, from 1.")]}) from None
         from django.core.exceptions import ValidationError
 
         try:
