@@ -11,4 +11,4 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         from journeys.extensions import register_map_link
 
-        register_map_link(_("Funnel"), "analytics:map_funnel")
+        register_map_link(_("Conversion funnel"), "analytics:map_funnel")

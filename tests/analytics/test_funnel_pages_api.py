@@ -109,7 +109,7 @@ def test_page_and_api_answer_the_same_query(client_as, api_as, alice, shop):
 
 def test_map_funnel_page_is_linked_from_the_map_and_scoped(client_as, alice, oscar, shop):
     url = reverse("analytics:map_funnel", kwargs={"map_pk": shop["map"].pk})
-    assert {"label": "Funnel", "url": url} in [
+    assert {"label": "Conversion funnel", "url": url} in [
         {"label": str(link["label"]), "url": link["url"]} for link in map_links(shop["map"])
     ]
     response = client_as(alice).get(url, PERIOD)
