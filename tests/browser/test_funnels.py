@@ -53,7 +53,7 @@ def test_map_funnel_bars_drop_off_to_cohort_on_desktop_and_phone(page, login, te
     page.wait_for_url("**/analytics/cohorts/*/")
     cohort = Cohort.objects.get()
     assert cohort.members.count() == 3
-    expect(page.get_by_text("3 profiles.")).to_be_visible()
+    expect(page.get_by_text("3 profiles.", exact=True)).to_be_visible()
     found["cohort"] = violations(page)
     page.goto("/analytics/funnels/")
     found["funnel builder"] = violations(page)
