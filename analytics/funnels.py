@@ -36,6 +36,7 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Max
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -345,8 +346,8 @@ def _steps(tokens: list[str], *, team: Team, journey_map: JourneyMap | None, err
 
 def map_query(journey_map: JourneyMap, *, user, data=None) -> FunnelQuery:
     """Return the stage funnel of ``journey_map`` (its stages in order, default windows)."""
-    params = {key: data.get(key) for key in data} if data is not None else {}
-    params["map"] = journey_map.pk
+    params = data.copy() if data is not None else QueryDict(mutable=True)
+    params["map"] = str(journey_map.pk)
     params.pop("step", None)
     return query_from(params, user=user)
 

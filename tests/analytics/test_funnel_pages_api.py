@@ -225,3 +225,12 @@ def test_cohort_list_query_count_is_bounded(client_as, alice, team_a, django_ass
     with django_assert_max_num_queries(10):
         response = client.get(reverse("analytics:cohort_list"))
     assert response.status_code == 200 and len(response.context["cohorts"]) == 5
+
+
+def test_map_funnel_page_takes_a_window_per_step(client_as, alice, shop):
+    url = reverse("analytics:map_funnel", kwargs={"map_pk": shop["map"].pk})
+    response = client_as(alice).get(url, {"window": ["1", "2"], **PERIOD})
+    assert response.status_code == 200
+    assert [s["window_seconds"] for s in response.context["result"]["steps"]] == [3600, 7200]
+    refused = client_as(alice).get(url, {"window": ["1", "2", "3"]})
+    assert refused.status_code == 400 and "window" in refused.context["errors"]
