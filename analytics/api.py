@@ -5,3 +5,7 @@ routes: list = [
     ("funnels", FunnelViewSet, "funnel"),
     ("cohorts", CohortViewSet, "cohort"),
 ]
+
+from .api_retention import AnalyticsRetentionViewSet  # noqa: E402
+
+routes.append(("teams", AnalyticsRetentionViewSet, "analytics-retention"))

@@ -12,3 +12,7 @@ urlpatterns: list = [
     path("cohorts/<int:cohort_pk>/", views_funnels.cohort_detail, name="cohort_detail"),
     path("cohorts/<int:cohort_pk>/csv/", views_funnels.cohort_csv, name="cohort_csv"),
 ]
+
+from .urls_retention import urlpatterns as retention_urlpatterns  # noqa: E402
+
+urlpatterns += retention_urlpatterns

@@ -26,3 +26,7 @@ QUERIES = {
     "funnel-list": lambda world: _STEPS,
     "funnel-dropped": lambda world: f"{_STEPS}&step_index=2",
 }
+
+from tests.analytics.world_retention import QUERIES as RETENTION_QUERIES  # noqa: E402
+
+QUERIES.update(RETENTION_QUERIES)
