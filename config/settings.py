@@ -372,6 +372,12 @@ CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "webhooks.tasks.webhook_de
 CELERY_BEAT_SCHEDULE["customers-match-due"] = {"task": "customers.tasks.events_match_due", "schedule": 60.0}
 # Events older than their team's retention period are deleted in batches (customers/services.py).
 CELERY_BEAT_SCHEDULE["customers-retention"] = {"task": "customers.tasks.events_retention_sweep", "schedule": 3600.0}
+# On PostgreSQL, events are partitioned by month: this creates the coming months' partitions
+# (customers/partitions.py); events of a month without one wait in the DEFAULT partition.
+CELERY_BEAT_SCHEDULE["customers-event-partitions"] = {
+    "task": "customers.tasks.event_partitions_ensure",
+    "schedule": 6 * 3600.0,
+}
 
 # How often each web process pushes its rate-limit counts to Redis and reads the totals and the
 # per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.
@@ -413,6 +419,7 @@ CUSTOMERS_SKEW_FLAG_SECONDS = env_int("CUSTOMERS_SKEW_FLAG_SECONDS", 600)  # cli
 CUSTOMERS_FUTURE_TOLERANCE_SECONDS = env_int("CUSTOMERS_FUTURE_TOLERANCE_SECONDS", 3600)  # later: timestamp_future
 CUSTOMERS_PAST_TOLERANCE_DAYS = env_int("CUSTOMERS_PAST_TOLERANCE_DAYS", 730)  # earlier: timestamp_past
 CUSTOMERS_RULE_CACHE_SECONDS = env_int("CUSTOMERS_RULE_CACHE_SECONDS", 30)  # per-process tracking-plan cache
+CUSTOMERS_EVENT_PARTITIONS_AHEAD = env_int("CUSTOMERS_EVENT_PARTITIONS_AHEAD", 3)  # months created ahead (PostgreSQL)
 # Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
 # 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.
 CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 1000)
