@@ -1,5 +1,10 @@
 # Resources of the analytics app: (prefix, viewset, basename), registered by config/urls.py.
-routes: list = []
+from .api_funnels import CohortViewSet, FunnelViewSet
+
+routes: list = [
+    ("funnels", FunnelViewSet, "funnel"),
+    ("cohorts", CohortViewSet, "cohort"),
+]
 
 from .api_retention import AnalyticsRetentionViewSet  # noqa: E402
 

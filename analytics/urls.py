@@ -1,6 +1,17 @@
+from django.urls import path
+
+from . import views_funnels
+
 app_name = "analytics"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("funnels/", views_funnels.funnel_page, name="funnels"),
+    path("funnels/map/<int:map_pk>/", views_funnels.map_funnel, name="map_funnel"),
+    path("funnels/dropped/cohort/", views_funnels.dropped_cohort, name="dropped_cohort"),
+    path("cohorts/", views_funnels.cohort_list, name="cohort_list"),
+    path("cohorts/<int:cohort_pk>/", views_funnels.cohort_detail, name="cohort_detail"),
+    path("cohorts/<int:cohort_pk>/csv/", views_funnels.cohort_csv, name="cohort_csv"),
+]
 
 from .urls_retention import urlpatterns as retention_urlpatterns  # noqa: E402
 

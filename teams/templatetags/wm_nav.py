@@ -12,6 +12,7 @@ NAV = [
     (_("Maps"), "journeys:map_list"),
     (_("Personas"), "personas:list"),
     (_("Customers"), "customers:profile_list"),
+    (_("Analytics"), "analytics:funnels"),
     (_("Surveys"), "feedback:survey_list"),
     (_("Follow-ups"), "feedback:my_followups"),
     (_("Experiments"), "experiments:list"),
