@@ -46,6 +46,8 @@ from journeys.models import JourneyMap, Stage, Touchpoint
 from owners.models import SLA
 from teams.models import Team
 
+from .query import rate as query_rate
+
 DEFAULT_WINDOW = timedelta(days=30)
 DEFAULT_PERIOD_DAYS = 28
 MAX_STEPS = 12
@@ -652,13 +654,16 @@ def reached(query: FunnelQuery, entry: Entry) -> tuple[list[bool], list[bool]]:
 
 
 def rate(k: int, n: int, reason: str) -> dict:
-    """Return k/n with its Wilson 95 % interval, or a reason when n is 0 (never a NaN)."""
-    if n == 0:
-        return {"k": k, "n": n, "rate": None, "low": None, "high": None, "reason": reason}
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
-    return {"k": k, "n": n, "rate": k / n, "low": float(low), "high": float(high), "reason": None}
+    """Return k/n with its Wilson 95 % interval (``query.rate``), or this step's reason when n is 0."""
+    share = query_rate(k, n)
+    return {
+        "k": k,
+        "n": n,
+        "rate": share["value"],
+        "low": share["low"],
+        "high": share["high"],
+        "reason": reason if n == 0 else None,
+    }
 
 
 def histogram(durations: list[float]) -> list[dict]:
