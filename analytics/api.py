@@ -1,2 +1,6 @@
+from .api_paths import PathsViewSet
+
 # Resources of the analytics app: (prefix, viewset, basename), registered by config/urls.py.
-routes: list = []
+routes: list = [
+    ("paths", PathsViewSet, "paths"),
+]

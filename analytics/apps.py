@@ -7,3 +7,8 @@ class AnalyticsConfig(AppConfig):
 
     name = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self):
+        from journeys.extensions import register_map_link
+
+        register_map_link(_("Paths"), "analytics:map_paths")

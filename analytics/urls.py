@@ -1,3 +1,11 @@
+from django.urls import path
+
+from . import views_paths
+
 app_name = "analytics"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("paths/", views_paths.paths_page, name="paths"),
+    path("maps/<int:map_pk>/paths/", views_paths.map_paths, name="map_paths"),
+    path("maps/<int:map_pk>/paths/touchpoints/", views_paths.paths_add_touchpoint, name="paths_add_touchpoint"),
+]
