@@ -235,7 +235,9 @@ def test_late_event_takes_its_place_by_time(shop, team_a):
     sender.one("a", T0, "page", "/cart")
     sender.one("a", T0 + timedelta(minutes=2), "page", "/checkout")
     # Arrives an hour later, happened in between: the path is cart → delivery → checkout.
-    sender.send([sender.item("a", T0 + timedelta(minutes=1), "page", "/delivery")], received_at=END + timedelta(hours=1))
+    sender.send(
+        [sender.item("a", T0 + timedelta(minutes=1), "page", "/delivery")], received_at=END + timedelta(hours=1)
+    )
     result = compute(shop, team_a)
     assert flows(result) == [(0, "Cart", "/delivery", 1), (1, "/delivery", "Checkout", 1)]
 
@@ -337,7 +339,7 @@ def test_other_team_events_are_not_counted(shop, team_a, team_b, oscar):
 
 
 def test_compute_runs_in_few_queries(shop, team_a, django_assert_max_num_queries):
-    events, _people = generate(Sender(shop["source"]), 3)
+    _events, _people = generate(Sender(shop["source"]), 3)
     with django_assert_max_num_queries(6):
         result = compute(shop, team_a)
     assert result.profiles > 0
