@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from statsmodels.stats.proportion import proportion_confint
 
 from customers import rules as tracking
@@ -463,8 +464,10 @@ def paths_compute(query: PathQuery) -> PathResult:
             ended = ended if step > -query.steps else None
         result.steps.append({"step": step, "profiles": present, "ended": ended})
     if not result.transitions:
-        result.reason = _(
-            "%(n)d customers reached the starting point, but none did anything else in the same session."
+        result.reason = ngettext(
+            "%(n)d customer reached the starting point, but did nothing else in the same session.",
+            "%(n)d customers reached the starting point, but none did anything else in the same session.",
+            result.profiles,
         ) % {"n": result.profiles}
     return result
 

@@ -309,7 +309,7 @@ def test_anchor_with_nothing_after_gives_a_reason(shop, team_a):
     result = compute(shop, team_a)
     assert result.profiles == 1
     assert result.transitions == []
-    assert "none did anything else" in result.reason
+    assert "but did nothing else in the same session" in result.reason
 
 
 def test_touchpoint_without_rules_gives_a_reason(shop, team_a):
