@@ -52,12 +52,12 @@ class PathQueryForm(forms.Form):
     )
 
     def __init__(self, data, *, user, team: Team | None = None, journey_map: JourneyMap | None = None):
-        data = data.copy() if data is not None else {}
-        # ``from`` and ``to`` are the API's spelling of anchor + direction.
-        for key, direction in (("from", paths.AFTER), ("to", paths.BEFORE)):
-            if data.get(key) and not data.get("anchor"):
-                data = data.copy()
-                data["anchor"], data["direction"] = data[key], direction
+        if data is not None:
+            data = data.copy()
+            # ``from`` and ``to`` are the API's spelling of anchor + direction.
+            for key, direction in (("from", paths.AFTER), ("to", paths.BEFORE)):
+                if data.get(key) and not data.get("anchor"):
+                    data["anchor"], data["direction"] = data[key], direction
         super().__init__(data)
         self.user, self.fixed_team, self.fixed_map = user, team, journey_map
         maps = JourneyMap.objects.for_user(user)

@@ -133,7 +133,9 @@ def test_page_without_query_invites_a_choice(client, shop, victor):
     client.force_login(victor)
     response = client.get(reverse("analytics:map_paths", args=[shop["map"].pk]))
     assert response.status_code == 200
-    assert "Choose a starting point" in response.content.decode()
+    body = response.content.decode()
+    assert "Choose a starting point" in body
+    assert "Choose where the paths start" not in body  # no error before anything was asked
     assert response.context["result"] is None
 
 
