@@ -533,3 +533,67 @@ class Erasure(TeamOwnedModel):
 def erasure_hash(team_id: int, identifier: str) -> str:
     """Return the keyed hash an ``Erasure`` keeps instead of the identifier (keyed by SECRET_KEY)."""
     return salted_hmac("customers.erasure", f"{team_id}:{identifier}", algorithm="sha256").hexdigest()
+
+
+class TrackingRuleDay(TeamOwnedModel):
+    """Events one tracking rule matched on one day (UTC) from one identity: the map overlay's counts.
+
+    Kept by the matching task as events are matched (``stages.events_match``) and rebuilt for a map
+    when its rules change (``overlay.rollup_rebuild``), so the map page sums a few rows instead of
+    matching raw events on every view. Kept per identity, not as a daily total, so unique customers
+    over any period are exact and follow merges (identity → profile, as everywhere else).
+    An event is counted once per touchpoint: for the first of the touchpoint's rules it matches.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    rule = models.ForeignKey(
+        TrackingRule, on_delete=models.CASCADE, related_name="days", verbose_name=_("tracking rule")
+    )
+    day = models.DateField(_("day"))
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="+", verbose_name=_("identity"))
+    events = models.PositiveIntegerField(_("events"), default=0)
+
+    class Meta:
+        ordering = ["-day", "rule"]
+        verbose_name = _("tracking rule day")
+        verbose_name_plural = _("tracking rule days")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "day", "identity"], name="ruleday_unique"),
+        ]
+        indexes = [models.Index(fields=["journey_map", "day"], name="ruleday_map_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.day}: {self.events}"
+
+
+class IngestRefusal(TeamOwnedModel):
+    """An event (or a request) the tracking API refused, with the reason: the source's live debugger.
+
+    Only the last ``KEEP`` per source are kept (trimmed on insert), with ``PAYLOAD_LIMIT`` bytes of
+    what was sent, so a misbehaving client cannot fill the table.
+    """
+
+    KEEP = 100
+    PAYLOAD_LIMIT = 2048
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="refusals", verbose_name=_("source"))
+    received_at = models.DateTimeField(_("received at"))
+    code = models.CharField(_("code"), max_length=40)
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    # Stored in the language of the answer the client got (the request's), as the SDK logged it.
+    message = models.CharField(_("message"), max_length=500)
+    message_id = models.CharField(_("message id"), max_length=128, blank=True)
+    payload = models.TextField(_("payload excerpt"), blank=True, help_text=_("The first 2 KB of what was sent."))
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("ingestion refusal")
+        verbose_name_plural = _("ingestion refusals")
+        indexes = [models.Index(fields=["source", "-id"], name="refusal_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.received_at:%Y-%m-%d %H:%M:%S})"

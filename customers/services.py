@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,10 +22,12 @@ from .models import (
     Erasure,
     Event,
     Identity,
+    IngestRefusal,
     PrivacySettings,
     Profile,
     Source,
     TrackingRule,
+    TrackingRuleDay,
     erasure_hash,
 )
 
@@ -113,6 +116,22 @@ def _clean_rule(rule: TrackingRule) -> None:
         raise ValidationError(errors)
 
 
+def _rollup_rebuild_later(*map_ids: int) -> None:
+    """After the commit, recount the maps' overlay roll-up over its longest period (a rule changed)."""
+    from .tasks import rollup_rebuild
+
+    def enqueue():
+        for map_id in dict.fromkeys(map_ids):
+            try:
+                rollup_rebuild.delay(map_id)
+            except Exception:
+                # The broker is down: the overlay keeps counting new events; past ones wait for
+                # the next change or `manage.py customers_rollup_rebuild`.
+                logger.warning("customers: could not queue the roll-up of map %s", map_id, exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
 def tracking_rule_create(
     *,
     actor,
@@ -140,11 +159,13 @@ def tracking_rule_create(
     )
     _clean_rule(rule)
     rule.save()
+    _rollup_rebuild_later(rule.journey_map_id)
     return rule
 
 
 def tracking_rule_update(*, rule: TrackingRule, actor, **changes) -> TrackingRule:
     require_role(actor, rule.team_id, Role.EDITOR)
+    before_map_id = rule.journey_map_id
     allowed = {"stage", "touchpoint", "event_type", "event_name", "path_pattern", "conditions", "is_active"}
     for name, value in changes.items():
         if name not in allowed:
@@ -154,12 +175,55 @@ def tracking_rule_update(*, rule: TrackingRule, actor, **changes) -> TrackingRul
         rule.journey_map = rule.stage.journey_map
     _clean_rule(rule)
     rule.save()
+    _rollup_rebuild_later(before_map_id, rule.journey_map_id)
     return rule
 
 
 def tracking_rule_delete(*, rule: TrackingRule, actor) -> None:
     require_role(actor, rule.team_id, Role.EDITOR)
+    map_id = rule.journey_map_id
     rule.delete()
+    # Its counts went with it; events it took from another rule of its touchpoint go back there.
+    _rollup_rebuild_later(map_id)
+
+
+def touchpoint_from_event(
+    *, actor, journey_map: JourneyMap, stage: Stage, event_type: str, event_name: str = "", path: str = ""
+) -> tuple[Touchpoint, TrackingRule]:
+    """Add a touchpoint to ``stage`` for an unmapped event name (track) or page path (page), with the
+    tracking rule that binds it, in one transaction. The touchpoint is made by journeys' own
+    service, so the map's revision and history record it like any other edit."""
+    from journeys import services as journeys_services
+
+    require_role(actor, journey_map.team_id, Role.EDITOR)
+    if stage.journey_map_id != journey_map.pk:
+        raise ValidationError({"stage": _("Choose a stage of this map.")})
+    event_name = (event_name or "").strip()
+    path = (path or "").strip()
+    if event_type == TrackingRule.EventType.TRACK:
+        if not event_name:
+            raise ValidationError({"event_name": _("Give the event's name.")})
+        name, channel, rule_fields = event_name, "other", {"event_name": event_name}
+    elif event_type == TrackingRule.EventType.PAGE:
+        if not path:
+            raise ValidationError({"path": _("Give the page's path.")})
+        # The path exactly: a literal * or ? in it must not act as a wildcard (fnmatch's [x] escapes).
+        pattern = "".join(f"[{c}]" if c in "*?[" else c for c in path)
+        name, channel, rule_fields = path, "page", {"path_pattern": pattern}
+    else:
+        raise ValidationError({"event_type": _("Choose track (an event name) or page (a path).")})
+    with transaction.atomic():
+        touchpoint = journeys_services.touchpoint_create(
+            stage=stage,
+            actor=actor,
+            revision=None,
+            name=name[: Touchpoint._meta.get_field("name").max_length],
+            channel=channel,
+        )
+        rule = tracking_rule_create(
+            actor=actor, stage=stage, touchpoint=touchpoint, event_type=event_type, **rule_fields
+        )
+    return touchpoint, rule
 
 
 # Where an event shows up on the map as a touchpoint: the channel its call suggests.
@@ -383,6 +447,61 @@ def _after_commit(event_ids: list[int]) -> None:
         )
 
 
+# --- the live debugger: refusals ---------------------------------------------------------------
+
+
+def _excerpt(payload) -> str:
+    """Return what was sent as JSON, cut to ``IngestRefusal.PAYLOAD_LIMIT`` bytes (whole characters)."""
+    if isinstance(payload, bytes):
+        raw = payload
+    else:
+        try:
+            raw = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        except (TypeError, ValueError, RecursionError):
+            raw = repr(payload).encode()
+    return raw[: IngestRefusal.PAYLOAD_LIMIT].decode("utf-8", "ignore")
+
+
+def refusals_record(*, source: Source, received_at: datetime, refusals: list[dict]) -> int:
+    """Keep the refusals of one request for the source's debugger; trim the source to the last ``KEEP``.
+
+    Each refusal is ``{"code", "message", "field", "messageId", "payload"}``. A request refused
+    whole (bad JSON in a batch, a bad ``sentAt``) is one refusal. Failing to record never fails
+    ingestion: the answer the client gets is what matters; this is a diagnosis aid.
+    """
+    if not refusals:
+        return 0
+    rows = [
+        IngestRefusal(
+            team_id=source.team_id,
+            source_id=source.pk,
+            received_at=received_at,
+            code=str(r.get("code") or "")[:40],
+            field=str(r.get("field") or "")[:100],
+            message=str(r.get("message") or "")[:500],
+            message_id=r["messageId"][:128] if isinstance(r.get("messageId"), str) else "",
+            payload=_excerpt(r.get("payload")),
+        )
+        # Only the last KEEP of a large refused batch could survive the trim anyway.
+        for r in refusals[-IngestRefusal.KEEP :]
+    ]
+    try:
+        with transaction.atomic():
+            IngestRefusal.objects.bulk_create(rows)
+            cutoff = (
+                IngestRefusal.objects.filter(source_id=source.pk)
+                .order_by("-id")
+                .values_list("id", flat=True)[IngestRefusal.KEEP : IngestRefusal.KEEP + 1]
+            )
+            cutoff = list(cutoff)
+            if cutoff:
+                IngestRefusal.objects.filter(source_id=source.pk, id__lte=cutoff[0]).delete()
+    except DatabaseError:
+        logger.warning("customers: could not record %d refusals of source %s", len(rows), source.pk, exc_info=True)
+        return 0
+    return len(rows)
+
+
 # --- privacy ------------------------------------------------------------------------------------
 
 
@@ -502,6 +621,8 @@ def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 500
         "team_id", "retention_days"
     ):
         cutoff = now - timedelta(days=days)
+        # The overlay's per-identity day counts age out with the events they count.
+        TrackingRuleDay.objects.filter(team_id=team_id, day__lt=cutoff.date()).delete()
         while True:
             with transaction.atomic():
                 ids = list(

@@ -19,3 +19,9 @@ def events_match_due() -> int:
 def events_retention_sweep() -> int:
     """Delete events older than their team's retention period."""
     return services.events_retention_sweep()
+
+
+@shared_task(ignore_result=True)
+def rollup_rebuild(journey_map_id: int) -> int:
+    """Recount a map's overlay roll-up after its tracking rules changed."""
+    return stages.rollup_rebuild(journey_map_id=journey_map_id)
