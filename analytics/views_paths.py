@@ -215,7 +215,7 @@ def paths_add_touchpoint(request: HttpRequest, map_pk: int) -> HttpResponse:
         return hx_redirect(request, back)
     data = form.cleaned_data
     try:
-        touchpoint = customer_services.touchpoint_from_event(
+        touchpoint, _rule = customer_services.touchpoint_from_event(
             actor=request.user,
             journey_map=journey_map,
             stage=data["stage"],

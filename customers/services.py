@@ -12,7 +12,6 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from journeys import services as journey_services
 from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
@@ -224,48 +223,6 @@ def touchpoint_from_event(
             actor=actor, stage=stage, touchpoint=touchpoint, event_type=event_type, **rule_fields
         )
     return touchpoint, rule
-
-
-# Where an event shows up on the map as a touchpoint: the channel its call suggests.
-_EVENT_CHANNELS = {"page": "page", "screen": "app", "track": "other"}
-
-
-def touchpoint_from_event(
-    *, actor, journey_map: JourneyMap, stage: Stage, event_type: str, event_name: str = "", path: str = ""
-) -> Touchpoint:
-    """Put an event the map does not show on it: a touchpoint in ``stage`` and the rule that binds it.
-
-    The touchpoint is made by journeys' own service (the map's lock, revision and history), the
-    tracking rule by ``tracking_rule_create``, in one transaction: both or neither. A page is bound
-    by its path, a track or screen call by its name. Editors only.
-    """
-    require_role(actor, journey_map.team_id, Role.EDITOR)
-    event_name, path = (event_name or "").strip(), (path or "").strip()
-    errors = {}
-    if stage.journey_map_id != journey_map.pk:
-        errors["stage"] = _("The stage must belong to the map.")
-    if event_type not in _EVENT_CHANNELS:
-        errors["event_type"] = _("Choose one of %(types)s.") % {"types": ", ".join(_EVENT_CHANNELS)}
-    elif event_type == "page" and not path:
-        errors["path"] = _("Give the page's path.")
-    elif event_type != "page" and not event_name:
-        errors["event_name"] = _("Give the event's name.")
-    if errors:
-        raise ValidationError(errors)
-    name = (path if event_type == "page" else event_name)[:200]
-    with transaction.atomic():
-        touchpoint = journey_services.touchpoint_create(
-            stage=stage, actor=actor, revision=None, name=name, channel=_EVENT_CHANNELS[event_type]
-        )
-        tracking_rule_create(
-            actor=actor,
-            stage=stage,
-            touchpoint=touchpoint,
-            event_type=event_type,
-            event_name=event_name if event_type != "page" else "",
-            path_pattern=path if event_type == "page" else "",
-        )
-    return touchpoint
 
 
 # --- ingestion ----------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def shop(team_a, alice):
 
 
 def test_touchpoint_from_event_adds_touchpoint_and_rule(shop, erin):
-    touchpoint = services.touchpoint_from_event(
+    touchpoint, _rule = services.touchpoint_from_event(
         actor=erin, journey_map=shop["map"], stage=shop["purchase"], event_type="page", path="/returns"
     )
     assert (touchpoint.stage, touchpoint.name, touchpoint.channel) == (shop["purchase"], "/returns", "page")
@@ -68,7 +68,7 @@ def test_touchpoint_from_event_adds_touchpoint_and_rule(shop, erin):
 
 
 def test_touchpoint_from_event_track_binds_the_name(shop, erin):
-    touchpoint = services.touchpoint_from_event(
+    touchpoint, _rule = services.touchpoint_from_event(
         actor=erin, journey_map=shop["map"], stage=shop["decision"], event_type="track", event_name="Coupon Applied"
     )
     assert (touchpoint.name, touchpoint.channel) == ("Coupon Applied", "other")
