@@ -1,6 +1,10 @@
-from .api_paths import PathsViewSet
-
 # Resources of the analytics app: (prefix, viewset, basename), registered by config/urls.py.
-routes: list = [
-    ("paths", PathsViewSet, "paths"),
-]
+routes: list = []
+
+from .api_retention import AnalyticsRetentionViewSet  # noqa: E402
+
+routes.append(("teams", AnalyticsRetentionViewSet, "analytics-retention"))
+
+from .api_paths import PathsViewSet  # noqa: E402
+
+routes.append(("paths", PathsViewSet, "paths"))

@@ -1,11 +1,11 @@
-from django.urls import path
-
-from . import views_paths
-
 app_name = "analytics"
 
-urlpatterns: list = [
-    path("paths/", views_paths.paths_page, name="paths"),
-    path("maps/<int:map_pk>/paths/", views_paths.map_paths, name="map_paths"),
-    path("maps/<int:map_pk>/paths/touchpoints/", views_paths.paths_add_touchpoint, name="paths_add_touchpoint"),
-]
+urlpatterns: list = []
+
+from .urls_retention import urlpatterns as retention_urlpatterns  # noqa: E402
+
+urlpatterns += retention_urlpatterns
+
+from .urls_paths import urlpatterns as paths_urlpatterns  # noqa: E402
+
+urlpatterns += paths_urlpatterns

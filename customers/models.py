@@ -205,6 +205,10 @@ class Event(TeamOwnedModel):
         verbose_name_plural = _("events")
         constraints = [
             # Deduplication on the source's messageId: retries and concurrent duplicates store one row.
+            # On SQLite this unique index does it. On PostgreSQL the table is partitioned by month
+            # (migration 0006, customers/partitions.py) and a unique index would have to include
+            # the month, so the index is dropped there and the claim table
+            # customers_event_message_id, filled by an insert trigger, enforces the same key.
             models.UniqueConstraint(fields=["source", "message_id"], name="event_unique_message_id"),
             models.CheckConstraint(
                 condition=Q(type__in=["track", "identify", "page", "screen", "group", "alias"]),
@@ -263,8 +267,17 @@ class ProfileMerge(TeamOwnedModel):
     )
     # Stored in English for the API and the logs; ``reason_display`` gives it in the reader's language.
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # No database constraint: on PostgreSQL events are partitioned by month and their primary key
+    # is (id, timestamp), which a foreign key on id alone cannot reference. Deleting events
+    # through Django, or dropping a month (customers/partitions.py), unlinks these rows.
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("event"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
@@ -299,8 +312,17 @@ class TraitChange(TeamOwnedModel):
     key = models.CharField(_("trait"), max_length=200)
     value = models.JSONField(_("value"), null=True)
     previous_value = models.JSONField(_("previous value"), null=True)
+    # No database constraint: on PostgreSQL events are partitioned by month and their primary key
+    # is (id, timestamp), which a foreign key on id alone cannot reference. Deleting events
+    # through Django, or dropping a month (customers/partitions.py), unlinks these rows.
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("event"),
     )
     changed_at = models.DateTimeField(_("changed at"))
 
@@ -392,8 +414,17 @@ class StageTransition(TeamOwnedModel):
         "journeys.Stage", on_delete=models.CASCADE, related_name="+", verbose_name=_("to stage")
     )
     entered_at = models.DateTimeField(_("entered at"))
+    # No database constraint: on PostgreSQL events are partitioned by month and their primary key
+    # is (id, timestamp), which a foreign key on id alone cannot reference. Deleting events
+    # through Django, or dropping a month (customers/partitions.py), unlinks these rows.
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("event"),
     )
     rule = models.ForeignKey(
         TrackingRule,

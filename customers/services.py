@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
 
-from . import extensions, identity, ingest
+from . import extensions, identity, ingest, partitions
 from .models import (
     Erasure,
     Event,
@@ -249,8 +250,9 @@ def events_ingest(
     """Store the valid events of a call or batch; say which were refused and why.
 
     Everything is stored in one transaction before the caller answers, so an acknowledged event is
-    durable. Deduplication is the database's: ``(source, messageId)`` is unique and the insert
-    skips conflicts, so retries and concurrent duplicates store one row. Identity links and traits
+    durable. Deduplication is the database's: ``(source, messageId)`` is unique (a unique index on
+    SQLite, a claim table on partitioned PostgreSQL) and the insert skips what is taken, so retries
+    and concurrent duplicates store one row. Identity links and traits
     are applied for the rows this call stored; stages follow after the commit (``tasks``).
     """
     result = IngestResult(received=len(items))
@@ -319,14 +321,7 @@ def events_ingest(
         ]
         # In messageId order, so overlapping retries wait on each other, never deadlock.
         rows.sort(key=lambda row: row.message_id)
-        Event.objects.bulk_create(rows, ignore_conflicts=True)
-        # The rows this call stored: those of its messageIds with its own receipt time (a retry
-        # that lost the race to an earlier copy finds the earlier copy's time).
-        stored = dict(
-            Event.objects.filter(
-                source_id=source.pk, message_id__in=[m.message_id for _, m in messages], received_at=received_at
-            ).values_list("message_id", "id")
-        )
+        stored = _events_insert(rows, source=source, received_at=received_at)
         result.stored = len(stored)
         result.duplicates += len(messages) - len(stored)
         result.event_ids = sorted(stored.values())
@@ -340,6 +335,45 @@ def events_ingest(
             ids = result.event_ids
             transaction.on_commit(lambda: _after_commit(ids))
     return result
+
+
+# Rows per INSERT statement on PostgreSQL: a 500 KB batch of small events stays a few statements.
+INSERT_CHUNK = 1000
+
+
+def _events_insert(rows: list[Event], *, source: Source, received_at: datetime) -> dict[str, int]:
+    """Insert the events, skipping messageIds already stored; return ``{message_id: id}`` of those stored.
+
+    PostgreSQL (partitioned, migration 0006): no unique index can hold (source, message_id), so
+    the table's insert trigger claims each key in ``customers_event_message_id`` and skips the row
+    when it is taken (a concurrent claim waits for the other transaction, as a unique index did).
+    A plain INSERT … RETURNING then returns exactly the rows stored; ``ON CONFLICT`` has nothing to
+    work on there, and ``bulk_create`` refuses to see fewer rows come back than it sent.
+
+    SQLite (plain table): ``INSERT OR IGNORE`` on the unique index; the rows stored are those of
+    these messageIds with this call's receipt time (a retry that lost the race to an earlier copy
+    finds the earlier copy's time). SQLite serialises writers, so nobody can interleave.
+    """
+    if connection.vendor == "postgresql":
+        fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
+        returning = [Event._meta.pk, Event._meta.get_field("message_id")]
+        stored: dict[str, int] = {}
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), INSERT_CHUNK):
+                query = InsertQuery(Event)
+                query.insert_values(fields, rows[start : start + INSERT_CHUNK])
+                compiler = query.get_compiler(connection=connection)
+                compiler.returning_fields = returning
+                for sql, params in compiler.as_sql():
+                    cursor.execute(sql, params)
+                    stored.update((message_id, pk) for pk, message_id in cursor.fetchall())
+        return stored
+    Event.objects.bulk_create(rows, ignore_conflicts=True)
+    return dict(
+        Event.objects.filter(
+            source_id=source.pk, message_id__in=[row.message_id for row in rows], received_at=received_at
+        ).values_list("message_id", "id")
+    )
 
 
 def _keys(message: ingest.Message) -> list[identity.Key]:
@@ -565,15 +599,52 @@ def profile_erase(*, actor, team: Team, user_id: str) -> Erasure:
     return erasure
 
 
-def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 5000) -> int:
-    """Delete the events older than their team's retention period, in batches; return how many.
+def event_partitions_ensure(*, now: datetime | None = None) -> list[str]:
+    """Create the coming months' event partitions (PostgreSQL); return the names created.
 
-    Each batch is its own short transaction, so ingestion never waits long behind the sweep.
-    Profiles, identities, traits and stage records stay: retention ages events out, erasure
-    removes people.
+    Run every 6 hours by beat; on SQLite (a plain table) it does nothing.
+    """
+    return partitions.partitions_ensure(now=now)
+
+
+def _partitions_drop_expired(now: datetime) -> int:
+    """Drop the monthly event partitions that every team's retention period has passed.
+
+    A month goes whole only when every team that can have events (every team with a source)
+    keeps them for a limited time and the month ended before that team's cutoff; otherwise the
+    batched DELETE removes what is due, team by team.
+    """
+    teams = set(Source.objects.values_list("team_id", flat=True).distinct())
+    retention = dict(
+        PrivacySettings.objects.filter(retention_days__isnull=False).values_list("team_id", "retention_days")
+    )
+    if not teams or not teams <= retention.keys():
+        return 0
+    cutoff = min(now - timedelta(days=retention[team_id]) for team_id in teams)
+    dropped = 0
+    for partition in partitions.partitions_list():
+        if partition.is_default or partition.end > cutoff:
+            continue
+        try:
+            dropped += partitions.partition_drop(month=partition.start)
+        except OperationalError:
+            # Its lock was not granted in time: the batched DELETE below removes the rows.
+            logger.warning("customers: event partition %s not dropped; next run", partition.name, exc_info=True)
+    return dropped
+
+
+def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Delete the events older than their team's retention period; return how many.
+
+    On partitioned PostgreSQL, months that every team's period has passed are dropped whole first
+    (``_partitions_drop_expired``). What is left is deleted in batches, each its own short
+    transaction, so ingestion never waits long behind the sweep. Profiles, identities, traits and
+    stage records stay: retention ages events out, erasure removes people.
     """
     now = now or timezone.now()
     deleted = 0
+    if partitions.is_partitioned():
+        deleted += _partitions_drop_expired(now)
     for team_id, days in PrivacySettings.objects.filter(retention_days__isnull=False).values_list(
         "team_id", "retention_days"
     ):
@@ -590,7 +661,9 @@ def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 500
                 if not ids:
                     break
                 # Only the ids are loaded; rows that point at an event keep themselves, unlinked.
-                deleted += Event.objects.filter(pk__in=ids).only("pk").delete()[1].get("customers.Event", 0)
+                # The time bound lets PostgreSQL look for the ids in the old months only.
+                doomed = Event.objects.filter(pk__in=ids, timestamp__lt=cutoff).only("pk")
+                deleted += doomed.delete()[1].get("customers.Event", 0)
             if len(ids) < batch_size:
                 break
     if deleted:

@@ -25,3 +25,9 @@ def events_retention_sweep() -> int:
 def rollup_rebuild(journey_map_id: int) -> int:
     """Recount a map's overlay roll-up after its tracking rules changed."""
     return stages.rollup_rebuild(journey_map_id=journey_map_id)
+
+
+@shared_task(ignore_result=True)
+def event_partitions_ensure() -> list[str]:
+    """Create the coming months' event partitions (PostgreSQL; nothing on SQLite)."""
+    return services.event_partitions_ensure()

@@ -1,8 +1,11 @@
-"""Analytics for the access test (tests/test_access.py): no models of its own; the query strings its analyses need."""
+"""Analytics objects and query strings for the access test (tests/test_access.py)."""
 
-from .world_paths import QUERIES as _PATHS_QUERIES
+QUERIES: dict = {}
 
-BUILDERS: list = []
-URL_KWARGS: dict = {}
-API_KWARGS: dict = {}
-QUERIES: dict = {**_PATHS_QUERIES}
+from tests.analytics.world_retention import QUERIES as RETENTION_QUERIES  # noqa: E402
+
+QUERIES.update(RETENTION_QUERIES)
+
+from tests.analytics.world_paths import QUERIES as PATHS_QUERIES  # noqa: E402
+
+QUERIES.update(PATHS_QUERIES)
