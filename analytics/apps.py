@@ -12,3 +12,4 @@ class AnalyticsConfig(AppConfig):
         from journeys.extensions import register_map_link
 
         register_map_link(_("Conversion funnel"), "analytics:map_funnel")
+        register_map_link(_("Paths"), "analytics:map_paths")

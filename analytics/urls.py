@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views_funnels
+from .urls_paths import urlpatterns as paths_urlpatterns
+from .urls_retention import urlpatterns as retention_urlpatterns
 
 app_name = "analytics"
 
@@ -11,8 +13,6 @@ urlpatterns: list = [
     path("cohorts/", views_funnels.cohort_list, name="cohort_list"),
     path("cohorts/<int:cohort_pk>/", views_funnels.cohort_detail, name="cohort_detail"),
     path("cohorts/<int:cohort_pk>/csv/", views_funnels.cohort_csv, name="cohort_csv"),
+    *retention_urlpatterns,
+    *paths_urlpatterns,
 ]
-
-from .urls_retention import urlpatterns as retention_urlpatterns  # noqa: E402
-
-urlpatterns += retention_urlpatterns

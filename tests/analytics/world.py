@@ -3,6 +3,8 @@
 from analytics.cohorts import cohort_create
 from analytics.models import Cohort, CohortMember
 from customers.models import Profile
+from tests.analytics.world_paths import QUERIES as PATHS_QUERIES
+from tests.analytics.world_retention import QUERIES as RETENTION_QUERIES
 
 BUILDERS = [
     (
@@ -26,7 +28,5 @@ QUERIES = {
     "funnel-list": lambda world: _STEPS,
     "funnel-dropped": lambda world: f"{_STEPS}&step_index=2",
 }
-
-from tests.analytics.world_retention import QUERIES as RETENTION_QUERIES  # noqa: E402
-
 QUERIES.update(RETENTION_QUERIES)
+QUERIES.update(PATHS_QUERIES)
