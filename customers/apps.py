@@ -13,8 +13,12 @@ class CustomersConfig(AppConfig):
 
         check_request_enabled.connect(cors_origin_allowed, dispatch_uid="customers.cors")
         from journeys.extensions import register_map_annotator
+        from personas.extensions import register_rules_changed_handler
 
         from . import rules  # noqa: F401  (connects the rule cache's invalidation)
+        from .persona_assign import on_rules_changed
+
+        register_rules_changed_handler(on_rules_changed)
         from .cards import annotate_map_customers, stage_customers_html, touchpoint_tracking_html
 
         register_map_annotator(

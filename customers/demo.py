@@ -31,6 +31,9 @@ SHAPES = {
     "travel": ([0.65, 0.5, 0.45, 0.8, 0.5, 0.4], [0.65, 0.65, 0.6, 0.8, 0.5, 0.4]),
 }
 COUNTRIES = ["LV", "BG", "TW", "CN", "DE", "US"]
+# What each case's customers came for, sent as the ``product`` trait: the demo personas' trait
+# rules (personas/demo.py) match on it, so every identified demo customer gets a persona.
+PRODUCTS = {"shop": "furniture", "bank": "loan", "travel": "holiday"}
 
 
 def seed(context: dict) -> dict:
@@ -102,7 +105,11 @@ def _stream(rng: random.Random, key: str, n: int, plan, before, after, now) -> l
                     "type": "identify",
                     "userId": user_id,
                     "anonymousId": anonymous_id,
-                    "traits": {"plan": rng.choice(["free", "team"]), "country": rng.choice(COUNTRIES)},
+                    "traits": {
+                        "plan": rng.choice(["free", "team"]),
+                        "country": rng.choice(COUNTRIES),
+                        "product": PRODUCTS.get(key, key),
+                    },
                     "messageId": f"demo-{key}-{n}-identify",
                     "timestamp": at.isoformat(),
                 }

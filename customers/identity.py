@@ -25,6 +25,7 @@ from .models import (
     StageTransition,
     TraitChange,
 )
+from .persona_assign import persona_assign_for_profiles
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,16 @@ def identities_link(
     trigger: str,
     event_id: int | None = None,
     new_profile_ids: frozenset[int] | set[int] = frozenset(),
+    persona_pending: set[int] | None = None,
 ) -> ProfileMerge | None:
     """Make ``other_key`` belong to the person of ``user_key`` (a user id), merging their profiles.
 
     Refused (and recorded as a refused merge) when the two profiles hold two different user ids:
     two people who shared a device or an email must not become one. A profile created by the same
     request for a key seen for the first time is simply absorbed, without a merge record.
+
+    The kept profile's traits change, so its persona is assigned again: now, or, when the caller
+    passes ``persona_pending``, by the caller once for its whole batch (the id is added to the set).
     """
     with transaction.atomic():
         found = _load(team_id, [user_key, other_key])
@@ -171,6 +176,7 @@ def identities_link(
                 reason=MERGE_REASON_DATABASE,
                 event_id=event_id,
             )
+        _persona_later(team_id, into.pk, persona_pending)
         if gone.pk in new_profile_ids:
             gone.delete()
             return None
@@ -225,11 +231,32 @@ def _merge(*, into: Profile, gone: Profile, user_id: str) -> None:
     gone.merged_into = into
     gone.traits = {}
     gone.user_id = ""
-    gone.save(update_fields=["merged_into", "traits", "user_id"])
+    gone.persona = None
+    gone.save(update_fields=["merged_into", "traits", "user_id", "persona"])
 
 
-def traits_apply(*, team_id: int, profile_id: int, traits: dict, at: datetime, event_id: int | None = None) -> int:
-    """Record each trait that changed; the profile shows the value set latest. Return the changes."""
+def _persona_later(team_id: int, profile_id: int, pending: set[int] | None) -> None:
+    """Assign the profile's persona now, or leave it to the caller's batch (``pending``)."""
+    if pending is not None:
+        pending.add(profile_id)
+    else:
+        persona_assign_for_profiles(team_id, [profile_id])
+
+
+def traits_apply(
+    *,
+    team_id: int,
+    profile_id: int,
+    traits: dict,
+    at: datetime,
+    event_id: int | None = None,
+    persona_pending: set[int] | None = None,
+) -> int:
+    """Record each trait that changed; the profile shows the value set latest. Return the changes.
+
+    When the profile's traits changed its persona is assigned again, in this transaction: now, or
+    by the caller for its whole batch when it passes ``persona_pending`` (see ``identities_link``).
+    """
     if not traits:
         return 0
     with transaction.atomic():
@@ -265,6 +292,8 @@ def traits_apply(*, team_id: int, profile_id: int, traits: dict, at: datetime, e
                 current[key] = value
         if changes:
             TraitChange.objects.bulk_create(changes)
-            profile.traits = current
-            profile.save(update_fields=["traits"])
+            if current != profile.traits:
+                profile.traits = current
+                profile.save(update_fields=["traits"])
+                _persona_later(team_id, profile.pk, persona_pending)
         return len(changes)

@@ -15,7 +15,7 @@ from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
 
-from . import extensions, identity, ingest
+from . import extensions, identity, ingest, persona_assign
 from .models import (
     Erasure,
     Event,
@@ -266,11 +266,15 @@ def events_ingest(
         result.stored = len(stored)
         result.duplicates += len(messages) - len(stored)
         result.event_ids = sorted(stored.values())
+        # Profiles whose traits changed (identify, merges): their personas are assigned once for
+        # the batch below, with the team's personas read once, not per event.
+        persona_pending: set[int] = set()
         for _, message in messages:
             event_id = stored.get(message.message_id)
             if event_id is None:
                 continue
-            _resolve(team_id, message, event_id, identities, new_profiles)
+            _resolve(team_id, message, event_id, identities, new_profiles, persona_pending)
+        persona_assign.persona_assign_for_profiles(team_id, persona_pending)
         if stored:
             Source.objects.filter(pk=source.pk).update(last_event_at=received_at)
             ids = result.event_ids
@@ -287,7 +291,14 @@ def _keys(message: ingest.Message) -> list[identity.Key]:
     return keys
 
 
-def _resolve(team_id: int, message: ingest.Message, event_id: int, identities: dict, new_profiles: set[int]) -> None:
+def _resolve(
+    team_id: int,
+    message: ingest.Message,
+    event_id: int,
+    identities: dict,
+    new_profiles: set[int],
+    persona_pending: set[int],
+) -> None:
     user_key = (Identity.Kind.USER_ID.value, message.user_id)
     if message.user_id and message.anonymous_id:
         anon_key = (Identity.Kind.ANONYMOUS_ID.value, message.anonymous_id)
@@ -299,11 +310,17 @@ def _resolve(team_id: int, message: ingest.Message, event_id: int, identities: d
                 trigger=message.type,
                 event_id=event_id,
                 new_profile_ids=new_profiles,
+                persona_pending=persona_pending,
             )
     if message.type == "alias" and message.previous_id != message.user_id:
         previous = _previous_key(team_id, message.previous_id)
         identity.identities_link(
-            team_id=team_id, user_key=user_key, other_key=previous, trigger="alias", event_id=event_id
+            team_id=team_id,
+            user_key=user_key,
+            other_key=previous,
+            trigger="alias",
+            event_id=event_id,
+            persona_pending=persona_pending,
         )
     if message.type == "identify" and message.traits:
         kind, value = message.primary
@@ -314,7 +331,12 @@ def _resolve(team_id: int, message: ingest.Message, event_id: int, identities: d
         )
         if profile_id is not None:
             identity.traits_apply(
-                team_id=team_id, profile_id=profile_id, traits=message.traits, at=message.timestamp, event_id=event_id
+                team_id=team_id,
+                profile_id=profile_id,
+                traits=message.traits,
+                at=message.timestamp,
+                event_id=event_id,
+                persona_pending=persona_pending,
             )
 
 

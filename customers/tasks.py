@@ -1,6 +1,7 @@
 from celery import shared_task
+from django.db import OperationalError
 
-from . import services, stages
+from . import persona_assign, services, stages
 
 
 @shared_task(ignore_result=True)
@@ -19,3 +20,12 @@ def events_match_due() -> int:
 def events_retention_sweep() -> int:
     """Delete events older than their team's retention period."""
     return services.events_retention_sweep()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def profiles_persona_assign(team_id: int) -> int:
+    """Reassign the team's profiles to personas after its persona rules changed (idempotent).
+
+    Retried on a database error (a deadlock with a concurrent identify): it starts over, which is safe.
+    """
+    return persona_assign.profiles_persona_assign(team_id=team_id)
