@@ -210,6 +210,7 @@ class ProfileDetailSerializer(ProfileSerializer):
 
 class TimelineItemSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="event, stage, merge, or what another app adds (response, followup …).")
+    id = serializers.IntegerField(read_only=True, help_text="The row's id among items of its kind.")
     at = serializers.DateTimeField()
     title = serializers.CharField()
     data = serializers.DictField()
