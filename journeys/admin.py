@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
 
-from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 
 
 class StageInline(TeamScopedInline, admin.TabularInline):
@@ -68,6 +68,21 @@ class MapVersionAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(MapTemplate)
+class MapTemplateAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    """A template is saved from a map (its document is made by the service): names can change here."""
+
+    list_display = ["name", "team", "source_map", "created_by", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name", "description"]
+    fields = ["team", "name", "description", "source_map", "created_by", "created_at", "document"]
+    readonly_fields = ["team", "source_map", "created_by", "created_at", "document"]
+    list_select_related = ["team", "source_map", "created_by"]
 
     def has_add_permission(self, request) -> bool:
         return False

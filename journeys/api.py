@@ -20,13 +20,18 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from personas.models import Persona, Scenario
 from teams.access import require_role
-from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet
+from teams.api_base import (
+    ScopedPrimaryKeyRelatedField,
+    TeamField,
+    TeamScopedModelViewSet,
+    TeamScopedViewSetMixin,
+)
 from teams.api_errors import conflict
 from teams.models import Role
 
@@ -34,9 +39,10 @@ from . import services
 from .exports import touchpoints_csv_response
 from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
 from .health import map_health
-from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 from .selectors import map_list
 from .snapshot import diff_documents, map_document
+from .starters import STARTERS
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -805,9 +811,171 @@ class PainPointViewSet(ChildViewSet):
         )
 
 
+# --- templates ---------------------------------------------------------------------------------
+
+
+class MapTemplateSerializer(serializers.ModelSerializer):
+    source_map = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The map it was saved from, if it still exists."
+    )
+    stage_count = serializers.IntegerField(read_only=True)
+    touchpoint_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = MapTemplate
+        fields = [
+            "id",
+            "team",
+            "name",
+            "description",
+            "source_map",
+            "stage_count",
+            "touchpoint_count",
+            "document",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MapTemplateCreateSerializer(serializers.Serializer):
+    map = ScopedPrimaryKeyRelatedField(queryset=JourneyMap.objects.all(), help_text="The map whose draft to save.")
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TemplateUseSerializer(serializers.Serializer):
+    team = TeamField(help_text="The team the new map belongs to.")
+    starter = serializers.ChoiceField(
+        choices=[s.key for s in STARTERS], required=False, help_text="The key of a built-in template."
+    )
+    template = ScopedPrimaryKeyRelatedField(
+        queryset=MapTemplate.objects.all(), required=False, help_text="The id of one of the team's templates."
+    )
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Defaults to the template's name."
+    )
+
+    def validate(self, attrs):
+        if ("starter" in attrs) == ("template" in attrs):
+            raise serializers.ValidationError({"starter": gettext("Give either starter or template, not both.")})
+        return attrs
+
+
+STARTER_RESPONSE = inline_serializer(
+    "BuiltinTemplate",
+    {
+        "key": serializers.CharField(),
+        "name": serializers.CharField(),
+        "description": serializers.CharField(),
+        "stages": serializers.ListField(child=serializers.CharField()),
+        "touchpoint_count": serializers.IntegerField(),
+        "document": serializers.DictField(),
+    },
+    many=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the team templates",
+        description="Templates teams saved from their maps. The built-in ones are under `builtin/`.",
+    ),
+    retrieve=extend_schema(summary="Get a team template with its map document"),
+    create=extend_schema(
+        summary="Save a map's draft as a team template",
+        description="Keeps stages, touchpoints, emotions, moments and open pain points; leaves out the "
+        "persona, scenario, keys, fixed pain points and evidence dates. Editors of the map's team.",
+        request=MapTemplateCreateSerializer,
+        responses={201: MapTemplateSerializer},
+        examples=[OpenApiExample("Save", value={"map": 12, "name": "Checkout, two markets"}, request_only=True)],
+    ),
+    destroy=extend_schema(summary="Delete a team template", description="Maps started from it keep everything."),
+)
+class MapTemplateViewSet(
+    TeamScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Templates to start maps from: the built-in ones and those a team saved from its maps."""
+
+    queryset = MapTemplate.objects.all()
+    serializer_class = MapTemplateSerializer
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+
+    def create(self, request, *args, **kwargs):
+        body = MapTemplateCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        template = services.map_template_create(
+            journey_map=body.validated_data["map"],
+            actor=request.user,
+            name=body.validated_data["name"],
+            description=body.validated_data["description"],
+        )
+        return Response(MapTemplateSerializer(template, context=self.get_serializer_context()).data, status=201)
+
+    def perform_destroy(self, instance):
+        services.map_template_delete(template=instance, actor=self.request.user)
+
+    @extend_schema(
+        summary="List the built-in templates",
+        description="B2C e-commerce, SaaS onboarding, B2B purchase, a bank's loan application and a travel "
+        "booking, with their texts in the request's language (Accept-Language).",
+        responses=STARTER_RESPONSE,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, search_fields=[], ordering_fields=[])
+    def builtin(self, request):
+        return Response(
+            [
+                {
+                    "key": starter.key,
+                    "name": str(starter.name),
+                    "description": str(starter.description),
+                    "stages": [str(step.name) for step in starter.steps],
+                    "touchpoint_count": starter.touchpoint_count,
+                    "document": starter.document(),
+                }
+                for starter in STARTERS
+            ]
+        )
+
+    @extend_schema(
+        summary="Start a new map from a template",
+        description="Give `starter` (a built-in template's key) or `template` (a team template's id). "
+        "Built-in templates are written in the request's language. Editors of the team.",
+        request=TemplateUseSerializer,
+        responses={201: MapSerializer},
+        examples=[
+            OpenApiExample(
+                "Built-in", value={"team": 1, "starter": "bank-loan", "title": "Mortgage"}, request_only=True
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def use(self, request):
+        body = TemplateUseSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        require_role(request.user, data["team"].pk, Role.EDITOR)
+        journey_map = services.map_create_from_template(
+            team=data["team"],
+            actor=request.user,
+            title=data["title"],
+            starter=data.get("starter", ""),
+            template=data.get("template"),
+        )
+        return Response(MapSerializer(journey_map, context=self.get_serializer_context()).data, status=201)
+
+
 routes = [
     ("maps", MapViewSet, "map"),
     ("stages", StageViewSet, "stage"),
     ("touchpoints", TouchpointViewSet, "touchpoint"),
     ("pain-points", PainPointViewSet, "pain-point"),
+    ("map-templates", MapTemplateViewSet, "map-template"),
 ]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personas.models import Persona, Scenario
 
-from .models import Channel, Emotion, JourneyMap, PainPoint, Stage, Touchpoint
+from .models import Channel, Emotion, JourneyMap, MapTemplate, PainPoint, Stage, Touchpoint
 from .models.maps import EMOTION_SCORE
 
 
@@ -155,3 +155,31 @@ class MoveForm(RevisionForm):
 
 
 CHANNEL_CHOICES = [("", _("All channels")), *Channel.choices]
+
+
+class TemplateUseForm(forms.Form):
+    """Start a map from a built-in template (its key) or one of the team's templates."""
+
+    starter = forms.CharField(required=False, widget=forms.HiddenInput)
+    template = forms.ModelChoiceField(queryset=MapTemplate.objects.none(), required=False, widget=forms.HiddenInput)
+    title = forms.CharField(
+        label=_("Title of the new map"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to use the template's name."),
+    )
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = MapTemplate.objects.for_team(team)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("starter")) == bool(data.get("template")):
+            raise forms.ValidationError(gettext("Choose one template."))
+        return data
+
+
+class TemplateSaveForm(forms.Form):
+    name = forms.CharField(label=_("Template name"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from .extensions import annotate_map
-from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 
 
 def _count(model, path: str) -> Subquery:
@@ -133,3 +133,11 @@ def map_version_list(*, journey_map):
 
 def map_version_numbers(journey_map) -> dict:
     return MapVersion.objects.filter(journey_map=journey_map).aggregate(last=Max("number"))
+
+
+def map_template_list(*, user, team=None):
+    """Return the team templates ``user`` may read (of ``team`` when given)."""
+    qs = MapTemplate.objects.for_user(user)
+    if team is not None:
+        qs = qs.filter(team=team)
+    return qs

@@ -23,7 +23,7 @@ from personas.models import Persona, Scenario
 from teams.access import check_actor
 from teams.signals import DomainEvent, domain_event
 
-from .models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 from .models.maps import DEFAULT_STAGES, EMOTION_SCORE, Emotion
 from .snapshot import PAIN_POINT_FIELDS, STAGE_FIELDS, TOUCHPOINT_FIELDS, map_document, validate_document
 
@@ -567,3 +567,73 @@ def map_import(*, team, actor, document, title: str = "") -> JourneyMap:
     )
     _apply_document(journey_map, clean, actor, restore_map_fields=False)
     return journey_map
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+def _template_document(journey_map: JourneyMap) -> dict:
+    """The map's draft as a template: structure and texts, without keys, persona, scenario or evidence dates.
+
+    A template is a starting point for another journey, so what ties it to this map's customers
+    (its persona, verified evidence, resolved pain points) stays behind.
+    """
+    document = map_document(journey_map)
+    document["map"] = {**document["map"], "persona": None, "scenario": None, "status": JourneyMap.Status.DRAFT}
+    for stage in document["stages"]:
+        del stage["key"]
+        for touchpoint in stage["touchpoints"]:
+            del touchpoint["key"]
+            touchpoint["evidence_verified_at"] = None
+            touchpoint["pain_points"] = [
+                {**{k: v for k, v in pp.items() if k != "key"}, "evidence_verified_at": None}
+                for pp in touchpoint["pain_points"]
+                if pp["status"] != PainPoint.Status.FIXED
+            ]
+    return document
+
+
+@transaction.atomic
+def map_template_create(*, journey_map: JourneyMap, actor, name: str, description: str = "") -> MapTemplate:
+    """Save the map's draft as one of its team's templates."""
+    check_actor(actor, journey_map.team_id)
+    template = MapTemplate(
+        team_id=journey_map.team_id,
+        name=name.strip(),
+        description=description.strip(),
+        document=_template_document(journey_map),
+        source_map=journey_map,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _clean(template, exclude=["team", "source_map", "created_by"])
+    template.save()
+    return template
+
+
+@transaction.atomic
+def map_template_delete(*, template: MapTemplate, actor) -> None:
+    """Delete a team template; maps started from it keep everything."""
+    check_actor(actor, template.team_id)
+    template.delete()
+
+
+def map_create_from_template(*, team, actor, title: str = "", starter: str = "", template: MapTemplate | None = None):
+    """Create a map from a built-in template (``starter``, its key) or a team template.
+
+    Built-in templates are written in the actor's language (the active one). Templates hold no keys,
+    so each new map gets its own and two maps started from one template are not versions of each other.
+    """
+    from .starters import BY_KEY
+
+    check_actor(actor, team.pk)
+    if template is not None:
+        if template.team_id != team.pk:
+            raise ValidationError({"template": gettext("This template belongs to another team.")})
+        document = template.document
+        default_title = template.name
+    else:
+        if starter not in BY_KEY:
+            raise ValidationError({"starter": gettext("There is no template %(key)s.") % {"key": repr(starter)}})
+        document = BY_KEY[starter].document()
+        default_title = document["map"]["title"]
+    return map_import(team=team, actor=actor, document=document, title=(title or "").strip() or default_title)

@@ -47,12 +47,15 @@ from .forms import (
     PainPointForm,
     PublishForm,
     StageForm,
+    TemplateSaveForm,
+    TemplateUseForm,
     TouchpointForm,
 )
 from .health import BANDS, map_health, maps_health
-from .models import Channel, Emotion, JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from .models import Channel, Emotion, JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 from .selectors import map_board, map_version_list
 from .snapshot import diff_documents, diff_index, map_document
+from .starters import STARTERS
 
 # --- the map list ------------------------------------------------------------------------------
 
@@ -126,6 +129,82 @@ def map_import(request: HttpRequest) -> HttpResponse:
         message=lambda journey_map: gettext("Imported “%(title)s”.") % {"title": journey_map.title},
         redirect_to=lambda journey_map: reverse("journeys:map_detail", args=[journey_map.pk]),
         rename={"document": "file"},
+    )
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@team_required
+def template_list(request: HttpRequest) -> HttpResponse:
+    """The templates a new map can start from: the built-in ones and the team's own."""
+    team = request.team
+    context = {
+        "starters": STARTERS,
+        "templates": selectors.map_template_list(user=request.user, team=team).select_related("created_by"),
+        "can_edit": has_role(request.user, team.pk, Role.EDITOR),
+    }
+    return render(request, "journeys/template_list.html", context)
+
+
+@login_required
+@require_POST
+@team_required(role=Role.EDITOR)
+def template_use(request: HttpRequest) -> HttpResponse:
+    team = request.team
+    form = TemplateUseForm(request.POST, team=team)
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.map_create_from_template(
+            team=team, actor=request.user, title=data["title"], starter=data["starter"], template=data["template"]
+        ),
+        render=lambda status: render(
+            request,
+            "journeys/template_list.html",
+            {
+                "starters": STARTERS,
+                "templates": selectors.map_template_list(user=request.user, team=team),
+                "can_edit": True,
+                "form": form,
+            },
+            status=status,
+        ),
+        message=lambda journey_map: (
+            gettext("Map “%(title)s” created from the template.") % {"title": journey_map.title}
+        ),
+        redirect_to=lambda journey_map: reverse("journeys:map_detail", args=[journey_map.pk]),
+    )
+
+
+@login_required
+@require_POST
+def template_delete(request: HttpRequest, template_pk: int) -> HttpResponse:
+    template = get_object_for_user(MapTemplate, request.user, pk=template_pk)
+    require_role(request.user, template.team_id, Role.EDITOR)
+    services.map_template_delete(template=template, actor=request.user)
+    messages.success(request, gettext("Template “%(name)s” deleted.") % {"name": template.name})
+    return hx_redirect(request, reverse("journeys:template_list"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_save_template(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """Save the map's draft as a team template (structure and texts, none of its evidence)."""
+    journey_map = _map(request, map_pk)
+    form = TemplateSaveForm(request.POST or None, initial={"name": journey_map.title})
+    return form_flow(
+        request,
+        form,
+        role=(journey_map.team_id, Role.EDITOR),
+        save=lambda data: services.map_template_create(journey_map=journey_map, actor=request.user, **data),
+        render=lambda status: render(
+            request, "journeys/template_save.html", {"form": form, "journey_map": journey_map}, status=status
+        ),
+        message=lambda template: gettext("Saved as the template “%(name)s”.") % {"name": template.name},
+        redirect_to=reverse("journeys:template_list"),
     )
 
 

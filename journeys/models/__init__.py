@@ -1,8 +1,10 @@
 """Journey maps and everything drawn on them.
 
 maps.py: maps, stages, touchpoints, pain points and published versions.
+map_templates.py: a team's own templates to start new maps from.
 """
 
+from .map_templates import MapTemplate
 from .maps import (
     Channel,
     Emotion,
@@ -20,6 +22,7 @@ __all__ = [
     "Emotion",
     "EvidenceSource",
     "JourneyMap",
+    "MapTemplate",
     "MapVersion",
     "MomentKind",
     "PainPoint",

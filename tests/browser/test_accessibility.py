@@ -62,6 +62,8 @@ def _more_pages() -> list[tuple[str, str]]:
     return [
         ("map with no stages", f"/maps/{empty.pk}/"),
         ("new map", "/maps/new/"),
+        ("map templates", "/maps/templates/"),
+        ("save as a template", f"/maps/{shop.pk}/save-as-template/"),
         ("map history", f"/maps/{shop.pk}/history/"),
         ("map versions", f"/maps/{shop.pk}/versions/"),
         ("compare versions", f"/maps/{shop.pk}/compare/"),

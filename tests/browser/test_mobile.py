@@ -50,6 +50,7 @@ def test_every_main_page_fits_a_phone_and_the_menus_are_reachable(phone, login, 
     pages = {
         "dashboard": "/",
         "map list": "/maps/",
+        "map templates": "/maps/templates/",
         "map": f"/maps/{shop.pk}/",
         "funnel layout": f"/maps/{shop.pk}/?layout=funnel",
         "personas": "/personas/",

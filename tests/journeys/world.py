@@ -1,6 +1,6 @@
 """Journey-map objects for the access test (tests/test_access.py)."""
 
-from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
+from journeys.models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 
 BUILDERS = [
     (
@@ -14,6 +14,10 @@ BUILDERS = [
         MapVersion,
         lambda world, people: MapVersion.objects.create(journey_map=world[JourneyMap], number=1, snapshot={}),
     ),
+    (
+        MapTemplate,
+        lambda world, people: MapTemplate.objects.create(team=people["team"], name="Probe template", document={}),
+    ),
 ]
 
 URL_KWARGS = {
@@ -22,6 +26,7 @@ URL_KWARGS = {
     "touchpoint_pk": lambda world: world[Touchpoint].pk,
     "pain_point_pk": lambda world: world[PainPoint].pk,
     "number": lambda world: world[MapVersion].number,
+    "template_pk": lambda world: world[MapTemplate].pk,
 }
 
 API_KWARGS = {
