@@ -372,6 +372,12 @@ CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {"task": "webhooks.tasks.webhook_de
 CELERY_BEAT_SCHEDULE["customers-match-due"] = {"task": "customers.tasks.events_match_due", "schedule": 60.0}
 # Events older than their team's retention period are deleted in batches (customers/services.py).
 CELERY_BEAT_SCHEDULE["customers-retention"] = {"task": "customers.tasks.events_retention_sweep", "schedule": 3600.0}
+# On PostgreSQL, events are partitioned by month: this creates the coming months' partitions
+# (customers/partitions.py); events of a month without one wait in the DEFAULT partition.
+CELERY_BEAT_SCHEDULE["customers-event-partitions"] = {
+    "task": "customers.tasks.event_partitions_ensure",
+    "schedule": 6 * 3600.0,
+}
 
 # How often each web process pushes its rate-limit counts to Redis and reads the totals and the
 # per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.
@@ -385,6 +391,8 @@ CORS_URLS_REGEX = r"^/(api/public/surveys/[^/]+/((eligibility|displays|responses
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "Content-Encoding")
 CORS_PREFLIGHT_MAX_AGE = 600
+# A 429 or 503 says when to come back; without this a cross-origin script cannot read it.
+CORS_EXPOSE_HEADERS = ("Retry-After",)
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address
 FEEDBACK_MAX_BODY_BYTES = env_int("FEEDBACK_MAX_BODY_BYTES", 16_384)  # larger posts get 413
 FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a team per respondent per N days
@@ -398,6 +406,12 @@ CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.f
 # Reviews: every hour, send the weekly digest of the teams whose digest day and hour have come
 # (each team sets them in its own time zone; reviews/digest.py).
 CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}
+# Behavioural metrics store one observation per local day, once; hourly so that each team's day is
+# stored soon after it ends in its own time zone (a day already stored is skipped).
+CELERY_BEAT_SCHEDULE["experiments-metrics-from-events"] = {
+    "task": "experiments.tasks.metrics_compute_from_events",
+    "schedule": 3600.0,
+}
 
 # Customers: the Segment-compatible tracking API (customers/public.py) and stage tracking.
 CUSTOMERS_SOURCE_RATE_LIMIT = env_str("CUSTOMERS_SOURCE_RATE_LIMIT", "1000/s")  # requests per source
@@ -406,5 +420,7 @@ CUSTOMERS_FUTURE_TOLERANCE_SECONDS = env_int("CUSTOMERS_FUTURE_TOLERANCE_SECONDS
 CUSTOMERS_PAST_TOLERANCE_DAYS = env_int("CUSTOMERS_PAST_TOLERANCE_DAYS", 730)  # earlier: timestamp_past
 CUSTOMERS_RULE_CACHE_SECONDS = env_int("CUSTOMERS_RULE_CACHE_SECONDS", 30)  # per-process tracking-plan cache
 CUSTOMERS_PERSONA_BATCH_SIZE = env_int("CUSTOMERS_PERSONA_BATCH_SIZE", 1000)  # profiles a batch on a rule change
-# Customers per demo map made by seed_demo (1000 gives the fuller demo; the default keeps it quick).
-CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 120)
+CUSTOMERS_EVENT_PARTITIONS_AHEAD = env_int("CUSTOMERS_EVENT_PARTITIONS_AHEAD", 3)  # months created ahead (PostgreSQL)
+# Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
+# 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.
+CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 1000)

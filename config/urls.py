@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from journeys import views as journeys_views
 from owners.urls import admin_redirects as owners_admin_redirects
 from personas import media as persona_media
 from reviews import views as reviews_views
@@ -87,6 +88,8 @@ urlpatterns = [
         name="javascript-catalog",
     ),
     path("teams/", include("teams.urls")),
+    # A map's read-only share link: a signed token, no sign-in (journeys/models/sharing.py).
+    path("share/<str:token>/", journeys_views.shared_map, name="shared_map"),
     *app_pages,
     *owners_admin_redirects,
     path("admin/", admin.site.urls),

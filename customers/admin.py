@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from teams.admin_scope import TeamScopedAdmin
 
-from .models import Erasure, Event, Profile, ProfileMerge, Source, TrackingRule
+from .models import Erasure, Event, IngestRefusal, Profile, ProfileMerge, Source, TrackingRule
 
 
 class ReadOnlyAdmin(TeamScopedAdmin, admin.ModelAdmin):
@@ -57,3 +57,11 @@ class ErasureAdmin(ReadOnlyAdmin):
     list_filter = ["team"]
     search_fields = ["identifier_hash"]
     list_select_related = ["team", "erased_by"]
+
+
+@admin.register(IngestRefusal)
+class IngestRefusalAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "team", "source", "code", "field", "message"]
+    list_filter = ["code", "team"]
+    search_fields = ["code", "message", "message_id"]
+    list_select_related = ["team", "source"]

@@ -11,13 +11,19 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from journeys.models import Stage, Touchpoint
+from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import require_role
-from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
+from teams.api_base import (
+    ScopedPrimaryKeyRelatedField,
+    TeamField,
+    TeamScopedModelViewSet,
+    TeamScopedReadOnlyViewSet,
+    TeamScopedViewSetMixin,
+)
 from teams.filters import OrderingFilter
 from teams.models import Role, Team
 
@@ -28,6 +34,7 @@ from .models import (
     Erasure,
     Event,
     Identity,
+    IngestRefusal,
     PrivacySettings,
     Profile,
     ProfileMerge,
@@ -38,6 +45,13 @@ from .models import (
 from .views import export_response
 
 # --- sources ------------------------------------------------------------------------------------
+
+
+class IngestRefusalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IngestRefusal
+        fields = ["id", "source", "received_at", "code", "field", "message", "message_id", "payload"]
+        read_only_fields = fields
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -131,6 +145,21 @@ class SourceViewSet(TeamScopedModelViewSet):
         source = self.get_object()
         services.source_revoke(source=source, actor=request.user)
         return Response(SourceSerializer(source, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="List a source's last refusals",
+        description=(
+            "The live debugger: the last 100 events (or requests) the tracking API refused from this source, newest "
+            "first, with the code, field and message the sender got and the first 2 KB of what was sent. "
+            "Every member of the source's team may read them."
+        ),
+        request=None,
+        responses=IngestRefusalSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def refusals(self, request, pk=None):
+        source = self.get_object()
+        return Response(IngestRefusalSerializer(selectors.refusal_list(source=source), many=True).data)
 
 
 # --- profiles -----------------------------------------------------------------------------------
@@ -534,6 +563,97 @@ class PrivacySettingsViewSet(TeamScopedModelViewSet):
         return Response(self._out(Team.objects.select_related("customer_privacy").get(pk=team.pk)))
 
 
+# --- the tracking plan: unmapped events ----------------------------------------------------------
+
+
+class UnmappedEventSerializer(serializers.Serializer):
+    event_type = serializers.CharField(help_text="track (an event name) or page (a page path).")
+    name = serializers.CharField(help_text="The event's name, or the page's path.")
+    events = serializers.IntegerField(help_text="Events received in the period.")
+    profiles = serializers.IntegerField(help_text="Unique customers (profiles) who sent them.")
+    last_seen = serializers.DateTimeField(help_text="The latest event's time.")
+
+
+class UnmappedListSerializer(serializers.Serializer):
+    map = serializers.IntegerField()
+    days = serializers.IntegerField(help_text="The period: the last 7, 30 or 90 UTC days, today included.")
+    results = UnmappedEventSerializer(many=True)
+
+
+class UnmappedParams(serializers.Serializer):
+    days = serializers.ChoiceField(choices=[7, 30, 90], default=30, help_text="The period in days: 7, 30 or 90.")
+
+
+class UnmappedAddSerializer(serializers.Serializer):
+    stage = ScopedPrimaryKeyRelatedField(queryset=Stage.objects.all(), help_text="The map's stage to add it to.")
+    event_type = serializers.ChoiceField(choices=["track", "page"])
+    event_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    path = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class UnmappedAddedSerializer(serializers.Serializer):
+    touchpoint = serializers.IntegerField(help_text="The touchpoint created.")
+    tracking_rule = TrackingRuleSerializer(help_text="The rule that binds it to the event.")
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="List a map's unmapped events",
+        description=(
+            "Event names (track) and page paths (page) received in the period that no active tracking rule of the "
+            "map binds, most frequent first, with their events and unique customers (at most 100). Judged on the "
+            "name or path alone: property conditions do not make a name unmapped. The id is the map's."
+        ),
+        parameters=[UnmappedParams],
+        responses=UnmappedListSerializer,
+    ),
+)
+class UnmappedEventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
+    """The tracking plan's gaps: what customers do that the map does not show yet."""
+
+    queryset = JourneyMap.objects.all()
+    http_method_names = ["get", "post", "head", "options"]
+
+    def retrieve(self, request, pk=None):
+        journey_map = self.get_object()
+        params = UnmappedParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        days = params.validated_data["days"]
+        found = selectors.unmapped_events(journey_map=journey_map, days=days)
+        return Response(
+            UnmappedListSerializer({"map": journey_map.pk, "days": days, "results": [u.__dict__ for u in found]}).data
+        )
+
+    @extend_schema(
+        summary="Add an unmapped event as a touchpoint",
+        description=(
+            "Editors. Creates a touchpoint named after the event (or path) in the given stage of the map, through "
+            "the map's own service (its revision and history record it), and a tracking rule binding it: "
+            "`event_name` for track, the exact `path` for page."
+        ),
+        request=UnmappedAddSerializer,
+        responses={201: UnmappedAddedSerializer},
+        examples=[
+            OpenApiExample(
+                "A page path into Decision",
+                value={"stage": 12, "event_type": "page", "path": "/returns"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def add(self, request, pk=None):
+        journey_map = self.get_object()
+        require_role(request.user, journey_map.team_id, Role.EDITOR)
+        serializer = UnmappedAddSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        touchpoint, rule = services.touchpoint_from_event(
+            actor=request.user, journey_map=journey_map, **serializer.validated_data
+        )
+        body = {"touchpoint": touchpoint.pk, "tracking_rule": TrackingRuleSerializer(rule).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
 routes = [
     ("sources", SourceViewSet, "source"),
     ("profiles", ProfileViewSet, "profile"),
@@ -541,4 +661,5 @@ routes = [
     ("tracking-rules", TrackingRuleViewSet, "tracking-rule"),
     ("erasures", ErasureViewSet, "erasure"),
     ("privacy-settings", PrivacySettingsViewSet, "privacy-settings"),
+    ("unmapped-events", UnmappedEventViewSet, "unmapped-event"),
 ]

@@ -12,15 +12,28 @@ class CustomersConfig(AppConfig):
         from .public import cors_origin_allowed
 
         check_request_enabled.connect(cors_origin_allowed, dispatch_uid="customers.cors")
-        from journeys.extensions import register_map_annotator
+        from journeys.extensions import register_map_annotator, register_map_link, register_map_option
         from personas.extensions import register_rules_changed_handler
 
-        from . import rules  # noqa: F401  (connects the rule cache's invalidation)
+        from . import (
+            overlay,
+            rules,  # noqa: F401  (connects the rule cache's invalidation)
+        )
+        from .cards import stage_customers_html
+
+        register_map_option(
+            overlay.OPTION,
+            label=_("Tracking period"),
+            choices=overlay.OPTION_CHOICES,
+            default=str(overlay.DEFAULT_PERIOD),
+        )
+        register_map_annotator(
+            overlay.annotate_map_overlay,
+            touchpoint_html=overlay.touchpoint_overlay_html,
+            stage_html=stage_customers_html,
+            wants_options=True,
+        )
+        register_map_link(_("Unmapped events"), "customers:unmapped_events")
         from .persona_assign import on_rules_changed
 
         register_rules_changed_handler(on_rules_changed)
-        from .cards import annotate_map_customers, stage_customers_html, touchpoint_tracking_html
-
-        register_map_annotator(
-            annotate_map_customers, touchpoint_html=touchpoint_tracking_html, stage_html=stage_customers_html
-        )

@@ -215,6 +215,10 @@ class Event(TeamOwnedModel):
         verbose_name_plural = _("events")
         constraints = [
             # Deduplication on the source's messageId: retries and concurrent duplicates store one row.
+            # On SQLite this unique index does it. On PostgreSQL the table is partitioned by month
+            # (migration 0006, customers/partitions.py) and a unique index would have to include
+            # the month, so the index is dropped there and the claim table
+            # customers_event_message_id, filled by an insert trigger, enforces the same key.
             models.UniqueConstraint(fields=["source", "message_id"], name="event_unique_message_id"),
             models.CheckConstraint(
                 condition=Q(type__in=["track", "identify", "page", "screen", "group", "alias"]),
@@ -273,8 +277,17 @@ class ProfileMerge(TeamOwnedModel):
     )
     # Stored in English for the API and the logs; ``reason_display`` gives it in the reader's language.
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # No database constraint: on PostgreSQL events are partitioned by month and their primary key
+    # is (id, timestamp), which a foreign key on id alone cannot reference. Deleting events
+    # through Django, or dropping a month (customers/partitions.py), unlinks these rows.
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("event"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
@@ -309,8 +322,17 @@ class TraitChange(TeamOwnedModel):
     key = models.CharField(_("trait"), max_length=200)
     value = models.JSONField(_("value"), null=True)
     previous_value = models.JSONField(_("previous value"), null=True)
+    # No database constraint: on PostgreSQL events are partitioned by month and their primary key
+    # is (id, timestamp), which a foreign key on id alone cannot reference. Deleting events
+    # through Django, or dropping a month (customers/partitions.py), unlinks these rows.
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("event"),
     )
     changed_at = models.DateTimeField(_("changed at"))
 
@@ -402,8 +424,17 @@ class StageTransition(TeamOwnedModel):
         "journeys.Stage", on_delete=models.CASCADE, related_name="+", verbose_name=_("to stage")
     )
     entered_at = models.DateTimeField(_("entered at"))
+    # No database constraint: on PostgreSQL events are partitioned by month and their primary key
+    # is (id, timestamp), which a foreign key on id alone cannot reference. Deleting events
+    # through Django, or dropping a month (customers/partitions.py), unlinks these rows.
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("event"),
     )
     rule = models.ForeignKey(
         TrackingRule,
@@ -543,3 +574,67 @@ class Erasure(TeamOwnedModel):
 def erasure_hash(team_id: int, identifier: str) -> str:
     """Return the keyed hash an ``Erasure`` keeps instead of the identifier (keyed by SECRET_KEY)."""
     return salted_hmac("customers.erasure", f"{team_id}:{identifier}", algorithm="sha256").hexdigest()
+
+
+class TrackingRuleDay(TeamOwnedModel):
+    """Events one tracking rule matched on one day (UTC) from one identity: the map overlay's counts.
+
+    Kept by the matching task as events are matched (``stages.events_match``) and rebuilt for a map
+    when its rules change (``overlay.rollup_rebuild``), so the map page sums a few rows instead of
+    matching raw events on every view. Kept per identity, not as a daily total, so unique customers
+    over any period are exact and follow merges (identity → profile, as everywhere else).
+    An event is counted once per touchpoint: for the first of the touchpoint's rules it matches.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    rule = models.ForeignKey(
+        TrackingRule, on_delete=models.CASCADE, related_name="days", verbose_name=_("tracking rule")
+    )
+    day = models.DateField(_("day"))
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="+", verbose_name=_("identity"))
+    events = models.PositiveIntegerField(_("events"), default=0)
+
+    class Meta:
+        ordering = ["-day", "rule"]
+        verbose_name = _("tracking rule day")
+        verbose_name_plural = _("tracking rule days")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "day", "identity"], name="ruleday_unique"),
+        ]
+        indexes = [models.Index(fields=["journey_map", "day"], name="ruleday_map_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.day}: {self.events}"
+
+
+class IngestRefusal(TeamOwnedModel):
+    """An event (or a request) the tracking API refused, with the reason: the source's live debugger.
+
+    Only the last ``KEEP`` per source are kept (trimmed on insert), with ``PAYLOAD_LIMIT`` bytes of
+    what was sent, so a misbehaving client cannot fill the table.
+    """
+
+    KEEP = 100
+    PAYLOAD_LIMIT = 2048
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="refusals", verbose_name=_("source"))
+    received_at = models.DateTimeField(_("received at"))
+    code = models.CharField(_("code"), max_length=40)
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    # Stored in the language of the answer the client got (the request's), as the SDK logged it.
+    message = models.CharField(_("message"), max_length=500)
+    message_id = models.CharField(_("message id"), max_length=128, blank=True)
+    payload = models.TextField(_("payload excerpt"), blank=True, help_text=_("The first 2 KB of what was sent."))
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("ingestion refusal")
+        verbose_name_plural = _("ingestion refusals")
+        indexes = [models.Index(fields=["source", "-id"], name="refusal_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.received_at:%Y-%m-%d %H:%M:%S})"

@@ -122,11 +122,14 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
     try:
         outer_sent_at = ingest._time(data.get("sentAt"), "sentAt")
     except ingest.EventRefused as refused:
+        _record(source, received_at, [_refusal(refused.code, refused.message, refused.field, data)])
         return _error(400, refused.code, refused.message, field=refused.field)
     if call == "batch":
         items = data.get("batch")
         if not isinstance(items, list):
-            return _error(400, "invalid_batch", _("batch must be a list of events."), field="batch")
+            message = _("batch must be a list of events.")
+            _record(source, received_at, [_refusal("invalid_batch", message, "batch", data)])
+            return _error(400, "invalid_batch", message, field="batch")
         if not items:
             return _answer(200, {"success": True, "received": 0, "stored": 0, "duplicates": 0, "refused": []})
         outer_context = data.get("context") if isinstance(data.get("context"), dict) else None
@@ -137,11 +140,13 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
             outer_context=outer_context,
             outer_sent_at=outer_sent_at,
         )
+        _record(source, received_at, [{**r, "payload": items[r["index"]]} for r in result.refused])
     else:
         item = {key: value for key, value in data.items() if key != "writeKey"}
         result = services.events_ingest(source=source, items=[item], received_at=received_at, type_=call)
         if result.refused:
             refused = result.refused[0]
+            _record(source, received_at, [{**refused, "payload": item}])
             return _error(400, refused["code"], refused["message"], field=refused["field"])
         return _answer(200, {"success": True})
 
@@ -156,6 +161,17 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
         message = _("No event of the batch was valid.")
         return _answer(400, {**body, "code": "invalid_batch", "message": message, "detail": message, "errors": {}})
     return _answer(200, body)
+
+
+def _refusal(code: str, message: str, field: str, payload) -> dict:
+    message_id = payload.get("messageId") if isinstance(payload, dict) else None
+    return {"code": code, "message": message, "field": field, "messageId": message_id, "payload": payload}
+
+
+def _record(source: Source, received_at, refusals: list[dict]) -> None:
+    """Show the refusals on the source's live debugger (``services.refusals_record``)."""
+    if refusals:
+        services.refusals_record(source=source, received_at=received_at, refusals=refusals)
 
 
 @csrf_exempt

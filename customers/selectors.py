@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from teams.models import Team
 
+from . import overlay
+from . import rules as rule_cache
 from .extensions import TimelineCursor, TimelineItem, export_sources, timeline_sources
 from .models import (
     Erasure,
     Event,
     Identity,
+    IngestRefusal,
     Profile,
     ProfileMerge,
     ProfileStage,
@@ -249,3 +253,70 @@ def profile_export(profile: Profile) -> Iterator[str]:
 def erasure_list(*, user, team: Team | None = None) -> QuerySet[Erasure]:
     queryset = Erasure.objects.for_user(user).select_related("erased_by")
     return queryset.filter(team=team) if team is not None else queryset
+
+
+# --- the tracking plan: events no rule of a map binds -------------------------------------------
+
+# Names (and paths) read per call type, most frequent first, before the mapped ones are dropped:
+# enough for any real tracking plan, and a bound on a page with ids in its paths.
+UNMAPPED_SCAN = 2000
+
+
+@dataclass(frozen=True)
+class UnmappedEvent:
+    """An event name (track) or page path (page) received in the period that no rule of the map binds."""
+
+    event_type: str  # "track" or "page"
+    name: str  # the event's name, or the page's path
+    events: int
+    profiles: int
+    last_seen: datetime
+
+
+def _maps_track(rule: TrackingRule, name: str) -> bool:
+    if rule.event_type not in (TrackingRule.EventType.TRACK, TrackingRule.EventType.ANY):
+        return False
+    # A rule naming the event, or one that takes every track call (conditions only).
+    return rule.event_name == name or not (rule.event_name or rule.path_pattern)
+
+
+def _maps_path(rule: TrackingRule, path: str) -> bool:
+    if rule.event_type not in (TrackingRule.EventType.PAGE, TrackingRule.EventType.ANY):
+        return False
+    if rule.path_pattern:
+        return bool(rule_cache._pattern(rule.path_pattern).match(path))
+    return not rule.event_name  # a rule taking every page view (conditions only)
+
+
+def unmapped_events(*, journey_map, days: int, limit: int = 100) -> list[UnmappedEvent]:
+    """Return the event names and page paths of the period that no active rule of the map binds,
+    most frequent first, with their events and unique customers (two grouped queries).
+
+    Judged on the name or path alone: property conditions narrow which of those events count, so
+    they do not make a name unmapped; a page rule by page name maps no path.
+    """
+    first, last = overlay.period_bounds(days)
+    since = datetime.combine(first, time.min, tzinfo=UTC)
+    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+    rules = list(TrackingRule.objects.filter(journey_map=journey_map, is_active=True))
+    events = Event.objects.filter(team_id=journey_map.team_id, timestamp__gte=since, timestamp__lt=until)
+    found: list[UnmappedEvent] = []
+    for event_type, column, mapped in (("track", "event", _maps_track), ("page", "path", _maps_path)):
+        groups = (
+            events.filter(type=event_type)
+            .exclude(**{column: ""})
+            .values(column)
+            .annotate(n=Count("id"), profiles=Count("identity__profile_id", distinct=True), last=Max("timestamp"))
+            .order_by("-n", column)[:UNMAPPED_SCAN]
+        )
+        for group in groups:
+            name = group[column]
+            if not any(mapped(rule, name) for rule in rules):
+                found.append(UnmappedEvent(event_type, name, group["n"], group["profiles"], group["last"]))
+    found.sort(key=lambda u: (-u.events, -u.profiles, u.event_type, u.name))
+    return found[:limit]
+
+
+def refusal_list(*, source: Source, limit: int = IngestRefusal.KEEP) -> QuerySet[IngestRefusal]:
+    """Return the source's last refusals, newest first (the caller has checked access to the source)."""
+    return IngestRefusal.objects.filter(source=source).order_by("-id")[:limit]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,15 +17,17 @@ from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
 
-from . import extensions, identity, ingest, persona_assign
+from . import extensions, identity, ingest, partitions, persona_assign
 from .models import (
     Erasure,
     Event,
     Identity,
+    IngestRefusal,
     PrivacySettings,
     Profile,
     Source,
     TrackingRule,
+    TrackingRuleDay,
     erasure_hash,
 )
 
@@ -112,6 +116,22 @@ def _clean_rule(rule: TrackingRule) -> None:
         raise ValidationError(errors)
 
 
+def _rollup_rebuild_later(*map_ids: int) -> None:
+    """After the commit, recount the maps' overlay roll-up over its longest period (a rule changed)."""
+    from .tasks import rollup_rebuild
+
+    def enqueue():
+        for map_id in dict.fromkeys(map_ids):
+            try:
+                rollup_rebuild.delay(map_id)
+            except Exception:
+                # The broker is down: the overlay keeps counting new events; past ones wait for
+                # the next change or `manage.py customers_rollup_rebuild`.
+                logger.warning("customers: could not queue the roll-up of map %s", map_id, exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
 def tracking_rule_create(
     *,
     actor,
@@ -139,11 +159,13 @@ def tracking_rule_create(
     )
     _clean_rule(rule)
     rule.save()
+    _rollup_rebuild_later(rule.journey_map_id)
     return rule
 
 
 def tracking_rule_update(*, rule: TrackingRule, actor, **changes) -> TrackingRule:
     require_role(actor, rule.team_id, Role.EDITOR)
+    before_map_id = rule.journey_map_id
     allowed = {"stage", "touchpoint", "event_type", "event_name", "path_pattern", "conditions", "is_active"}
     for name, value in changes.items():
         if name not in allowed:
@@ -153,12 +175,55 @@ def tracking_rule_update(*, rule: TrackingRule, actor, **changes) -> TrackingRul
         rule.journey_map = rule.stage.journey_map
     _clean_rule(rule)
     rule.save()
+    _rollup_rebuild_later(before_map_id, rule.journey_map_id)
     return rule
 
 
 def tracking_rule_delete(*, rule: TrackingRule, actor) -> None:
     require_role(actor, rule.team_id, Role.EDITOR)
+    map_id = rule.journey_map_id
     rule.delete()
+    # Its counts went with it; events it took from another rule of its touchpoint go back there.
+    _rollup_rebuild_later(map_id)
+
+
+def touchpoint_from_event(
+    *, actor, journey_map: JourneyMap, stage: Stage, event_type: str, event_name: str = "", path: str = ""
+) -> tuple[Touchpoint, TrackingRule]:
+    """Add a touchpoint to ``stage`` for an unmapped event name (track) or page path (page), with the
+    tracking rule that binds it, in one transaction. The touchpoint is made by journeys' own
+    service, so the map's revision and history record it like any other edit."""
+    from journeys import services as journeys_services
+
+    require_role(actor, journey_map.team_id, Role.EDITOR)
+    if stage.journey_map_id != journey_map.pk:
+        raise ValidationError({"stage": _("Choose a stage of this map.")})
+    event_name = (event_name or "").strip()
+    path = (path or "").strip()
+    if event_type == TrackingRule.EventType.TRACK:
+        if not event_name:
+            raise ValidationError({"event_name": _("Give the event's name.")})
+        name, channel, rule_fields = event_name, "other", {"event_name": event_name}
+    elif event_type == TrackingRule.EventType.PAGE:
+        if not path:
+            raise ValidationError({"path": _("Give the page's path.")})
+        # The path exactly: a literal * or ? in it must not act as a wildcard (fnmatch's [x] escapes).
+        pattern = "".join(f"[{c}]" if c in "*?[" else c for c in path)
+        name, channel, rule_fields = path, "page", {"path_pattern": pattern}
+    else:
+        raise ValidationError({"event_type": _("Choose track (an event name) or page (a path).")})
+    with transaction.atomic():
+        touchpoint = journeys_services.touchpoint_create(
+            stage=stage,
+            actor=actor,
+            revision=None,
+            name=name[: Touchpoint._meta.get_field("name").max_length],
+            channel=channel,
+        )
+        rule = tracking_rule_create(
+            actor=actor, stage=stage, touchpoint=touchpoint, event_type=event_type, **rule_fields
+        )
+    return touchpoint, rule
 
 
 # --- ingestion ----------------------------------------------------------------------------------
@@ -185,8 +250,9 @@ def events_ingest(
     """Store the valid events of a call or batch; say which were refused and why.
 
     Everything is stored in one transaction before the caller answers, so an acknowledged event is
-    durable. Deduplication is the database's: ``(source, messageId)`` is unique and the insert
-    skips conflicts, so retries and concurrent duplicates store one row. Identity links and traits
+    durable. Deduplication is the database's: ``(source, messageId)`` is unique (a unique index on
+    SQLite, a claim table on partitioned PostgreSQL) and the insert skips what is taken, so retries
+    and concurrent duplicates store one row. Identity links and traits
     are applied for the rows this call stored; stages follow after the commit (``tasks``).
     """
     result = IngestResult(received=len(items))
@@ -255,14 +321,7 @@ def events_ingest(
         ]
         # In messageId order, so overlapping retries wait on each other, never deadlock.
         rows.sort(key=lambda row: row.message_id)
-        Event.objects.bulk_create(rows, ignore_conflicts=True)
-        # The rows this call stored: those of its messageIds with its own receipt time (a retry
-        # that lost the race to an earlier copy finds the earlier copy's time).
-        stored = dict(
-            Event.objects.filter(
-                source_id=source.pk, message_id__in=[m.message_id for _, m in messages], received_at=received_at
-            ).values_list("message_id", "id")
-        )
+        stored = _events_insert(rows, source=source, received_at=received_at)
         result.stored = len(stored)
         result.duplicates += len(messages) - len(stored)
         result.event_ids = sorted(stored.values())
@@ -280,6 +339,45 @@ def events_ingest(
             ids = result.event_ids
             transaction.on_commit(lambda: _after_commit(ids))
     return result
+
+
+# Rows per INSERT statement on PostgreSQL: a 500 KB batch of small events stays a few statements.
+INSERT_CHUNK = 1000
+
+
+def _events_insert(rows: list[Event], *, source: Source, received_at: datetime) -> dict[str, int]:
+    """Insert the events, skipping messageIds already stored; return ``{message_id: id}`` of those stored.
+
+    PostgreSQL (partitioned, migration 0006): no unique index can hold (source, message_id), so
+    the table's insert trigger claims each key in ``customers_event_message_id`` and skips the row
+    when it is taken (a concurrent claim waits for the other transaction, as a unique index did).
+    A plain INSERT … RETURNING then returns exactly the rows stored; ``ON CONFLICT`` has nothing to
+    work on there, and ``bulk_create`` refuses to see fewer rows come back than it sent.
+
+    SQLite (plain table): ``INSERT OR IGNORE`` on the unique index; the rows stored are those of
+    these messageIds with this call's receipt time (a retry that lost the race to an earlier copy
+    finds the earlier copy's time). SQLite serialises writers, so nobody can interleave.
+    """
+    if connection.vendor == "postgresql":
+        fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
+        returning = [Event._meta.pk, Event._meta.get_field("message_id")]
+        stored: dict[str, int] = {}
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), INSERT_CHUNK):
+                query = InsertQuery(Event)
+                query.insert_values(fields, rows[start : start + INSERT_CHUNK])
+                compiler = query.get_compiler(connection=connection)
+                compiler.returning_fields = returning
+                for sql, params in compiler.as_sql():
+                    cursor.execute(sql, params)
+                    stored.update((message_id, pk) for pk, message_id in cursor.fetchall())
+        return stored
+    Event.objects.bulk_create(rows, ignore_conflicts=True)
+    return dict(
+        Event.objects.filter(
+            source_id=source.pk, message_id__in=[row.message_id for row in rows], received_at=received_at
+        ).values_list("message_id", "id")
+    )
 
 
 def _keys(message: ingest.Message) -> list[identity.Key]:
@@ -360,6 +458,61 @@ def _after_commit(event_ids: list[int]) -> None:
         logger.warning(
             "customers: could not queue matching for %d events; the sweep will", len(event_ids), exc_info=True
         )
+
+
+# --- the live debugger: refusals ---------------------------------------------------------------
+
+
+def _excerpt(payload) -> str:
+    """Return what was sent as JSON, cut to ``IngestRefusal.PAYLOAD_LIMIT`` bytes (whole characters)."""
+    if isinstance(payload, bytes):
+        raw = payload
+    else:
+        try:
+            raw = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        except (TypeError, ValueError, RecursionError):
+            raw = repr(payload).encode()
+    return raw[: IngestRefusal.PAYLOAD_LIMIT].decode("utf-8", "ignore")
+
+
+def refusals_record(*, source: Source, received_at: datetime, refusals: list[dict]) -> int:
+    """Keep the refusals of one request for the source's debugger; trim the source to the last ``KEEP``.
+
+    Each refusal is ``{"code", "message", "field", "messageId", "payload"}``. A request refused
+    whole (bad JSON in a batch, a bad ``sentAt``) is one refusal. Failing to record never fails
+    ingestion: the answer the client gets is what matters; this is a diagnosis aid.
+    """
+    if not refusals:
+        return 0
+    rows = [
+        IngestRefusal(
+            team_id=source.team_id,
+            source_id=source.pk,
+            received_at=received_at,
+            code=str(r.get("code") or "")[:40],
+            field=str(r.get("field") or "")[:100],
+            message=str(r.get("message") or "")[:500],
+            message_id=r["messageId"][:128] if isinstance(r.get("messageId"), str) else "",
+            payload=_excerpt(r.get("payload")),
+        )
+        # Only the last KEEP of a large refused batch could survive the trim anyway.
+        for r in refusals[-IngestRefusal.KEEP :]
+    ]
+    try:
+        with transaction.atomic():
+            IngestRefusal.objects.bulk_create(rows)
+            cutoff = (
+                IngestRefusal.objects.filter(source_id=source.pk)
+                .order_by("-id")
+                .values_list("id", flat=True)[IngestRefusal.KEEP : IngestRefusal.KEEP + 1]
+            )
+            cutoff = list(cutoff)
+            if cutoff:
+                IngestRefusal.objects.filter(source_id=source.pk, id__lte=cutoff[0]).delete()
+    except DatabaseError:
+        logger.warning("customers: could not record %d refusals of source %s", len(rows), source.pk, exc_info=True)
+        return 0
+    return len(rows)
 
 
 # --- privacy ------------------------------------------------------------------------------------
@@ -468,19 +621,58 @@ def profile_erase(*, actor, team: Team, user_id: str) -> Erasure:
     return erasure
 
 
-def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 5000) -> int:
-    """Delete the events older than their team's retention period, in batches; return how many.
+def event_partitions_ensure(*, now: datetime | None = None) -> list[str]:
+    """Create the coming months' event partitions (PostgreSQL); return the names created.
 
-    Each batch is its own short transaction, so ingestion never waits long behind the sweep.
-    Profiles, identities, traits and stage records stay: retention ages events out, erasure
-    removes people.
+    Run every 6 hours by beat; on SQLite (a plain table) it does nothing.
+    """
+    return partitions.partitions_ensure(now=now)
+
+
+def _partitions_drop_expired(now: datetime) -> int:
+    """Drop the monthly event partitions that every team's retention period has passed.
+
+    A month goes whole only when every team that can have events (every team with a source)
+    keeps them for a limited time and the month ended before that team's cutoff; otherwise the
+    batched DELETE removes what is due, team by team.
+    """
+    teams = set(Source.objects.values_list("team_id", flat=True).distinct())
+    retention = dict(
+        PrivacySettings.objects.filter(retention_days__isnull=False).values_list("team_id", "retention_days")
+    )
+    if not teams or not teams <= retention.keys():
+        return 0
+    cutoff = min(now - timedelta(days=retention[team_id]) for team_id in teams)
+    dropped = 0
+    for partition in partitions.partitions_list():
+        if partition.is_default or partition.end > cutoff:
+            continue
+        try:
+            dropped += partitions.partition_drop(month=partition.start)
+        except OperationalError:
+            # Its lock was not granted in time: the batched DELETE below removes the rows.
+            logger.warning("customers: event partition %s not dropped; next run", partition.name, exc_info=True)
+    return dropped
+
+
+def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Delete the events older than their team's retention period; return how many.
+
+    On partitioned PostgreSQL, months that every team's period has passed are dropped whole first
+    (``_partitions_drop_expired``). What is left is deleted in batches, each its own short
+    transaction, so ingestion never waits long behind the sweep. Profiles, identities, traits and
+    stage records stay: retention ages events out, erasure removes people.
     """
     now = now or timezone.now()
     deleted = 0
+    if partitions.is_partitioned():
+        deleted += _partitions_drop_expired(now)
     for team_id, days in PrivacySettings.objects.filter(retention_days__isnull=False).values_list(
         "team_id", "retention_days"
     ):
         cutoff = now - timedelta(days=days)
+        # The overlay's per-identity day counts age out with the events they count.
+        TrackingRuleDay.objects.filter(team_id=team_id, day__lt=cutoff.date()).delete()
         while True:
             with transaction.atomic():
                 ids = list(
@@ -491,7 +683,9 @@ def events_retention_sweep(*, now: datetime | None = None, batch_size: int = 500
                 if not ids:
                     break
                 # Only the ids are loaded; rows that point at an event keep themselves, unlinked.
-                deleted += Event.objects.filter(pk__in=ids).only("pk").delete()[1].get("customers.Event", 0)
+                # The time bound lets PostgreSQL look for the ids in the old months only.
+                doomed = Event.objects.filter(pk__in=ids, timestamp__lt=cutoff).only("pk")
+                deleted += doomed.delete()[1].get("customers.Event", 0)
             if len(ids) < batch_size:
                 break
     if deleted:

@@ -8,9 +8,9 @@ a late or replayed event cannot move a customer back.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.utils import timezone
 from teams.signals import DomainEvent, domain_event
 
 from . import rules as rule_cache
-from .models import Event, Profile, ProfileStage, StageTransition
+from .models import Event, Profile, ProfileStage, StageTransition, TrackingRuleDay
 
 
 def events_match(*, event_ids: list[int]) -> int:
@@ -70,6 +70,35 @@ def events_match_due(*, older_than: timedelta = timedelta(minutes=1), limit: int
     return recorded
 
 
+def utc_day(at: datetime) -> date:
+    """Return the UTC day of an aware time: the overlay's days are UTC days."""
+    return at.astimezone(UTC).date()
+
+
+def rollup_add(team_id: int, days: dict[tuple, int]) -> None:
+    """Add ``{(map_id, rule_id, day, identity_id): events}`` to the daily roll-up in one statement.
+
+    An upsert that adds to the stored count (``ON CONFLICT … DO UPDATE``, the same SQL on
+    PostgreSQL and SQLite): Django's ``update_conflicts`` can only overwrite, not add.
+    """
+    table = connection.ops.quote_name(TrackingRuleDay._meta.db_table)
+    adapt = connection.ops.adapt_datefield_value
+    rows = [
+        (team_id, map_id, rule_id, adapt(day), identity_id, n)
+        for (map_id, rule_id, day, identity_id), n in days.items()
+    ]
+    # Sorted, so two workers upserting overlapping keys take the row locks in the same order.
+    rows.sort(key=lambda row: (row[2], row[3], row[4]))
+    # The table name is the model's own, never input.
+    sql = (
+        f"INSERT INTO {table} (team_id, journey_map_id, rule_id, day, identity_id, events) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s, %s) "
+        f"ON CONFLICT (rule_id, day, identity_id) DO UPDATE SET events = {table}.events + excluded.events"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _touch_profiles(events: list[Event]) -> None:
     latest: dict[int, object] = {}
     for event in events:
@@ -83,25 +112,92 @@ def _touch_profiles(events: list[Event]) -> None:
     Profile.objects.filter(pk__in=list(latest)).update(last_seen_at=Greatest(F("last_seen_at"), seen))
 
 
+def _matching(team_rules, event: Event) -> list:
+    """Return the rules ``event`` meets, in rule order."""
+    page = event.context.get("page") if isinstance(event.context, dict) else None
+    url = page.get("url", "") if isinstance(page, dict) else ""
+    properties = event.properties if isinstance(event.properties, dict) else {}
+    if not url:
+        url = properties.get("url", "") if isinstance(properties.get("url"), str) else ""
+    return [
+        rule
+        for rule in team_rules
+        if rule_cache.matches(
+            rule, type_=event.type, event=event.event, path=event.path, url=url, properties=properties
+        )
+    ]
+
+
+def _count(days: dict, event: Event, matched: list) -> None:
+    """Add the event to the roll-up under the rules it matched, once per touchpoint: under the
+    first of the touchpoint's rules it meets (a stage-entry rule counts on its own)."""
+    places = set()
+    for rule in matched:
+        place = rule.touchpoint_id if rule.touchpoint_id is not None else ("rule", rule.id)
+        if place in places:
+            continue
+        places.add(place)
+        key = (rule.journey_map_id, rule.id, utc_day(event.timestamp), event.identity_id)
+        days[key] = days.get(key, 0) + 1
+
+
+def rollup_rebuild(*, journey_map_id: int, days: int = 90) -> int:
+    """Recount the map's roll-up for the last ``days`` UTC days from its stored, matched events;
+    return the events counted. Run when the map's rules change (a new rule counts the events
+    already received; a removed one gives its events back to the touchpoint's other rules).
+
+    Events still unmatched are left to the matching task, which counts them as it matches them.
+    """
+    from journeys.models import JourneyMap
+
+    team_id = JourneyMap.objects.filter(pk=journey_map_id).values_list("team_id", flat=True).first()
+    first = utc_day(timezone.now()) - timedelta(days=days - 1)
+    since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    with transaction.atomic():
+        TrackingRuleDay.objects.filter(journey_map_id=journey_map_id, day__gte=first).delete()
+        if team_id is None:
+            return 0
+        map_rules = tuple(r for r in rule_cache._load(team_id) if r.journey_map_id == journey_map_id)
+        if not map_rules:
+            return 0
+        events = Event.objects.filter(team_id=team_id, timestamp__gte=since, matched_at__isnull=False)
+        types = {r.event_type for r in map_rules}
+        if "any" not in types:
+            events = events.filter(type__in=types)
+        counts: dict = {}
+        total = 0
+        rows = events.only("id", "type", "event", "path", "properties", "context", "timestamp", "identity_id")
+        for event in rows.order_by().iterator(chunk_size=2000):
+            _count(counts, event, _matching(map_rules, event))
+            if len(counts) > 5000:
+                total += _flush(team_id, counts)
+        total += _flush(team_id, counts)
+    return total
+
+
+def _flush(team_id: int, counts: dict) -> int:
+    n = sum(counts.values())
+    if counts:
+        rollup_add(team_id, counts)
+    counts.clear()
+    return n
+
+
 def _match_team(team_id: int, team_rules, events: list[Event]) -> int:
     # The last matching event per (profile, map) decides; earlier ones in the same call are steps on
     # the way and are recorded as transitions in order.
     wanted: list[tuple[int, object, Event]] = []
+    days: dict[tuple, int] = {}
     for event in events:
-        page = event.context.get("page") if isinstance(event.context, dict) else None
-        url = page.get("url", "") if isinstance(page, dict) else ""
-        properties = event.properties if isinstance(event.properties, dict) else {}
-        if not url:
-            url = properties.get("url", "") if isinstance(properties.get("url"), str) else ""
         seen_maps = set()
-        for rule in team_rules:
-            if rule.journey_map_id in seen_maps:
-                continue
-            if rule_cache.matches(
-                rule, type_=event.type, event=event.event, path=event.path, url=url, properties=properties
-            ):
+        matched = _matching(team_rules, event)
+        _count(days, event, matched)
+        for rule in matched:
+            if rule.journey_map_id not in seen_maps:
                 seen_maps.add(rule.journey_map_id)
                 wanted.append((event.identity.profile_id, rule, event))
+    if days:
+        rollup_add(team_id, days)
     if not wanted:
         return 0
     transitions = []

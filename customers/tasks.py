@@ -22,6 +22,18 @@ def events_retention_sweep() -> int:
     return services.events_retention_sweep()
 
 
+@shared_task(ignore_result=True)
+def rollup_rebuild(journey_map_id: int) -> int:
+    """Recount a map's overlay roll-up after its tracking rules changed."""
+    return stages.rollup_rebuild(journey_map_id=journey_map_id)
+
+
+@shared_task(ignore_result=True)
+def event_partitions_ensure() -> list[str]:
+    """Create the coming months' event partitions (PostgreSQL; nothing on SQLite)."""
+    return services.event_partitions_ensure()
+
+
 @shared_task(ignore_result=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
 def profiles_persona_assign(team_id: int) -> int:
     """Reassign the team's profiles to personas after its persona rules changed (idempotent).

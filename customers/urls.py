@@ -12,4 +12,7 @@ urlpatterns = [
     path("privacy/erase/", views.profile_erase, name="profile_erase"),
     path("sources/", views.source_list, name="source_list"),
     path("sources/<int:source_pk>/revoke/", views.source_revoke, name="source_revoke"),
+    path("sources/<int:source_pk>/", views.source_detail, name="source_detail"),
+    path("maps/<int:map_pk>/unmapped/", views.unmapped_events, name="unmapped_events"),
+    path("maps/<int:map_pk>/unmapped/add/", views.unmapped_add, name="unmapped_add"),
 ]

@@ -11,15 +11,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from journeys.models import JourneyMap
 from teams.access import get_object_for_user, has_role, require_role
 from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_required
 from teams.middleware import follow_team
 from teams.models import Role, Team
 
-from . import selectors, services
+from . import overlay, selectors, services
 from .extensions import TimelineCursor
 from .filters import ProfileFilter
-from .forms import ErasureForm, PrivacySettingsForm, SourceForm
+from .forms import ErasureForm, PrivacySettingsForm, SourceForm, UnmappedAddForm
 from .models import PrivacySettings, Profile, Source
 
 PAGE_SIZE = 50
@@ -69,6 +70,69 @@ def source_revoke(request: HttpRequest, source_pk: int) -> HttpResponse:
         request, _("Source “%(name)s” revoked; events sent with its key now get 401.") % {"name": source.name}
     )
     return redirect("customers:source_list")
+
+
+@login_required
+@require_GET
+def source_detail(request: HttpRequest, source_pk: int) -> HttpResponse:
+    """The source's live debugger: its last events and refusals (the HTMX part polls every 5 s)."""
+    source = get_object_for_user(Source, request.user, pk=source_pk)
+    context = {
+        "source": source,
+        # By id (the insertion order): the primary key's index finds the newest rows of a large
+        # table at once, where sorting by receipt time would read all of the source's events.
+        "recent": source.events.order_by("-id")[:20],
+        "refusals": selectors.refusal_list(source=source),
+    }
+    return render_page_or_partial(request, "customers/source_detail.html", "debugger", context)
+
+
+# --- the tracking plan: unmapped events ------------------------------------------------------------
+
+
+def _unmapped_page(request: HttpRequest, journey_map: JourneyMap, *, status: int = 200, form=None) -> HttpResponse:
+    days = overlay.period_days(request.GET.get("days"))
+    context = {
+        "journey_map": journey_map,
+        "days": days,
+        "periods": overlay.PERIODS,
+        "unmapped": selectors.unmapped_events(journey_map=journey_map, days=days),
+        "stages": list(journey_map.stages.order_by("position", "id")),
+        "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
+        "form": form,
+    }
+    return render_page_or_partial(request, "customers/unmapped.html", "unmapped-results", context, status=status)
+
+
+@login_required
+@require_GET
+def unmapped_events(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """Event names and page paths of the period that no tracking rule of the map binds."""
+    journey_map = get_object_for_user(JourneyMap, request.user, pk=map_pk)
+    return _unmapped_page(request, journey_map)
+
+
+@login_required
+@require_POST
+def unmapped_add(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """Add an unmapped event as a touchpoint of the chosen stage, with its tracking rule (editors)."""
+    journey_map = get_object_for_user(JourneyMap, request.user, pk=map_pk)
+    form = UnmappedAddForm(request.POST, journey_map=journey_map)
+    back = reverse("customers:unmapped_events", args=[journey_map.pk])
+    if request.GET.get("days"):
+        back += f"?days={overlay.period_days(request.GET['days'])}"
+    return form_flow(
+        request,
+        form,
+        role=(journey_map.team_id, Role.EDITOR),
+        save=lambda data: services.touchpoint_from_event(actor=request.user, journey_map=journey_map, **data),
+        render=lambda status: _unmapped_page(request, journey_map, status=status, form=form),
+        message=lambda made: (
+            _("Touchpoint “%(name)s” added to %(stage)s, with its tracking rule.")
+            % {"name": made[0].name, "stage": made[0].stage.name}
+        ),
+        redirect_to=back,
+    )
 
 
 @login_required

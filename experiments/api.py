@@ -72,6 +72,10 @@ class MetricSerializer(serializers.ModelSerializer):
             "stage",
             "touchpoint",
             "survey",
+            "behaviour",
+            "event_name",
+            "window_days",
+            "segment_trait",
             "created_at",
         ]
         read_only_fields = ["created_at"]

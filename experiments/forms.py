@@ -64,6 +64,10 @@ class MetricForm(JourneyPlaceMixin, forms.ModelForm):
             "stage",
             "touchpoint",
             "survey",
+            "behaviour",
+            "event_name",
+            "window_days",
+            "segment_trait",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"journey_map": _("Map"), "survey": _("NPS survey")}
@@ -75,6 +79,11 @@ class MetricForm(JourneyPlaceMixin, forms.ModelForm):
         self.fields["key"].help_text = _(
             "Lower-case words joined by hyphens, e.g. activation-rate. Integrations use it."
         )
+        # Only behavioural metrics use the window: other forms may leave it out (the default, 7 days).
+        self.fields["window_days"].required = False
+
+    def clean_window_days(self):
+        return self.cleaned_data.get("window_days") or Metric._meta.get_field("window_days").default
 
     def validate_unique(self):
         """The service checks the key's uniqueness in the team and names the field."""

@@ -27,6 +27,12 @@ class Metric(TeamOwnedModel):
         HIGHER = "higher", _("Higher is better")
         LOWER = "lower", _("Lower is better")
 
+    class Behaviour(models.TextChoices):
+        # Blank: observations are entered, imported or computed from a survey.
+        NONE = "", _("Observations entered or imported")
+        ACTIVATION = "moment_activation", _("Moment activation, computed from events")
+        EVENT_COUNT = "event_count", _("Events per profile, computed from events")
+
     name = models.CharField(_("name"), max_length=120)
     key = models.SlugField(
         _("key"), max_length=60, help_text=_("Stable identifier integrations use, unique in the team.")
@@ -63,6 +69,28 @@ class Metric(TeamOwnedModel):
         help_text=_("For NPS metrics: the survey whose answers give the score."),
         verbose_name=_("survey"),
     )
+    # Behavioural metrics compute their own daily observations from events (analytics.moments):
+    # the day's new profiles, reaching the moment (the touchpoint above, or ``event_name``) or
+    # counting ``event_name`` within ``window_days`` of first seen, split by ``segment_trait``.
+    behaviour = models.CharField(_("computed from"), max_length=20, choices=Behaviour.choices, blank=True, default="")
+    event_name = models.CharField(
+        _("event name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Behavioural metrics: the event counted, or that means the moment was reached."),
+    )
+    window_days = models.PositiveSmallIntegerField(
+        _("window (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Behavioural metrics: days after a profile is first seen that count."),
+    )
+    segment_trait = models.CharField(
+        _("segment trait"),
+        max_length=100,
+        blank=True,
+        help_text=_("Behavioural metrics: the profile trait whose value is the segment, e.g. returns_page_variant."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -75,6 +103,10 @@ class Metric(TeamOwnedModel):
                 condition=Q(kind__in=["proportion", "mean", "count", "nps"]), name="metric_kind_valid"
             ),
             models.CheckConstraint(condition=Q(better__in=["higher", "lower"]), name="metric_better_valid"),
+            models.CheckConstraint(
+                condition=Q(behaviour__in=["", "moment_activation", "event_count"]), name="metric_behaviour_valid"
+            ),
+            models.CheckConstraint(condition=Q(window_days__gte=1, window_days__lte=90), name="metric_window_range"),
         ]
 
     def __str__(self) -> str:
@@ -92,6 +124,7 @@ class Observation(TeamScopedModel):
         CSV = "csv", _("CSV import")
         SURVEY = "survey", _("Survey answers")
         MANUAL = "manual", _("Entered by hand")
+        EVENTS = "events", _("Computed from events")
 
     metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="observations", verbose_name=_("metric"))
     period_start = models.DateField(_("period start"))

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,22 @@ from .models import Deviation, Experiment, Metric, Observation, Tag
 
 # --- Metrics ------------------------------------------------------------------------------------
 
-METRIC_FIELDS = ("name", "key", "kind", "unit", "better", "description", "journey_map", "stage", "touchpoint", "survey")
+METRIC_FIELDS = (
+    "name",
+    "key",
+    "kind",
+    "unit",
+    "better",
+    "description",
+    "journey_map",
+    "stage",
+    "touchpoint",
+    "survey",
+    "behaviour",
+    "event_name",
+    "window_days",
+    "segment_trait",
+)
 
 
 def _same_team(team_id: int, **objects) -> None:
@@ -66,6 +81,7 @@ def _metric_clean(team_id: int, data: dict, instance: Metric | None = None) -> d
         raise ValidationError({"key": _("Your team already has a metric with the key “%(key)s”.") % {"key": key}})
     if data.get("survey") is not None and data.get("kind", getattr(instance, "kind", None)) != Metric.Kind.NPS:
         raise ValidationError({"survey": _("Only an NPS metric can be computed from a survey.")})
+    _behaviour_clean(data)
     return data
 
 
@@ -653,3 +669,118 @@ def experiment_conclude(
         ],
     )
     return locked
+
+
+# --- Behavioural metrics ------------------------------------------------------------------------
+
+# How far back a first computation reaches: the days before it are not filled in.
+BEHAVIOUR_DAYS_BACK = 28
+
+
+def _behaviour_clean(data: dict) -> None:
+    """A behavioural metric is a proportion (activation) or a mean (events per profile) with its binding."""
+    behaviour = data.get("behaviour") or ""
+    if not behaviour:
+        return
+    if behaviour == Metric.Behaviour.ACTIVATION:
+        data["kind"] = Metric.Kind.PROPORTION
+        touchpoint = data.get("touchpoint")
+        if not data.get("event_name") and (touchpoint is None or not touchpoint.is_moment):
+            raise ValidationError(
+                {"event_name": _("Bind the activation to a moment that matters (a touchpoint) or to an event name.")}
+            )
+    else:
+        data["kind"] = Metric.Kind.MEAN
+        if not data.get("event_name"):
+            raise ValidationError({"event_name": _("Name the event to count.")})
+
+
+def _last_closed_day(now: dt.datetime, zone, window_days: int) -> dt.date:
+    """Return the last local day whose new profiles' windows have all ended by ``now``."""
+    from analytics.query import local_midnight
+
+    day = timezone.localtime(now, zone).date()
+    # In UTC: aware arithmetic in the zone would add wall-clock days, an hour off across a DST change.
+    while local_midnight(day + dt.timedelta(days=1), zone).astimezone(dt.UTC) + dt.timedelta(days=window_days) > now:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def metric_compute_from_events(
+    *, metric: Metric, actor=None, now: dt.datetime | None = None, days_back: int = BEHAVIOUR_DAYS_BACK
+) -> dict:
+    """Store a behavioural metric's daily observations from events: one per day (and segment), once.
+
+    Day D's observation covers the profiles first seen on D (the team's local day), once all of
+    their windows (D's end + ``window_days``) have ended; a day already stored is never recomputed,
+    so the beat task can run as often as it likes. A day without new profiles stores nothing.
+    Segments: "" (everyone) and, with ``segment_trait``, each value of that profile trait.
+    """
+    import statistics
+
+    from analytics.moments import moment_filter, profile_event_counts, profile_reach
+    from analytics.query import team_zone
+
+    check_actor(actor, metric.team_id)
+    if not metric.behaviour:
+        raise ValidationError({"behaviour": _("This metric is not computed from events.")})
+    team = metric.team
+    zone = team_zone(team)
+    now = now or timezone.now()
+    last = _last_closed_day(now, zone, metric.window_days)
+    first = last - dt.timedelta(days=days_back - 1)
+    stored = set(
+        metric.observations.filter(
+            segment="", period_start__gte=first, period_start__lte=last, period_end=F("period_start")
+        ).values_list("period_start", flat=True)
+    )
+    missing = [first + dt.timedelta(days=i) for i in range(days_back) if first + dt.timedelta(days=i) not in stored]
+    if not missing:
+        return {"created": 0, "updated": 0, "observations": []}
+    window = dt.timedelta(days=metric.window_days)
+    groups: dict[tuple[dt.date, str], list] = {}
+
+    def add(seen, traits, value):
+        day = timezone.localtime(seen, zone).date()
+        if day not in missing:
+            return
+        groups.setdefault((day, ""), []).append(value)
+        if metric.segment_trait:
+            segment = traits.get(metric.segment_trait)
+            if segment not in (None, ""):
+                groups.setdefault((day, str(segment)[:60]), []).append(value)
+
+    if metric.behaviour == Metric.Behaviour.ACTIVATION:
+        condition, _notes = moment_filter(touchpoint=metric.touchpoint, event=metric.event_name)
+        if condition is None:
+            raise ValidationError({"event_name": _("The moment is bound to no event: add a tracking rule to it.")})
+        rows = profile_reach(team, condition, first=min(missing), last=max(missing)).values_list(
+            "seen", "reached", "traits"
+        )
+        for seen, reached, traits in rows:
+            add(seen, traits or {}, reached is not None and reached - seen <= window)
+    else:
+        rows = profile_event_counts(
+            team, metric.event_name, first=min(missing), last=max(missing), window_days=metric.window_days
+        ).values_list("seen", "count", "traits")
+        for seen, count, traits in rows:
+            add(seen, traits or {}, count)
+
+    observations = []
+    for (day, segment), values in sorted(groups.items()):
+        row = {"metric": metric, "period_start": day, "period_end": day, "segment": segment, "sample_size": len(values)}
+        if metric.behaviour == Metric.Behaviour.ACTIVATION:
+            row["successes"] = sum(1 for v in values if v)
+        else:
+            mean = statistics.fmean(values)
+            row.update(mean=mean, value=mean, sd=statistics.stdev(values) if len(values) > 1 else 0.0)
+        observations.append(row)
+    return observations_bulk_upsert(rows=observations, actor=actor, source=Observation.Source.EVENTS)
+
+
+def metrics_compute_from_events_due(*, now: dt.datetime | None = None) -> int:
+    """Compute every behavioural metric's missing days (the beat task); return the observations stored."""
+    stored = 0
+    for metric in Metric.objects.exclude(behaviour="").select_related("team", "touchpoint").order_by("id"):
+        stored += metric_compute_from_events(metric=metric, now=now)["created"]
+    return stored

@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
 
-from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, ShareLinkView, Stage, Touchpoint
 
 
 class StageInline(TeamScopedInline, admin.TabularInline):
@@ -85,4 +85,34 @@ class MapTemplateAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_select_related = ["team", "source_map", "created_by"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    """Links are made on the map's share page; here they can be read and revoked (set "revoked at")."""
+
+    list_display = ["__str__", "journey_map", "version", "expires_at", "revoked_at", "created_by"]
+    list_filter = ["team"]
+    search_fields = ["label", "journey_map__title"]
+    fields = ["team", "journey_map", "version", "label", "expires_at", "revoked_at", "created_by", "created_at"]
+    readonly_fields = ["team", "journey_map", "version", "created_by", "created_at"]
+    list_select_related = ["journey_map", "version", "created_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ShareLinkView)
+class ShareLinkViewAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    """The log of openings: read only."""
+
+    list_display = ["link", "viewed_at", "ip", "user_agent"]
+    list_filter = ["link__team"]
+    list_select_related = ["link"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -39,8 +40,8 @@ from . import services
 from .exports import touchpoints_csv_response
 from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
 from .health import map_health
-from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
-from .selectors import map_list
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, Stage, Touchpoint
+from .selectors import map_list, share_link_list
 from .snapshot import diff_documents, map_document
 from .starters import STARTERS
 
@@ -972,10 +973,144 @@ class MapTemplateViewSet(
         return Response(MapSerializer(journey_map, context=self.get_serializer_context()).data, status=201)
 
 
+# --- share links -------------------------------------------------------------------------------
+
+
+class ShareLinkSerializer(serializers.ModelSerializer):
+    map = serializers.PrimaryKeyRelatedField(source="journey_map", read_only=True)
+    version = serializers.SlugRelatedField(slug_field="number", read_only=True, help_text="Null: the draft.")
+    url = serializers.SerializerMethodField(help_text="The link to send (no sign-in needed while active).")
+    active = serializers.SerializerMethodField()
+    view_count = serializers.IntegerField(read_only=True)
+    last_viewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ShareLink
+        fields = [
+            "id",
+            "team",
+            "map",
+            "version",
+            "label",
+            "url",
+            "active",
+            "expires_at",
+            "revoked_at",
+            "view_count",
+            "last_viewed_at",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, link) -> str | None:
+        if not link.is_active():
+            return None
+        path = reverse("shared_map", args=[link.token])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_active(self, link) -> bool:
+        return link.is_active()
+
+
+class ShareLinkCreateSerializer(serializers.Serializer):
+    map = ScopedPrimaryKeyRelatedField(queryset=JourneyMap.objects.all())
+    version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="A version number of the map; left out: the draft."
+    )
+    expires_in_days = serializers.IntegerField(default=30, min_value=1, max_value=services.SHARE_LINK_MAX_DAYS)
+    label = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        number = attrs.pop("version", None)
+        attrs["version"] = None
+        if number is not None:
+            attrs["version"] = MapVersion.objects.filter(journey_map=attrs["map"], number=number).first()
+            if attrs["version"] is None:
+                raise serializers.ValidationError(
+                    {"version": gettext("This map has no version %(number)s.") % {"number": number}}
+                )
+        return attrs
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List share links",
+        description="Read-only links to maps for people without an account, with their views. Filter with `?map=`.",
+        parameters=[OpenApiParameter("map", int, description="Only this map's links.")],
+    ),
+    retrieve=extend_schema(summary="Get a share link"),
+    create=extend_schema(
+        summary="Make a read-only share link",
+        description="The answer's `url` opens the map (the draft, or `version`) without sign-in until "
+        "`expires_at` or a revoke. Editors of the map's team.",
+        request=ShareLinkCreateSerializer,
+        responses={201: ShareLinkSerializer},
+        examples=[
+            OpenApiExample(
+                "For the board",
+                value={"map": 12, "version": 3, "expires_in_days": 7, "label": "Board"},
+                request_only=True,
+            )
+        ],
+    ),
+)
+class ShareLinkViewSet(
+    TeamScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Read-only share links to maps: make, list with views, revoke."""
+
+    queryset = ShareLink.objects.all()
+    serializer_class = ShareLinkSerializer
+    ordering_fields = ["created_at", "expires_at"]
+    ordering = ["-created_at"]
+
+    def scope_queryset(self, queryset):
+        queryset = share_link_list(user=self.request.user)
+        map_id = self.request.query_params.get("map")
+        if self.action == "list" and map_id:
+            queryset = queryset.filter(journey_map_id=map_id) if map_id.isdigit() else queryset.none()
+        return queryset
+
+    def create(self, request, *args, **kwargs):
+        body = ShareLinkCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        link = services.share_link_create(
+            journey_map=data["map"],
+            actor=request.user,
+            expires_in_days=data["expires_in_days"],
+            version=data["version"],
+            label=data["label"],
+        )
+        link = share_link_list(user=request.user).get(pk=link.pk)
+        return Response(ShareLinkSerializer(link, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(
+        summary="Revoke a share link",
+        description="The link stops opening at once; its views stay listed. Revoking twice is not an error.",
+        request=None,
+        responses={200: ShareLinkSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        link = self.get_object()
+        require_role(request.user, link.team_id, Role.EDITOR)
+        services.share_link_revoke(link=link, actor=request.user)
+        link = share_link_list(user=request.user).get(pk=link.pk)
+        return Response(ShareLinkSerializer(link, context=self.get_serializer_context()).data)
+
+
 routes = [
     ("maps", MapViewSet, "map"),
     ("stages", StageViewSet, "stage"),
     ("touchpoints", TouchpointViewSet, "touchpoint"),
     ("pain-points", PainPointViewSet, "pain-point"),
     ("map-templates", MapTemplateViewSet, "map-template"),
+    ("share-links", ShareLinkViewSet, "share-link"),
 ]

@@ -15,6 +15,11 @@ import feedback or experiments. Instead, those apps register here in their ``App
 - **Health checks** say why a map may no longer be true: ``register_health_check(fn)``, where
   ``fn(maps)`` takes a list of maps and returns ``{map_id: [HealthIssue, ...]}`` in a fixed number
   of queries (the map list shows health for many maps at once).
+- **Map options** add a choice to the map page's filters that annotators honour (customers' period
+  of 7, 30 or 90 days): ``register_map_option(name, label=..., choices=..., default=...)``. The
+  map page reads ``?<name>=`` (an unknown value falls back to the default), draws a select in its
+  filter form (which reloads the board as an HTMX partial), and passes ``options={name: value}``
+  to the annotators registered with ``wants_options=True``.
 - **Map links** add pages about a map to the map page's actions: ``register_map_link(label,
   url_name)``, where ``url_name`` is a URL name taking ``map_pk`` (for example feedback's
   "Scores" page). The map page reverses it; journeys never names the other app's URLs itself.
@@ -42,6 +47,15 @@ class MapAnnotator:
     fn: Callable
     touchpoint_html: Callable | None = None  # touchpoint -> SafeString
     stage_html: Callable | None = None  # stage -> SafeString
+    wants_options: bool = False  # fn(..., options={name: value}) with the registered map options
+
+
+@dataclass(frozen=True)
+class MapOption:
+    name: str  # the query-string parameter, e.g. "period"
+    label: object  # a lazy translation
+    choices: tuple  # ((value, lazy label), ...)
+    default: str
 
 
 @dataclass(frozen=True)
@@ -55,17 +69,45 @@ class Registry:
     annotators: list[MapAnnotator] = field(default_factory=list)
     health_checks: list[Callable[[list], dict[int, list[HealthIssue]]]] = field(default_factory=list)
     links: list[MapLink] = field(default_factory=list)
+    options: list[MapOption] = field(default_factory=list)
 
 
 registry = Registry()
 
 
 def register_map_annotator(
-    fn: Callable, *, touchpoint_html: Callable | None = None, stage_html: Callable | None = None
+    fn: Callable,
+    *,
+    touchpoint_html: Callable | None = None,
+    stage_html: Callable | None = None,
+    wants_options: bool = False,
 ) -> Callable:
     if not any(a.fn is fn for a in registry.annotators):
-        registry.annotators.append(MapAnnotator(fn, touchpoint_html, stage_html))
+        registry.annotators.append(MapAnnotator(fn, touchpoint_html, stage_html, wants_options))
     return fn
+
+
+def register_map_option(name: str, *, label, choices, default: str) -> None:
+    """Add a choice to the map page's filters (see the module's docstring)."""
+    if not any(o.name == name for o in registry.options):
+        registry.options.append(MapOption(name, label, tuple(choices), default))
+
+
+def map_options_from(params) -> dict[str, str]:
+    """Return ``{name: value}`` of the registered options from a query string (defaults where unknown)."""
+    values = {}
+    for option in registry.options:
+        value = params.get(option.name, option.default)
+        values[option.name] = value if value in {str(v) for v, _ in option.choices} else option.default
+    return values
+
+
+def map_option_fields(values: dict[str, str]) -> list[dict]:
+    """Return what the filter form draws for each option: name, label, choices and the value chosen."""
+    return [
+        {"name": o.name, "label": o.label, "choices": o.choices, "value": values.get(o.name, o.default)}
+        for o in registry.options
+    ]
 
 
 def register_health_check(fn: Callable) -> Callable:
@@ -91,9 +133,13 @@ def map_links(journey_map) -> list[dict]:
     ]
 
 
-def annotate_map(journey_map, stages: list, touchpoints: list) -> None:
+def annotate_map(journey_map, stages: list, touchpoints: list, options: dict | None = None) -> None:
+    options = options if options is not None else map_options_from({})
     for annotator in registry.annotators:
-        annotator.fn(journey_map, stages, touchpoints)
+        if annotator.wants_options:
+            annotator.fn(journey_map, stages, touchpoints, options=options)
+        else:
+            annotator.fn(journey_map, stages, touchpoints)
 
 
 def touchpoint_renderers() -> list[Callable]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personas.models import Persona, Scenario
 
-from .models import Channel, Emotion, JourneyMap, MapTemplate, PainPoint, Stage, Touchpoint
+from .models import Channel, Emotion, JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 from .models.maps import EMOTION_SCORE
 
 
@@ -183,3 +183,23 @@ class TemplateUseForm(forms.Form):
 class TemplateSaveForm(forms.Form):
     name = forms.CharField(label=_("Template name"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ShareLinkForm(forms.Form):
+    """A new read-only link: for whom, how long, and the draft or one version."""
+
+    DAYS = [(1, _("1 day")), (7, _("7 days")), (30, _("30 days")), (90, _("90 days"))]
+
+    label = forms.CharField(label=_("For"), max_length=120, required=False, help_text=_("E.g. the board, a partner."))
+    expires_in_days = forms.TypedChoiceField(label=_("Expires after"), choices=DAYS, coerce=int, initial=30)
+    version = forms.ModelChoiceField(
+        label=_("Shows"),
+        queryset=MapVersion.objects.none(),
+        required=False,
+        empty_label=_("The draft, as it is when opened"),
+    )
+
+    def __init__(self, *args, journey_map, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = MapVersion.objects.filter(journey_map=journey_map).defer("snapshot")
+        self.fields["version"].label_from_instance = lambda v: gettext("Version %(n)s") % {"n": v.number}

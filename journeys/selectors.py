@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from .extensions import annotate_map
-from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, Stage, Touchpoint
 
 
 def _count(model, path: str) -> Subquery:
@@ -107,7 +107,9 @@ class Board:
         ]
 
 
-def map_board(journey_map: JourneyMap, *, channel: str = "", moments_only: bool = False) -> Board:
+def map_board(
+    journey_map: JourneyMap, *, channel: str = "", moments_only: bool = False, options: dict | None = None
+) -> Board:
     """Load the map's stages, touchpoints and pain points, then let other apps annotate them."""
     stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
     by_id = {s.pk: s for s in stages}
@@ -119,7 +121,7 @@ def map_board(journey_map: JourneyMap, *, channel: str = "", moments_only: bool 
         t.stage = by_id[t.stage_id]
         t.stage.cards.append(t)
         t.open_pain_points = [p for p in t.pain_points.all() if p.status != PainPoint.Status.FIXED]
-    annotate_map(journey_map, stages, touchpoints)
+    annotate_map(journey_map, stages, touchpoints, options)
     return Board(journey_map, stages, touchpoints)
 
 
@@ -141,3 +143,15 @@ def map_template_list(*, user, team=None):
     if team is not None:
         qs = qs.filter(team=team)
     return qs
+
+
+def share_link_list(*, user, journey_map=None, team=None):
+    """Return the share links ``user`` may read, with their number of views and the last one."""
+    qs = ShareLink.objects.for_user(user)
+    if journey_map is not None:
+        qs = qs.filter(journey_map=journey_map)
+    if team is not None:
+        qs = qs.filter(team=team)
+    return qs.select_related("version", "created_by").annotate(
+        view_count=Count("views"), last_viewed_at=Max("views__viewed_at")
+    )

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -21,10 +22,12 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from personas.models import Persona, Scenario
 from teams.access import check_actor
+from teams.net import truncate_ip
 from teams.signals import DomainEvent, domain_event
 
-from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
+from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, ShareLinkView, Stage, Touchpoint
 from .models.maps import DEFAULT_STAGES, EMOTION_SCORE, Emotion
+from .models.sharing import SIGNING_SALT
 from .snapshot import PAIN_POINT_FIELDS, STAGE_FIELDS, TOUCHPOINT_FIELDS, map_document, validate_document
 
 DEFAULT_FUNNEL = {
@@ -637,3 +640,69 @@ def map_create_from_template(*, team, actor, title: str = "", starter: str = "",
         document = BY_KEY[starter].document()
         default_title = document["map"]["title"]
     return map_import(team=team, actor=actor, document=document, title=(title or "").strip() or default_title)
+
+
+# --- share links ------------------------------------------------------------------------------
+
+SHARE_LINK_MAX_DAYS = 365
+
+
+class ShareLinkInvalid(Exception):
+    """A share link that does not open: forged, unknown, revoked or expired (``reason`` says which)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@transaction.atomic
+def share_link_create(
+    *, journey_map: JourneyMap, actor, expires_in_days: int = 30, version: MapVersion | None = None, label: str = ""
+) -> ShareLink:
+    """Make a read-only link to the map's draft (or to one of its versions) that expires."""
+    check_actor(actor, journey_map.team_id)
+    if not 1 <= expires_in_days <= SHARE_LINK_MAX_DAYS:
+        raise ValidationError(
+            {"expires_in_days": gettext("Give a number of days from 1 to %(max)s.") % {"max": SHARE_LINK_MAX_DAYS}}
+        )
+    if version is not None and version.journey_map_id != journey_map.pk:
+        raise ValidationError({"version": gettext("This version belongs to another map.")})
+    link = ShareLink(
+        team_id=journey_map.team_id,
+        journey_map=journey_map,
+        version=version,
+        label=label.strip(),
+        expires_at=timezone.now() + datetime.timedelta(days=expires_in_days),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _clean(link, exclude=["team", "journey_map", "version", "created_by"])
+    link.save()
+    return link
+
+
+@transaction.atomic
+def share_link_revoke(*, link: ShareLink, actor) -> ShareLink:
+    """Stop the link working at once; its views stay logged. Revoking twice changes nothing."""
+    check_actor(actor, link.team_id)
+    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    link.refresh_from_db(fields=["revoked_at"])
+    return link
+
+
+def share_link_open(*, token: str, ip: str = "", user_agent: str = "") -> tuple[ShareLink, dict]:
+    """Return the link and the map document it shows, logging the view; raise ``ShareLinkInvalid``."""
+    try:
+        payload = signing.Signer(salt=SIGNING_SALT).unsign_object(token)
+        link_id, nonce = int(payload["id"]), str(payload["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise ShareLinkInvalid("invalid") from None
+    link = ShareLink.objects.select_related("journey_map", "version", "team").filter(pk=link_id, nonce=nonce).first()
+    if link is None:
+        raise ShareLinkInvalid("invalid")
+    if link.revoked_at is not None:
+        raise ShareLinkInvalid("revoked")
+    if link.expires_at <= timezone.now():
+        raise ShareLinkInvalid("expired")
+    document = link.version.snapshot if link.version_id else map_document(link.journey_map)
+    ShareLinkView.objects.create(link=link, ip=truncate_ip(ip), user_agent=(user_agent or "")[:200])
+    return link, document

@@ -36,7 +36,7 @@ from teams.models import Role
 from . import selectors, services
 from .cards import set_cards, set_stage_parts
 from .exports import touchpoints_csv_response
-from .extensions import map_links
+from .extensions import map_links, map_option_fields, map_options_from
 from .filters import MapFilter
 from .forms import (
     CHANNEL_CHOICES,
@@ -46,13 +46,24 @@ from .forms import (
     MoveForm,
     PainPointForm,
     PublishForm,
+    ShareLinkForm,
     StageForm,
     TemplateSaveForm,
     TemplateUseForm,
     TouchpointForm,
 )
 from .health import BANDS, map_health, maps_health
-from .models import Channel, Emotion, JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
+from .models import (
+    Channel,
+    Emotion,
+    JourneyMap,
+    MapTemplate,
+    MapVersion,
+    PainPoint,
+    ShareLink,
+    Stage,
+    Touchpoint,
+)
 from .selectors import map_board, map_version_list
 from .snapshot import diff_documents, diff_index, map_document
 from .starters import STARTERS
@@ -235,6 +246,8 @@ def _view_options(request: HttpRequest) -> dict:
         "channel": channel if channel in dict(CHANNEL_CHOICES) else "",
         "moments_only": params.get("moments") in ("1", "on", "true"),
         "layout": "funnel" if params.get("layout") == "funnel" else "columns",
+        # Other apps' choices (journeys.extensions.register_map_option), e.g. customers' period.
+        "extra": map_options_from(params),
     }
 
 
@@ -280,7 +293,9 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
 
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
     options = _view_options(request)
-    board = map_board(journey_map, channel=options["channel"], moments_only=options["moments_only"])
+    board = map_board(
+        journey_map, channel=options["channel"], moments_only=options["moments_only"], options=options["extra"]
+    )
     can_edit = has_role(request.user, journey_map.team_id, Role.EDITOR)
     _prepare_board(journey_map, board, can_edit=can_edit, compact=options["layout"] == "funnel")
     latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
@@ -293,6 +308,7 @@ def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
         "unpublished": latest is None or latest.source_revision != journey_map.revision,
         "options": options,
         "channels": CHANNEL_CHOICES,
+        "option_fields": map_option_fields(options["extra"]),
         "can_edit": can_edit,
     }
 
@@ -887,7 +903,7 @@ def version_detail(request: HttpRequest, map_pk: int, number: int) -> HttpRespon
     context = {
         "journey_map": journey_map,
         "version": version,
-        "document": version.snapshot,
+        "document": {"stages": _mark(version.snapshot, {}, "to")},
         "can_edit": has_role(request.user, journey_map.team_id, Role.EDITOR),
     }
     return render(request, "journeys/version_detail.html", context)
@@ -1016,6 +1032,68 @@ def _mark(document: dict, index: dict, side: str) -> list[dict]:
             )
         stages.append({**st, "mark": mark(st), "touchpoints": touchpoints})
     return stages
+
+
+# --- share links --------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_share(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """The map's read-only links: make one (editors), see each one's views, revoke."""
+    journey_map = _map(request, map_pk)
+    form = ShareLinkForm(request.POST or None, journey_map=journey_map)
+    can_edit = has_role(request.user, journey_map.team_id, Role.EDITOR)
+
+    def page(status: int) -> HttpResponse:
+        links = selectors.share_link_list(user=request.user, journey_map=journey_map)
+        context = {"journey_map": journey_map, "form": form, "links": links, "can_edit": can_edit}
+        return render(request, "journeys/map_share.html", context, status=status)
+
+    return form_flow(
+        request,
+        form,
+        role=(journey_map.team_id, Role.EDITOR),
+        save=lambda data: services.share_link_create(journey_map=journey_map, actor=request.user, **data),
+        render=page,
+        message=gettext("Share link made: copy it from the list."),
+        redirect_to=reverse("journeys:map_share", args=[journey_map.pk]),
+    )
+
+
+@login_required
+@require_POST
+def share_link_revoke(request: HttpRequest, map_pk: int, link_pk: int) -> HttpResponse:
+    journey_map = _map_for_write(request, map_pk)
+    link = get_object_for_user(ShareLink, request.user, pk=link_pk, journey_map=journey_map)
+    services.share_link_revoke(link=link, actor=request.user)
+    messages.success(request, gettext("Share link revoked: it no longer opens."))
+    return hx_redirect(request, reverse("journeys:map_share", args=[journey_map.pk]))
+
+
+@require_GET
+def shared_map(request: HttpRequest, token: str) -> HttpResponse:
+    """The map behind a share link, for anyone holding it: read-only, nothing else of the team."""
+    try:
+        link, document = services.share_link_open(
+            token=token,
+            ip=request.META.get("REMOTE_ADDR", ""),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except services.ShareLinkInvalid as exc:
+        reasons = {
+            "revoked": gettext("This link was revoked by the team that shared it."),
+            "expired": gettext("This link has expired. Ask the team that shared it for a new one."),
+        }
+        reason = reasons.get(exc.reason, gettext("This link is not valid. Check that it was copied whole."))
+        response = render(request, "journeys/shared_map.html", {"reason": reason}, status=404)
+    else:
+        context = {"link": link, "document": document, "stages": _mark(document, {}, "to")}
+        response = render(request, "journeys/shared_map.html", context)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- export ------------------------------------------------------------------------------------

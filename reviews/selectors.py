@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from analytics.moments import dashboard_moments
 from experiments.models import Experiment
 from feedback import stats as feedback_stats
 from feedback.models import FollowUp, Response
@@ -466,6 +467,8 @@ class Dashboard:
     overdue_items: list[ActionItem]
     recent_reviews: list[Review]
     today: datetime.date
+    # Moments that matter, measured (analytics.moments): activation and time to first value.
+    moments: list[dict] = field(default_factory=list)
 
     @property
     def due_this_week(self) -> list[JourneyMap]:
@@ -515,6 +518,7 @@ def dashboard_for(user, team: Team, *, now: datetime.datetime | None = None) -> 
             Review.objects.for_team(team).select_related("journey_map", "facilitator").order_by("-date", "-id")[:5]
         ),
         today=today,
+        moments=dashboard_moments(team, now=now),
     )
 
 

@@ -9,3 +9,7 @@ import os
 os.environ.setdefault("DEBUG", "1")
 
 from config.settings import *  # noqa: F403
+
+# seed_demo runs in many tests (pages, browsers): a few dozen customers per demo map keep it quick;
+# tests/customers/test_demo.py asks for more where it measures the shapes.
+CUSTOMERS_DEMO_PROFILES_PER_MAP = 40

@@ -2,6 +2,7 @@
 
 maps.py: maps, stages, touchpoints, pain points and published versions.
 map_templates.py: a team's own templates to start new maps from.
+sharing.py: read-only share links for people without an account, and their views.
 """
 
 from .map_templates import MapTemplate
@@ -16,6 +17,7 @@ from .maps import (
     Stage,
     Touchpoint,
 )
+from .sharing import ShareLink, ShareLinkView
 
 __all__ = [
     "Channel",
@@ -26,6 +28,8 @@ __all__ = [
     "MapVersion",
     "MomentKind",
     "PainPoint",
+    "ShareLink",
+    "ShareLinkView",
     "Stage",
     "Touchpoint",
 ]

@@ -64,6 +64,7 @@ def _more_pages() -> list[tuple[str, str]]:
         ("new map", "/maps/new/"),
         ("map templates", "/maps/templates/"),
         ("save as a template", f"/maps/{shop.pk}/save-as-template/"),
+        ("share links", f"/maps/{shop.pk}/share/"),
         ("map history", f"/maps/{shop.pk}/history/"),
         ("map versions", f"/maps/{shop.pk}/versions/"),
         ("compare versions", f"/maps/{shop.pk}/compare/"),

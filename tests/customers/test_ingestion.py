@@ -301,6 +301,16 @@ def test_rate_limit_answers_429_with_retry_after(send, settings):
     assert Event.objects.count() == 2
 
 
+def test_rate_limit_retry_after_is_readable_across_origins(send, settings):
+    # A browser script on the customer's site (waymark-track.js) reads Retry-After only if exposed.
+    settings.CUSTOMERS_SOURCE_RATE_LIMIT = "1/min"
+    send("track", {"event": "E", "userId": "u1", "messageId": "1"}, HTTP_ORIGIN="https://shop.example.com")
+    response = send("track", {"event": "E", "userId": "u1", "messageId": "2"}, HTTP_ORIGIN="https://shop.example.com")
+    assert response.status_code == 429
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    assert response["Access-Control-Expose-Headers"] == "Retry-After"
+
+
 def test_rate_limit_passes_when_the_cache_is_down(send, monkeypatch):
     from django.core.cache import cache
 

@@ -122,8 +122,9 @@ def test_the_map_card_says_not_instrumented_in_traditional_chinese(client_as, al
         .get(reverse("journeys:map_detail", args=[journey_map.pk]), HTTP_ACCEPT_LANGUAGE="zh-hant")
         .content.decode()
     )
-    assert "未設定追蹤" in html
-    assert "30 天內進入 0 次" in html
+    assert "未設定追蹤：沒有追蹤規則" in html
+    assert "未設定追蹤：30 天內沒有事件" in html
+    assert "最近 30 天" in html  # the period selector
     assert "目前有 0 位客戶在此" in html
     assert "Not instrumented" not in html
 

@@ -110,8 +110,8 @@ def test_outsider_gets_404_for_a_profile(client_as, oscar, shop):
 def test_map_page_shows_who_is_here_and_what_is_not_instrumented(client_as, victor, shop):
     html = client_as(victor).get(reverse("journeys:map_detail", args=[shop.pk])).content.decode()
     assert "2 customers here now" in html
-    assert "Not instrumented" in html  # the returns page has no rule
-    assert "2 entries in 30 days" in html
+    assert "Not instrumented: no tracking rule" in html  # the returns page has no rule
+    assert "2 events · 2 customers" in html  # customers.overlay, tested in detail in test_overlay.py
 
 
 def test_map_without_rules_shows_nothing_new(client_as, victor, team_a):

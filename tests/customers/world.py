@@ -2,11 +2,12 @@
 
 from django.utils import timezone
 
-from customers import services
+from customers import services, stages
 from customers.models import (
     Erasure,
     Event,
     Identity,
+    IngestRefusal,
     PrivacySettings,
     Profile,
     ProfileMerge,
@@ -14,6 +15,7 @@ from customers.models import (
     Source,
     StageTransition,
     TrackingRule,
+    TrackingRuleDay,
     TraitChange,
 )
 from journeys.models import JourneyMap, Stage, Touchpoint
@@ -87,6 +89,27 @@ def _current(world, people):
     return current
 
 
+def _refusal(world, people):
+    services.refusals_record(
+        source=world[Source],
+        received_at=timezone.now(),
+        refusals=[{"code": "missing_event", "field": "event", "message": "track needs an event name."}],
+    )
+    return IngestRefusal.objects.filter(source=world[Source]).first()
+
+
+def _rule_day(world, people):
+    stages.rollup_rebuild(journey_map_id=world[JourneyMap].pk)
+    return TrackingRuleDay.objects.filter(rule=world[TrackingRule]).first() or TrackingRuleDay.objects.create(
+        team=people["team"],
+        journey_map=world[JourneyMap],
+        rule=world[TrackingRule],
+        day=timezone.now().date(),
+        identity=world[Identity],
+        events=1,
+    )
+
+
 BUILDERS = [
     (Source, _source),
     (Event, _event),
@@ -95,6 +118,8 @@ BUILDERS = [
     (ProfileMerge, _merge),
     (TraitChange, lambda world, people: TraitChange.objects.filter(profile=world[Profile]).first()),
     (TrackingRule, _rule),
+    (TrackingRuleDay, _rule_day),
+    (IngestRefusal, _refusal),
     (StageTransition, _transition),
     (ProfileStage, _current),
     (

@@ -1,6 +1,10 @@
 """Journey-map objects for the access test (tests/test_access.py)."""
 
-from journeys.models import JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
+import datetime
+
+from django.utils import timezone
+
+from journeys.models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, ShareLinkView, Stage, Touchpoint
 
 BUILDERS = [
     (
@@ -18,6 +22,13 @@ BUILDERS = [
         MapTemplate,
         lambda world, people: MapTemplate.objects.create(team=people["team"], name="Probe template", document={}),
     ),
+    (
+        ShareLink,
+        lambda world, people: ShareLink.objects.create(
+            team=people["team"], journey_map=world[JourneyMap], expires_at=timezone.now() + datetime.timedelta(days=7)
+        ),
+    ),
+    (ShareLinkView, lambda world, people: ShareLinkView.objects.create(link=world[ShareLink])),
 ]
 
 URL_KWARGS = {
@@ -27,6 +38,8 @@ URL_KWARGS = {
     "pain_point_pk": lambda world: world[PainPoint].pk,
     "number": lambda world: world[MapVersion].number,
     "template_pk": lambda world: world[MapTemplate].pk,
+    "link_pk": lambda world: world[ShareLink].pk,
+    "token": lambda world: world[ShareLink].token,
 }
 
 API_KWARGS = {

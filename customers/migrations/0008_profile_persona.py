@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0005_erasure_privacy_labels'),
+        ('customers', '0007_merge_0006_event_partitions_0006_ingest_refusal'),
         ('personas', '0005_persona_trait_rules'),
     ]
 
