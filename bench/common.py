@@ -263,7 +263,7 @@ def cpu_times_by_group(server_pid: int) -> dict[str, float]:
         for child in children.get(stack.pop(), []):
             server.add(child)
             stack.append(child)
-    groups = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0}
+    groups = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0, "celery": 0.0}
     for pid, (name, seconds) in times.items():
         if pid in server:
             groups["gunicorn"] += seconds
@@ -271,4 +271,6 @@ def cpu_times_by_group(server_pid: int) -> dict[str, float]:
             groups["postgres"] += seconds
         elif name.startswith("redis-server"):
             groups["redis"] += seconds
+        elif name.startswith("celery"):  # the ingestion benchmark's worker (any other worker too)
+            groups["celery"] += seconds
     return groups

@@ -4,7 +4,8 @@ Every benchmark measures its baseline in the same run and reports the ratio, bec
 times drift on a shared machine (see docs/performance.md). Usage::
 
     .venv/bin/python bench/run.py                 # everything
-    .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla
+    .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla ingest
+    .venv/bin/python bench/run.py ingest --small  # a quick run: one short round, a smaller data set
     .venv/bin/python bench/run.py --rebuild       # drop the benchmark database and build it again
 """
 
@@ -25,11 +26,20 @@ from bench import common
 
 common.apply_env()
 
-BENCHMARKS = ["submit", "stats", "maps", "versions", "sla"]
+BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest"]
+# The data sets each benchmark reads: a run builds only those it needs.
+DATASETS = {
+    "submit": ["maps"],
+    "stats": ["stats"],
+    "maps": ["maps"],
+    "versions": ["maps"],
+    "sla": ["sla"],
+    "ingest": ["ingest"],
+}
 
 
-def prepare(rebuild: bool) -> dict:
-    """Create and migrate the benchmark database, build or reuse the data."""
+def prepare(rebuild: bool, selected: list[str]) -> dict:
+    """Create and migrate the benchmark database, build or reuse the data the ``selected`` benchmarks read."""
     if rebuild:
         common.drop_database()
     created = common.ensure_database()
@@ -45,13 +55,16 @@ def prepare(rebuild: bool) -> dict:
     import django
 
     django.setup()
-    from bench import datagen
+    from bench import datagen, ingest
 
-    return {
-        "stats": datagen.ensure_stats_dataset(),
-        "maps": datagen.ensure_maps_dataset(),
-        "sla": datagen.ensure_sla_dataset(),
+    builders = {
+        "stats": datagen.ensure_stats_dataset,
+        "maps": datagen.ensure_maps_dataset,
+        "sla": datagen.ensure_sla_dataset,
+        "ingest": ingest.ensure_dataset,
     }
+    wanted = [name for name in builders if any(name in DATASETS[b] for b in selected)]
+    return {name: builders[name]() for name in wanted}
 
 
 def machine() -> dict:
@@ -76,6 +89,7 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop the benchmark database first")
     parser.add_argument("--output", default=str(common.BENCH / "results.json"))
     parser.add_argument("--show", action="store_true", help="print the table of the last results and stop")
+    parser.add_argument("--small", action="store_true", help="ingest: one short round on a smaller data set")
     args = parser.parse_args()
     if args.show:
         from bench.results import read_json, table
@@ -88,16 +102,18 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     selected = args.only or BENCHMARKS
+    if args.small:
+        os.environ["BENCH_SMALL"] = "1"  # read by bench/ingest.py when imported
 
     started = time.perf_counter()
     meta = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(), "benchmarks": selected}
-    context = prepare(args.rebuild)
+    context = prepare(args.rebuild, selected)
     meta["prepare_seconds"] = round(time.perf_counter() - started, 1)
 
-    from bench import maps, sla, stats, submit, versions
+    from bench import ingest, maps, sla, stats, submit, versions
     from bench.results import Result, table, write_json
 
-    modules = {"submit": submit, "stats": stats, "maps": maps, "versions": versions, "sla": sla}
+    modules = {"submit": submit, "stats": stats, "maps": maps, "versions": versions, "sla": sla, "ingest": ingest}
     results: list[Result] = []
     for name in selected:
         common.log(f"running {name}")
@@ -117,7 +133,7 @@ def main() -> int:
     print(f"{len(results)} measures, {sum(r.met is False for r in results)} missing their target;", end=" ")
     print(f"machine: {meta['machine']['nproc']} cores, {meta['machine']['memory_gib']} GiB,", end=" ")
     print(f"PostgreSQL {meta['machine']['postgresql']}; {meta['total_seconds']:.0f} s in all")
-    if set(selected) == set(BENCHMARKS) or args.output != str(common.BENCH / "results.json"):
+    if (set(selected) == set(BENCHMARKS) and not args.small) or args.output != str(common.BENCH / "results.json"):
         write_json(Path(args.output), results, meta)
         print(f"written to {args.output}")
     else:

@@ -17,6 +17,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -108,6 +109,24 @@ def read_body(raw: bytes, *, content_encoding: str, limit: int) -> bytes:
     if len(body) > limit:
         raise RequestRefused(413, "too_large", _("The body is larger than %(limit)d KB.") % {"limit": limit // 1024})
     return body
+
+
+def text_is_storable(body: bytes) -> bool:
+    """Return True when no string parsed from ``body`` can hold a NUL or a lone surrogate.
+
+    So the per-event check (``teams.text.find_unstorable``, a walk over every value) can be
+    skipped: in valid UTF-8 without a NUL byte those characters can only come from ``\\u``
+    escapes. False means "look", not "refused".
+    """
+    if b"\\u" in body or b"\x00" in body:
+        return False
+    if body.isascii():
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _refuse_constant(name: str):
@@ -272,10 +291,24 @@ def consent_denied(context: dict, category: str) -> bool:
     return not any(value is True for value in granted)
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+
+
 def truncate_ip(value) -> str:
     """Return the address with its last IPv4 octet or last 80 IPv6 bits zeroed; "" when not an address."""
     if not isinstance(value, str):
         return ""
+    return _truncate_ip(value)
+
+
+@lru_cache(maxsize=4096)
+def _truncate_ip(value: str) -> str:
+    # Every event of a browser carries its address: cached, and a dotted IPv4 address without the
+    # ipaddress module (ten times slower), which the other forms still go through.
+    dotted = _IPV4.fullmatch(value.strip())
+    if dotted is not None:
+        return f"{dotted.group(1)}.{dotted.group(2)}.{dotted.group(3)}.0"
     try:
         address = ipaddress.ip_address(value.strip())
     except ValueError:
@@ -293,11 +326,13 @@ def message_from(
     outer_sent_at=None,
     consent_category: str = "",
     store_full_ip: bool = False,
+    text_checked: bool = False,
 ) -> Message:
     """Check one event of a call or a batch and return it normalised; raise ``EventRefused``.
 
     ``consent_category``: refuse the event when its consent denies this category.
     ``store_full_ip``: keep ``context.ip`` as sent (otherwise it is truncated).
+    ``text_checked``: the body is known to hold no NUL or lone surrogate (``text_is_storable``).
     """
     if not isinstance(item, dict):
         raise EventRefused("invalid_event", _("An event must be a JSON object."))
@@ -306,7 +341,7 @@ def message_from(
             "invalid_event", _("The event is nested more than %(depth)d levels deep.") % {"depth": MAX_DEPTH}
         )
     size = len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode())
-    unstorable = find_unstorable(item)
+    unstorable = None if text_checked else find_unstorable(item)
     if size > MAX_EVENT_BYTES:
         raise EventRefused("too_large", _("The event is larger than 32 KB."))
     if unstorable:

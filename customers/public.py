@@ -14,15 +14,17 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from teams import ratelimit
+from teams import local_cache, ratelimit
 
 from . import ingest, services
-from .models import Source
+from .models import PrivacySettings, Source
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +49,40 @@ def cors_origin_allowed(sender, request: HttpRequest, **kwargs) -> bool:
 
 def _rate_limited(source: Source) -> int:
     """Count the request against its source's ``CUSTOMERS_SOURCE_RATE_LIMIT``; return the seconds to
-    wait when over it, else 0 (counted per process while the shared cache is unreachable)."""
+    wait when over it, else 0 (counted per process while the shared cache is unreachable).
+
+    Counted in the process and reconciled with the other processes by ``teams.shared_state``'s
+    background sync (``hit_local``), so a request makes no Redis round trip for it; the processes
+    together may let through a little more than the limit in the last sync interval of a window.
+    """
     limit, period = ratelimit.parse_rate(settings.CUSTOMERS_SOURCE_RATE_LIMIT)
-    return ratelimit.hit_exact(f"customers:{source.pk}", limit, period) or 0
+    return ratelimit.hit_local(f"customers:{source.pk}", limit, period) or 0
+
+
+# Each process keeps the sources it has seen, with their team and privacy settings, so a tracking
+# call reads none of them; saving or deleting a source or a team's privacy settings bumps the
+# shared version and every process reloads within a sync (a revoked key is refused everywhere
+# within about 0.2-0.4 s).
+SOURCES = "customers.sources"
+_sources = local_cache.LocalCache(SOURCES, ttl=30.0)
+
+
+@receiver([post_save, post_delete], sender=Source, dispatch_uid="customers_sources_changed")
+@receiver([post_save, post_delete], sender=PrivacySettings, dispatch_uid="customers_privacy_changed")
+def _sources_changed(sender, **kwargs):
+    local_cache.bump(SOURCES)
+
+
+def _load_source(prefix: str) -> Source | None:
+    # With the team's privacy settings, which every event is checked against (one query).
+    return Source.objects.select_related("team__customer_privacy").filter(prefix=prefix).first()
 
 
 def _source_for(raw_key: str) -> Source | None:
     prefix = Source.prefix_of(raw_key)
     if prefix is None:
         return None
-    # With the team's privacy settings, which every event is checked against (one query).
-    source = Source.objects.select_related("team__customer_privacy").filter(prefix=prefix).first()
+    source = _sources.get(prefix, lambda: _load_source(prefix))
     if source is None or not source.is_active:
         return None
     return source if hmac.compare_digest(source.hashed_key, Source.hash(raw_key)) else None
@@ -124,6 +149,7 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
     except ingest.EventRefused as refused:
         _record(source, received_at, [_refusal(refused.code, refused.message, refused.field, data)])
         return _error(400, refused.code, refused.message, field=refused.field)
+    text_checked = ingest.text_is_storable(body)
     if call == "batch":
         items = data.get("batch")
         if not isinstance(items, list):
@@ -139,11 +165,14 @@ def _receive_checked(request: HttpRequest, call: str) -> HttpResponse:
             received_at=received_at,
             outer_context=outer_context,
             outer_sent_at=outer_sent_at,
+            text_checked=text_checked,
         )
         _record(source, received_at, [{**r, "payload": items[r["index"]]} for r in result.refused])
     else:
         item = {key: value for key, value in data.items() if key != "writeKey"}
-        result = services.events_ingest(source=source, items=[item], received_at=received_at, type_=call)
+        result = services.events_ingest(
+            source=source, items=[item], received_at=received_at, type_=call, text_checked=text_checked
+        )
         if result.refused:
             refused = result.refused[0]
             _record(source, received_at, [{**refused, "payload": item}])

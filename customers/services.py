@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, OperationalError, connection, transaction
-from django.db.models.sql import InsertQuery
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -246,6 +247,7 @@ def events_ingest(
     type_: str | None = None,
     outer_context: dict | None = None,
     outer_sent_at: datetime | None = None,
+    text_checked: bool = False,
 ) -> IngestResult:
     """Store the valid events of a call or batch; say which were refused and why.
 
@@ -254,6 +256,7 @@ def events_ingest(
     SQLite, a claim table on partitioned PostgreSQL) and the insert skips what is taken, so retries
     and concurrent duplicates store one row. Identity links and traits
     are applied for the rows this call stored; stages follow after the commit (``tasks``).
+    ``text_checked``: the caller found no NUL or lone surrogate in the body (``ingest.text_is_storable``).
     """
     result = IngestResult(received=len(items))
     privacy = PrivacySettings.for_team(source.team)
@@ -269,6 +272,7 @@ def events_ingest(
                 outer_sent_at=outer_sent_at,
                 consent_category=privacy.consent_category,
                 store_full_ip=privacy.store_full_ip,
+                text_checked=text_checked,
             )
         except ingest.EventRefused as refused:
             message_id = item.get("messageId") if isinstance(item, dict) else None
@@ -291,93 +295,191 @@ def events_ingest(
         return result
 
     team_id = source.team_id
+    plain = [message for _, message in messages]
+    if not any(_changes_people(message) for message in plain):
+        # The common case (track, page, screen of known people): the insert alone, in autocommit, is
+        # atomic by itself; no BEGIN and COMMIT round trips.
+        known = identity.identities_load(team_id=team_id, keys={key for m in plain for key in _keys(m)})
+        if all(key in known for m in plain for key in _keys(m)) and not any(
+            m.user_id and m.anonymous_id and known[_user_key(m)].profile_id != known[_anon_key(m)].profile_id
+            for m in plain
+        ):
+            stored = events_insert(
+                source=source,
+                messages=plain,
+                identity_ids={key: row.pk for key, row in known.items()},
+                received_at=received_at,
+            )
+            _finish(result, source, messages, stored, received_at)
+            return result
+
     with transaction.atomic():
         groups = [_keys(message) for _, message in messages]
         identities, new_profiles = identity.identities_ensure(team_id=team_id, groups=groups, seen_at=received_at)
-        rows = [
-            Event(
-                team_id=team_id,
-                source_id=source.pk,
-                message_id=message.message_id,
-                type=message.type,
-                event=message.event,
-                anonymous_id=message.anonymous_id,
-                user_id=message.user_id,
-                identity_id=identities[message.primary].pk,
-                group_id=message.group_id,
-                previous_id=message.previous_id,
-                path=message.path,
-                properties=message.properties,
-                traits=message.traits,
-                context=message.context,
-                timestamp=message.timestamp,
-                original_timestamp=message.original_timestamp,
-                sent_at=message.sent_at,
-                received_at=received_at,
-                clock_skew_suspect=bool({"timestamp_future", "timestamp_past"} & set(message.flags)),
-                flags=message.flags,
-            )
-            for _, message in messages
-        ]
-        # In messageId order, so overlapping retries wait on each other, never deadlock.
-        rows.sort(key=lambda row: row.message_id)
-        stored = _events_insert(rows, source=source, received_at=received_at)
-        result.stored = len(stored)
-        result.duplicates += len(messages) - len(stored)
-        result.event_ids = sorted(stored.values())
-        # Profiles whose traits changed (identify, merges): their personas are assigned once for
-        # the batch below, with the team's personas read once, not per event.
-        persona_pending: set[int] = set()
-        for _, message in messages:
-            event_id = stored.get(message.message_id)
-            if event_id is None:
-                continue
-            _resolve(team_id, message, event_id, identities, new_profiles, persona_pending)
-        persona_assign.persona_assign_for_profiles(team_id, persona_pending)
-        if stored:
-            Source.objects.filter(pk=source.pk).update(last_event_at=received_at)
-            ids = result.event_ids
-            transaction.on_commit(lambda: _after_commit(ids))
+        stored = events_insert(
+            source=source,
+            messages=[message for _, message in messages],
+            identity_ids={key: row.pk for key, row in identities.items()},
+            received_at=received_at,
+        )
+        _resolve_all(team_id, [m for _, m in messages], stored, identities, new_profiles)
+        _finish(result, source, messages, stored, received_at)
     return result
 
 
-# Rows per INSERT statement on PostgreSQL: a 500 KB batch of small events stays a few statements.
-INSERT_CHUNK = 1000
+def _user_key(message: ingest.Message) -> identity.Key:
+    return (Identity.Kind.USER_ID.value, message.user_id)
 
 
-def _events_insert(rows: list[Event], *, source: Source, received_at: datetime) -> dict[str, int]:
-    """Insert the events, skipping messageIds already stored; return ``{message_id: id}`` of those stored.
+def _anon_key(message: ingest.Message) -> identity.Key:
+    return (Identity.Kind.ANONYMOUS_ID.value, message.anonymous_id)
 
-    PostgreSQL (partitioned, migration 0006): no unique index can hold (source, message_id), so
-    the table's insert trigger claims each key in ``customers_event_message_id`` and skips the row
-    when it is taken (a concurrent claim waits for the other transaction, as a unique index did).
-    A plain INSERT … RETURNING then returns exactly the rows stored; ``ON CONFLICT`` has nothing to
-    work on there, and ``bulk_create`` refuses to see fewer rows come back than it sent.
 
-    SQLite (plain table): ``INSERT OR IGNORE`` on the unique index; the rows stored are those of
-    these messageIds with this call's receipt time (a retry that lost the race to an earlier copy
-    finds the earlier copy's time). SQLite serialises writers, so nobody can interleave.
+def _changes_people(message: ingest.Message) -> bool:
+    """Whether storing the event may link identities or change traits (else: the insert alone)."""
+    return message.type == "alias" or (message.type == "identify" and bool(message.traits))
+
+
+def _finish(result: IngestResult, source: Source, messages: list, stored: dict[str, int], received_at) -> None:
+    result.stored = len(stored)
+    result.duplicates += len(messages) - len(stored)
+    result.event_ids = sorted(stored.values())
+    if stored:
+        _touch_source(source, received_at)
+        ids = result.event_ids
+        # After the commit; at once in autocommit.
+        transaction.on_commit(lambda: _after_commit(ids))
+
+
+# PostgreSQL's deduplication of a stored event is not in the statement: the events table is
+# partitioned by month (migration 0006), which cannot carry a unique (source, messageId) index, so
+# its BEFORE INSERT trigger claims each key in customers_event_message_id and skips a row whose key
+# is taken (a concurrent claim waits for the other transaction, as a unique index did). RETURNING
+# then lists exactly the rows stored. An unpartitioned table would put "ON CONFLICT … DO NOTHING" here.
+EVENT_CONFLICT_CLAUSE = ""
+
+# Every column of an event but the ones the request sets for all rows (team, source, receipt time).
+_EVENT_RECORD = (
+    "message_id text, type text, event text, anonymous_id text, user_id text, identity_id bigint,"
+    " group_id text, previous_id text, path text, properties jsonb, traits jsonb, context jsonb,"
+    ' "timestamp" timestamptz, original_timestamp timestamptz, sent_at timestamptz,'
+    " clock_skew_suspect boolean, flags jsonb"
+)
+_EVENT_COLUMNS = [part.split()[0] for part in _EVENT_RECORD.split(",")]
+
+
+def _event_insert_sql() -> str:
+    table = Event._meta.db_table
+    columns = ", ".join(_EVENT_COLUMNS)
+    selected = ", ".join(f"r.{column}" for column in _EVENT_COLUMNS)
+    # In messageId order, so overlapping retries wait on each other's row locks, never deadlock.
+    # Only constants are formatted in; every value is a parameter.
+    return (
+        f'INSERT INTO "{table}" (team_id, source_id, received_at, {columns})'  # noqa: S608
+        f" SELECT %s, %s, %s, {selected} FROM jsonb_to_recordset(%s::jsonb) AS r({_EVENT_RECORD})"
+        f" ORDER BY r.message_id {EVENT_CONFLICT_CLAUSE} RETURNING message_id, id"
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def events_insert(
+    *, source: Source, messages: list[ingest.Message], identity_ids: dict, received_at: datetime
+) -> dict[str, int]:
+    """Insert the events, skipping messageIds the source already stored; return ``{messageId: id}`` stored.
+
+    On PostgreSQL one statement for the whole request: the rows travel as one JSON array, expanded
+    by ``jsonb_to_recordset`` and inserted with ``RETURNING``, so the answer knows what it stored
+    without reading the rows back. Elsewhere (SQLite) ``INSERT OR IGNORE`` and a read of the rows
+    with this request's receipt time (a retry that lost the race finds the earlier copy's time).
     """
     if connection.vendor == "postgresql":
-        fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
-        returning = [Event._meta.pk, Event._meta.get_field("message_id")]
-        stored: dict[str, int] = {}
+        records = [
+            {
+                "message_id": m.message_id,
+                "type": m.type,
+                "event": m.event,
+                "anonymous_id": m.anonymous_id,
+                "user_id": m.user_id,
+                "identity_id": identity_ids[m.primary],
+                "group_id": m.group_id,
+                "previous_id": m.previous_id,
+                "path": m.path,
+                "properties": m.properties,
+                "traits": m.traits,
+                "context": m.context,
+                "timestamp": _iso(m.timestamp),
+                "original_timestamp": _iso(m.original_timestamp),
+                "sent_at": _iso(m.sent_at),
+                "clock_skew_suspect": bool({"timestamp_future", "timestamp_past"} & set(m.flags)),
+                "flags": m.flags,
+            }
+            for m in messages
+        ]
+        payload = json.dumps(records, separators=(",", ":"), ensure_ascii=False)
+        sql, params = _event_insert_sql(), [source.team_id, source.pk, received_at, payload]
         with connection.cursor() as cursor:
-            for start in range(0, len(rows), INSERT_CHUNK):
-                query = InsertQuery(Event)
-                query.insert_values(fields, rows[start : start + INSERT_CHUNK])
-                compiler = query.get_compiler(connection=connection)
-                compiler.returning_fields = returning
-                for sql, params in compiler.as_sql():
-                    cursor.execute(sql, params)
-                    stored.update((message_id, pk) for pk, message_id in cursor.fetchall())
-        return stored
+            import psycopg
+
+            # Bound on the server (a psycopg Cursor on Django's connection), as feedback's answer
+            # insert: the batch's JSON travels as a parameter instead of being escaped into the
+            # statement's text, and psycopg prepares the statement after a few uses.
+            log = cursor.debug_sql(sql, params) if hasattr(cursor, "debug_sql") else contextlib.nullcontext()
+            with log, connection.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as bound:
+                bound.execute(sql, params)
+                return dict(bound.fetchall())
+    rows = [
+        Event(
+            team_id=source.team_id,
+            source_id=source.pk,
+            message_id=m.message_id,
+            type=m.type,
+            event=m.event,
+            anonymous_id=m.anonymous_id,
+            user_id=m.user_id,
+            identity_id=identity_ids[m.primary],
+            group_id=m.group_id,
+            previous_id=m.previous_id,
+            path=m.path,
+            properties=m.properties,
+            traits=m.traits,
+            context=m.context,
+            timestamp=m.timestamp,
+            original_timestamp=m.original_timestamp,
+            sent_at=m.sent_at,
+            received_at=received_at,
+            clock_skew_suspect=bool({"timestamp_future", "timestamp_past"} & set(m.flags)),
+            flags=m.flags,
+        )
+        for m in messages
+    ]
+    rows.sort(key=lambda row: row.message_id)
     Event.objects.bulk_create(rows, ignore_conflicts=True)
     return dict(
         Event.objects.filter(
-            source_id=source.pk, message_id__in=[row.message_id for row in rows], received_at=received_at
+            source_id=source.pk, message_id__in=[m.message_id for m in messages], received_at=received_at
         ).values_list("message_id", "id")
     )
+
+
+# Source.last_event_at is for people ("last event 2 minutes ago"): written at most this often, not
+# on every request (a row every request would update is a hot row under load).
+SOURCE_TOUCH_SECONDS = 60
+
+
+def _touch_source(source: Source, received_at: datetime) -> None:
+    every = timedelta(seconds=SOURCE_TOUCH_SECONDS)
+    # The source is this process's cached copy (customers.public): its time is what this process
+    # last wrote or read; the UPDATE is conditional, so the processes together also write it about
+    # once a minute.
+    if source.last_event_at is not None and received_at - source.last_event_at < every:
+        return
+    source.last_event_at = received_at
+    Source.objects.filter(pk=source.pk).filter(
+        Q(last_event_at__isnull=True) | Q(last_event_at__lt=received_at - every)
+    ).update(last_event_at=received_at)
 
 
 def _keys(message: ingest.Message) -> list[identity.Key]:
@@ -389,53 +491,70 @@ def _keys(message: ingest.Message) -> list[identity.Key]:
     return keys
 
 
-def _resolve(
-    team_id: int,
-    message: ingest.Message,
-    event_id: int,
-    identities: dict,
-    new_profiles: set[int],
-    persona_pending: set[int],
+def _resolve_all(
+    team_id: int, messages: list[ingest.Message], stored: dict[str, int], identities: dict, new_profiles: set[int]
 ) -> None:
-    user_key = (Identity.Kind.USER_ID.value, message.user_id)
-    if message.user_id and message.anonymous_id:
-        anon_key = (Identity.Kind.ANONYMOUS_ID.value, message.anonymous_id)
-        if identities[user_key].profile_id != identities[anon_key].profile_id:
+    """Apply the identity links and traits of the stored events, in the order they came.
+
+    Traits are gathered and applied together (``identity.traits_apply_many``); before a link, which
+    may merge profiles, the traits gathered so far are applied, so the outcome is the same as
+    applying each event in turn.
+    """
+    pending: list[tuple[ingest.Message, int]] = []
+    # Profiles whose traits changed (identify, merges): their personas are assigned once for the
+    # batch at the end, with the team's personas read once, not per event.
+    persona_pending: set[int] = set()
+
+    def flush() -> None:
+        if not pending:
+            return
+        # Read now, after the links before them: a merge may have moved an identity.
+        found = identity.identities_load(team_id=team_id, keys={m.primary for m, _ in pending})
+        profiles = {key: row.profile_id for key, row in found.items()}
+        identity.traits_apply_many(
+            team_id=team_id,
+            items=[
+                (profiles[m.primary], m.traits, m.timestamp, event_id)
+                for m, event_id in pending
+                if m.primary in profiles
+            ],
+            persona_pending=persona_pending,
+        )
+        pending.clear()
+
+    for message in messages:
+        event_id = stored.get(message.message_id)
+        if event_id is None:
+            continue
+        user_key = (Identity.Kind.USER_ID.value, message.user_id)
+        if message.user_id and message.anonymous_id:
+            anon_key = (Identity.Kind.ANONYMOUS_ID.value, message.anonymous_id)
+            if identities[user_key].profile_id != identities[anon_key].profile_id:
+                flush()
+                identity.identities_link(
+                    team_id=team_id,
+                    user_key=user_key,
+                    other_key=anon_key,
+                    trigger=message.type,
+                    event_id=event_id,
+                    new_profile_ids=new_profiles,
+                    persona_pending=persona_pending,
+                )
+        if message.type == "alias" and message.previous_id != message.user_id:
+            flush()
+            previous = _previous_key(team_id, message.previous_id)
             identity.identities_link(
                 team_id=team_id,
                 user_key=user_key,
-                other_key=anon_key,
-                trigger=message.type,
-                event_id=event_id,
-                new_profile_ids=new_profiles,
-                persona_pending=persona_pending,
-            )
-    if message.type == "alias" and message.previous_id != message.user_id:
-        previous = _previous_key(team_id, message.previous_id)
-        identity.identities_link(
-            team_id=team_id,
-            user_key=user_key,
-            other_key=previous,
-            trigger="alias",
-            event_id=event_id,
-            persona_pending=persona_pending,
-        )
-    if message.type == "identify" and message.traits:
-        kind, value = message.primary
-        profile_id = (
-            Identity.objects.filter(team_id=team_id, kind=kind, value=value)
-            .values_list("profile_id", flat=True)
-            .first()
-        )
-        if profile_id is not None:
-            identity.traits_apply(
-                team_id=team_id,
-                profile_id=profile_id,
-                traits=message.traits,
-                at=message.timestamp,
+                other_key=previous,
+                trigger="alias",
                 event_id=event_id,
                 persona_pending=persona_pending,
             )
+        if message.type == "identify" and message.traits:
+            pending.append((message, event_id))
+    flush()
+    persona_assign.persona_assign_for_profiles(team_id, persona_pending)
 
 
 def _previous_key(team_id: int, value: str) -> identity.Key:
@@ -448,10 +567,10 @@ def _previous_key(team_id: int, value: str) -> identity.Key:
 
 
 def _after_commit(event_ids: list[int]) -> None:
-    from .tasks import events_match
+    from . import tasks
 
     try:
-        events_match.delay(event_ids)
+        tasks.events_match_enqueue(event_ids)
     except Exception:
         # The broker is down: the events are committed, unmatched, and the periodic sweep
         # (tasks.events_match_due) matches them; the call that sent them still succeeds.

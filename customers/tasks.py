@@ -1,13 +1,98 @@
+import time
+
 from celery import shared_task
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import OperationalError
 
 from . import persona_assign, services, stages
+
+# Stored events wait for matching on a Redis list, drained by one task at a time in chunks, so a
+# burst of requests costs one RPUSH each instead of one Celery message each. The flag says a drain
+# task is queued or running: a request sends one only when it finds none (SET NX). The drain keeps
+# the flag while it works and until the list has been empty for MATCH_IDLE_SECONDS; then it clears
+# the flag and pops once more, so ids pushed before that find the last pop, and ids pushed after it
+# find the flag gone and queue the next drain.
+MATCH_QUEUE = "customers:match:queue"
+MATCH_SCHEDULED = "customers:match:scheduled"
+# A drain lost by the broker or killed holds the flag this long at most (refreshed after each
+# chunk); the sweep (events_match_due) matches its events.
+MATCH_SCHEDULED_TTL = 30
+MATCH_CHUNK = 500
+MATCH_IDLE_SECONDS = 1.0
+
+
+def _redis_client():
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
+def events_match_enqueue(event_ids: list[int]) -> None:
+    """Have the events matched to stages soon: onto the Redis list, or one task of their own without Redis.
+
+    Raises when neither Redis nor the broker takes them; the events are then matched by the sweep.
+    """
+    client = _redis_client()
+    if client is None:
+        events_match.delay(event_ids)
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.rpush(MATCH_QUEUE, *event_ids)
+    pipe.set(MATCH_SCHEDULED, 1, nx=True, ex=MATCH_SCHEDULED_TTL)
+    _length, first = pipe.execute()
+    if first:
+        try:
+            events_match_queued.delay()
+        except Exception:
+            client.delete(MATCH_SCHEDULED)  # so the next request tries to queue the drain again
+            raise
+
+
+def events_match_drain(*, chunk: int = MATCH_CHUNK, idle: float = MATCH_IDLE_SECONDS) -> int:
+    """Pop the queued event ids and match them, ``chunk`` at a time; return the transitions recorded.
+
+    Runs until the list has stayed empty for ``idle`` seconds (under steady load one drain runs on
+    and requests send no task). Each id is popped by one drain only (``LPOP`` is atomic), and
+    matching skips events already matched, so an id queued twice, or matched by the sweep
+    meanwhile, records nothing twice.
+    """
+    client = _redis_client()
+    if client is None:
+        return 0
+    recorded = 0
+    empty_since = None
+    while True:
+        raw = client.lpop(MATCH_QUEUE, chunk)
+        if raw:
+            empty_since = None
+            recorded += stages.events_match(event_ids=sorted({int(value) for value in raw}))
+            client.expire(MATCH_SCHEDULED, MATCH_SCHEDULED_TTL)
+            continue
+        now = time.monotonic()
+        empty_since = empty_since if empty_since is not None else now
+        if now - empty_since < idle:
+            time.sleep(min(0.05, idle))
+            continue
+        client.delete(MATCH_SCHEDULED)
+        raw = client.lpop(MATCH_QUEUE, chunk)  # pushed between the last pop and the flag's removal
+        if not raw:
+            return recorded
+        recorded += stages.events_match(event_ids=sorted({int(value) for value in raw}))
+        if not client.set(MATCH_SCHEDULED, 1, nx=True, ex=MATCH_SCHEDULED_TTL):
+            return recorded  # a request has queued the next drain meanwhile
+        empty_since = None
 
 
 @shared_task(ignore_result=True)
 def events_match(event_ids: list[int]) -> int:
     """Move the profiles of newly stored events between stages."""
     return stages.events_match(event_ids=event_ids)
+
+
+@shared_task(ignore_result=True)
+def events_match_queued() -> int:
+    """Match the events queued on the Redis list (``events_match_enqueue``)."""
+    return events_match_drain()
 
 
 @shared_task(ignore_result=True)
