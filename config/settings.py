@@ -419,6 +419,7 @@ CUSTOMERS_SKEW_FLAG_SECONDS = env_int("CUSTOMERS_SKEW_FLAG_SECONDS", 600)  # cli
 CUSTOMERS_FUTURE_TOLERANCE_SECONDS = env_int("CUSTOMERS_FUTURE_TOLERANCE_SECONDS", 3600)  # later: timestamp_future
 CUSTOMERS_PAST_TOLERANCE_DAYS = env_int("CUSTOMERS_PAST_TOLERANCE_DAYS", 730)  # earlier: timestamp_past
 CUSTOMERS_RULE_CACHE_SECONDS = env_int("CUSTOMERS_RULE_CACHE_SECONDS", 30)  # per-process tracking-plan cache
+CUSTOMERS_PERSONA_BATCH_SIZE = env_int("CUSTOMERS_PERSONA_BATCH_SIZE", 1000)  # profiles a batch on a rule change
 CUSTOMERS_EVENT_PARTITIONS_AHEAD = env_int("CUSTOMERS_EVENT_PARTITIONS_AHEAD", 3)  # months created ahead (PostgreSQL)
 # Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
 # 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.

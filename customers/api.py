@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -27,6 +28,7 @@ from teams.filters import OrderingFilter
 from teams.models import Role, Team
 
 from . import selectors, services
+from .extensions import TimelineCursor
 from .filters import EventFilter, ProfileFilter, SourceFilter, TrackingRuleFilter
 from .models import (
     Erasure,
@@ -184,9 +186,29 @@ class MergeSerializer(serializers.ModelSerializer):
 
 
 class ProfileSerializer(serializers.ModelSerializer):
+    persona = serializers.IntegerField(
+        source="persona_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The persona whose trait rules the traits meet (lowest priority first); null when none does.",
+    )
+    persona_name = serializers.CharField(
+        source="persona.name", read_only=True, allow_null=True, default=None, help_text="That persona's name."
+    )
+
     class Meta:
         model = Profile
-        fields = ["id", "team", "user_id", "traits", "first_seen_at", "last_seen_at", "merged_into"]
+        fields = [
+            "id",
+            "team",
+            "user_id",
+            "traits",
+            "persona",
+            "persona_name",
+            "first_seen_at",
+            "last_seen_at",
+            "merged_into",
+        ]
 
 
 class ProfileDetailSerializer(ProfileSerializer):
@@ -217,15 +239,19 @@ class ProfileDetailSerializer(ProfileSerializer):
 
 class TimelineItemSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="event, stage, merge, or what another app adds (response, followup …).")
+    id = serializers.IntegerField(read_only=True, help_text="The row's id among items of its kind.")
     at = serializers.DateTimeField()
     title = serializers.CharField()
     data = serializers.DictField()
+    cursor = serializers.CharField(
+        read_only=True, help_text="Pass the last item's cursor as `before` to read the next (older) page."
+    )
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="List and search profiles",
-        description="Search by identifier, trait, map and stage; merged profiles are left out.",
+        description="Search by identifier, trait, persona, map and stage; merged profiles are left out.",
     ),
     retrieve=extend_schema(summary="Get a profile", description="Its identities, traits, current stages and merges."),
 )
@@ -240,7 +266,7 @@ class ProfileViewSet(TeamScopedReadOnlyViewSet):
     def scope_queryset(self, queryset):
         if self.action == "list":
             queryset = queryset.filter(merged_into__isnull=True)
-        return queryset
+        return queryset.select_related("persona")
 
     def get_serializer_class(self):
         return ProfileDetailSerializer if self.action == "retrieve" else ProfileSerializer
@@ -259,9 +285,15 @@ class ProfileViewSet(TeamScopedReadOnlyViewSet):
 
     @extend_schema(
         summary="A profile's timeline",
-        description="Its events, stage changes and merges (and what other apps add), newest first.",
+        description="Its events, stage changes and merges, survey answers and follow-ups (and what other apps "
+        "add), newest first; items at the same time are ordered by kind and id, so paging by `cursor` loses none.",
         parameters=[
-            OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only items before this time (paging)."),
+            OpenApiParameter(
+                "before",
+                OpenApiTypes.STR,
+                description="Paging: the `cursor` of the last item read (items after it), or an ISO 8601 time "
+                "(items before it).",
+            ),
             OpenApiParameter("limit", OpenApiTypes.INT, description="At most this many items (1–500, default 100)."),
         ],
         responses=TimelineItemSerializer(many=True),
@@ -278,8 +310,14 @@ class ProfileViewSet(TeamScopedReadOnlyViewSet):
 
 
 class TimelineParams(serializers.Serializer):
-    before = serializers.DateTimeField(required=False)
+    before = serializers.CharField(required=False, max_length=100)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+    def validate_before(self, value: str) -> TimelineCursor:
+        cursor = TimelineCursor.parse(value)
+        if cursor is None:
+            raise serializers.ValidationError(_("Give an item's cursor or an ISO 8601 time."))
+        return cursor
 
 
 # --- events -------------------------------------------------------------------------------------

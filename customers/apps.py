@@ -13,6 +13,7 @@ class CustomersConfig(AppConfig):
 
         check_request_enabled.connect(cors_origin_allowed, dispatch_uid="customers.cors")
         from journeys.extensions import register_map_annotator, register_map_link, register_map_option
+        from personas.extensions import register_rules_changed_handler
 
         from . import (
             overlay,
@@ -33,3 +34,6 @@ class CustomersConfig(AppConfig):
             wants_options=True,
         )
         register_map_link(_("Unmapped events"), "customers:unmapped_events")
+        from .persona_assign import on_rules_changed
+
+        register_rules_changed_handler(on_rules_changed)

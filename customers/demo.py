@@ -194,6 +194,9 @@ GENERIC = Case(
     go_on=([0.75, 0.6, 0.45, 0.8, 0.5], [0.75, 0.6, 0.5, 0.8, 0.5]), identify_at=2, plans=("new", "returning")
 )
 COUNTRIES = ["LV", "BG", "DE", "TW", "CN", "US", "GB"]
+# What each case's customers came for, sent as the ``product`` trait: the demo personas' trait
+# rules (personas/demo.py) match on it, so every identified demo customer gets a persona.
+PRODUCTS = {"shop": "furniture", "bank": "loan", "travel": "holiday"}
 DEVICES = [("mobile", 0.55), ("desktop", 0.38), ("tablet", 0.07)]
 USER_AGENTS = {
     "mobile": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
@@ -299,6 +302,8 @@ def _person(rng: random.Random, key: str, n: int, plan: list[Step], case: Case, 
     device = _pick(rng, DEVICES)
     anonymous_id = f"anon-{key}-{n}-{device}"
     traits = {"plan": rng.choice(case.plans), "country": rng.choice(COUNTRIES), "device": device}
+    if key in PRODUCTS:
+        traits["product"] = PRODUCTS[key]
     at = now - timedelta(days=rng.uniform(0.5, DAYS), hours=rng.uniform(0, 12))
     changed = now - timedelta(days=CHANGE_DAYS_AGO)
     out: list = []

@@ -30,6 +30,9 @@ class ProfileFilter(StrictFilterSet):
         method="filter_entered_before", help_text="With stage: entered it before (ISO 8601), e.g. stalled past an SLA."
     )
     seen_since = filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte", help_text="Seen at or after.")
+    persona = filters.NumberFilter(
+        field_name="persona_id", help_text="Persona id: profiles whose traits meet that persona's rules."
+    )
 
     class Meta:
         model = Profile

@@ -25,6 +25,7 @@ from .models import (
     StageTransition,
     TraitChange,
 )
+from .persona_assign import persona_assign_for_profiles
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +110,16 @@ def identities_link(
     trigger: str,
     event_id: int | None = None,
     new_profile_ids: frozenset[int] | set[int] = frozenset(),
+    persona_pending: set[int] | None = None,
 ) -> ProfileMerge | None:
     """Make ``other_key`` belong to the person of ``user_key`` (a user id), merging their profiles.
 
     Refused (and recorded as a refused merge) when the two profiles hold two different user ids:
     two people who shared a device or an email must not become one. A profile created by the same
     request for a key seen for the first time is simply absorbed, without a merge record.
+
+    The kept profile's traits change, so its persona is assigned again: now, or, when the caller
+    passes ``persona_pending``, by the caller once for its whole batch (the id is added to the set).
     """
     with transaction.atomic():
         found = _load(team_id, [user_key, other_key])
@@ -176,6 +181,7 @@ def identities_link(
                 reason=MERGE_REASON_DATABASE,
                 event_id=event_id,
             )
+        _persona_later(team_id, into.pk, persona_pending)
         if gone.pk in new_profile_ids:
             gone.delete()
             return None
@@ -230,11 +236,32 @@ def _merge(*, into: Profile, gone: Profile, user_id: str) -> None:
     gone.merged_into = into
     gone.traits = {}
     gone.user_id = ""
-    gone.save(update_fields=["merged_into", "traits", "user_id"])
+    gone.persona = None
+    gone.save(update_fields=["merged_into", "traits", "user_id", "persona"])
 
 
-def traits_apply(*, team_id: int, profile_id: int, traits: dict, at: datetime, event_id: int | None = None) -> int:
-    """Record each trait that changed; the profile shows the value set latest. Return the changes."""
+def _persona_later(team_id: int, profile_id: int, pending: set[int] | None) -> None:
+    """Assign the profile's persona now, or leave it to the caller's batch (``pending``)."""
+    if pending is not None:
+        pending.add(profile_id)
+    else:
+        persona_assign_for_profiles(team_id, [profile_id])
+
+
+def traits_apply(
+    *,
+    team_id: int,
+    profile_id: int,
+    traits: dict,
+    at: datetime,
+    event_id: int | None = None,
+    persona_pending: set[int] | None = None,
+) -> int:
+    """Record each trait that changed; the profile shows the value set latest. Return the changes.
+
+    When the profile's traits changed its persona is assigned again, in this transaction: now, or
+    by the caller for its whole batch when it passes ``persona_pending`` (see ``identities_link``).
+    """
     if not traits:
         return 0
     with transaction.atomic():
@@ -270,18 +297,22 @@ def traits_apply(*, team_id: int, profile_id: int, traits: dict, at: datetime, e
                 current[key] = value
         if changes:
             TraitChange.objects.bulk_create(changes)
-            profile.traits = current
-            profile.save(update_fields=["traits"])
+            if current != profile.traits:
+                profile.traits = current
+                profile.save(update_fields=["traits"])
+                _persona_later(team_id, profile.pk, persona_pending)
         return len(changes)
 
 
-def traits_apply_many(*, team_id: int, items: list[tuple[int, dict, datetime, int | None]]) -> int:
+def traits_apply_many(
+    *, team_id: int, items: list[tuple[int, dict, datetime, int | None]], persona_pending: set[int] | None = None
+) -> int:
     """``traits_apply`` for many ``(profile_id, traits, at, event_id)`` at once, in their order.
 
     The same outcome as calling ``traits_apply`` for each item in turn, in a few statements
     whatever their number: the profiles locked in id order (one query), the time each trait last
     changed (one query), the changes inserted together and each changed profile written once.
-    Return the number of changes.
+    Return the number of changes. The changed profiles' personas are assigned as in ``traits_apply``.
     """
     items = [item for item in items if item[1]]
     if not items:
@@ -334,4 +365,8 @@ def traits_apply_many(*, team_id: int, items: list[tuple[int, dict, datetime, in
                 profile = profiles[profile_id]
                 profile.traits = current[profile_id]
             Profile.objects.bulk_update([profiles[pk] for pk in sorted(changed)], ["traits"])
+            if persona_pending is not None:
+                persona_pending.update(changed)
+            else:
+                persona_assign_for_profiles(team_id, changed)
         return len(changes)

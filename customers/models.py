@@ -98,6 +98,16 @@ class Profile(TeamOwnedModel):
     # The profile's one user id, kept here for display and search; Identity is the truth.
     user_id = models.CharField(_("user id"), max_length=255, blank=True, db_index=True)
     traits = models.JSONField(_("traits"), default=dict, blank=True)
+    # The persona whose trait rules the traits meet (customers/persona_assign.py keeps it current).
+    persona = models.ForeignKey(
+        "personas.Persona",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="profiles",
+        editable=False,
+        verbose_name=_("persona"),
+    )
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

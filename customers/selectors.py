@@ -15,7 +15,7 @@ from teams.models import Team
 
 from . import overlay
 from . import rules as rule_cache
-from .extensions import TimelineItem, export_sources, timeline_sources
+from .extensions import TimelineCursor, TimelineItem, export_sources, timeline_sources
 from .models import (
     Erasure,
     Event,
@@ -43,6 +43,13 @@ def profile_list(*, user, team: Team | None = None, include_merged: bool = False
     if not include_merged:
         queryset = queryset.filter(merged_into__isnull=True)
     return queryset
+
+
+def persona_choices(*, team: Team) -> list:
+    """Return the team's active personas, for the profile list's persona filter."""
+    from personas.models import Persona
+
+    return list(Persona.objects.for_team(team).filter(archived=False).only("id", "name").order_by("name"))
 
 
 def profile_get(*, user, pk) -> Profile:
@@ -78,15 +85,24 @@ def profile_details(profile: Profile) -> dict:
     }
 
 
-def profile_timeline(*, profile: Profile, before: datetime | None = None, limit: int = 100) -> list[TimelineItem]:
-    """Return the profile's events, stage changes, merges and what other apps add, newest first."""
+def profile_timeline(
+    *, profile: Profile, before: TimelineCursor | datetime | None = None, limit: int = 100
+) -> list[TimelineItem]:
+    """Return the profile's events, stage changes, merges and what other apps add, newest first.
+
+    Paged by ``before`` (the last item's ``cursor``): every source returns its newest ``limit``
+    items after the cursor, and the merge keeps the newest ``limit`` of all, ordered by time, kind
+    and id, so items at the same time on either side of a page boundary are neither lost nor repeated.
+    """
+    if isinstance(before, datetime):
+        before = TimelineCursor(before)
     events = Event.objects.filter(identity__profile=profile).select_related("source").order_by("-timestamp", "-id")
     transitions = StageTransition.objects.filter(profile=profile).select_related("from_stage", "to_stage")
     merges = ProfileMerge.objects.filter(into_profile=profile)
     if before is not None:
-        events = events.filter(timestamp__lt=before)
-        transitions = transitions.filter(entered_at__lt=before)
-        merges = merges.filter(created_at__lt=before)
+        events = events.filter(before.q("event", "timestamp"))
+        transitions = transitions.filter(before.q("stage", "entered_at"))
+        merges = merges.filter(before.q("merge", "created_at"))
     items = [
         TimelineItem(
             "event",
@@ -101,6 +117,7 @@ def profile_timeline(*, profile: Profile, before: datetime | None = None, limit:
                 "traits": event.traits,
                 "flags": event.flags,
             },
+            id=event.pk,
         )
         for event in events[:limit]
     ]
@@ -116,6 +133,7 @@ def profile_timeline(*, profile: Profile, before: datetime | None = None, limit:
                 "to_stage": t.to_stage_id,
                 "event": t.event_id,
             },
+            id=t.pk,
         )
         for t in transitions.order_by("-entered_at", "-id")[:limit]
     ]
@@ -125,6 +143,7 @@ def profile_timeline(*, profile: Profile, before: datetime | None = None, limit:
             m.created_at,
             m.identifier,
             {"status": m.status, "from_profile": m.from_profile_id, "reason": m.reason, "trigger": m.trigger},
+            id=m.pk,
         )
         for m in merges.order_by("-created_at", "-id")[:limit]
     ]
@@ -132,7 +151,10 @@ def profile_timeline(*, profile: Profile, before: datetime | None = None, limit:
         identifiers = list(Identity.objects.filter(profile=profile).values_list("kind", "value"))
         for fn in timeline_sources:
             items += fn(profile, identifiers=identifiers, before=before, limit=limit)
-    items.sort(key=lambda item: item.at, reverse=True)
+    if before is not None:
+        # A source that filters loosely must not repeat an item of an earlier page.
+        items = [item for item in items if before.admits(item)]
+    items.sort(key=lambda item: item.sort_key, reverse=True)
     return items[:limit]
 
 

@@ -18,7 +18,7 @@ from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
 
-from . import extensions, identity, ingest, partitions
+from . import extensions, identity, ingest, partitions, persona_assign
 from .models import (
     Erasure,
     Event,
@@ -501,6 +501,9 @@ def _resolve_all(
     applying each event in turn.
     """
     pending: list[tuple[ingest.Message, int]] = []
+    # Profiles whose traits changed (identify, merges): their personas are assigned once for the
+    # batch at the end, with the team's personas read once, not per event.
+    persona_pending: set[int] = set()
 
     def flush() -> None:
         if not pending:
@@ -515,6 +518,7 @@ def _resolve_all(
                 for m, event_id in pending
                 if m.primary in profiles
             ],
+            persona_pending=persona_pending,
         )
         pending.clear()
 
@@ -534,16 +538,23 @@ def _resolve_all(
                     trigger=message.type,
                     event_id=event_id,
                     new_profile_ids=new_profiles,
+                    persona_pending=persona_pending,
                 )
         if message.type == "alias" and message.previous_id != message.user_id:
             flush()
             previous = _previous_key(team_id, message.previous_id)
             identity.identities_link(
-                team_id=team_id, user_key=user_key, other_key=previous, trigger="alias", event_id=event_id
+                team_id=team_id,
+                user_key=user_key,
+                other_key=previous,
+                trigger="alias",
+                event_id=event_id,
+                persona_pending=persona_pending,
             )
         if message.type == "identify" and message.traits:
             pending.append((message, event_id))
     flush()
+    persona_assign.persona_assign_for_profiles(team_id, persona_pending)
 
 
 def _previous_key(team_id: int, value: str) -> identity.Key:

@@ -3,8 +3,9 @@ import time
 from celery import shared_task
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import OperationalError
 
-from . import services, stages
+from . import persona_assign, services, stages
 
 # Stored events wait for matching on a Redis list, drained by one task at a time in chunks, so a
 # burst of requests costs one RPUSH each instead of one Celery message each. The flag says a drain
@@ -116,3 +117,12 @@ def rollup_rebuild(journey_map_id: int) -> int:
 def event_partitions_ensure() -> list[str]:
     """Create the coming months' event partitions (PostgreSQL; nothing on SQLite)."""
     return services.event_partitions_ensure()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def profiles_persona_assign(team_id: int) -> int:
+    """Reassign the team's profiles to personas after its persona rules changed (idempotent).
+
+    Retried on a database error (a deadlock with a concurrent identify): it starts over, which is safe.
+    """
+    return persona_assign.profiles_persona_assign(team_id=team_id)

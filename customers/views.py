@@ -18,11 +18,13 @@ from teams.middleware import follow_team
 from teams.models import Role, Team
 
 from . import overlay, selectors, services
+from .extensions import TimelineCursor
 from .filters import ProfileFilter
 from .forms import ErasureForm, PrivacySettingsForm, SourceForm, UnmappedAddForm
 from .models import PrivacySettings, Profile, Source
 
 PAGE_SIZE = 50
+TIMELINE_PAGE = 100
 
 
 @login_required
@@ -142,8 +144,15 @@ def profile_list(request: HttpRequest) -> HttpResponse:
     profiles = selectors.profile_list(user=request.user, team=team)
     filterset = ProfileFilter(request.GET, queryset=profiles)
     results = filterset.qs if filterset.is_valid() else profiles.none()
-    page = Paginator(results.order_by("-last_seen_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"team": team, "filter": filterset, "page": page, "profiles": page.object_list}
+    results = results.select_related("persona").order_by("-last_seen_at", "-id")
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "team": team,
+        "filter": filterset,
+        "page": page,
+        "profiles": page.object_list,
+        "personas": selectors.persona_choices(team=team),
+    }
     return render_page_or_partial(request, "customers/profile_list.html", "profile-results", context)
 
 
@@ -155,11 +164,16 @@ def profile_detail(request: HttpRequest, profile_pk: int) -> HttpResponse:
     if profile.merged_into_id is not None:
         return redirect("customers:profile_detail", profile.merged_into_id)
     follow_team(request, profile.team_id)
+    # ?before=<an item's cursor> pages back through the timeline (an unreadable one starts at the top).
+    before = TimelineCursor.parse(request.GET.get("before", ""))
+    timeline = selectors.profile_timeline(profile=profile, before=before, limit=TIMELINE_PAGE)
     context = {
         "team": profile.team,
         "profile": profile,
+        "persona": profile.persona,
         **selectors.profile_details(profile),
-        "timeline": selectors.profile_timeline(profile=profile, limit=100),
+        "timeline": timeline,
+        "older": timeline[-1].cursor if len(timeline) == TIMELINE_PAGE else None,
         "can_erase": has_role(request.user, profile.team_id, Role.ADMIN),
     }
     return render(request, "customers/profile_detail.html", context)

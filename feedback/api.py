@@ -19,7 +19,7 @@ from teams.api_base import (
     TeamScopedViewSetMixin,
 )
 
-from . import services, stats
+from . import services, stats, timeline
 from .filters import FollowUpFilter, ResponseFilter, SurveyFilter, ThemeFilter
 from .models import FollowUp, Question, Response, ResponseTheme, Survey, Theme
 
@@ -255,6 +255,14 @@ class ResponseThemeSerializer(serializers.ModelSerializer):
 
 class ResponseSerializer(serializers.ModelSerializer):
     themes = ResponseThemeSerializer(source="response_themes", many=True, read_only=True)
+    profile = serializers.IntegerField(
+        source="profile_id",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The customer profile holding the respondent id as a user id, anonymous id or alias; "
+        "null when none does (an anonymous answer, or an id no event has sent).",
+    )
 
     class Meta:
         model = Response
@@ -271,6 +279,7 @@ class ResponseSerializer(serializers.ModelSerializer):
             "channel",
             "locale",
             "respondent_id",
+            "profile",
             "page_url",
             "user_agent",
             "finished",
@@ -287,7 +296,9 @@ class TagSerializer(serializers.Serializer):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List responses", description="Filter by survey, map, stage, touchpoint, score, theme, period …"
+        summary="List responses",
+        description="Filter by survey, map, stage, touchpoint, score, theme, period …; `profile` is the "
+        "customer profile whose identifier the respondent id is.",
     ),
     retrieve=extend_schema(summary="Get a response"),
 )
@@ -301,7 +312,7 @@ class ResponseViewSet(TeamScopedReadOnlyViewSet):
     ordering = ["-created_at"]
 
     def scope_queryset(self, queryset):
-        return queryset.prefetch_related(
+        return timeline.with_profile(queryset).prefetch_related(
             Prefetch("response_themes", queryset=ResponseTheme.objects.select_related("theme"))
         )
 

@@ -8,8 +8,9 @@ class FeedbackConfig(AppConfig):
 
     def ready(self):
         from corsheaders.signals import check_request_enabled
+        from django.utils.translation import pgettext_lazy
 
-        from customers.extensions import register_erasure_handler, register_export_source
+        from customers.extensions import register_erasure_handler, register_export_source, register_timeline_source
 
         from .public import cors_origin_allowed
 
@@ -25,4 +26,13 @@ class FeedbackConfig(AppConfig):
         )
         register_erasure_handler(privacy.erase)
         register_export_source(privacy.export)
+        from . import timeline
+
+        register_timeline_source(
+            timeline.profile_items,
+            labels={
+                "response": pgettext_lazy("timeline", "Answer"),
+                "followup": pgettext_lazy("timeline", "Follow-up"),
+            },
+        )
         register_map_link(_("Scores"), "feedback:map_scores")

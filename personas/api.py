@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamField, TeamScopedModelViewSet
 from teams.api_errors import conflict
 
-from . import selectors, services
+from . import rules, selectors, services
 from .filters import PersonaFilter, ScenarioFilter
 from .models import Persona, Scenario
 
@@ -41,6 +41,25 @@ class ScenarioBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+class TraitConditionSerializer(serializers.Serializer):
+    """One condition on a customer's traits (all of a persona's conditions must hold)."""
+
+    trait = serializers.CharField(
+        max_length=rules.MAX_TRAIT_LENGTH,
+        help_text="The trait's key as sent in identify calls, e.g. `plan`; `address.city` reads a nested trait.",
+    )
+    op = serializers.ChoiceField(
+        choices=list(rules.OPERATORS),
+        help_text="`eq` equals, `neq` does not equal, `in` is one of, `not_in` is none of, `contains` (text or "
+        "list), `exists` is set, `gt` greater than, `lt` less than. Every operator but `exists` needs the trait.",
+    )
+    value = serializers.JSONField(
+        required=False,
+        help_text="A text, number or boolean; a list for `in` / `not_in`; a number for `gt` / `lt`; none for "
+        '`exists`. Text compares without case, and 50 equals "50".',
+    )
+
+
 class PersonaSerializer(serializers.ModelSerializer):
     team = TeamField(help_text="The team the persona belongs to (set on create; it cannot move).")
     photo = serializers.ImageField(
@@ -52,6 +71,13 @@ class PersonaSerializer(serializers.ModelSerializer):
     scenario_count = serializers.IntegerField(read_only=True, help_text="How many scenarios the persona has.")
     map_count = serializers.IntegerField(read_only=True, help_text="How many journey maps are drawn for it.")
     scenarios = ScenarioBriefSerializer(many=True, read_only=True, help_text="The persona's scenarios.")
+    trait_rules = TraitConditionSerializer(
+        many=True,
+        required=False,
+        max_length=rules.MAX_CONDITIONS,
+        help_text="Customer profiles whose traits meet every condition are assigned this persona; an empty list "
+        "assigns nobody. A change reassigns the team's profiles in the background.",
+    )
 
     class Meta:
         model = Persona
@@ -71,6 +97,8 @@ class PersonaSerializer(serializers.ModelSerializer):
             "success_markers",
             "typical_deviations",
             "quotes",
+            "trait_rules",
+            "priority",
             "archived",
             "revision",
             "scenario_count",
@@ -83,10 +111,13 @@ class PersonaSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "revision": {"help_text": "Raised by every change; send it back in If-Match to refuse stale writes."},
             "archived": {"help_text": "Archived personas are hidden in the UI; use the archive/restore actions."},
+            "priority": {"help_text": "When a profile meets the rules of several personas, the lowest number wins."},
         }
 
     def validate(self, attrs):
-        # Model-level checks (photo size, colour format, uniqueness) run in the service.
+        # Model-level checks (photo size, colour format, uniqueness, the rules' values) run in the service.
+        if "trait_rules" in attrs:
+            attrs["trait_rules"] = [dict(condition) for condition in attrs["trait_rules"]]
         return attrs
 
 
@@ -103,6 +134,20 @@ SHOPPER_EXAMPLE = OpenApiExample(
         "goals": "Get the order by the weekend\nReturn it easily if it does not fit",
         "obstacles": "Delivery date shown only at checkout\nReturns policy hard to find",
         "quotes": "I won't pay until I know when it arrives.",
+        "trait_rules": [{"trait": "product", "op": "eq", "value": "furniture"}],
+        "priority": 10,
+    },
+)
+RULES_EXAMPLE = OpenApiExample(
+    "Trait rules",
+    request_only=True,
+    value={
+        "trait_rules": [
+            {"trait": "plan", "op": "in", "value": ["team", "business"]},
+            {"trait": "seats", "op": "gt", "value": 10},
+            {"trait": "company", "op": "exists"},
+        ],
+        "priority": 20,
     },
 )
 SCENARIO_EXAMPLE = OpenApiExample(
@@ -177,7 +222,10 @@ class RevisionedMixin:
         parameters=[IF_MATCH],
         responses={200: PersonaSerializer, 409: CONFLICT},
         examples=[
-            OpenApiExample("New obstacle", request_only=True, value={"obstacles": "Returns cost €5\nNo courier choice"})
+            OpenApiExample(
+                "New obstacle", request_only=True, value={"obstacles": "Returns cost €5\nNo courier choice"}
+            ),
+            RULES_EXAMPLE,
         ],
     ),
     destroy=extend_schema(

@@ -28,6 +28,9 @@ PERSONAS = {
         "Asks support chat about returns before paying",
         "quotes": "I won't pay until I know when it arrives.\n"
         "If I can't send it back for free, I'll buy it in the store.",
+        # The demo customers' identify traits (customers/demo.py): who came for furniture.
+        "trait_rules": [{"trait": "product", "op": "eq", "value": "furniture"}],
+        "priority": 10,
     },
     "borrower": {
         "name": "First-time loan applicant",
@@ -44,6 +47,8 @@ PERSONAS = {
         "typical_deviations": "Abandons at the income-proof step to find documents\n"
         "Calls the branch to ask what APR means",
         "quotes": "I just want to know what I'll pay each month.\nWhy do they need all these papers?",
+        "trait_rules": [{"trait": "product", "op": "eq", "value": "loan"}],
+        "priority": 20,
     },
     "traveller": {
         "name": "Trust-seeking traveller",
@@ -58,6 +63,8 @@ PERSONAS = {
         "success_markers": "Reads at least one customer story before booking\nBooks again the next year",
         "typical_deviations": "Leaves to search for reviews on other sites\nAsks friends on social media before paying",
         "quotes": "I want to hear from people like us who actually went.",
+        "trait_rules": [{"trait": "product", "op": "in", "value": ["holiday", "trip"]}],
+        "priority": 30,
     },
 }
 
@@ -237,6 +244,11 @@ def _seed(team, actor, persona_table: dict, scenario_table: dict) -> dict:
         persona = Persona.objects.filter(team=team, name__iexact=fields["name"]).first()
         if persona is None:
             persona = services.persona_create(team=team, actor=actor, **fields)
+        elif fields.get("trait_rules") and not persona.trait_rules:
+            # A demo seeded before personas had trait rules: give them theirs.
+            services.persona_update(
+                persona=persona, actor=actor, trait_rules=fields["trait_rules"], priority=fields["priority"]
+            )
         for i, data in enumerate(scenario_table[key]):
             scenario = persona.scenarios.filter(name__iexact=data["name"]).first()
             if scenario is None:

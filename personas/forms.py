@@ -1,7 +1,9 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from . import rules
 from .filters import PersonaFilter
 from .models import MULTILINE_HELP, Persona, Scenario
 
@@ -115,3 +117,67 @@ class PersonaListFilter(PersonaFilter):
         self.form.fields["search"].widget.attrs.update(
             {"type": "search", "placeholder": _("Name, role, goal…"), "autocomplete": "off"}
         )
+
+
+class PersonaRulesForm(forms.Form):
+    """The persona's priority among personas whose rules a customer meets; the conditions are a formset."""
+
+    priority = forms.IntegerField(
+        label=_("Priority"),
+        min_value=0,
+        max_value=32767,
+        help_text=_("When a customer meets the rules of several personas, the lowest number wins."),
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class TraitConditionForm(forms.Form):
+    """One condition on a customer's traits: a row of the rules form. A row left empty is ignored."""
+
+    trait = forms.CharField(
+        label=_("Trait"),
+        max_length=rules.MAX_TRAIT_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. plan"), "autocomplete": "off"}),
+    )
+    op = forms.ChoiceField(label=_("Operator"), choices=list(rules.OPERATORS.items()), initial="eq")
+    value = forms.CharField(
+        label=_("Value"),
+        max_length=rules.MAX_VALUE_LENGTH * 4,
+        required=False,
+        help_text=_("For “is one of”, separate values with commas."),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. team"), "autocomplete": "off"}),
+    )
+
+    condition: dict | None = None
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("trait") or "").strip() and not (data.get("value") or "").strip():
+            self.condition = None  # an empty row: ignored
+            return data
+        raw = {"trait": data.get("trait") or "", "op": data.get("op"), "value": data.get("value") or ""}
+        try:
+            self.condition = rules.clean_condition(raw)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return data
+
+    @staticmethod
+    def initial_for(condition: dict) -> dict:
+        """Return a stored condition as the row's initial values (a list as "a, b")."""
+        value = condition.get("value", "")
+        text = ", ".join(map(_value_text, value)) if isinstance(value, list) else _value_text(value)
+        return {"trait": condition.get("trait", ""), "op": condition.get("op", "eq"), "value": text}
+
+
+def _value_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+TraitConditionFormSet = forms.formset_factory(
+    TraitConditionForm, extra=0, max_num=rules.MAX_CONDITIONS, absolute_max=rules.MAX_CONDITIONS, validate_max=True
+)

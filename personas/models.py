@@ -74,6 +74,19 @@ class Persona(TeamOwnedModel):
     archived = models.BooleanField(
         _("archived"), default=False, help_text=_("Archived personas are hidden from lists and pickers.")
     )
+    # Conditions on a customer's traits ({"trait", "op", "value"}, see personas/rules.py); all must
+    # hold. Profiles that meet them are assigned this persona (by customers, which reads them).
+    trait_rules = models.JSONField(
+        _("trait rules"),
+        default=list,
+        blank=True,
+        help_text=_("Customers whose traits meet every condition are assigned this persona."),
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=100,
+        help_text=_("When a customer meets the rules of several personas, the lowest number wins."),
+    )
     # Raised by every change; a change based on an older revision is refused (nothing is lost).
     revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

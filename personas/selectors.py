@@ -43,3 +43,14 @@ def persona_get(*, user, pk) -> Persona:
 def scenario_list(*, user) -> QuerySet[Scenario]:
     """Return the scenarios ``user`` may read, with their persona and the number of maps drawn for them."""
     return Scenario.objects.for_user(user).select_related("persona").annotate(map_count=Count("journey_maps"))
+
+
+def persona_profile_count(*, persona: Persona) -> int | None:
+    """Return how many customer profiles are this persona now, or None without the customers app.
+
+    Read through the reverse relation ``profiles`` (personas does not import customers).
+    """
+    relation = getattr(Persona, "profiles", None)
+    if relation is None:
+        return None
+    return relation.rel.related_model.objects.filter(persona=persona, merged_into__isnull=True).count()

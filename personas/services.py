@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from teams.access import history_user, require_role
 from teams.models import Role, Team
 
+from . import extensions, rules
 from .models import AVATAR_PALETTE, Persona, Scenario
 
 PERSONA_FIELDS = (
@@ -37,7 +38,11 @@ PERSONA_FIELDS = (
     "typical_deviations",
     "jobs_to_be_done",
     "quotes",
+    "trait_rules",
+    "priority",
 )
+# Changing these may change which persona a customer profile is (customers listens: extensions).
+ASSIGNMENT_FIELDS = {"trait_rules", "priority", "archived"}
 SCENARIO_FIELDS = ("name", "kind", "trigger", "goal", "expected_outcome", "success_markers")
 
 
@@ -58,6 +63,16 @@ def _clean_text(data: dict[str, Any]) -> dict[str, Any]:
     if "photo" in data and not data["photo"]:
         data["photo"] = ""  # None or False (a cleared file input) removes the photo
     return data
+
+
+def _clean_rules(fields: dict[str, Any]) -> dict[str, Any]:
+    """Normalise ``trait_rules`` (see ``rules.clean_rules``); a bad condition is an error on that field."""
+    if "trait_rules" in fields:
+        try:
+            fields["trait_rules"] = rules.clean_rules(fields["trait_rules"])
+        except ValidationError as exc:
+            raise ValidationError({"trait_rules": exc.messages}) from exc
+    return fields
 
 
 def _unknown(data: dict, allowed: Iterable[str]) -> None:
@@ -113,7 +128,7 @@ def persona_create(*, team: Team, actor, scenarios: Iterable[dict] = (), **field
     """Create a persona in ``team`` (and, optionally, its first scenarios) in one transaction."""
     require_role(actor, team.pk, Role.EDITOR)
     _unknown(fields, PERSONA_FIELDS)
-    fields = _clean_text(fields)
+    fields = _clean_rules(_clean_text(fields))
     if not fields.get("avatar_color"):
         fields["avatar_color"] = next_avatar_color(team=team)
     persona = Persona(team=team, **fields)
@@ -123,6 +138,8 @@ def persona_create(*, team: Team, actor, scenarios: Iterable[dict] = (), **field
         _save_unique(persona, actor=actor, name_error=_persona_name_error(persona.name))
         for data in scenarios:
             scenario_create(persona=persona, actor=actor, **data)
+        if persona.trait_rules:
+            extensions.rules_changed(team_id=team.pk)
     return persona
 
 
@@ -143,7 +160,7 @@ def persona_update(*, persona: Persona, actor, revision: int | None = None, **fi
     """Change the given fields of ``persona``; ``revision`` is the one the change was based on."""
     require_role(actor, persona.team_id, Role.EDITOR)
     _unknown(fields, PERSONA_FIELDS)
-    fields = _clean_text(fields)
+    fields = _clean_rules(_clean_text(fields))
     locked = Persona.objects.select_for_update().get(pk=persona.pk)
     changed = _apply_changes(locked=locked, fields=fields, revision=revision)
     if "name" in changed and _persona_name_taken(locked.team_id, locked.name, exclude_pk=locked.pk):
@@ -156,6 +173,8 @@ def persona_update(*, persona: Persona, actor, revision: int | None = None, **fi
             name_error=_persona_name_error(locked.name),
             update_fields=[*changed, "revision", "updated_at"],
         )
+        if ASSIGNMENT_FIELDS & set(changed):
+            extensions.rules_changed(team_id=locked.team_id)
     _refresh(persona, locked)
     return persona
 
@@ -174,6 +193,8 @@ def _set_archived(*, persona: Persona, actor, archived: bool) -> Persona:
             locked.revision += 1
             _stamp(locked, actor)
             locked.save(update_fields=["archived", "revision", "updated_at"])
+            if locked.trait_rules:
+                extensions.rules_changed(team_id=locked.team_id)
     _refresh(persona, locked)
     return persona
 
@@ -231,7 +252,11 @@ def persona_delete(*, persona: Persona, actor) -> None:
         )
     try:
         with transaction.atomic():
+            had_rules = bool(persona.trait_rules)
             persona.delete()
+            if had_rules:
+                # Its profiles lose it (SET NULL); another persona's rules may fit them now.
+                extensions.rules_changed(team_id=persona.team_id)
     except ProtectedError as exc:  # a map was drawn between the check and the delete
         raise ValidationError(
             {NON_FIELD: _("Journey maps use this persona: %(maps)s.") % {"maps": _map_titles(exc.protected_objects)}}

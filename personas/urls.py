@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.persona_create, name="create"),
     path("<int:persona_pk>/", views.persona_detail, name="detail"),
     path("<int:persona_pk>/edit/", views.persona_edit, name="edit"),
+    path("<int:persona_pk>/rules/", views.persona_rules, name="rules"),
     path("<int:persona_pk>/archive/", views.persona_archive, name="archive"),
     path("<int:persona_pk>/restore/", views.persona_restore, name="restore"),
     path("<int:persona_pk>/delete/", views.persona_delete, name="delete"),

@@ -10,16 +10,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from teams.access import get_object_for_user, get_object_for_write, has_role
-from teams.htmx import form_flow, hx_redirect, team_required
+from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_required
 from teams.middleware import follow_team
 from teams.models import Role
 
 from . import selectors, services
-from .forms import PersonaForm, PersonaListFilter, ScenarioForm
+from .forms import (
+    PersonaForm,
+    PersonaListFilter,
+    PersonaRulesForm,
+    ScenarioForm,
+    TraitConditionForm,
+    TraitConditionFormSet,
+)
 from .models import Persona, Scenario
 
 PAGE_SIZE = 60
@@ -75,6 +83,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, persona: Persona, **extra) -> dict:
     return {
         "persona": persona,
+        "profile_count": selectors.persona_profile_count(persona=persona),
         "scenarios": persona.scenarios.all(),
         "maps": persona.journey_maps.all(),
         "can_edit_persona": has_role(request.user, persona.team_id, Role.EDITOR),
@@ -170,6 +179,94 @@ def persona_edit(request: HttpRequest, persona_pk: int) -> HttpResponse:
         message=lambda saved: _("Persona “%(name)s” saved.") % {"name": persona.name},
         redirect_to=persona.get_absolute_url(),
     )
+
+
+RULES_PREFIX = "rules"
+
+
+def _rule_rows(formset) -> list[dict]:
+    """Return the rows of a bound rules formset as typed, to draw them again (add or remove a row)."""
+    rows = []
+    for form in formset.forms:
+        rows.append({name: form[name].value() or "" for name in ("trait", "op", "value")})
+    return rows
+
+
+def _rules_page(request: HttpRequest, persona: Persona, form, formset, status: int = 200) -> HttpResponse:
+    context = {"persona": persona, "form": form, "formset": formset}
+    return render_page_or_partial(request, "personas/persona_rules.html", "rules-form", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def persona_rules(request: HttpRequest, persona_pk: int) -> HttpResponse:
+    """Edit which customers are this persona: conditions on their traits, one row each, and the priority.
+
+    "Add a condition" and "Remove" are submit buttons (``add_row``, ``remove_row``): they draw the
+    form again without saving, through HTMX or as a plain page without JS.
+    """
+    persona = get_object_for_write(Persona, request.user, pk=persona_pk)
+    if request.method != "POST":
+        rows = [TraitConditionForm.initial_for(c) for c in persona.trait_rules] or [{"op": "eq"}]
+        form = PersonaRulesForm(initial={"priority": persona.priority, "revision": persona.revision})
+        return _rules_page(request, persona, form, TraitConditionFormSet(initial=rows, prefix=RULES_PREFIX))
+
+    formset = TraitConditionFormSet(request.POST, prefix=RULES_PREFIX)
+    if "add_row" in request.POST or "remove_row" in request.POST:
+        rows = _rule_rows(formset) if formset.management_form.is_valid() else []
+        if "add_row" in request.POST and len(rows) < TraitConditionFormSet.max_num:
+            rows.append({"op": "eq"})
+        elif "remove_row" in request.POST:
+            index = request.POST.get("remove_row", "")
+            rows = [row for i, row in enumerate(rows) if str(i) != index]
+        shown = {"priority": request.POST.get("priority"), "revision": request.POST.get("revision")}
+        form = PersonaRulesForm(initial=shown)
+        return _rules_page(request, persona, form, TraitConditionFormSet(initial=rows, prefix=RULES_PREFIX))
+
+    form = PersonaRulesForm(request.POST)
+    status = 400
+    if form.is_valid() and formset.is_valid():
+        conditions = [row.condition for row in formset.forms if row.condition is not None]
+        try:
+            services.persona_update(
+                persona=persona,
+                actor=request.user,
+                revision=form.cleaned_data["revision"],
+                trait_rules=conditions,
+                priority=form.cleaned_data["priority"],
+            )
+        except services.StaleRevision as exc:
+            status = 409
+            data = request.POST.copy()
+            data["revision"] = str(exc.current.revision)
+            form = PersonaRulesForm(data)
+            form.is_valid()
+            form.add_error(
+                None,
+                _(
+                    "Someone changed this persona while you were editing. Your rules are kept below; "
+                    "save again to replace theirs, or reload to see theirs."
+                ),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                if field == "priority":
+                    form.add_error("priority", errors)
+                else:
+                    form.add_error(None, errors)
+        else:
+            count = len(conditions)
+            if count:
+                message = ngettext(
+                    "Rules of “%(name)s” saved: %(count)d condition. Customers are being reassigned.",
+                    "Rules of “%(name)s” saved: %(count)d conditions. Customers are being reassigned.",
+                    count,
+                ) % {"name": persona.name, "count": count}
+            else:
+                message = _("“%(name)s” has no rules now: no customer is assigned to it.") % {"name": persona.name}
+            messages.success(request, message)
+            return hx_redirect(request, persona.get_absolute_url() + "#rules-h")
+    return _rules_page(request, persona, form, formset, status=status)
 
 
 @login_required

@@ -22,3 +22,13 @@ def lines(text: str) -> list[str]:
 @register.inclusion_tag("personas/_avatar.html")
 def persona_avatar(persona, size: str = "md"):
     return {"persona": persona, "size": size}
+
+
+@register.filter
+def condition_parts(condition: dict) -> dict:
+    """Return a trait condition's parts for display: trait, operator in words, value as text."""
+    from personas.forms import TraitConditionForm
+    from personas.rules import OPERATORS
+
+    shown = TraitConditionForm.initial_for(condition)
+    return {"trait": shown["trait"], "op": OPERATORS.get(shown["op"], shown["op"]), "value": shown["value"]}

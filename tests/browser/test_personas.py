@@ -92,3 +92,50 @@ def test_list_search_filters_in_place(page, login, erin, victor, team_a, screens
     page.get_by_label("Market").select_option("b2b")
     expect(page.locator(".wm-persona-card")).to_have_count(1)
     expect(page.locator("#persona-results")).to_contain_text("Procurement lead")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_editor_sets_trait_rules_row_by_row_on_a_phone(page, login, erin, team_a, screenshot, htmx_idle):
+    from tests.browser.axe import describe, violations
+
+    persona = services.persona_create(team=team_a, actor=erin, name="Team buyer")
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(erin)
+    page.goto(persona.get_absolute_url())
+    expect(page.locator("#rules-section")).to_contain_text("No trait rules")
+    page.get_by_role("button", name="Edit trait rules").click()
+
+    page.get_by_label("Trait of condition 1").fill("plan")
+    page.get_by_label("Value of condition 1").fill("team")
+    page.get_by_role("button", name="Add a condition").click()
+    htmx_idle()
+    page.get_by_label("Trait of condition 2").fill("seats")
+    page.get_by_label("Operator of condition 2").select_option("gt")
+    page.get_by_label("Value of condition 2").fill("ten")
+    page.get_by_role("button", name="Add a condition").click()
+    htmx_idle()
+    page.get_by_label("Trait of condition 3").fill("temporary")
+    page.get_by_role("button", name="Remove condition 3").click()
+    htmx_idle()
+    expect(page.get_by_label("Trait of condition 3")).to_have_count(0)
+    page.get_by_label("Priority").fill("5")
+    page.get_by_role("button", name="Save rules").click()
+    # A number was expected: the error is next to the field, nothing saved.
+    expect(page.locator("#rules-form")).to_contain_text("Give a number, e.g. 10.")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    found = violations(page)
+    assert not found, describe({"rules form": found})
+    screenshot(page, "persona-rules")
+    page.get_by_label("Value of condition 2").fill("10")
+    page.get_by_role("button", name="Save rules").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team buyer")
+    expect(page.locator("#rules-section")).to_contain_text("is greater than")
+    found = violations(page)
+    assert not found, describe({"persona page": found})
+    persona.refresh_from_db()
+    assert persona.trait_rules == [
+        {"trait": "plan", "op": "eq", "value": "team"},
+        {"trait": "seats", "op": "gt", "value": 10},
+    ]
+    assert persona.priority == 5

@@ -22,6 +22,7 @@ def test_seed_demo_makes_the_worked_cases_through_the_ingestion_once(db, setting
         call_command("seed_demo", verbosity=0)
     seeded = Source.objects.filter(name=demo.SOURCE_NAME)
     every_demo_map_has_a_tracking_plan_and_customers_in_its_stages(seeded)
+    every_identified_customer_has_the_persona_of_their_case()
     fewer_people_enter_each_stage_than_the_one_before()
     the_furniture_shop_loses_most_at_decision_and_the_leavers_read_returns_and_delivery()
     some_anonymous_visitors_are_merged_into_identified_customers_with_traits()
@@ -108,9 +109,25 @@ def some_anonymous_visitors_are_merged_into_identified_customers_with_traits():
     identified = Profile.objects.filter(team=team, merged_into__isnull=True).exclude(user_id="")
     assert identified.count() > PER_MAP / 2
     for profile in identified[:50]:
-        assert set(profile.traits) == {"plan", "country", "device"}
+        assert {"plan", "country", "device"} <= set(profile.traits) <= {"plan", "country", "device", "product"}
     assert {p.traits["device"] for p in identified} == {"mobile", "desktop", "tablet"}
     # The second team's maps have stages of their own names: identified at the third stage.
     zh = Profile.objects.filter(team__slug="morning-light", merged_into__isnull=True).exclude(user_id="")
     assert zh.count() > 5
     assert Event.objects.filter(team=zh[0].team, type="identify").first().context["locale"] == "zh-TW"
+
+
+def every_identified_customer_has_the_persona_of_their_case():
+    identified = Profile.objects.filter(team__slug="northwind", merged_into__isnull=True).exclude(traits={})
+    assert identified.count() > 100
+    by_product = {
+        (product, name): identified.filter(traits__product=product, persona__name=name).count()
+        for product, name in (
+            ("furniture", "Careful online shopper"),
+            ("loan", "First-time loan applicant"),
+            ("holiday", "Trust-seeking traveller"),
+        )
+    }
+    assert all(count > 0 for count in by_product.values()), by_product
+    assert sum(by_product.values()) == identified.count()
+    assert not identified.filter(persona__isnull=True).exists()
