@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers import services
-from customers.ingest import consent_denied, truncate_ip
+from customers.ingest import consent_denied
 from customers.models import (
     Erasure,
     Event,
@@ -26,6 +26,7 @@ from customers.models import (
 )
 from feedback.models import Display, FollowUp, Response, Survey
 from journeys.models import JourneyMap, Stage
+from teams.net import truncate_ip
 
 T0 = timezone.now().replace(microsecond=0) - timedelta(days=1)
 
