@@ -12,28 +12,19 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DrfValidationError
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from customers.api import ProfileSerializer
 from teams.api_base import TeamField, TeamScopedModelViewSet, TeamScopedViewSetMixin
+from teams.api_renderers import CSVRenderer
 from teams.csv_export import SafeWriter
 from teams.filters import FilterSet as StrictFilterSet
+from teams.filters import refuse_ordering
 from teams.models import Team, visible_team_ids
 
 from . import cohorts, funnels
 from .models import Cohort
-
-
-class CsvRenderer(BaseRenderer):
-    """Lets ``?format=csv`` through content negotiation; the views build the CSV themselves."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, bytes | str) else b""
 
 
 def funnel_query(request) -> funnels.FunnelQuery:
@@ -131,8 +122,9 @@ class FunnelViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
 
     # No model: the query's map or team is checked against the principal in ``query_from``.
     queryset = None
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    renderer_classes = [JSONRenderer, CSVRenderer]
     filter_backends: list = []
+    ordering_fields: list = []  # a fixed order: ?ordering= is a 400 (refuse_ordering)
     pagination_class = None
 
     @extend_schema(
@@ -148,6 +140,7 @@ class FunnelViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     def list(self, request, *args, **kwargs):
+        refuse_ordering(request, self)
         query = funnel_query(request)
         result = funnels.engine_for(query.team).run(query)
         if request.accepted_renderer.format == "csv":
@@ -197,7 +190,7 @@ class CohortFilter(StrictFilterSet):
 
 class CohortSerializer(serializers.ModelSerializer):
     team = TeamField(help_text="The team that owns the cohort.")
-    created_by = serializers.StringRelatedField(read_only=True)
+    created_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     profile_ids = serializers.ListField(
         child=serializers.IntegerField(),
         write_only=True,
@@ -263,7 +256,7 @@ class CohortViewSet(TeamScopedModelViewSet):
     filterset_class = CohortFilter
     search_fields = ["name"]
     ordering_fields = ["created_at", "name"]
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    renderer_classes = [JSONRenderer, CSVRenderer]
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import io
-
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import renderers, serializers, viewsets
 from rest_framework.response import Response
 
 from journeys.models import JourneyMap
 from teams.api_base import TeamScopedViewSetMixin
-from teams.csv_export import SafeWriter
+from teams.api_renderers import CSVRenderer
+from teams.filters import refuse_ordering
 
 from . import paths
 from .views_paths import PathQueryForm
-
-
-class PathsCSVRenderer(renderers.BaseRenderer):
-    """The transitions table as CSV; an error (a dict) as ``field,message`` lines."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        buffer = io.StringIO()
-        writer = SafeWriter(buffer)
-        if isinstance(data, dict):
-            for key, value in data.items():
-                writer.writerow([key, value])
-        else:
-            for row in data or []:
-                writer.writerow(["" if value is None else value for value in row])
-        return buffer.getvalue().encode(self.charset)
 
 
 class ShareSerializer(serializers.Serializer):
@@ -84,12 +64,14 @@ class StepSerializer(serializers.Serializer):
     ended = serializers.IntegerField(allow_null=True, help_text="Customers whose path stops at this step.")
 
 
+@extend_schema_serializer(many=False)  # the list action answers one object, not a list
 class PathsSerializer(serializers.Serializer):
-    query = serializers.DictField(help_text="The query as understood, with the period's start and end.")
+    # query, steps and nodes are left out when there is nothing to compute (reason says why).
+    query = serializers.DictField(required=False, help_text="The query as understood, with the period's start and end.")
     profiles = serializers.IntegerField(help_text="Customers who reached the starting point in the period.")
     reason = serializers.CharField(help_text="Why there is nothing (or nothing more) to draw; empty otherwise.")
-    steps = StepSerializer(many=True)
-    nodes = NodeSerializer(many=True)
+    steps = StepSerializer(many=True, required=False)
+    nodes = NodeSerializer(many=True, required=False)
     results = TransitionSerializer(many=True, help_text="The transitions, by step, most customers first.")
 
 
@@ -103,9 +85,10 @@ class PathsViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     queryset = JourneyMap.objects.all()
     serializer_class = PathsSerializer
     filter_backends: list = []
+    ordering_fields: list = []  # a fixed order: ?ordering= is a 400 (refuse_ordering)
     pagination_class = None
     http_method_names = ["get", "head", "options"]
-    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, PathsCSVRenderer]
+    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
 
     @extend_schema(
         summary="Paths from or to a touchpoint, an event or a page",
@@ -139,6 +122,7 @@ class PathsViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         ],
     )
     def list(self, request, *args, **kwargs):
+        refuse_ordering(request, self)
         maps = self.get_queryset()
         map_id = request.query_params.get("map", "")
         if map_id and not (map_id.isdigit() and maps.filter(pk=int(map_id)).exists()):

@@ -7,43 +7,21 @@ full precision with their Wilson 95 % bounds and n, or with a reason and no numb
 
 from __future__ import annotations
 
-import io
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from teams.api_base import TeamScopedViewSetMixin
-from teams.csv_export import SafeWriter
+from teams.api_renderers import CSVRenderer
 from teams.models import Team
 
 from .forms_retention import LifecycleForm, MomentForm, RetentionForm
 from .lifecycle import lifecycle_rows, lifecycle_table, new_customers_comparison
 from .moments import moment_report, moment_rows
 from .retention import retention_rows, retention_table
-
-
-class CSVRenderer(BaseRenderer):
-    """Write a list of rows (the first one the header) as CSV; an error as ``error,<message>`` lines."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        stream = io.StringIO()
-        writer = SafeWriter(stream)
-        if isinstance(data, list):
-            for row in data:
-                writer.writerow(row)
-        else:
-            for key, value in (data or {}).items():
-                writer.writerow(["error", key, value])
-        return stream.getvalue().encode()
-
 
 RENDERERS = [JSONRenderer, CSVRenderer]
 
@@ -91,7 +69,7 @@ class AnalyticsRetentionViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet)
             OpenApiParameter("stage", int, description="The stage whose entry makes the cohorts."),
             OpenApiParameter("periods", int, description="Periods after entry, 1–24 (default 8)."),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     @action(detail=True, methods=["get"], url_path="analytics/retention", renderer_classes=RENDERERS)
     def retention(self, request, pk=None):
@@ -106,7 +84,7 @@ class AnalyticsRetentionViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet)
             "in the period before, not now); with this month's new customers against last quarter's."
         ),
         parameters=[*COMMON, PERIOD],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     @action(detail=True, methods=["get"], url_path="analytics/lifecycle", renderer_classes=RENDERERS)
     def lifecycle(self, request, pk=None):
@@ -129,7 +107,7 @@ class AnalyticsRetentionViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet)
             OpenApiParameter("moment", int, description="The touchpoint (a moment that matters)."),
             OpenApiParameter("window_days", int, description="N days after first seen, 1–90 (default 7)."),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
     )
     @action(detail=True, methods=["get"], url_path="analytics/moments", renderer_classes=RENDERERS)
     def moments(self, request, pk=None):

@@ -612,6 +612,8 @@ class UnmappedEventViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
     """The tracking plan's gaps: what customers do that the map does not show yet."""
 
     queryset = JourneyMap.objects.all()
+    # What OPTIONS describes (DRF's metadata reads it); the actions build their own serializers.
+    serializer_class = UnmappedAddSerializer
     http_method_names = ["get", "post", "head", "options"]
 
     def retrieve(self, request, pk=None):

@@ -816,9 +816,7 @@ class PainPointViewSet(ChildViewSet):
 
 
 class MapTemplateSerializer(serializers.ModelSerializer):
-    source_map = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The map it was saved from, if it still exists."
-    )
+    source_map = serializers.SerializerMethodField(help_text="The map it was saved from, if it still exists.")
     stage_count = serializers.IntegerField(read_only=True)
     touchpoint_count = serializers.IntegerField(read_only=True)
 
@@ -837,6 +835,9 @@ class MapTemplateSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_source_map(self, template) -> int | None:
+        return template.source_map_id
 
 
 class MapTemplateCreateSerializer(serializers.Serializer):
@@ -978,7 +979,9 @@ class MapTemplateViewSet(
 
 class ShareLinkSerializer(serializers.ModelSerializer):
     map = serializers.PrimaryKeyRelatedField(source="journey_map", read_only=True)
-    version = serializers.SlugRelatedField(slug_field="number", read_only=True, help_text="Null: the draft.")
+    version = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True, help_text="Null: the draft."
+    )
     url = serializers.SerializerMethodField(help_text="The link to send (no sign-in needed while active).")
     active = serializers.SerializerMethodField()
     view_count = serializers.IntegerField(read_only=True)

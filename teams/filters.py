@@ -119,3 +119,12 @@ class OrderingFilter(drf_filters.OrderingFilter):
                         "Another field is a 400."
                     )
         return parameters
+
+
+def refuse_ordering(request, view) -> None:
+    """For an answer in a fixed order (an analysis): a ``?ordering=`` is a 400 naming the parameter.
+
+    Every list of the API treats an ordering it cannot honour the same way, these included.
+    """
+    if OrderingFilter.ordering_param in request.query_params:
+        OrderingFilter().get_ordering(request, None, view)
