@@ -146,6 +146,4 @@ def set_cards(touchpoints: Iterable, *, can_edit: bool, compact: bool, revision:
     """Set ``card`` (its HTML) on each touchpoint."""
     parts = touchpoint_renderers()
     for t in touchpoints:
-        t.card = touchpoint_card(
-            t, can_edit=can_edit, compact=compact, revision=revision, parts=parts, present=present
-        )
+        t.card = touchpoint_card(t, can_edit=can_edit, compact=compact, revision=revision, parts=parts, present=present)
