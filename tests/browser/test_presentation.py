@@ -63,6 +63,21 @@ def test_present_fits_the_screen_moves_by_stage_and_escape_exits(page, login, vi
 
 
 @pytest.mark.django_db(transaction=True)
+def test_present_a_ten_stage_map_wraps_rows_instead_of_scrolling_sideways(page, login, erin, team_a):
+    journey_map = services.map_create(
+        team=team_a, actor=erin, title="Long journey", stages=[f"Step {i + 1}" for i in range(10)]
+    )
+    page.set_viewport_size({"width": 1280, "height": 720})
+    login(erin)
+    page.goto(f"/maps/{journey_map.pk}/?present=1")
+    stages = page.locator(".wm-stage[tabindex='0']")
+    expect(stages).to_have_count(10)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    rights = page.eval_on_selector_all(".wm-stage", "els => els.map(e => e.getBoundingClientRect().right)")
+    assert max(rights) <= 1280
+
+
+@pytest.mark.django_db(transaction=True)
 def test_print_shows_the_board_without_navigation_or_buttons(page, login, erin, review_map, screenshot):
     page.set_viewport_size({"width": 1280, "height": 720})
     login(erin)

@@ -22,6 +22,7 @@ def test_presentation_shows_the_board_without_navigation_or_editing(client_as, m
     assert "<form" not in html
     assert "hx-post" not in html and "hx-get" not in html  # no edit, move, add or open-panel controls
     assert 'id="panel"' not in html
+    assert "Stages (scrolls sideways)" not in html  # the board fits: no scroll region to tab to
     assert "Sortable.min.js" not in html
     exit_url = reverse("journeys:map_detail", args=[journey_map.pk])
     assert f'href="{exit_url}" class="secondary outline" role="button" data-exit-present>Exit presentation</a>' in html
