@@ -64,21 +64,28 @@ def _texts() -> dict:
 
 
 def touchpoint_card(
-    touchpoint, *, can_edit: bool, compact: bool, revision: int, parts: Iterable[Callable]
+    touchpoint, *, can_edit: bool, compact: bool, revision: int, parts: Iterable[Callable], present: bool = False
 ) -> SafeString:
     """Return one card. ``touchpoint`` carries what ``journeys.views._prepare_board`` and the
     annotators set (URLs, labels, ``open_pain_points``, owners, scores...); ``parts`` are the
-    registered ``touchpoint_html`` renderers."""
+    registered ``touchpoint_html`` renderers. ``present``: the name as text, not a button that
+    opens the panel (presentation mode has no panel)."""
     t = touchpoint
     tx = _texts()
     name = esc(t.name)
     signed = esc(t.emotion_signed)
-    opens = tx["open_edit" if can_edit else "open"] % {"name": name}
+    if present:
+        title = name
+    else:
+        opens = tx["open_edit" if can_edit else "open"] % {"name": name}
+        title = (
+            f'<button type="button" class="wm-tp-open" hx-get="{esc(t.edit_url)}"'
+            f' hx-target="#panel" aria-label="{opens}">{name}</button>'
+        )
     html = (
         f'<article class="wm-tp{" wm-tp-moment" if t.is_moment else ""}" id="tp-{t.pk}" data-touchpoint="{t.pk}"'
         f' data-move-url="{esc(t.move_url)}">'
-        f'<h3 class="wm-tp-title"><button type="button" class="wm-tp-open" hx-get="{esc(t.edit_url)}"'
-        f' hx-target="#panel" aria-label="{opens}">{name}</button></h3>'
+        f'<h3 class="wm-tp-title">{title}</h3>'
         f'<p class="wm-tp-meta"><span class="wm-chip">{esc(t.channel_label)}</span>'
         f' <span class="wm-emotion wm-emotion-{esc(t.emotion_tone)}" title="{tx["emotion"] % {"score": signed}}">'
         f"{esc(t.emotion_label_text)} {signed}</span></p>"
@@ -135,8 +142,8 @@ def set_stage_parts(stages: Iterable) -> None:
         s.parts = mark_safe("".join(part(s) for part in renderers))
 
 
-def set_cards(touchpoints: Iterable, *, can_edit: bool, compact: bool, revision: int) -> None:
+def set_cards(touchpoints: Iterable, *, can_edit: bool, compact: bool, revision: int, present: bool = False) -> None:
     """Set ``card`` (its HTML) on each touchpoint."""
     parts = touchpoint_renderers()
     for t in touchpoints:
-        t.card = touchpoint_card(t, can_edit=can_edit, compact=compact, revision=revision, parts=parts)
+        t.card = touchpoint_card(t, can_edit=can_edit, compact=compact, revision=revision, parts=parts, present=present)

@@ -261,7 +261,7 @@ def _url_for_ids(name: str, map_pk: int) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: bool) -> None:
+def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: bool, present: bool = False) -> None:
     """Set what the cards and columns show, then build the cards (``journeys.cards``).
 
     The URLs are each reversed once per page (six reversals per card were about 1,100 for a
@@ -280,7 +280,7 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
         t.emotion_label_text = str(emotions.get(t.emotion_label, t.emotion_label))
         t.emotion_signed = f"{t.emotion:+d}"
         t.emotion_tone = "neg" if t.emotion < 0 else "pos" if t.emotion > 0 else "neutral"
-    set_cards(board.touchpoints, can_edit=can_edit, compact=compact, revision=journey_map.revision)
+    set_cards(board.touchpoints, can_edit=can_edit, compact=compact, revision=journey_map.revision, present=present)
     stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
     stage_move = _url_for_ids("journeys:stage_move", journey_map.pk)
     touchpoint_add = _url_for_ids("journeys:touchpoint_add", journey_map.pk)
@@ -291,13 +291,14 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     set_stage_parts(board.stages)
 
 
-def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
+def _workspace_context(request: HttpRequest, journey_map: JourneyMap, *, present: bool = False) -> dict:
     options = _view_options(request)
     board = map_board(
         journey_map, channel=options["channel"], moments_only=options["moments_only"], options=options["extra"]
     )
-    can_edit = has_role(request.user, journey_map.team_id, Role.EDITOR)
-    _prepare_board(journey_map, board, can_edit=can_edit, compact=options["layout"] == "funnel")
+    # Presenting is reading: the same board without its editing controls, whoever presents.
+    can_edit = not present and has_role(request.user, journey_map.team_id, Role.EDITOR)
+    _prepare_board(journey_map, board, can_edit=can_edit, compact=options["layout"] == "funnel", present=present)
     latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
     return {
         "journey_map": journey_map,
@@ -310,18 +311,36 @@ def _workspace_context(request: HttpRequest, journey_map: JourneyMap) -> dict:
         "channels": CHANNEL_CHOICES,
         "option_fields": map_option_fields(options["extra"]),
         "can_edit": can_edit,
+        "present": present,
     }
+
+
+def _with_present(request: HttpRequest, present: bool) -> str:
+    """Return this page's URL with its filters kept and presentation mode switched on or off."""
+    params = request.GET.copy()
+    params.pop("present", None)
+    if present:
+        params["present"] = "1"
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
 
 
 @login_required
 @require_GET
 def map_detail(request: HttpRequest, map_pk: int) -> HttpResponse:
-    """The map: stages as columns (or a funnel), the emotion curve, health and the editing panel."""
+    """The map: stages as columns (or a funnel), the emotion curve, health and the editing panel.
+
+    ``?present=1`` shows the same board read-only and fit to the screen, for a team's review on a
+    shared screen (docs/journeys.md, presenting and printing).
+    """
     journey_map = _map(request, map_pk)
-    context = _workspace_context(request, journey_map)
+    present = request.GET.get("present") == "1"
+    context = _workspace_context(request, journey_map, present=present)
     if request.htmx and request.htmx.target == "map-workspace":
         return render(request, "journeys/map_detail.html#workspace", context)
     context["map_links"] = map_links(journey_map)
+    context["present_url"] = _with_present(request, True)
+    context["exit_present_url"] = _with_present(request, False)
     return render(request, "journeys/map_detail.html", context)
 
 

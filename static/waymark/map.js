@@ -142,7 +142,30 @@
     if (panel) panel.innerHTML = "";
   }
 
-  function setup() { drawCurve(); enableDrag(); boardEdges(); }
+  // Presentation mode (?present=1, [data-present]): Escape leaves it, the arrow keys and
+  // PageUp/PageDown move the focus from stage to stage (each column has tabindex="0").
+  function presenting() { return document.querySelector("[data-present]"); }
+
+  function presentKeys(event) {
+    var root = presenting();
+    if (!root || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      window.location.assign(root.dataset.exitUrl);
+      return;
+    }
+    var step = { ArrowRight: 1, ArrowDown: 1, PageDown: 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1 }[event.key];
+    if (!step) return;
+    var stages = Array.prototype.slice.call(root.querySelectorAll(".wm-stage[tabindex], .wm-funnel-stage[tabindex]"));
+    if (!stages.length) return;
+    var current = stages.indexOf(document.activeElement && document.activeElement.closest(".wm-stage[tabindex], .wm-funnel-stage[tabindex]"));
+    var next = current < 0 ? (step > 0 ? 0 : stages.length - 1) : Math.min(Math.max(current + step, 0), stages.length - 1);
+    event.preventDefault();
+    stages[next].focus();
+    stages[next].scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  function setup() { drawCurve(); if (!presenting()) enableDrag(); boardEdges(); }
 
   document.addEventListener("DOMContentLoaded", setup);
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -169,5 +192,6 @@
   window.addEventListener("resize", boardEdges);
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && document.querySelector("#panel .wm-panel-inner")) closePanel();
+    presentKeys(event);
   });
 })();
