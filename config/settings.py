@@ -39,7 +39,8 @@ DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
+    # manage.py marks the commands that serve and sign nothing (makemigrations, makemessages …).
+    if not DEBUG and not os.environ.get("WAYMARK_OFFLINE_COMMAND"):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development).")
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
 

@@ -45,6 +45,27 @@ def test_debug_is_off_unless_set():
     assert "SECRET_KEY must be set when DEBUG is off" in refused.stderr
 
 
+def test_offline_commands_run_without_a_secret_key_and_serving_ones_do_not():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "WAYMARK_OFFLINE_COMMAND")}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True, text=True)
+
+    offline = manage("makemigrations", "--check", "--dry-run")
+    assert offline.returncode == 0, offline.stderr
+    assert "No changes detected" in offline.stdout
+    serving = manage("check")
+    assert serving.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in serving.stderr
+
+
 def test_runtime_requirements_hold_no_development_tools():
     import re
     from pathlib import Path
