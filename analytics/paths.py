@@ -140,15 +140,6 @@ def rate(k: int, n: int) -> dict:
 # --- labelling ------------------------------------------------------------------------------------
 
 
-def event_url(context, properties) -> str:
-    """Return the page URL an event carries (context.page.url, else properties.url), as stages reads it."""
-    page = context.get("page") if isinstance(context, dict) else None
-    url = page.get("url", "") if isinstance(page, dict) else ""
-    if not url and isinstance(properties, dict) and isinstance(properties.get("url"), str):
-        url = properties["url"]
-    return url if isinstance(url, str) else ""
-
-
 def raw_node(type_: str, name: str, path: str, *, on_map: bool | None) -> Node:
     """Return the node of an event on no touchpoint: a page by its path, a track or screen by its name."""
     if type_ == "page" and path:
@@ -173,7 +164,7 @@ class Labeller:
         self._by_properties = any(rule.conditions for rule in self.rules)
 
     def label(self, type_: str, name: str, path: str, context, properties) -> Node:
-        url = event_url(context, properties)
+        url = tracking.event_url(context, properties)
         memo_key = (type_, name, path, url, json.dumps(properties, sort_keys=True, default=str))
         if not self._by_properties:
             memo_key = memo_key[:4]
@@ -298,7 +289,7 @@ def _touchpoint_anchor_ids(query: PathQuery, start: datetime, end: datetime) -> 
     )
     ids = []
     for pk, type_, name, path, context, properties in candidates.iterator(chunk_size=2000):
-        url = event_url(context, properties)
+        url = tracking.event_url(context, properties)
         props = properties if isinstance(properties, dict) else {}
         if any(tracking.matches(rule, type_=type_, event=name, path=path, url=url, properties=props) for rule in rules):
             ids.append(pk)

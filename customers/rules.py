@@ -101,3 +101,12 @@ def matches(rule: Rule, *, type_: str, event: str, path: str, url: str, properti
         if not (pattern.match(path or "") or pattern.match(url or "")):
             return False
     return all(_holds(condition, properties) for condition in rule.conditions if isinstance(condition, dict))
+
+
+def event_url(context, properties) -> str:
+    """Return the page URL an event carries (``context.page.url``, else ``properties.url``); "" when none."""
+    page = context.get("page") if isinstance(context, dict) else None
+    url = page.get("url", "") if isinstance(page, dict) else ""
+    if not url and isinstance(properties, dict) and isinstance(properties.get("url"), str):
+        url = properties["url"]
+    return url if isinstance(url, str) else ""

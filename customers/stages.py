@@ -114,11 +114,8 @@ def _touch_profiles(events: list[Event]) -> None:
 
 def _matching(team_rules, event: Event) -> list:
     """Return the rules ``event`` meets, in rule order."""
-    page = event.context.get("page") if isinstance(event.context, dict) else None
-    url = page.get("url", "") if isinstance(page, dict) else ""
     properties = event.properties if isinstance(event.properties, dict) else {}
-    if not url:
-        url = properties.get("url", "") if isinstance(properties.get("url"), str) else ""
+    url = rule_cache.event_url(event.context, properties)
     return [
         rule
         for rule in team_rules
