@@ -373,6 +373,32 @@ def ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
+def entry_from_row(query: FunnelQuery, row) -> Entry:
+    """Return an ``Entry`` from a row ``(key, pid, oid_1, start_ts, t_1…t_n[, from_2…from_n], bvalue[, x_ts])``
+    (any order: no ``from`` columns); both engines answer in this shape."""
+    n = len(query.steps)
+    key, pid, _oid, start_ts = row[0], row[1], row[2], row[3]
+    if query.order == "any":
+        found = sorted(t for t in row[4 : 4 + n] if t is not None)
+        times = [*found, *[None] * (n - len(found))]
+        previous = [start_ts, *times[:-1]]
+        rest = row[4 + n :]
+    else:
+        times = list(row[4 : 4 + n])
+        previous = [start_ts, *row[4 + n : 4 + 2 * n - 1]]
+        rest = row[4 + 2 * n - 1 :]
+    value = rest[0] if rest else None
+    exclusion = rest[1] if len(rest) > 1 else None
+    return Entry(
+        key=key,
+        profile_id=pid,
+        times=[int(t) if t is not None else None for t in times],
+        previous=[int(t) if t is not None else None for t in previous],
+        value=None if value is None else str(value),
+        exclusion=int(exclusion) if exclusion is not None else None,
+    )
+
+
 class SqlEngine:
     """Funnels by SQL on the Django database (PostgreSQL or SQLite)."""
 
@@ -537,7 +563,7 @@ class SqlEngine:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return [self._entry(query, row) for row in rows]
+        return [entry_from_row(query, row) for row in rows]
 
     def _breakdown_joins(self, query: FunnelQuery, last: str) -> str:
         breakdown = query.breakdown
@@ -582,29 +608,6 @@ class SqlEngine:
             return "%s AS bvalue"
         return "NULL AS bvalue"
 
-    def _entry(self, query: FunnelQuery, row) -> Entry:
-        n = len(query.steps)
-        key, pid, _oid, start_ts = row[0], row[1], row[2], row[3]
-        if query.order == "any":
-            found = sorted(t for t in row[4 : 4 + n] if t is not None)
-            times = [*found, *[None] * (n - len(found))]
-            previous = [start_ts, *times[:-1]]
-            rest = row[4 + n :]
-        else:
-            times = list(row[4 : 4 + n])
-            previous = [start_ts, *row[4 + n : 4 + 2 * n - 1]]
-            rest = row[4 + 2 * n - 1 :]
-        value = rest[0] if rest else None
-        exclusion = rest[1] if len(rest) > 1 else None
-        return Entry(
-            key=key,
-            profile_id=pid,
-            times=[int(t) if t is not None else None for t in times],
-            previous=[int(t) if t is not None else None for t in previous],
-            value=None if value is None else str(value),
-            exclusion=int(exclusion) if exclusion is not None else None,
-        )
-
     def run(self, query: FunnelQuery) -> dict:
         """Return the funnel's figures for the query's period, and the comparison period if any."""
         result = summarize(query, self.entries(query))
@@ -617,8 +620,14 @@ class SqlEngine:
         return dropped_profiles(query, self.entries(query), step)
 
 
-def engine_for(team: Team) -> SqlEngine:
-    """Return the engine that answers the team's funnels (a ClickHouse engine can be chosen here)."""
+def engine_for(team: Team):
+    """Return the engine that answers the team's funnels: ClickHouse when ``CLICKHOUSE_URL`` is set."""
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from .clickhouse import ClickHouseEngine
+
+        return ClickHouseEngine(clickhouse.get_client())
     return SqlEngine()
 
 
