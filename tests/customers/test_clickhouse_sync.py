@@ -113,18 +113,17 @@ def test_ship_copies_events_identities_and_advances_the_cursors(ch, shop):
 
 
 def test_a_failed_insert_leaves_the_cursor_so_nothing_is_lost(ch, shop):
-    with mock.patch.object(ch, "insert_rows", side_effect=ConnectionError("ClickHouse went away")):
-        with pytest.raises(ConnectionError):
-            sync.ship(ch, lag=None)
+    failing = mock.patch.object(ch, "insert_rows", side_effect=ConnectionError("ClickHouse went away"))
+    with failing, pytest.raises(ConnectionError):
+        sync.ship(ch, lag=None)
     assert not ClickHouseCursor.objects.filter(position__gt=0).exists()
     sync.ship(ch, lag=None)
     assert _count(ch) == 30
 
 
 def test_a_worker_dying_after_the_insert_ships_again_without_doubling(ch, shop):
-    with mock.patch.object(sync, "_advance", side_effect=SystemExit("worker killed")):
-        with pytest.raises(SystemExit):
-            sync.ship(ch, lag=None)
+    with mock.patch.object(sync, "_advance", side_effect=SystemExit("worker killed")), pytest.raises(SystemExit):
+        sync.ship(ch, lag=None)
     assert ClickHouseCursor.objects.filter(name="events", position__gt=0).count() == 0
     sync.ship(ch, lag=None)
     sync.ship(ch, lag=None)
