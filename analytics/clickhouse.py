@@ -148,7 +148,17 @@ class ClickHouseEngine(funnels.SqlEngine):
         parts = [rule_sql(sql, rule) for rule in rules]
         return "(" + " OR ".join(parts) + ")" if parts else "0"
 
-    def entries(self, query: funnels.FunnelQuery) -> list[funnels.Entry]:
+    def step_counts(self, query: funnels.FunnelQuery) -> list[int]:
+        """Return how many entries reached each step, counted inside ClickHouse (no rows come back).
+
+        For ordered or strict funnels without optional steps or exclusions, where the count of step k
+        is the number of entries whose walk found it; the same numbers as ``run``'s ``converted``.
+        """
+        if query.order == "any" or query.exclusions or any(step.optional for step in query.steps):
+            raise ValueError("step_counts counts ordered funnels without optional steps or exclusions")
+        return [int(count) for count in self.entries(query, counts_only=True)]
+
+    def entries(self, query: funnels.FunnelQuery, counts_only: bool = False) -> list[funnels.Entry]:
         if query.is_stage_funnel:
             return super().entries(query)  # stage transitions live in PostgreSQL
         steps = query.steps
@@ -229,14 +239,15 @@ class ClickHouseEngine(funnels.SqlEngine):
             key = "pid" if query.count == "profiles" else "occ[p1].1"
             select = [key, "pid", "occ[p1].1", "start_ts", *times, *froms]
         # Aliases of one SELECT chain (p1 → c2 → p2 …): ClickHouse resolves them in order.
-        statement = (
-            f"SELECT {', '.join(select)}, {x_ts} FROM (SELECT pid, occ"  # noqa: S608
-            + (", xs" if query.exclusions else "")
-            + f", {', '.join(columns)} FROM (SELECT f.pid AS pid, f.occ AS occ"
-            + (", x.xs AS xs" if query.exclusions else "")
-            + f" FROM ({occurrences}) AS f{exclusion_join}){array_join}) WHERE p1 > 0"
+        walked = (
+            f"SELECT pid, occ{', xs' if query.exclusions else ''}, {', '.join(columns)} "  # noqa: S608
+            f"FROM (SELECT f.pid AS pid, f.occ AS occ{', x.xs AS xs' if query.exclusions else ''} "
+            f"FROM ({occurrences}) AS f{exclusion_join}){array_join}"
         )
-        rows = sql.rows(statement)
+        if counts_only:
+            reached = ", ".join(f"countIf(c{k} > 0)" for k in range(2, n + 1))
+            return sql.rows(f"SELECT count(), {reached} FROM ({walked}) WHERE p1 > 0")[0]  # noqa: S608
+        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0")  # noqa: S608
         rows = [[*row[:-1], None, row[-1]] for row in rows]  # the breakdown value goes before x_ts
         if query.breakdown:
             self._breakdown(query, rows, len(select))

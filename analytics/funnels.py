@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Max
 from django.http import QueryDict
 from django.utils import timezone
@@ -489,6 +489,7 @@ class SqlEngine:
                 f"SELECT r.pid, r.rn, r.ts, r.oid, {index} AS step FROM ranked r WHERE {self._step_match(step, params)}"  # noqa: S608
             )
         ctes.append("occ AS (" + " UNION ALL ".join(occ) + ")")
+        occ_params = len(params)
         end_ms = ms(query.end)
         if query.order == "any":
             ctes.append("s0 AS (SELECT o.pid AS ek, o.pid, MIN(o.rn) AS rn0 FROM occ o WHERE o.ts < %s GROUP BY o.pid)")
@@ -556,13 +557,31 @@ class SqlEngine:
         start_expr = "s1.ts0" if query.order == "any" else f"{last}.t_1"
         if query.exclusions:
             final += f", (SELECT MIN(x.ts) FROM x WHERE x.pid = {last}.pid AND x.ts >= {start_expr}) AS x_ts"  # noqa: S608
-        sql = "WITH " + ", ".join(ctes) + " " + final + f" FROM {last}" + self._breakdown_joins(query, last)
+        tail = final + f" FROM {last}" + self._breakdown_joins(query, last)
         connection = connections[self.using]
         # Datetimes as the backend stores them (SQLite compares text: "+00:00" would sort after).
         params = [connection.ops.adapt_datetimefield_value(p) if isinstance(p, datetime) else p for p in params]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        if self.vendor != "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("WITH " + ", ".join(ctes) + " " + tail, params)
+                rows = cursor.fetchall()
+            return [entry_from_row(query, row) for row in rows]
+        # PostgreSQL has no statistics on a CTE: with a low estimate it joins the step CTEs to the
+        # occurrences by nested loops, scanning them once per entry and step. An indexed, analysed
+        # temporary table of the occurrences gives the planner the sizes and an index to probe.
+        with transaction.atomic(using=self.using), connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.occ")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE occ ON COMMIT DROP AS WITH "  # noqa: S608 (the module's own SQL)
+                + ", ".join(ctes[:3])
+                + " SELECT pid, rn, ts, oid, step FROM occ",
+                params[:occ_params],
+            )
+            cursor.execute("CREATE INDEX ON pg_temp.occ (pid, step, rn)")
+            cursor.execute("ANALYZE pg_temp.occ")
+            cursor.execute("WITH " + ", ".join(ctes[3:]) + " " + tail, params[occ_params:])
             rows = cursor.fetchall()
+            cursor.execute("DROP TABLE pg_temp.occ")
         return [entry_from_row(query, row) for row in rows]
 
     def _breakdown_joins(self, query: FunnelQuery, last: str) -> str:

@@ -21,6 +21,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from customers.models import ClickHouseCursor, Event, Identity, PrivacySettings, ProfileMerge
@@ -86,6 +88,8 @@ def _event_batch(after: int, size: int, before: datetime | None):
     events = Event.objects.filter(pk__gt=after)
     if before is not None:
         events = events.filter(received_at__lt=before)
+    # The JSON columns as the database's own text: no decoding and encoding again on the way.
+    events = events.annotate(props=Cast("properties", TextField()), ctx=Cast("context", TextField()))
     return list(
         events.order_by("pk").values_list(
             "pk",
@@ -99,8 +103,8 @@ def _event_batch(after: int, size: int, before: datetime | None):
             "path",
             "timestamp",
             "received_at",
-            "properties",
-            "context",
+            "props",
+            "ctx",
         )[:size]
     )
 

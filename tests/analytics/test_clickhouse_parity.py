@@ -129,11 +129,16 @@ def world(django_db_setup, django_db_blocker):
         cart = Touchpoint.objects.create(stage=decision, name="Cart", is_moment=True)
         checkout = Touchpoint.objects.create(stage=decision, name="Checkout")
         paid = Touchpoint.objects.create(stage=purchase, name="Paid", is_moment=True)
-        for touchpoint, type_, name, path in (
-            (cart, "page", "", "/cart"),
-            (cart, "track", "Added", ""),
-            (checkout, "page", "", "/check*"),
-            (paid, "track", "Paid", ""),
+        team_paid = Touchpoint.objects.create(stage=purchase, name="Team plan paid")
+        help_pages = Touchpoint.objects.create(stage=decision, name="Help")
+        team_plan = [{"property": "plan", "op": "eq", "value": "team"}]
+        for touchpoint, type_, name, path, conditions in (
+            (cart, "page", "", "/cart", None),
+            (cart, "track", "Added", "", None),
+            (checkout, "page", "", "/check*", None),
+            (paid, "track", "Paid", "", None),
+            (team_paid, "track", "Paid", "", team_plan),  # a property condition: decided by customers.rules
+            (help_pages, "any", "", "/HELP/*", None),  # any call, a case-insensitive glob
         ):
             services.tracking_rule_create(
                 actor=admin,
@@ -142,6 +147,7 @@ def world(django_db_setup, django_db_blocker):
                 event_type=type_,
                 event_name=name,
                 path_pattern=path,
+                conditions=conditions,
             )
         batches, later = _generate()
         for batch in batches:
@@ -158,7 +164,13 @@ def world(django_db_setup, django_db_blocker):
             "team": team,
             "admin": admin,
             "map": journey_map,
-            "touchpoints": {"cart": cart, "checkout": checkout, "paid": paid},
+            "touchpoints": {
+                "cart": cart,
+                "checkout": checkout,
+                "paid": paid,
+                "team_paid": team_paid,
+                "help": help_pages,
+            },
             "client": client,
         }
     yield world
@@ -384,3 +396,15 @@ def test_paths_are_the_same(world, options):
     sql, ch = on_both(world, lambda: paths.result_json(paths.paths_compute(query)))
     assert ch == sql
     assert sql["profiles"] > 5
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_map_overlay_counts_are_the_same(world, days):
+    from customers.overlay import touchpoint_counts
+
+    sql, ch = on_both(world, lambda: touchpoint_counts(world["map"], days=days, today=date(2026, 11, 20)))
+    assert ch == sql
+    if days == 90:
+        tps = world["touchpoints"]
+        assert {tps["cart"].pk, tps["paid"].pk, tps["team_paid"].pk, tps["help"].pk} <= set(sql)
+        assert 0 < sql[tps["team_paid"].pk]["events"] < sql[tps["paid"].pk]["events"]

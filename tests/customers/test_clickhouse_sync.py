@@ -175,6 +175,36 @@ def test_ship_task_does_nothing_without_clickhouse(shop):
     assert not ClickHouseCursor.objects.exists()
 
 
+@pytest.fixture
+def over_http(chdb_client):
+    """clickhouse-connect talking HTTP to the module's chdb session (tests/customers/clickhouse_http.py)."""
+    from customers.clickhouse.client import HttpClient
+
+    from .clickhouse_http import serve
+
+    server, port = serve(chdb_client.session)
+    yield HttpClient.from_url(f"http://127.0.0.1:{port}/waymark?compress=0")
+    server.shutdown()
+
+
+def test_clickhouse_connect_runs_end_to_end_over_http(ch, shop, over_http):
+    from analytics.clickhouse import ClickHouseEngine
+    from analytics.funnels import FunnelQuery, SqlEngine, Step
+
+    assert sync.ship(over_http, lag=None)["events"] == 30  # inserts through clickhouse-connect
+    assert _count(ch) == 30
+    query = FunnelQuery(
+        team=shop["team"],
+        steps=[Step("event", f"Step {k}", f"Step {k}", timedelta(days=6)) for k in range(5)],
+        start=T0 - timedelta(days=1),
+        end=T0 + timedelta(days=30),
+        breakdown="property:n",
+    )
+    answer = ClickHouseEngine(over_http).run(query)
+    assert answer == SqlEngine().run(query) == ClickHouseEngine(ch).run(query)
+    assert answer["steps"][-1]["converted"] == 6
+
+
 @pytest.mark.skipif(not os.environ.get("CLICKHOUSE_URL"), reason="no ClickHouse server here: set CLICKHOUSE_URL")
 def test_clickhouse_connect_transport_against_a_real_server():
     from customers.clickhouse.client import HttpClient
