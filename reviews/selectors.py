@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils import timezone
 
 from analytics.moments import dashboard_moments
+from analytics.stages import stage_changes
 from experiments.models import Experiment
 from feedback import stats as feedback_stats
 from feedback.models import FollowUp, Response
@@ -235,6 +236,8 @@ class Agenda:
     done_since: list[ActionItem]
     cadence_days: int = 7
     notes: list[str] = field(default_factory=list)
+    # The largest changes in conversion to the next stage and in time in stage (analytics.stages).
+    stage_changes: dict | None = None
 
     @property
     def is_first(self) -> bool:
@@ -374,6 +377,7 @@ def agenda_for(journey_map: JourneyMap, *, now: datetime.datetime | None = None)
         carried_over=[i for i in items if not i.done],
         done_since=[i for i in items if i.done],
         cadence_days=cadence,
+        stage_changes=stage_changes(journey_map, since=since, until=until),
     )
 
 
