@@ -86,12 +86,12 @@ class StageStat(TeamScopedModel):
     # None on the last stage, which has no next stage.
     converted = models.PositiveIntegerField(_("converted to the next stage"), null=True, blank=True)
     conversion = models.FloatField(_("conversion"), null=True, blank=True)
-    conversion_low = models.FloatField(_("conversion, 95 % low"), null=True, blank=True)
-    conversion_high = models.FloatField(_("conversion, 95 % high"), null=True, blank=True)
+    conversion_low = models.FloatField(_("conversion, interval low"), null=True, blank=True)
+    conversion_high = models.FloatField(_("conversion, interval high"), null=True, blank=True)
     time_n = models.PositiveIntegerField(_("stays ended"))
     time_median = models.FloatField(_("median time in stage (seconds)"), null=True, blank=True)
-    time_low = models.FloatField(_("median time in stage, 95 % low"), null=True, blank=True)
-    time_high = models.FloatField(_("median time in stage, 95 % high"), null=True, blank=True)
+    time_low = models.FloatField(_("median time in stage, interval low"), null=True, blank=True)
+    time_high = models.FloatField(_("median time in stage, interval high"), null=True, blank=True)
 
     team_lookup = "journey_map__team"
 
