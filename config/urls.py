@@ -35,6 +35,7 @@ for app in (
     "analytics",
     "feedback",
     "experiments",
+    "discussions",
     "reviews",
 ):
     try:
@@ -59,6 +60,7 @@ for app, prefix in (
     ("analytics", "analytics/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
+    ("discussions", "discussions/"),
     ("reviews", "reviews/"),
 ):
     try:

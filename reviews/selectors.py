@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from analytics.moments import dashboard_moments
 from analytics.stages import stage_changes
+from discussions.selectors import open_threads_of
 from experiments.models import Experiment
 from feedback import stats as feedback_stats
 from feedback.models import FollowUp, Response
@@ -234,6 +235,7 @@ class Agenda:
     pain_points_fixed: list[PainPoint]
     carried_over: list[ActionItem]
     done_since: list[ActionItem]
+    open_threads: list = field(default_factory=list)  # discussions.Thread, open, oldest first
     cadence_days: int = 7
     notes: list[str] = field(default_factory=list)
     # The largest changes in conversion to the next stage and in time in stage (analytics.stages).
@@ -376,6 +378,7 @@ def agenda_for(journey_map: JourneyMap, *, now: datetime.datetime | None = None)
         pain_points_fixed=[p for p in pains if within(p.fixed_at)],
         carried_over=[i for i in items if not i.done],
         done_since=[i for i in items if i.done],
+        open_threads=open_threads_of(journey_map),
         cadence_days=cadence,
         stage_changes=stage_changes(journey_map, since=since, until=until),
     )
@@ -566,6 +569,13 @@ def digest_recipients(team: Team) -> list:
         .order_by("user__username")
     )
     return [m.user for m in memberships]
+
+
+def digest_opted_out(user_ids: set[int]) -> set[int]:
+    """Return which of ``user_ids`` unsubscribed from the digest (and so from Waymark's other emails)."""
+    return set(
+        DigestPreference.objects.filter(user_id__in=user_ids, unsubscribed=True).values_list("user_id", flat=True)
+    )
 
 
 def digest_for(team: Team, user, *, maps_due: list[JourneyMap], now: datetime.datetime | None = None) -> Digest:
