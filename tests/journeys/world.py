@@ -4,7 +4,18 @@ import datetime
 
 from django.utils import timezone
 
-from journeys.models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, ShareLinkView, Stage, Touchpoint
+from journeys.models import (
+    JourneyMap,
+    Lane,
+    LaneCell,
+    MapTemplate,
+    MapVersion,
+    PainPoint,
+    ShareLink,
+    ShareLinkView,
+    Stage,
+    Touchpoint,
+)
 
 BUILDERS = [
     (
@@ -29,6 +40,11 @@ BUILDERS = [
         ),
     ),
     (ShareLinkView, lambda world, people: ShareLinkView.objects.create(link=world[ShareLink])),
+    (Lane, lambda world, people: Lane.objects.create(journey_map=world[JourneyMap], kind=Lane.Kind.THOUGHTS)),
+    (
+        LaneCell,
+        lambda world, people: LaneCell.objects.create(lane=world[Lane], stage=world[Stage], text="Is it in stock?"),
+    ),
 ]
 
 URL_KWARGS = {
@@ -40,6 +56,7 @@ URL_KWARGS = {
     "template_pk": lambda world: world[MapTemplate].pk,
     "link_pk": lambda world: world[ShareLink].pk,
     "token": lambda world: world[ShareLink].token,
+    "lane_pk": lambda world: world[Lane].pk,
 }
 
 API_KWARGS = {
