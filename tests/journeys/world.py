@@ -8,6 +8,7 @@ from journeys.models import (
     JourneyMap,
     Lane,
     LaneCell,
+    MapChange,
     MapTemplate,
     MapVersion,
     PainPoint,
@@ -44,6 +45,12 @@ BUILDERS = [
     (
         LaneCell,
         lambda world, people: LaneCell.objects.create(lane=world[Lane], stage=world[Stage], text="Is it in stock?"),
+    ),
+    (
+        MapChange,
+        lambda world, people: MapChange.objects.create(
+            journey_map=world[JourneyMap], kind=MapChange.Kind.STAGE_UPDATE, revision=2, created_by=people["editor"]
+        ),
     ),
 ]
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('journeys', '0010_share_links'),
+        ('journeys', '0011_map_changes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
