@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "feedback",
     "experiments",
     "reviews",
+    "search",
 ]
 
 MIDDLEWARE = [

@@ -36,6 +36,7 @@ for app in (
     "feedback",
     "experiments",
     "reviews",
+    "search",
 ):
     try:
         module = import_module(f"{app}.api")
@@ -60,6 +61,7 @@ for app, prefix in (
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
     ("reviews", "reviews/"),
+    ("search", "search/"),
 ):
     try:
         import_module(f"{app}.urls")

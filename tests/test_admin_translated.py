@@ -33,6 +33,7 @@ OUR_APPS = {
     "experiments",
     "webhooks",
     "analytics",
+    "search",
 }
 
 # Names, codes and loanwords Latvian writes as English does.

@@ -51,6 +51,7 @@ for _app in (
     "feedback",
     "experiments",
     "reviews",
+    "search",
 ):
     try:
         _module = import_module(f"tests.{_app}.world")
