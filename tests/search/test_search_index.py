@@ -138,7 +138,7 @@ def test_search_reindex_command_rebuilds_the_named_team(shop_map, team_a, team_b
     journey_services.map_create(team=team_b, actor=oscar, title="B map")
     out = StringIO()
     call_command("search_reindex", team=[team_a.slug], stdout=out)
-    assert out.getvalue() == f"{team_a.slug}: 10\n"  # the map, 6 stages, 1 touchpoint, 2 pain points
+    assert out.getvalue() == f"{team_a.slug}: 10 entries\n"  # the map, 6 stages, 1 touchpoint, 2 pain points
     assert not SearchEntry.objects.filter(team=team_b).exists()
     with pytest.raises(CommandError):
         call_command("search_reindex", team=["nobody"])
