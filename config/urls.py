@@ -61,6 +61,7 @@ for app, prefix in (
     ("analytics", "analytics/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
+    ("discussions", "discussions/"),
     ("reviews", "reviews/"),
     ("search", "search/"),
 ):
