@@ -67,6 +67,7 @@ from .models import (
     Stage,
     Touchpoint,
 )
+from .models.maps import EMOTION_SCORE
 from .selectors import map_board, map_version_list
 from .snapshot import diff_documents, diff_index, map_document
 from .starters import STARTERS
@@ -272,6 +273,7 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     """
     touchpoint_edit = _url_for_ids("journeys:touchpoint_edit", journey_map.pk)
     touchpoint_move = _url_for_ids("journeys:touchpoint_move", journey_map.pk)
+    touchpoint_inline = _url_for_ids("journeys:touchpoint_inline", journey_map.pk)
     # What get_channel_display() and get_emotion_label_display() return, without rebuilding the
     # choices' dict for each call (twice per card).
     channels = dict(Touchpoint._meta.get_field("channel").flatchoices)
@@ -279,6 +281,7 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     for t in board.touchpoints:
         t.edit_url = touchpoint_edit(t.pk)
         t.move_url = touchpoint_move(t.pk)
+        t.inline_url = touchpoint_inline(t.pk)
         t.channel_label = str(channels.get(t.channel, t.channel))
         t.emotion_label_text = str(emotions.get(t.emotion_label, t.emotion_label))
         t.emotion_signed = f"{t.emotion:+d}"
@@ -286,10 +289,12 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     set_cards(board.touchpoints, can_edit=can_edit, compact=compact, revision=journey_map.revision, present=present)
     stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
     stage_move = _url_for_ids("journeys:stage_move", journey_map.pk)
+    stage_inline = _url_for_ids("journeys:stage_inline", journey_map.pk)
     touchpoint_add = _url_for_ids("journeys:touchpoint_add", journey_map.pk)
     for s in board.stages:
         s.edit_url = stage_edit(s.pk)
         s.move_url = stage_move(s.pk)
+        s.inline_url = stage_inline(s.pk)
         s.add_touchpoint_url = touchpoint_add(s.pk)
     set_stage_parts(board.stages)
 
@@ -342,6 +347,8 @@ def map_detail(request: HttpRequest, map_pk: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "map-workspace":
         return render(request, "journeys/map_detail.html#workspace", context)
     context["map_links"] = map_links(journey_map)
+    # The emotions the board's inline editor offers (label, score), in the reader's language.
+    context["emotion_choices"] = [[value, str(label), EMOTION_SCORE[value]] for value, label in Emotion.choices]
     context["present_url"] = _with_present(request, True)
     context["exit_present_url"] = _with_present(request, False)
     return render(request, "journeys/map_detail.html", context)
