@@ -33,6 +33,7 @@ OUR_APPS = {
     "experiments",
     "webhooks",
     "analytics",
+    "discussions",
 }
 
 # Names, codes and loanwords Latvian writes as English does.
