@@ -44,6 +44,7 @@ def _build_texts() -> dict[str, str]:
         "drag": gettext("Drag to move"),
         "rename": gettext("Rename %(name)s here"),
         "rename_title": gettext("Rename here (F2)"),
+        "rename_icon": pgettext("rename icon", "Aa"),
         "change_emotion": gettext("Emotion of %(name)s: %(emotion)s %(score)s. Change it"),
     }
     moves = (
@@ -150,7 +151,7 @@ def _moves(t, name: str, revision: int, tx: dict) -> str:
     )
     rename = (
         f'<button type="button" class="wm-icon-btn" data-inline-rename aria-label="{tx["rename"] % {"name": name}}"'
-        f' title="{tx["rename_title"]}"><span aria-hidden="true">Aa</span></button>'
+        f' title="{tx["rename_title"]}"><span aria-hidden="true">{tx["rename_icon"]}</span></button>'
     )
     drag = f'<span class="wm-drag" aria-hidden="true" title="{tx["drag"]}">⠿</span>'
     return f'<div class="wm-move" role="group" aria-label="{tx["move"] % {"name": name}}">{buttons}{rename}{drag}</div>'

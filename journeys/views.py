@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from personas.models import Persona
@@ -349,6 +349,7 @@ def map_detail(request: HttpRequest, map_pk: int) -> HttpResponse:
     context["map_links"] = map_links(journey_map)
     # The emotions the board's inline editor offers (label, score), in the reader's language.
     context["emotion_choices"] = [[value, str(label), EMOTION_SCORE[value]] for value, label in Emotion.choices]
+    context["shortcuts"] = BOARD_SHORTCUTS
     context["present_url"] = _with_present(request, True)
     context["exit_present_url"] = _with_present(request, False)
     return render(request, "journeys/map_detail.html", context)
@@ -731,7 +732,7 @@ PARTS = {
         edit_title=lambda obj: gettext("Stage"),
         saved=lambda: gettext("Stage saved."),
         deleted=lambda obj: (
-            gettext("Stage “%(name)s” deleted. Restore a version to bring it back.") % {"name": obj.name}
+            gettext("Stage “%(name)s” deleted. Undo (Ctrl+Z) brings it back with its touchpoints.") % {"name": obj.name}
         ),
         add_methods=("POST",),
         # The board's own "add a stage" form is on the page; its fields need ids of their own.
@@ -855,6 +856,22 @@ def part_delete(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpR
 
 
 # --- editing in place and undo (static/waymark/board-edit.js) ----------------------------------
+
+
+# The board's keyboard shortcuts (static/waymark/board-edit.js) for its help dialog: each row's key
+# groups (alternatives) and what they do. Key legends read the same in every language, as printed on keys.
+BOARD_SHORTCUTS = [
+    ((("Ctrl", "Z"), ("⌘", "Z"), ("U",)), gettext_lazy("Undo your last change to this map")),
+    ((("F2",), ("R",)), gettext_lazy("Rename the focused touchpoint or stage here")),
+    ((("E",),), gettext_lazy("Change the focused touchpoint's emotion")),
+    ((("Enter",), ("Esc",)), gettext_lazy("Save or cancel what you are editing here")),
+    (
+        (("Shift", "← →"),),
+        gettext_lazy("Move the focused stage, or the focused touchpoint to the previous or next stage"),
+    ),
+    ((("Shift", "↑ ↓"),), gettext_lazy("Move the focused touchpoint up or down")),
+    ((("?",),), gettext_lazy("Show these shortcuts")),
+]
 
 
 def _refused_board(request: HttpRequest, journey_map: JourneyMap, message: str, status: int) -> HttpResponse:

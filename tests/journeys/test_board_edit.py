@@ -502,3 +502,18 @@ def test_editing_controls_escape_the_names_they_carry(client_as, erin, make_map)
     assert "<b>x</b>" not in page
     assert 'aria-label="Rename &lt;b&gt;x&lt;/b&gt; &quot;q&quot; here"' in page
     assert 'aria-label="Emotion of &lt;b&gt;x&lt;/b&gt; &quot;q&quot;: Curious +1. Change it"' in page
+
+
+def test_api_changes_list_costs_the_same_queries_for_many_changes(
+    api_as, erin, alice, make_map, django_assert_max_num_queries
+):
+    journey_map = make_map(stages=1, per_stage=0)
+    stage = Stage.objects.get(journey_map=journey_map)
+    for i in range(12):
+        services.stage_update(stage=stage, actor=erin if i % 2 else alice, revision=None, name=f"Name {i}")
+    client = api_as(erin)
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/api/v1/maps/{journey_map.pk}/changes/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 12
+    assert {c["created_by"] for c in response.json()["results"]} == {"erin", "alice"}
