@@ -60,6 +60,7 @@ for app, prefix in (
     ("analytics", "analytics/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
+    ("discussions", "discussions/"),
     ("reviews", "reviews/"),
 ):
     try:
