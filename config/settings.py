@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "experiments",
     "discussions",
     "reviews",
+    "search",
 ]
 
 MIDDLEWARE = [

@@ -37,6 +37,7 @@ for app in (
     "experiments",
     "discussions",
     "reviews",
+    "search",
 ):
     try:
         module = import_module(f"{app}.api")
@@ -62,6 +63,7 @@ for app, prefix in (
     ("experiments", "experiments/"),
     ("discussions", "discussions/"),
     ("reviews", "reviews/"),
+    ("search", "search/"),
 ):
     try:
         import_module(f"{app}.urls")
