@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "experiments",
     "discussions",
     "reviews",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -417,6 +418,8 @@ CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.f
 CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}
 # Behavioural metrics store one observation per local day, once; hourly so that each team's day is
 # stored soon after it ends in its own time zone (a day already stored is skipped).
+# The map page's stage figures are stored, not computed per view (analytics/stages.py).
+CELERY_BEAT_SCHEDULE["analytics-stage-stats"] = {"task": "analytics.tasks.stage_stats_refresh_all", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["experiments-metrics-from-events"] = {
     "task": "experiments.tasks.metrics_compute_from_events",
     "schedule": 3600.0,

@@ -37,6 +37,7 @@ for app in (
     "experiments",
     "discussions",
     "reviews",
+    "search",
 ):
     try:
         module = import_module(f"{app}.api")
@@ -60,7 +61,9 @@ for app, prefix in (
     ("analytics", "analytics/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
+    ("discussions", "discussions/"),
     ("reviews", "reviews/"),
+    ("search", "search/"),
 ):
     try:
         import_module(f"{app}.urls")

@@ -20,9 +20,19 @@ import feedback or experiments. Instead, those apps register here in their ``App
   map page reads ``?<name>=`` (an unknown value falls back to the default), draws a select in its
   filter form (which reloads the board as an HTMX partial), and passes ``options={name: value}``
   to the annotators registered with ``wants_options=True``.
+- **Map includes** add a template to the map page, between its header and the board (not in
+  presentation mode): ``register_map_include(template_name)``. The template gets the page's
+  context (``journey_map``, ``can_edit``, ``request``...) and whatever the annotators set on the
+  map; it costs the page no query of its own (fetch more over HTMX after the page loads), so
+  the map page's query count stays fixed.
 - **Map links** add pages about a map to the map page's actions: ``register_map_link(label,
   url_name)``, where ``url_name`` is a URL name taking ``map_pk`` (for example feedback's
   "Scores" page). The map page reverses it; journeys never names the other app's URLs itself.
+- **Lane sources** fill the swimlanes' derived lanes (``journeys.swimlanes``): ``register_lane_source(
+  kind, fn)``, where ``kind`` is a ``Lane.Kind`` value (owners fill ``backstage`` with who answers
+  for each stage) and ``fn(journey_map, stage_keys)`` returns ``{stage key: [LaneItem, ...]}`` in a
+  fixed number of queries. Keys, not ids, so a version's stages (a share link, an export of a
+  version) find what the app says about the same stages today.
 """
 
 from __future__ import annotations
@@ -64,12 +74,23 @@ class MapLink:
     url_name: str
 
 
+@dataclass(frozen=True)
+class LaneItem:
+    """One entry in a swimlane cell: its text, a second line, and a tone for its colour and icon."""
+
+    text: str
+    detail: str = ""
+    tone: str = ""  # "", "positive", "negative" or "warning"
+
+
 @dataclass
 class Registry:
     annotators: list[MapAnnotator] = field(default_factory=list)
     health_checks: list[Callable[[list], dict[int, list[HealthIssue]]]] = field(default_factory=list)
     links: list[MapLink] = field(default_factory=list)
     options: list[MapOption] = field(default_factory=list)
+    lane_sources: list[tuple[str, Callable]] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)
 
 
 registry = Registry()
@@ -123,6 +144,16 @@ def register_map_link(label, url_name: str) -> None:
         registry.links.append(link)
 
 
+def register_map_include(template_name: str) -> None:
+    """Add a template to the map page above the board (see the module's docstring)."""
+    if template_name not in registry.includes:
+        registry.includes.append(template_name)
+
+
+def map_includes() -> list[str]:
+    return list(registry.includes)
+
+
 def map_links(journey_map) -> list[dict]:
     """Return ``[{"label", "url"}]`` of the registered links for ``journey_map`` (no queries)."""
     from django.urls import reverse
@@ -131,6 +162,24 @@ def map_links(journey_map) -> list[dict]:
         {"label": link.label, "url": reverse(link.url_name, kwargs={"map_pk": journey_map.pk})}
         for link in registry.links
     ]
+
+
+def register_lane_source(kind: str, fn: Callable) -> Callable:
+    """Let ``fn(journey_map, stage_keys) -> {stage key: [LaneItem]}`` add to every lane of ``kind``."""
+    if (kind, fn) not in registry.lane_sources:
+        registry.lane_sources.append((kind, fn))
+    return fn
+
+
+def lane_source_items(journey_map, kinds: set[str], stage_keys: list[str]) -> dict[str, dict[str, list[LaneItem]]]:
+    """Return ``{kind: {stage key: [LaneItem]}}`` from the sources of the ``kinds`` the canvas draws."""
+    found: dict[str, dict[str, list[LaneItem]]] = {}
+    for kind, fn in registry.lane_sources:
+        if kind not in kinds:
+            continue
+        for key, items in fn(journey_map, stage_keys).items():
+            found.setdefault(kind, {}).setdefault(key, []).extend(items)
+    return found
 
 
 def annotate_map(journey_map, stages: list, touchpoints: list, options: dict | None = None) -> None:

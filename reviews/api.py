@@ -476,8 +476,12 @@ class ReviewStatusViewSet(TeamScopedReadOnlyViewSet):
         "version reviewed last time and the latest), `feedback` (NPS and CSAT per stage since the last review "
         "against the period before, with 95 % margins; `significant` when the move is larger than the margin "
         "of the difference), `sla` (hand-off and follow-up breaches, overdue follow-ups), `experiments` "
-        "(started, concluded, running), `health` (score and what lowers it), `pain_points` (opened and fixed) "
-        "and `action_items` (open ones carried over, ones done since).",
+        "(started, concluded, running), `health` (score and what lowers it), `pain_points` (opened and fixed), "
+        "`open_threads` (discussions still open on the map, oldest first), "
+        "`action_items` (open ones carried over, ones done since) and `stage_changes` (from the stage "
+        "transitions: the stages whose conversion to the next stage changed most against the period before, "
+        "each share with its Wilson 95 % interval and n and the difference with Newcombe's interval, and "
+        "those whose median time in stage changed most, in seconds, with n and the median's 95 % interval).",
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
@@ -574,11 +578,24 @@ def agenda_data(agenda: selectors.Agenda) -> dict:
             "opened": [pain(p) for p in agenda.pain_points_opened],
             "fixed": [pain(p) for p in agenda.pain_points_fixed],
         },
+        "open_threads": [
+            {
+                "id": t.pk,
+                "target": t.target,
+                "subject": t.subject,
+                "comments": len(t.comments.all()),
+                "started_by": person(t.created_by),
+                "created_at": t.created_at.isoformat(),
+                "last_comment_at": t.last_comment_at.isoformat(),
+            }
+            for t in agenda.open_threads
+        ],
         "action_items": {
             "carried_over": [_action_item_data(i) for i in agenda.carried_over],
             "done_since": [_action_item_data(i) for i in agenda.done_since],
         },
         "change_count": agenda.change_count,
+        "stage_changes": agenda.stage_changes,
     }
 
 

@@ -34,6 +34,7 @@ OUR_APPS = {
     "webhooks",
     "analytics",
     "discussions",
+    "search",
 }
 
 # Names, codes and loanwords Latvian writes as English does.

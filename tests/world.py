@@ -52,6 +52,7 @@ for _app in (
     "experiments",
     "discussions",
     "reviews",
+    "search",
 ):
     try:
         _module = import_module(f"tests.{_app}.world")
