@@ -271,7 +271,7 @@ class ClickHouseEngine(funnels.SqlEngine):
                 event_id: (source_id, props)
                 for event_id, source_id, props in sql.rows(
                     f"SELECT id, any(source_id), any(properties) FROM {sql.db}.events "  # noqa: S608
-                    f"WHERE team_id = {sql.p(query.team.pk, 'UInt64')} AND has({ids}, id) GROUP BY id"
+                    f"WHERE team_id = {sql.p(query.team.pk, 'UInt64')} AND id IN (SELECT arrayJoin({ids})) GROUP BY id"
                 )
             }
             if breakdown == "source":
@@ -431,26 +431,32 @@ def path_rows(client, query, *, anchor: tuple[str, object]) -> list[tuple]:
     sql = Sql(client)
     kind, value = anchor
     if kind == "page":
-        is_anchor = f"a[i].3 = 'page' AND a[i].5 = {sql.p(value, 'String')}"
+        is_anchor = f"type = 'page' AND path = {sql.p(value, 'String')}"
     elif kind == "event":
-        is_anchor = f"a[i].3 = 'track' AND a[i].4 = {sql.p(value, 'String')}"
+        is_anchor = f"type = 'track' AND name = {sql.p(value, 'String')}"
     else:
-        is_anchor = f"has({sql.p(list(value), 'Array(UInt64)')}, a[i].2)"
+        is_anchor = f"id IN (SELECT arrayJoin({sql.p(list(value), 'Array(UInt64)')}))"
     low, high = (0, query.steps) if query.direction == AFTER else (-query.steps, 0)
     gap = sql.p(query.gap_minutes * 60 * 1000, "Int64")
     events = sql.events(query.team.pk, start=start, end=end, where=sql.actions())
+    # Each lambda takes its arrays as arguments (the previous event's from shifted copies): a lambda
+    # that captured a whole array would copy it once per element, quadratic in a person's events.
     statement = (
-        "SELECT pid, t - j AS step, a[ki[t]].2 AS id, a[ki[t]].3, a[ki[t]].4, a[ki[t]].5 FROM ("  # noqa: S608
-        "SELECT pid, a, "
+        "SELECT pid, t - j AS step, ids[ki[t]] AS id, ty[ki[t]], nm[ki[t]], pa[ki[t]] FROM ("  # noqa: S608
+        "SELECT pid, a.1 AS us, a.2 AS ids, a.3 AS ty, a.4 AS nm, a.5 AS pa, "
         # A pause longer than the gap (to the millisecond) starts a session; a repeat is not a step.
-        f"arrayMap(i -> i = 1 OR intDiv(a[i].1 - a[i - 1].1 + 500, 1000) > {gap}, arrayEnumerate(a)) AS brk, "
-        "arrayMap(i -> i > 1 AND NOT brk[i] AND a[i].3 = a[i - 1].3 AND a[i].4 = a[i - 1].4 "
-        "AND a[i].5 = a[i - 1].5, arrayEnumerate(a)) AS rep, "
-        "arrayCumSum(brk) AS sn, arrayFilter(i -> NOT rep[i], arrayEnumerate(a)) AS ki, "
-        f"arrayFirstIndex(i -> {is_anchor}, ki) AS j, "
-        f"arrayFilter(t -> sn[ki[t]] = sn[ki[j]] AND t - j BETWEEN {low} AND {high}, arrayEnumerate(ki)) AS ts "
-        "FROM (SELECT pid, arraySort(x -> (x.1, x.2), groupUniqArray((us, id, type, name, path))) AS a "
-        f"FROM {events} GROUP BY pid)) ARRAY JOIN ts AS t WHERE j > 0 ORDER BY pid, step"
+        f"arrayMap((u, p, i) -> i = 1 OR intDiv(u - p + 500, 1000) > {gap}, us, "
+        "arrayPushFront(arrayPopBack(us), 0), arrayEnumerate(us)) AS brk, "
+        "arrayMap((b, i, t, pt, n, pn, x, px) -> i > 1 AND NOT b AND t = pt AND n = pn AND x = px, brk, "
+        "arrayEnumerate(us), ty, arrayPushFront(arrayPopBack(ty), ''), nm, arrayPushFront(arrayPopBack(nm), ''), "
+        "pa, arrayPushFront(arrayPopBack(pa), '')) AS rep, "
+        "arrayFilter((s, r) -> NOT r, arrayCumSum(brk), rep) AS ksn, "
+        "arrayFilter((i, r) -> NOT r, arrayEnumerate(us), rep) AS ki, "
+        "arrayFirstIndex(f -> f, arrayFilter((f, r) -> NOT r, a.6, rep)) AS j, ksn[j] AS sj, "
+        f"arrayFilter((k, s) -> s = sj AND k - j BETWEEN {low} AND {high}, arrayEnumerate(ksn), ksn) AS ts "
+        "FROM (SELECT pid, arraySort(groupUniqArray((us, id, type, name, path, anchor))) AS a "
+        f"FROM (SELECT *, toUInt8({is_anchor}) AS anchor FROM {events}) GROUP BY pid)) "
+        "ARRAY JOIN ts AS t WHERE j > 0 ORDER BY pid, step"
     )
     rows = sql.rows(statement)
     if not rows:
@@ -461,7 +467,7 @@ def path_rows(client, query, *, anchor: tuple[str, object]) -> list[tuple]:
         event_id: (ctx, props)
         for event_id, ctx, props in details.rows(
             f"SELECT id, any(context), any(properties) FROM {details.db}.events "  # noqa: S608
-            f"WHERE team_id = {details.p(query.team.pk, 'UInt64')} AND has({ids}, id) GROUP BY id"
+            f"WHERE team_id = {details.p(query.team.pk, 'UInt64')} AND id IN (SELECT arrayJoin({ids})) GROUP BY id"
         )
     }
     result = []

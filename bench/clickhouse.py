@@ -34,8 +34,8 @@ from bench.results import Result
 EVENTS = int(os.environ.get("BENCH_CH_EVENTS", "1000000"))
 PROFILES = int(os.environ.get("BENCH_CH_PROFILES", str(max(EVENTS // 10, 1))))
 REPEAT = int(os.environ.get("BENCH_CH_REPEAT", "3"))
-# The ClickHouse paths query captures whole arrays in its lambdas (quadratic per person): at a
-# million events it ran for tens of minutes, so it is measured only when asked for.
+# The paths comparison is the slowest part of the run (PostgreSQL's window functions over every
+# event of the period), so it is measured only when asked for.
 PATHS = os.environ.get("BENCH_CH_PATHS", "0") == "1"
 TEAM = "bench-clickhouse"
 START = dt.date(2026, 1, 5)  # a Monday: 12 weekly cohorts, events over 16 weeks
