@@ -130,6 +130,7 @@ def map_create(
     persona: Persona | None = None,
     scenario: Scenario | None = None,
     stages: list[str] | None = None,
+    product: str = "",
 ) -> JourneyMap:
     """Create a map with the default stages (or the names given)."""
     check_actor(actor, team.pk)
@@ -140,6 +141,7 @@ def map_create(
         team=team,
         title=title.strip(),
         description=description,
+        product=product.strip(),
         persona=persona,
         scenario=scenario,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -163,8 +165,8 @@ def map_create(
 
 
 def map_update(*, journey_map: JourneyMap, actor, revision: int | None, **fields) -> JourneyMap:
-    """Change the map's title, description, persona, scenario or status."""
-    allowed = {"title", "description", "persona", "scenario", "status"}
+    """Change the map's title, description, product, persona, scenario or status."""
+    allowed = {"title", "description", "product", "persona", "scenario", "status"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
@@ -793,7 +795,8 @@ def _apply_document(journey_map: JourneyMap, document: dict, actor, *, restore_m
         meta = document["map"]
         journey_map.title = meta["title"]
         journey_map.description = meta["description"]
-        journey_map.save(update_fields=["title", "description"])
+        journey_map.product = meta.get("product", "")
+        journey_map.save(update_fields=["title", "description", "product"])
 
     stages = {str(s.key): s for s in Stage.objects.filter(journey_map=journey_map)}
     tps = {str(t.key): t for t in Touchpoint.objects.filter(stage__journey_map=journey_map)}
@@ -885,6 +888,7 @@ def map_import(*, team, actor, document, title: str = "") -> JourneyMap:
         actor=actor,
         title=(title or meta["title"]).strip(),
         description=meta["description"],
+        product=meta.get("product", ""),
         persona=persona,
         scenario=scenario,
         stages=[],

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.map_list, name="map_list"),
     path("new/", views.map_create, name="map_create"),
     path("import/", views.map_import, name="map_import"),
+    path("portfolio/", views.portfolio, name="portfolio"),
     path("templates/", views.template_list, name="template_list"),
     path("templates/use/", views.template_use, name="template_use"),
     path("templates/<int:template_pk>/delete/", views.template_delete, name="template_delete"),
