@@ -32,6 +32,11 @@ import feedback or experiments. Instead, those apps register here in their ``App
   ``register_portfolio_figure(key, label=..., fn=..., unit=...)``, where ``fn(maps)`` returns
   ``{map_id: MapFigure}`` for any number of maps in a fixed number of queries (customers in the
   journey and conversion from customers, NPS and CSAT from feedback).
+- **Lane sources** fill the swimlanes' derived lanes (``journeys.swimlanes``): ``register_lane_source(
+  kind, fn)``, where ``kind`` is a ``Lane.Kind`` value (owners fill ``backstage`` with who answers
+  for each stage) and ``fn(journey_map, stage_keys)`` returns ``{stage key: [LaneItem, ...]}`` in a
+  fixed number of queries. Keys, not ids, so a version's stages (a share link, an export of a
+  version) find what the app says about the same stages today.
 """
 
 from __future__ import annotations
@@ -112,6 +117,15 @@ class PortfolioFigure:
     unit: str = ""
 
 
+@dataclass(frozen=True)
+class LaneItem:
+    """One entry in a swimlane cell: its text, a second line, and a tone for its colour and icon."""
+
+    text: str
+    detail: str = ""
+    tone: str = ""  # "", "positive", "negative" or "warning"
+
+
 @dataclass
 class Registry:
     annotators: list[MapAnnotator] = field(default_factory=list)
@@ -119,6 +133,7 @@ class Registry:
     links: list[MapLink] = field(default_factory=list)
     options: list[MapOption] = field(default_factory=list)
     portfolio: list[PortfolioFigure] = field(default_factory=list)
+    lane_sources: list[tuple[str, Callable]] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)
 
 
@@ -191,6 +206,24 @@ def map_links(journey_map) -> list[dict]:
         {"label": link.label, "url": reverse(link.url_name, kwargs={"map_pk": journey_map.pk})}
         for link in registry.links
     ]
+
+
+def register_lane_source(kind: str, fn: Callable) -> Callable:
+    """Let ``fn(journey_map, stage_keys) -> {stage key: [LaneItem]}`` add to every lane of ``kind``."""
+    if (kind, fn) not in registry.lane_sources:
+        registry.lane_sources.append((kind, fn))
+    return fn
+
+
+def lane_source_items(journey_map, kinds: set[str], stage_keys: list[str]) -> dict[str, dict[str, list[LaneItem]]]:
+    """Return ``{kind: {stage key: [LaneItem]}}`` from the sources of the ``kinds`` the canvas draws."""
+    found: dict[str, dict[str, list[LaneItem]]] = {}
+    for kind, fn in registry.lane_sources:
+        if kind not in kinds:
+            continue
+        for key, items in fn(journey_map, stage_keys).items():
+            found.setdefault(kind, {}).setdefault(key, []).extend(items)
+    return found
 
 
 def annotate_map(journey_map, stages: list, touchpoints: list, options: dict | None = None) -> None:

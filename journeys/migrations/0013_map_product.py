@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('journeys', '0011_map_changes'),
+        ('journeys', '0012_lanes'),
     ]
 
     operations = [
