@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from teams.models import TeamOwnedModel, TeamScopedModel
+from teams.models import TeamOwnedModel, TeamScopedModel, TeamScopedQuerySet
 
 
 class Automation(TeamOwnedModel):
@@ -122,7 +122,7 @@ class Automation(TeamOwnedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("automations:detail", kwargs={"pk": self.pk})
+        return reverse("automations:detail", kwargs={"automation_pk": self.pk})
 
     @property
     def is_active(self) -> bool:
@@ -189,7 +189,7 @@ class Step(TeamScopedModel):
         return self.kind in self.ACTIONS
 
 
-class EnrolmentQuerySet(models.QuerySet):
+class EnrolmentQuerySet(TeamScopedQuerySet):
     def due(self, now=None):
         """Enrolments whose next step is due: the sweep's set, read through ``enrolment_due_idx``."""
         return self.filter(status=Enrolment.Status.ACTIVE, next_run_at__lte=now or timezone.now())
