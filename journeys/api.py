@@ -40,7 +40,7 @@ from . import services
 from .exports import touchpoints_csv_response
 from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
 from .health import map_health
-from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, Stage, Touchpoint
+from .models import JourneyMap, MapChange, MapTemplate, MapVersion, PainPoint, ShareLink, Stage, Touchpoint
 from .selectors import map_list, share_link_list
 from .snapshot import diff_documents, map_document
 from .starters import STARTERS
@@ -92,6 +92,8 @@ class MapRevisionMixin:
             )
             response["ETag"] = etag_for(exc.journey_map)
             return response
+        if isinstance(exc, services.UndoRefused):
+            return conflict(str(exc), code="undo_refused", change=exc.change.pk)
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -248,6 +250,36 @@ class MapVersionSerializer(serializers.ModelSerializer):
 class MapVersionDetailSerializer(MapVersionSerializer):
     class Meta(MapVersionSerializer.Meta):
         fields = [*MapVersionSerializer.Meta.fields, "snapshot"]
+
+
+class MapChangeSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = MapChange
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "key",
+            "label",
+            "before",
+            "after",
+            "revision",
+            "created_by",
+            "created_at",
+            "undone_at",
+        ]
+
+
+class ReorderStagesSerializer(serializers.Serializer):
+    stages = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        allow_empty=False,
+        max_length=1000,
+        help_text="Every stage id of the map, each once, in the new order.",
+    )
 
 
 class PublishSerializer(serializers.Serializer):
@@ -525,6 +557,57 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
     def health(self, request, pk=None):
         return Response(map_health(self.get_object()).as_dict())
+
+    @extend_schema(
+        summary="Undo your last change to the map",
+        description="Puts back your latest board edit that is not undone yet (a rename, an emotion, a move, a "
+        "reorder of stages, an added or deleted stage, touchpoint or pain point) and answers it. Undoing again goes "
+        "one change further back. 400 when you have nothing to undo; 409 (`undo_refused`) when what the change "
+        "touched was changed again since; nothing is changed then.",
+        request=None,
+        parameters=[IF_MATCH],
+        responses={200: MapChangeSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def undo(self, request, pk=None):
+        journey_map = self.get_object()
+        change = services.map_undo(journey_map=journey_map, actor=request.user, revision=self.revision(journey_map))
+        return Response(MapChangeSerializer(change).data)
+
+    @extend_schema(
+        summary="Reorder the map's stages",
+        description="Give every stage id of the map once, in the new order; answers the stages in that order. "
+        "One change (undo puts the old order back).",
+        request=ReorderStagesSerializer,
+        parameters=[IF_MATCH],
+        responses={200: StageSerializer(many=True), 409: CONFLICT},
+        examples=[OpenApiExample("Reorder", value={"stages": [14, 12, 13]})],
+    )
+    @action(detail=True, methods=["post"], url_path="reorder-stages", url_name="reorder-stages")
+    def reorder_stages(self, request, pk=None):
+        journey_map = self.get_object()
+        body = ReorderStagesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        stages = services.stage_reorder(
+            journey_map=journey_map,
+            actor=request.user,
+            revision=self.revision(journey_map),
+            stages=body.validated_data["stages"],
+        )
+        return Response(StageSerializer(stages, many=True).data)
+
+    @extend_schema(
+        summary="List the board edits of the map, newest first",
+        description="Each with what it changed (`before`, `after`) and whether it was undone; undo takes back your "
+        "newest one with `undone_at` empty.",
+        responses=MapChangeSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    def changes(self, request, pk=None):
+        journey_map = self.get_object()
+        queryset = MapChange.objects.filter(journey_map=journey_map).select_related("created_by")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(MapChangeSerializer(page, many=True).data)
 
     def _version(self, journey_map, number) -> MapVersion:
         try:

@@ -154,6 +154,13 @@ class MoveForm(RevisionForm):
     position = forms.IntegerField(required=False, min_value=0)
 
 
+class InlineEditForm(RevisionForm):
+    """One field of a stage or a touchpoint changed in place on the board (its name, or a touchpoint's emotion)."""
+
+    field = forms.ChoiceField(choices=[("name", "name"), ("emotion_label", "emotion_label")])
+    value = forms.CharField(max_length=200, required=False)
+
+
 CHANNEL_CHOICES = [("", _("All channels")), *Channel.choices]
 
 

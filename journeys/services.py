@@ -25,10 +25,29 @@ from teams.access import check_actor
 from teams.net import truncate_ip
 from teams.signals import DomainEvent, domain_event
 
-from .models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, ShareLinkView, Stage, Touchpoint
+from .models import (
+    JourneyMap,
+    MapChange,
+    MapTemplate,
+    MapVersion,
+    PainPoint,
+    ShareLink,
+    ShareLinkView,
+    Stage,
+    Touchpoint,
+)
 from .models.maps import DEFAULT_STAGES, EMOTION_SCORE, Emotion
 from .models.sharing import SIGNING_SALT
-from .snapshot import PAIN_POINT_FIELDS, STAGE_FIELDS, TOUCHPOINT_FIELDS, map_document, validate_document
+from .snapshot import (
+    PAIN_POINT_FIELDS,
+    STAGE_FIELDS,
+    TOUCHPOINT_FIELDS,
+    map_document,
+    pain_point_document,
+    stage_document,
+    touchpoint_document,
+    validate_document,
+)
 
 DEFAULT_FUNNEL = {
     "Awareness": Stage.Funnel.TOP,
@@ -195,36 +214,75 @@ def stage_create(
         _set_history_user(stage, actor)
         stage.save()
         _place(siblings, stage, position, Stage, actor)
+        _record(locked, actor, MapChange.Kind.STAGE_CREATE, obj=stage, after=stage_document(stage, []))
     return stage
 
 
 def stage_update(*, stage: Stage, actor, revision: int | None, **fields) -> Stage:
     """Change a stage's name, description or funnel part."""
-    with _map_write(stage.journey_map, revision, actor):
+    with _map_write(stage.journey_map, revision, actor) as locked:
         stage = Stage.objects.select_for_update().get(pk=stage.pk)
-        for name, value in fields.items():
+        for name in fields:
             if name not in STAGE_FIELDS:
                 raise ValidationError({name: gettext("This field cannot be changed here.")})
+        before = _values(stage, fields)
+        for name, value in fields.items():
             setattr(stage, name, value)
         _clean(stage, exclude=["journey_map", "position"])
         _set_history_user(stage, actor)
         stage.save()
+        _record_update(locked, actor, MapChange.Kind.STAGE_UPDATE, stage, before)
     return stage
 
 
 def stage_move(*, stage: Stage, actor, revision: int | None, position: int) -> Stage:
     """Put the stage at ``position`` (0-based) among the map's stages."""
     with _map_write(stage.journey_map, revision, actor) as locked:
-        siblings = [s for s in Stage.objects.filter(journey_map=locked).order_by("position", "id") if s.pk != stage.pk]
+        ordered = list(Stage.objects.filter(journey_map=locked).order_by("position", "id"))
+        before = [str(s.key) for s in ordered]
+        siblings = [s for s in ordered if s.pk != stage.pk]
         stage = Stage.objects.get(pk=stage.pk)
         _place(siblings, stage, position, Stage, actor)
+        after = [str(s.key) for s in sorted([*siblings, stage], key=lambda s: s.position)]
+        if after != before:
+            _record(
+                locked,
+                actor,
+                MapChange.Kind.STAGES_REORDER,
+                obj=stage,
+                before={"order": before},
+                after={"order": after},
+            )
     return stage
+
+
+def stage_reorder(*, journey_map: JourneyMap, actor, revision: int | None, stages: list[int]) -> list[Stage]:
+    """Put the map's stages in the order of ``stages`` (every stage id of the map, each once)."""
+    with _map_write(journey_map, revision, actor) as locked:
+        ordered = list(Stage.objects.filter(journey_map=locked).order_by("position", "id"))
+        by_id = {s.pk: s for s in ordered}
+        try:
+            ids = [int(pk) for pk in stages]
+        except (TypeError, ValueError):
+            ids = []
+        if sorted(ids) != sorted(by_id) or len(set(ids)) != len(ids):
+            raise ValidationError(
+                {"stages": gettext("List every stage of this map once, by id, in the new order.")}, code="invalid"
+            )
+        before = [str(s.key) for s in ordered]
+        new_order = [by_id[pk] for pk in ids]
+        _renumber(new_order, Stage, actor)
+        after = [str(s.key) for s in new_order]
+        if after != before:
+            _record(locked, actor, MapChange.Kind.STAGES_REORDER, before={"order": before}, after={"order": after})
+    return new_order
 
 
 def stage_delete(*, stage: Stage, actor, revision: int | None) -> None:
     """Delete a stage with its touchpoints (they can come back by restoring a version)."""
     with _map_write(stage.journey_map, revision, actor) as locked:
         obj = Stage.objects.get(pk=stage.pk)
+        _record_delete(locked, actor, MapChange.Kind.STAGE_DELETE, obj, parent=None)
         _set_history_user(obj, actor)
         obj.delete()
         _renumber(list(Stage.objects.filter(journey_map=locked).order_by("position", "id")), Stage, actor)
@@ -280,13 +338,14 @@ def touchpoint_create(
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("Unknown field.")})
     _emotion_defaults(fields)
-    with _map_write(stage.journey_map, revision, actor):
+    with _map_write(stage.journey_map, revision, actor) as locked:
         siblings = list(Touchpoint.objects.filter(stage=stage).order_by("position", "id"))
         tp = Touchpoint(stage=stage, **fields)
         _clean(tp, exclude=["stage", "position"])
         _set_history_user(tp, actor)
         tp.save()
         _place(siblings, tp, position, Touchpoint, actor)
+        _record(locked, actor, MapChange.Kind.TOUCHPOINT_CREATE, obj=tp, after=touchpoint_document(tp, []))
     return tp
 
 
@@ -296,13 +355,15 @@ def touchpoint_update(*, touchpoint: Touchpoint, actor, revision: int | None, **
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
     _emotion_defaults(fields)
-    with _map_write(touchpoint.stage.journey_map, revision, actor):
+    with _map_write(touchpoint.stage.journey_map, revision, actor) as locked:
         tp = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
+        before = _values(tp, fields)
         for name, value in fields.items():
             setattr(tp, name, value)
         _clean(tp, exclude=["stage", "position"])
         _set_history_user(tp, actor)
         tp.save()
+        _record_update(locked, actor, MapChange.Kind.TOUCHPOINT_UPDATE, tp, before)
     return tp
 
 
@@ -311,30 +372,37 @@ def touchpoint_move(
 ) -> Touchpoint:
     """Move a touchpoint to ``position`` (0-based) in ``stage`` (default: its own stage)."""
     journey_map = touchpoint.stage.journey_map
-    with _map_write(journey_map, revision, actor):
-        tp = Touchpoint.objects.get(pk=touchpoint.pk)
+    with _map_write(journey_map, revision, actor) as locked:
+        tp = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
         target = stage or tp.stage
         if target.journey_map_id != journey_map.pk:
             raise ValidationError({"stage": gettext("Choose a stage of the same map.")})
-        old_stage_id = tp.stage_id
-        siblings = [t for t in Touchpoint.objects.filter(stage=target).order_by("position", "id") if t.pk != tp.pk]
-        if target.pk != old_stage_id:
-            tp.stage = target
-            _set_history_user(tp, actor)
-            tp.save(update_fields=["stage"])
-        _place(siblings, tp, position, Touchpoint, actor)
-        if target.pk != old_stage_id:
-            _renumber(
-                list(Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")), Touchpoint, actor
-            )
+        before = {"stage": str(tp.stage.key), "position": tp.position}
+        _move_touchpoint(tp, target, position, actor)
+        after = {"stage": str(target.key), "position": tp.position}
+        if after != before:
+            _record(locked, actor, MapChange.Kind.TOUCHPOINT_MOVE, obj=tp, before=before, after=after)
     return tp
+
+
+def _move_touchpoint(tp: Touchpoint, target: Stage, position: int | None, actor) -> None:
+    old_stage_id = tp.stage_id
+    siblings = [t for t in Touchpoint.objects.filter(stage=target).order_by("position", "id") if t.pk != tp.pk]
+    if target.pk != old_stage_id:
+        tp.stage = target
+        _set_history_user(tp, actor)
+        tp.save(update_fields=["stage"])
+    _place(siblings, tp, position, Touchpoint, actor)
+    if target.pk != old_stage_id:
+        _renumber(list(Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")), Touchpoint, actor)
 
 
 def touchpoint_delete(*, touchpoint: Touchpoint, actor, revision: int | None) -> None:
     """Delete a touchpoint and its pain points."""
-    with _map_write(touchpoint.stage.journey_map, revision, actor):
-        tp = Touchpoint.objects.get(pk=touchpoint.pk)
+    with _map_write(touchpoint.stage.journey_map, revision, actor) as locked:
+        tp = Touchpoint.objects.select_related("stage").get(pk=touchpoint.pk)
         stage_id = tp.stage_id
+        _record_delete(locked, actor, MapChange.Kind.TOUCHPOINT_DELETE, tp, parent=tp.stage)
         _set_history_user(tp, actor)
         tp.delete()
         _renumber(list(Touchpoint.objects.filter(stage_id=stage_id).order_by("position", "id")), Touchpoint, actor)
@@ -355,12 +423,13 @@ def pain_point_create(*, touchpoint: Touchpoint, actor, revision: int | None, **
     unknown = set(fields) - set(PAIN_POINT_FIELDS)
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("Unknown field.")})
-    with _map_write(touchpoint.stage.journey_map, revision, actor):
+    with _map_write(touchpoint.stage.journey_map, revision, actor) as locked:
         pp = PainPoint(touchpoint=touchpoint, **fields)
         _pain_point_status(pp)
         _clean(pp, exclude=["touchpoint"])
         _set_history_user(pp, actor)
         pp.save()
+        _record(locked, actor, MapChange.Kind.PAIN_POINT_CREATE, obj=pp, after=pain_point_document(pp))
     return pp
 
 
@@ -369,23 +438,275 @@ def pain_point_update(*, pain_point: PainPoint, actor, revision: int | None, **f
     unknown = set(fields) - set(PAIN_POINT_FIELDS)
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
-    with _map_write(pain_point.touchpoint.stage.journey_map, revision, actor):
+    with _map_write(pain_point.touchpoint.stage.journey_map, revision, actor) as locked:
         pp = PainPoint.objects.get(pk=pain_point.pk)
+        before = _values(pp, [*fields, "fixed_at"])
         for name, value in fields.items():
             setattr(pp, name, value)
         _pain_point_status(pp)
         _clean(pp, exclude=["touchpoint"])
         _set_history_user(pp, actor)
         pp.save()
+        _record_update(locked, actor, MapChange.Kind.PAIN_POINT_UPDATE, pp, before)
     return pp
 
 
 def pain_point_delete(*, pain_point: PainPoint, actor, revision: int | None) -> None:
     """Delete a pain point."""
-    with _map_write(pain_point.touchpoint.stage.journey_map, revision, actor):
-        pp = PainPoint.objects.get(pk=pain_point.pk)
+    with _map_write(pain_point.touchpoint.stage.journey_map, revision, actor) as locked:
+        pp = PainPoint.objects.select_related("touchpoint").get(pk=pain_point.pk)
+        _record_delete(locked, actor, MapChange.Kind.PAIN_POINT_DELETE, pp, parent=pp.touchpoint)
         _set_history_user(pp, actor)
         pp.delete()
+
+
+# --- board changes and undo -------------------------------------------------------------------
+#
+# Every write above that a person makes on the board records a ``MapChange`` (inside its
+# transaction) with only what it touched: the fields it changed (old and new values), the stages'
+# order, a touchpoint's place, or the whole element it added or deleted. ``map_undo`` puts back the
+# person's latest change that is not undone yet, only when what it touched is still as that change
+# left it: a later edit by anyone (or a restored version) makes the undo a refusal, never a loss.
+
+_MODELS = {"stage": Stage, "touchpoint": Touchpoint, "pain_point": PainPoint}
+
+
+class UndoRefused(Exception):
+    """The change cannot be undone: what it touched was changed again since, or is gone."""
+
+    def __init__(self, change: MapChange):
+        self.change = change
+        super().__init__(
+            gettext(
+                "Your last change (%(change)s) cannot be undone: “%(name)s” was changed again since. Nothing was "
+                "changed."
+            )
+            % {"change": change.get_kind_display(), "name": change.label}
+        )
+
+
+def _to_json(value):
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _values(obj, names) -> dict:
+    return {name: _to_json(getattr(obj, name)) for name in names}
+
+
+def _from_json(model, name: str, value):
+    return model._meta.get_field(name).to_python(value)
+
+
+def _record(journey_map: JourneyMap, actor, kind: str, *, obj=None, before=None, after=None) -> MapChange | None:
+    """Keep one board edit for its author's undo; the system's writes (no person) are not kept."""
+    user = _history_user(actor)
+    if user is None:
+        return None
+    return MapChange.objects.create(
+        journey_map_id=journey_map.pk,
+        kind=kind,
+        key=getattr(obj, "key", None),
+        label=str(obj or journey_map)[:200],
+        before=before or {},
+        after=after or {},
+        revision=journey_map.revision + 1,
+        created_by=user,
+    )
+
+
+def _record_update(journey_map: JourneyMap, actor, kind: str, obj, before: dict) -> None:
+    after = _values(obj, before)
+    changed = [name for name in before if before[name] != after[name]]
+    if changed:
+        _record(
+            journey_map,
+            actor,
+            kind,
+            obj=obj,
+            before={n: before[n] for n in changed},
+            after={n: after[n] for n in changed},
+        )
+
+
+def _element(journey_map: JourneyMap, kind: str, key):
+    """Return the stage, touchpoint or pain point with ``key`` on the map, or None."""
+    model = _MODELS[kind]
+    path = {"stage": "journey_map", "touchpoint": "stage__journey_map", "pain_point": "touchpoint__stage__journey_map"}
+    return model.objects.filter(**{path[kind]: journey_map, "key": key}).first() if key else None
+
+
+def _element_document(journey_map: JourneyMap, kind: str, key) -> dict | None:
+    """Return the element with ``key`` as the map document has it (with its touchpoints, pain points)."""
+    key = str(key)
+    for stage in map_document(journey_map)["stages"]:
+        if kind == "stage" and stage["key"] == key:
+            return stage
+        for tp in stage["touchpoints"]:
+            if kind == "touchpoint" and tp["key"] == key:
+                return tp
+            for pp in tp["pain_points"]:
+                if kind == "pain_point" and pp["key"] == key:
+                    return pp
+    return None
+
+
+def _record_delete(journey_map: JourneyMap, actor, kind: str, obj, *, parent) -> None:
+    element = kind.removesuffix("_delete")
+    if _history_user(actor) is None:
+        return
+    before = {
+        "element": _element_document(journey_map, element, obj.key),
+        "position": getattr(obj, "position", None),
+        "parent": str(parent.key) if parent is not None else None,
+    }
+    _record(journey_map, actor, kind, obj=obj, before=before)
+
+
+def _undo_update(journey_map: JourneyMap, change: MapChange, actor) -> None:
+    element = change.kind.removesuffix("_update")
+    obj = _element(journey_map, element, change.key)
+    if obj is None or _values(obj, change.after) != change.after:
+        raise UndoRefused(change)
+    model = _MODELS[element]
+    for name, value in change.before.items():
+        setattr(obj, name, _from_json(model, name, value))
+    _set_history_user(obj, actor)
+    obj.save(update_fields=list(change.before))
+
+
+def _undo_reorder(journey_map: JourneyMap, change: MapChange, actor) -> None:
+    stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
+    if [str(s.key) for s in stages] != change.after["order"]:
+        raise UndoRefused(change)
+    by_key = {str(s.key): s for s in stages}
+    _renumber([by_key[k] for k in change.before["order"]], Stage, actor)
+
+
+def _undo_move(journey_map: JourneyMap, change: MapChange, actor) -> None:
+    tp = _element(journey_map, "touchpoint", change.key)
+    origin = _element(journey_map, "stage", change.before["stage"])
+    if (
+        tp is None
+        or origin is None
+        or str(tp.stage.key) != change.after["stage"]
+        or tp.position != change.after["position"]
+    ):
+        raise UndoRefused(change)
+    _move_touchpoint(tp, origin, change.before["position"], actor)
+
+
+def _undo_create(journey_map: JourneyMap, change: MapChange, actor) -> None:
+    element = change.kind.removesuffix("_create")
+    obj = _element(journey_map, element, change.key)
+    # Anything added to it or changed on it since (a touchpoint in a new stage) would be lost.
+    if obj is None or _element_document(journey_map, element, change.key) != change.after:
+        raise UndoRefused(change)
+    _set_history_user(obj, actor)
+    obj.delete()
+    if element == "stage":
+        _renumber(list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id")), Stage, actor)
+    elif element == "touchpoint":
+        _renumber(list(Touchpoint.objects.filter(stage_id=obj.stage_id).order_by("position", "id")), Touchpoint, actor)
+
+
+def _build(model, fields: list[str], data: dict, **parent):
+    obj = model(key=uuid.UUID(data["key"]), **parent)
+    for name in fields:
+        setattr(obj, name, _from_json(model, name, data[name]))
+    return obj
+
+
+def _undo_delete(journey_map: JourneyMap, change: MapChange, actor) -> None:
+    element = change.kind.removesuffix("_delete")
+    data, position, parent_key = change.before["element"], change.before["position"], change.before["parent"]
+    if data is None or _element(journey_map, element, change.key) is not None:
+        raise UndoRefused(change)
+    hist_user = _history_user(actor)
+    if element == "stage":
+        siblings = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
+        stage = _build(Stage, STAGE_FIELDS, data, journey_map=journey_map)
+        _set_history_user(stage, actor)
+        stage.save()
+        _place(siblings, stage, position, Stage, actor)
+        touchpoints = [(stage, i, t) for i, t in enumerate(data["touchpoints"])]
+    else:
+        parent = _element(journey_map, "stage" if element == "touchpoint" else "touchpoint", parent_key)
+        if parent is None:
+            raise UndoRefused(change)
+        if element == "pain_point":
+            pp = _build(PainPoint, PAIN_POINT_FIELDS, data, touchpoint=parent)
+            _pain_point_status(pp)
+            _set_history_user(pp, actor)
+            pp.save()
+            return
+        touchpoints = [(parent, position, data)]
+    new_tps, new_pps = [], []
+    for stage, index, t in touchpoints:
+        tp = _build(Touchpoint, TOUCHPOINT_FIELDS, t, stage=stage, position=index)
+        new_tps.append(tp)
+        for p in t["pain_points"]:
+            pp = _build(PainPoint, PAIN_POINT_FIELDS, p, touchpoint=tp)
+            _pain_point_status(pp)
+            new_pps.append(pp)
+    if element == "touchpoint":
+        parent = touchpoints[0][0]
+        siblings = list(Touchpoint.objects.filter(stage=parent).order_by("position", "id"))
+        tp = new_tps[0]
+        _set_history_user(tp, actor)
+        tp.save()
+        _place(siblings, tp, position, Touchpoint, actor)
+    elif new_tps:
+        bulk_create_with_history(new_tps, Touchpoint, default_user=hist_user)
+    for pp in new_pps:
+        pp.touchpoint_id = pp.touchpoint.pk
+    if new_pps:
+        bulk_create_with_history(new_pps, PainPoint, default_user=hist_user)
+
+
+_UNDO = {
+    MapChange.Kind.STAGE_UPDATE: _undo_update,
+    MapChange.Kind.TOUCHPOINT_UPDATE: _undo_update,
+    MapChange.Kind.PAIN_POINT_UPDATE: _undo_update,
+    MapChange.Kind.STAGE_CREATE: _undo_create,
+    MapChange.Kind.TOUCHPOINT_CREATE: _undo_create,
+    MapChange.Kind.PAIN_POINT_CREATE: _undo_create,
+    MapChange.Kind.STAGE_DELETE: _undo_delete,
+    MapChange.Kind.TOUCHPOINT_DELETE: _undo_delete,
+    MapChange.Kind.PAIN_POINT_DELETE: _undo_delete,
+    MapChange.Kind.STAGES_REORDER: _undo_reorder,
+    MapChange.Kind.TOUCHPOINT_MOVE: _undo_move,
+}
+
+
+def map_change_last(*, journey_map: JourneyMap, user) -> MapChange | None:
+    """Return ``user``'s latest change to the map that is not undone yet (what undo would put back)."""
+    user = _history_user(user)
+    if user is None:
+        return None
+    return MapChange.objects.filter(journey_map=journey_map, created_by=user, undone_at__isnull=True).first()
+
+
+def map_undo(*, journey_map: JourneyMap, actor, revision: int | None) -> MapChange:
+    """Undo the actor's latest change to the map that is not undone yet, and mark it undone.
+
+    The undo is itself a change of the map (the revision rises and the history records it), but
+    not one that undo takes back: undoing again goes one change further back. Raises
+    ``UndoRefused`` (nothing changed) when what the change touched was changed again since.
+    """
+    with _map_write(journey_map, revision, actor) as locked:
+        change = map_change_last(journey_map=locked, user=actor)
+        if change is None:
+            raise ValidationError(
+                gettext("Nothing to undo: you have no change on this map to take back."), code="nothing_to_undo"
+            )
+        _UNDO[change.kind](locked, change, actor)
+        change.undone_at = timezone.now()
+        change.save(update_fields=["undone_at"])
+    return change
 
 
 # --- versions ---------------------------------------------------------------------------------

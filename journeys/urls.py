@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:map_pk>/stages/add/", views.part_add, {"kind": "stage"}, name="stage_add"),
     path("<int:map_pk>/stages/<int:stage_pk>/", views.part_edit, {"kind": "stage"}, name="stage_edit"),
     path("<int:map_pk>/stages/<int:stage_pk>/move/", views.stage_move, name="stage_move"),
+    path("<int:map_pk>/stages/<int:stage_pk>/inline/", views.part_inline, {"kind": "stage"}, name="stage_inline"),
     path("<int:map_pk>/stages/<int:stage_pk>/delete/", views.part_delete, {"kind": "stage"}, name="stage_delete"),
     path(
         "<int:map_pk>/stages/<int:stage_pk>/touchpoints/add/",
@@ -36,6 +37,12 @@ urlpatterns = [
         "<int:map_pk>/touchpoints/<int:touchpoint_pk>/", views.part_edit, {"kind": "touchpoint"}, name="touchpoint_edit"
     ),
     path("<int:map_pk>/touchpoints/<int:touchpoint_pk>/move/", views.touchpoint_move, name="touchpoint_move"),
+    path(
+        "<int:map_pk>/touchpoints/<int:touchpoint_pk>/inline/",
+        views.part_inline,
+        {"kind": "touchpoint"},
+        name="touchpoint_inline",
+    ),
     path(
         "<int:map_pk>/touchpoints/<int:touchpoint_pk>/delete/",
         views.part_delete,
@@ -58,6 +65,7 @@ urlpatterns = [
         {"kind": "pain_point"},
         name="pain_point_delete",
     ),
+    path("<int:map_pk>/undo/", views.map_undo, name="map_undo"),
     path("<int:map_pk>/publish/", views.map_publish, name="map_publish"),
     path("<int:map_pk>/versions/", views.version_list, name="version_list"),
     path("<int:map_pk>/versions/<int:number>/", views.version_detail, name="version_detail"),

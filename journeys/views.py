@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -41,11 +41,13 @@ from .filters import MapFilter
 from .forms import (
     CHANNEL_CHOICES,
     ImportForm,
+    InlineEditForm,
     MapCreateForm,
     MapForm,
     MoveForm,
     PainPointForm,
     PublishForm,
+    RevisionForm,
     ShareLinkForm,
     StageForm,
     TemplateSaveForm,
@@ -57,6 +59,7 @@ from .models import (
     Channel,
     Emotion,
     JourneyMap,
+    MapChange,
     MapTemplate,
     MapVersion,
     PainPoint,
@@ -842,6 +845,86 @@ def part_delete(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpR
     except services.MapConflict as exc:
         return _conflict_board(request, journey_map, exc)
     return _saved(request, journey_map, part.deleted(obj))
+
+
+# --- editing in place and undo (static/waymark/board-edit.js) ----------------------------------
+
+
+def _refused_board(request: HttpRequest, journey_map: JourneyMap, message: str, status: int) -> HttpResponse:
+    """Answer a refused board edit with the current board and a message saying why."""
+    journey_map.refresh_from_db()
+    messages.error(request, message)
+    if not request.htmx:
+        return redirect("journeys:map_detail", journey_map.pk)
+    context = {**_workspace_context(request, journey_map), "oob": True}
+    return render(request, "journeys/map_detail.html#workspace", context, status=status)
+
+
+@login_required
+@require_POST
+def part_inline(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpResponse:
+    """Change a stage's name, or a touchpoint's name or emotion, in place on the board.
+
+    Invalid input answers 400 and a stale revision 409, each with the current board; the script
+    then opens the editor again with what the person typed, so nothing they wrote is lost.
+    """
+    part = PARTS[kind]
+    obj = part.get(request, map_pk, _part_pk(kind, kwargs))
+    journey_map = part.map_of(obj)
+    require_role(request.user, journey_map.team_id, Role.EDITOR)
+    form = InlineEditForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(gettext("Say which field to change, its new value and the map's revision."), status=400)
+    field, value = form.cleaned_data["field"], form.cleaned_data["value"].strip()
+    if field == "name" and not value:
+        return _refused_board(request, journey_map, gettext("A name cannot be empty."), 400)
+    if field == "emotion_label" and (kind != "touchpoint" or value not in Emotion.values):
+        return _refused_board(request, journey_map, gettext("Choose one of the emotions."), 400)
+    try:
+        part.update(obj, actor=request.user, revision=form.cleaned_data["revision"], **{field: value})
+    except services.MapConflict as exc:
+        return _conflict_board(request, journey_map, exc)
+    except ValidationError as exc:
+        return _refused_board(request, journey_map, " ".join(exc.messages), 400)
+    return _saved(request, journey_map, part.saved())
+
+
+def undone_message(change: MapChange) -> str:
+    """Say what an undo put back, in one sentence per kind of change."""
+    Kind = MapChange.Kind
+    texts = {
+        Kind.STAGE_UPDATE: pgettext("undo", "Undone: your change to the stage “%(name)s”."),
+        Kind.STAGE_CREATE: pgettext("undo", "Undone: the stage “%(name)s” you added is removed."),
+        Kind.STAGE_DELETE: pgettext("undo", "Undone: the stage “%(name)s” is back."),
+        Kind.STAGES_REORDER: pgettext("undo", "Undone: the stages are back in their order."),
+        Kind.TOUCHPOINT_UPDATE: pgettext("undo", "Undone: your change to the touchpoint “%(name)s”."),
+        Kind.TOUCHPOINT_CREATE: pgettext("undo", "Undone: the touchpoint “%(name)s” you added is removed."),
+        Kind.TOUCHPOINT_DELETE: pgettext("undo", "Undone: the touchpoint “%(name)s” is back."),
+        Kind.TOUCHPOINT_MOVE: pgettext("undo", "Undone: the touchpoint “%(name)s” is back in its place."),
+        Kind.PAIN_POINT_UPDATE: pgettext("undo", "Undone: your change to the pain point “%(name)s”."),
+        Kind.PAIN_POINT_CREATE: pgettext("undo", "Undone: the pain point “%(name)s” you added is removed."),
+        Kind.PAIN_POINT_DELETE: pgettext("undo", "Undone: the pain point “%(name)s” is back."),
+    }
+    return texts[change.kind] % {"name": change.label}
+
+
+@login_required
+@require_POST
+def map_undo(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """Undo the person's last change to the map (``journeys.services.map_undo``)."""
+    journey_map = _map_for_write(request, map_pk)
+    form = RevisionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(gettext("The form is missing the map's revision; reload the page."), status=400)
+    try:
+        change = services.map_undo(journey_map=journey_map, actor=request.user, revision=form.cleaned_data["revision"])
+    except services.MapConflict as exc:
+        return _conflict_board(request, journey_map, exc)
+    except services.UndoRefused as exc:
+        return _refused_board(request, journey_map, str(exc), 409)
+    except ValidationError as exc:
+        return _refused_board(request, journey_map, " ".join(exc.messages), 400)
+    return _saved(request, journey_map, undone_message(change))
 
 
 # --- versions ----------------------------------------------------------------------------------

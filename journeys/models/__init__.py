@@ -3,8 +3,10 @@
 maps.py: maps, stages, touchpoints, pain points and published versions.
 map_templates.py: a team's own templates to start new maps from.
 sharing.py: read-only share links for people without an account, and their views.
+changes.py: each board edit with what it replaced, for undo.
 """
 
+from .changes import MapChange
 from .map_templates import MapTemplate
 from .maps import (
     Channel,
@@ -24,6 +26,7 @@ __all__ = [
     "Emotion",
     "EvidenceSource",
     "JourneyMap",
+    "MapChange",
     "MapTemplate",
     "MapVersion",
     "MomentKind",

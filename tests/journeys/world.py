@@ -4,7 +4,17 @@ import datetime
 
 from django.utils import timezone
 
-from journeys.models import JourneyMap, MapTemplate, MapVersion, PainPoint, ShareLink, ShareLinkView, Stage, Touchpoint
+from journeys.models import (
+    JourneyMap,
+    MapChange,
+    MapTemplate,
+    MapVersion,
+    PainPoint,
+    ShareLink,
+    ShareLinkView,
+    Stage,
+    Touchpoint,
+)
 
 BUILDERS = [
     (
@@ -29,6 +39,12 @@ BUILDERS = [
         ),
     ),
     (ShareLinkView, lambda world, people: ShareLinkView.objects.create(link=world[ShareLink])),
+    (
+        MapChange,
+        lambda world, people: MapChange.objects.create(
+            journey_map=world[JourneyMap], kind=MapChange.Kind.STAGE_UPDATE, revision=2, created_by=people["editor"]
+        ),
+    ),
 ]
 
 URL_KWARGS = {
