@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "feedback",
     "experiments",
     "automations",
+    "discussions",
     "reviews",
 ]
 
@@ -283,6 +284,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 # The SLA clock: overdue hand-offs are recorded, their owners emailed, admins escalated to (owners/tasks.py).
 CELERY_BEAT_SCHEDULE["sla-sweep"] = {"task": "owners.tasks.sla_sweep", "schedule": 300.0}
+# Mention emails the broker or the mail server missed, and expired presence rows (discussions/tasks.py).
+CELERY_BEAT_SCHEDULE["discussions-sweep"] = {"task": "discussions.tasks.mention_emails_sweep", "schedule": 300.0}
 
 # REST framework
 REST_FRAMEWORK = {

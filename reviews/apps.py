@@ -13,3 +13,10 @@ class ReviewsConfig(AppConfig):
         from .selectors import review_health
 
         register_health_check(review_health)
+
+        # The digest's one-click unsubscribe stops mention emails too: one "no email" for a person.
+        from discussions.extensions import register_email_opt_out
+
+        from .selectors import digest_opted_out
+
+        register_email_opt_out(digest_opted_out)

@@ -564,6 +564,13 @@ def digest_recipients(team: Team) -> list:
     return [m.user for m in memberships]
 
 
+def digest_opted_out(user_ids: set[int]) -> set[int]:
+    """Return which of ``user_ids`` unsubscribed from the digest (and so from Waymark's other emails)."""
+    return set(
+        DigestPreference.objects.filter(user_id__in=user_ids, unsubscribed=True).values_list("user_id", flat=True)
+    )
+
+
 def digest_for(team: Team, user, *, maps_due: list[JourneyMap], now: datetime.datetime | None = None) -> Digest:
     """Return what ``user`` has on their plate in ``team``; ``maps_due`` is shared by all members."""
     now = now or timezone.now()

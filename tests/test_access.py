@@ -24,7 +24,9 @@ PUBLIC_PREFIXES = ("api/public/",)
 # Pages about the person, not a team's object: any signed-in person may post to them.
 PERSONAL = {"logout", "teams:switch", "teams:create", "language"}
 # API lists any signed-in person may post to (creating a team makes you its admin).
-API_PERSONAL = {"team-list"}
+# Marking one's own notifications read and saying one has a map open are a person's, not writes to
+# the team's data: viewers do them too (an API key still gets a 403).
+API_PERSONAL = {"team-list", "notification-read", "notification-read-all", "presence-list"}
 # Not probed here: the admin (tests/test_access_admin.py walks it, history pages included) and static media.
 SKIP_NAMESPACES = {"admin"}
 

@@ -34,6 +34,7 @@ OUR_APPS = {
     "automations",
     "webhooks",
     "analytics",
+    "discussions",
 }
 
 # Names, codes and loanwords Latvian writes as English does.

@@ -51,6 +51,7 @@ for _app in (
     "feedback",
     "experiments",
     "automations",
+    "discussions",
     "reviews",
 ):
     try:
