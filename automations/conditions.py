@@ -108,7 +108,8 @@ def validate(conditions, *, field_name: str = "conditions") -> list[dict]:
                     {field_name: _("Unknown operator; use one of %(ops)s.") % {"ops": ", ".join(OPS)}}
                 )
         for key in ("persona", "cohort", "stage"):
-            if kind == key and not isinstance(condition.get(key), int):
+            value = condition.get(key)
+            if kind == key and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63):
                 raise ValidationError({field_name: _("A %(kind)s condition needs an id.") % {"kind": key}})
         cleaned.append(condition)
     return cleaned

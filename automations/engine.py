@@ -197,6 +197,21 @@ def enrol(automation: Automation, candidates: list[Candidate], *, now: datetime 
         wanted = {k: c for k, c in wanted.items() if k[0] not in live}
     if not wanted:
         return []
+    # The stage each customer stands in on the map, for those the trigger did not place (an event,
+    # a trait): the goal "next stage" is measured from it.
+    unplaced = [c.profile_id for c in wanted.values() if c.stage_id is None]
+    placed = (
+        dict(
+            ProfileStage.objects.filter(profile_id__in=unplaced, journey_map_id=automation.journey_map_id).values_list(
+                "profile_id", "stage_id"
+            )
+        )
+        if unplaced
+        else {}
+    )
+    for c in wanted.values():
+        if c.stage_id is None:
+            c.stage_id = placed.get(c.profile_id)
     pending = automation.trigger == Automation.Trigger.EVENT_NOT_DONE
     within = timedelta(hours=float(automation.trigger_config.get("within_hours") or 24))
     rows = []
@@ -626,7 +641,7 @@ def advance(
         facts_by_team = {}
         for team_id in {r.team_id for r in rows}:
             facts_by_team[team_id] = load_facts(team_id, [r.profile_id for r in rows if r.team_id == team_id], kinds)
-        step_at = _step_started(rows)
+        step_at = _step_started(rows, trees)
         events_since = _events_since(rows, trees, step_at)
         groups: dict[tuple, list[int]] = defaultdict(list)
         log: list[Action] = []
@@ -719,9 +734,13 @@ def _resolve_pending(rows, automations, now, counts):
     return [r for r in rows if r.status == Enrolment.Status.ACTIVE]
 
 
-def _step_started(rows) -> dict[int, datetime]:
+def _step_started(rows, trees) -> dict[int, datetime]:
     """When each enrolment waiting for an event reached that wait (its step log's last row)."""
-    waiting = [r.pk for r in rows if r.step_id]
+    waiting = [
+        r.pk
+        for r in rows
+        if r.step_id and getattr(trees[r.automation_id].by_id.get(r.step_id), "kind", "") == Step.Kind.WAIT_EVENT
+    ]
     if not waiting:
         return {}
     return dict(

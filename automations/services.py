@@ -48,15 +48,20 @@ def _positive(value, field: str, *, allow_none: bool = True):
     return number
 
 
+def is_id(value) -> bool:
+    """Whether ``value`` can be a row id (a positive 64-bit integer; not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 def _stage_of(journey_map: JourneyMap, stage_id, field: str) -> int:
-    if not isinstance(stage_id, int) or not Stage.objects.filter(pk=stage_id, journey_map=journey_map).exists():
+    if not is_id(stage_id) or not Stage.objects.filter(pk=stage_id, journey_map=journey_map).exists():
         raise ValidationError({field: _("Choose a stage of this map.")})
     return stage_id
 
 
 def _touchpoint_of(journey_map: JourneyMap, touchpoint_id, field: str) -> int:
     if (
-        not isinstance(touchpoint_id, int)
+        not is_id(touchpoint_id)
         or not Touchpoint.objects.filter(pk=touchpoint_id, stage__journey_map=journey_map).exists()
     ):
         raise ValidationError({field: _("Choose a touchpoint of this map.")})
@@ -96,13 +101,16 @@ def trigger_clean(journey_map: JourneyMap, trigger: str, config) -> dict:
             clean["value"] = config["value"]
     if trigger == T.SURVEY_ANSWERED:
         score = config.get("max_score", 6)
-        if not isinstance(score, int) or not 0 <= score <= 10:
+        if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10:
             raise ValidationError({field: _("Give the highest score that counts, from 0 to 10.")})
         clean["max_score"] = score
         if config.get("survey") not in (None, ""):
             from feedback.models import Survey
 
-            if not Survey.objects.filter(pk=config.get("survey"), team_id=journey_map.team_id).exists():
+            if (
+                not is_id(config.get("survey"))
+                or not Survey.objects.filter(pk=config.get("survey"), team_id=journey_map.team_id).exists()
+            ):
                 raise ValidationError({field: _("Choose a survey of this team.")})
             clean["survey"] = config["survey"]
     if trigger == T.MOMENT_REACHED:
@@ -240,7 +248,7 @@ def step_clean(automation: Automation, kind: str, config) -> dict:
         return out
     if kind == K.WAIT_TIME:
         hour = config.get("hour")
-        if not isinstance(hour, int) or not 0 <= hour <= 23:
+        if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
             raise ValidationError({"config": _("Give an hour of the day, 0 to 23.")})
         return {"hour": hour}
     if kind == K.BRANCH:
@@ -266,7 +274,10 @@ def step_clean(automation: Automation, kind: str, config) -> dict:
         if kind == K.SURVEY:
             from feedback.models import Survey
 
-            if not Survey.objects.filter(pk=config.get("survey"), team_id=automation.team_id).exists():
+            if (
+                not is_id(config.get("survey"))
+                or not Survey.objects.filter(pk=config.get("survey"), team_id=automation.team_id).exists()
+            ):
                 raise ValidationError({"config": _("Choose a survey of this team.")})
             clean["survey"] = config["survey"]
         return clean
@@ -275,7 +286,10 @@ def step_clean(automation: Automation, kind: str, config) -> dict:
         if config.get("endpoint"):
             from webhooks.models import WebhookEndpoint
 
-            if not WebhookEndpoint.objects.filter(pk=config["endpoint"], team_id=automation.team_id).exists():
+            if (
+                not is_id(config["endpoint"])
+                or not WebhookEndpoint.objects.filter(pk=config["endpoint"], team_id=automation.team_id).exists()
+            ):
                 raise ValidationError({"config": _("Choose a webhook endpoint of this team.")})
             out["endpoint"] = config["endpoint"]
         return out
@@ -287,7 +301,10 @@ def step_clean(automation: Automation, kind: str, config) -> dict:
     if kind == K.COHORT:
         from analytics.models import Cohort
 
-        if not Cohort.objects.filter(pk=config.get("cohort"), team_id=automation.team_id, kind="static").exists():
+        if (
+            not is_id(config.get("cohort"))
+            or not Cohort.objects.filter(pk=config.get("cohort"), team_id=automation.team_id, kind="static").exists()
+        ):
             raise ValidationError({"config": _("Choose a saved list cohort of this team.")})
         return {"cohort": config["cohort"]}
     key = config.get("key")
@@ -376,6 +393,20 @@ def profile_unsubscribe(*, profile) -> Suppression:
         profile=profile, defaults={"team_id": profile.team_id, "reason": Suppression.Reason.UNSUBSCRIBED}
     )
     return suppression
+
+
+def profile_suppress(*, profile, actor) -> Suppression:
+    """Stop every automation message to the customer (a team's decision)."""
+    check_actor(actor, profile.team_id, Role.EDITOR)
+    suppression, _created = Suppression.objects.get_or_create(
+        profile=profile, defaults={"team_id": profile.team_id, "reason": Suppression.Reason.MANUAL}
+    )
+    return suppression
+
+
+def suppression_delete(*, suppression: Suppression, actor) -> None:
+    check_actor(actor, suppression.team_id, Role.EDITOR)
+    suppression.delete()
 
 
 def profile_resubscribe(*, profile) -> None:

@@ -4,7 +4,7 @@ Every benchmark measures its baseline in the same run and reports the ratio, bec
 times drift on a shared machine (see docs/performance.md). Usage::
 
     .venv/bin/python bench/run.py                 # everything
-    .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla ingest
+    .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla ingest automations
     .venv/bin/python bench/run.py ingest --small  # a quick run: one short round, a smaller data set
     .venv/bin/python bench/run.py --rebuild       # drop the benchmark database and build it again
 """
@@ -26,7 +26,7 @@ from bench import common
 
 common.apply_env()
 
-BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest"]
+BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest", "automations"]
 # The data sets each benchmark reads: a run builds only those it needs.
 DATASETS = {
     "submit": ["maps"],
@@ -35,6 +35,7 @@ DATASETS = {
     "versions": ["maps"],
     "sla": ["sla"],
     "ingest": ["ingest"],
+    "automations": ["automations"],
 }
 
 
@@ -55,9 +56,10 @@ def prepare(rebuild: bool, selected: list[str]) -> dict:
     import django
 
     django.setup()
-    from bench import datagen, ingest
+    from bench import automations, datagen, ingest
 
     builders = {
+        "automations": automations.ensure_dataset,
         "stats": datagen.ensure_stats_dataset,
         "maps": datagen.ensure_maps_dataset,
         "sla": datagen.ensure_sla_dataset,
@@ -110,10 +112,18 @@ def main() -> int:
     context = prepare(args.rebuild, selected)
     meta["prepare_seconds"] = round(time.perf_counter() - started, 1)
 
-    from bench import ingest, maps, sla, stats, submit, versions
+    from bench import automations, ingest, maps, sla, stats, submit, versions
     from bench.results import Result, table, write_json
 
-    modules = {"submit": submit, "stats": stats, "maps": maps, "versions": versions, "sla": sla, "ingest": ingest}
+    modules = {
+        "submit": submit,
+        "stats": stats,
+        "maps": maps,
+        "versions": versions,
+        "sla": sla,
+        "ingest": ingest,
+        "automations": automations,
+    }
     results: list[Result] = []
     for name in selected:
         common.log(f"running {name}")

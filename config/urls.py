@@ -35,6 +35,7 @@ for app in (
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
 ):
