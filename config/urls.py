@@ -62,6 +62,7 @@ for app, prefix in (
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
     ("automations", "automations/"),
+    ("discussions", "discussions/"),
     ("reviews", "reviews/"),
 ):
     try:

@@ -20,6 +20,11 @@ import feedback or experiments. Instead, those apps register here in their ``App
   map page reads ``?<name>=`` (an unknown value falls back to the default), draws a select in its
   filter form (which reloads the board as an HTMX partial), and passes ``options={name: value}``
   to the annotators registered with ``wants_options=True``.
+- **Map includes** add a template to the map page, between its header and the board (not in
+  presentation mode): ``register_map_include(template_name)``. The template gets the page's
+  context (``journey_map``, ``can_edit``, ``request``...) and whatever the annotators set on the
+  map; it costs the page no query of its own (fetch more over HTMX after the page loads), so
+  the map page's query count stays fixed.
 - **Map links** add pages about a map to the map page's actions: ``register_map_link(label,
   url_name)``, where ``url_name`` is a URL name taking ``map_pk`` (for example feedback's
   "Scores" page). The map page reverses it; journeys never names the other app's URLs itself.
@@ -70,6 +75,7 @@ class Registry:
     health_checks: list[Callable[[list], dict[int, list[HealthIssue]]]] = field(default_factory=list)
     links: list[MapLink] = field(default_factory=list)
     options: list[MapOption] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)
 
 
 registry = Registry()
@@ -121,6 +127,16 @@ def register_map_link(label, url_name: str) -> None:
     link = MapLink(label, url_name)
     if link not in registry.links:
         registry.links.append(link)
+
+
+def register_map_include(template_name: str) -> None:
+    """Add a template to the map page above the board (see the module's docstring)."""
+    if template_name not in registry.includes:
+        registry.includes.append(template_name)
+
+
+def map_includes() -> list[str]:
+    return list(registry.includes)
 
 
 def map_links(journey_map) -> list[dict]:

@@ -36,7 +36,7 @@ from teams.models import Role
 from . import selectors, services
 from .cards import set_cards, set_stage_parts
 from .exports import touchpoints_csv_response
-from .extensions import map_links, map_option_fields, map_options_from
+from .extensions import map_includes, map_links, map_option_fields, map_options_from
 from .filters import MapFilter
 from .forms import (
     CHANNEL_CHOICES,
@@ -342,6 +342,7 @@ def map_detail(request: HttpRequest, map_pk: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "map-workspace":
         return render(request, "journeys/map_detail.html#workspace", context)
     context["map_links"] = map_links(journey_map)
+    context["map_includes"] = map_includes()
     context["present_url"] = _with_present(request, True)
     context["exit_present_url"] = _with_present(request, False)
     return render(request, "journeys/map_detail.html", context)

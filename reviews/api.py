@@ -476,7 +476,8 @@ class ReviewStatusViewSet(TeamScopedReadOnlyViewSet):
         "version reviewed last time and the latest), `feedback` (NPS and CSAT per stage since the last review "
         "against the period before, with 95 % margins; `significant` when the move is larger than the margin "
         "of the difference), `sla` (hand-off and follow-up breaches, overdue follow-ups), `experiments` "
-        "(started, concluded, running), `health` (score and what lowers it), `pain_points` (opened and fixed) "
+        "(started, concluded, running), `health` (score and what lowers it), `pain_points` (opened and fixed), "
+        "`open_threads` (discussions still open on the map, oldest first) "
         "and `action_items` (open ones carried over, ones done since).",
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -574,6 +575,18 @@ def agenda_data(agenda: selectors.Agenda) -> dict:
             "opened": [pain(p) for p in agenda.pain_points_opened],
             "fixed": [pain(p) for p in agenda.pain_points_fixed],
         },
+        "open_threads": [
+            {
+                "id": t.pk,
+                "target": t.target,
+                "subject": t.subject,
+                "comments": len(t.comments.all()),
+                "started_by": person(t.created_by),
+                "created_at": t.created_at.isoformat(),
+                "last_comment_at": t.last_comment_at.isoformat(),
+            }
+            for t in agenda.open_threads
+        ],
         "action_items": {
             "carried_over": [_action_item_data(i) for i in agenda.carried_over],
             "done_since": [_action_item_data(i) for i in agenda.done_since],

@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils import timezone
 
 from analytics.moments import dashboard_moments
+from discussions.selectors import open_threads_of
 from experiments.models import Experiment
 from feedback import stats as feedback_stats
 from feedback.models import FollowUp, Response
@@ -233,6 +234,7 @@ class Agenda:
     pain_points_fixed: list[PainPoint]
     carried_over: list[ActionItem]
     done_since: list[ActionItem]
+    open_threads: list = field(default_factory=list)  # discussions.Thread, open, oldest first
     cadence_days: int = 7
     notes: list[str] = field(default_factory=list)
 
@@ -373,6 +375,7 @@ def agenda_for(journey_map: JourneyMap, *, now: datetime.datetime | None = None)
         pain_points_fixed=[p for p in pains if within(p.fixed_at)],
         carried_over=[i for i in items if not i.done],
         done_since=[i for i in items if i.done],
+        open_threads=open_threads_of(journey_map),
         cadence_days=cadence,
     )
 

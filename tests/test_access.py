@@ -22,7 +22,16 @@ from .world import API_KWARGS, QUERIES, URL_KWARGS, build_world
 PUBLIC = {"login", "logout", "api-schema", "api-docs", "favicon", "language", "javascript-catalog", "shared_map"}
 PUBLIC_PREFIXES = ("api/public/",)
 # Pages about the person, not a team's object: any signed-in person may post to them.
-PERSONAL = {"logout", "teams:switch", "teams:create", "language"}
+PERSONAL = {
+    "logout",
+    "teams:switch",
+    "teams:create",
+    "language",
+    # One's own notifications, and saying one has a map open (viewers are present too).
+    "discussions:notification_open",
+    "discussions:notifications_read_all",
+    "discussions:presence",
+}
 # API lists any signed-in person may post to (creating a team makes you its admin).
 # Marking one's own notifications read and saying one has a map open are a person's, not writes to
 # the team's data: viewers do them too (an API key still gets a 403).
