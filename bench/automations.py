@@ -71,8 +71,8 @@ def ensure_dataset() -> dict:
             # Enrolment g: customer g % PROFILES, run g // PROFILES (its entry key); the first
             # ACTIVE in progress at the first wait, due over the next six weeks; the rest ended.
             cur.execute(
-                "INSERT INTO automations_enrolment (team_id, automation_id, profile_id, entry_key, status,"
-                " is_holdout, step_id, step_position, next_run_at, entered_at, ended_at, exit_reason, stage_id, context)"
+                "INSERT INTO automations_enrolment (team_id, automation_id, profile_id, entry_key, status, is_holdout,"
+                " step_id, step_position, next_run_at, entered_at, ended_at, exit_reason, stage_id, context)"
                 " SELECT %(team)s, %(automation)s, %(base)s + g %% %(profiles)s, 'r' || (g / %(profiles)s),"
                 " CASE WHEN g < %(active)s THEN 'active' WHEN g %% 3 = 0 THEN 'exited' ELSE 'completed' END,"
                 " false, CASE WHEN g < %(active)s THEN %(step)s END, 10,"
