@@ -82,6 +82,7 @@ def _seed(context: dict, *, zh: bool) -> dict:
     maps: dict = context.get("maps") or {}
     if team is None or not maps or Automation.objects.filter(team=team).exists():
         return {}
+    _match_pending(team)
     _give_customers_addresses(team, zh=zh)
     made = []
     for key, journey_map in maps.items():
@@ -97,6 +98,21 @@ def _seed(context: dict, *, zh: bool) -> dict:
         services.automation_activate(automation=automation, actor=None)
         replay(automation, now=now, rng=rng)
     return {"automations": made}
+
+
+def _match_pending(team) -> None:
+    """Match the demo's events now: seed_demo runs in one transaction, and the matching tasks it
+    queued run only after it commits, so the stage transitions the replay reads are not there yet."""
+    from customers.models import Event
+    from customers.stages import events_match
+
+    for _ in range(1000):
+        ids = list(
+            Event.objects.filter(team=team, matched_at__isnull=True).order_by("id").values_list("id", flat=True)[:500]
+        )
+        if not ids:
+            return
+        events_match(event_ids=ids)
 
 
 def _give_customers_addresses(team, *, zh: bool) -> None:
@@ -133,7 +149,8 @@ def _stalled_in_decision(playbook: Playbook) -> Automation:
         journey_map=journey_map,
         name="Stalled in Decision: returns policy",
         trigger=Automation.Trigger.STAGE_STALLED,
-        trigger_config={"stage": decision.pk},
+        # A day in Decision, the cart's SLA: the stage's longest (the returns page's 48 h) waits too long.
+        trigger_config={"stage": decision.pk, "after_hours": 24},
         description=playbook.steps,
         exit_criteria={"next_stage": True},
         goal=Automation.Goal.NEXT_STAGE,
@@ -202,6 +219,7 @@ def replay(automation: Automation, *, now: datetime, rng: random.Random) -> int:
     threshold = engine.stall_threshold(automation) if stalled else timedelta(0)
     window = timedelta(days=automation.goal_window_days)
     tree = engine.Tree(list(Step.objects.filter(automation=automation)))
+    traits = dict(Profile.objects.filter(team_id=automation.team_id).values_list("pk", "traits"))
     seen: set[int] = set()
     enrolments, logs = [], []
     for index, (pk, profile_id, to_stage, entered) in enumerate(transitions):
@@ -232,7 +250,7 @@ def replay(automation: Automation, *, now: datetime, rng: random.Random) -> int:
         if holdout:
             enrolment.status = Enrolment.Status.HOLDOUT
         else:
-            _walk_history(enrolment, tree, start, left, now, logs)
+            _walk_history(enrolment, tree, start, left, now, logs, traits)
         enrolments.append(enrolment)
     Enrolment.objects.bulk_create(enrolments, batch_size=1000)
     actions = []
@@ -258,7 +276,7 @@ def replay(automation: Automation, *, now: datetime, rng: random.Random) -> int:
     return len(enrolments)
 
 
-def _walk_history(enrolment, tree, start, left, now, logs) -> None:
+def _walk_history(enrolment, tree, start, left, now, logs, profiles) -> None:
     """Take the enrolment through the steps whose time came before ``now``, as the engine would have."""
     at, step = start, tree.first()
     exits = (enrolment.automation.exit_criteria or {}).get("next_stage")
@@ -292,7 +310,11 @@ def _walk_history(enrolment, tree, start, left, now, logs) -> None:
         result = {}
         if step.kind in (Step.Kind.EMAIL, Step.Kind.SURVEY):
             templates = (step.config or {}).get("templates") or {}
-            result = {"locale": messages.pick(templates, "en")[0]}
+            locale = (profiles.get(enrolment.profile_id) or {}).get("locale", "en")
+            result = {
+                "locale": messages.pick(templates, locale)[0],
+                "to": (profiles.get(enrolment.profile_id) or {}).get("email"),
+            }
         logs.append((enrolment, step, at, result))
         step = tree.after(step)
 
