@@ -255,6 +255,8 @@ def replay(automation: Automation, *, now: datetime, rng: random.Random) -> int:
     Enrolment.objects.bulk_create(enrolments, batch_size=1000)
     actions = []
     for enrolment, step, at, result in logs:
+        # A customer without an address (an anonymous visitor) is skipped, as the outbox would.
+        skipped = step.kind in (Step.Kind.EMAIL, Step.Kind.SURVEY) and not result.get("to")
         actions.append(
             Action(
                 team_id=automation.team_id,
@@ -263,7 +265,8 @@ def replay(automation: Automation, *, now: datetime, rng: random.Random) -> int:
                 automation=automation,
                 profile_id=enrolment.profile_id,
                 kind=step.kind,
-                status=Action.Status.DONE,
+                status=Action.Status.SKIPPED if skipped else Action.Status.DONE,
+                reason="no_email" if skipped else "",
                 result={**result, "backfilled": True},
                 created_at=at,
                 not_before=at,

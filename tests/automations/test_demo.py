@@ -24,7 +24,9 @@ def test_seed_demo_runs_the_playbooks_as_automations():
     enrolled = Enrolment.objects.filter(automation=stalled, is_holdout=False)
     assert enrolled.exists()
     # Each email went in the customer's language (the replay logs it; nothing is really sent).
-    for action in Action.objects.filter(automation=stalled, kind="email").select_related("profile")[:20]:
+    sent = Action.objects.filter(automation=stalled, kind="email", status="done").select_related("profile")
+    assert sent.exists()
+    for action in sent[:20]:
         wanted = action.profile.traits["locale"]
         assert action.result["locale"] == wanted, (wanted, action.result)
         assert action.result["backfilled"] is True
