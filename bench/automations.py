@@ -20,7 +20,7 @@ from bench.common import log, median
 from bench.results import Result
 
 REPEAT = int(os.environ.get("BENCH_AUTOMATIONS_REPEAT", "3"))
-NAME = "7. Automation sweep"
+NAME = "8. Automation sweep"
 VERSION = 1
 PROFILES = 10_000
 ENROLMENTS = 1_000_000

@@ -38,6 +38,7 @@ for app in (
     "automations",
     "discussions",
     "reviews",
+    "search",
 ):
     try:
         module = import_module(f"{app}.api")
@@ -64,6 +65,7 @@ for app, prefix in (
     ("automations", "automations/"),
     ("discussions", "discussions/"),
     ("reviews", "reviews/"),
+    ("search", "search/"),
 ):
     try:
         import_module(f"{app}.urls")

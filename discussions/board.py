@@ -19,6 +19,13 @@ from journeys.extensions import register_map_annotator, register_map_include
 
 from .selectors import Tally, map_tally
 
+# A speech bubble drawn in the text's colour (an emoji needs a font many systems lack).
+ICON = (
+    '<svg class="wm-discuss-icon" aria-hidden="true" focusable="false" viewBox="0 0 16 16" width="12" height="12">'
+    '<path d="M2 2.5h12v8H6l-3 3v-3H2z" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round"/>'
+    "</svg>"
+)
+
 # A placeholder id reversed once per map: a board has hundreds of cards, each needs its URL.
 _PK = 987654321987
 
@@ -51,18 +58,18 @@ def badge(kind: str, pk: int, name: str, tally: Tally, url: str, *, oob: bool = 
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
     state = " wm-discuss-open" if tally.open else (" wm-discuss-none" if not n else "")
     return (
-        f'<button type="button" id="discuss-{kind}-{pk:d}" class="wm-discuss{state}" hx-get="{esc(url)}"'
-        f' hx-target="#panel" aria-label="{label}" title="{esc(gettext("Comments"))}"'
+        f'<button type="button" id="discuss-{kind}-{pk:d}" class="wm-discuss wm-no-print wm-no-present{state}"'
+        f' hx-get="{esc(url)}"'
+        f' hx-target="#panel" aria-label="{label}"'
         f"{swap}>"
-        f'<span aria-hidden="true">💬</span> <span aria-hidden="true">{n:d}</span></button>'
+        f'{ICON} <span aria-hidden="true">{n:d}</span></button>'
     )
 
 
 def touchpoint_html(touchpoint) -> SafeString:
     t = touchpoint
-    return mark_safe(
-        f'<p class="wm-discuss-line">{badge("touchpoint", t.pk, t.name, t.discussion, t.discussion_url)}</p>'
-    )
+    line = badge("touchpoint", t.pk, t.name, t.discussion, t.discussion_url)
+    return mark_safe(f'<p class="wm-discuss-line wm-no-print wm-no-present">{line}</p>')
 
 
 def stage_html(stage) -> SafeString:

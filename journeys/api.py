@@ -1200,3 +1200,13 @@ routes = [
     ("map-templates", MapTemplateViewSet, "map-template"),
     ("share-links", ShareLinkViewSet, "share-link"),
 ]
+
+
+def _lane_routes() -> list:
+    # Defined beside their own serializers (journeys/api_lanes.py), which build on this module.
+    from .api_lanes import LaneCellViewSet, LaneViewSet
+
+    return [("lanes", LaneViewSet, "lane"), ("lane-cells", LaneCellViewSet, "lane-cell")]
+
+
+routes += _lane_routes()

@@ -28,6 +28,11 @@ import feedback or experiments. Instead, those apps register here in their ``App
 - **Map links** add pages about a map to the map page's actions: ``register_map_link(label,
   url_name)``, where ``url_name`` is a URL name taking ``map_pk`` (for example feedback's
   "Scores" page). The map page reverses it; journeys never names the other app's URLs itself.
+- **Lane sources** fill the swimlanes' derived lanes (``journeys.swimlanes``): ``register_lane_source(
+  kind, fn)``, where ``kind`` is a ``Lane.Kind`` value (owners fill ``backstage`` with who answers
+  for each stage) and ``fn(journey_map, stage_keys)`` returns ``{stage key: [LaneItem, ...]}`` in a
+  fixed number of queries. Keys, not ids, so a version's stages (a share link, an export of a
+  version) find what the app says about the same stages today.
 """
 
 from __future__ import annotations
@@ -69,12 +74,22 @@ class MapLink:
     url_name: str
 
 
+@dataclass(frozen=True)
+class LaneItem:
+    """One entry in a swimlane cell: its text, a second line, and a tone for its colour and icon."""
+
+    text: str
+    detail: str = ""
+    tone: str = ""  # "", "positive", "negative" or "warning"
+
+
 @dataclass
 class Registry:
     annotators: list[MapAnnotator] = field(default_factory=list)
     health_checks: list[Callable[[list], dict[int, list[HealthIssue]]]] = field(default_factory=list)
     links: list[MapLink] = field(default_factory=list)
     options: list[MapOption] = field(default_factory=list)
+    lane_sources: list[tuple[str, Callable]] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)
 
 
@@ -147,6 +162,24 @@ def map_links(journey_map) -> list[dict]:
         {"label": link.label, "url": reverse(link.url_name, kwargs={"map_pk": journey_map.pk})}
         for link in registry.links
     ]
+
+
+def register_lane_source(kind: str, fn: Callable) -> Callable:
+    """Let ``fn(journey_map, stage_keys) -> {stage key: [LaneItem]}`` add to every lane of ``kind``."""
+    if (kind, fn) not in registry.lane_sources:
+        registry.lane_sources.append((kind, fn))
+    return fn
+
+
+def lane_source_items(journey_map, kinds: set[str], stage_keys: list[str]) -> dict[str, dict[str, list[LaneItem]]]:
+    """Return ``{kind: {stage key: [LaneItem]}}`` from the sources of the ``kinds`` the canvas draws."""
+    found: dict[str, dict[str, list[LaneItem]]] = {}
+    for kind, fn in registry.lane_sources:
+        if kind not in kinds:
+            continue
+        for key, items in fn(journey_map, stage_keys).items():
+            found.setdefault(kind, {}).setdefault(key, []).extend(items)
+    return found
 
 
 def annotate_map(journey_map, stages: list, touchpoints: list, options: dict | None = None) -> None:

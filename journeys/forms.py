@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personas.models import Persona, Scenario
 
-from .models import Channel, Emotion, JourneyMap, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
+from .models import Channel, Emotion, JourneyMap, Lane, MapTemplate, MapVersion, PainPoint, Stage, Touchpoint
 from .models.maps import EMOTION_SCORE
 
 
@@ -210,3 +210,24 @@ class ShareLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["version"].queryset = MapVersion.objects.filter(journey_map=journey_map).defer("snapshot")
         self.fields["version"].label_from_instance = lambda v: gettext("Version %(n)s") % {"n": v.number}
+
+
+class LaneForm(RevisionForm):
+    """A swimlane's kind and title (the kind's name when empty)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=Lane.Kind.choices)
+    title = forms.CharField(
+        label=_("Title"), max_length=120, required=False, help_text=_("Leave empty to use the kind's name.")
+    )
+
+
+class LaneCellForm(RevisionForm):
+    """What a text lane says under one stage: one entry per line."""
+
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
+        help_text=_("One entry per line. Empty removes the cell."),
+    )

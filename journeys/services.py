@@ -27,6 +27,8 @@ from teams.signals import DomainEvent, domain_event
 
 from .models import (
     JourneyMap,
+    Lane,
+    LaneCell,
     MapChange,
     MapTemplate,
     MapVersion,
@@ -855,6 +857,156 @@ def _apply_document(journey_map: JourneyMap, document: dict, actor, *, restore_m
         bulk_update_with_history(
             upd_pp, PainPoint, ["touchpoint", "fixed_at", *PAIN_POINT_FIELDS], default_user=hist_user
         )
+    _apply_lanes(journey_map, document.get("lanes", []), stage_by_key, hist_user)
+
+
+def _apply_lanes(journey_map: JourneyMap, lanes: list[dict], stage_by_key: dict, hist_user) -> None:
+    """Reconcile the map's lanes with the document's by key; cells are replaced whole."""
+    existing = {str(lane.key): lane for lane in Lane.objects.filter(journey_map=journey_map)}
+    wanted = {lane["key"] for lane in lanes}
+    Lane.objects.filter(pk__in=[existing[k].pk for k in set(existing) - wanted]).delete()
+    new, upd = [], []
+    for i, raw in enumerate(lanes):
+        obj = existing.get(raw["key"]) or Lane(journey_map=journey_map, key=uuid.UUID(raw["key"]))
+        obj.kind, obj.title, obj.position = raw["kind"], raw["title"], i
+        (upd if obj.pk else new).append(obj)
+    if new:
+        bulk_create_with_history(new, Lane, default_user=hist_user)
+    if upd:
+        bulk_update_with_history(upd, Lane, ["kind", "title", "position"], default_user=hist_user)
+    by_key = {str(lane.key): lane for lane in [*new, *upd]}
+    LaneCell.objects.filter(lane__journey_map=journey_map).delete()
+    cells = [
+        LaneCell(lane=by_key[raw["key"]], stage=stage_by_key[cell["stage"]], text=cell["text"])
+        for raw in lanes
+        for cell in raw["cells"]
+    ]
+    if cells:
+        bulk_create_with_history(cells, LaneCell, default_user=hist_user)
+
+
+# --- swimlanes --------------------------------------------------------------------------------
+
+LANE_FIELDS = ["kind", "title"]
+
+
+def lane_create(
+    *, journey_map: JourneyMap, actor, revision: int | None, kind: str, title: str = "", position: int | None = None
+) -> Lane:
+    """Add a lane under the map's stages at ``position`` (default: at the bottom)."""
+    with _map_write(journey_map, revision, actor) as locked:
+        siblings = list(Lane.objects.filter(journey_map=locked).order_by("position", "id"))
+        lane = Lane(journey_map=locked, kind=kind, title=(title or "").strip())
+        _clean(lane, exclude=["journey_map", "position"])
+        _set_history_user(lane, actor)
+        lane.save()
+        _place(siblings, lane, position, Lane, actor)
+    return lane
+
+
+def lanes_add_standard(*, journey_map: JourneyMap, actor, revision: int | None) -> list[Lane]:
+    """Add, at the bottom, one lane of every kind the map does not have yet (the canvas designers expect)."""
+    with _map_write(journey_map, revision, actor) as locked:
+        existing = list(Lane.objects.filter(journey_map=locked).order_by("position", "id"))
+        have = {lane.kind for lane in existing}
+        new = [
+            Lane(journey_map=locked, kind=kind, position=len(existing) + i)
+            for i, kind in enumerate(k for k in Lane.Kind.values if k not in have)
+        ]
+        if new:
+            bulk_create_with_history(new, Lane, default_user=_history_user(actor))
+    return new
+
+
+def lane_update(*, lane: Lane, actor, revision: int | None, **fields) -> Lane:
+    """Rename a lane or change its kind (a text lane's cells stay, shown again if it becomes text again)."""
+    with _map_write(lane.journey_map, revision, actor):
+        lane = Lane.objects.select_for_update().get(pk=lane.pk)
+        for name, value in fields.items():
+            if name not in LANE_FIELDS:
+                raise ValidationError({name: gettext("This field cannot be changed here.")})
+            setattr(lane, name, value.strip() if name == "title" else value)
+        _clean(lane, exclude=["journey_map", "position"])
+        _set_history_user(lane, actor)
+        lane.save()
+    return lane
+
+
+def lane_move(*, lane: Lane, actor, revision: int | None, position: int) -> Lane:
+    """Put the lane at ``position`` (0-based) among the map's lanes."""
+    with _map_write(lane.journey_map, revision, actor) as locked:
+        siblings = [x for x in Lane.objects.filter(journey_map=locked).order_by("position", "id") if x.pk != lane.pk]
+        lane = Lane.objects.get(pk=lane.pk)
+        _place(siblings, lane, position, Lane, actor)
+    return lane
+
+
+def lane_delete(*, lane: Lane, actor, revision: int | None) -> None:
+    """Delete a lane with what it says (a version that had it can bring it back)."""
+    with _map_write(lane.journey_map, revision, actor) as locked:
+        obj = Lane.objects.get(pk=lane.pk)
+        _set_history_user(obj, actor)
+        obj.delete()
+        _renumber(list(Lane.objects.filter(journey_map=locked).order_by("position", "id")), Lane, actor)
+
+
+def _check_cell(lane: Lane, stage: Stage) -> None:
+    if stage.journey_map_id != lane.journey_map_id:
+        raise ValidationError({"stage": gettext("Choose a stage of this lane's map.")})
+    if not lane.is_text:
+        raise ValidationError(
+            {"lane": gettext("“%(lane)s” is drawn from the map itself: it has no text of its own.") % {"lane": lane}}
+        )
+
+
+def lane_cell_create(*, lane: Lane, stage: Stage, actor, revision: int | None, text: str = "") -> LaneCell:
+    """Write what a text lane says under a stage (one cell per lane and stage)."""
+    _check_cell(lane, stage)
+    with _map_write(lane.journey_map, revision, actor):
+        existing = LaneCell.objects.filter(lane=lane, stage=stage).first()
+        if existing is not None:
+            raise ValidationError(
+                {
+                    "stage": gettext("This lane already says something under this stage: change cell %(id)s.")
+                    % {"id": existing.pk}
+                }
+            )
+        cell = LaneCell(lane=lane, stage=stage, text=text.strip())
+        _clean(cell, exclude=["lane", "stage"])
+        _set_history_user(cell, actor)
+        cell.save()
+    return cell
+
+
+def lane_cell_update(*, cell: LaneCell, actor, revision: int | None, text: str) -> LaneCell:
+    """Change what a cell says."""
+    with _map_write(cell.lane.journey_map, revision, actor):
+        cell = LaneCell.objects.select_for_update().select_related("lane").get(pk=cell.pk)
+        cell.text = text.strip()
+        _clean(cell, exclude=["lane", "stage"])
+        _set_history_user(cell, actor)
+        cell.save()
+    return cell
+
+
+def lane_cell_delete(*, cell: LaneCell, actor, revision: int | None) -> None:
+    with _map_write(cell.lane.journey_map, revision, actor):
+        obj = LaneCell.objects.get(pk=cell.pk)
+        _set_history_user(obj, actor)
+        obj.delete()
+
+
+def lane_cell_set(*, lane: Lane, stage: Stage, actor, revision: int | None, text: str) -> LaneCell | None:
+    """Make the cell of ``lane`` under ``stage`` say ``text`` (the board's inline form): empty text removes it."""
+    _check_cell(lane, stage)
+    cell = LaneCell.objects.filter(lane=lane, stage=stage).select_related("lane__journey_map").first()
+    text = (text or "").strip()
+    if cell is None:
+        return lane_cell_create(lane=lane, stage=stage, actor=actor, revision=revision, text=text) if text else None
+    if not text:
+        lane_cell_delete(cell=cell, actor=actor, revision=revision)
+        return None
+    return lane_cell_update(cell=cell, actor=actor, revision=revision, text=text)
 
 
 # --- import / export --------------------------------------------------------------------------
@@ -904,6 +1056,11 @@ def _template_document(journey_map: JourneyMap) -> dict:
     """
     document = map_document(journey_map)
     document["map"] = {**document["map"], "persona": None, "scenario": None, "status": JourneyMap.Status.DRAFT}
+    # Without stage keys a lane's cells name their stage by its place on the map.
+    index = {stage["key"]: i for i, stage in enumerate(document["stages"])}
+    for lane in document.get("lanes", []):
+        del lane["key"]
+        lane["cells"] = [{"stage": index[cell["stage"]], "text": cell["text"]} for cell in lane["cells"]]
     for stage in document["stages"]:
         del stage["key"]
         for touchpoint in stage["touchpoints"]:

@@ -9,7 +9,12 @@ A document is JSON::
                                   "is_moment", "moment_kind", "metric_name", "evidence_source",
                                   "evidence_verified_at",
                                   "pain_points": [{"key", "title", "description", "severity", "status",
-                                                   "evidence_source", "evidence_verified_at"}]}]}]}
+                                                   "evidence_source", "evidence_verified_at"}]}]}],
+     "lanes": [{"key", "kind", "title", "cells": [{"stage": "<stage key>", "text"}]}]}
+
+``lanes`` (the swimlanes under the stages) is there only when the map has some, so documents of
+maps without lanes read as before. Only text lanes carry cells; in a document without stage keys
+(a template) a cell's ``stage`` is the stage's 0-based index.
 
 Order in the lists is the order on the map. Every stage, touchpoint and pain point carries its
 stable ``key`` (a UUID), so two documents can be compared element by element (``diff_documents``).
@@ -24,7 +29,18 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
 
-from .models import Channel, Emotion, EvidenceSource, JourneyMap, MomentKind, PainPoint, Stage, Touchpoint
+from .models import (
+    Channel,
+    Emotion,
+    EvidenceSource,
+    JourneyMap,
+    Lane,
+    LaneCell,
+    MomentKind,
+    PainPoint,
+    Stage,
+    Touchpoint,
+)
 
 FORMAT = "waymark.journey-map"
 FORMAT_VERSION = 1
@@ -89,8 +105,28 @@ def pain_point_document(pp: PainPoint) -> dict:
     }
 
 
+def lanes_document(journey_map: JourneyMap, stage_keys: dict[int, str]) -> list[dict]:
+    """Return the map's lanes in order, each text lane with its non-empty cells in stage order."""
+    lanes = list(Lane.objects.filter(journey_map=journey_map).order_by("position", "id"))
+    if not lanes:
+        return []
+    cells: dict[int, list[dict]] = {}
+    for cell in LaneCell.objects.filter(lane__journey_map=journey_map).order_by("stage__position", "stage_id"):
+        if cell.text and cell.stage_id in stage_keys:
+            cells.setdefault(cell.lane_id, []).append({"stage": stage_keys[cell.stage_id], "text": cell.text})
+    return [
+        {
+            "key": str(lane.key),
+            "kind": lane.kind,
+            "title": lane.title,
+            "cells": cells.get(lane.pk, []) if lane.is_text else [],
+        }
+        for lane in lanes
+    ]
+
+
 def map_document(journey_map: JourneyMap) -> dict:
-    """Return the whole draft of ``journey_map`` as a document, in four queries whatever its size."""
+    """Return the whole draft of ``journey_map`` as a document, in five queries whatever its size."""
     stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position", "id"))
     touchpoints = list(Touchpoint.objects.filter(stage__journey_map=journey_map).order_by("position", "id"))
     pain_points = list(
@@ -104,7 +140,7 @@ def map_document(journey_map: JourneyMap) -> dict:
         tps_by_stage.setdefault(tp.stage_id, []).append(touchpoint_document(tp, pps_by_tp.get(tp.pk, [])))
     persona = journey_map.persona if journey_map.persona_id else None
     scenario = journey_map.scenario if journey_map.scenario_id else None
-    return {
+    document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "map": {
@@ -116,6 +152,10 @@ def map_document(journey_map: JourneyMap) -> dict:
         },
         "stages": [stage_document(s, tps_by_stage.get(s.pk, [])) for s in stages],
     }
+    lanes = lanes_document(journey_map, {s.pk: str(s.key) for s in stages})
+    if lanes:
+        document["lanes"] = lanes
+    return document
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -277,7 +317,45 @@ def validate_document(doc: Any) -> dict:
                 "touchpoints": tps,
             }
         )
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "map": clean_map, "stages": stages}
+    clean = {"format": FORMAT, "format_version": FORMAT_VERSION, "map": clean_map, "stages": stages}
+    lanes = _lanes(doc.get("lanes", []), [s["key"] for s in stages], seen)
+    if lanes:
+        clean["lanes"] = lanes
+    return clean
+
+
+def _lanes(raw_lanes: Any, stage_keys: list[str], seen: set) -> list[dict]:
+    """Return the clean lanes of a document; a cell names its stage by key or by 0-based index."""
+    _require(isinstance(raw_lanes, list), "lanes", gettext_noop("must be a list"))
+    lanes = []
+    for i, lane in enumerate(raw_lanes):
+        path = f"lanes[{i}]"
+        _require(isinstance(lane, dict), path, gettext_noop("must be an object"))
+        kind = _choice(lane, "kind", path, Lane.Kind, "")
+        raw_cells = lane.get("cells", [])
+        _require(isinstance(raw_cells, list), f"{path}.cells", gettext_noop("must be a list"))
+        cells, used = [], set()
+        for j, cell in enumerate(raw_cells):
+            cpath = f"{path}.cells[{j}]"
+            _require(isinstance(cell, dict), cpath, gettext_noop("must be an object"))
+            stage = cell.get("stage")
+            if isinstance(stage, int) and not isinstance(stage, bool) and 0 <= stage < len(stage_keys):
+                stage = stage_keys[stage]
+            _require(stage in stage_keys, f"{cpath}.stage", gettext_noop("is not a stage of this map"))
+            _require(stage not in used, f"{cpath}.stage", gettext_noop("%(key)s is used twice"), {"key": stage})
+            used.add(stage)
+            text = _text(cell, "text", cpath, max_length=2000)
+            if text and kind in Lane.TEXT_KINDS:
+                cells.append({"stage": stage, "text": text})
+        lanes.append(
+            {
+                "key": _key(lane, path, seen),
+                "kind": kind,
+                "title": _text(lane, "title", path, max_length=120),
+                "cells": cells,
+            }
+        )
+    return lanes
 
 
 # --- diff -------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import lane_views, views
 
 app_name = "journeys"
 
@@ -71,4 +71,15 @@ urlpatterns = [
     path("<int:map_pk>/versions/<int:number>/", views.version_detail, name="version_detail"),
     path("<int:map_pk>/versions/<int:number>/restore/", views.version_restore, name="version_restore"),
     path("<int:map_pk>/compare/", views.map_compare, name="map_compare"),
+    path("<int:map_pk>/swimlanes/", lane_views.swimlanes, name="swimlanes"),
+    path("<int:map_pk>/swimlanes/lanes/", lane_views.lane_settings, name="lane_settings"),
+    path("<int:map_pk>/swimlanes/lanes/standard/", lane_views.lanes_standard, name="lanes_standard"),
+    path("<int:map_pk>/swimlanes/lanes/<int:lane_pk>/", lane_views.lane_edit, name="lane_edit"),
+    path("<int:map_pk>/swimlanes/lanes/<int:lane_pk>/move/", lane_views.lane_move, name="lane_move"),
+    path("<int:map_pk>/swimlanes/lanes/<int:lane_pk>/delete/", lane_views.lane_delete, name="lane_delete"),
+    path(
+        "<int:map_pk>/swimlanes/lanes/<int:lane_pk>/cells/<int:stage_pk>/",
+        lane_views.lane_cell_edit,
+        name="lane_cell_edit",
+    ),
 ]

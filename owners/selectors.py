@@ -13,9 +13,9 @@ import markdown
 import nh3
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.safestring import mark_safe
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
-from journeys.extensions import HealthIssue
+from journeys.extensions import HealthIssue, LaneItem
 from journeys.models import JourneyMap, Stage, Touchpoint
 from teams.models import Membership
 
@@ -287,14 +287,36 @@ def stages_of(journey_map: JourneyMap) -> QuerySet[Stage]:
     return Stage.objects.filter(journey_map=journey_map).order_by("position", "id")
 
 
+def backstage_lane(journey_map: JourneyMap, stage_keys: list[str]) -> dict[str, list]:
+    """Lane source: the accountable owners of each stage and of its touchpoints, in one query."""
+    rows = (
+        Ownership.objects.filter(journey_map=journey_map, role=Ownership.Role.ACCOUNTABLE)
+        .select_related("user", "stage", "touchpoint__stage")
+        .order_by("touchpoint__position", "id")
+    )
+    by_stage: dict[str, list] = {}
+    for o in rows:
+        stage = o.stage if o.stage_id else o.touchpoint.stage
+        what = stage.name if o.stage_id else o.touchpoint.name
+        # A stage's own owner first, then the touchpoints' in their order on the map.
+        items = by_stage.setdefault(str(stage.key), [])
+        item = LaneItem(display_name(o.user), gettext("Accountable: %(what)s") % {"what": what})
+        if o.stage_id:
+            items.insert(0, item)
+        else:
+            items.append(item)
+    return {key: items for key, items in by_stage.items() if key in stage_keys}
+
+
 def register_extensions() -> None:
-    """Put owners on the map page and in map health (called from ``JourneysConfig.ready``)."""
-    from journeys.extensions import register_health_check, register_map_annotator
+    """Put owners on the map page, in map health and in the backstage lane (called from ``OwnersConfig.ready``)."""
+    from journeys.extensions import register_health_check, register_lane_source, register_map_annotator
 
     from .cards import stage_owner_html, touchpoint_owner_html
 
     register_map_annotator(annotate_map, touchpoint_html=touchpoint_owner_html, stage_html=stage_owner_html)
     register_health_check(owner_health)
+    register_lane_source("backstage", backstage_lane)
 
 
 MARKDOWN_TAGS = {

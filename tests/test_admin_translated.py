@@ -35,6 +35,7 @@ OUR_APPS = {
     "webhooks",
     "analytics",
     "discussions",
+    "search",
 }
 
 # Names, codes and loanwords Latvian writes as English does.

@@ -53,6 +53,7 @@ for _app in (
     "automations",
     "discussions",
     "reviews",
+    "search",
 ):
     try:
         _module = import_module(f"tests.{_app}.world")

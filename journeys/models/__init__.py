@@ -3,10 +3,12 @@
 maps.py: maps, stages, touchpoints, pain points and published versions.
 map_templates.py: a team's own templates to start new maps from.
 sharing.py: read-only share links for people without an account, and their views.
+lanes.py: the swimlanes drawn under a map's stages, and what text lanes say per stage.
 changes.py: each board edit with what it replaced, for undo.
 """
 
 from .changes import MapChange
+from .lanes import Lane, LaneCell
 from .map_templates import MapTemplate
 from .maps import (
     Channel,
@@ -26,6 +28,8 @@ __all__ = [
     "Emotion",
     "EvidenceSource",
     "JourneyMap",
+    "Lane",
+    "LaneCell",
     "MapChange",
     "MapTemplate",
     "MapVersion",

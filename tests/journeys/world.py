@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from journeys.models import (
     JourneyMap,
+    Lane,
+    LaneCell,
     MapChange,
     MapTemplate,
     MapVersion,
@@ -39,6 +41,11 @@ BUILDERS = [
         ),
     ),
     (ShareLinkView, lambda world, people: ShareLinkView.objects.create(link=world[ShareLink])),
+    (Lane, lambda world, people: Lane.objects.create(journey_map=world[JourneyMap], kind=Lane.Kind.THOUGHTS)),
+    (
+        LaneCell,
+        lambda world, people: LaneCell.objects.create(lane=world[Lane], stage=world[Stage], text="Is it in stock?"),
+    ),
     (
         MapChange,
         lambda world, people: MapChange.objects.create(
@@ -56,6 +63,7 @@ URL_KWARGS = {
     "template_pk": lambda world: world[MapTemplate].pk,
     "link_pk": lambda world: world[ShareLink].pk,
     "token": lambda world: world[ShareLink].token,
+    "lane_pk": lambda world: world[Lane].pk,
 }
 
 API_KWARGS = {
