@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",
@@ -383,6 +384,11 @@ CELERY_BEAT_SCHEDULE["customers-event-partitions"] = {
     "task": "customers.tasks.event_partitions_ensure",
     "schedule": 6 * 3600.0,
 }
+# The ClickHouse tier (docs/scaling.md): with CLICKHOUSE_URL set, events are copied there in batches
+# behind a cursor and analytics read them there; CLICKHOUSE_CLUSTER names the cluster for its DDL.
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL")
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER")
+CELERY_BEAT_SCHEDULE["customers-clickhouse-ship"] = {"task": "customers.tasks.clickhouse_ship", "schedule": 10.0}
 
 # How often each web process pushes its rate-limit counts to Redis and reads the totals and the
 # per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.
@@ -413,6 +419,8 @@ CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.f
 CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}
 # Behavioural metrics store one observation per local day, once; hourly so that each team's day is
 # stored soon after it ends in its own time zone (a day already stored is skipped).
+# The map page's stage figures are stored, not computed per view (analytics/stages.py).
+CELERY_BEAT_SCHEDULE["analytics-stage-stats"] = {"task": "analytics.tasks.stage_stats_refresh_all", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["experiments-metrics-from-events"] = {
     "task": "experiments.tasks.metrics_compute_from_events",
     "schedule": 3600.0,
@@ -429,3 +437,9 @@ CUSTOMERS_EVENT_PARTITIONS_AHEAD = env_int("CUSTOMERS_EVENT_PARTITIONS_AHEAD", 3
 # Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
 # 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.
 CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 1000)
+
+# Automations: the sweep enrols stalled customers, advances due enrolments and queues due sends;
+# a send claimed by a worker that died is taken over once its lease runs out.
+CELERY_BEAT_SCHEDULE["automations-sweep"] = {"task": "automations.tasks.automations_sweep", "schedule": 60.0}
+AUTOMATION_LEASE_SECONDS = env_int("AUTOMATION_LEASE_SECONDS", 300)
+AUTOMATION_MESSAGE_DOMAIN = env_str("AUTOMATION_MESSAGE_DOMAIN", "waymark.invalid")
