@@ -30,11 +30,12 @@ from __future__ import annotations
 import itertools
 import statistics
 import zoneinfo
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Max
 from django.http import QueryDict
 from django.utils import timezone
@@ -373,6 +374,27 @@ def ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
+@contextmanager
+def planned_for_ctes(cursor, vendor: str):
+    """Plan the funnel statement without nested loops and without JIT on PostgreSQL, then restore both.
+
+    The step CTEs have no statistics, so the planner guesses a few rows and joins them by nested
+    loops (quadratic in the entries), and the statement's cost makes it JIT-compile for seconds;
+    ``bench/stage_funnel.py`` measures both (docs/analytics.md). Runs inside a transaction, where
+    ``set_config(…, true)`` lasts until its end; the previous values are put back after.
+    """
+    if vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SELECT current_setting('jit'), current_setting('enable_nestloop')")
+    jit, nestloop = cursor.fetchone()
+    cursor.execute("SELECT set_config('jit', 'off', true), set_config('enable_nestloop', 'off', true)")
+    try:
+        yield
+    finally:
+        cursor.execute("SELECT set_config('jit', %s, true), set_config('enable_nestloop', %s, true)", [jit, nestloop])
+
+
 class SqlEngine:
     """Funnels by SQL on the Django database (PostgreSQL or SQLite)."""
 
@@ -534,7 +556,7 @@ class SqlEngine:
         connection = connections[self.using]
         # Datetimes as the backend stores them (SQLite compares text: "+00:00" would sort after).
         params = [connection.ops.adapt_datetimefield_value(p) if isinstance(p, datetime) else p for p in params]
-        with connection.cursor() as cursor:
+        with transaction.atomic(using=self.using), connection.cursor() as cursor, planned_for_ctes(cursor, self.vendor):
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return [self._entry(query, row) for row in rows]
