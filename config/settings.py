@@ -383,6 +383,11 @@ CELERY_BEAT_SCHEDULE["customers-event-partitions"] = {
     "task": "customers.tasks.event_partitions_ensure",
     "schedule": 6 * 3600.0,
 }
+# The ClickHouse tier (docs/scaling.md): with CLICKHOUSE_URL set, events are copied there in batches
+# behind a cursor and analytics read them there; CLICKHOUSE_CLUSTER names the cluster for its DDL.
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL")
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER")
+CELERY_BEAT_SCHEDULE["customers-clickhouse-ship"] = {"task": "customers.tasks.clickhouse_ship", "schedule": 10.0}
 
 # How often each web process pushes its rate-limit counts to Redis and reads the totals and the
 # per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.
