@@ -429,3 +429,10 @@ CUSTOMERS_EVENT_PARTITIONS_AHEAD = env_int("CUSTOMERS_EVENT_PARTITIONS_AHEAD", 3
 # Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
 # 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.
 CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 1000)
+
+# Journeys: PNG/PDF exports of a map (journeys/canvas.py) set Chinese text in Noto Sans CJK; the
+# first of these files that exists is used (Debian's fonts-noto-cjk installs the first).
+EXPORT_CJK_FONTS = env_list(
+    "EXPORT_CJK_FONTS",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+)
