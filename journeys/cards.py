@@ -42,6 +42,10 @@ def _build_texts() -> dict[str, str]:
         "pains": gettext("Open pain points, worst first"),
         "move": gettext("Move %(name)s"),
         "drag": gettext("Drag to move"),
+        "rename": gettext("Rename %(name)s here"),
+        "rename_title": gettext("Rename here (F2)"),
+        "rename_icon": pgettext("rename icon", "Aa"),
+        "change_emotion": gettext("Emotion of %(name)s: %(emotion)s %(score)s. Change it"),
     }
     moves = (
         # (direction, the button's label, its tooltip, its arrow)
@@ -82,13 +86,27 @@ def touchpoint_card(
             f'<button type="button" class="wm-tp-open" hx-get="{esc(t.edit_url)}"'
             f' hx-target="#panel" aria-label="{opens}">{name}</button>'
         )
+    inline = can_edit and not present
+    emotion_class = f"wm-emotion wm-emotion-{esc(t.emotion_tone)}"
+    if inline:
+        # Editing in place (static/waymark/board-edit.js): the emotion is a button that opens a picker.
+        says = tx["change_emotion"] % {"name": name, "emotion": esc(t.emotion_label_text), "score": signed}
+        emotion = (
+            f'<button type="button" class="{emotion_class} wm-emotion-edit" data-inline-emotion aria-label="{says}"'
+            f' title="{tx["emotion"] % {"score": signed}}">{esc(t.emotion_label_text)} {signed}</button>'
+        )
+        editing = f' data-inline-url="{esc(t.inline_url)}" data-emotion="{esc(t.emotion_label)}"'
+    else:
+        emotion = (
+            f'<span class="{emotion_class}" title="{tx["emotion"] % {"score": signed}}">'
+            f"{esc(t.emotion_label_text)} {signed}</span>"
+        )
+        editing = ""
     html = (
         f'<article class="wm-tp{" wm-tp-moment" if t.is_moment else ""}" id="tp-{t.pk}" data-touchpoint="{t.pk}"'
-        f' data-move-url="{esc(t.move_url)}">'
+        f' data-move-url="{esc(t.move_url)}"{editing}>'
         f'<h3 class="wm-tp-title">{title}</h3>'
-        f'<p class="wm-tp-meta"><span class="wm-chip">{esc(t.channel_label)}</span>'
-        f' <span class="wm-emotion wm-emotion-{esc(t.emotion_tone)}" title="{tx["emotion"] % {"score": signed}}">'
-        f"{esc(t.emotion_label_text)} {signed}</span></p>"
+        f'<p class="wm-tp-meta"><span class="wm-chip">{esc(t.channel_label)}</span> {emotion}</p>'
     )
     if t.is_moment:
         html += _moment(t, tx)
@@ -131,8 +149,12 @@ def _moves(t, name: str, revision: int, tx: dict) -> str:
         f' aria-label="{says % {"name": name}}" title="{title}"><span aria-hidden="true">{arrow}</span></button>'
         for direction, says, title, arrow in tx["moves"]
     )
+    rename = (
+        f'<button type="button" class="wm-icon-btn" data-inline-rename aria-label="{tx["rename"] % {"name": name}}"'
+        f' title="{tx["rename_title"]}"><span aria-hidden="true">{tx["rename_icon"]}</span></button>'
+    )
     drag = f'<span class="wm-drag" aria-hidden="true" title="{tx["drag"]}">⠿</span>'
-    return f'<div class="wm-move" role="group" aria-label="{tx["move"] % {"name": name}}">{buttons}{drag}</div>'
+    return f'<div class="wm-move" role="group" aria-label="{tx["move"] % {"name": name}}">{buttons}{rename}{drag}</div>'
 
 
 def set_stage_parts(stages: Iterable) -> None:

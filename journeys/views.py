@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from personas.models import Persona
@@ -67,6 +67,7 @@ from .models import (
     Stage,
     Touchpoint,
 )
+from .models.maps import EMOTION_SCORE
 from .selectors import map_board, map_version_list
 from .snapshot import diff_documents, diff_index, map_document
 from .starters import STARTERS
@@ -272,6 +273,7 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     """
     touchpoint_edit = _url_for_ids("journeys:touchpoint_edit", journey_map.pk)
     touchpoint_move = _url_for_ids("journeys:touchpoint_move", journey_map.pk)
+    touchpoint_inline = _url_for_ids("journeys:touchpoint_inline", journey_map.pk)
     # What get_channel_display() and get_emotion_label_display() return, without rebuilding the
     # choices' dict for each call (twice per card).
     channels = dict(Touchpoint._meta.get_field("channel").flatchoices)
@@ -279,6 +281,7 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     for t in board.touchpoints:
         t.edit_url = touchpoint_edit(t.pk)
         t.move_url = touchpoint_move(t.pk)
+        t.inline_url = touchpoint_inline(t.pk)
         t.channel_label = str(channels.get(t.channel, t.channel))
         t.emotion_label_text = str(emotions.get(t.emotion_label, t.emotion_label))
         t.emotion_signed = f"{t.emotion:+d}"
@@ -286,10 +289,12 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     set_cards(board.touchpoints, can_edit=can_edit, compact=compact, revision=journey_map.revision, present=present)
     stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
     stage_move = _url_for_ids("journeys:stage_move", journey_map.pk)
+    stage_inline = _url_for_ids("journeys:stage_inline", journey_map.pk)
     touchpoint_add = _url_for_ids("journeys:touchpoint_add", journey_map.pk)
     for s in board.stages:
         s.edit_url = stage_edit(s.pk)
         s.move_url = stage_move(s.pk)
+        s.inline_url = stage_inline(s.pk)
         s.add_touchpoint_url = touchpoint_add(s.pk)
     set_stage_parts(board.stages)
 
@@ -343,6 +348,9 @@ def map_detail(request: HttpRequest, map_pk: int) -> HttpResponse:
         return render(request, "journeys/map_detail.html#workspace", context)
     context["map_links"] = map_links(journey_map)
     context["map_includes"] = map_includes()
+    # The emotions the board's inline editor offers (label, score), in the reader's language.
+    context["emotion_choices"] = [[value, str(label), EMOTION_SCORE[value]] for value, label in Emotion.choices]
+    context["shortcuts"] = BOARD_SHORTCUTS
     context["present_url"] = _with_present(request, True)
     context["exit_present_url"] = _with_present(request, False)
     return render(request, "journeys/map_detail.html", context)
@@ -725,7 +733,7 @@ PARTS = {
         edit_title=lambda obj: gettext("Stage"),
         saved=lambda: gettext("Stage saved."),
         deleted=lambda obj: (
-            gettext("Stage “%(name)s” deleted. Restore a version to bring it back.") % {"name": obj.name}
+            gettext("Stage “%(name)s” deleted. Undo (Ctrl+Z) brings it back with its touchpoints.") % {"name": obj.name}
         ),
         add_methods=("POST",),
         # The board's own "add a stage" form is on the page; its fields need ids of their own.
@@ -849,6 +857,22 @@ def part_delete(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> HttpR
 
 
 # --- editing in place and undo (static/waymark/board-edit.js) ----------------------------------
+
+
+# The board's keyboard shortcuts (static/waymark/board-edit.js) for its help dialog: each row's key
+# groups (alternatives) and what they do. Key legends read the same in every language, as printed on keys.
+BOARD_SHORTCUTS = [
+    ((("Ctrl", "Z"), ("⌘", "Z"), ("U",)), gettext_lazy("Undo your last change to this map")),
+    ((("F2",), ("R",)), gettext_lazy("Rename the focused touchpoint or stage here")),
+    ((("E",),), gettext_lazy("Change the focused touchpoint's emotion")),
+    ((("Enter",), ("Esc",)), gettext_lazy("Save or cancel what you are editing here")),
+    (
+        (("Shift", "← →"),),
+        gettext_lazy("Move the focused stage, or the focused touchpoint to the previous or next stage"),
+    ),
+    ((("Shift", "↑ ↓"),), gettext_lazy("Move the focused touchpoint up or down")),
+    ((("?",),), gettext_lazy("Show these shortcuts")),
+]
 
 
 def _refused_board(request: HttpRequest, journey_map: JourneyMap, message: str, status: int) -> HttpResponse:

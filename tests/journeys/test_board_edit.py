@@ -476,3 +476,44 @@ def test_api_new_actions_viewer_403_outsider_404_get_405(api_as, erin, victor, o
 def test_api_changes_outsider_404(api_as, oscar, make_map):
     journey_map = make_map(stages=1, per_stage=0)
     assert api_as(oscar).get(f"/api/v1/maps/{journey_map.pk}/changes/").status_code == 404
+
+
+def test_map_page_offers_editing_in_place_to_editors_only(client_as, erin, victor, make_map):
+    journey_map = make_map(stages=1, per_stage=1)
+    stage = Stage.objects.get(journey_map=journey_map)
+    tp = Touchpoint.objects.get(stage=stage)
+    page = client_as(erin).get(f"/maps/{journey_map.pk}/").content.decode()
+    assert f'data-inline-url="/maps/{journey_map.pk}/touchpoints/{tp.pk}/inline/"' in page
+    assert f'data-inline-url="/maps/{journey_map.pk}/stages/{stage.pk}/inline/"' in page
+    assert f'data-undo-url="/maps/{journey_map.pk}/undo/"' in page
+    assert "waymark/board-edit.js" in page and 'id="board-help"' in page and 'id="emotion-choices"' in page
+    assert 'aria-label="Emotion of Stage 1 touchpoint 1: Curious +1. Change it"' in page
+    seen = client_as(victor).get(f"/maps/{journey_map.pk}/").content.decode()
+    assert "data-inline-url" not in seen and "board-edit.js" not in seen and "data-board-undo" not in seen
+    presenting = client_as(erin).get(f"/maps/{journey_map.pk}/?present=1").content.decode()
+    assert "data-inline-url" not in presenting and "board-edit.js" not in presenting
+
+
+def test_editing_controls_escape_the_names_they_carry(client_as, erin, make_map):
+    journey_map = make_map(stages=1, per_stage=1)
+    tp = Touchpoint.objects.get(stage__journey_map=journey_map)
+    services.touchpoint_update(touchpoint=tp, actor=erin, revision=None, name='<b>x</b> "q"')
+    page = client_as(erin).get(f"/maps/{journey_map.pk}/").content.decode()
+    assert "<b>x</b>" not in page
+    assert 'aria-label="Rename &lt;b&gt;x&lt;/b&gt; &quot;q&quot; here"' in page
+    assert 'aria-label="Emotion of &lt;b&gt;x&lt;/b&gt; &quot;q&quot;: Curious +1. Change it"' in page
+
+
+def test_api_changes_list_costs_the_same_queries_for_many_changes(
+    api_as, erin, alice, make_map, django_assert_max_num_queries
+):
+    journey_map = make_map(stages=1, per_stage=0)
+    stage = Stage.objects.get(journey_map=journey_map)
+    for i in range(12):
+        services.stage_update(stage=stage, actor=erin if i % 2 else alice, revision=None, name=f"Name {i}")
+    client = api_as(erin)
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/api/v1/maps/{journey_map.pk}/changes/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 12
+    assert {c["created_by"] for c in response.json()["results"]} == {"erin", "alice"}
