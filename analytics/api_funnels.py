@@ -16,6 +16,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from customers.api import ProfileSerializer
+from journeys.models import JourneyMap
+from teams.access import get_object_for_user
 from teams.api_base import TeamField, TeamScopedModelViewSet, TeamScopedViewSetMixin
 from teams.api_renderers import CSVRenderer
 from teams.csv_export import SafeWriter
@@ -25,6 +27,7 @@ from teams.models import Team, visible_team_ids
 
 from . import cohorts, funnels
 from .models import Cohort
+from .versions import version_comparison
 
 
 def funnel_query(request) -> funnels.FunnelQuery:
@@ -175,6 +178,35 @@ class FunnelViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
         except ValidationError as exc:
             raise DrfValidationError(exc.message_dict) from exc
         return Response({"query": query.as_dict(), "step_index": step, "count": len(ids), "profiles": ids})
+
+    @extend_schema(
+        summary="A map's stage funnel under two published versions",
+        description=(
+            "The stage funnel while each of two versions was the published one (its publish time to the next "
+            "version's, the newest to now), steps paired by stage key: each side's entered, converted and rates "
+            "with the Wilson 95 % interval and n, and the difference after − before with Newcombe's 95 % "
+            "interval. Default: the newest version against the one before it."
+        ),
+        parameters=[
+            OpenApiParameter("map", int, required=True, description="The journey map."),
+            OpenApiParameter("before", int, description="The older version's number."),
+            OpenApiParameter("after", int, description="The newer version's number (default the newest)."),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["get"])
+    def versions(self, request):
+        from django.core.exceptions import ValidationError
+
+        refuse_ordering(request, self)
+        raw = request.query_params.get("map", "")
+        if not str(raw).isdigit():
+            raise DrfValidationError({"map": [_("Give the map's id.")]})
+        journey_map = get_object_for_user(JourneyMap.objects.select_related("team"), request.user, pk=int(raw))
+        try:
+            return Response(version_comparison(journey_map, user=request.user, data=request.query_params))
+        except ValidationError as exc:
+            raise DrfValidationError(exc.message_dict) from exc
 
 
 # --- cohorts ------------------------------------------------------------------------------------

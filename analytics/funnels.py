@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Max
 from django.http import QueryDict
 from django.utils import timezone
@@ -373,6 +373,32 @@ def ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
+def entry_from_row(query: FunnelQuery, row) -> Entry:
+    """Return an ``Entry`` from a row ``(key, pid, oid_1, start_ts, t_1…t_n[, from_2…from_n], bvalue[, x_ts])``
+    (any order: no ``from`` columns); both engines answer in this shape."""
+    n = len(query.steps)
+    key, pid, _oid, start_ts = row[0], row[1], row[2], row[3]
+    if query.order == "any":
+        found = sorted(t for t in row[4 : 4 + n] if t is not None)
+        times = [*found, *[None] * (n - len(found))]
+        previous = [start_ts, *times[:-1]]
+        rest = row[4 + n :]
+    else:
+        times = list(row[4 : 4 + n])
+        previous = [start_ts, *row[4 + n : 4 + 2 * n - 1]]
+        rest = row[4 + 2 * n - 1 :]
+    value = rest[0] if rest else None
+    exclusion = rest[1] if len(rest) > 1 else None
+    return Entry(
+        key=key,
+        profile_id=pid,
+        times=[int(t) if t is not None else None for t in times],
+        previous=[int(t) if t is not None else None for t in previous],
+        value=None if value is None else str(value),
+        exclusion=int(exclusion) if exclusion is not None else None,
+    )
+
+
 class SqlEngine:
     """Funnels by SQL on the Django database (PostgreSQL or SQLite)."""
 
@@ -463,6 +489,7 @@ class SqlEngine:
                 f"SELECT r.pid, r.rn, r.ts, r.oid, {index} AS step FROM ranked r WHERE {self._step_match(step, params)}"  # noqa: S608
             )
         ctes.append("occ AS (" + " UNION ALL ".join(occ) + ")")
+        occ_params = len(params)
         end_ms = ms(query.end)
         if query.order == "any":
             ctes.append("s0 AS (SELECT o.pid AS ek, o.pid, MIN(o.rn) AS rn0 FROM occ o WHERE o.ts < %s GROUP BY o.pid)")
@@ -530,14 +557,32 @@ class SqlEngine:
         start_expr = "s1.ts0" if query.order == "any" else f"{last}.t_1"
         if query.exclusions:
             final += f", (SELECT MIN(x.ts) FROM x WHERE x.pid = {last}.pid AND x.ts >= {start_expr}) AS x_ts"  # noqa: S608
-        sql = "WITH " + ", ".join(ctes) + " " + final + f" FROM {last}" + self._breakdown_joins(query, last)
+        tail = final + f" FROM {last}" + self._breakdown_joins(query, last)
         connection = connections[self.using]
         # Datetimes as the backend stores them (SQLite compares text: "+00:00" would sort after).
         params = [connection.ops.adapt_datetimefield_value(p) if isinstance(p, datetime) else p for p in params]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        if self.vendor != "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("WITH " + ", ".join(ctes) + " " + tail, params)
+                rows = cursor.fetchall()
+            return [entry_from_row(query, row) for row in rows]
+        # PostgreSQL has no statistics on a CTE: with a low estimate it joins the step CTEs to the
+        # occurrences by nested loops, scanning them once per entry and step. An indexed, analysed
+        # temporary table of the occurrences gives the planner the sizes and an index to probe.
+        with transaction.atomic(using=self.using), connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.occ")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE occ ON COMMIT DROP AS WITH "  # noqa: S608 (the module's own SQL)
+                + ", ".join(ctes[:3])
+                + " SELECT pid, rn, ts, oid, step FROM occ",
+                params[:occ_params],
+            )
+            cursor.execute("CREATE INDEX ON pg_temp.occ (pid, step, rn)")
+            cursor.execute("ANALYZE pg_temp.occ")
+            cursor.execute("WITH " + ", ".join(ctes[3:]) + " " + tail, params[occ_params:])
             rows = cursor.fetchall()
-        return [self._entry(query, row) for row in rows]
+            cursor.execute("DROP TABLE pg_temp.occ")
+        return [entry_from_row(query, row) for row in rows]
 
     def _breakdown_joins(self, query: FunnelQuery, last: str) -> str:
         breakdown = query.breakdown
@@ -582,29 +627,6 @@ class SqlEngine:
             return "%s AS bvalue"
         return "NULL AS bvalue"
 
-    def _entry(self, query: FunnelQuery, row) -> Entry:
-        n = len(query.steps)
-        key, pid, _oid, start_ts = row[0], row[1], row[2], row[3]
-        if query.order == "any":
-            found = sorted(t for t in row[4 : 4 + n] if t is not None)
-            times = [*found, *[None] * (n - len(found))]
-            previous = [start_ts, *times[:-1]]
-            rest = row[4 + n :]
-        else:
-            times = list(row[4 : 4 + n])
-            previous = [start_ts, *row[4 + n : 4 + 2 * n - 1]]
-            rest = row[4 + 2 * n - 1 :]
-        value = rest[0] if rest else None
-        exclusion = rest[1] if len(rest) > 1 else None
-        return Entry(
-            key=key,
-            profile_id=pid,
-            times=[int(t) if t is not None else None for t in times],
-            previous=[int(t) if t is not None else None for t in previous],
-            value=None if value is None else str(value),
-            exclusion=int(exclusion) if exclusion is not None else None,
-        )
-
     def run(self, query: FunnelQuery) -> dict:
         """Return the funnel's figures for the query's period, and the comparison period if any."""
         result = summarize(query, self.entries(query))
@@ -617,8 +639,14 @@ class SqlEngine:
         return dropped_profiles(query, self.entries(query), step)
 
 
-def engine_for(team: Team) -> SqlEngine:
-    """Return the engine that answers the team's funnels (a ClickHouse engine can be chosen here)."""
+def engine_for(team: Team):
+    """Return the engine that answers the team's funnels: ClickHouse when ``CLICKHOUSE_URL`` is set."""
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from .clickhouse import ClickHouseEngine
+
+        return ClickHouseEngine(clickhouse.get_client())
     return SqlEngine()
 
 

@@ -63,6 +63,12 @@ def _first_seen(team, ref: str) -> Subquery:
 
 def active_rows(query: LifecycleQuery) -> list[tuple[int, dt.date, dt.date]]:
     """Return distinct ``(profile, active period, first-seen period)`` from the period before start to end."""
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from . import clickhouse as engine
+
+        return engine.active_rows(clickhouse.get_client(), query)
     zone = team_zone(query.team)
     first_period = period_add(period_start(query.start, query.period), query.period, -1)
     first, last = local_bounds(first_period, query.end, zone)
@@ -140,6 +146,12 @@ def new_customers(team, *, event: str, first: dt.date, last: dt.date) -> int:
 
     Blank ``event``: profiles first seen (their first call of any kind) in the window.
     """
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from . import clickhouse as engine
+
+        return engine.new_customers(clickhouse.get_client(), team, event=event, first=first, last=last)
     zone = team_zone(team)
     start, end = local_bounds(first, last, zone)
     events = Event.objects.filter(team=team, identity__profile_id=OuterRef("pk"))

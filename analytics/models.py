@@ -70,3 +70,36 @@ class CohortMember(TeamScopedModel):
 
     def __str__(self) -> str:
         return f"{self.profile_id} in {self.cohort_id}"
+
+
+class StageStat(TeamScopedModel):
+    """A stage's figures over the last N days, stored by a task so the map page reads them, never computes them."""
+
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    stage = models.ForeignKey("journeys.Stage", on_delete=models.CASCADE, related_name="+", verbose_name=_("stage"))
+    days = models.PositiveSmallIntegerField(_("days"))
+    computed_at = models.DateTimeField(_("computed at"))
+    in_stage_now = models.PositiveIntegerField(_("in the stage now"))
+    entered = models.PositiveIntegerField(_("entered"))
+    # None on the last stage, which has no next stage.
+    converted = models.PositiveIntegerField(_("converted to the next stage"), null=True, blank=True)
+    conversion = models.FloatField(_("conversion"), null=True, blank=True)
+    conversion_low = models.FloatField(_("conversion, interval low"), null=True, blank=True)
+    conversion_high = models.FloatField(_("conversion, interval high"), null=True, blank=True)
+    time_n = models.PositiveIntegerField(_("stays ended"))
+    time_median = models.FloatField(_("median time in stage (seconds)"), null=True, blank=True)
+    time_low = models.FloatField(_("median time in stage, interval low"), null=True, blank=True)
+    time_high = models.FloatField(_("median time in stage, interval high"), null=True, blank=True)
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        ordering = ["journey_map", "stage", "days"]
+        verbose_name = _("stage statistic")
+        verbose_name_plural = _("stage statistics")
+        constraints = [models.UniqueConstraint(fields=["stage", "days"], name="stagestat_unique_stage_days")]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id} over {self.days} d"

@@ -83,6 +83,17 @@ def profile_reach(team, condition: Q, *, first: dt.date, last: dt.date):
     )
 
 
+def reach_rows(team, condition: Q, *, touchpoint=None, event: str = "", first: dt.date, last: dt.date) -> list:
+    """``(seen, reached)`` pairs of ``profile_reach``, from ClickHouse when it serves the events."""
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from .clickhouse import moment_reach
+
+        return moment_reach(clickhouse.get_client(), team, touchpoint=touchpoint, event=event, first=first, last=last)
+    return list(profile_reach(team, condition, first=first, last=last).values_list("seen", "reached"))
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Return the q-th percentile (0–100) by linear interpolation between closest ranks (NumPy's default)."""
     if not values:
@@ -147,7 +158,9 @@ def moment_report(query: MomentQuery) -> dict:
             "weeks": [],
         }
     zone = team_zone(query.team)
-    rows = list(profile_reach(query.team, condition, first=query.start, last=query.end).values_list("seen", "reached"))
+    rows = reach_rows(
+        query.team, condition, touchpoint=query.touchpoint, event=query.event, first=query.start, last=query.end
+    )
     by_week: dict[dt.date, list] = {}
     for seen, reached in rows:
         by_week.setdefault(period_start(seen.astimezone(zone).date(), "week"), []).append((seen, reached))
@@ -245,7 +258,7 @@ def dashboard_moments(team, *, now: dt.datetime | None = None, window_days: int 
                 {"touchpoint": touchpoint, "reason": _("Bound to no event: add a tracking rule."), "summary": None}
             )
             continue
-        rows = list(profile_reach(team, condition, first=query.start, last=query.end).values_list("seen", "reached"))
+        rows = reach_rows(team, condition, touchpoint=touchpoint, first=query.start, last=query.end)
         panel.append(
             {"touchpoint": touchpoint, "reason": "", "summary": summarise(rows, window_days=window_days, now=now)}
         )

@@ -282,6 +282,12 @@ def _touchpoint_anchor_ids(query: PathQuery, start: datetime, end: datetime) -> 
         if rule.event_name:
             part &= Q(event=rule.event_name)
         narrow |= part
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from . import clickhouse as engine
+
+        return engine.touchpoint_anchor_ids(clickhouse.get_client(), query, rules, start, end), ""
     candidates = (
         Event.objects.filter(team_id=query.team.pk, timestamp__gte=start, timestamp__lt=end, type__in=PATH_TYPES)
         .filter(narrow)
@@ -315,6 +321,13 @@ def sequence_rows(query: PathQuery) -> tuple[list[tuple], str]:
         anchor_sql, anchor_params = "typ = 'page' AND path = %s", [query.anchor]
     else:
         anchor_sql, anchor_params = "typ = 'track' AND name = %s", [query.anchor]
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from . import clickhouse as engine
+
+        anchor = ("ids", ids) if query.anchor_kind == "touchpoint" else (query.anchor_kind, query.anchor)
+        return engine.path_rows(clickhouse.get_client(), query, anchor=anchor), ""
     low, high = (0, query.steps) if query.direction == AFTER else (-query.steps, 0)
     gap = _gap_seconds_sql()
     # Table names are the models' own and the fragments are constants of this module, never input.

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import DateTimeField, Q
 from django.db.models.functions import Trunc
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 PERIODS = ("day", "week", "month")
 PERIOD_CHOICES = [("day", gettext_lazy("Day")), ("week", gettext_lazy("Week")), ("month", gettext_lazy("Month"))]
@@ -115,3 +116,25 @@ def share(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{value * 100:.1f} %"
+
+
+def rate_difference(k_before: int, n_before: int, k_after: int, n_after: int) -> dict:
+    """Return ``after − before`` of two independent shares with Newcombe's 95 % interval (from Wilson's).
+
+    With either n at 0 there is no difference to give: the value and bounds are None, with a reason.
+    """
+    if n_before <= 0 or n_after <= 0:
+        return {"value": None, "low": None, "high": None, "reason": _("No one to compare: one side's n is 0.")}
+    low, high = confint_proportions_2indep(k_after, n_after, k_before, n_before, method="newcomb", compare="diff")
+    return {"value": k_after / n_after - k_before / n_before, "low": float(low), "high": float(high), "reason": ""}
+
+
+def duration_text(seconds: float) -> str:
+    """Return a duration for people ("about 3.5 h"); the tables give the seconds themselves."""
+    if seconds < 120:
+        return _("%(n)s s") % {"n": number_format(seconds, 0)}
+    if seconds < 7200:
+        return _("%(n)s min") % {"n": number_format(seconds / 60, 1)}
+    if seconds < 2 * 86400:
+        return _("%(n)s h") % {"n": number_format(seconds / 3600, 1)}
+    return _("%(n)s days") % {"n": number_format(seconds / 86400, 1)}

@@ -164,7 +164,13 @@ def _pg_counts(query: RetentionQuery) -> tuple[dict, dict]:
 
 def retention_table(query: RetentionQuery) -> dict:
     """Return the cohort table: per cohort its size and, per period after entry, the retained rate."""
-    if connection.vendor == "postgresql":
+    from customers import clickhouse
+
+    if clickhouse.enabled() and query.cohort_by != COHORT_STAGE:
+        from .clickhouse import retention_counts
+
+        sizes, counts = retention_counts(clickhouse.get_client(), query)
+    elif connection.vendor == "postgresql":
         sizes, counts = _pg_counts(query)
     else:
         sizes, counts = cohort_sizes(query), retained_counts(query)

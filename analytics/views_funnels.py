@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.models import TrackingRule
-from journeys.models import JourneyMap, Stage
+from journeys.models import JourneyMap, MapVersion, Stage
 from teams.access import get_object_for_user, has_role, require_role
 from teams.htmx import hx_redirect, render_page_or_partial, team_required
 from teams.middleware import follow_team
@@ -21,7 +21,10 @@ from teams.models import Role
 
 from . import cohorts, funnels
 from .api_funnels import cohort_csv_response
+from .forms_cohorts import CohortRulesForm, ConditionFormSet, rules_from
 from .models import Cohort
+from .query import duration_text
+from .versions import version_comparison
 
 PAGE_SIZE = 100
 TEMPLATE = "analytics/funnels/funnel.html"
@@ -38,17 +41,6 @@ def _pct(figure: dict) -> dict:
         figure["low_pct"] = number_format(100 * figure["low"], 1)
         figure["high_pct"] = number_format(100 * figure["high"], 1)
     return figure
-
-
-def duration_text(seconds: float) -> str:
-    """Return a duration for people ("about 3.5 h"); the tables give the seconds themselves."""
-    if seconds < 120:
-        return _("%(n)s s") % {"n": number_format(seconds, 0)}
-    if seconds < 7200:
-        return _("%(n)s min") % {"n": number_format(seconds / 60, 1)}
-    if seconds < 2 * 86400:
-        return _("%(n)s h") % {"n": number_format(seconds / 3600, 1)}
-    return _("%(n)s days") % {"n": number_format(seconds / 86400, 1)}
 
 
 def _display(result: dict | None) -> dict | None:
@@ -158,6 +150,54 @@ def map_funnel(request: HttpRequest, map_pk: int) -> HttpResponse:
     return render_page_or_partial(request, TEMPLATE, "funnel-results", context, status=400 if errors else 200)
 
 
+def _pct_or_none(figure: dict | None, key: str = "rate") -> dict | None:
+    """Add percentages to a rate or a difference (``rate`` or ``value``), for the page."""
+    if figure is None:
+        return None
+    value = figure.get(key)
+    if value is not None:
+        figure["pct"] = number_format(100 * value, 1)
+        figure["low_pct"] = number_format(100 * figure["low"], 1)
+        figure["high_pct"] = number_format(100 * figure["high"], 1)
+    if figure.get("reason"):
+        figure["reason_display"] = _(figure["reason"])
+    return figure
+
+
+@login_required
+@require_GET
+def map_versions(request: HttpRequest, map_pk: int) -> HttpResponse:
+    """The map's stage funnel under two published versions side by side, with the difference."""
+    journey_map = get_object_for_user(JourneyMap.objects.select_related("team"), request.user, pk=map_pk)
+    follow_team(request, journey_map.team_id)
+    errors, result = {}, None
+    try:
+        result = version_comparison(journey_map, user=request.user, data=request.GET)
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if result:
+        for step in result["steps"]:
+            for side in ("before", "after"):
+                if step[side]:
+                    _pct_or_none(step[side]["from_previous"])
+            _pct_or_none(step["difference"]["from_previous"], "value")
+        for side in ("before", "after"):
+            _pct_or_none(result["conversion"][side])
+            result[side]["reason_display"] = _(result[side]["reason"]) if result[side]["reason"] else ""
+        _pct_or_none(result["conversion"]["difference"], "value")
+    versions = (
+        MapVersion.objects.filter(journey_map=journey_map).order_by("-number").only("number", "created_at", "note")
+    )
+    context = {
+        "team": journey_map.team,
+        "journey_map": journey_map,
+        "result": result,
+        "errors": errors,
+        "versions": versions,
+    }
+    return render(request, "analytics/funnels/versions.html", context, status=400 if errors else 200)
+
+
 @login_required
 @require_POST
 @team_required
@@ -195,6 +235,44 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
     team = request.team
     context = {"team": team, "cohorts": cohorts.cohort_list(user=request.user, team=team)}
     return render(request, "analytics/funnels/cohort_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@team_required(role=Role.EDITOR)
+def cohort_new(request: HttpRequest) -> HttpResponse:
+    """A rule cohort: traits, stage now, events done or not done; "Preview" counts without saving."""
+    team = request.team
+    data = request.POST if request.method == "POST" else None
+    form = CohortRulesForm(data)
+    conditions = ConditionFormSet(data, prefix="c", form_kwargs={"team": team})
+    preview = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and conditions.is_valid():
+            try:
+                rules = cohorts.validate_rules(rules_from(form, conditions), team=team)
+                if "preview" in request.POST:
+                    preview = cohorts.cohort_profiles(Cohort(team=team, kind=Cohort.Kind.RULES, rules=rules)).count()
+                    status = 200
+                else:
+                    cohort = cohorts.cohort_create(
+                        team=team,
+                        actor=request.user,
+                        name=form.cleaned_data["name"],
+                        description=form.cleaned_data["description"],
+                        kind=Cohort.Kind.RULES,
+                        rules=rules,
+                    )
+                    messages.success(request, _("Cohort “%(name)s” saved.") % {"name": cohort.name})
+                    return hx_redirect(request, cohort.get_absolute_url())
+            except ValidationError as exc:
+                for messages_ in exc.message_dict.values():
+                    for message in messages_:
+                        form.add_error(None, message)
+    context = {"team": team, "form": form, "conditions": conditions, "preview": preview}
+    return render(request, "analytics/funnels/cohort_new.html", context, status=status)
 
 
 @login_required

@@ -7,6 +7,7 @@ times drift on a shared machine (see docs/performance.md). Usage::
     .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla ingest
     .venv/bin/python bench/run.py ingest --small  # a quick run: one short round, a smaller data set
     .venv/bin/python bench/run.py --rebuild       # drop the benchmark database and build it again
+    .venv/bin/python bench/run.py clickhouse      # PostgreSQL against ClickHouse (chdb); only when named
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from bench import common
 common.apply_env()
 
 BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest"]
+# Run only when named: it writes its own million events (bench/clickhouse.py, docs/scaling.md).
+OPTIONAL = ["clickhouse"]
 # The data sets each benchmark reads: a run builds only those it needs.
 DATASETS = {
     "submit": ["maps"],
@@ -35,6 +38,7 @@ DATASETS = {
     "versions": ["maps"],
     "sla": ["sla"],
     "ingest": ["ingest"],
+    "clickhouse": [],
 }
 
 
@@ -98,7 +102,7 @@ def main() -> int:
         print(table(results))
         print(f"\n{meta.get('started')}, {meta.get('total_seconds')} s; machine: {meta.get('machine')}")
         return 0
-    unknown = set(args.only) - set(BENCHMARKS)
+    unknown = set(args.only) - set(BENCHMARKS) - set(OPTIONAL)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     selected = args.only or BENCHMARKS
@@ -110,10 +114,18 @@ def main() -> int:
     context = prepare(args.rebuild, selected)
     meta["prepare_seconds"] = round(time.perf_counter() - started, 1)
 
-    from bench import ingest, maps, sla, stats, submit, versions
+    from bench import clickhouse, ingest, maps, sla, stats, submit, versions
     from bench.results import Result, table, write_json
 
-    modules = {"submit": submit, "stats": stats, "maps": maps, "versions": versions, "sla": sla, "ingest": ingest}
+    modules = {
+        "submit": submit,
+        "stats": stats,
+        "maps": maps,
+        "versions": versions,
+        "sla": sla,
+        "ingest": ingest,
+        "clickhouse": clickhouse,
+    }
     results: list[Result] = []
     for name in selected:
         common.log(f"running {name}")

@@ -383,6 +383,11 @@ CELERY_BEAT_SCHEDULE["customers-event-partitions"] = {
     "task": "customers.tasks.event_partitions_ensure",
     "schedule": 6 * 3600.0,
 }
+# The ClickHouse tier (docs/scaling.md): with CLICKHOUSE_URL set, events are copied there in batches
+# behind a cursor and analytics read them there; CLICKHOUSE_CLUSTER names the cluster for its DDL.
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL")
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER")
+CELERY_BEAT_SCHEDULE["customers-clickhouse-ship"] = {"task": "customers.tasks.clickhouse_ship", "schedule": 10.0}
 
 # How often each web process pushes its rate-limit counts to Redis and reads the totals and the
 # per-process caches' versions back (teams/shared_state.py); 0 turns the background thread off.
@@ -413,6 +418,8 @@ CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.f
 CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}
 # Behavioural metrics store one observation per local day, once; hourly so that each team's day is
 # stored soon after it ends in its own time zone (a day already stored is skipped).
+# The map page's stage figures are stored, not computed per view (analytics/stages.py).
+CELERY_BEAT_SCHEDULE["analytics-stage-stats"] = {"task": "analytics.tasks.stage_stats_refresh_all", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["experiments-metrics-from-events"] = {
     "task": "experiments.tasks.metrics_compute_from_events",
     "schedule": 3600.0,

@@ -638,3 +638,18 @@ class IngestRefusal(TeamOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.received_at:%Y-%m-%d %H:%M:%S})"
+
+
+class ClickHouseCursor(models.Model):
+    """How far the copy into ClickHouse has got through one PostgreSQL table (highest id shipped)."""
+
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    position = models.BigIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ClickHouse cursor")
+        verbose_name_plural = _("ClickHouse cursors")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.position}"

@@ -6,6 +6,7 @@ arrive and ``stages.rollup_rebuild`` recounts when a map's rules change: the map
 rows per touchpoint and day, in two queries whatever the map's size, instead of matching raw
 events on every view. Days are UTC days; the period ends today (UTC) and includes it.
 Shown only on maps with tracking rules, so a team that sends no events sees nothing new.
+With ``CLICKHOUSE_URL`` set, the counts come from ClickHouse's events (``clickhouse/overlay.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def touchpoint_counts(journey_map, *, days: int, today: date | None = None) -> d
     """Return ``{touchpoint_id: {"events", "profiles", "daily": [events per day, oldest first]}}``
     of the map's touchpoints with rules that counted events in the period (two queries)."""
     first, last = period_bounds(days, today)
+    from . import clickhouse
+
+    if clickhouse.enabled():
+        from .clickhouse.overlay import touchpoint_counts as from_clickhouse
+
+        return from_clickhouse(clickhouse.get_client(), journey_map, first=first, last=last)
     rows = TrackingRuleDay.objects.filter(
         journey_map=journey_map, day__gte=first, day__lte=last, rule__is_active=True, rule__touchpoint__isnull=False
     )

@@ -718,6 +718,7 @@ def profile_erase(*, actor, team: Team, user_id: str) -> Erasure:
         # Lock them, so an event arriving now waits and then starts a new profile.
         list(Profile.objects.select_for_update().filter(pk__in=family).order_by("pk").values_list("pk", flat=True))
         identifiers = sorted(set(Identity.objects.filter(profile_id__in=family).values_list("value", flat=True)))
+        _clickhouse_erase_on_commit(team.pk, family)
         counts = dict.fromkeys(ERASURE_KINDS.values(), 0)
         for handler in extensions.erasure_handlers:
             for kind, deleted in handler(team_id=team.pk, identifiers=identifiers or [user_id]).items():
@@ -738,6 +739,18 @@ def profile_erase(*, actor, team: Team, user_id: str) -> Erasure:
         )
     logger.info("customers: erased %d profiles of team %s (erasure %s)", len(family), team.pk, erasure.pk)
     return erasure
+
+
+def _clickhouse_erase_on_commit(team_id: int, family: set[int]) -> None:
+    """Erase the person's copy in ClickHouse too, once their rows here are gone for good."""
+    from . import clickhouse
+
+    if not clickhouse.enabled() or not family:
+        return
+    from .tasks import clickhouse_erase
+
+    ids = list(Identity.objects.filter(profile_id__in=family).values_list("pk", flat=True))
+    transaction.on_commit(lambda: clickhouse_erase.delay(team_id, ids))
 
 
 def event_partitions_ensure(*, now: datetime | None = None) -> list[str]:

@@ -5,7 +5,8 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import OperationalError
 
-from . import persona_assign, services, stages
+from . import clickhouse, persona_assign, services, stages
+from .clickhouse import sync
 
 # Stored events wait for matching on a Redis list, drained by one task at a time in chunks, so a
 # burst of requests costs one RPUSH each instead of one Celery message each. The flag says a drain
@@ -103,8 +104,29 @@ def events_match_due() -> int:
 
 @shared_task(ignore_result=True)
 def events_retention_sweep() -> int:
-    """Delete events older than their team's retention period."""
-    return services.events_retention_sweep()
+    """Delete events older than their team's retention period (in ClickHouse too, when it serves them)."""
+    deleted = services.events_retention_sweep()
+    if clickhouse.enabled():
+        sync.retention_apply(clickhouse.get_client(), cluster=clickhouse.cluster())
+    return deleted
+
+
+@shared_task(ignore_result=True)
+def clickhouse_ship() -> dict:
+    """Copy the events and identities stored since the last run into ClickHouse (beat, every 10 s)."""
+    if not clickhouse.enabled():
+        return {}
+    return sync.ship(clickhouse.get_client())
+
+
+# ClickHouse may be down when a person is erased: the deletion is retried until it is done.
+@shared_task(
+    ignore_result=True, autoretry_for=(Exception,), max_retries=None, retry_backoff=True, retry_backoff_max=900
+)
+def clickhouse_erase(team_id: int, identity_ids: list[int]) -> None:
+    """Delete an erased person's events and identities from ClickHouse."""
+    if clickhouse.enabled():
+        sync.erase(clickhouse.get_client(), team_id=team_id, identity_ids=identity_ids, cluster=clickhouse.cluster())
 
 
 @shared_task(ignore_result=True)

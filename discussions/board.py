@@ -58,7 +58,8 @@ def badge(kind: str, pk: int, name: str, tally: Tally, url: str, *, oob: bool = 
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
     state = " wm-discuss-open" if tally.open else (" wm-discuss-none" if not n else "")
     return (
-        f'<button type="button" id="discuss-{kind}-{pk:d}" class="wm-discuss{state}" hx-get="{esc(url)}"'
+        f'<button type="button" id="discuss-{kind}-{pk:d}" class="wm-discuss wm-no-print wm-no-present{state}"'
+        f' hx-get="{esc(url)}"'
         f' hx-target="#panel" aria-label="{label}"'
         f"{swap}>"
         f'{ICON} <span aria-hidden="true">{n:d}</span></button>'
@@ -67,9 +68,8 @@ def badge(kind: str, pk: int, name: str, tally: Tally, url: str, *, oob: bool = 
 
 def touchpoint_html(touchpoint) -> SafeString:
     t = touchpoint
-    return mark_safe(
-        f'<p class="wm-discuss-line">{badge("touchpoint", t.pk, t.name, t.discussion, t.discussion_url)}</p>'
-    )
+    line = badge("touchpoint", t.pk, t.name, t.discussion, t.discussion_url)
+    return mark_safe(f'<p class="wm-discuss-line wm-no-print wm-no-present">{line}</p>')
 
 
 def stage_html(stage) -> SafeString:

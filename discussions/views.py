@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 from teams.access import get_object_for_user, has_role, require_role
-from teams.htmx import form_flow
+from teams.htmx import form_flow, hx_redirect
 from teams.middleware import follow_team
 from teams.models import Role
 
@@ -76,12 +76,16 @@ def _about_choices(journey_map: JourneyMap, kind: str, part) -> list[tuple[str, 
 
 
 def _about_part(journey_map: JourneyMap, part, about: str):
+    """Return what a new thread is about from the form's (validated) choice; one deleted meanwhile is a form error."""
     kind, _sep, pk = about.partition(":")
+    found = part
     if kind == "version":
-        return MapVersion.objects.get(pk=int(pk), journey_map=journey_map)
-    if kind == "pain_point":
-        return PainPoint.objects.get(pk=int(pk), touchpoint=part)
-    return part
+        found = MapVersion.objects.filter(pk=int(pk), journey_map=journey_map).first()
+    elif kind == "pain_point":
+        found = PainPoint.objects.filter(pk=int(pk), touchpoint=part).first()
+    if found is None:
+        raise ValidationError({"about": gettext("This was deleted a moment ago.")})
+    return found
 
 
 def _panel_context(request, journey_map: JourneyMap, kind: str, part, *, form=None, focus: int | None = None) -> dict:
@@ -151,8 +155,6 @@ def threads_panel(request: HttpRequest, map_pk: int, kind: str, **kwargs) -> Htt
     """The threads about the map, a stage or a touchpoint; a POST starts one."""
     journey_map = get_object_for_user(JourneyMap, request.user, pk=map_pk)
     part = _part(journey_map, kind, kwargs.get(f"{kind}_pk"))
-    if request.method == "POST":
-        require_role(request.user, journey_map.team_id, Role.EDITOR)
     form = ThreadForm(request.POST or None, about=_about_choices(journey_map, kind, part))
 
     def save(data):
@@ -296,12 +298,7 @@ def notification_open(request: HttpRequest, notification_pk: int) -> HttpRespons
     """Mark a notification read and go to its thread on the map."""
     notification = get_object_for_user(selectors.notification_list(user=request.user), request.user, pk=notification_pk)
     services.notification_mark_read(actor=request.user, notification=notification)
-    url = thread_path(notification.comment.thread)
-    if request.htmx:
-        from teams.htmx import hx_redirect
-
-        return hx_redirect(request, url)
-    return redirect(url)
+    return hx_redirect(request, thread_path(notification.comment.thread))
 
 
 @login_required

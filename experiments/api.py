@@ -12,6 +12,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from analytics.models import Cohort
 from feedback.models import Survey
 from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 from teams.access import require_role
@@ -346,6 +347,9 @@ class ExperimentSerializer(serializers.ModelSerializer):
     guardrail_metrics = ScopedPrimaryKeyRelatedField(
         queryset=Metric.objects.all(), many=True, required=False, help_text="Metrics that must not get worse (ids)."
     )
+    population = _scoped(
+        Cohort, help_text="A cohort (id): metrics computed from events count only its profiles; null: everyone."
+    )
     journey_map = _scoped(JourneyMap, help_text="The map the change acts on (id).")
     stage = _scoped(Stage, help_text="The stage the change acts on (id); implies its map.")
     touchpoint = _scoped(Touchpoint, help_text="The touchpoint the change acts on (id); implies its stage.")
@@ -387,6 +391,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "expected_effect_unit",
             "rationale",
             "guardrail_metrics",
+            "population",
             "design",
             "significance_level",
             "control_segment",

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from analytics.models import Cohort
 from feedback.models import Survey
 from journeys.models import JourneyMap, MapVersion, PainPoint, Stage, Touchpoint
 
@@ -115,6 +116,7 @@ class ExperimentForm(JourneyPlaceMixin, forms.ModelForm):
             "expected_effect_unit",
             "rationale",
             "guardrail_metrics",
+            "population",
             "design",
             "control_segment",
             "treatment_segment",
@@ -162,6 +164,7 @@ class ExperimentForm(JourneyPlaceMixin, forms.ModelForm):
         self.fields["primary_metric"].queryset = metrics
         self.fields["guardrail_metrics"].queryset = metrics
         self.fields["guardrail_metrics"].required = False
+        self.fields["population"].queryset = Cohort.objects.for_team(team).order_by("name")
         self.fields["owner"].queryset = get_user_model().objects.filter(memberships__team=team).order_by("username")
         self.fields["change"].required = True
         if self.instance.pk:

@@ -185,6 +185,15 @@ class Tag(TeamOwnedModel):
         return self.name
 
 
+POPULATION_PREFIX = "cohort:"
+
+
+def population_segment(cohort_id: int, segment: str = "") -> str:
+    """Return the segment under which a behavioural metric's observations count one population only."""
+    scope = f"{POPULATION_PREFIX}{cohort_id}"
+    return f"{scope}:{segment}"[:60] if segment else scope
+
+
 class Experiment(TeamOwnedModel):
     """A pre-registered hypothesis: a change on the journey that should move a metric by an expected effect."""
 
@@ -251,6 +260,16 @@ class Experiment(TeamOwnedModel):
     )
     guardrail_metrics = models.ManyToManyField(
         Metric, blank=True, related_name="guardrail_for", verbose_name=_("guardrail metrics")
+    )
+    # Behavioural metrics count only this cohort's profiles for this experiment; blank: everyone.
+    population = models.ForeignKey(
+        "analytics.Cohort",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="experiments",
+        verbose_name=_("population"),
+        help_text=_("A cohort: metrics computed from events count only its profiles; blank: everyone."),
     )
     design = models.CharField(_("design"), max_length=12, choices=Design.choices, default=Design.AB)
     significance_level = models.FloatField(
@@ -365,6 +384,7 @@ class Experiment(TeamOwnedModel):
         "expected_effect_unit",
         "rationale",
         "guardrail_metrics",
+        "population",
         "design",
         "significance_level",
         "control_segment",
@@ -398,6 +418,16 @@ class Experiment(TeamOwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def segment_for(self, metric: Metric, segment: str = "") -> str:
+        """Return the observation segment that holds ``segment`` of ``metric`` for this experiment.
+
+        A behavioural metric of an experiment with a population is read from the observations
+        computed over that population only; any other metric's observations are as stored.
+        """
+        if self.population_id and metric.behaviour:
+            return population_segment(self.population_id, segment)
+        return segment
 
     def get_absolute_url(self) -> str:
         return reverse("experiments:detail", args=[self.pk])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import defaultdict
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from . import stats
-from .models import Deviation, Experiment, Metric, Observation
+from .models import POPULATION_PREFIX, Deviation, Experiment, Metric, Observation
 
 
 def experiment_list(*, user) -> QuerySet[Experiment]:
@@ -278,10 +279,12 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
         rows = by_metric.get(metric.pk, [])
         if is_ab:
             in_run = [o for o in rows if _in_window(o, experiment.test_start, experiment.test_end)]
-            baseline = Group([o for o in in_run if o.segment == experiment.control_segment])
-            treatment = Group([o for o in in_run if o.segment == experiment.treatment_segment])
+            control = experiment.segment_for(metric, experiment.control_segment)
+            treated = experiment.segment_for(metric, experiment.treatment_segment)
+            baseline = Group([o for o in in_run if o.segment == control])
+            treatment = Group([o for o in in_run if o.segment == treated])
         else:
-            overall = [o for o in rows if o.segment == ""]
+            overall = [o for o in rows if o.segment == experiment.segment_for(metric)]
             baseline = Group([o for o in overall if _in_window(o, experiment.baseline_start, experiment.baseline_end)])
             treatment = Group([o for o in overall if _in_window(o, experiment.test_start, experiment.test_end)])
         comparison = compare_groups(
@@ -302,7 +305,12 @@ def experiment_analysis(experiment: Experiment, observations: list[Observation] 
             "its": None,
         }
         if not is_ab and experiment.test_start:
-            series = [o for o in rows if o.segment == "" and o.period_start <= (experiment.test_end or o.period_start)]
+            series = [
+                o
+                for o in rows
+                if o.segment == experiment.segment_for(metric)
+                and o.period_start <= (experiment.test_end or o.period_start)
+            ]
             if experiment.baseline_start:
                 series = [o for o in series if o.period_start >= experiment.baseline_start]
             times = [(o.period_start - experiment.test_start).days for o in series]
@@ -371,6 +379,20 @@ def metric_chart(metric: Metric, observations: list[Observation], experiment: Ex
     }
 
 
+def _in_scope(experiment: Experiment, metric: Metric, rows: list[Observation]) -> list[Observation]:
+    """Return the observations the experiment reads, with a population's prefix taken off the segment."""
+    scope = experiment.segment_for(metric)
+    if not scope:
+        return [o for o in rows if not o.segment.startswith(POPULATION_PREFIX)]
+    kept = []
+    for o in rows:
+        if o.segment == scope or o.segment.startswith(f"{scope}:"):
+            o = copy.copy(o)
+            o.segment = o.segment[len(scope) + 1 :]
+            kept.append(o)
+    return kept
+
+
 def experiment_charts(experiment: Experiment) -> tuple[list[dict], list[Observation]]:
     """Return the charts of the experiment's metrics and the observations they were drawn from."""
     metrics = ([experiment.primary_metric] if experiment.primary_metric_id else []) + list(
@@ -379,7 +401,7 @@ def experiment_charts(experiment: Experiment) -> tuple[list[dict], list[Observat
     observations = list(Observation.objects.filter(metric__in=metrics).order_by("period_start", "segment"))
     charts = []
     for metric in metrics:
-        rows = [o for o in observations if o.metric_id == metric.pk]
+        rows = _in_scope(experiment, metric, [o for o in observations if o.metric_id == metric.pk])
         charts.append({"id": f"chart-{metric.pk}", **metric_chart(metric, rows, experiment)})
     return charts, observations
 

@@ -14,12 +14,14 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.cohorts import cohort_profiles
+from analytics.models import Cohort
 from feedback.nps import DETRACTOR_MAX, PROMOTER_MIN, nps
 from teams.access import check_actor, history_user
 from teams.signals import DomainEvent, domain_event
 
 from . import selectors
-from .models import Deviation, Experiment, Metric, Observation, Tag
+from .models import Deviation, Experiment, Metric, Observation, Tag, population_segment
 
 # --- Metrics ------------------------------------------------------------------------------------
 
@@ -367,7 +369,9 @@ def _experiment_clean(team_id: int, data: dict) -> dict:
 
     _same_team(
         team_id,
-        **{k: data.get(k) for k in ("primary_metric", "journey_map", "stage", "touchpoint", "pain_point")},
+        **{
+            k: data.get(k) for k in ("primary_metric", "population", "journey_map", "stage", "touchpoint", "pain_point")
+        },
     )
     for metric in data.get("guardrail_metrics") or []:
         _same_team(team_id, guardrail_metrics=metric)
@@ -729,42 +733,49 @@ def metric_compute_from_events(
     now = now or timezone.now()
     last = _last_closed_day(now, zone, metric.window_days)
     first = last - dt.timedelta(days=days_back - 1)
-    stored = set(
-        metric.observations.filter(
-            segment="", period_start__gte=first, period_start__lte=last, period_end=F("period_start")
-        ).values_list("period_start", flat=True)
-    )
-    missing = [first + dt.timedelta(days=i) for i in range(days_back) if first + dt.timedelta(days=i) not in stored]
-    if not missing:
+    days = [first + dt.timedelta(days=i) for i in range(days_back)]
+    # Everyone (""), and each population an experiment on this metric counts (its own segments).
+    members = metric_populations(metric)
+    scopes = ["", *(population_segment(cohort_id) for cohort_id in members)]
+    stored: dict[str, set] = {scope: set() for scope in scopes}
+    for segment, day in metric.observations.filter(
+        segment__in=scopes, period_start__gte=first, period_start__lte=last, period_end=F("period_start")
+    ).values_list("segment", "period_start"):
+        stored[segment].add(day)
+    missing = {scope: {day for day in days if day not in stored[scope]} for scope in scopes}
+    every_missing = set().union(*missing.values())
+    if not every_missing:
         return {"created": 0, "updated": 0, "observations": []}
     window = dt.timedelta(days=metric.window_days)
     groups: dict[tuple[dt.date, str], list] = {}
+    in_scope = {"": None, **{population_segment(cohort_id): ids for cohort_id, ids in members.items()}}
 
-    def add(seen, traits, value):
+    def add(pk, seen, traits, value):
         day = timezone.localtime(seen, zone).date()
-        if day not in missing:
-            return
-        groups.setdefault((day, ""), []).append(value)
-        if metric.segment_trait:
-            segment = traits.get(metric.segment_trait)
+        segment = traits.get(metric.segment_trait) if metric.segment_trait else None
+        for scope, ids in in_scope.items():
+            if day not in missing[scope] or (ids is not None and pk not in ids):
+                continue
+            groups.setdefault((day, scope), []).append(value)
             if segment not in (None, ""):
-                groups.setdefault((day, str(segment)[:60]), []).append(value)
+                name = f"{scope}:{segment}" if scope else str(segment)
+                groups.setdefault((day, name[:60]), []).append(value)
 
     if metric.behaviour == Metric.Behaviour.ACTIVATION:
         condition, _notes = moment_filter(touchpoint=metric.touchpoint, event=metric.event_name)
         if condition is None:
             raise ValidationError({"event_name": _("The moment is bound to no event: add a tracking rule to it.")})
-        rows = profile_reach(team, condition, first=min(missing), last=max(missing)).values_list(
-            "seen", "reached", "traits"
+        rows = profile_reach(team, condition, first=min(every_missing), last=max(every_missing)).values_list(
+            "pk", "seen", "reached", "traits"
         )
-        for seen, reached, traits in rows:
-            add(seen, traits or {}, reached is not None and reached - seen <= window)
+        for pk, seen, reached, traits in rows:
+            add(pk, seen, traits or {}, reached is not None and reached - seen <= window)
     else:
         rows = profile_event_counts(
-            team, metric.event_name, first=min(missing), last=max(missing), window_days=metric.window_days
-        ).values_list("seen", "count", "traits")
-        for seen, count, traits in rows:
-            add(seen, traits or {}, count)
+            team, metric.event_name, first=min(every_missing), last=max(every_missing), window_days=metric.window_days
+        ).values_list("pk", "seen", "count", "traits")
+        for pk, seen, count, traits in rows:
+            add(pk, seen, traits or {}, count)
 
     observations = []
     for (day, segment), values in sorted(groups.items()):
@@ -776,6 +787,18 @@ def metric_compute_from_events(
             row.update(mean=mean, value=mean, sd=statistics.stdev(values) if len(values) > 1 else 0.0)
         observations.append(row)
     return observations_bulk_upsert(rows=observations, actor=actor, source=Observation.Source.EVENTS)
+
+
+def metric_populations(metric: Metric) -> dict[int, set[int]]:
+    """Return the populations of the experiments measuring ``metric``: cohort id -> its profiles' ids now."""
+    cohort_ids = (
+        Experiment.objects.filter(Q(primary_metric=metric) | Q(guardrail_metrics=metric), population__isnull=False)
+        .exclude(status__in=[Experiment.Status.CONCLUDED, Experiment.Status.ARCHIVED])
+        .values_list("population", flat=True)
+        .distinct()
+    )
+    cohorts = Cohort.objects.filter(team_id=metric.team_id, pk__in=list(cohort_ids)).order_by("pk")
+    return {cohort.pk: set(cohort_profiles(cohort).values_list("pk", flat=True)) for cohort in cohorts}
 
 
 def metrics_compute_from_events_due(*, now: dt.datetime | None = None) -> int:

@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response as ApiResponse
 
+from analytics.models import Cohort
 from journeys.models import JourneyMap, Touchpoint
 from teams.api_base import (
     ScopedPrimaryKeyRelatedField,
@@ -45,6 +46,12 @@ class SurveySerializer(serializers.ModelSerializer):
     touchpoint = ScopedPrimaryKeyRelatedField(
         queryset=Touchpoint.objects.all(), required=False, allow_null=True, help_text="Touchpoint answers land on."
     )
+    audience = ScopedPrimaryKeyRelatedField(
+        queryset=Cohort.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A cohort: only its profiles are asked (the widget's eligibility check); null: everyone.",
+    )
     questions = QuestionSerializer(many=True, required=False, help_text="On write, replaces all questions.")
     title = serializers.DictField(
         child=serializers.CharField(allow_blank=True), required=False, help_text="{language: text}"
@@ -68,6 +75,7 @@ class SurveySerializer(serializers.ModelSerializer):
             "kind",
             "status",
             "touchpoint",
+            "audience",
             "public_key",
             "public_url",
             "default_locale",

@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from analytics.models import Cohort
 from journeys.models import Touchpoint
 
 from .models import Question, Survey, Theme
@@ -69,6 +70,13 @@ class SurveyForm(forms.Form):
         empty_label=_("— the whole team (no touchpoint) —"),
         help_text=_("Answers land on this touchpoint of the map."),
     )
+    audience = forms.ModelChoiceField(
+        queryset=Cohort.objects.none(),
+        required=False,
+        label=_("Audience"),
+        empty_label=_("— everyone —"),
+        help_text=_("Only the profiles in this cohort are asked (identified respondents only)."),
+    )
     default_locale = forms.CharField(max_length=10, initial="en", label=_("Default language"), help_text=_("e.g. en"))
     languages = forms.CharField(
         max_length=120,
@@ -105,6 +113,7 @@ class SurveyForm(forms.Form):
             .select_related("stage__journey_map")
             .order_by("stage__journey_map__title", "stage__position", "position")
         )
+        self.fields["audience"].queryset = Cohort.objects.for_team(team).order_by("name")
         if survey is not None:
             self.fields["kind"].disabled = True
             languages = survey_languages(survey)
@@ -112,6 +121,7 @@ class SurveyForm(forms.Form):
                 name=survey.name,
                 kind=survey.kind,
                 touchpoint=survey.touchpoint_id,
+                audience=survey.audience_id,
                 default_locale=survey.default_locale,
                 languages=", ".join(languages[1:]),
                 allowed_origins="\n".join(survey.allowed_origins),
@@ -147,6 +157,7 @@ class SurveyForm(forms.Form):
         out = {
             "name": data["name"],
             "touchpoint": data["touchpoint"],
+            "audience": data["audience"],
             "default_locale": data["default_locale"].strip(),
             "allowed_origins": data["allowed_origins"],
             "recontact_days": data["recontact_days"],

@@ -41,6 +41,16 @@ class Survey(TeamOwnedModel):
         blank=True,
         related_name="surveys",
     )
+    # Only the profiles in this cohort are asked (the widget's eligibility check); blank: everyone.
+    audience = models.ForeignKey(
+        "analytics.Cohort",
+        verbose_name=_("audience"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        help_text=_("Only the profiles in this cohort are asked; blank: everyone."),
+    )
     public_key = models.CharField(
         verbose_name=_("public key"), max_length=32, unique=True, default=new_public_key, editable=False
     )

@@ -103,7 +103,7 @@ class PublicSurveySerializer(serializers.Serializer):
 class PublicEligibilitySerializer(serializers.Serializer):
     eligible = serializers.BooleanField()
     reason = serializers.ChoiceField(
-        choices=["recontact", "team_cap", "closed", "draft"],
+        choices=["recontact", "team_cap", "closed", "draft", "audience"],
         allow_blank=True,
         help_text="Why not (empty when eligible).",
     )

@@ -16,6 +16,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.cohorts import cohort_profiles
 from journeys.models import Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
@@ -134,6 +135,7 @@ SURVEY_FIELDS = (
     "kind",
     "status",
     "touchpoint",
+    "audience",
     "default_locale",
     "title",
     "thank_you",
@@ -155,6 +157,8 @@ def _apply_survey_fields(survey: Survey, fields: dict) -> None:
             value = (value or "").strip()
             if not value:
                 raise ValidationError({"name": _("Give the survey a name.")})
+        elif name == "audience" and value is not None and value.team_id != survey.team_id:
+            raise ValidationError({"audience": _("Choose a cohort of this team.")})
         elif name == "default_locale" and (not isinstance(value, str) or not LOCALE_RE.match(value)):
             raise ValidationError({"default_locale": _("Give a language code such as en, zh or lv.")})
         setattr(survey, name, value)
@@ -390,16 +394,35 @@ def _client_survey_cap_days() -> int:
     return int(getattr(settings, "FEEDBACK_TEAM_CAP_DAYS", 7))
 
 
+def in_audience(*, survey: Survey, respondent_id: str) -> bool:
+    """Return whether the respondent (a user id or anonymous id of the team's events) is in the audience.
+
+    An anonymous respondent (no id) is not: a cohort is a set of known profiles.
+    """
+    if survey.audience_id is None:
+        return True
+    if not respondent_id:
+        return False
+    return (
+        cohort_profiles(survey.audience)
+        .filter(identities__team_id=survey.team_id, identities__value=respondent_id)
+        .exists()
+    )
+
+
 def respondent_eligibility(*, survey: Survey, respondent_id: str, now=None) -> tuple[bool, str]:
     """Return whether to show ``survey`` to the respondent, and why not.
 
     Decided here, not in the browser, so it holds across devices: no second answer to (or display
     of) this survey within its recontact days, and no more than one survey of the team within
     ``FEEDBACK_TEAM_CAP_DAYS`` (``0`` turns the team-wide cap off). Anonymous respondents are
-    always eligible; the widget remembers them on their own device.
+    always eligible (the widget remembers them on their own device), unless the survey has an
+    audience: then only a respondent whose id is a profile of that cohort now is asked.
     """
     if survey.status != Survey.Status.ACTIVE:
         return False, "closed" if survey.status == Survey.Status.CLOSED else "draft"
+    if survey.audience_id is not None and not in_audience(survey=survey, respondent_id=respondent_id):
+        return False, "audience"
     if not respondent_id:
         return True, ""
     now = now or timezone.now()

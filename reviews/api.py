@@ -477,8 +477,11 @@ class ReviewStatusViewSet(TeamScopedReadOnlyViewSet):
         "against the period before, with 95 % margins; `significant` when the move is larger than the margin "
         "of the difference), `sla` (hand-off and follow-up breaches, overdue follow-ups), `experiments` "
         "(started, concluded, running), `health` (score and what lowers it), `pain_points` (opened and fixed), "
-        "`open_threads` (discussions still open on the map, oldest first) "
-        "and `action_items` (open ones carried over, ones done since).",
+        "`open_threads` (discussions still open on the map, oldest first), "
+        "`action_items` (open ones carried over, ones done since) and `stage_changes` (from the stage "
+        "transitions: the stages whose conversion to the next stage changed most against the period before, "
+        "each share with its Wilson 95 % interval and n and the difference with Newcombe's interval, and "
+        "those whose median time in stage changed most, in seconds, with n and the median's 95 % interval).",
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
@@ -592,6 +595,7 @@ def agenda_data(agenda: selectors.Agenda) -> dict:
             "done_since": [_action_item_data(i) for i in agenda.done_since],
         },
         "change_count": agenda.change_count,
+        "stage_changes": agenda.stage_changes,
     }
 
 

@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils import timezone
 
 from analytics.moments import dashboard_moments
+from analytics.stages import stage_changes
 from discussions.selectors import open_threads_of
 from experiments.models import Experiment
 from feedback import stats as feedback_stats
@@ -237,6 +238,8 @@ class Agenda:
     open_threads: list = field(default_factory=list)  # discussions.Thread, open, oldest first
     cadence_days: int = 7
     notes: list[str] = field(default_factory=list)
+    # The largest changes in conversion to the next stage and in time in stage (analytics.stages).
+    stage_changes: dict | None = None
 
     @property
     def is_first(self) -> bool:
@@ -377,6 +380,7 @@ def agenda_for(journey_map: JourneyMap, *, now: datetime.datetime | None = None)
         done_since=[i for i in items if i.done],
         open_threads=open_threads_of(journey_map),
         cadence_days=cadence,
+        stage_changes=stage_changes(journey_map, since=since, until=until),
     )
 
 

@@ -2,7 +2,10 @@
 
 from django import template
 from django.urls import NoReverseMatch
+from django.utils.formats import number_format
 from django.utils.translation import gettext
+
+from analytics.query import duration_text
 
 register = template.Library()
 
@@ -34,3 +37,28 @@ def signed(value) -> str:
     if value < 0:
         return f"−{abs(value):g}"
     return "0"
+
+
+@register.filter
+def pct(value) -> str:
+    """Return a share (0–1) as a percentage with one decimal, in the reader's number format."""
+    if value is None:
+        return "–"
+    return number_format(100 * value, 1)
+
+
+@register.filter
+def pp(value) -> str:
+    """Return a difference of shares in percentage points, signed, one decimal."""
+    if value is None:
+        return "–"
+    text = number_format(abs(100 * value), 1)
+    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+
+
+@register.filter
+def duration_seconds(value) -> str:
+    """Return a duration in seconds for people ("3.5 h"); the API gives the seconds themselves."""
+    if value is None:
+        return "–"
+    return duration_text(value)

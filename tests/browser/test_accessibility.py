@@ -83,6 +83,7 @@ def _more_pages() -> list[tuple[str, str]]:
         ("metrics", "/experiments/metrics/"),
         ("metric page", f"/experiments/metrics/{metric.pk}/"),
         ("action items", "/reviews/action-items/"),
+        ("notifications", "/discussions/notifications/"),
         ("review settings", "/reviews/settings/"),
         ("team settings", f"/teams/{team.slug}/settings/"),
         ("API keys", f"/teams/{team.slug}/api-keys/"),

@@ -151,3 +151,31 @@ def test_open_threads_are_on_the_review_agenda_and_resolved_ones_are_not(client_
     assert [(t["id"], t["subject"], t["comments"]) for t in agenda["open_threads"]] == [
         (open_one.pk, "Delivery time unclear", 1)
     ]
+
+
+def test_demo_seeds_an_open_and_a_resolved_thread_once_and_emails_nobody(shop, alice, erin, victor, team_a):
+    from discussions import demo
+
+    context = {
+        "team": team_a,
+        "users": {"demo": alice, "editor": erin, "viewer": victor},
+        "maps": {"shop": shop["map"]},
+    }
+    made = demo.seed(context)["threads"]
+    assert [(t.target, t.status) for t in made] == [("pain_point", "open"), ("stage", "resolved")]
+    assert made[0].pain_point == shop["pain"] and made[0].comments.count() == 2
+    assert list(Notification.objects.values_list("recipient", "email")) == [(alice.pk, "skipped")]
+    assert demo.seed(context) == {} and Thread.objects.count() == 2
+
+
+def test_the_traditional_chinese_demo_discusses_in_its_own_words(shop, alice, erin, victor, team_a):
+    from discussions import demo
+
+    context = {
+        "team": team_a,
+        "users": {"demo": alice, "editor": erin, "viewer": victor},
+        "maps": {"funnel": shop["map"]},
+    }
+    first, second = demo.seed_zh_hant(context)["threads"]
+    assert first.comments.first().body.startswith(f"@{alice.username} 顧客還是在這裡離開")
+    assert second.status == Thread.Status.RESOLVED

@@ -7,7 +7,17 @@ from django.db import transaction
 # Each app's demo.py has seed(context) -> dict; later apps see what earlier ones made. An app may
 # also have seed_zh_hant(context): the same for the team that works in Traditional Chinese, which
 # gets a context of its own (its team, the same people) after the English demo is in place.
-DEMO_APPS = ["personas", "journeys", "owners", "customers", "feedback", "experiments", "reviews", "search"]
+DEMO_APPS = [
+    "personas",
+    "journeys",
+    "owners",
+    "customers",
+    "feedback",
+    "experiments",
+    "discussions",
+    "reviews",
+    "search",
+]
 
 
 def _demo_module(app: str):
