@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",
@@ -443,3 +444,9 @@ EXPORT_CJK_FONTS = env_list(
     "EXPORT_CJK_FONTS",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
 )
+
+# Automations: the sweep enrols stalled customers, advances due enrolments and queues due sends;
+# a send claimed by a worker that died is taken over once its lease runs out.
+CELERY_BEAT_SCHEDULE["automations-sweep"] = {"task": "automations.tasks.automations_sweep", "schedule": 60.0}
+AUTOMATION_LEASE_SECONDS = env_int("AUTOMATION_LEASE_SECONDS", 300)
+AUTOMATION_MESSAGE_DOMAIN = env_str("AUTOMATION_MESSAGE_DOMAIN", "waymark.invalid")

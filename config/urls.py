@@ -36,6 +36,7 @@ for app in (
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",
@@ -62,6 +63,7 @@ for app, prefix in (
     ("analytics", "analytics/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
+    ("automations", "automations/"),
     ("discussions", "discussions/"),
     ("reviews", "reviews/"),
     ("search", "search/"),
@@ -122,6 +124,8 @@ else:
     urlpatterns.insert(0, path("api/public/", include("feedback.public_urls")))
 # The Segment-compatible tracking API: SDKs post to <host>/v1/track, /v1/batch … unchanged.
 urlpatterns.insert(0, path("v1/", include("customers.public_urls")))
+# An automation email's unsubscribe link (signed, no sign-in; one-click POST as RFC 8058 asks).
+urlpatterns.append(path("api/public/automations/", include("automations.public_urls")))
 # The weekly digest's one-click unsubscribe link (signed, no sign-in).
 urlpatterns.append(path("api/public/reviews/", include("reviews.public_urls")))
 

@@ -303,8 +303,8 @@ class ReorderStagesSerializer(serializers.Serializer):
     stages = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         allow_empty=False,
-        max_length=1000,
-        help_text="Every stage id of the map, each once, in the new order.",
+        max_length=200,
+        help_text="Every stage id of the map, each once, in the new order (at most 200).",
     )
 
 

@@ -14,6 +14,7 @@ DEMO_APPS = [
     "customers",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",
