@@ -15,6 +15,7 @@ DEMO_APPS = [
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",
