@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from journeys import lane_views as journeys_lane_views
 from journeys import views as journeys_views
 from owners.urls import admin_redirects as owners_admin_redirects
 from personas import media as persona_media
@@ -96,6 +97,8 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     # A map's read-only share link: a signed token, no sign-in (journeys/models/sharing.py).
     path("share/<str:token>/", journeys_views.shared_map, name="shared_map"),
+    path("share/<str:token>/map.pdf", journeys_lane_views.shared_map_picture, {"fmt": "pdf"}, name="shared_map_pdf"),
+    path("share/<str:token>/map.png", journeys_lane_views.shared_map_picture, {"fmt": "png"}, name="shared_map_png"),
     *app_pages,
     *owners_admin_redirects,
     path("admin/", admin.site.urls),

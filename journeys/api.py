@@ -23,6 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from personas.models import Persona, Scenario
@@ -38,7 +39,7 @@ from teams.models import Role
 
 from . import portfolio as portfolio_selectors
 from . import services
-from .exports import touchpoints_csv_response
+from .exports import map_picture, picture_response, touchpoints_csv_response, version_document
 from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
 from .health import map_health
 from .models import JourneyMap, MapChange, MapTemplate, MapVersion, PainPoint, ShareLink, Stage, Touchpoint
@@ -107,6 +108,31 @@ class MapRevisionMixin:
     def revision(self, journey_map: JourneyMap) -> int | None:
         self._etag_map = journey_map
         return if_match_revision(self.request, journey_map.pk)
+
+
+class PictureRenderer(BaseRenderer):
+    """A drawn map as the bytes the view made; an error stays the API's JSON error."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/json"
+            return JSONRenderer().render(data, "application/json", renderer_context)
+        return data
+
+
+class PDFRenderer(PictureRenderer):
+    media_type, format = "application/pdf", "pdf"
+
+
+class PNGRenderer(PictureRenderer):
+    media_type, format = "image/png", "png"
+
+
+class SVGRenderer(PictureRenderer):
+    media_type, format = "image/svg+xml", "svg"
 
 
 # --- serializers ------------------------------------------------------------------------------
@@ -499,6 +525,42 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         response = Response(services.map_export(journey_map=journey_map))
         response["Content-Disposition"] = f'attachment; filename="map-{journey_map.pk}.json"'
         return response
+
+    @extend_schema(
+        summary="Draw the map as a PDF, PNG or SVG",
+        description="The map as it looks: stages, the emotion curve and the swimlanes (the map's own lanes, "
+        "or touchpoints, emotions and pain points when it has none), one page the size of the map. "
+        "`?version=` draws a published version instead of the draft.",
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["pdf", "png", "svg"]),
+            OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/svg+xml"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="`version` is not a whole number."),
+            404: OpenApiResponse(description="No such map for you, or no such version."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"export/(?P<fmt>pdf|png|svg)",
+        url_name="export-picture",
+        renderer_classes=[JSONRenderer, PDFRenderer, PNGRenderer, SVGRenderer],
+        filterset_class=None,
+        search_fields=[],
+        ordering_fields=[],
+    )
+    def export_picture(self, request, pk=None, fmt="pdf"):
+        journey_map = self.get_object()
+        raw = request.query_params.get("version") or ""
+        if raw and not raw.isdigit():
+            raise ValidationError({"version": gettext("Give a version number.")})
+        document, version = version_document(journey_map, raw)
+        content = map_picture(journey_map=journey_map, document=document, fmt=fmt, version=version)
+        return picture_response(content, fmt, title=journey_map.title, pk=journey_map.pk)
 
     @extend_schema(
         summary="Export the touchpoints as CSV",

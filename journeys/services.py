@@ -953,6 +953,11 @@ def lane_delete(*, lane: Lane, actor, revision: int | None) -> None:
         _renumber(list(Lane.objects.filter(journey_map=locked).order_by("position", "id")), Lane, actor)
 
 
+def _lines(text: str) -> str:
+    """A cell's text with browsers' CRLF line ends as LF (one entry per line), trimmed."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _check_cell(lane: Lane, stage: Stage) -> None:
     if stage.journey_map_id != lane.journey_map_id:
         raise ValidationError({"stage": gettext("Choose a stage of this lane's map.")})
@@ -974,7 +979,7 @@ def lane_cell_create(*, lane: Lane, stage: Stage, actor, revision: int | None, t
                     % {"id": existing.pk}
                 }
             )
-        cell = LaneCell(lane=lane, stage=stage, text=text.strip())
+        cell = LaneCell(lane=lane, stage=stage, text=_lines(text))
         _clean(cell, exclude=["lane", "stage"])
         _set_history_user(cell, actor)
         cell.save()
@@ -985,7 +990,7 @@ def lane_cell_update(*, cell: LaneCell, actor, revision: int | None, text: str) 
     """Change what a cell says."""
     with _map_write(cell.lane.journey_map, revision, actor):
         cell = LaneCell.objects.select_for_update().select_related("lane").get(pk=cell.pk)
-        cell.text = text.strip()
+        cell.text = _lines(text)
         _clean(cell, exclude=["lane", "stage"])
         _set_history_user(cell, actor)
         cell.save()

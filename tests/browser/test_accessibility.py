@@ -68,6 +68,8 @@ def _more_pages() -> list[tuple[str, str]]:
         ("map templates", "/maps/templates/"),
         ("save as a template", f"/maps/{shop.pk}/save-as-template/"),
         ("share links", f"/maps/{shop.pk}/share/"),
+        ("swimlanes", f"/maps/{shop.pk}/swimlanes/"),
+        ("lane settings", f"/maps/{shop.pk}/swimlanes/lanes/"),
         ("map history", f"/maps/{shop.pk}/history/"),
         ("map versions", f"/maps/{shop.pk}/versions/"),
         ("compare versions", f"/maps/{shop.pk}/compare/"),

@@ -12,6 +12,7 @@ DEMO_APPS = [
     "journeys",
     "owners",
     "customers",
+    "analytics",
     "feedback",
     "experiments",
     "automations",
