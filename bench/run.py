@@ -4,7 +4,7 @@ Every benchmark measures its baseline in the same run and reports the ratio, bec
 times drift on a shared machine (see docs/performance.md). Usage::
 
     .venv/bin/python bench/run.py                 # everything
-    .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla ingest
+    .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla ingest automations
     .venv/bin/python bench/run.py ingest --small  # a quick run: one short round, a smaller data set
     .venv/bin/python bench/run.py --rebuild       # drop the benchmark database and build it again
     .venv/bin/python bench/run.py clickhouse      # PostgreSQL against ClickHouse (chdb); only when named
@@ -27,7 +27,7 @@ from bench import common
 
 common.apply_env()
 
-BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest"]
+BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest", "automations"]
 # Run only when named: it writes its own million events (bench/clickhouse.py, docs/scaling.md).
 OPTIONAL = ["clickhouse"]
 # The data sets each benchmark reads: a run builds only those it needs.
@@ -38,6 +38,7 @@ DATASETS = {
     "versions": ["maps"],
     "sla": ["sla"],
     "ingest": ["ingest"],
+    "automations": ["automations"],
     "clickhouse": [],
 }
 
@@ -59,9 +60,10 @@ def prepare(rebuild: bool, selected: list[str]) -> dict:
     import django
 
     django.setup()
-    from bench import datagen, ingest
+    from bench import automations, datagen, ingest
 
     builders = {
+        "automations": automations.ensure_dataset,
         "stats": datagen.ensure_stats_dataset,
         "maps": datagen.ensure_maps_dataset,
         "sla": datagen.ensure_sla_dataset,
@@ -114,7 +116,7 @@ def main() -> int:
     context = prepare(args.rebuild, selected)
     meta["prepare_seconds"] = round(time.perf_counter() - started, 1)
 
-    from bench import clickhouse, ingest, maps, sla, stats, submit, versions
+    from bench import automations, clickhouse, ingest, maps, sla, stats, submit, versions
     from bench.results import Result, table, write_json
 
     modules = {
@@ -124,6 +126,7 @@ def main() -> int:
         "versions": versions,
         "sla": sla,
         "ingest": ingest,
+        "automations": automations,
         "clickhouse": clickhouse,
     }
     results: list[Result] = []

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",
@@ -436,3 +437,16 @@ CUSTOMERS_EVENT_PARTITIONS_AHEAD = env_int("CUSTOMERS_EVENT_PARTITIONS_AHEAD", 3
 # Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
 # 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.
 CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 1000)
+
+# Journeys: PNG/PDF exports of a map (journeys/canvas.py) set Chinese text in Noto Sans CJK; the
+# first of these files that exists is used (Debian's fonts-noto-cjk installs the first).
+EXPORT_CJK_FONTS = env_list(
+    "EXPORT_CJK_FONTS",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc,/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+)
+
+# Automations: the sweep enrols stalled customers, advances due enrolments and queues due sends;
+# a send claimed by a worker that died is taken over once its lease runs out.
+CELERY_BEAT_SCHEDULE["automations-sweep"] = {"task": "automations.tasks.automations_sweep", "schedule": 60.0}
+AUTOMATION_LEASE_SECONDS = env_int("AUTOMATION_LEASE_SECONDS", 300)
+AUTOMATION_MESSAGE_DOMAIN = env_str("AUTOMATION_MESSAGE_DOMAIN", "waymark.invalid")

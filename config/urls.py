@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from journeys import lane_views as journeys_lane_views
 from journeys import views as journeys_views
 from owners.urls import admin_redirects as owners_admin_redirects
 from personas import media as persona_media
@@ -35,6 +36,7 @@ for app in (
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",
@@ -61,6 +63,7 @@ for app, prefix in (
     ("analytics", "analytics/"),
     ("feedback", "feedback/"),
     ("experiments", "experiments/"),
+    ("automations", "automations/"),
     ("discussions", "discussions/"),
     ("reviews", "reviews/"),
     ("search", "search/"),
@@ -94,6 +97,8 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     # A map's read-only share link: a signed token, no sign-in (journeys/models/sharing.py).
     path("share/<str:token>/", journeys_views.shared_map, name="shared_map"),
+    path("share/<str:token>/map.pdf", journeys_lane_views.shared_map_picture, {"fmt": "pdf"}, name="shared_map_pdf"),
+    path("share/<str:token>/map.png", journeys_lane_views.shared_map_picture, {"fmt": "png"}, name="shared_map_png"),
     *app_pages,
     *owners_admin_redirects,
     path("admin/", admin.site.urls),
@@ -119,6 +124,8 @@ else:
     urlpatterns.insert(0, path("api/public/", include("feedback.public_urls")))
 # The Segment-compatible tracking API: SDKs post to <host>/v1/track, /v1/batch … unchanged.
 urlpatterns.insert(0, path("v1/", include("customers.public_urls")))
+# An automation email's unsubscribe link (signed, no sign-in; one-click POST as RFC 8058 asks).
+urlpatterns.append(path("api/public/automations/", include("automations.public_urls")))
 # The weekly digest's one-click unsubscribe link (signed, no sign-in).
 urlpatterns.append(path("api/public/reviews/", include("reviews.public_urls")))
 

@@ -34,6 +34,14 @@ class CustomersConfig(AppConfig):
             wants_options=True,
         )
         register_map_link(_("Unmapped events"), "customers:unmapped_events")
+        from journeys.extensions import register_portfolio_figure
+
+        from . import portfolio
+
+        register_portfolio_figure(
+            "customers_in_journey", label=_("Customers in the journey"), fn=portfolio.customers_in_journey
+        )
+        register_portfolio_figure("conversion", label=_("Converted"), fn=portfolio.conversion, unit="%")
         from .persona_assign import on_rules_changed
 
         register_rules_changed_handler(on_rules_changed)

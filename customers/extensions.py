@@ -130,3 +130,17 @@ def register_export_source(fn: Callable) -> Callable:
     if fn not in export_sources:
         export_sources.append(fn)
     return fn
+
+
+# Apps to the right that act on customers as events arrive (automations) register
+# ``fn(*, team_id, events, transitions, matches)`` here; ``stages.events_match`` calls each after it
+# matched a team's events, in its transaction, so what a hook writes commits with the match and a
+# redelivered batch (already matched) calls no hook twice. ``events`` are the team's events of the
+# batch, ``transitions`` the ``StageTransition`` rows recorded, ``matches`` ``[(event, [rules])]``.
+match_hooks: list[Callable] = []
+
+
+def register_match_hook(fn: Callable) -> Callable:
+    if fn not in match_hooks:
+        match_hooks.append(fn)
+    return fn

@@ -8,6 +8,7 @@ a late or replayed event cannot move a customer back.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, transaction
@@ -18,7 +19,10 @@ from django.utils import timezone
 from teams.signals import DomainEvent, domain_event
 
 from . import rules as rule_cache
+from .extensions import match_hooks
 from .models import Event, Profile, ProfileStage, StageTransition, TrackingRuleDay
+
+logger = logging.getLogger(__name__)
 
 
 def events_match(*, event_ids: list[int]) -> int:
@@ -47,10 +51,25 @@ def events_match(*, event_ids: list[int]) -> int:
         recorded = 0
         for team_id, team_events in by_team.items():
             team_rules = rule_cache.team_rules(team_id)
-            if team_rules:
-                recorded += _match_team(team_id, team_rules, team_events)
+            transitions, matches = _match_team(team_id, team_rules, team_events) if team_rules else ([], [])
+            recorded += len(transitions)
+            _call_match_hooks(team_id, team_events, transitions, matches)
         Event.objects.filter(pk__in=[event.pk for event in events]).update(matched_at=timezone.now())
     return recorded
+
+
+def _call_match_hooks(team_id: int, events: list[Event], transitions: list, matches: list) -> None:
+    """Give the matched batch to the apps that act on it (``extensions.match_hooks``).
+
+    Each hook runs in a savepoint: a hook that fails loses its own writes and is logged, never the
+    stage matching (the events stay matched; the hook's own sweep is its safety net).
+    """
+    for hook in match_hooks:
+        try:
+            with transaction.atomic():
+                hook(team_id=team_id, events=events, transitions=transitions, matches=matches)
+        except Exception:
+            logger.exception("customers: match hook %s failed", getattr(hook, "__qualname__", hook))
 
 
 def events_match_due(*, older_than: timedelta = timedelta(minutes=1), limit: int = 5000) -> int:
@@ -180,14 +199,18 @@ def _flush(team_id: int, counts: dict) -> int:
     return n
 
 
-def _match_team(team_id: int, team_rules, events: list[Event]) -> int:
+def _match_team(team_id: int, team_rules, events: list[Event]) -> tuple[list[StageTransition], list]:
+    """Match the team's events; return the transitions recorded and ``[(event, rules matched)]``."""
     # The last matching event per (profile, map) decides; earlier ones in the same call are steps on
     # the way and are recorded as transitions in order.
     wanted: list[tuple[int, object, Event]] = []
     days: dict[tuple, int] = {}
+    matches: list = []
     for event in events:
         seen_maps = set()
         matched = _matching(team_rules, event)
+        if matched:
+            matches.append((event, matched))
         _count(days, event, matched)
         for rule in matched:
             if rule.journey_map_id not in seen_maps:
@@ -196,7 +219,7 @@ def _match_team(team_id: int, team_rules, events: list[Event]) -> int:
     if days:
         rollup_add(team_id, days)
     if not wanted:
-        return 0
+        return [], matches
     transitions = _enter_many(team_id, wanted)
     if transitions:
         domain_event.send(
@@ -215,7 +238,7 @@ def _match_team(team_id: int, team_rules, events: list[Event]) -> int:
                 for t in transitions
             ],
         )
-    return len(transitions)
+    return transitions, matches
 
 
 def _enter_many(team_id: int, wanted: list[tuple[int, object, Event]]) -> list[StageTransition]:

@@ -259,6 +259,9 @@ def seed(context: dict) -> dict:
         )
     experiments["travel"] = experiment
 
+    # The returns page, measured from events: a behavioural metric over the shop's customers only.
+    experiments["returns"] = _returns_page_experiment(team, owner, maps.get("shop"), context.get("cohorts") or {})
+
     # An idea waiting in the backlog.
     if not Experiment.objects.filter(team=team, title="Plain-language APR explainer").exists():
         services.experiment_create(
@@ -275,6 +278,62 @@ def seed(context: dict) -> dict:
             tags=["clarity"],
         )
     return {"experiments": experiments, "metrics": metrics}
+
+
+RETURNS_TITLE = "Free returns explained on the returns page"
+
+
+def _returns_page_experiment(team, owner, shop, cohorts: dict):
+    """A before/after experiment on the returns page whose metric computes its observations from events.
+
+    The metric is the share of new profiles who order within 7 days of first being seen; its
+    population is the shop's customers (the demo team's events hold the bank's and the travel
+    company's too). The change went live with the map's version 2, ``CHANGE_DAYS_AGO`` days ago.
+    """
+    from customers.demo import CHANGE_DAYS_AGO, DAYS
+
+    experiment = Experiment.objects.filter(team=team, title=RETURNS_TITLE).first()
+    if experiment is not None or shop is None:
+        return experiment
+    returns = _touchpoint(shop, "Returns policy page")
+    metric = Metric.objects.filter(team=team, key="order-7d").first() or services.metric_create(
+        team=team,
+        actor=owner,
+        name="Order within 7 days of the first visit",
+        key="order-7d",
+        behaviour=Metric.Behaviour.ACTIVATION,
+        event_name="Order Completed",
+        window_days=7,
+        better="higher",
+        touchpoint=_touchpoint(shop, "Checkout"),
+    )
+    today = timezone.localdate()
+    changed = today - dt.timedelta(days=CHANGE_DAYS_AGO)
+    experiment = services.experiment_create(
+        team=team,
+        actor=owner,
+        title=RETURNS_TITLE,
+        change="Explain free 30-day returns and home pickup in plain words at the top of the returns page",
+        primary_metric=metric,
+        expected_direction="increase",
+        expected_effect=5,
+        expected_effect_unit="absolute",
+        rationale="shoppers who leave at Decision read the returns policy first, and it reads like a contract",
+        design="before_after",
+        population=cohorts.get("shop_customers"),
+        baseline_start=today - dt.timedelta(days=DAYS - 1),
+        baseline_end=changed - dt.timedelta(days=1),
+        test_start=changed,
+        test_end=today,
+        journey_map=shop,
+        touchpoint=returns,
+        tags=["returns", "decision"],
+    )
+    services.experiment_transition(experiment=experiment, actor=owner, to=Experiment.Status.PLANNED)
+    services.experiment_transition(experiment=experiment, actor=owner, to=Experiment.Status.RUNNING)
+    # What the hourly task would have stored over the 90 days: every closed day, once.
+    services.metric_compute_from_events(metric=metric, actor=None, days_back=DAYS)
+    return experiment
 
 
 # The Traditional Chinese team: key, name, kind, unit, better, map key, touchpoint name.

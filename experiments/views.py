@@ -20,6 +20,7 @@ from teams.middleware import follow_team
 from teams.models import Role
 
 from . import selectors, services
+from .extensions import log_sections
 from .filters import ExperimentFilter
 from .forms import (
     ConcludeForm,
@@ -78,6 +79,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
             "owners": get_user_model().objects.filter(memberships__team=team).order_by("username"),
             "statuses": Experiment.Status.choices,
             "outcomes": Experiment.Outcome.choices,
+            "log_sections": [html for fn in log_sections if (html := fn(team=team, user=request.user))],
             "by_stage": selectors.prediction_scorecard(all_team, "stage"),
             "by_owner": selectors.prediction_scorecard(all_team, "owner"),
         }

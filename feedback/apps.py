@@ -36,3 +36,9 @@ class FeedbackConfig(AppConfig):
             },
         )
         register_map_link(_("Scores"), "feedback:map_scores")
+        from journeys.extensions import register_portfolio_figure
+
+        from . import portfolio
+
+        register_portfolio_figure("nps", label=_("NPS (90 days)"), fn=portfolio.map_nps, unit="points")
+        register_portfolio_figure("csat", label=_("CSAT (90 days)"), fn=portfolio.map_csat, unit="%")

@@ -23,6 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from personas.models import Persona, Scenario
@@ -36,8 +37,9 @@ from teams.api_base import (
 from teams.api_errors import conflict
 from teams.models import Role
 
+from . import portfolio as portfolio_selectors
 from . import services
-from .exports import touchpoints_csv_response
+from .exports import map_picture, picture_response, touchpoints_csv_response, version_document
 from .filters import MapFilter, PainPointFilter, StageFilter, TouchpointFilter
 from .health import map_health
 from .models import JourneyMap, MapChange, MapTemplate, MapVersion, PainPoint, ShareLink, Stage, Touchpoint
@@ -106,6 +108,31 @@ class MapRevisionMixin:
     def revision(self, journey_map: JourneyMap) -> int | None:
         self._etag_map = journey_map
         return if_match_revision(self.request, journey_map.pk)
+
+
+class PictureRenderer(BaseRenderer):
+    """A drawn map as the bytes the view made; an error stays the API's JSON error."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/json"
+            return JSONRenderer().render(data, "application/json", renderer_context)
+        return data
+
+
+class PDFRenderer(PictureRenderer):
+    media_type, format = "application/pdf", "pdf"
+
+
+class PNGRenderer(PictureRenderer):
+    media_type, format = "image/png", "png"
+
+
+class SVGRenderer(PictureRenderer):
+    media_type, format = "image/svg+xml", "svg"
 
 
 # --- serializers ------------------------------------------------------------------------------
@@ -211,6 +238,7 @@ class MapSerializer(serializers.ModelSerializer):
             "team",
             "title",
             "description",
+            "product",
             "persona",
             "scenario",
             "status",
@@ -277,8 +305,8 @@ class ReorderStagesSerializer(serializers.Serializer):
     stages = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         allow_empty=False,
-        max_length=1000,
-        help_text="Every stage id of the map, each once, in the new order.",
+        max_length=200,
+        help_text="Every stage id of the map, each once, in the new order (at most 200).",
     )
 
 
@@ -333,7 +361,7 @@ NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, des
         examples=[OpenApiExample("Shop map", value={"team": 1, "title": "First order on mobile", "persona": 3})],
     ),
     partial_update=extend_schema(
-        summary="Change a map's title, description, persona, scenario or status",
+        summary="Change a map's title, description, product, persona, scenario or status",
         parameters=[IF_MATCH],
         responses={200: MapSerializer, 409: CONFLICT},
         examples=[OpenApiExample("Archive", value={"status": "archived"})],
@@ -389,6 +417,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
             actor=self.request.user,
             title=data["title"],
             description=data.get("description", ""),
+            product=data.get("product", ""),
             persona=data.get("persona"),
             scenario=data.get("scenario"),
         )
@@ -496,6 +525,42 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
         response = Response(services.map_export(journey_map=journey_map))
         response["Content-Disposition"] = f'attachment; filename="map-{journey_map.pk}.json"'
         return response
+
+    @extend_schema(
+        summary="Draw the map as a PDF, PNG or SVG",
+        description="The map as it looks: stages, the emotion curve and the swimlanes (the map's own lanes, "
+        "or touchpoints, emotions and pain points when it has none), one page the size of the map. "
+        "`?version=` draws a published version instead of the draft.",
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["pdf", "png", "svg"]),
+            OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/svg+xml"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="`version` is not a whole number."),
+            404: OpenApiResponse(description="No such map for you, or no such version."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"export/(?P<fmt>pdf|png|svg)",
+        url_name="export-picture",
+        renderer_classes=[JSONRenderer, PDFRenderer, PNGRenderer, SVGRenderer],
+        filterset_class=None,
+        search_fields=[],
+        ordering_fields=[],
+    )
+    def export_picture(self, request, pk=None, fmt="pdf"):
+        journey_map = self.get_object()
+        raw = request.query_params.get("version") or ""
+        if raw and not raw.isdigit():
+            raise ValidationError({"version": gettext("Give a version number.")})
+        document, version = version_document(journey_map, raw)
+        content = map_picture(journey_map=journey_map, document=document, fmt=fmt, version=version)
+        return picture_response(content, fmt, title=journey_map.title, pk=journey_map.pk)
 
     @extend_schema(
         summary="Export the touchpoints as CSV",
@@ -1192,6 +1257,100 @@ class ShareLinkViewSet(
         return Response(ShareLinkSerializer(link, context=self.get_serializer_context()).data)
 
 
+# --- the portfolio ----------------------------------------------------------------------------
+
+
+class PortfolioParamsSerializer(serializers.Serializer):
+    team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    product = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    status = serializers.ChoiceField(choices=JourneyMap.Status.choices, required=False)
+    ordering = serializers.CharField(required=False)
+
+    def validate_ordering(self, value):
+        raise serializers.ValidationError(gettext("The portfolio is ordered by product, then title."))
+
+
+class FigureSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True, help_text="Unrounded; null with a reason when there is none.")
+    n = serializers.IntegerField(help_text="The number it is computed from (customers, answers, pain points).")
+    low = serializers.FloatField(allow_null=True, help_text="95 % interval, low end (rates only).")
+    high = serializers.FloatField(allow_null=True, help_text="95 % interval, high end (rates only).")
+    unit = serializers.CharField(help_text='"" a count, "%" a percentage, "points" an NPS (−100…100).')
+    reason = serializers.CharField(help_text="Why there is no value.")
+
+
+class PortfolioMapSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    product = serializers.CharField()
+    health = serializers.DictField(help_text="score 0–100, band, label and issues, as on the map.")
+    figures = serializers.DictField(
+        child=FigureSerializer(),
+        help_text="open_pain_points, customers_in_journey, conversion, nps, csat (where the apps are installed).",
+    )
+
+
+class PortfolioGroupSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text='The product or line of business ("" for maps without one).')
+    maps = PortfolioMapSerializer(many=True)
+
+
+class PortfolioViewSet(TeamScopedViewSetMixin, viewsets.GenericViewSet):
+    """The maps of the principal's teams grouped by product, with health and key figures."""
+
+    queryset = JourneyMap.objects.all()
+    serializer_class = PortfolioGroupSerializer
+    filter_backends: list = []
+    pagination_class = None
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(
+        summary="The portfolio: maps grouped by product with their health and key figures",
+        description=(
+            "Groups by `product` (named ones first, by name; maps without one last), maps by title. Each map "
+            "has its health and figures: open pain points; customers now in the journey; conversion (share of "
+            "them now in a bottom-of-funnel stage, Wilson 95 % interval); NPS and CSAT of the answers on its "
+            "stages in the last 90 days (95 % interval, n). Values are unrounded. Archived maps are left out "
+            "unless `status=archived`."
+        ),
+        parameters=[
+            OpenApiParameter("team", int, description="Only this team (one of the principal's)."),
+            OpenApiParameter("product", str, description="Only this product (empty: maps without one)."),
+            OpenApiParameter("status", str, enum=list(JourneyMap.Status.values), description="Only this status."),
+        ],
+        responses={200: PortfolioGroupSerializer(many=True)},
+    )
+    def list(self, request):
+        params = PortfolioParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        groups = portfolio_selectors.portfolio(
+            user=request.user,
+            team=data.get("team"),
+            product=data.get("product"),
+            status=data.get("status", ""),
+        )
+        body = [
+            {
+                "product": group.product,
+                "maps": [
+                    {
+                        "id": m.pk,
+                        "title": m.title,
+                        "status": m.status,
+                        "product": m.product,
+                        "health": m.health.as_dict(),
+                        "figures": {key: fig.as_dict() for key, fig in m.figures.items()},
+                    }
+                    for m in group.maps
+                ],
+            }
+            for group in groups
+        ]
+        return Response(body)
+
+
 routes = [
     ("maps", MapViewSet, "map"),
     ("stages", StageViewSet, "stage"),
@@ -1199,6 +1358,7 @@ routes = [
     ("pain-points", PainPointViewSet, "pain-point"),
     ("map-templates", MapTemplateViewSet, "map-template"),
     ("share-links", ShareLinkViewSet, "share-link"),
+    ("portfolio", PortfolioViewSet, "portfolio"),
 ]
 
 

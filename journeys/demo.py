@@ -475,6 +475,16 @@ ZH_HANT_CASES = [
 ]
 
 
+# The portfolio groups maps by product (journeys/portfolio.py).
+PRODUCTS = {
+    "shop": "Online store",
+    "travel": "Online store",
+    "bank": "Lending",
+    "funnel": "線上選物店",
+    "b2b": "企業採購",
+}
+
+
 def seed(context: dict) -> dict:
     return {"maps": _seed_maps(context, CASES)}
 
@@ -511,6 +521,7 @@ def _seed_maps(context: dict, cases: list, stage_tables: dict | None = None) -> 
             actor=user,
             title=title,
             description=description,
+            product=PRODUCTS.get(key, ""),
             persona=persona,
             scenario=scenario,
             stages=[] if stages else list(DEFAULT_STAGES),

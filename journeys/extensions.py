@@ -28,6 +28,10 @@ import feedback or experiments. Instead, those apps register here in their ``App
 - **Map links** add pages about a map to the map page's actions: ``register_map_link(label,
   url_name)``, where ``url_name`` is a URL name taking ``map_pk`` (for example feedback's
   "Scores" page). The map page reverses it; journeys never names the other app's URLs itself.
+- **Portfolio figures** add a column of key figures to the portfolio (``/maps/portfolio/``):
+  ``register_portfolio_figure(key, label=..., fn=..., unit=...)``, where ``fn(maps)`` returns
+  ``{map_id: MapFigure}`` for any number of maps in a fixed number of queries (customers in the
+  journey and conversion from customers, NPS and CSAT from feedback).
 - **Lane sources** fill the swimlanes' derived lanes (``journeys.swimlanes``): ``register_lane_source(
   kind, fn)``, where ``kind`` is a ``Lane.Kind`` value (owners fill ``backstage`` with who answers
   for each stage) and ``fn(journey_map, stage_keys)`` returns ``{stage key: [LaneItem, ...]}`` in a
@@ -75,6 +79,45 @@ class MapLink:
 
 
 @dataclass(frozen=True)
+class MapFigure:
+    """One key figure of a map in the portfolio, with its n and, for rates, its 95 % interval.
+
+    ``value`` is unrounded (None with a ``reason`` when it cannot be computed); ``unit`` is "" for a
+    count, "%" for a percentage, "points" for an NPS.
+    """
+
+    value: float | None
+    n: int
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    reason: str = ""
+
+    @property
+    def thin(self) -> bool:
+        """Whether a rate rests on fewer than 30 (marked, not hidden)."""
+        return self.unit in ("%", "points") and self.n < 30
+
+    def as_dict(self) -> dict:
+        return {
+            "value": self.value,
+            "n": self.n,
+            "low": self.low,
+            "high": self.high,
+            "unit": self.unit,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class PortfolioFigure:
+    key: str  # e.g. "conversion"
+    label: object  # a lazy translation
+    fn: Callable  # fn(maps) -> {map_id: MapFigure}, a fixed number of queries
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class LaneItem:
     """One entry in a swimlane cell: its text, a second line, and a tone for its colour and icon."""
 
@@ -89,6 +132,7 @@ class Registry:
     health_checks: list[Callable[[list], dict[int, list[HealthIssue]]]] = field(default_factory=list)
     links: list[MapLink] = field(default_factory=list)
     options: list[MapOption] = field(default_factory=list)
+    portfolio: list[PortfolioFigure] = field(default_factory=list)
     lane_sources: list[tuple[str, Callable]] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)
 
@@ -206,3 +250,27 @@ def extra_health_issues(maps: Iterable) -> dict[int, list[HealthIssue]]:
         for map_id, found in check(maps).items():
             issues.setdefault(map_id, []).extend(found)
     return issues
+
+
+# --- the portfolio ----------------------------------------------------------------------------
+
+
+def register_portfolio_figure(key: str, *, label, fn: Callable, unit: str = "") -> None:
+    """Add a column to the portfolio: ``fn(maps)`` returns ``{map_id: MapFigure}`` for those maps."""
+    if not any(f.key == key for f in registry.portfolio):
+        registry.portfolio.append(PortfolioFigure(key, label, fn, unit))
+
+
+def portfolio_columns() -> list[dict]:
+    return [{"key": f.key, "label": f.label, "unit": f.unit} for f in registry.portfolio]
+
+
+def portfolio_figures(maps: list) -> dict[int, dict[str, MapFigure]]:
+    """Return ``{map_id: {key: MapFigure}}`` of every registered figure (absent: no figure)."""
+    result: dict[int, dict[str, MapFigure]] = {m.pk: {} for m in maps}
+    if not maps:
+        return result
+    for figure in registry.portfolio:
+        for map_id, value in figure.fn(maps).items():
+            result.setdefault(map_id, {})[figure.key] = value
+    return result

@@ -31,7 +31,7 @@ class RevisionModelForm(forms.ModelForm):
 class MapForm(RevisionModelForm):
     class Meta:
         model = JourneyMap
-        fields = ["title", "description", "persona", "scenario", "status"]
+        fields = ["title", "description", "product", "persona", "scenario", "status"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, team=None, **kwargs):
@@ -45,7 +45,7 @@ class MapForm(RevisionModelForm):
 
 class MapCreateForm(MapForm):
     class Meta(MapForm.Meta):
-        fields = ["title", "description", "persona", "scenario"]
+        fields = ["title", "description", "product", "persona", "scenario"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

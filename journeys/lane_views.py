@@ -1,4 +1,5 @@
-"""Pages of the swimlanes canvas: the canvas, its lanes' settings, and the text of each cell."""
+"""Pages of the swimlanes canvas: the canvas, its lanes' settings, the text of each cell, and the map drawn
+as a picture (SVG, PDF, PNG) for the team and behind a share link."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from teams.htmx import form_flow
 from teams.models import Role
 
 from . import services
+from .exports import map_picture, picture_response, version_document
 from .forms import LaneCellForm, LaneForm, MoveForm
 from .models import Lane, Stage
 from .snapshot import map_document
@@ -194,3 +196,35 @@ def lane_cell_edit(request: HttpRequest, map_pk: int, lane_pk: int, stage_pk: in
         catch=(services.MapConflict,),
         on_error=lambda exc: _conflict(form) if isinstance(exc, services.MapConflict) else 400,
     )
+
+
+@login_required
+@require_GET
+def map_export_picture(request: HttpRequest, map_pk: int, fmt: str) -> HttpResponse:
+    """The map as it looks, stages, emotion curve and lanes, as an SVG, PDF or PNG download (``?version=``)."""
+    journey_map = _map(request, map_pk)
+    document, version = version_document(journey_map, request.GET.get("version"))
+    content = map_picture(journey_map=journey_map, document=document, fmt=fmt, version=version)
+    return picture_response(content, fmt, title=journey_map.title, pk=journey_map.pk)
+
+
+@require_GET
+def shared_map_picture(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+    """The map behind a share link as a PDF or PNG: what its page shows, logged as a view like the page."""
+    try:
+        link, document = services.share_link_open(
+            token=token,
+            ip=request.META.get("REMOTE_ADDR", ""),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except services.ShareLinkInvalid:
+        response = HttpResponse(gettext("This link is not valid, was revoked or has expired."), status=404)
+    else:
+        content = map_picture(
+            journey_map=link.journey_map, document=document, fmt=fmt, version=link.version, with_sources=False
+        )
+        response = picture_response(content, fmt, title=document["map"]["title"], pk=link.journey_map_id)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response

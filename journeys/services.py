@@ -132,6 +132,7 @@ def map_create(
     persona: Persona | None = None,
     scenario: Scenario | None = None,
     stages: list[str] | None = None,
+    product: str = "",
 ) -> JourneyMap:
     """Create a map with the default stages (or the names given)."""
     check_actor(actor, team.pk)
@@ -142,6 +143,7 @@ def map_create(
         team=team,
         title=title.strip(),
         description=description,
+        product=product.strip(),
         persona=persona,
         scenario=scenario,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -165,8 +167,8 @@ def map_create(
 
 
 def map_update(*, journey_map: JourneyMap, actor, revision: int | None, **fields) -> JourneyMap:
-    """Change the map's title, description, persona, scenario or status."""
-    allowed = {"title", "description", "persona", "scenario", "status"}
+    """Change the map's title, description, product, persona, scenario or status."""
+    allowed = {"title", "description", "product", "persona", "scenario", "status"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({next(iter(unknown)): gettext("This field cannot be changed here.")})
@@ -795,7 +797,8 @@ def _apply_document(journey_map: JourneyMap, document: dict, actor, *, restore_m
         meta = document["map"]
         journey_map.title = meta["title"]
         journey_map.description = meta["description"]
-        journey_map.save(update_fields=["title", "description"])
+        journey_map.product = meta.get("product", "")
+        journey_map.save(update_fields=["title", "description", "product"])
 
     stages = {str(s.key): s for s in Stage.objects.filter(journey_map=journey_map)}
     tps = {str(t.key): t for t in Touchpoint.objects.filter(stage__journey_map=journey_map)}
@@ -950,6 +953,11 @@ def lane_delete(*, lane: Lane, actor, revision: int | None) -> None:
         _renumber(list(Lane.objects.filter(journey_map=locked).order_by("position", "id")), Lane, actor)
 
 
+def _lines(text: str) -> str:
+    """A cell's text with browsers' CRLF line ends as LF (one entry per line), trimmed."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _check_cell(lane: Lane, stage: Stage) -> None:
     if stage.journey_map_id != lane.journey_map_id:
         raise ValidationError({"stage": gettext("Choose a stage of this lane's map.")})
@@ -971,7 +979,7 @@ def lane_cell_create(*, lane: Lane, stage: Stage, actor, revision: int | None, t
                     % {"id": existing.pk}
                 }
             )
-        cell = LaneCell(lane=lane, stage=stage, text=text.strip())
+        cell = LaneCell(lane=lane, stage=stage, text=_lines(text))
         _clean(cell, exclude=["lane", "stage"])
         _set_history_user(cell, actor)
         cell.save()
@@ -982,7 +990,7 @@ def lane_cell_update(*, cell: LaneCell, actor, revision: int | None, text: str) 
     """Change what a cell says."""
     with _map_write(cell.lane.journey_map, revision, actor):
         cell = LaneCell.objects.select_for_update().select_related("lane").get(pk=cell.pk)
-        cell.text = text.strip()
+        cell.text = _lines(text)
         _clean(cell, exclude=["lane", "stage"])
         _set_history_user(cell, actor)
         cell.save()
@@ -1037,6 +1045,7 @@ def map_import(*, team, actor, document, title: str = "") -> JourneyMap:
         actor=actor,
         title=(title or meta["title"]).strip(),
         description=meta["description"],
+        product=meta.get("product", ""),
         persona=persona,
         scenario=scenario,
         stages=[],

@@ -3,7 +3,7 @@
 A document is JSON::
 
     {"format": "waymark.journey-map", "format_version": 1,
-     "map": {"title", "description", "status", "persona", "scenario"},
+     "map": {"title", "description", "product", "status", "persona", "scenario"},
      "stages": [{"key", "name", "description", "funnel",
                  "touchpoints": [{"key", "name", "channel", "description", "emotion", "emotion_label",
                                   "is_moment", "moment_kind", "metric_name", "evidence_source",
@@ -45,7 +45,7 @@ from .models import (
 FORMAT = "waymark.journey-map"
 FORMAT_VERSION = 1
 
-MAP_FIELDS = ["title", "description", "status", "persona", "scenario"]
+MAP_FIELDS = ["title", "description", "product", "status", "persona", "scenario"]
 STAGE_FIELDS = ["name", "description", "funnel"]
 TOUCHPOINT_FIELDS = [
     "name",
@@ -146,6 +146,7 @@ def map_document(journey_map: JourneyMap) -> dict:
         "map": {
             "title": journey_map.title,
             "description": journey_map.description,
+            "product": journey_map.product,
             "status": journey_map.status,
             "persona": persona.name if persona else None,
             "scenario": scenario.name if scenario else None,
@@ -252,6 +253,7 @@ def validate_document(doc: Any) -> dict:
     clean_map = {
         "title": _text(raw_map, "title", "map", required=True, max_length=200),
         "description": _text(raw_map, "description", "map"),
+        "product": _text(raw_map, "product", "map", max_length=120),
         "status": _choice(raw_map, "status", "map", JourneyMap.Status, JourneyMap.Status.DRAFT),
         "persona": raw_map.get("persona") if isinstance(raw_map.get("persona"), str) else None,
         "scenario": raw_map.get("scenario") if isinstance(raw_map.get("scenario"), str) else None,
@@ -380,7 +382,13 @@ def _lcs_keys(a: list[str], b: list[str]) -> set[str]:
     return keep
 
 
+# Fields added to the format later: a document written before them had their default.
+LATER_DEFAULTS = {"product": ""}
+
+
 def _field_changes(old: dict, new: dict, fields: list[str]) -> list[dict]:
+    old = {**LATER_DEFAULTS, **old}
+    new = {**LATER_DEFAULTS, **new}
     return [{"field": f, "from": old.get(f), "to": new.get(f)} for f in fields if old.get(f) != new.get(f)]
 
 

@@ -33,6 +33,7 @@ from teams.htmx import form_flow, hx_redirect, render_page_or_partial, team_requ
 from teams.middleware import follow_team
 from teams.models import Role
 
+from . import portfolio as portfolio_selectors
 from . import selectors, services
 from .cards import set_cards, set_stage_parts
 from .exports import touchpoints_csv_response
@@ -118,7 +119,7 @@ def map_create(request: HttpRequest) -> HttpResponse:
         save=lambda data: services.map_create(
             team=team,
             actor=request.user,
-            **{k: data[k] for k in ("title", "description", "persona", "scenario")},
+            **{k: data[k] for k in ("title", "description", "product", "persona", "scenario")},
         ),
         render=lambda status: render(request, "journeys/map_form.html", {"form": form, "title": title}, status=status),
         message=lambda journey_map: (
@@ -481,7 +482,7 @@ def map_edit(request: HttpRequest, map_pk: int) -> HttpResponse:
             journey_map=journey_map,
             actor=request.user,
             revision=data["revision"],
-            **{k: data[k] for k in ("title", "description", "persona", "scenario", "status")},
+            **{k: data[k] for k in ("title", "description", "product", "persona", "scenario", "status")},
         )
 
     return _panel_flow(
@@ -1239,3 +1240,26 @@ def map_export(request: HttpRequest, map_pk: int) -> HttpResponse:
 @require_GET
 def map_touchpoints_csv(request: HttpRequest, map_pk: int) -> HttpResponse:
     return touchpoints_csv_response(_map(request, map_pk))
+
+
+@login_required
+@require_GET
+@team_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    """The current team's maps grouped by product, with health and key figures side by side."""
+    team = request.team
+    status = request.GET.get("status", "")
+    status = status if status in JourneyMap.Status.values else ""
+    groups = portfolio_selectors.portfolio(user=request.user, team=team, status=status)
+    columns = portfolio_selectors.columns()
+    for group in groups:
+        for m in group.maps:
+            m.figure_cells = [m.figures.get(c["key"]) for c in columns]
+    context = {
+        "groups": groups,
+        "columns": columns,
+        "status": status,
+        "statuses": JourneyMap.Status.choices,
+        "can_edit": has_role(request.user, team.pk, Role.EDITOR),
+    }
+    return render(request, "journeys/portfolio.html", context)

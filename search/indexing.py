@@ -56,7 +56,7 @@ def _join(*parts) -> str:
     return "\n".join(str(p) for p in parts if p)
 
 
-def _entry(kind, object_id, team_id, title, body, url, **extra) -> SearchEntry:
+def _entry(kind, object_id, team_id, title, body, url, *, title_indexed: bool = True, **extra) -> SearchEntry:
     title = (title or "")[:300]
     return SearchEntry(
         kind=kind,
@@ -65,7 +65,7 @@ def _entry(kind, object_id, team_id, title, body, url, **extra) -> SearchEntry:
         title=title,
         body=body or "",
         url=url[:500],
-        title_terms=index_terms(title),
+        title_terms=index_terms(title) if title_indexed else "",
         body_terms=index_terms(body or ""),
         indexed_at=timezone.now(),
         **extra,
@@ -207,7 +207,11 @@ def response_text(answers) -> str:
 
 def response_entry(response_id: int, team_id: int, survey_id: int, survey_name: str, text: str) -> SearchEntry:
     url = reverse("feedback:response_list") + f"?survey={survey_id}"
-    return _entry(Kind.RESPONSE, response_id, team_id, survey_name, text, url, response_id=response_id)
+    # The survey's name is the answer's heading, not what it says: only the comment is indexed, or
+    # "delivery" would find every answer to a "Delivery NPS" survey.
+    return _entry(
+        Kind.RESPONSE, response_id, team_id, survey_name, text, url, title_indexed=False, response_id=response_id
+    )
 
 
 # --- keeping it current ---------------------------------------------------------------------

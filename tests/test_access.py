@@ -19,7 +19,18 @@ from teams.models import Role
 from .world import API_KWARGS, QUERIES, URL_KWARGS, build_world
 
 # Reachable without signing in, on purpose.
-PUBLIC = {"login", "logout", "api-schema", "api-docs", "favicon", "language", "javascript-catalog", "shared_map"}
+PUBLIC = {
+    "login",
+    "logout",
+    "api-schema",
+    "api-docs",
+    "favicon",
+    "language",
+    "javascript-catalog",
+    "shared_map",
+    "shared_map_pdf",
+    "shared_map_png",
+}
 PUBLIC_PREFIXES = ("api/public/",)
 # Pages about the person, not a team's object: any signed-in person may post to them.
 PERSONAL = {

@@ -31,6 +31,7 @@ OUR_APPS = {
     "customers",
     "owners",
     "experiments",
+    "automations",
     "webhooks",
     "analytics",
     "discussions",

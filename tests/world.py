@@ -50,6 +50,7 @@ for _app in (
     "analytics",
     "feedback",
     "experiments",
+    "automations",
     "discussions",
     "reviews",
     "search",

@@ -87,6 +87,13 @@ class JourneyMap(TeamOwnedModel):
 
     title = models.CharField(max_length=200, verbose_name=_("title"))
     description = models.TextField(blank=True, verbose_name=_("description"))
+    # The portfolio groups maps by it (journeys/portfolio.py).
+    product = models.CharField(
+        max_length=120,
+        blank=True,
+        verbose_name=_("product or line of business"),
+        help_text=_("e.g. “Mortgages” or “Web shop”: the portfolio groups maps by it."),
+    )
     persona = models.ForeignKey(
         "personas.Persona",
         on_delete=models.PROTECT,

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from automations.models import Automation
 from experiments.models import Experiment, Metric
 from feedback.models import Survey
 from journeys.models import JourneyMap
@@ -42,6 +43,8 @@ def _main_pages() -> list[tuple[str, str]]:
         ("follow-ups", "/feedback/follow-ups/"),
         ("experiments", "/experiments/"),
         ("experiment page", f"/experiments/{experiment.pk}/"),
+        ("automations", "/automations/"),
+        ("automation page", f"/automations/{Automation.objects.filter(team=team).order_by('pk').first().pk}/"),
         ("reviews", "/reviews/"),
         ("review agenda", f"/reviews/maps/{shop.pk}/"),
         ("review minutes", f"/reviews/{review.pk}/"),
@@ -65,6 +68,8 @@ def _more_pages() -> list[tuple[str, str]]:
         ("map templates", "/maps/templates/"),
         ("save as a template", f"/maps/{shop.pk}/save-as-template/"),
         ("share links", f"/maps/{shop.pk}/share/"),
+        ("swimlanes", f"/maps/{shop.pk}/swimlanes/"),
+        ("lane settings", f"/maps/{shop.pk}/swimlanes/lanes/"),
         ("map history", f"/maps/{shop.pk}/history/"),
         ("map versions", f"/maps/{shop.pk}/versions/"),
         ("compare versions", f"/maps/{shop.pk}/compare/"),

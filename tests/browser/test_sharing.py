@@ -36,7 +36,9 @@ def test_start_from_a_template_share_it_and_open_it_signed_out_on_a_phone(page, 
     page.goto(url)
     expect(page.locator("h1")).to_have_text("Mortgage application")
     expect(page.get_by_text("Required documents unclear")).to_be_visible()
-    expect(page.get_by_role("link")).to_have_count(0)  # nothing leads into the team's Waymark
+    # Nothing leads into the team's Waymark: the only links are the map's own PDF and PNG.
+    hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert sorted(hrefs) == sorted(f"/share/{ShareLink.objects.get().token}/map.{fmt}" for fmt in ("pdf", "png"))
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
     found = violations(page)
     assert found == [], describe({"shared map": found})

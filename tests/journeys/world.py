@@ -68,4 +68,5 @@ URL_KWARGS = {
 
 API_KWARGS = {
     "number": lambda world: world[MapVersion].number,
+    "fmt": lambda world: "svg",
 }

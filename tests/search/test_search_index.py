@@ -93,6 +93,8 @@ def test_answer_comments_are_indexed_and_go_with_the_answer(survey, submit, alic
     results = search(user=alice, q="two weeks")
     assert kinds_titles(results) == [("response", "Checkout NPS")]
     assert SearchEntry.objects.filter(kind="response").count() == 1
+    # The survey's name heads the hit but is not what an answer says.
+    assert "response" not in search(user=alice, q="checkout nps").counts
     # A later part of an answer is indexed too.
     partial = submit(survey, {"score": 5}, submission_id="later-comment")
     assert search(user=alice, q="courier").hits == []

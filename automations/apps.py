@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AutomationsConfig(AppConfig):
+    name = "automations"
+    verbose_name = _("Automations")
+
+    def ready(self) -> None:
+        from customers.extensions import register_match_hook, register_timeline_source
+        from experiments.extensions import register_log_section
+        from teams.signals import domain_event
+        from teams.templatetags.wm_nav import NAV
+
+        from . import engine, log, timeline
+
+        register_match_hook(engine.on_match)
+        domain_event.connect(engine.on_response, dispatch_uid="automations.survey_trigger")
+        register_log_section(log.automations_in_log)
+        register_timeline_source(timeline.automation_actions, labels={"automation": timeline.KIND_LABEL})
+        if not any(name == "automations:list" for _label, name in NAV):
+            after = next((i + 1 for i, (_label, name) in enumerate(NAV) if name == "experiments:list"), len(NAV))
+            NAV.insert(after, (_("Automations"), "automations:list"))
