@@ -1,6 +1,7 @@
 import json
 
 from django.contrib.messages import get_messages
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -115,12 +116,18 @@ class UnstorableInputMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from .text import UNSTORABLE_MESSAGE, find_unstorable
 
-        params = {k: request.GET.getlist(k) for k in request.GET}
-        if request.method == "POST" and request.content_type in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        ):
-            params.update({k: request.POST.getlist(k) for k in request.POST})
+        try:
+            params = {k: request.GET.getlist(k) for k in request.GET}
+            if request.method == "POST" and request.content_type in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            ):
+                params.update({k: request.POST.getlist(k) for k in request.POST})
+        except (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig) as error:
+            # Django refuses these with its HTML 400 page; an API client gets the API's error shape.
+            if not request.path.startswith("/api/"):
+                raise
+            return JsonResponse({"detail": str(error), "code": "request_too_large", "errors": {}}, status=400)
         path = find_unstorable(params)
         if path:
             field = path.split("[")[0]

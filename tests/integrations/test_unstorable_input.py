@@ -62,3 +62,22 @@ def test_ui_form_with_nul_is_400(client, alice, team_a):
     client.force_login(alice)
     response = client.post("/teams/new/", {"name": "a\x00b", "accent_color": "#123456"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("where", ["query", "form"])
+def test_too_many_fields_is_the_apis_json_400(client, where):
+    """Over DATA_UPLOAD_MAX_NUMBER_FIELDS Django raises before any view: the API still answers JSON."""
+    fields = "&".join(f"f{i}=x" for i in range(1100))
+    if where == "query":
+        response = client.get(f"/api/v1/maps/?{fields}")
+    else:
+        response = client.post("/api/v1/maps/", fields, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "request_too_large"
+
+
+def test_too_many_fields_on_a_page_stays_djangos_400(client):
+    response = client.get("/accounts/login/?" + "&".join(f"f{i}=x" for i in range(1100)))
+    assert response.status_code == 400
+    assert "json" not in response["Content-Type"]
