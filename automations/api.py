@@ -248,7 +248,7 @@ class AutomationViewSet(TeamScopedModelViewSet):
 # --- steps ------------------------------------------------------------------------------------
 
 
-class StepSerializer(serializers.ModelSerializer):
+class AutomationStepSerializer(serializers.ModelSerializer):
     automation = ScopedPrimaryKeyRelatedField(queryset=Automation.objects.all())
     parent = ScopedPrimaryKeyRelatedField(
         queryset=Step.objects.all(), required=False, allow_null=True, help_text="A branch step: this goes under it."
@@ -304,7 +304,7 @@ class StepViewSet(TeamScopedModelViewSet):
     """Steps of automations."""
 
     queryset = Step.objects.all()
-    serializer_class = StepSerializer
+    serializer_class = AutomationStepSerializer
     filterset_class = StepFilter
     ordering_fields = ["position", "id"]
     ordering = ["automation", "position", "id"]
@@ -340,14 +340,16 @@ class StepViewSet(TeamScopedModelViewSet):
     def perform_destroy(self, instance):
         services.step_delete(step=instance, actor=self.request.user)
 
-    @extend_schema(summary="Move a step up or down its list", request=MoveSerializer, responses={200: StepSerializer})
+    @extend_schema(
+        summary="Move a step up or down its list", request=MoveSerializer, responses={200: AutomationStepSerializer}
+    )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         step = self.get_object()
         serializer = MoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         step = services.step_move(step=step, actor=request.user, direction=serializer.validated_data["direction"])
-        return Response(StepSerializer(step, context=self.get_serializer_context()).data)
+        return Response(AutomationStepSerializer(step, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Preview an email step in a language",

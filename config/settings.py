@@ -338,6 +338,11 @@ SPECTACULAR_SETTINGS = {
         "IdentityKindEnum": "customers.models.Identity.Kind",
         "ChannelEnum": "journeys.models.maps.Channel",
         "SubmissionChannelEnum": "feedback.validation.Channel.ALL",
+        "AutomationStepKindEnum": "automations.models.Step.Kind",
+        "NotificationKindEnum": "discussions.models.Notification.Kind",
+        "SearchEntryKindEnum": "search.models.SearchEntry.Kind",
+        "MapChangeKindEnum": "journeys.models.changes.MapChange.Kind",
+        "LaneKindEnum": "journeys.models.lanes.Lane.Kind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer", "description": "Team API key"}}

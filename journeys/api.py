@@ -542,6 +542,7 @@ class MapViewSet(MapRevisionMixin, TeamScopedModelViewSet):
             400: OpenApiResponse(description="`version` is not a whole number."),
             404: OpenApiResponse(description="No such map for you, or no such version."),
         },
+        operation_id="maps_export_picture",
     )
     @action(
         detail=True,
