@@ -17,6 +17,7 @@ from owners.models import Playbook
 from teams.access import require_role
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
 from teams.fields import PersonSerializer
+from teams.filters import FilterSet as StrictFilterSet
 from teams.models import Role, Team
 
 from . import engine, messages, playbooks, selectors, services
@@ -61,7 +62,7 @@ class AutomationSerializer(serializers.ModelSerializer):
         read_only_fields = ["team", "status", "revision", "created_at", "activated_at", "updated_at"]
 
 
-class AutomationFilter(filters.FilterSet):
+class AutomationFilter(StrictFilterSet):
     team = filters.NumberFilter(field_name="team", help_text="Team id.")
     map = filters.NumberFilter(field_name="journey_map", help_text="Map id.")
 
@@ -119,7 +120,12 @@ AUTOMATION_FIELDS = services.EDITABLE
             )
         ],
     ),
-    partial_update=extend_schema(summary="Change an automation (in-flight enrolments go on; docs/automations.md)"),
+    partial_update=extend_schema(
+        summary="Change an automation (in-flight enrolments go on; docs/automations.md)",
+        examples=[
+            OpenApiExample("Rename and widen the holdout", value={"name": "Stalled at Decision", "holdout_percent": 20})
+        ],
+    ),
     destroy=extend_schema(summary="Delete an automation with its enrolments and actions"),
 )
 class AutomationViewSet(TeamScopedModelViewSet):
@@ -233,6 +239,7 @@ class AutomationViewSet(TeamScopedModelViewSet):
         "a stage), an owner task under the touchpoint's SLA, named after the playbook.",
         request=FromPlaybookSerializer,
         responses={201: AutomationSerializer},
+        examples=[OpenApiExample("The failed-trial playbook", value={"playbook": 1}, request_only=True)],
     )
     @action(detail=False, methods=["post"], url_path="from-playbook")
     def from_playbook(self, request):
@@ -261,7 +268,7 @@ class AutomationStepSerializer(serializers.ModelSerializer):
         read_only_fields = ["position", "created_at"]
 
 
-class StepFilter(filters.FilterSet):
+class StepFilter(StrictFilterSet):
     class Meta:
         model = Step
         fields = ["automation", "parent", "kind"]
@@ -297,7 +304,10 @@ class StepPreviewQuery(serializers.Serializer):
             )
         ],
     ),
-    partial_update=extend_schema(summary="Change a step's settings"),
+    partial_update=extend_schema(
+        summary="Change a step's settings",
+        examples=[OpenApiExample("Wait two days", value={"config": {"hours": 48}})],
+    ),
     destroy=extend_schema(summary="Remove a step (enrolments at it go on after its place)"),
 )
 class StepViewSet(TeamScopedModelViewSet):
@@ -341,7 +351,11 @@ class StepViewSet(TeamScopedModelViewSet):
         services.step_delete(step=instance, actor=self.request.user)
 
     @extend_schema(
-        summary="Move a step up or down its list", request=MoveSerializer, responses={200: AutomationStepSerializer}
+        summary="Move a step up or down its list",
+        description="Swaps the step with its neighbour in the same list (the main line or a branch's side).",
+        request=MoveSerializer,
+        responses={200: AutomationStepSerializer},
+        examples=[OpenApiExample("Up one place", value={"direction": "up"}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
@@ -393,7 +407,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EnrolmentFilter(filters.FilterSet):
+class EnrolmentFilter(StrictFilterSet):
     class Meta:
         model = Enrolment
         fields = ["automation", "profile", "status", "is_holdout"]
@@ -401,7 +415,9 @@ class EnrolmentFilter(filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="List enrolments", description="Customers' runs through automations."),
-    retrieve=extend_schema(summary="Get an enrolment"),
+    retrieve=extend_schema(
+        summary="Get an enrolment", description="One customer's run: its step, next run time, status and holdout flag."
+    ),
 )
 class EnrolmentViewSet(TeamScopedReadOnlyViewSet):
     queryset = Enrolment.objects.all()
@@ -435,7 +451,7 @@ class ActionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ActionFilter(filters.FilterSet):
+class ActionFilter(StrictFilterSet):
     class Meta:
         model = Action
         fields = ["automation", "enrolment", "profile", "kind", "status"]
@@ -443,7 +459,9 @@ class ActionFilter(filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="List actions", description="The outbox and step log: one row per enrolment and step."),
-    retrieve=extend_schema(summary="Get an action"),
+    retrieve=extend_schema(
+        summary="Get an action", description="One step done for one enrolment: what was sent or written, and when."
+    ),
 )
 class ActionViewSet(TeamScopedReadOnlyViewSet):
     queryset = Action.objects.all()
@@ -477,7 +495,7 @@ class OwnerTaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OwnerTaskFilter(filters.FilterSet):
+class OwnerTaskFilter(StrictFilterSet):
     class Meta:
         model = OwnerTask
         fields = ["owner", "status", "touchpoint", "profile"]
@@ -485,7 +503,9 @@ class OwnerTaskFilter(filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="List owner tasks", description="Tasks automations opened for touchpoint owners."),
-    retrieve=extend_schema(summary="Get an owner task"),
+    retrieve=extend_schema(
+        summary="Get an owner task", description="A task an automation opened for a touchpoint's owner, under its SLA."
+    ),
 )
 class OwnerTaskViewSet(TeamScopedReadOnlyViewSet):
     queryset = OwnerTask.objects.all()
@@ -497,7 +517,12 @@ class OwnerTaskViewSet(TeamScopedReadOnlyViewSet):
     def scope_queryset(self, queryset):
         return queryset.select_related("owner", "action")
 
-    @extend_schema(summary="Close an owner task", request=None, responses={200: OwnerTaskSerializer})
+    @extend_schema(
+        summary="Close an owner task",
+        description="Marks the task done (editors of its team); closing a closed task changes nothing.",
+        request=None,
+        responses={200: OwnerTaskSerializer},
+    )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         task = services.owner_task_close(task=self.get_object(), actor=request.user)
@@ -519,9 +544,25 @@ class RespectSerializer(serializers.ModelSerializer):
 
 @extend_schema_view(
     list=extend_schema(summary="List contact rules", description="Frequency cap and quiet hours per team."),
-    retrieve=extend_schema(summary="Get a team's contact rules"),
-    create=extend_schema(summary="Set a team's contact rules (team admins)"),
-    partial_update=extend_schema(summary="Change a team's contact rules (team admins)"),
+    retrieve=extend_schema(
+        summary="Get a team's contact rules",
+        description="The frequency cap across all automations and channels, and quiet hours (customer's time zone).",
+    ),
+    create=extend_schema(
+        summary="Set a team's contact rules (team admins)",
+        description="One set per team: setting them again changes the team's set.",
+        examples=[
+            OpenApiExample(
+                "Three a week, quiet at night",
+                value={"team": 1, "max_messages": 3, "per_days": 7, "quiet_start": "21:00", "quiet_end": "08:00"},
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a team's contact rules (team admins)",
+        description="Only the fields sent change.",
+        examples=[OpenApiExample("Five a week", value={"max_messages": 5})],
+    ),
 )
 class RespectViewSet(TeamScopedModelViewSet):
     queryset = Respect.objects.all()
@@ -553,9 +594,18 @@ class SuppressionSerializer(serializers.ModelSerializer):
 
 @extend_schema_view(
     list=extend_schema(summary="List suppressions", description="Customers no automation message goes to."),
-    retrieve=extend_schema(summary="Get a suppression"),
-    create=extend_schema(summary="Stop messages to a customer"),
-    destroy=extend_schema(summary="Allow messages to a customer again"),
+    retrieve=extend_schema(
+        summary="Get a suppression", description="A customer no automation message goes to, and why."
+    ),
+    create=extend_schema(
+        summary="Stop messages to a customer",
+        description="No automation sends this customer anything until the suppression is deleted.",
+        examples=[OpenApiExample("A customer asked", value={"profile": 1})],
+    ),
+    destroy=extend_schema(
+        summary="Allow messages to a customer again",
+        description="Deletes the suppression; unsubscribes and erasures are not undone by it.",
+    ),
 )
 class SuppressionViewSet(TeamScopedModelViewSet):
     queryset = Suppression.objects.all()

@@ -7,15 +7,22 @@ class AutomationsConfig(AppConfig):
     verbose_name = _("Automations")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from customers.extensions import register_match_hook, register_timeline_source
         from experiments.extensions import register_log_section
         from teams.signals import domain_event
         from teams.templatetags.wm_nav import NAV
 
         from . import engine, log, timeline
+        from .models import Automation
 
         register_match_hook(engine.on_match)
         domain_event.connect(engine.on_response, dispatch_uid="automations.survey_trigger")
+        post_save.connect(engine.survey_triggers_forget, sender=Automation, dispatch_uid="automations.triggers-saved")
+        post_delete.connect(
+            engine.survey_triggers_forget, sender=Automation, dispatch_uid="automations.triggers-deleted"
+        )
         register_log_section(log.automations_in_log)
         register_timeline_source(timeline.automation_actions, labels={"automation": timeline.KIND_LABEL})
         if not any(name == "automations:list" for _label, name in NAV):

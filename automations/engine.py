@@ -31,6 +31,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from customers.models import Event, Identity, Profile, ProfileStage, TraitChange
+from teams import local_cache
 
 from . import conditions as cond
 from .models import DEFAULT_STALL, Action, Automation, Enrolment, Step, Suppression
@@ -410,13 +411,36 @@ def _on_progress(team_id, automations, events, transitions, matches, profile_of,
             _advance_later(automation_id)
 
 
+# The ids of each team's active survey-triggered automations, in each process's memory: every public
+# answer asks, and most teams have none, so the answer must cost no query (teams.local_cache says how
+# a change reaches every process). Saving or deleting an automation bumps it (automations/apps.py).
+SURVEY_TRIGGERS = "automations.survey_triggers"
+_survey_triggers = local_cache.LocalCache(SURVEY_TRIGGERS, ttl=60)
+
+
+def survey_triggers_forget(**kwargs) -> None:
+    local_cache.bump(SURVEY_TRIGGERS)
+
+
+def _survey_trigger_ids(team_id: int) -> tuple[int, ...]:
+    return _survey_triggers.get(
+        team_id,
+        lambda: tuple(
+            Automation.objects.filter(
+                team_id=team_id, status="active", trigger=Automation.Trigger.SURVEY_ANSWERED
+            ).values_list("pk", flat=True)
+        ),
+    )
+
+
 def on_response(sender, *, team_id: int, event: str, items: list[dict], **kwargs) -> None:
     """The ``domain_event`` receiver for survey answers: enrol detractors (the survey trigger)."""
     if event != "response.created":
         return
-    automations = list(
-        Automation.objects.filter(team_id=team_id, status="active", trigger=Automation.Trigger.SURVEY_ANSWERED)
-    )
+    ids = _survey_trigger_ids(team_id)
+    if not ids:
+        return
+    automations = list(Automation.objects.filter(pk__in=ids, status="active"))
     if not automations:
         return
     from feedback.models import Response

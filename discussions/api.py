@@ -84,6 +84,7 @@ COMMENT_EXAMPLE = OpenApiExample(
         description="Only its author edits a comment; people it newly mentions are notified.",
         request=CommentEditSerializer,
         responses={200: CommentSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        examples=[OpenApiExample("Corrected", value={"body": "@ilze the returns page still says 14 days."})],
     ),
     destroy=extend_schema(
         summary="Delete your comment",

@@ -1268,7 +1268,9 @@ class PortfolioParamsSerializer(serializers.Serializer):
     ordering = serializers.CharField(required=False)
 
     def validate_ordering(self, value):
-        raise serializers.ValidationError(gettext("The portfolio is ordered by product, then title."))
+        raise serializers.ValidationError(
+            gettext("Cannot order by “%(value)s”. The portfolio is ordered by product, then title.") % {"value": value}
+        )
 
 
 class FigureSerializer(serializers.Serializer):

@@ -25,7 +25,10 @@ class SearchParamsSerializer(serializers.Serializer):
     ordering = serializers.CharField(required=False)
 
     def validate_ordering(self, value):
-        raise serializers.ValidationError(_("Results are ordered by relevance; there is nothing else to order by."))
+        raise serializers.ValidationError(
+            _("Cannot order by “%(value)s”. Results are ordered by relevance; there is nothing else to order by.")
+            % {"value": value}
+        )
 
 
 class SearchMapSerializer(serializers.Serializer):

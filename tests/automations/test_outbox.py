@@ -86,8 +86,8 @@ def test_the_frequency_cap_counts_every_automation(pending, all_day):
 def test_quiet_hours_defer_to_their_end_in_the_customers_time_zone(pending, team_a):
     Respect.objects.create(team=team_a, quiet_start=time(21, 0), quiet_end=time(8, 0))
     action = pending(timezone="Asia/Taipei")
-    # 23:30 in Taipei is 15:30 UTC.
-    night = timezone.now().replace(hour=15, minute=30, second=0, microsecond=0)
+    # 23:30 in Taipei is 15:30 UTC: tomorrow's, so the action is due then whenever the test runs.
+    night = (timezone.now() + timedelta(days=1)).replace(hour=15, minute=30, second=0, microsecond=0)
     assert outbox.actions_send(now=night)["deferred"] == 1
     action.refresh_from_db()
     assert (action.status, action.reason, action.attempts) == ("pending", "quiet_hours", 0)

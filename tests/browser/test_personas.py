@@ -84,11 +84,11 @@ def test_list_search_filters_in_place(page, login, erin, victor, team_a, screens
     expect(page.locator(".wm-persona-card")).to_have_count(3)
     expect(page.get_by_role("button", name="New persona")).to_have_count(0)  # viewers read only
     screenshot(page, "personas")
-    page.get_by_label("Search").fill("family")
+    page.get_by_label("Search", exact=True).fill("family")
     expect(page.locator(".wm-persona-card")).to_have_count(1)
     expect(page.locator("#persona-results")).to_contain_text("First-time loan applicant")
     assert "search=family" in page.url
-    page.get_by_label("Search").fill("")
+    page.get_by_label("Search", exact=True).fill("")
     page.get_by_label("Market").select_option("b2b")
     expect(page.locator(".wm-persona-card")).to_have_count(1)
     expect(page.locator("#persona-results")).to_contain_text("Procurement lead")

@@ -88,9 +88,11 @@ def test_print_shows_the_board_without_navigation_or_buttons(page, login, erin, 
     for selector in hidden:
         displays = page.eval_on_selector_all(selector, "els => els.map(e => getComputedStyle(e).display)")
         assert displays and set(displays) == {"none"}, (selector, displays)
-    # No button shows but the touchpoints' names (text on paper).
+    # No button shows but the touchpoints' names and the emotion chips, which an editor's board
+    # makes buttons (both are the map's content: text on paper).
     shown = page.eval_on_selector_all(
-        "button:not(.wm-tp-open)", "els => els.filter(e => e.offsetParent !== null).map(e => e.outerHTML.slice(0, 80))"
+        "button:not(.wm-tp-open):not(.wm-emotion-edit)",
+        "els => els.filter(e => e.offsetParent !== null).map(e => e.outerHTML.slice(0, 80))",
     )
     assert shown == []
     expect(page.locator(".wm-stage:not(.wm-stage-new)")).to_have_count(4)
