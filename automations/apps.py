@@ -19,9 +19,11 @@ class AutomationsConfig(AppConfig):
 
         register_match_hook(engine.on_match)
         domain_event.connect(engine.on_response, dispatch_uid="automations.survey_trigger")
-        post_save.connect(engine.survey_triggers_forget, sender=Automation, dispatch_uid="automations.triggers-saved")
+        post_save.connect(
+            engine.active_automations_forget, sender=Automation, dispatch_uid="automations.triggers-saved"
+        )
         post_delete.connect(
-            engine.survey_triggers_forget, sender=Automation, dispatch_uid="automations.triggers-deleted"
+            engine.active_automations_forget, sender=Automation, dispatch_uid="automations.triggers-deleted"
         )
         register_log_section(log.automations_in_log)
         register_timeline_source(timeline.automation_actions, labels={"automation": timeline.KIND_LABEL})

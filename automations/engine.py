@@ -268,6 +268,8 @@ def _stage_positions(journey_map_ids) -> dict[int, int]:
 
 def on_match(*, team_id: int, events, transitions, matches) -> None:
     """customers' match hook: enrol, wake waits, record conversions and exits for one team's batch."""
+    if not _active_triggers(team_id):
+        return
     automations = list(Automation.objects.filter(team_id=team_id, status=Automation.Status.ACTIVE))
     if not automations:
         return
@@ -411,24 +413,23 @@ def _on_progress(team_id, automations, events, transitions, matches, profile_of,
             _advance_later(automation_id)
 
 
-# The ids of each team's active survey-triggered automations, in each process's memory: every public
-# answer asks, and most teams have none, so the answer must cost no query (teams.local_cache says how
-# a change reaches every process). Saving or deleting an automation bumps it (automations/apps.py).
-SURVEY_TRIGGERS = "automations.survey_triggers"
-_survey_triggers = local_cache.LocalCache(SURVEY_TRIGGERS, ttl=60)
+# Each team's active automations, as (id, trigger) pairs, in each process's memory: every public
+# answer and every matched batch asks, and most teams have none, so the answer must cost no query
+# (teams.local_cache says how a change reaches every process). Saving or deleting an automation
+# bumps it (automations/apps.py), and so does a status change (services._set_status).
+ACTIVE_AUTOMATIONS = "automations.active"
+_active_automations = local_cache.LocalCache(ACTIVE_AUTOMATIONS, ttl=60)
 
 
-def survey_triggers_forget(**kwargs) -> None:
-    local_cache.bump(SURVEY_TRIGGERS)
+def active_automations_forget(**kwargs) -> None:
+    local_cache.bump(ACTIVE_AUTOMATIONS)
 
 
-def _survey_trigger_ids(team_id: int) -> tuple[int, ...]:
-    return _survey_triggers.get(
+def _active_triggers(team_id: int) -> tuple[tuple[int, str], ...]:
+    return _active_automations.get(
         team_id,
         lambda: tuple(
-            Automation.objects.filter(
-                team_id=team_id, status="active", trigger=Automation.Trigger.SURVEY_ANSWERED
-            ).values_list("pk", flat=True)
+            Automation.objects.filter(team_id=team_id, status=Automation.Status.ACTIVE).values_list("pk", "trigger")
         ),
     )
 
@@ -437,7 +438,7 @@ def on_response(sender, *, team_id: int, event: str, items: list[dict], **kwargs
     """The ``domain_event`` receiver for survey answers: enrol detractors (the survey trigger)."""
     if event != "response.created":
         return
-    ids = _survey_trigger_ids(team_id)
+    ids = [pk for pk, trigger in _active_triggers(team_id) if trigger == Automation.Trigger.SURVEY_ANSWERED]
     if not ids:
         return
     automations = list(Automation.objects.filter(pk__in=ids, status="active"))

@@ -210,7 +210,7 @@ def _set_status(automation: Automation, actor, status: str) -> Automation:
         if status == Automation.Status.ACTIVE and locked.activated_at is None:
             changes["activated_at"] = timezone.now()
         Automation.objects.filter(pk=automation.pk).update(**changes)
-        engine.survey_triggers_forget()  # an update() sends no post_save
+        engine.active_automations_forget()  # an update() sends no post_save
     automation.refresh_from_db()
     return automation
 
