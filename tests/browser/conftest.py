@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
 # The machine has no network but loopback: keep Chromium from trying to reach Google's services.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -87,8 +87,6 @@ def login(page):
 
 @pytest.fixture
 def screenshot():
-    def take(page, name):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    from tests.browser.shots import capture
 
-    return take
+    return capture

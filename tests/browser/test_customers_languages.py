@@ -9,7 +9,7 @@ from django.utils import timezone
 from customers import services
 from customers.models import Profile
 
-from .conftest import SCREENSHOTS
+from .shots import capture
 
 LANGUAGES = {
     "zh-hant": ("zh-TW", "客戶", "資料來源", "時間軸"),
@@ -45,7 +45,6 @@ def test_customers_pages_in_another_language_keep_their_layout(browser, live_ser
         page.fill("input[name=password]", "waymark-demo")
         page.click("form [type=submit]")
         page.wait_for_load_state()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         suffix = "" if width > 1000 else "-phone"
         for url, title, shot in (
             ("/customers/", heading, "customers"),
@@ -57,6 +56,6 @@ def test_customers_pages_in_another_language_keep_their_layout(browser, live_ser
             assert title in page.inner_text("main")
             assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), url
             if width > 1000:
-                page.screenshot(path=str(SCREENSHOTS / f"{shot}-{language}{suffix}.png"), full_page=True)
+                capture(page, f"{shot}-{language}{suffix}")
     finally:
         context.close()

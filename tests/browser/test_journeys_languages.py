@@ -10,7 +10,7 @@ from django.utils import translation
 
 from journeys import services
 
-from .conftest import SCREENSHOTS
+from .shots import capture
 
 LANGUAGES = {"zh-hant": ("zh-TW", "旅程地圖"), "bg": ("bg-BG", "Карти на пътуването")}
 
@@ -56,23 +56,22 @@ def test_map_pages_in_another_language_keep_their_layout(browser, live_server, t
         page.fill("input[name=password]", "waymark-demo")
         page.click("form [type=submit]")
         page.wait_for_load_state()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
         page.goto("/maps/")
         assert heading in page.inner_text("h1")
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
-        page.screenshot(path=str(SCREENSHOTS / f"maps-{language}.png"), full_page=True)
+        capture(page, f"maps-{language}")
 
         page.goto(f"/maps/{journey_map.pk}/")
         assert page.evaluate("() => document.documentElement.lang") == language
         # The page itself never scrolls sideways: only the board does, inside its frame.
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
         assert _spills(page, ".wm-actions a, .wm-actions summary, .wm-actions button, .wm-stage-title h2") == []
-        page.screenshot(path=str(SCREENSHOTS / f"map-{language}.png"), full_page=True)
+        capture(page, f"map-{language}")
 
         page.goto(f"/maps/{journey_map.pk}/owners/")
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
         assert _spills(page, ".wm-tabs a") == []
-        page.screenshot(path=str(SCREENSHOTS / f"owners-{language}.png"), full_page=True)
+        capture(page, f"owners-{language}")
     finally:
         context.close()

@@ -7,7 +7,7 @@ Screenshots go to docs/screenshots/ (shell-members-bg.png, shell-personas-zh-han
 
 import pytest
 
-from .conftest import SCREENSHOTS
+from .shots import capture
 
 LANGUAGES = {"zh-hant": ("zh-TW", "成員", "登入"), "bg": ("bg-BG", "Членове", "Вход")}
 
@@ -39,7 +39,6 @@ def test_the_shell_in_another_language_keeps_its_layout(browser, live_server, al
         page.fill("input[name=password]", "waymark-demo")
         page.click("form [type=submit]")
         page.wait_for_load_state()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
         page.goto(f"/teams/{team_a.slug}/members/")
         assert members in page.inner_text(".wm-tabs")
@@ -64,10 +63,10 @@ def test_the_shell_in_another_language_keeps_its_layout(browser, live_server, al
             assert page.is_visible(".wm-nav-menu")
             assert _no_sideways_scroll(page)
         assert _spills(page, ".wm-tabs a, button") == []
-        page.screenshot(path=str(SCREENSHOTS / f"shell-members-{language}-{width}.png"), full_page=True)
+        capture(page, f"shell-members-{language}-{width}")
 
         page.goto("/personas/")
         assert _no_sideways_scroll(page)
-        page.screenshot(path=str(SCREENSHOTS / f"shell-personas-{language}-{width}.png"), full_page=True)
+        capture(page, f"shell-personas-{language}-{width}")
     finally:
         context.close()
