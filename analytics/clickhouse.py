@@ -73,8 +73,13 @@ class Sql:
             f"WHERE team_id = {self.p(team_id, 'UInt64')} GROUP BY identity_id)"
         )
 
-    def events(self, team_id: int, *, start=None, end=None, end_inclusive=False, where: str = "") -> str:
-        """The team's events, one row each (FINAL collapses a batch shipped twice), with their person now."""
+    def events(
+        self, team_id: int, *, start=None, end=None, end_inclusive=False, where: str = "", final: bool = True
+    ) -> str:
+        """The team's events, one row each (FINAL collapses a batch shipped twice), with their person now.
+
+        ``final=False`` for a caller that drops the copies itself (reading without FINAL is cheaper).
+        """
         team = self.p(team_id, "UInt64")
         bounds = ""
         if start is not None:
@@ -85,7 +90,8 @@ class Sql:
         return (
             "(SELECT e.id AS id, m.pid AS pid, toUnixTimestamp64Micro(e.timestamp) AS us, "  # noqa: S608
             "intDiv(toUnixTimestamp64Micro(e.timestamp) + 500, 1000) AS ms, e.type AS type, e.event AS name, "
-            f"e.path AS path FROM {self.db}.events AS e FINAL INNER JOIN {self.people(team_id)} AS m "
+            f"e.path AS path FROM {self.db}.events AS e{' FINAL' if final else ''} "
+            f"INNER JOIN {self.people(team_id)} AS m "
             f"ON m.identity_id = e.identity_id WHERE e.team_id = {team}{bounds}{where})"
         )
 
@@ -135,7 +141,26 @@ def _zone(team) -> str:
 
 
 class ClickHouseEngine(funnels.SqlEngine):
-    """Funnels from ClickHouse: each person's occurrences one array, walked step by step."""
+    """Funnels from ClickHouse: each person's occurrences one sorted array, walked step by step.
+
+    ``run`` counts the figures inside ClickHouse (``tally``): nothing per entry comes back, only the
+    counts, the two middle durations of each step and the histogram's bins, which ``funnels.figures``
+    formats as it does the SQL engine's. Breakdowns (whose values come partly from PostgreSQL) and
+    the dropped-off list read the entries (``entries``); stage funnels go to the SQL engine.
+
+    ``windowFunnel`` (``funnel_levels``) is not what the product's funnels count, so it only serves
+    comparisons: it keeps the best of every start (a funnel here enters at the first step-1
+    occurrence of the period, or at each one counting conversions), it measures one window from
+    step 1 (here each step has its own window from the step before), it compares whole seconds (here
+    milliseconds, ties broken by event id), has no optional step and no exclusion, and it returns a
+    level only, where the figures need each step's time (time to convert, the entry's week).
+    """
+
+    # A person's occurrence packed into one UInt128, so that sorting them is sorting integers and a
+    # copy shipped twice (same instant, id and steps) lands next to its twin for ``arrayCompact``:
+    # microseconds after the period's start (52 bits: 142 years), the event id (64), the steps it
+    # matches (12 bits: ``funnels.MAX_STEPS``).
+    PACK_US, PACK_ID = 76, 12
 
     def __init__(self, client):
         super().__init__()
@@ -148,33 +173,40 @@ class ClickHouseEngine(funnels.SqlEngine):
         parts = [rule_sql(sql, rule) for rule in rules]
         return "(" + " OR ".join(parts) + ")" if parts else "0"
 
-    def step_counts(self, query: funnels.FunnelQuery) -> list[int]:
-        """Return how many entries reached each step, counted inside ClickHouse (no rows come back).
-
-        For ordered or strict funnels without optional steps or exclusions, where the count of step k
-        is the number of entries whose walk found it; the same numbers as ``run``'s ``converted``.
-        """
-        if query.order == "any" or query.exclusions or any(step.optional for step in query.steps):
-            raise ValueError("step_counts counts ordered funnels without optional steps or exclusions")
-        return [int(count) for count in self.entries(query, counts_only=True)]
-
-    def entries(self, query: funnels.FunnelQuery, counts_only: bool = False) -> list[funnels.Entry]:
-        if query.is_stage_funnel:
-            return super().entries(query)  # stage transitions live in PostgreSQL
+    def _walk(self, sql: Sql, query: funnels.FunnelQuery, *, with_ids: bool) -> tuple[str, dict]:
+        """The per-entry walk: a statement with ``p1``, ``start_ts`` and, per step, ``c<k>`` (the index
+        found, 0 if none), ``p<k>``/``pts<k>`` (where the next step is measured from) over the arrays
+        ``t`` (ms) and ``m`` (step bits); and the expressions of each step's time and origin."""
         steps = query.steps
         n = len(steps)
         total_window = sum((step.window for step in steps), timedelta())
         upper = query.end + total_window
-        sql = Sql(self.client)
+        base = micros(query.start)
         masks = " + ".join(f"(if({self._step_sql(sql, step)}, {1 << i}, 0))" for i, step in enumerate(steps))
         keep = "" if query.order == "strict" else " WHERE mask != 0"
-        events = sql.events(query.team.pk, start=query.start, end=upper, end_inclusive=True, where=sql.actions())
+        # Copies of a batch shipped twice are dropped by arrayCompact, so the read needs no FINAL.
+        events = sql.events(
+            query.team.pk, start=query.start, end=upper, end_inclusive=True, where=sql.actions(), final=False
+        )
+        pack = (
+            f"bitShiftLeft(toUInt128(us - {sql.p(base, 'Int64')}), {self.PACK_US}) "
+            f"+ bitShiftLeft(toUInt128(id), {self.PACK_ID}) + mask"
+        )
+        low64 = "18446744073709551615"
+        arrays = [
+            "arrayMap(x -> toUInt16(bitAnd(x, 4095)), k) AS m",
+            f"arrayMap(x -> intDiv(toInt64(bitShiftRight(x, {self.PACK_US})) + {sql.p(base, 'Int64')} + 500, 1000), "
+            "k) AS t",
+        ]
+        with_ids = with_ids or query.count == "conversions"
+        if with_ids:
+            arrays.append(f"arrayMap(x -> toUInt64(bitAnd(bitShiftRight(x, {self.PACK_ID}), {low64})), k) AS ids")
         occurrences = (
-            "SELECT pid, arraySort(x -> (x.2, x.1), groupUniqArray((id, us, mask, ms))) AS occ "  # noqa: S608
-            f"FROM (SELECT id, pid, us, ms, toUInt16({masks}) AS mask FROM {events}{keep}) GROUP BY pid"
+            f"SELECT pid, arrayCompact(arraySort(groupArray({pack}))) AS k, {', '.join(arrays)} "  # noqa: S608
+            f"FROM (SELECT id, pid, us, toUInt16({masks}) AS mask FROM {events}{keep}) GROUP BY pid"
         )
         end_ms = sql.p(funnels.ms(query.end), "Int64")
-        exclusion_join, x_ts = "", "NULL"
+        exclusion_join = ""
         if query.exclusions:
             names = sql.p(list(query.exclusions), "Array(String)")
             excluded = sql.events(
@@ -184,74 +216,201 @@ class ClickHouseEngine(funnels.SqlEngine):
                 f" LEFT JOIN (SELECT pid, arraySort(groupUniqArray(ms)) AS xs FROM {excluded} GROUP BY pid) AS x "  # noqa: S608
                 "ON x.pid = f.pid"
             )
-            x_ts = "if(arrayExists(v -> v >= start_ts, xs), arrayFirst(v -> v >= start_ts, xs), NULL)"
-        columns = []
+        # One SELECT level per step: each step reads where the one before ended (p, pts) by name.
+        first, levels, array_join = [], [], ""
+        times, froms = [], []
         if query.order == "any":
             window = sql.p(int(total_window.total_seconds() * 1000), "Int64")
-            columns.append(f"arrayFirstIndex(x -> x.4 < {end_ms}, occ) AS p1")
-            columns.append("occ[p1].4 AS start_ts")
-            times = []
+            first.append(f"arrayFirstIndex(tt -> tt < {end_ms}, t) AS p1")
+            first.append("t[p1] AS start_ts")
+            level = []
             for k in range(1, n + 1):
-                columns.append(
-                    f"arrayFirstIndex((x, i) -> bitTest(x.3, {k - 1}) AND i >= p1 AND x.4 - start_ts <= {window}, "
-                    f"occ, arrayEnumerate(occ)) AS c{k}"
+                level.append(
+                    f"arrayFirstIndex((mm, tt, i) -> bitTest(mm, {k - 1}) AND i >= p1 AND tt - start_ts <= {window}, "
+                    f"m, t, arrayEnumerate(t)) AS c{k}"
                 )
-                times.append(f"if(c{k} = 0, NULL, occ[c{k}].4)")
-            select = ["pid", "pid", "occ[p1].1", "start_ts", *times]
-            array_join = ""
+                level.append(f"t[c{k}] AS tc{k}")
+                times.append(f"if(c{k} = 0, NULL, tc{k})")
+            levels.append(level)
         else:
-            first = f"bitTest(x.3, 0) AND x.4 < {end_ms}"
             if query.count == "profiles":
-                columns.append(f"arrayFirstIndex(x -> {first}, occ) AS p1")
-                array_join = ""
+                first.append(f"arrayFirstIndex((mm, tt) -> bitTest(mm, 0) AND tt < {end_ms}, m, t) AS p1")
             else:
                 array_join = (
-                    f" ARRAY JOIN arrayFilter(i -> bitTest(occ[i].3, 0) AND occ[i].4 < {end_ms}, "
-                    "arrayEnumerate(occ)) AS p1"
+                    f" ARRAY JOIN arrayFilter((i, mm, tt) -> bitTest(mm, 0) AND tt < {end_ms}, "
+                    "arrayEnumerate(t), m, t) AS p1"
                 )
-                columns.append("p1")
-            columns.append("occ[p1].4 AS start_ts")
-            columns.append("start_ts AS pts1")
-            times, froms = ["start_ts"], []
+                first.append("p1")
+            first.append("t[p1] AS start_ts")
+            first.append("start_ts AS pts1")
+            times.append("start_ts")
             for k, step in enumerate(steps[1:], 2):
                 window = sql.p(int(step.window.total_seconds() * 1000), "Int64")
                 prev = k - 1
                 if query.order == "strict":
-                    nxt = f"occ[p{prev} + 1]"
                     found = (
-                        f"if(p{prev} = 0 OR p{prev} >= length(occ), 0, if(bitTest({nxt}.3, {k - 1}) "
-                        f"AND {nxt}.4 - pts{prev} <= {window}, p{prev} + 1, 0))"
+                        f"if(p{prev} = 0 OR p{prev} >= length(t), 0, if(bitTest(m[p{prev} + 1], {k - 1}) "
+                        f"AND t[p{prev} + 1] - pts{prev} <= {window}, p{prev} + 1, 0))"
                     )
                 else:
                     found = (
-                        f"if(p{prev} = 0, 0, arrayFirstIndex((x, i) -> bitTest(x.3, {k - 1}) AND i > p{prev} "
-                        f"AND x.4 - pts{prev} <= {window}, occ, arrayEnumerate(occ)))"
+                        f"if(p{prev} = 0, 0, arrayFirstIndex((mm, tt, i) -> bitTest(mm, {k - 1}) AND i > p{prev} "
+                        f"AND tt - pts{prev} <= {window}, m, t, arrayEnumerate(t)))"
                     )
-                columns.append(f"{found} AS c{k}")
+                level = [f"{found} AS c{k}", f"t[c{k}] AS tc{k}"]
                 if step.optional:
-                    columns.append(f"if(c{k} = 0, p{prev}, c{k}) AS p{k}")
-                    columns.append(f"if(c{k} = 0, pts{prev}, occ[c{k}].4) AS pts{k}")
+                    level.append(f"if(c{k} = 0, p{prev}, c{k}) AS p{k}")
+                    level.append(f"if(c{k} = 0, pts{prev}, tc{k}) AS pts{k}")
                 else:
-                    columns.append(f"c{k} AS p{k}")
-                    columns.append(f"occ[c{k}].4 AS pts{k}")
-                times.append(f"if(c{k} = 0, NULL, occ[c{k}].4)")
+                    level.append(f"c{k} AS p{k}")
+                    level.append(f"tc{k} AS pts{k}")
+                levels.append(level)
+                times.append(f"if(c{k} = 0, NULL, tc{k})")
                 froms.append(f"if(p{prev} = 0, NULL, pts{prev})")
-            key = "pid" if query.count == "profiles" else "occ[p1].1"
-            select = [key, "pid", "occ[p1].1", "start_ts", *times, *froms]
-        # Aliases of one SELECT chain (p1 → c2 → p2 …): ClickHouse resolves them in order.
+        carried = ["m", "t", *(["ids"] if with_ids else [])]
+        if query.exclusions:
+            carried.append("xs")
+            levels.append(["if(arrayExists(v -> v >= start_ts, xs), arrayFirst(v -> v >= start_ts, xs), NULL) AS x_ts"])
         walked = (
-            f"SELECT pid, occ{', xs' if query.exclusions else ''}, {', '.join(columns)} "  # noqa: S608
-            f"FROM (SELECT f.pid AS pid, f.occ AS occ{', x.xs AS xs' if query.exclusions else ''} "
-            f"FROM ({occurrences}) AS f{exclusion_join}){array_join}"
+            f"SELECT pid, {', '.join(carried)}, {', '.join(first)} "  # noqa: S608
+            f"FROM (SELECT f.pid AS pid, {', '.join(f'f.{a} AS {a}' for a in carried if a != 'xs')}"
+            f"{', x.xs AS xs' if query.exclusions else ''} FROM ({occurrences}) AS f{exclusion_join}){array_join}"
         )
-        if counts_only:
-            reached = ", ".join(f"countIf(c{k} > 0)" for k in range(2, n + 1))
-            return sql.rows(f"SELECT count(), {reached} FROM ({walked}) WHERE p1 > 0")[0]  # noqa: S608
+        for level in levels:
+            walked = f"SELECT *, {', '.join(level)} FROM ({walked})"  # noqa: S608
+        return walked, {"times": times, "froms": froms}
+
+    def entries(self, query: funnels.FunnelQuery) -> list[funnels.Entry]:
+        if query.is_stage_funnel:
+            return super().entries(query)  # stage transitions live in PostgreSQL
+        sql = Sql(self.client)
+        walked, parts = self._walk(sql, query, with_ids=True)
+        if query.order == "any":
+            select = ["pid", "pid", "ids[p1]", "start_ts", *parts["times"]]
+        else:
+            key = "pid" if query.count == "profiles" else "ids[p1]"
+            select = [key, "pid", "ids[p1]", "start_ts", *parts["times"], *parts["froms"]]
+        x_ts = "x_ts" if query.exclusions else "NULL"
         rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0")  # noqa: S608
         rows = [[*row[:-1], None, row[-1]] for row in rows]  # the breakdown value goes before x_ts
         if query.breakdown:
             self._breakdown(query, rows, len(select))
         return [funnels.entry_from_row(query, row) for row in rows]
+
+    def tally(self, query: funnels.FunnelQuery) -> funnels.Tally:
+        """Return the funnel's counts (``funnels.tally``'s), counted inside ClickHouse.
+
+        Per entry: which steps it was on the way to (``a<k>``) and reached (``d<k>``), each reached
+        step's duration from the step before (``u<k>``, ms), whether it completed, its local week;
+        summed over the entries, with the exact lower and upper middle duration of each step (the
+        median is their mean, as ``statistics.median`` takes it) and the histogram's bins.
+        """
+        sql = Sql(self.client)
+        walked, _parts = self._walk(sql, query, with_ids=False)
+        steps, n = query.steps, len(query.steps)
+        per = []
+        if query.order == "any":
+            found = ", ".join(f"c{k}" for k in range(1, n + 1))
+            found_times = ", ".join(f"tc{k}" for k in range(1, n + 1))
+            per.append(f"arraySort(arrayFilter((tc, c) -> c > 0, [{found_times}], [{found}])) AS ft")
+            per.append("length(ft) AS cnt")
+            for k in range(1, n + 1):
+                per.append(f"{'1' if k == 1 else f'cnt >= {k - 1}'} AS a{k}")
+                per.append(f"cnt >= {k} AS d{k}")
+                if k > 1:
+                    per.append(f"ft[{k}] - ft[{k - 1}] AS u{k}")
+            per.append(f"cnt = {n} AS done")
+            per.append("ft[cnt] AS last")
+        else:
+            per += ["1 AS a1", "1 AS d1"]
+            for k in range(2, n + 1):
+                carry = f"a{k - 1}" if steps[k - 2].optional else f"d{k - 1}"
+                per.append(f"{carry} AS a{k}")
+                per.append(f"a{k} AND c{k} > 0 AS d{k}")
+                per.append(f"tc{k} - pts{k - 1} AS u{k}")
+            required = [f"d{k}" for k in range(1, n + 1) if not steps[k - 1].optional]
+            per.append(f"{' AND '.join(required)} AS done")
+            per.append(
+                f"greatest(start_ts, {', '.join(f'if(d{k}, tc{k}, start_ts)' for k in range(2, n + 1))}) AS last"
+            )
+        per.append(f"toString(toMonday(fromUnixTimestamp64Milli(start_ts, '{_zone(query.team)}'))) AS week")
+        kept = " AND (x_ts IS NULL OR x_ts > last)" if query.exclusions else ""
+        bins = len(funnels.HISTOGRAM_EDGES)
+        # A reached step's histogram bin as a map key (step × 16 + bin): the bin is how many edges
+        # the duration has passed (a sum of comparisons, no lambda per entry).
+        keys = []
+        for k in range(2, n + 1):
+            passed = " + ".join(f"(u{k} >= {edge * 1000})" for edge in funnels.HISTOGRAM_EDGES)
+            keys.append(f"if(d{k}, {k * 16} + {passed}, 0)")
+        per.append(f"[{', '.join(f'a{k}' for k in range(1, n + 1))}] AS on_way")
+        per.append(f"[{', '.join(f'd{k}' for k in range(1, n + 1))}] AS reached")
+        per.append(f"[{', '.join(f'if(d{k}, u{k}, NULL)' for k in range(2, n + 1))}] AS spans")
+        per.append(f"arrayFilter(x -> x > 0, [{', '.join(keys)}]) AS bins")
+        # Summed per step (-ForEach) over the entries; a step's durations skip the entries that did
+        # not reach it (NULL); its median is the mean of the exact lower and upper middle values, as
+        # ``statistics.median`` takes it.
+        sums = [
+            "count()",
+            "sumForEach(on_way)",
+            "sumForEach(reached)",
+            "quantileExactLowForEach(0.5)(spans)",
+            "quantileExactHighForEach(0.5)(spans)",
+            "sumMap(bins, arrayWithConstant(length(bins), toUInt64(1)))",
+            "countIf(done)",
+            "sumMap([week], [toUInt64(1)], [toUInt64(done)])",
+        ]
+        # Only the walk's numbers cross into the counting (its arrays stay behind).
+        scalars = ["p1", "start_ts", *(f"c{k}" for k in range(1, n + 1) if k > 1 or query.order == "any")]
+        scalars += [f"tc{k}" for k in range(1, n + 1) if k > 1 or query.order == "any"]
+        if query.order != "any":
+            scalars += [f"pts{k}" for k in range(1, n)]
+        if query.exclusions:
+            scalars.append("x_ts")
+        row = sql.rows(
+            f"SELECT {', '.join(sums)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
+            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}"
+        )[0]
+        total = int(row[0])
+        entered = [int(v) for v in row[1]] or [0] * n
+        converted = [int(v) for v in row[2]] or [0] * n
+        lows, highs = row[3] or [0] * (n - 1), row[4] or [0] * (n - 1)
+        histogram = dict(zip(*row[5], strict=True)) if row[5] else {}
+        timings = [funnels.StepTiming(0, None, [])]  # the first step has no time to convert
+        for index in range(1, n):
+            count = converted[index]
+            median = None
+            if count:
+                low, high = int(lows[index - 1]), int(highs[index - 1])
+                median = low / 1000 if count % 2 else (low / 1000 + high / 1000) / 2
+            counts = [int(histogram.get((index + 1) * 16 + b, 0)) for b in range(1, bins + 1)]
+            timings.append(funnels.StepTiming(count, median, funnels.histogram_bins(counts)))
+        completed = int(row[6])
+        weeks = (
+            {dt.date.fromisoformat(week): [int(e), int(c)] for week, e, c in zip(*row[7], strict=True)}
+            if row[7]
+            else {}
+        )
+        return funnels.Tally(
+            total=total,
+            entered=entered,
+            converted=converted,
+            timings=timings,
+            completed=completed,
+            weeks=weeks,
+            breakdown=[],
+        )
+
+    def summary(self, query: funnels.FunnelQuery) -> dict:
+        """The figures of one period: counted inside ClickHouse unless the query needs its entries."""
+        if query.is_stage_funnel or query.breakdown:
+            return funnels.summarize(query, self.entries(query))
+        return funnels.figures(query, self.tally(query))
+
+    def run(self, query: funnels.FunnelQuery) -> dict:
+        result = self.summary(query)
+        compared = query.compared()
+        result["comparison"] = self.summary(compared) if compared else None
+        return result
 
     def _breakdown(self, query: funnels.FunnelQuery, rows: list[list], at: int) -> None:
         """Fill in each entry's breakdown value: traits from PostgreSQL, the entering event's from ClickHouse."""
@@ -309,44 +468,46 @@ class ClickHouseEngine(funnels.SqlEngine):
 
 
 def retention_counts(client, query) -> tuple[dict, dict]:
-    """Return the cohort sizes and ``{(cohort, active period): profiles}``, counted with ``retention()``."""
+    """Return the cohort sizes and ``{(cohort, active period): profiles}``, in one pass over the events.
+
+    Per person, in the same GROUP BY: first seen (``min`` over every event: the cohort) and the
+    periods in which they did the return event (``groupUniqArrayIf``); then per cohort the people
+    and, per period index, how many were active (``sumMap``). No join, and no FINAL: a copy shipped
+    twice changes neither a minimum nor a set.
+    """
     zone = team_zone(query.team)
     tz = _zone(query.team)
     first, last = local_bounds(period_start(query.start, query.period), query.end, zone)
     horizon = local_midnight(period_add(period_start(query.end, query.period), query.period, query.periods + 1), zone)
     sql = Sql(client)
-    everything = sql.events(query.team.pk)
-    cohort = (
-        f"SELECT pid, entered, {period_sql('entered', query.period, tz)} AS cohort FROM "  # noqa: S608
-        f"(SELECT pid, min(us) AS entered FROM {everything} GROUP BY pid) "
-        f"WHERE entered >= {sql.p(micros(first), 'Int64')} AND entered < {sql.p(micros(last), 'Int64')}"
-    )
-    activity = sql.events(query.team.pk, start=first, end=horizon, where=sql.name_filter(query.event))
-    active = period_sql("e.us", query.period, tz)
-    if query.period == "week":
-        index = f"intDiv(dateDiff('day', c.cohort, {active}), 7)"
+    everything = sql.events(query.team.pk, final=False)
+    returned = f"us >= {sql.p(micros(first), 'Int64')} AND us < {sql.p(micros(horizon), 'Int64')}"
+    if query.event:
+        returned += f" AND name = {sql.p(query.event, 'String')}"
     else:
-        index = f"dateDiff('{query.period}', c.cohort, {active})"
-    conditions = ", ".join(f"toUInt8(idx = {k})" for k in range(query.periods + 1))
+        returned += " AND type IN ('track', 'page', 'screen')"
+    cohort = period_sql("entered", query.period, tz)
+    if query.period == "week":
+        index = "intDiv(dateDiff('day', cohort, a), 7)"
+    else:
+        index = f"dateDiff('{query.period}', cohort, a)"
+    periods = int(query.periods)
     rows = sql.rows(
-        f"WITH cohorts AS ({cohort}) "  # noqa: S608
-        "SELECT toString(cohort), count(), [] FROM cohorts GROUP BY cohort "
-        "UNION ALL "
-        "SELECT toString(cohort), 0, sumForEach(r) FROM ("
-        f"SELECT c.pid, c.cohort AS cohort, retention(toUInt8(1), {conditions}) AS r FROM "
-        f"(SELECT e.pid AS pid, e.us AS us, c.cohort AS cohort, {index} AS idx FROM {activity} AS e "
-        "INNER JOIN cohorts AS c ON c.pid = e.pid WHERE e.us >= c.entered) AS c "
-        "GROUP BY c.pid, c.cohort) GROUP BY cohort"
+        "SELECT toString(cohort), count(), sumMap(idx, arrayWithConstant(length(idx), toUInt64(1))) FROM ("  # noqa: S608
+        f"SELECT {cohort} AS cohort, arrayFilter(i -> i >= 0 AND i <= {periods}, "
+        f"arrayMap(a -> {index}, active)) AS idx FROM ("
+        f"SELECT pid, min(us) AS entered, groupUniqArrayIf({period_sql('us', query.period, tz)}, {returned}) AS active "
+        f"FROM {everything} GROUP BY pid "
+        f"HAVING entered >= {sql.p(micros(first), 'Int64')} AND entered < {sql.p(micros(last), 'Int64')})) "
+        "GROUP BY cohort"
     )
     sizes, counts = {}, {}
-    for start, size, retained in rows:
+    for start, size, (indexes, numbers) in rows:
         day = dt.date.fromisoformat(start)
-        if not retained:
-            sizes[day] = int(size)
-            continue
-        for k, n in enumerate(retained[1:]):
+        sizes[day] = int(size)
+        for k, n in zip(indexes, numbers, strict=True):
             if n:
-                counts[(day, period_add(day, query.period, k))] = int(n)
+                counts[(day, period_add(day, query.period, int(k)))] = int(n)
     return sizes, counts
 
 
@@ -406,15 +567,40 @@ def moment_sql(sql: Sql, *, touchpoint=None, event: str = "") -> str | None:
 
 def moment_reach(client, team, *, touchpoint=None, event: str = "", first: dt.date, last: dt.date) -> list[tuple]:
     """``(seen, reached)`` of the profiles first seen between two local days (``moments.profile_reach``)."""
+    rows = profile_reach(client, team, touchpoint=touchpoint, event=event, first=first, last=last)
+    return [(seen, reached) for _pid, seen, reached in rows]
+
+
+def profile_reach(client, team, *, touchpoint=None, event: str = "", first: dt.date, last: dt.date) -> list[tuple]:
+    """``(profile, seen, reached)`` of the profiles first seen between two local days."""
     start, end = local_bounds(first, last, team_zone(team))
     sql = Sql(client)
     condition = moment_sql(sql, touchpoint=touchpoint, event=event)
     rows = sql.rows(
-        f"SELECT min(us) AS seen, minIf(us, {condition}) AS reached, countIf({condition}) AS hits "  # noqa: S608
-        f"FROM {sql.events(team.pk)} GROUP BY pid "
+        f"SELECT pid, min(us) AS seen, minIf(us, {condition}) AS reached, countIf({condition}) AS hits "  # noqa: S608
+        f"FROM {sql.events(team.pk, final=False)} GROUP BY pid "
         f"HAVING seen >= {sql.p(micros(start), 'Int64')} AND seen < {sql.p(micros(end), 'Int64')}"
     )
-    return [(from_micros(seen), from_micros(reached) if hits else None) for seen, reached, hits in rows]
+    return [(int(pid), from_micros(seen), from_micros(reached) if hits else None) for pid, seen, reached, hits in rows]
+
+
+def profile_event_counts(client, team, name: str, *, first: dt.date, last: dt.date, window_days: int) -> list[tuple]:
+    """``(profile, seen, count)`` of the profiles first seen between two local days: their ``name``
+    events from first seen to ``window_days`` after it, both ends included (``moments.profile_event_counts``).
+
+    A copy shipped twice is one event (counted by id).
+    """
+    start, end = local_bounds(first, last, team_zone(team))
+    sql = Sql(client)
+    window = sql.p(window_days * 86400 * 1_000_000, "Int64")
+    rows = sql.rows(
+        "SELECT pid, seen, length(arrayDistinct(arrayMap(x -> x.2, "  # noqa: S608
+        f"arrayFilter(x -> x.1 >= seen AND x.1 <= seen + {window}, hits)))) FROM ("
+        f"SELECT pid, min(us) AS seen, groupArrayIf((us, id), name = {sql.p(name, 'String')}) AS hits "
+        f"FROM {sql.events(team.pk, final=False)} GROUP BY pid "
+        f"HAVING seen >= {sql.p(micros(start), 'Int64')} AND seen < {sql.p(micros(end), 'Int64')})"
+    )
+    return [(int(pid), from_micros(seen), int(count)) for pid, seen, count in rows]
 
 
 # --- paths ------------------------------------------------------------------------------------

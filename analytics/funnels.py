@@ -696,11 +696,19 @@ def rate(k: int, n: int, reason: str) -> dict:
 
 def histogram(durations: list[float]) -> list[dict]:
     edges = [*HISTOGRAM_EDGES, None]
-    bins = []
-    for low, high in itertools.pairwise(edges):
-        count = sum(1 for d in durations if d >= low and (high is None or d < high))
-        bins.append({"low_seconds": low, "high_seconds": high, "count": count})
-    return bins
+    counts = [
+        sum(1 for d in durations if d >= low and (high is None or d < high)) for low, high in itertools.pairwise(edges)
+    ]
+    return histogram_bins(counts)
+
+
+def histogram_bins(counts: list[int]) -> list[dict]:
+    """The histogram's bins from their counts (one per pair of ``HISTOGRAM_EDGES``, the last open)."""
+    edges = [*HISTOGRAM_EDGES, None]
+    return [
+        {"low_seconds": low, "high_seconds": high, "count": count}
+        for (low, high), count in zip(itertools.pairwise(edges), counts, strict=True)
+    ]
 
 
 def week_start(moment_ms: int, tz: zoneinfo.ZoneInfo) -> date:
@@ -708,14 +716,36 @@ def week_start(moment_ms: int, tz: zoneinfo.ZoneInfo) -> date:
     return local.date() - timedelta(days=local.weekday())
 
 
-def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
-    """Return the figures of a funnel from its entries (the engine-independent half)."""
+@dataclass
+class StepTiming:
+    """One step's time to convert: how many conversions, their median (seconds) and histogram bins."""
+
+    n: int
+    median: float | None
+    histogram: list[dict]
+
+
+@dataclass
+class Tally:
+    """What a funnel's figures are made of: counted from the entries here, or inside ClickHouse
+    (``analytics.clickhouse``), so both engines format the same numbers the same way."""
+
+    total: int
+    entered: list[int]
+    converted: list[int]
+    timings: list[StepTiming]
+    completed: int
+    weeks: dict[date, list[int]]  # the entry's local Monday: [entered, completed]
+    breakdown: list[dict]
+
+
+def tally(query: FunnelQuery, entries: list[Entry]) -> Tally:
+    """Return the counts of ``query``'s funnel from its entries (exclusions applied here)."""
     entries = kept(entries)
-    steps = query.steps
-    n = len(steps)
+    n = len(query.steps)
     entered = [0] * n
     converted = [0] * n
-    durations: list[list[float]] = [[] for _ in steps]
+    durations: list[list[float]] = [[] for _ in query.steps]
     completed_by: list[bool] = []
     for entry in entries:
         on_way, done = reached(query, entry)
@@ -725,10 +755,38 @@ def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
             if index and done[index]:
                 durations[index].append((entry.times[index] - entry.previous[index]) / 1000)
         completed_by.append(_completed(query, done))
-    total = len(entries)
+    tz = query.tzinfo
+    weeks: dict[date, list[int]] = {}
+    for entry, done in zip(entries, completed_by, strict=True):
+        bucket = weeks.setdefault(week_start(entry.times[0], tz), [0, 0])
+        bucket[0] += 1
+        bucket[1] += done
+    timings = [
+        StepTiming(len(times), statistics.median(times) if times else None, histogram(times) if index else [])
+        for index, times in enumerate(durations)
+    ]
+    return Tally(
+        total=len(entries),
+        entered=entered,
+        converted=converted,
+        timings=timings,
+        completed=sum(completed_by),
+        weeks=weeks,
+        breakdown=_breakdown(query, entries, completed_by) if query.breakdown else [],
+    )
+
+
+def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
+    """Return the figures of a funnel from its entries (the engine-independent half)."""
+    return figures(query, tally(query, entries))
+
+
+def figures(query: FunnelQuery, counts: Tally) -> dict:
+    """Return the funnel's figures (rates, intervals, reasons) from its counts."""
+    entered, converted, total = counts.entered, counts.converted, counts.total
     rows = []
-    for index, step in enumerate(steps):
-        times = durations[index]
+    for index, step in enumerate(query.steps):
+        timing = counts.timings[index]
         rows.append(
             {
                 "index": index + 1,
@@ -743,33 +801,25 @@ def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
                 "overall": rate(converted[index], total, NO_ENTRIES),
                 "time_to_convert": {
                     "unit": "seconds",
-                    "n": len(times),
-                    "median": statistics.median(times) if times else None,
-                    "histogram": histogram(times) if index else [],
-                    "reason": None if times or index == 0 else NO_CONVERSIONS,
+                    "n": timing.n,
+                    "median": timing.median,
+                    "histogram": timing.histogram if index else [],
+                    "reason": None if timing.n or index == 0 else NO_CONVERSIONS,
                 },
                 "reason": _step_reason(step, entered[index], index),
             }
         )
-    done_total = sum(completed_by)
-    tz = query.tzinfo
-    weeks: dict[date, list[int]] = {}
-    for entry, done in zip(entries, completed_by, strict=True):
-        bucket = weeks.setdefault(week_start(entry.times[0], tz), [0, 0])
-        bucket[0] += 1
-        bucket[1] += done
-    breakdown = _breakdown(query, entries, completed_by) if query.breakdown else []
     return {
         "period": {
             "start": query.start.isoformat(),
             "end": query.end.isoformat(),
-            "time_zone": str(tz),
+            "time_zone": str(query.tzinfo),
         },
         "counting": query.count,
         "order": query.order,
         "entries": total,
-        "completed": done_total,
-        "conversion": rate(done_total, total, NO_ENTRIES),
+        "completed": counts.completed,
+        "conversion": rate(counts.completed, total, NO_ENTRIES),
         "steps": rows,
         "weeks": [
             {
@@ -778,9 +828,9 @@ def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
                 "converted": k[1],
                 "conversion": rate(k[1], k[0], NO_ENTRIES),
             }
-            for week, k in sorted(weeks.items())
+            for week, k in sorted(counts.weeks.items())
         ],
-        "breakdown": {"by": query.breakdown, "rows": breakdown} if query.breakdown else None,
+        "breakdown": {"by": query.breakdown, "rows": counts.breakdown} if query.breakdown else None,
     }
 
 
