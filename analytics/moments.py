@@ -94,6 +94,50 @@ def reach_rows(team, condition: Q, *, touchpoint=None, event: str = "", first: d
     return list(profile_reach(team, condition, first=first, last=last).values_list("seen", "reached"))
 
 
+def reach_by_profile(team, *, touchpoint=None, event: str = "", first: dt.date, last: dt.date) -> list[tuple]:
+    """``(profile id, seen, reached, traits)`` of the profiles first seen between two local days, from
+    ClickHouse when it serves the events (the traits always from PostgreSQL, the system of record)."""
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from . import clickhouse as engine
+
+        rows = engine.profile_reach(
+            clickhouse.get_client(), team, touchpoint=touchpoint, event=event, first=first, last=last
+        )
+        return _with_traits(team, rows)
+    condition, _notes = moment_filter(touchpoint=touchpoint, event=event)
+    if condition is None:
+        return []
+    return list(profile_reach(team, condition, first=first, last=last).values_list("pk", "seen", "reached", "traits"))
+
+
+def event_counts_by_profile(team, name: str, *, first: dt.date, last: dt.date, window_days: int) -> list[tuple]:
+    """``(profile id, seen, count, traits)``: ``profile_event_counts``, from ClickHouse when it serves the events."""
+    from customers import clickhouse
+
+    if clickhouse.enabled():
+        from . import clickhouse as engine
+
+        rows = engine.profile_event_counts(
+            clickhouse.get_client(), team, name, first=first, last=last, window_days=window_days
+        )
+        return _with_traits(team, rows)
+    counted = profile_event_counts(team, name, first=first, last=last, window_days=window_days)
+    return list(counted.values_list("pk", "seen", "count", "traits"))
+
+
+def _with_traits(team, rows: list[tuple]) -> list[tuple]:
+    """Each ClickHouse row with its profile's traits; people whose profile is gone (erased, merged away
+    since) are left out, as the PostgreSQL query leaves them out."""
+    traits = dict(
+        Profile.objects.filter(team=team, merged_into__isnull=True, pk__in=[row[0] for row in rows]).values_list(
+            "pk", "traits"
+        )
+    )
+    return [(*row, traits[row[0]]) for row in rows if row[0] in traits]
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Return the q-th percentile (0–100) by linear interpolation between closest ranks (NumPy's default)."""
     if not values:

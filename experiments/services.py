@@ -722,7 +722,7 @@ def metric_compute_from_events(
     """
     import statistics
 
-    from analytics.moments import moment_filter, profile_event_counts, profile_reach
+    from analytics.moments import event_counts_by_profile, moment_filter, reach_by_profile
     from analytics.query import team_zone
 
     check_actor(actor, metric.team_id)
@@ -765,15 +765,19 @@ def metric_compute_from_events(
         condition, _notes = moment_filter(touchpoint=metric.touchpoint, event=metric.event_name)
         if condition is None:
             raise ValidationError({"event_name": _("The moment is bound to no event: add a tracking rule to it.")})
-        rows = profile_reach(team, condition, first=min(every_missing), last=max(every_missing)).values_list(
-            "pk", "seen", "reached", "traits"
+        rows = reach_by_profile(
+            team,
+            touchpoint=metric.touchpoint,
+            event=metric.event_name,
+            first=min(every_missing),
+            last=max(every_missing),
         )
         for pk, seen, reached, traits in rows:
             add(pk, seen, traits or {}, reached is not None and reached - seen <= window)
     else:
-        rows = profile_event_counts(
+        rows = event_counts_by_profile(
             team, metric.event_name, first=min(every_missing), last=max(every_missing), window_days=metric.window_days
-        ).values_list("pk", "seen", "count", "traits")
+        )
         for pk, seen, count, traits in rows:
             add(pk, seen, traits or {}, count)
 

@@ -238,6 +238,13 @@ FUNNELS = [
     {"breakdown": "trait:plan"},
     {"breakdown": "property:plan", "count": "conversions"},
     {"breakdown": "source"},
+    {"order": "any", "exclusions": ["Refund"]},
+    {"order": "strict", "count": "conversions", "exclusions": ["Refund"]},
+    {
+        "compare_start": datetime(2026, 10, 12, tzinfo=UTC),
+        "compare_end": datetime(2026, 11, 2, tzinfo=UTC),
+        "exclusions": ["Refund"],
+    },
 ]
 
 
@@ -247,23 +254,38 @@ def test_event_funnel_is_the_same_on_both_engines(world, options):
     sql = funnels.SqlEngine()
     ch = ClickHouseEngine(world["client"])
     by_key = lambda entries: sorted(entries, key=lambda e: e.key)  # noqa: E731
-    assert by_key(ch.entries(query)) == by_key(sql.entries(query))
+    entries = sql.entries(query)
+    assert by_key(ch.entries(query)) == by_key(entries)
+    if not query.breakdown:
+        # Counted inside ClickHouse (nothing per entry comes back) against the count of the entries.
+        assert ch.tally(query) == funnels.tally(query, entries)
     result = ch.run(query)
     assert result == sql.run(query)
     assert result["steps"][0]["entered"] > 20 and result["steps"][-1]["converted"] > 0
+    if query.compare_start:
+        assert result["comparison"]["entries"] > 0
 
 
-def test_optional_step_and_touchpoint_steps_are_the_same(world):
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"order": "strict"}, {"count": "conversions", "exclusions": ["Refund"]}],
+    ids=["ordered", "strict", "conversions-excluded"],
+)
+def test_optional_step_and_touchpoint_steps_are_the_same(world, options):
     tps = world["touchpoints"]
     steps = [
         Step("touchpoint", tps["cart"].pk, "Cart", timedelta(days=2)),
         Step("touchpoint", tps["checkout"].pk, "Checkout", timedelta(days=1), optional=True),
         Step("touchpoint", tps["paid"].pk, "Paid", timedelta(days=3)),
     ]
-    query = _funnel(world, steps=steps)
-    sql, ch = funnels.SqlEngine().run(query), ClickHouseEngine(world["client"]).run(query)
+    query = _funnel(world, steps=steps, **options)
+    engine = ClickHouseEngine(world["client"])
+    assert engine.tally(query) == funnels.tally(query, funnels.SqlEngine().entries(query))
+    sql, ch = funnels.SqlEngine().run(query), engine.run(query)
     assert ch == sql
     assert sql["steps"][2]["converted"] > 0
+    # The optional step is skipped by some who still reach the last one.
+    assert sql["steps"][1]["dropped"] > 0 and sql["steps"][2]["entered"] > sql["steps"][1]["converted"]
 
 
 def test_engine_for_picks_clickhouse_when_set(world):
@@ -375,6 +397,80 @@ def test_dashboard_moments_are_the_same(world):
     now = datetime(2026, 11, 10, tzinfo=UTC)
     sql, ch = on_both(world, lambda: moments.dashboard_moments(world["team"], now=now))
     assert ch == sql and sql[0]["summary"]["activation"]["n"] > 0
+
+
+@pytest.mark.parametrize("moment", ["cart", "event"])
+def test_reach_by_profile_is_the_same(world, moment):
+    touchpoint = world["touchpoints"].get(moment)
+    sql, ch = on_both(
+        world,
+        lambda: sorted(
+            moments.reach_by_profile(
+                world["team"],
+                touchpoint=touchpoint,
+                event="" if touchpoint else "Paid",
+                first=date(2026, 10, 5),
+                last=date(2026, 11, 10),
+            )
+        ),
+    )
+    assert ch == sql
+    assert sum(1 for row in sql if row[2] is not None) > 5 and any(row[3] for row in sql)
+
+
+@pytest.mark.parametrize(("name", "window"), [("Added", 7), ("Viewed", 1)])
+def test_event_counts_by_profile_are_the_same(world, name, window):
+    sql, ch = on_both(
+        world,
+        lambda: sorted(
+            moments.event_counts_by_profile(
+                world["team"], name, first=date(2026, 10, 5), last=date(2026, 11, 10), window_days=window
+            )
+        ),
+    )
+    assert ch == sql
+    assert any(row[2] > 1 for row in sql) and any(row[2] == 0 for row in sql)
+
+
+@pytest.mark.parametrize("behaviour", ["moment_activation", "event_count"])
+def test_behavioural_metric_observations_are_the_same(world, behaviour):
+    from django.db import transaction
+
+    from experiments import services as experiments
+    from experiments.models import Observation
+
+    metric = experiments.metric_create(
+        team=world["team"],
+        actor=world["admin"],
+        name=f"Parity {behaviour}",
+        key=f"parity-{behaviour}".replace("_", "-"),
+        behaviour=behaviour,
+        event_name="Paid" if behaviour == "event_count" else "",
+        touchpoint=world["touchpoints"]["cart"] if behaviour == "moment_activation" else None,
+        kind="proportion" if behaviour == "moment_activation" else "mean",
+        window_days=7,
+        segment_trait="plan",
+    )
+    stored = []
+    for client in (None, world["client"]):
+        with transaction.atomic():
+            clickhouse.use_client(client)
+            try:
+                experiments.metric_compute_from_events(
+                    metric=metric, actor=world["admin"], now=datetime(2026, 11, 20, tzinfo=UTC), days_back=40
+                )
+            finally:
+                clickhouse.use_client(None)
+            stored.append(
+                sorted(
+                    Observation.objects.filter(metric=metric).values_list(
+                        "period_start", "segment", "sample_size", "successes", "mean", "sd"
+                    )
+                )
+            )
+            transaction.set_rollback(True)
+    assert stored[1] == stored[0]
+    assert len(stored[0]) > 10 and any(segment for _day, segment, *_rest in stored[0])
 
 
 PATHS = [
