@@ -105,6 +105,25 @@ class Sql:
         return self.actions()
 
 
+# ClickHouse refuses an array of more than a million elements as one value, and a parameter is one
+# value: ids are looked up in parts.
+ID_CHUNK = 500_000
+
+
+def rows_by_ids(client, team_id: int, ids, columns: str) -> list[list]:
+    """``[id, *columns]`` of the team's events with these ids (one row per id, copies collapsed)."""
+    ordered = sorted(ids)
+    found = []
+    for at in range(0, len(ordered), ID_CHUNK):
+        sql = Sql(client)
+        chunk = sql.p(ordered[at : at + ID_CHUNK], "Array(UInt64)")
+        found += sql.rows(
+            f"SELECT id, {columns} FROM {sql.db}.events WHERE team_id = {sql.p(team_id, 'UInt64')} "  # noqa: S608
+            f"AND id IN (SELECT arrayJoin({chunk})) GROUP BY id"
+        )
+    return found
+
+
 def rule_sql(sql: Sql, rule, column_prefix: str = "") -> str:
     """A tracking rule's call type, event name and path pattern as a ClickHouse condition."""
     parts = []
@@ -424,13 +443,10 @@ class ClickHouseEngine(funnels.SqlEngine):
             for row in rows:
                 row[at] = query.steps[0].channel or ""
         elif breakdown == "source" or breakdown.startswith("property:"):
-            sql = Sql(self.client)
-            ids = sql.p(sorted({row[2] for row in rows}), "Array(UInt64)")
             found = {
                 event_id: (source_id, props)
-                for event_id, source_id, props in sql.rows(
-                    f"SELECT id, any(source_id), any(properties) FROM {sql.db}.events "  # noqa: S608
-                    f"WHERE team_id = {sql.p(query.team.pk, 'UInt64')} AND id IN (SELECT arrayJoin({ids})) GROUP BY id"
+                for event_id, source_id, props in rows_by_ids(
+                    self.client, query.team.pk, {row[2] for row in rows}, "any(source_id), any(properties)"
                 )
             }
             if breakdown == "source":
@@ -647,13 +663,10 @@ def path_rows(client, query, *, anchor: tuple[str, object]) -> list[tuple]:
     rows = sql.rows(statement)
     if not rows:
         return []
-    details = Sql(client)
-    ids = details.p(sorted({row[2] for row in rows}), "Array(UInt64)")
     extra = {
         event_id: (ctx, props)
-        for event_id, ctx, props in details.rows(
-            f"SELECT id, any(context), any(properties) FROM {details.db}.events "  # noqa: S608
-            f"WHERE team_id = {details.p(query.team.pk, 'UInt64')} AND id IN (SELECT arrayJoin({ids})) GROUP BY id"
+        for event_id, ctx, props in rows_by_ids(
+            client, query.team.pk, {row[2] for row in rows}, "any(context), any(properties)"
         )
     }
     result = []

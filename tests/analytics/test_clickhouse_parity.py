@@ -494,6 +494,25 @@ def test_paths_are_the_same(world, options):
     assert sql["profiles"] > 5
 
 
+def test_paths_and_breakdowns_look_events_up_in_parts(world, monkeypatch):
+    """A million ids is more than ClickHouse takes in one array: the lookups go in parts."""
+    from analytics import clickhouse as engine
+
+    monkeypatch.setattr(engine, "ID_CHUNK", 7)
+    query = paths.PathQuery(
+        team=world["team"],
+        journey_map=world["map"],
+        days=60,
+        end=datetime(2026, 11, 20, tzinfo=UTC),
+        anchor_kind="event",
+        anchor="Added",
+    )
+    sql, ch = on_both(world, lambda: paths.result_json(paths.paths_compute(query)))
+    assert ch == sql and sql["profiles"] > 7
+    funnel = _funnel(world, breakdown="property:plan", count="conversions")
+    assert ClickHouseEngine(world["client"]).run(funnel) == funnels.SqlEngine().run(funnel)
+
+
 @pytest.mark.parametrize("days", [7, 30, 90])
 def test_map_overlay_counts_are_the_same(world, days):
     from customers.overlay import touchpoint_counts
