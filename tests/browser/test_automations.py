@@ -79,8 +79,8 @@ def test_the_step_form_shows_only_the_chosen_kinds_fields(
     team_a,
     alice,
     erin,
-    shop,
-    viewport,  # noqa: F811
+    shop,  # noqa: F811
+    viewport,
 ):
     journey_map, stages, checkout = shop
     automation = auto.automation_create(
