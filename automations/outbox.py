@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_KINDS = frozenset({Step.Kind.EMAIL, Step.Kind.SURVEY, Step.Kind.WEBHOOK})
 MAX_ATTEMPTS = 5
+# A task at a touchpoint without an SLA is due after two days, the default stall of a stage.
+DEFAULT_TASK_DUE = timedelta(hours=48)
 
 
 def lease() -> timedelta:
@@ -271,7 +273,9 @@ def _write_task(action: Action, profile: Profile, automation: Automation, now: d
             "touchpoint_id": touchpoint_id,
             "owner_id": owner_id or automation.created_by_id,
             "title": title[:300],
-            "due_at": due.due_at if due else now + timedelta(hours=48),
+            "due_at": due.due_at if due else now + DEFAULT_TASK_DUE,
+            # Without an SLA there is no escalation delay: a breach goes to the admins at once.
+            "escalate_at": due.due_at + due.escalation_delay if due else now + DEFAULT_TASK_DUE,
         },
     )
     return {"task": task.pk, "owner": task.owner_id, "due_at": task.due_at.isoformat()}
