@@ -149,7 +149,7 @@ KIND_FIELDS: dict[str, list[str]] = {
     Step.Kind.BRANCH: ["condition_kind", "condition_key", "condition_op", "condition_value", "condition_stage"],
     Step.Kind.EMAIL: TEXT_FIELDS,
     Step.Kind.WEBHOOK: ["event_name", "endpoint"],
-    Step.Kind.SURVEY: ["survey", *TEXT_FIELDS],
+    Step.Kind.SURVEY: ["survey", "via", *TEXT_FIELDS],
     Step.Kind.TASK: ["touchpoint", "title"],
     Step.Kind.COHORT: ["cohort"],
     Step.Kind.TRAIT: ["key", "value"],
@@ -181,6 +181,14 @@ class StepForm(forms.Form):
     touchpoint = TouchpointChoice(queryset=Touchpoint.objects.none(), required=False, label=_("Touchpoint"))
     title = forms.CharField(required=False, max_length=300, label=_("Task title"))
     survey = forms.IntegerField(required=False, min_value=1, widget=forms.Select, label=_("Survey"))
+    via = forms.ChoiceField(
+        required=False,
+        label=_("Invite"),
+        choices=[
+            ("email", _("By email, with the survey's link")),
+            ("widget", _("By making them eligible for the widget")),
+        ],
+    )
     cohort = forms.IntegerField(required=False, min_value=1, widget=forms.Select, label=_("Cohort"))
     key = forms.CharField(required=False, max_length=200, label=_("Trait"))
     value = forms.CharField(required=False, max_length=500, label=_("Value"))
@@ -276,6 +284,7 @@ class StepForm(forms.Form):
             "touchpoint": cfg.get("touchpoint"),
             "title": cfg.get("title", ""),
             "survey": cfg.get("survey"),
+            "via": cfg.get("via", "email"),
             "cohort": cfg.get("cohort"),
             "key": cfg.get("key", ""),
             "value": cfg.get("value", ""),
@@ -317,6 +326,7 @@ class StepForm(forms.Form):
             "touchpoint": d["touchpoint"].pk if d.get("touchpoint") else None,
             "title": d.get("title", ""),
             "survey": d.get("survey"),
+            "via": d.get("via") or "email",
             "cohort": d.get("cohort"),
             "key": d.get("key", ""),
             "value": d.get("value", ""),

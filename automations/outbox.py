@@ -154,7 +154,8 @@ def action_perform(action: Action, *, now: datetime | None = None) -> str:
                 return "skipped"
             _defer(action, value[0], value[1])
             return "deferred"
-    if action.kind == Step.Kind.EMAIL or action.kind == Step.Kind.SURVEY:
+    widget = action.kind == Step.Kind.SURVEY and (action.step.config or {}).get("via") == "widget"
+    if (action.kind == Step.Kind.EMAIL or action.kind == Step.Kind.SURVEY) and not widget:
         return _send_email(action, profile, automation, now)
     with transaction.atomic():
         if _mine(action) is None:
@@ -293,6 +294,22 @@ def _write_cohort(action: Action, profile: Profile, automation: Automation, now:
     return {"cohort": cohort.pk}
 
 
+def _write_survey_widget(action: Action, profile: Profile, automation: Automation, now: datetime) -> dict | None:
+    """Make the customer eligible for the survey's widget: a member of its saved-list audience."""
+    from analytics.models import CohortMember
+    from feedback.models import Survey
+
+    survey = (
+        Survey.objects.filter(pk=(action.step.config or {}).get("survey"), team_id=action.team_id)
+        .select_related("audience")
+        .first()
+    )
+    if survey is None or survey.audience is None or survey.audience.kind != "static":
+        return None
+    CohortMember.objects.get_or_create(cohort=survey.audience, profile=profile)
+    return {"survey": survey.pk, "audience": survey.audience_id, "via": "widget"}
+
+
 def _write_trait(action: Action, profile: Profile, automation: Automation, now: datetime) -> dict | None:
     from customers.identity import traits_apply
 
@@ -348,6 +365,7 @@ def _write_webhook(action: Action, profile: Profile, automation: Automation, now
 WRITERS = {
     Step.Kind.TASK: _write_task,
     Step.Kind.COHORT: _write_cohort,
+    Step.Kind.SURVEY: _write_survey_widget,
     Step.Kind.TRAIT: _write_trait,
     Step.Kind.WEBHOOK: _write_webhook,
 }

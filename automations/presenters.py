@@ -50,6 +50,10 @@ def step_summary(step: Step, names: dict) -> str:
         templates = cfg.get("templates") or {}
         first = templates.get(cfg.get("default_locale")) or next(iter(templates.values()), {})
         languages = ", ".join(templates) or "—"
+        if kind == Step.Kind.SURVEY and cfg.get("via") == "widget":
+            return gettext("Make eligible for the survey “%(survey)s” in the widget") % {
+                "survey": names.get(("survey", cfg.get("survey")), "?")
+            }
         if kind == Step.Kind.SURVEY:
             return gettext("Invite to the survey “%(survey)s” (%(languages)s)") % {
                 "survey": names.get(("survey", cfg.get("survey")), "?"),

@@ -282,6 +282,15 @@ def step_clean(automation: Automation, kind: str, config) -> dict:
             ):
                 raise ValidationError({"config": _("Choose a survey of this team.")})
             clean["survey"] = config["survey"]
+            via = config.get("via") or "email"
+            if via not in ("email", "widget"):
+                raise ValidationError({"config": _("Invite by email or mark eligible for the widget.")})
+            if via == "widget":
+                # The widget asks everyone unless the survey has an audience; only a saved list takes a customer in.
+                if not Survey.objects.filter(pk=config["survey"], audience__kind="static").exists():
+                    message = _("For the widget, give the survey a saved list as its audience.")
+                    raise ValidationError({"config": message})
+                clean["via"] = "widget"
         return clean
     if kind == K.WEBHOOK:
         out = {"event_name": str(config.get("event_name") or "")[:100]}
