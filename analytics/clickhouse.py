@@ -316,7 +316,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             self._breakdown(query, rows, len(select))
         return [funnels.entry_from_row(query, row) for row in rows]
 
-    def tally(self, query: funnels.FunnelQuery) -> funnels.Tally:
+    def tally(self, query: funnels.FunnelQuery) -> dict:
         """Return the funnel's counts (``funnels.tally``'s), counted inside ClickHouse.
 
         Per entry: which steps it was on the way to (``a<k>``) and reached (``d<k>``), each reached
@@ -394,7 +394,7 @@ class ClickHouseEngine(funnels.SqlEngine):
         converted = [int(v) for v in row[2]] or [0] * n
         lows, highs = row[3] or [0] * (n - 1), row[4] or [0] * (n - 1)
         histogram = dict(zip(*row[5], strict=True)) if row[5] else {}
-        timings = [funnels.StepTiming(0, None, [])]  # the first step has no time to convert
+        timings = [(0, None, [])]  # the first step has no time to convert
         for index in range(1, n):
             count = converted[index]
             median = None
@@ -402,34 +402,30 @@ class ClickHouseEngine(funnels.SqlEngine):
                 low, high = int(lows[index - 1]), int(highs[index - 1])
                 median = low / 1000 if count % 2 else (low / 1000 + high / 1000) / 2
             counts = [int(histogram.get((index + 1) * 16 + b, 0)) for b in range(1, bins + 1)]
-            timings.append(funnels.StepTiming(count, median, funnels.histogram_bins(counts)))
+            timings.append((count, median, funnels.histogram_bins(counts)))
         completed = int(row[6])
         weeks = (
             {dt.date.fromisoformat(week): [int(e), int(c)] for week, e, c in zip(*row[7], strict=True)}
             if row[7]
             else {}
         )
-        return funnels.Tally(
-            total=total,
-            entered=entered,
-            converted=converted,
-            timings=timings,
-            completed=completed,
-            weeks=weeks,
-            breakdown=[],
-        )
+        return {
+            "total": total,
+            "completed": completed,
+            "entered": entered,
+            "converted": converted,
+            "timings": timings,
+            "weeks": weeks,
+            "groups": {},
+        }
 
-    def summary(self, query: funnels.FunnelQuery) -> dict:
-        """The figures of one period: counted inside ClickHouse unless the query needs its entries."""
-        if query.is_stage_funnel or query.breakdown:
+    def _figures(self, query: funnels.FunnelQuery) -> dict:
+        """One period's figures: counted inside ClickHouse unless the query needs its entries."""
+        if query.is_stage_funnel:
+            return super()._figures(query)  # stage transitions live in PostgreSQL
+        if query.breakdown:
             return funnels.summarize(query, self.entries(query))
-        return funnels.figures(query, self.tally(query))
-
-    def run(self, query: funnels.FunnelQuery) -> dict:
-        result = self.summary(query)
-        compared = query.compared()
-        result["comparison"] = self.summary(compared) if compared else None
-        return result
+        return funnels.figures(query, **self.tally(query))
 
     def _breakdown(self, query: funnels.FunnelQuery, rows: list[list], at: int) -> None:
         """Fill in each entry's breakdown value: traits from PostgreSQL, the entering event's from ClickHouse."""
