@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from customers.models import Event, Identity, Profile, ProfileStage, TraitChange
@@ -76,6 +77,7 @@ class Tree:
         self.lines: dict[tuple, list[Step]] = defaultdict(list)
         for s in sorted(steps, key=lambda s: (s.position, s.pk)):
             self.lines[(s.parent_id, s.side)].append(s)
+        self._after: dict[int, Step | None] = {}  # a run asks the same few steps thousands of times
 
     @property
     def main(self) -> list[Step]:
@@ -86,6 +88,11 @@ class Tree:
 
     def after(self, step: Step) -> Step | None:
         """Return the step that follows ``step``: its next sibling, else the step after its branch."""
+        if step.id not in self._after:
+            self._after[step.id] = self._following(step)
+        return self._after[step.id]
+
+    def _following(self, step: Step) -> Step | None:
         while step is not None:
             line = self.lines[(step.parent_id, step.side)]
             index = next((i for i, s in enumerate(line) if s.pk == step.pk), len(line))
@@ -515,7 +522,7 @@ def stalls_enrol(*, now: datetime | None = None, limit: int = 10000) -> int:
 
 def _stall_key_expr():
     from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Coalesce, Concat
+    from django.db.models.functions import Coalesce, Concat
 
     return Concat(
         Value("s"), Cast(Coalesce(OuterRef("transition_id"), OuterRef("pk")), CharField()), output_field=CharField()
@@ -617,7 +624,11 @@ def _deadline(step: Step, step_at: datetime) -> datetime:
 
 @dataclass(slots=True)
 class Due:
-    """A due enrolment as the run reads it: the columns, without a model instance per row."""
+    """A due enrolment as the run reads it: the columns, without a model instance per row.
+
+    The context and the two times may come as text, parsed when first read: most runs read them
+    for few of the rows, and Django's converters cost more per row than the rest of the run.
+    """
 
     id: int
     team_id: int
@@ -627,14 +638,41 @@ class Due:
     is_holdout: bool
     step_id: int | None
     step_position: int
-    next_run_at: datetime | None
-    entered_at: datetime
-    context: dict
     stage_id: int | None
+    raw_context: dict | str
+    raw_next_run_at: datetime | str | None
+    raw_entered_at: datetime | str
+
+    COLUMNS = ("id", "team_id", "automation_id", "profile_id", "status", "is_holdout", "step_id", "step_position")
+    COLUMNS += ("stage_id", "context", "next_run_at", "entered_at")
+
+    @classmethod
+    def columns(cls) -> list:
+        if connection.vendor != "postgresql":
+            return list(cls.COLUMNS)
+        return [*cls.COLUMNS[:-3], *(Cast(name, TextField()) for name in cls.COLUMNS[-3:])]
 
     @property
     def pk(self) -> int:
         return self.id
+
+    @property
+    def context(self) -> dict:
+        if isinstance(self.raw_context, str):
+            self.raw_context = json.loads(self.raw_context)
+        return self.raw_context
+
+    @property
+    def next_run_at(self) -> datetime | None:
+        if isinstance(self.raw_next_run_at, str):
+            self.raw_next_run_at = datetime.fromisoformat(self.raw_next_run_at)
+        return self.raw_next_run_at
+
+    @property
+    def entered_at(self) -> datetime:
+        if isinstance(self.raw_entered_at, str):
+            self.raw_entered_at = datetime.fromisoformat(self.raw_entered_at)
+        return self.raw_entered_at
 
 
 def advance(
@@ -656,7 +694,7 @@ def advance(
         lock = {"skip_locked": True, "of": ("self",)} if connection.features.has_select_for_update_skip_locked else {}
         rows = [
             Due(*values)
-            for values in due.select_for_update(**lock).order_by("next_run_at").values_list(*Due.__slots__)[:limit]
+            for values in due.select_for_update(**lock).order_by("next_run_at").values_list(*Due.columns())[:limit]
         ]
         if not rows:
             return counts
@@ -723,8 +761,8 @@ def _log_write(log: list[tuple[Due, Step, dict]], now: datetime) -> None:
     """Insert the step log and the actions, one row per (enrolment, step) passed; a row already
     there (a run redone after a crash) is kept as it is: the unique key is the action's identity.
 
-    On PostgreSQL the rows travel as one JSON document expanded by ``json_to_recordset``: building
-    thousands of model instances and binding their fields one by one costs more than the insert.
+    On PostgreSQL the rows travel as one array per column expanded by ``unnest``: building thousands
+    of model instances and binding their fields one by one costs more than the insert.
     """
     if connection.vendor != "postgresql":
         Action.objects.bulk_create(
@@ -732,30 +770,47 @@ def _log_write(log: list[tuple[Due, Step, dict]], now: datetime) -> None:
         )
         return
     done, pending = Action.Status.DONE.value, Action.Status.PENDING.value
-    rows = [
-        {
-            "t": en.team_id,
-            "e": en.pk,
-            "s": step.pk,
-            "a": en.automation_id,
-            "p": en.profile_id,
-            "k": step.kind,
-            "st": pending if step.kind in Step.ACTIONS else done,
-            "r": result,
-        }
-        for en, step, result in log
+    ints = [
+        [en.team_id for en, _s, _r in log],
+        [en.pk for en, _s, _r in log],
+        [step.id for _e, step, _r in log],
+        [en.automation_id for en, _s, _r in log],
+        [en.profile_id for en, _s, _r in log],
+    ]
+    texts = [
+        [step.kind for _e, step, _r in log],
+        [pending if step.kind in Step.ACTIONS else done for _e, step, _r in log],
+        [json.dumps(result) if result else "{}" for _e, _s, result in log],
     ]
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO automations_action (team_id, enrolment_id, step_id, automation_id, profile_id, kind,"
             " status, attempts, lease_until, reason, result, created_at, not_before, done_at)"
-            " SELECT r.t, r.e, r.s, r.a, r.p, r.k, r.st, 0, NULL, '', r.r, %(now)s, %(now)s,"
-            " CASE WHEN r.st = %(done)s THEN %(now)s::timestamptz END"
-            " FROM json_to_recordset(%(rows)s::json)"
-            " AS r(t bigint, e bigint, s bigint, a bigint, p bigint, k text, st text, r jsonb)"
+            " SELECT r.t, r.e, r.s, r.a, r.p, r.k, r.st, 0, NULL, '', r.r, %s, %s,"
+            " CASE WHEN r.st = %s THEN %s::timestamptz END"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[],"
+            " %s::text[], %s::jsonb[]) AS r(t, e, s, a, p, k, st, r)"
             " ON CONFLICT (enrolment_id, step_id) DO NOTHING",
-            {"now": now, "done": done, "rows": json.dumps(rows)},
+            [now, now, done, now, *map(_pg_ints, ints), *map(_pg_array, texts)],
         )
+
+
+def _pg_array(values: list) -> str:
+    """Return a PostgreSQL array literal of ``values`` (text, datetimes; None is NULL).
+
+    Bound as one text parameter, the server parses it in one pass: psycopg binds a Python list
+    element by element, which costs more than the statement for the sweep's thousands of rows.
+    A column holds few distinct values (kinds, statuses, next run times), each quoted once.
+    """
+    quoted = {
+        v: "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in set(values)
+    }
+    return "{" + ",".join(map(quoted.__getitem__, values)) + "}"
+
+
+def _pg_ints(values: list[int | None]) -> str:
+    """Return a PostgreSQL array literal of integers (None is NULL), as ``_pg_array`` does."""
+    return "{" + repr(list(values))[1:-1].replace("None", "NULL") + "}"
 
 
 def _enrolments_move(moves: list[Move]) -> None:
@@ -768,26 +823,22 @@ def _enrolments_move(moves: list[Move]) -> None:
             [Enrolment(pk=m.id, **{f: getattr(m, f) for f in fields}) for m in moves], fields, batch_size=500
         )
         return
-    rows = [
-        {
-            "i": m.id,
-            "s": m.step_id,
-            "n": m.next_run_at and m.next_run_at.isoformat(),
-            "st": m.status,
-            "x": m.exit_reason,
-            "d": m.ended_at and m.ended_at.isoformat(),
-            "p": m.step_position,
-        }
-        for m in moves
-    ]
     with connection.cursor() as cur:
         cur.execute(
             "UPDATE automations_enrolment e SET step_id = u.s, next_run_at = u.n, status = u.st,"
             " exit_reason = u.x, ended_at = u.d, step_position = u.p"
-            " FROM json_to_recordset(%s::json)"
-            " AS u(i bigint, s bigint, n timestamptz, st text, x text, d timestamptz, p integer)"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::text[], %s::text[], %s::timestamptz[],"
+            " %s::integer[]) AS u(i, s, n, st, x, d, p)"
             " WHERE e.id = u.i",
-            [json.dumps(rows)],
+            [
+                _pg_ints([m.id for m in moves]),
+                _pg_ints([m.step_id for m in moves]),
+                _pg_array([m.next_run_at for m in moves]),
+                _pg_array([m.status for m in moves]),
+                _pg_array([m.exit_reason for m in moves]),
+                _pg_array([m.ended_at for m in moves]),
+                _pg_ints([m.step_position for m in moves]),
+            ],
         )
 
 

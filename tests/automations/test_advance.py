@@ -1,6 +1,7 @@
 """advance: event waits and pending windows read in one query each, the step log and the moves
 written in one statement each on PostgreSQL, and a query count that does not grow with the rows due."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -185,3 +186,16 @@ def test_the_step_log_and_moves_are_one_statement_each(ingest, shop, alice, no_h
     moved = Enrolment.objects.filter(automation=automation)
     assert {e.step.kind for e in moved} == {"wait_time"}
     assert all(e.step_position == e.step.position for e in moved)
+
+
+@needs_postgresql
+def test_the_array_literal_carries_any_text_and_nulls():
+    texts = ["plain", 'with "quotes"', "back\\slash", "{braces}, commas", "", None, "NULL", "ünï 中文"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT unnest(%s::text[])", [engine._pg_array(texts)])
+        assert [row[0] for row in cur.fetchall()] == texts
+        results = [{"side": "yes"}, {}, {"event_done": False, "note": 'a "b" \\ c'}]
+        cur.execute("SELECT unnest(%s::jsonb[])", [engine._pg_array([json.dumps(r) for r in results])])
+        assert [json.loads(row[0]) for row in cur.fetchall()] == results
+        cur.execute("SELECT unnest(%s::bigint[])", [engine._pg_ints([3, None, 10**12])])
+        assert [row[0] for row in cur.fetchall()] == [3, None, 10**12]
