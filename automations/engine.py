@@ -7,7 +7,7 @@
   trigger's time, with one query per automation.
 - ``advance`` takes the due enrolments (``next_run_at`` passed), locked with ``SKIP LOCKED`` so
   two sweeps never take the same row, walks each through its steps until a wait, and writes the
-  result with one UPDATE per (step, next run, status) group and one INSERT of the step log and
+  result with one UPDATE of the enrolments and one INSERT of the step log and the
   actions (``Action``, unique per enrolment and step). Sending is outbox.py's work.
 
 Editing while enrolments are in flight: an enrolment keeps the step it is at (by id) and goes on
