@@ -58,6 +58,11 @@ BREAKDOWN_KINDS = ("persona", "source", "channel")
 HISTOGRAM_EDGES = [0, 60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400]
 ACTION_TYPES = ("track", "page", "screen")
 OTHER = "other"
+# PostgreSQL's JIT compiles a statement whose cost estimate passes jit_above_cost; the funnel
+# statements pass it at a few thousand profiles and spend seconds (tens at 100,000 profiles)
+# compiling expressions for a plan that then runs in a fraction of that. Off for these statements
+# only, inside their transaction (SET LOCAL), so the server's setting stays everyone else's.
+NO_JIT = "SET LOCAL jit = off"
 NONE_VALUE = "(none)"
 
 # Reasons are kept in English here and translated where shown (``reason_display``).
@@ -570,6 +575,7 @@ class SqlEngine:
         # occurrences by nested loops, scanning them once per entry and step. An indexed, analysed
         # temporary table of the occurrences gives the planner the sizes and an index to probe.
         with transaction.atomic(using=self.using), connection.cursor() as cursor:
+            cursor.execute(NO_JIT)
             cursor.execute("DROP TABLE IF EXISTS pg_temp.occ")
             cursor.execute(
                 "CREATE TEMPORARY TABLE occ ON COMMIT DROP AS WITH "  # noqa: S608 (the module's own SQL)
@@ -629,14 +635,158 @@ class SqlEngine:
 
     def run(self, query: FunnelQuery) -> dict:
         """Return the funnel's figures for the query's period, and the comparison period if any."""
-        result = summarize(query, self.entries(query))
+        result = self._figures(query)
         compared = query.compared()
-        result["comparison"] = summarize(compared, self.entries(compared)) if compared else None
+        result["comparison"] = self._figures(compared) if compared else None
         return result
+
+    def _figures(self, query: FunnelQuery) -> dict:
+        if self.vendor == "postgresql" and aggregates_in_database(query):
+            return self.stage_figures(query)
+        return summarize(query, self.entries(query))
+
+    def stage_figures(self, query: FunnelQuery) -> dict:
+        """Return an ordered, per-profile stage funnel's figures counted inside PostgreSQL.
+
+        The same figures as ``summarize(query, self.entries(query))`` (the rules at the top of this
+        module), without a row per entry leaving the database: each profile's first step-1 transition
+        in the period, then per step the earliest transition of that stage after the previous step
+        (by time, then id) within the window, one probe of the (profile, map, entered_at) index per
+        entry and step; the counts, the medians (the two middle values, so Python's median of them is
+        the reference's) and the histograms are aggregated in the same statement.
+        """
+        steps = query.steps
+        n = len(steps)
+        map_id = query.journey_map.pk if query.journey_map else Stage.objects.get(pk=steps[0].ref).journey_map_id
+        params: dict = {"map": map_id, "start": query.start, "end": query.end}
+        # A time rounds to a millisecond before the period's end exactly when it is more than half
+        # a millisecond before it (the engine rounds half up): the index and the rule agree.
+        ctes = [
+            "s1 AS MATERIALIZED (SELECT DISTINCT ON (t.profile_id) t.profile_id AS pid, t.id AS id_1, "  # noqa: S608
+            f"t.entered_at AS at_1, {self._ms('t.entered_at')} AS ms_1 FROM customers_stagetransition t "
+            "WHERE t.journey_map_id = %(map)s AND t.to_stage_id = %(stage_1)s AND t.entered_at >= %(start)s "
+            "AND t.entered_at < %(end)s - interval '500 microseconds' ORDER BY t.profile_id, t.entered_at, t.id)"
+        ]
+        params["stage_1"] = steps[0].ref
+        for k in range(2, n + 1):
+            window_ms = int(steps[k - 1].window.total_seconds() * 1000)
+            params[f"stage_{k}"] = steps[k - 1].ref
+            params[f"window_{k}"] = window_ms
+            # The probe takes the earliest transition after the previous step within the window plus a
+            # millisecond (what the index can answer); the rule's own test, in milliseconds, is then
+            # applied to that one row: a later transition cannot pass a test the earliest one failed.
+            ctes.append(
+                "s{k} AS MATERIALIZED (SELECT s.*, n.id AS id_{k}, n.entered_at AS at_{k}, n.ms AS ms_{k} "  # noqa: S608
+                "FROM s{prev} s LEFT JOIN LATERAL (SELECT c.id, c.entered_at, {ms_c} AS ms FROM (SELECT t.id, "
+                "t.entered_at FROM customers_stagetransition t WHERE s.at_{prev} IS NOT NULL AND t.profile_id = s.pid "
+                "AND t.journey_map_id = %(map)s AND t.to_stage_id = %(stage_{k})s AND t.entered_at >= s.at_{prev} "
+                "AND t.entered_at <= s.at_{prev} + (%(window_{k})s + 1) * interval '1 millisecond' "
+                "AND (t.entered_at, t.id) > (s.at_{prev}, s.id_{prev}) ORDER BY t.entered_at, t.id LIMIT 1) c "
+                "WHERE {ms_c} - s.ms_{prev} <= %(window_{k})s) n ON true)".format(
+                    prev=k - 1, k=k, ms_c=self._ms("c.entered_at")
+                )
+            )
+        params["tz"] = str(query.tzinfo)
+        value = "NULL"
+        joins = ""
+        if query.breakdown:
+            key = "persona" if query.breakdown == "persona" else query.breakdown.split(":", 1)[1]
+            params["key"] = key
+            value = "p.traits ->> %(key)s"
+            joins = " LEFT JOIN customers_profile p ON p.id = s.pid"
+        durations = ", ".join(f"s.ms_{k} - s.ms_{k - 1} AS d_{k}" for k in range(2, n + 1))
+        ctes.append(
+            f"f AS MATERIALIZED (SELECT s.ms_1, {durations}, s.ms_{n} IS NOT NULL AS done, {value} AS bvalue "  # noqa: S608
+            f"FROM s{n} s{joins})"
+        )
+        timing = []
+        for k in range(2, n + 1):
+            bins = [
+                f"count(*) FILTER (WHERE d_{k} >= {low * 1000}"
+                + (f" AND d_{k} < {high * 1000})" if high is not None else ")")
+                for low, high in itertools.pairwise([*HISTOGRAM_EDGES, None])
+            ]
+            # 0.5 gives the lower middle value, 0.5000001 the upper one (below 5 million values): one sort.
+            timing.append(
+                f"json_build_array(count(d_{k}), percentile_disc(ARRAY[0.5, 0.5000001]) WITHIN GROUP "
+                f"(ORDER BY d_{k}), {', '.join(bins)})"
+            )
+        sql = (
+            "WITH "  # noqa: S608 (the module's own SQL; every value is a parameter)
+            + ", ".join(ctes)
+            + " SELECT (SELECT json_build_array("
+            + ", ".join(timing)
+            + ") FROM f), (SELECT json_agg(json_build_array(w, e, c)) FROM (SELECT date_trunc('week', "
+            "to_timestamp(ms_1 / 1000.0::float8) AT TIME ZONE %(tz)s)::date AS w, count(*) AS e, "
+            "count(*) FILTER (WHERE done) AS c FROM f GROUP BY 1) weeks), "
+            "(SELECT json_agg(json_build_array(bvalue, e, c)) FROM (SELECT bvalue, count(*) AS e, "
+            "count(*) FILTER (WHERE done) AS c FROM f GROUP BY 1) groups)"
+        )
+        connection = connections[self.using]
+        with transaction.atomic(using=self.using), connection.cursor() as cursor:
+            cursor.execute(NO_JIT)
+            cursor.execute(sql, params)
+            per_step, per_week, per_value = cursor.fetchone()
+        return _stage_figures_from(query, per_step, per_week or [], per_value or [])
 
     def dropped(self, query: FunnelQuery, step: int) -> list[int]:
         """Return the ids of the profiles who entered step ``step`` (1-based) but did not convert there."""
         return dropped_profiles(query, self.entries(query), step)
+
+
+def aggregates_in_database(query: FunnelQuery) -> bool:
+    """Whether ``SqlEngine.stage_figures`` answers the query: an ordered stage funnel counted per
+    profile, without optional steps or exclusions, broken down by nothing or a profile trait.
+    The map's own stage funnel (its default) is one; anything else is counted from its entries."""
+    return (
+        query.is_stage_funnel
+        and query.order == "ordered"
+        and query.count == "profiles"
+        and not query.exclusions
+        and not any(step.optional for step in query.steps)
+        and (not query.breakdown or query.breakdown == "persona" or query.breakdown.startswith("trait:"))
+    )
+
+
+def _stage_figures_from(query: FunnelQuery, per_step: list, per_week: list, per_value: list) -> dict:
+    """Return ``figures`` from the aggregated statement's three answers (see ``SqlEngine.stage_figures``)."""
+    n = len(query.steps)
+    total = sum(row[1] for row in per_value)
+    converted = [total]
+    timings: list[tuple[int, float | None, list[dict]]] = [(0, None, [])]
+    for k in range(n - 1):
+        count, middle, *bins = per_step[k]
+        low, high = middle or (None, None)  # no durations: no percentiles
+        converted.append(count)
+        # As statistics.median of the durations in seconds: the middle one, or the mean of the two.
+        median = None if not count else low / 1000 if count % 2 else (low / 1000 + high / 1000) / 2
+        edges = [*HISTOGRAM_EDGES, None]
+        timings.append(
+            (
+                count,
+                median,
+                [
+                    {"low_seconds": a, "high_seconds": b, "count": c}
+                    for (a, b), c in zip(itertools.pairwise(edges), bins, strict=True)
+                ],
+            )
+        )
+    groups: dict[str, list[int]] = {}
+    if query.breakdown:
+        for value, entered, completed in per_value:
+            group = groups.setdefault(value if value not in (None, "") else NONE_VALUE, [0, 0])
+            group[0] += entered
+            group[1] += completed
+    return figures(
+        query,
+        total=total,
+        completed=sum(row[2] for row in per_value),
+        entered=[total, *converted[:-1]],
+        converted=converted,
+        timings=timings,
+        weeks={date.fromisoformat(week): [entered, completed] for week, entered, completed in per_week},
+        groups=groups,
+    )
 
 
 def engine_for(team: Team):
@@ -725,10 +875,53 @@ def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
             if index and done[index]:
                 durations[index].append((entry.times[index] - entry.previous[index]) / 1000)
         completed_by.append(_completed(query, done))
-    total = len(entries)
+    tz = query.tzinfo
+    weeks: dict[date, list[int]] = {}
+    groups: dict[str, list[int]] = {}
+    for entry, done in zip(entries, completed_by, strict=True):
+        bucket = weeks.setdefault(week_start(entry.times[0], tz), [0, 0])
+        bucket[0] += 1
+        bucket[1] += done
+        if query.breakdown:
+            group = groups.setdefault(entry.value if entry.value not in (None, "") else NONE_VALUE, [0, 0])
+            group[0] += 1
+            group[1] += done
+    timings = [
+        (len(times), statistics.median(times) if times else None, histogram(times) if index else [])
+        for index, times in enumerate(durations)
+    ]
+    return figures(
+        query,
+        total=len(entries),
+        completed=sum(completed_by),
+        entered=entered,
+        converted=converted,
+        timings=timings,
+        weeks=weeks,
+        groups=groups,
+    )
+
+
+def figures(
+    query: FunnelQuery,
+    *,
+    total: int,
+    completed: int,
+    entered: list[int],
+    converted: list[int],
+    timings: list[tuple[int, float | None, list[dict]]],
+    weeks: dict[date, list[int]],
+    groups: dict[str, list[int]],
+) -> dict:
+    """Return the funnel's figures from its counts: per step entered, converted and (n, median,
+    histogram) of the time to convert; per week and per breakdown value [entered, completed].
+
+    ``summarize`` counts them from the entries, ``SqlEngine``'s aggregated stage funnel in the
+    database: both answer through here, so the two cannot word a figure differently.
+    """
     rows = []
-    for index, step in enumerate(steps):
-        times = durations[index]
+    for index, step in enumerate(query.steps):
+        n_times, median, bins = timings[index]
         rows.append(
             {
                 "index": index + 1,
@@ -743,22 +936,16 @@ def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
                 "overall": rate(converted[index], total, NO_ENTRIES),
                 "time_to_convert": {
                     "unit": "seconds",
-                    "n": len(times),
-                    "median": statistics.median(times) if times else None,
-                    "histogram": histogram(times) if index else [],
-                    "reason": None if times or index == 0 else NO_CONVERSIONS,
+                    "n": n_times,
+                    "median": median,
+                    "histogram": bins,
+                    "reason": None if n_times or index == 0 else NO_CONVERSIONS,
                 },
                 "reason": _step_reason(step, entered[index], index),
             }
         )
-    done_total = sum(completed_by)
     tz = query.tzinfo
-    weeks: dict[date, list[int]] = {}
-    for entry, done in zip(entries, completed_by, strict=True):
-        bucket = weeks.setdefault(week_start(entry.times[0], tz), [0, 0])
-        bucket[0] += 1
-        bucket[1] += done
-    breakdown = _breakdown(query, entries, completed_by) if query.breakdown else []
+    breakdown = _breakdown(query, groups) if query.breakdown else []
     return {
         "period": {
             "start": query.start.isoformat(),
@@ -768,8 +955,8 @@ def summarize(query: FunnelQuery, entries: list[Entry]) -> dict:
         "counting": query.count,
         "order": query.order,
         "entries": total,
-        "completed": done_total,
-        "conversion": rate(done_total, total, NO_ENTRIES),
+        "completed": completed,
+        "conversion": rate(completed, total, NO_ENTRIES),
         "steps": rows,
         "weeks": [
             {
@@ -798,13 +985,7 @@ def _step_reason(step: Step, entered: int, index: int) -> str | None:
     return None
 
 
-def _breakdown(query: FunnelQuery, entries: list[Entry], completed_by: list[bool]) -> list[dict]:
-    groups: dict[str, list[int]] = {}
-    for entry, done in zip(entries, completed_by, strict=True):
-        value = entry.value if entry.value not in (None, "") else NONE_VALUE
-        group = groups.setdefault(value, [0, 0])
-        group[0] += 1
-        group[1] += done
+def _breakdown(query: FunnelQuery, groups: dict[str, list[int]]) -> list[dict]:
     ranked = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))
     rows = ranked[: query.top]
     rest = ranked[query.top :]

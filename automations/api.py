@@ -489,6 +489,9 @@ class OwnerTaskSerializer(serializers.ModelSerializer):
             "status",
             "due_at",
             "is_overdue",
+            "breached_at",
+            "escalate_at",
+            "escalated_at",
             "created_at",
             "closed_at",
         ]

@@ -11,10 +11,11 @@ class AutomationsConfig(AppConfig):
 
         from customers.extensions import register_match_hook, register_timeline_source
         from experiments.extensions import register_log_section
+        from owners.extensions import register_sla_sweep
         from teams.signals import domain_event
         from teams.templatetags.wm_nav import NAV
 
-        from . import engine, log, timeline
+        from . import engine, log, services, timeline
         from .models import Automation
 
         register_match_hook(engine.on_match)
@@ -26,6 +27,7 @@ class AutomationsConfig(AppConfig):
             engine.active_automations_forget, sender=Automation, dispatch_uid="automations.triggers-deleted"
         )
         register_log_section(log.automations_in_log)
+        register_sla_sweep(services.owner_tasks_sweep)
         register_timeline_source(timeline.automation_actions, labels={"automation": timeline.KIND_LABEL})
         if not any(name == "automations:list" for _label, name in NAV):
             after = next((i + 1 for i, (_label, name) in enumerate(NAV) if name == "experiments:list"), len(NAV))

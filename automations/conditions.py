@@ -31,7 +31,7 @@ class Facts:
     traits: dict[int, dict] = field(default_factory=dict)
     personas: dict[int, int | None] = field(default_factory=dict)
     cohorts: dict[int, set[int]] = field(default_factory=dict)  # cohort id → profile ids
-    stages: dict[int, int] = field(default_factory=dict)  # profile id → stage id on the map
+    stages: dict[int, set[int]] = field(default_factory=dict)  # profile id → the stages it stands in now
     suppressed: set[int] = field(default_factory=set)
 
 
@@ -77,7 +77,7 @@ def holds(condition: dict, profile_id: int, facts: Facts, context: dict | None =
     if kind == "consent":
         return profile_id not in facts.suppressed and not opted_out(facts.traits.get(profile_id, {}))
     if kind == "stage":
-        return facts.stages.get(profile_id) == condition.get("stage")
+        return condition.get("stage") in facts.stages.get(profile_id, ())
     return False
 
 

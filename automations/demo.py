@@ -26,8 +26,9 @@ from django.utils import timezone
 from customers.models import Profile, StageTransition
 from journeys.models import Stage, Touchpoint
 from owners.models import Ownership, Playbook
+from owners.sla import touchpoint_sla_terms
 
-from . import engine, messages, playbooks, services
+from . import engine, messages, outbox, playbooks, services
 from .models import Action, Automation, Enrolment, OwnerTask, Step
 
 RETURNS_POLICY = {
@@ -331,10 +332,14 @@ def _tasks_for(automation: Automation, actions: list[Action], now: datetime) -> 
         ).values_list("touchpoint_id", "user_id")
     )
     profiles = {p.pk: p for p in Profile.objects.filter(pk__in={a.profile_id for a in actions}).only("id", "traits")}
+    terms = {tp: touchpoint_sla_terms(tp) for tp in {(a.step.config or {}).get("touchpoint") for a in actions} if tp}
     tasks = []
     for action in actions:
         cfg = action.step.config or {}
         touchpoint = cfg.get("touchpoint")
+        sla = terms.get(touchpoint)
+        due = sla.due(action.done_at) if sla else None
+        due_at = due.due_at if due else action.done_at + outbox.DEFAULT_TASK_DUE
         done = action.done_at < now - timedelta(days=3)
         tasks.append(
             OwnerTask(
@@ -345,7 +350,8 @@ def _tasks_for(automation: Automation, actions: list[Action], now: datetime) -> 
                 owner_id=owners.get(touchpoint),
                 title=messages.interpolate(cfg.get("title") or automation.name, profiles[action.profile_id])[:300],
                 status=OwnerTask.Status.DONE if done else OwnerTask.Status.OPEN,
-                due_at=action.done_at + timedelta(hours=24),
+                due_at=due_at,
+                escalate_at=due_at + due.escalation_delay if due else due_at,
                 closed_at=action.done_at + timedelta(hours=6) if done else None,
                 created_at=action.done_at,
             )

@@ -145,12 +145,14 @@ def load_facts(team_id: int, profile_ids, kinds: set[str], journey_map_id: int |
             facts.personas[pk] = persona_id
     if "consent" in kinds:
         facts.suppressed = set(Suppression.objects.filter(profile_id__in=ids).values_list("profile_id", flat=True))
-    if "stage" in kinds and journey_map_id:
-        facts.stages = dict(
-            ProfileStage.objects.filter(profile_id__in=ids, journey_map_id=journey_map_id).values_list(
-                "profile_id", "stage_id"
-            )
-        )
+    if "stage" in kinds:
+        # Without a map (the sweep's batch spans automations), every map's current stage: a stage id
+        # belongs to one map, so a branch on "still in this stage" reads the right one.
+        placed = ProfileStage.objects.filter(profile_id__in=ids)
+        if journey_map_id:
+            placed = placed.filter(journey_map_id=journey_map_id)
+        for profile_id, stage_id in placed.values_list("profile_id", "stage_id"):
+            facts.stages.setdefault(profile_id, set()).add(stage_id)
     if "cohort" in kinds:
         for cohort in Cohort.objects.filter(team_id=team_id):
             facts.cohorts[cohort.pk] = set(cohort_profiles(cohort).filter(pk__in=ids).values_list("pk", flat=True))

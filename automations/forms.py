@@ -140,8 +140,29 @@ class AutomationForm(forms.Form):
         }
 
 
+TEXT_FIELDS = [f"{part}_{code}" for code, _name in EMAIL_LANGUAGES for part in ("subject", "body")]
+# The inputs each kind of step reads; the form holds only the chosen kind's (and ``kind``).
+KIND_FIELDS: dict[str, list[str]] = {
+    Step.Kind.WAIT: ["hours"],
+    Step.Kind.WAIT_EVENT: ["event", "timeout_hours"],
+    Step.Kind.WAIT_TIME: ["hour"],
+    Step.Kind.BRANCH: ["condition_kind", "condition_key", "condition_op", "condition_value", "condition_stage"],
+    Step.Kind.EMAIL: TEXT_FIELDS,
+    Step.Kind.WEBHOOK: ["event_name", "endpoint"],
+    Step.Kind.SURVEY: ["survey", "via", *TEXT_FIELDS],
+    Step.Kind.TASK: ["touchpoint", "title"],
+    Step.Kind.COHORT: ["cohort"],
+    Step.Kind.TRAIT: ["key", "value"],
+}
+
+
 class StepForm(forms.Form):
-    """Every kind's inputs in one form: the page shows the ones the chosen kind reads."""
+    """A step's kind and the inputs that kind reads: the form is built for one kind at a time.
+
+    The kind is the bound ``kind`` when it is a valid choice, else the initial one, so the page
+    (and an HTMX swap when the kind select changes) renders only that kind's inputs. On an
+    existing step the kind is fixed: a step changes kind by being removed and added again.
+    """
 
     kind = forms.ChoiceField(label=_("Kind of step"), choices=Step.Kind.choices)
     hours = forms.FloatField(required=False, min_value=0.01, label=_("Hours"))
@@ -160,39 +181,90 @@ class StepForm(forms.Form):
     touchpoint = TouchpointChoice(queryset=Touchpoint.objects.none(), required=False, label=_("Touchpoint"))
     title = forms.CharField(required=False, max_length=300, label=_("Task title"))
     survey = forms.IntegerField(required=False, min_value=1, widget=forms.Select, label=_("Survey"))
+    via = forms.ChoiceField(
+        required=False,
+        label=_("Invite"),
+        choices=[
+            ("email", _("By email, with the survey's link")),
+            ("widget", _("By making them eligible for the widget")),
+        ],
+    )
     cohort = forms.IntegerField(required=False, min_value=1, widget=forms.Select, label=_("Cohort"))
     key = forms.CharField(required=False, max_length=200, label=_("Trait"))
     value = forms.CharField(required=False, max_length=500, label=_("Value"))
     event_name = forms.CharField(required=False, max_length=100, label=_("Event name sent"))
+    endpoint = forms.IntegerField(
+        required=False,
+        min_value=1,
+        widget=forms.Select,
+        label=_("Webhook endpoint"),
+        help_text=_("Blank: every active endpoint of the team."),
+    )
 
-    def __init__(self, *args, automation: Automation, **kwargs):
+    def __init__(self, *args, automation: Automation, fixed_kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.step_kind = self._chosen_kind(fixed_kind)
+        wanted = {"kind", *KIND_FIELDS[self.step_kind]}
+        if fixed_kind:
+            self.fields["kind"].disabled = True
+            self.initial["kind"] = fixed_kind
         team = automation.team
-        stages = Stage.objects.filter(journey_map=automation.journey_map).select_related("journey_map")
-        self.fields["condition_stage"].queryset = stages.order_by("position")
-        self.fields["touchpoint"].queryset = (
-            Touchpoint.objects.filter(stage__journey_map=automation.journey_map)
-            .select_related("stage__journey_map")
-            .order_by("stage__position", "position")
-        )
-        from analytics.models import Cohort
-        from feedback.models import Survey
+        if "condition_stage" in wanted:
+            self.fields["condition_stage"].queryset = (
+                Stage.objects.filter(journey_map=automation.journey_map)
+                .select_related("journey_map")
+                .order_by("position")
+            )
+        if "touchpoint" in wanted:
+            self.fields["touchpoint"].queryset = (
+                Touchpoint.objects.filter(stage__journey_map=automation.journey_map)
+                .select_related("stage__journey_map")
+                .order_by("stage__position", "position")
+            )
+        if "survey" in wanted:
+            from feedback.models import Survey
 
-        self.fields["survey"].widget.choices = [("", "—")] + [
-            (s.pk, str(s)) for s in Survey.objects.filter(team=team).order_by("pk")
-        ]
-        self.fields["cohort"].widget.choices = [("", "—")] + [
-            (c.pk, c.name) for c in Cohort.objects.filter(team=team, kind="static").order_by("name")
-        ]
-        for code, name in EMAIL_LANGUAGES:
-            self.fields[f"subject_{code}"] = forms.CharField(
-                required=False, max_length=200, label=_("Subject (%(language)s)") % {"language": name}
-            )
-            self.fields[f"body_{code}"] = forms.CharField(
-                required=False,
-                label=_("Text (%(language)s)") % {"language": name},
-                widget=forms.Textarea(attrs={"rows": 4}),
-            )
+            self.fields["survey"].widget.choices = [("", "—")] + [
+                (s.pk, str(s)) for s in Survey.objects.filter(team=team).order_by("pk")
+            ]
+        if "cohort" in wanted:
+            from analytics.models import Cohort
+
+            self.fields["cohort"].widget.choices = [("", "—")] + [
+                (c.pk, c.name) for c in Cohort.objects.filter(team=team, kind="static").order_by("name")
+            ]
+        if "endpoint" in wanted:
+            from webhooks.models import WebhookEndpoint
+
+            self.fields["endpoint"].widget.choices = [("", "—")] + [
+                (e.pk, e.url) for e in WebhookEndpoint.objects.filter(team=team).order_by("url", "pk")
+            ]
+        if "subject_en" in wanted:
+            for code, name in EMAIL_LANGUAGES:
+                self.fields[f"subject_{code}"] = forms.CharField(
+                    required=False, max_length=200, label=_("Subject (%(language)s)") % {"language": name}
+                )
+                self.fields[f"body_{code}"] = forms.CharField(
+                    required=False,
+                    label=_("Text (%(language)s)") % {"language": name},
+                    widget=forms.Textarea(attrs={"rows": 4}),
+                )
+        for name in list(self.fields):
+            if name not in wanted:
+                del self.fields[name]
+
+    def _chosen_kind(self, fixed_kind: str | None) -> str:
+        if fixed_kind:
+            return fixed_kind
+        if self.is_bound and self.data.get("kind") in KIND_FIELDS:
+            return self.data["kind"]
+        initial = self.initial.get("kind")
+        return initial if initial in KIND_FIELDS else Step.Kind.EMAIL
+
+    @property
+    def config_field(self) -> str:
+        """The input a service's error about the step's settings belongs next to."""
+        return KIND_FIELDS[self.step_kind][0] if KIND_FIELDS[self.step_kind] else "kind"
 
     @classmethod
     def initial_for(cls, step: Step) -> dict:
@@ -212,10 +284,12 @@ class StepForm(forms.Form):
             "touchpoint": cfg.get("touchpoint"),
             "title": cfg.get("title", ""),
             "survey": cfg.get("survey"),
+            "via": cfg.get("via", "email"),
             "cohort": cfg.get("cohort"),
             "key": cfg.get("key", ""),
             "value": cfg.get("value", ""),
             "event_name": cfg.get("event_name", ""),
+            "endpoint": cfg.get("endpoint"),
         }
         for code, template in (cfg.get("templates") or {}).items():
             initial[f"subject_{code}"] = template.get("subject", "")
@@ -224,7 +298,7 @@ class StepForm(forms.Form):
 
     def config(self) -> dict:
         d = self.cleaned_data
-        kind = d["kind"]
+        kind = self.step_kind
         if kind == "branch":
             ck = d.get("condition_kind") or "trait"
             if ck == "stage":
@@ -252,10 +326,12 @@ class StepForm(forms.Form):
             "touchpoint": d["touchpoint"].pk if d.get("touchpoint") else None,
             "title": d.get("title", ""),
             "survey": d.get("survey"),
+            "via": d.get("via") or "email",
             "cohort": d.get("cohort"),
             "key": d.get("key", ""),
             "value": d.get("value", ""),
             "event_name": d.get("event_name", ""),
+            "endpoint": d.get("endpoint"),
             "templates": templates,
             "default_locale": next(iter(templates), "en"),
         }

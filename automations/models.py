@@ -393,13 +393,27 @@ class OwnerTask(TeamOwnedModel):
     title = models.CharField(_("title"), max_length=300)
     status = models.CharField(_("status"), max_length=4, choices=Status.choices, default=Status.OPEN)
     due_at = models.DateTimeField(_("due at"))
+    # When a breach still open goes to the team admins: due_at plus the SLA's escalation delay.
+    escalate_at = models.DateTimeField(_("escalate at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
 
     class Meta:
         ordering = ["status", "due_at", "id"]
         verbose_name = _("owner task")
         verbose_name_plural = _("owner tasks")
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(status="open", breached_at__isnull=True), name="ownertask_to_breach_idx"
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                condition=Q(status="open", breached_at__isnull=False, escalated_at__isnull=True),
+                name="ownertask_to_escalate_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_KINDS = frozenset({Step.Kind.EMAIL, Step.Kind.SURVEY, Step.Kind.WEBHOOK})
 MAX_ATTEMPTS = 5
+# A task at a touchpoint without an SLA is due after two days, the default stall of a stage.
+DEFAULT_TASK_DUE = timedelta(hours=48)
 
 
 def lease() -> timedelta:
@@ -152,7 +154,8 @@ def action_perform(action: Action, *, now: datetime | None = None) -> str:
                 return "skipped"
             _defer(action, value[0], value[1])
             return "deferred"
-    if action.kind == Step.Kind.EMAIL or action.kind == Step.Kind.SURVEY:
+    widget = action.kind == Step.Kind.SURVEY and (action.step.config or {}).get("via") == "widget"
+    if (action.kind == Step.Kind.EMAIL or action.kind == Step.Kind.SURVEY) and not widget:
         return _send_email(action, profile, automation, now)
     with transaction.atomic():
         if _mine(action) is None:
@@ -271,7 +274,9 @@ def _write_task(action: Action, profile: Profile, automation: Automation, now: d
             "touchpoint_id": touchpoint_id,
             "owner_id": owner_id or automation.created_by_id,
             "title": title[:300],
-            "due_at": due.due_at if due else now + timedelta(hours=48),
+            "due_at": due.due_at if due else now + DEFAULT_TASK_DUE,
+            # Without an SLA there is no escalation delay: a breach goes to the admins at once.
+            "escalate_at": due.due_at + due.escalation_delay if due else now + DEFAULT_TASK_DUE,
         },
     )
     return {"task": task.pk, "owner": task.owner_id, "due_at": task.due_at.isoformat()}
@@ -287,6 +292,22 @@ def _write_cohort(action: Action, profile: Profile, automation: Automation, now:
         return None
     CohortMember.objects.get_or_create(cohort=cohort, profile=profile)
     return {"cohort": cohort.pk}
+
+
+def _write_survey_widget(action: Action, profile: Profile, automation: Automation, now: datetime) -> dict | None:
+    """Make the customer eligible for the survey's widget: a member of its saved-list audience."""
+    from analytics.models import CohortMember
+    from feedback.models import Survey
+
+    survey = (
+        Survey.objects.filter(pk=(action.step.config or {}).get("survey"), team_id=action.team_id)
+        .select_related("audience")
+        .first()
+    )
+    if survey is None or survey.audience is None or survey.audience.kind != "static":
+        return None
+    CohortMember.objects.get_or_create(cohort=survey.audience, profile=profile)
+    return {"survey": survey.pk, "audience": survey.audience_id, "via": "widget"}
 
 
 def _write_trait(action: Action, profile: Profile, automation: Automation, now: datetime) -> dict | None:
@@ -344,6 +365,7 @@ def _write_webhook(action: Action, profile: Profile, automation: Automation, now
 WRITERS = {
     Step.Kind.TASK: _write_task,
     Step.Kind.COHORT: _write_cohort,
+    Step.Kind.SURVEY: _write_survey_widget,
     Step.Kind.TRAIT: _write_trait,
     Step.Kind.WEBHOOK: _write_webhook,
 }

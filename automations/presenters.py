@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
+from .forms import OPS
 from .models import Automation, Step
+
+# The API also takes "in" (a list of values), which the builder's form does not offer.
+OP_LABELS = {**dict(OPS), "in": pgettext_lazy("trait test", "is one of")}
 
 
 def _hours(value) -> str:
@@ -36,15 +40,20 @@ def step_summary(step: Step, names: dict) -> str:
             return gettext("If still in “%(stage)s”") % {"stage": names.get(("stage", c.get("stage")), "?")}
         if c.get("kind") == "consent":
             return gettext("If the customer consents to messages")
+        value = c.get("value", "")
         return gettext("If trait %(key)s %(op)s %(value)s") % {
             "key": c.get("key", ""),
-            "op": c.get("op", "eq"),
-            "value": c.get("value", ""),
+            "op": OP_LABELS.get(c.get("op", "eq"), c.get("op", "")),
+            "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
         }
     if kind in (Step.Kind.EMAIL, Step.Kind.SURVEY):
         templates = cfg.get("templates") or {}
         first = templates.get(cfg.get("default_locale")) or next(iter(templates.values()), {})
         languages = ", ".join(templates) or "—"
+        if kind == Step.Kind.SURVEY and cfg.get("via") == "widget":
+            return gettext("Make eligible for the survey “%(survey)s” in the widget") % {
+                "survey": names.get(("survey", cfg.get("survey")), "?")
+            }
         if kind == Step.Kind.SURVEY:
             return gettext("Invite to the survey “%(survey)s” (%(languages)s)") % {
                 "survey": names.get(("survey", cfg.get("survey")), "?"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from analytics.query import rate
+from experiments.selectors import translated
 from experiments.stats import two_proportions
 
 from .engine import Tree
@@ -118,7 +119,8 @@ def holdout_result(automation: Automation) -> dict:
     groups = {row["is_holdout"]: (row["k"], row["n"]) for row in rows}
     k_e, n_e = groups.get(False, (0, 0))
     k_h, n_h = groups.get(True, (0, 0))
-    comparison = two_proportions(successes_a=k_h, n_a=n_h, successes_b=k_e, n_b=n_e)
+    # stats words its reasons in English; translated() puts them in the reader's language.
+    comparison = translated(two_proportions(successes_a=k_h, n_a=n_h, successes_b=k_e, n_b=n_e))
     return {
         "goal": automation.goal,
         "window_days": automation.goal_window_days,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from journeys.models import JourneyMap, Stage, Touchpoint
@@ -282,6 +282,15 @@ def step_clean(automation: Automation, kind: str, config) -> dict:
             ):
                 raise ValidationError({"config": _("Choose a survey of this team.")})
             clean["survey"] = config["survey"]
+            via = config.get("via") or "email"
+            if via not in ("email", "widget"):
+                raise ValidationError({"config": _("Invite by email or mark eligible for the widget.")})
+            if via == "widget":
+                # The widget asks everyone unless the survey has an audience; only a saved list takes a customer in.
+                if not Survey.objects.filter(pk=config["survey"], audience__kind="static").exists():
+                    message = _("For the widget, give the survey a saved list as its audience.")
+                    raise ValidationError({"config": message})
+                clean["via"] = "widget"
         return clean
     if kind == K.WEBHOOK:
         out = {"event_name": str(config.get("event_name") or "")[:100]}
@@ -421,6 +430,84 @@ def owner_task_close(*, task: OwnerTask, actor) -> OwnerTask:
         task.status, task.closed_at = OwnerTask.Status.DONE, timezone.now()
         task.save(update_fields=["status", "closed_at"])
     return task
+
+
+def owner_tasks_sweep(*, now=None):
+    """Record every overdue open owner task once, email its owner, and escalate once to team admins.
+
+    Registered with owners' SLA sweep (``owners.extensions``), so an automation's task is
+    breached and escalated like a hand-off case: the owner is told when the SLA runs out, the
+    team's admins when it is still open after the SLA's escalation delay. Set-based: one locked
+    SELECT and one UPDATE per kind, one read of the claimed rows, one of the admins.
+    """
+    from django.urls import reverse
+
+    from owners import sla as sla_clock
+    from owners.services import SweepResult
+
+    now = now or timezone.now()
+    open_tasks = OwnerTask.objects.filter(status=OwnerTask.Status.OPEN)
+    with transaction.atomic():
+        breached_ids = list(
+            open_tasks.filter(breached_at__isnull=True, due_at__lte=now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        OwnerTask.objects.filter(pk__in=breached_ids, breached_at__isnull=True).update(breached_at=now)
+        escalated_ids = list(
+            open_tasks.filter(breached_at__isnull=False, escalated_at__isnull=True, escalate_at__lte=now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        OwnerTask.objects.filter(pk__in=escalated_ids, escalated_at__isnull=True).update(escalated_at=now)
+        rows = {
+            row["pk"]: row
+            for row in OwnerTask.objects.filter(pk__in=[*breached_ids, *escalated_ids]).values(
+                "pk",
+                "team_id",
+                "title",
+                "due_at",
+                "breached_at",
+                "action__automation__name",
+                "owner__email",
+                "owner__username",
+                "owner__waymark_preference__language",
+                "team__language",
+            )
+        }
+    link = reverse("automations:tasks")
+    admins = sla_clock.team_admin_emails({rows[pk]["team_id"] for pk in escalated_ids})
+    notifications = []
+    for pk in breached_ids:
+        row = rows[pk]
+        language = row["owner__waymark_preference__language"] or row["team__language"] or ""
+        with translation.override(language or None):
+            notifications.append(
+                sla_clock.notify_breach(
+                    recipient=row["owner__email"], what=_task_label(row), due_at=row["due_at"], link=link
+                )
+            )
+    for pk in escalated_ids:
+        row = rows[pk]
+        with translation.override(row["team__language"] or None):
+            notifications.append(
+                sla_clock.notify_escalation(
+                    recipients=admins.get(row["team_id"], []),
+                    what=_task_label(row),
+                    owner=row["owner__username"] or "",
+                    breached_at=row["breached_at"] or now,
+                    link=f"{link}?all=1",
+                )
+            )
+    sent = sla_clock.notify(sla_clock.notify_digest(notifications))
+    return SweepResult(breached=len(breached_ids), escalated=len(escalated_ids), notified=sent)
+
+
+def _task_label(row: dict) -> str:
+    return _("Task “%(title)s” of the automation “%(automation)s”") % {
+        "title": row["title"],
+        "automation": row["action__automation__name"],
+    }
 
 
 def respect_update(*, team, actor, **changes) -> Respect:

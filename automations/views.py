@@ -3,6 +3,8 @@ preview, owner tasks), and the anonymous unsubscribe page of their emails."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages as toasts
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -189,6 +191,14 @@ def _parent_from(request, automation: Automation) -> tuple[Step | None, str]:
     return parent, (side if parent is not None else "")
 
 
+def _step_page(request, form: StepForm, context: dict, status: int = 200) -> HttpResponse:
+    """The step form; on a GET over HTMX (the kind select changed) only the chosen kind's inputs."""
+    context = {"form": form, **context}
+    if request.method == "GET":
+        return render_page_or_partial(request, "automations/step_form.html", "step-fields", context, status=status)
+    return render(request, "automations/step_form.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def step_add(request: HttpRequest, automation_pk: int) -> HttpResponse:
@@ -199,8 +209,15 @@ def step_add(request: HttpRequest, automation_pk: int) -> HttpResponse:
     if request.method == "POST":
         require_role(request.user, automation.team_id, Role.EDITOR)
     parent, side = _parent_from(request, automation)
-    initial = {"kind": request.GET.get("kind", "email")}
-    form = StepForm(request.POST or None, automation=automation, initial=initial)
+    fields_url = reverse("automations:step_add", args=[automation.pk])
+    if parent is not None:
+        fields_url += "?" + urlencode({"parent": parent.pk, "side": side})
+    context = {"automation": automation, "parent": parent, "side": side, "fields_url": fields_url}
+    if request.method == "POST" and request.POST.get("show_fields"):
+        # Without JavaScript the kind select is sent with this button: show that kind's inputs.
+        form = StepForm(automation=automation, initial={"kind": request.POST.get("kind")})
+        return render(request, "automations/step_form.html", {"form": form, **context})
+    form = StepForm(request.POST or None, automation=automation, initial={"kind": request.GET.get("kind")})
 
     def save(data):
         return services.step_add(
@@ -212,15 +229,10 @@ def step_add(request: HttpRequest, automation_pk: int) -> HttpResponse:
         form,
         save=save,
         role=(automation.team_id, Role.EDITOR),
-        render=lambda status: render(
-            request,
-            "automations/step_form.html",
-            {"form": form, "automation": automation, "parent": parent, "side": side, "languages": EMAIL_LANGUAGES},
-            status=status,
-        ),
+        render=lambda status: _step_page(request, form, context, status),
         message=gettext("Step added."),
         redirect_to=automation.get_absolute_url(),
-        rename={"config": "kind", "parent": "kind", "side": "kind"},
+        rename={"config": form.config_field, "parent": "kind", "side": "kind"},
     )
 
 
@@ -232,11 +244,11 @@ def step_edit(request: HttpRequest, step_pk: int) -> HttpResponse:
     )
     automation = step.automation
     follow_team(request, automation.team_id)
-    form = StepForm(request.POST or None, automation=automation, initial=StepForm.initial_for(step))
+    form = StepForm(
+        request.POST or None, automation=automation, fixed_kind=step.kind, initial=StepForm.initial_for(step)
+    )
 
     def save(data):
-        if data["kind"] != step.kind:
-            raise ValidationError({"kind": gettext("Remove the step and add another instead.")})
         return services.step_update(step=step, actor=request.user, config=form.config())
 
     return form_flow(
@@ -245,14 +257,11 @@ def step_edit(request: HttpRequest, step_pk: int) -> HttpResponse:
         save=save,
         role=(automation.team_id, Role.EDITOR),
         render=lambda status: render(
-            request,
-            "automations/step_form.html",
-            {"form": form, "automation": automation, "step": step, "languages": EMAIL_LANGUAGES},
-            status=status,
+            request, "automations/step_form.html", {"form": form, "automation": automation, "step": step}, status=status
         ),
         message=gettext("Step saved."),
         redirect_to=automation.get_absolute_url(),
-        rename={"config": "kind"},
+        rename={"config": form.config_field},
     )
 
 

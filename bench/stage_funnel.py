@@ -136,6 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profiles", type=int, default=20_000)
     parser.add_argument("--no-jit", action="store_true", help="SET jit = off for the session (both sides)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side (the median is printed)")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     if args.no_jit:
@@ -150,7 +151,7 @@ def main() -> None:
     query = funnels.query_from(params, user=user)
     engine = funnels.engine_for(team)
     result = engine.run(query)
-    ours = median_seconds(lambda: engine.run(query))
+    ours = median_seconds(lambda: engine.run(query), args.runs)
     stage_ids = [s.ref for s in query.steps]
     windows = [int(s.window.total_seconds()) for s in query.steps]
     sql = hand_sql(stage_ids, windows)
@@ -165,12 +166,13 @@ def main() -> None:
     # The same figures: entries and conversions per step, all personas together.
     hand_counts = [sum(row[1 + k] for row in rows) for k in range(len(stage_ids))]
     engine_counts = [step["converted"] for step in result["steps"]]
-    theirs = median_seconds(hand)
+    theirs = median_seconds(hand, args.runs)
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         jit = cursor.fetchone()[0]
     print(f"profiles={args.profiles} transitions={transitions} steps={len(stage_ids)} breakdown=persona jit={jit}")
     print(f"converted per step: engine {engine_counts}  hand-written {hand_counts}")
+    print(f"median of {args.runs} runs each")
     print(f"analytics.funnels: {ours:.3f} s   hand-written SQL: {theirs:.3f} s   ratio: {ours / theirs:.2f}")
 
 

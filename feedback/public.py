@@ -460,6 +460,27 @@ def _guard_page(request: HttpRequest, public_key: str) -> tuple[Survey | None, H
     return survey, None
 
 
+def _outside_audience(request: HttpRequest, survey: Survey, locale: str, respondent_id: str) -> HttpResponse | None:
+    """Return the kind refusal when the survey has an audience and the respondent is not in it, else None.
+
+    The widget's rule (``services.in_audience``, as its eligibility check applies it): the audience
+    is a set of known profiles, so a link without a respondent id is outside it too. Nothing is
+    stored, shown or counted for such a visit.
+    """
+    if survey.audience_id is None or services.in_audience(survey=survey, respondent_id=respondent_id):
+        return None
+    definition = {"dir": "rtl" if is_rtl(locale) else "ltr"}
+    with translation.override(ui_language(locale)):
+        response = render(
+            request,
+            "feedback/public/not_for_you.html",
+            {"survey": survey, "locale": locale, "definition": definition},
+            status=403,
+        )
+    response["Content-Language"] = locale
+    return _framing(response, survey)
+
+
 @csrf_exempt
 @xframe_options_exempt
 def survey_page(request: HttpRequest, public_key: str) -> HttpResponse:
@@ -473,6 +494,10 @@ def survey_page(request: HttpRequest, public_key: str) -> HttpResponse:
         return refused
     questions = list(survey.questions.all())
     locale = request.POST.get("locale") or choose_locale(request, survey, questions)
+    respondent_id = (request.POST.get("respondent_id") or request.GET.get("respondent_id", ""))[:128]
+    outside = _outside_audience(request, survey, locale, respondent_id)
+    if outside:
+        return outside
     context = _page_context(
         request, survey, questions, locale, respondent_id=request.GET.get("respondent_id", "")[:128]
     )
@@ -521,6 +546,9 @@ def email_answer(request: HttpRequest, public_key: str, score: int) -> HttpRespo
         return render(request, "feedback/public/missing.html", status=404)
     locale = request.POST.get("locale") or choose_locale(request, survey, questions)
     respondent_id = (request.POST.get("respondent_id") or request.GET.get("respondent_id", ""))[:128]
+    outside = _outside_audience(request, survey, locale, respondent_id)
+    if outside:
+        return outside
     context = _page_context(
         request,
         survey,

@@ -68,3 +68,77 @@ def test_the_builder_and_preview_on_a_phone(page, login, team_a, alice, erin, sh
     expect(page.locator("table")).to_contain_text("Stalled in Decision: returns policy")
     found["list"] = violations(page)
     assert not any(found.values()), describe(found)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, PHONE], ids=["1366", "390"])
+def test_the_step_form_shows_only_the_chosen_kinds_fields(
+    page,
+    login,
+    htmx_idle,
+    team_a,
+    alice,
+    erin,
+    shop,  # noqa: F811
+    viewport,
+):
+    journey_map, stages, checkout = shop
+    automation = auto.automation_create(
+        actor=alice,
+        journey_map=journey_map,
+        name="Stalled in Decision",
+        trigger="stage_stalled",
+        trigger_config={"stage": stages["Decision"].pk},
+    )
+    page.set_viewport_size(viewport)
+    login(erin)
+    page.goto(f"/automations/{automation.pk}/steps/new/")
+    expect(page.get_by_label("Subject (English)")).to_be_visible()
+    expect(page.get_by_label("Hours")).to_have_count(0)
+    expect(page.get_by_role("button", name="Show the fields of this kind")).to_have_count(0)  # <noscript>
+    found = {"email": violations(page)}
+
+    page.get_by_label("Kind of step").focus()
+    page.get_by_label("Kind of step").select_option("task")
+    expect(page.get_by_label("Touchpoint")).to_be_visible()
+    htmx_idle()
+    expect(page.get_by_label("Subject (English)")).to_have_count(0)
+    expect(page.locator("#step-fields")).to_have_attribute("data-kind", "task")
+    assert page.evaluate("document.activeElement.id") == "id_kind"  # focus stays on the select
+    page.get_by_label("Touchpoint").select_option(label=f"{journey_map.title} › Decision › {checkout.name}")
+    page.get_by_label("Task title").fill("Call {{ first_name }}")
+    found["task"] = violations(page)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
+    page.get_by_role("button", name="Save step").click()
+    page.wait_for_url(f"**/automations/{automation.pk}/")
+    expect(page.locator(".au-step")).to_contain_text("Task for the owner of “Checkout”: Call {{ first_name }}")
+    assert not any(found.values()), describe(found)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_step_form_works_without_javascript(browser, live_server, team_a, alice, erin, shop):  # noqa: F811
+    journey_map, stages, _checkout = shop
+    automation = auto.automation_create(
+        actor=alice,
+        journey_map=journey_map,
+        name="Stalled in Decision",
+        trigger="stage_stalled",
+        trigger_config={"stage": stages["Decision"].pk},
+    )
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(erin.username)
+        page.get_by_label("Password").fill("waymark-demo")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"/automations/{automation.pk}/steps/new/")
+        page.get_by_label("Kind of step").select_option("wait")
+        page.get_by_role("button", name="Show the fields of this kind").click()
+        expect(page.get_by_label("Hours")).to_be_visible()
+        expect(page.get_by_label("Subject (English)")).to_have_count(0)
+        page.get_by_label("Hours").fill("24")
+        page.get_by_role("button", name="Save step").click()
+        expect(page.locator(".au-step")).to_contain_text("Wait 24 h")
+    finally:
+        context.close()

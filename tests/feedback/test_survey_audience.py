@@ -87,3 +87,39 @@ def test_survey_form_offers_the_teams_cohorts(client_as, alice, survey, team_a):
     page = client_as(alice).get(reverse("feedback:survey_edit", args=[survey.pk]))
     assert page.status_code == 200
     assert list(page.context["form"].fields["audience"].queryset) == [cohort]
+
+
+def test_the_hosted_page_tells_someone_outside_the_audience_kindly(client, survey, team_a, alice, people):
+    pro = cohort_create(
+        team=team_a,
+        actor=alice,
+        name="Pro plan",
+        kind="rules",
+        rules={"conditions": [{"type": "trait", "key": "plan", "op": "eq", "value": "pro"}]},
+    )
+    services.survey_update(survey=survey, actor=alice, audience=pro)
+    page = reverse("feedback_public:survey_page", args=[survey.public_key])
+    email = reverse("feedback_public:email_answer", args=[survey.public_key, 9])
+
+    inside = client.get(page, {"respondent_id": "cust-1"})
+    assert inside.status_code == 200 and b'name="q_score"' in inside.content
+    for respondent in ("cust-2", "nobody", ""):  # outside, unknown, and a link without an id: the widget's rule
+        outside = client.get(page, {"respondent_id": respondent} if respondent else {})
+        assert outside.status_code == 403
+        assert "This survey is meant for someone else" in outside.content.decode()
+        assert b'name="q_score"' not in outside.content
+    assert client.get(email, {"respondent_id": "cust-2"}).status_code == 403
+    assert client.get(email, {"respondent_id": "cust-1"}).status_code == 200
+
+    # In the respondent's language, and a post from outside stores nothing.
+    chinese = client.get(page, {"respondent_id": "cust-2", "locale": "zh"})
+    assert chinese.status_code == 403 and "这份问卷是为其他人准备的" in chinese.content.decode()
+    arabic = client.get(page, {"respondent_id": "cust-2", "locale": "ar"})
+    assert 'dir="rtl"' in arabic.content.decode() and "هذا الاستبيان مخصص لشخص آخر" in arabic.content.decode()
+    refused = client.post(page, {"submission_id": "outside-01", "q_score": "3", "respondent_id": "cust-2"})
+    assert refused.status_code == 403
+    refused = client.post(email, {"submission_id": "outside-02", "respondent_id": "cust-2"})
+    assert refused.status_code == 403
+    assert not survey.responses.exists()
+    stored = client.post(page, {"submission_id": "inside-01", "q_score": "3", "respondent_id": "cust-1"})
+    assert stored.status_code == 200 and survey.responses.filter(respondent_id="cust-1").count() == 1
