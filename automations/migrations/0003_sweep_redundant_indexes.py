@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("automations", "0001_automations"),
+        ("automations", "0002_owner_task_sla"),
         ("customers", "0009_clickhouse_cursor"),
     ]
 
