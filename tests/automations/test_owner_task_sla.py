@@ -49,7 +49,7 @@ def test_the_task_is_due_under_the_touchpoints_sla(call_task, erin):
     assert call_task.escalate_at == call_task.due_at + timedelta(hours=4)
 
 
-def test_owners_sla_sweep_breaches_then_escalates_an_overdue_task_once(call_task, alice, erin, mailoutbox):
+def test_owners_sla_sweep_breaches_then_escalates_an_overdue_task_once(call_task, alice, erin, mailoutbox, client_as):
     UserPreference.objects.create(user=erin, language="lv")
     mailoutbox.clear()
     assert sla_sweep(now=call_task.due_at - timedelta(minutes=1)) == SweepResult(breached=0, escalated=0, notified=0)
@@ -77,6 +77,8 @@ def test_owners_sla_sweep_breaches_then_escalates_an_overdue_task_once(call_task
     assert escalation.subject == "SLA escalation: Task “Call them” of the automation “Call”"
     assert "Owner: erin." in escalation.body
     assert sla_sweep(now=escalate + timedelta(hours=1)) == SweepResult(breached=0, escalated=0, notified=0)
+    page = client_as(erin).get("/automations/tasks/").content.decode()
+    assert "eskalēts komandas administratoriem" in page  # erin reads Latvian
 
 
 def test_the_owners_periodic_task_runs_the_automations_sweep(call_task, settings):
