@@ -7,7 +7,7 @@
   trigger's time, with one query per automation.
 - ``advance`` takes the due enrolments (``next_run_at`` passed), locked with ``SKIP LOCKED`` so
   two sweeps never take the same row, walks each through its steps until a wait, and writes the
-  result with one UPDATE per (step, next run, status) group and one INSERT of the step log and
+  result with one UPDATE of the enrolments and one INSERT of the step log and the
   actions (``Action``, unique per enrolment and step). Sending is outbox.py's work.
 
 Editing while enrolments are in flight: an enrolment keeps the step it is at (by id) and goes on
@@ -19,6 +19,7 @@ that ran out during the pause due at once.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import zoneinfo
@@ -27,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from customers.models import Event, Identity, Profile, ProfileStage, TraitChange
@@ -75,6 +77,7 @@ class Tree:
         self.lines: dict[tuple, list[Step]] = defaultdict(list)
         for s in sorted(steps, key=lambda s: (s.position, s.pk)):
             self.lines[(s.parent_id, s.side)].append(s)
+        self._after: dict[int, Step | None] = {}  # a run asks the same few steps thousands of times
 
     @property
     def main(self) -> list[Step]:
@@ -85,6 +88,11 @@ class Tree:
 
     def after(self, step: Step) -> Step | None:
         """Return the step that follows ``step``: its next sibling, else the step after its branch."""
+        if step.id not in self._after:
+            self._after[step.id] = self._following(step)
+        return self._after[step.id]
+
+    def _following(self, step: Step) -> Step | None:
         while step is not None:
             line = self.lines[(step.parent_id, step.side)]
             index = next((i for i, s in enumerate(line) if s.pk == step.pk), len(line))
@@ -516,7 +524,7 @@ def stalls_enrol(*, now: datetime | None = None, limit: int = 10000) -> int:
 
 def _stall_key_expr():
     from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Coalesce, Concat
+    from django.db.models.functions import Coalesce, Concat
 
     return Concat(
         Value("s"), Cast(Coalesce(OuterRef("transition_id"), OuterRef("pk")), CharField()), output_field=CharField()
@@ -556,7 +564,7 @@ class Outcome:
 
 
 def walk(
-    en: Enrolment, tree: Tree, facts: cond.Facts, now: datetime, team_zone: str, events_since=None, step_at=None
+    en: Due, tree: Tree, facts: cond.Facts, now: datetime, team_zone: str, events_since=None, step_at=None
 ) -> Outcome:
     """Move one enrolment from where it stands until a wait or the end; return where it stops."""
     step = tree.by_id.get(en.step_id) if en.step_id else None
@@ -616,6 +624,59 @@ def _deadline(step: Step, step_at: datetime) -> datetime:
     return step_at + timedelta(hours=float((step.config or {}).get("timeout_hours") or 72))
 
 
+@dataclass(slots=True)
+class Due:
+    """A due enrolment as the run reads it: the columns, without a model instance per row.
+
+    The context and the two times may come as text, parsed when first read: most runs read them
+    for few of the rows, and Django's converters cost more per row than the rest of the run.
+    """
+
+    id: int
+    team_id: int
+    automation_id: int
+    profile_id: int
+    status: str
+    is_holdout: bool
+    step_id: int | None
+    step_position: int
+    stage_id: int | None
+    raw_context: dict | str
+    raw_next_run_at: datetime | str | None
+    raw_entered_at: datetime | str
+
+    COLUMNS = ("id", "team_id", "automation_id", "profile_id", "status", "is_holdout", "step_id", "step_position")
+    COLUMNS += ("stage_id", "context", "next_run_at", "entered_at")
+
+    @classmethod
+    def columns(cls) -> list:
+        if connection.vendor != "postgresql":
+            return list(cls.COLUMNS)
+        return [*cls.COLUMNS[:-3], *(Cast(name, TextField()) for name in cls.COLUMNS[-3:])]
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def context(self) -> dict:
+        if isinstance(self.raw_context, str):
+            self.raw_context = json.loads(self.raw_context)
+        return self.raw_context
+
+    @property
+    def next_run_at(self) -> datetime | None:
+        if isinstance(self.raw_next_run_at, str):
+            self.raw_next_run_at = datetime.fromisoformat(self.raw_next_run_at)
+        return self.raw_next_run_at
+
+    @property
+    def entered_at(self) -> datetime:
+        if isinstance(self.raw_entered_at, str):
+            self.raw_entered_at = datetime.fromisoformat(self.raw_entered_at)
+        return self.raw_entered_at
+
+
 def advance(
     *, now: datetime | None = None, limit: int = 10000, automation_ids=None, enrolment_ids=None
 ) -> dict[str, int]:
@@ -633,24 +694,10 @@ def advance(
         if enrolment_ids is not None:
             due = due.filter(pk__in=list(enrolment_ids))
         lock = {"skip_locked": True, "of": ("self",)} if connection.features.has_select_for_update_skip_locked else {}
-        rows = list(
-            due.select_for_update(**lock)
-            .order_by("next_run_at")
-            .only(
-                "id",
-                "team_id",
-                "automation_id",
-                "profile_id",
-                "status",
-                "is_holdout",
-                "step_id",
-                "step_position",
-                "next_run_at",
-                "entered_at",
-                "context",
-                "stage_id",
-            )[:limit]
-        )
+        rows = [
+            Due(*values)
+            for values in due.select_for_update(**lock).order_by("next_run_at").values_list(*Due.columns())[:limit]
+        ]
         if not rows:
             return counts
         counts["enrolments"] = len(rows)
@@ -670,14 +717,13 @@ def advance(
             facts_by_team[team_id] = load_facts(team_id, [r.profile_id for r in rows if r.team_id == team_id], kinds)
         step_at = _step_started(rows, trees)
         events_since = _events_since(rows, trees, step_at)
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        log: list[Action] = []
+        log: list[tuple[Due, Step, dict]] = []
+        moves: list[Move] = []
         for r in rows:
             a = automations[r.automation_id]
             tree = trees[a.pk]
             out = walk(r, tree, facts_by_team[r.team_id], now, a.team.time_zone, events_since, step_at)
-            for step, result in out.passed:
-                log.append(_action_row(r, step, now, result))
+            log.extend((r, step, result) for step, result in out.passed)
             last_position = out.passed[-1][0].position if out.passed else r.step_position
             if out.step_id is not None and out.step_id in tree.by_id:
                 position = (
@@ -685,31 +731,120 @@ def advance(
                 )
             else:
                 position = last_position
-            key = (out.step_id, out.next_run_at, out.status, out.exit_reason, position)
-            groups[key].append(r.pk)
+            ended = now if out.status in (Enrolment.Status.COMPLETED, Enrolment.Status.EXITED) else None
+            moves.append(Move(r.pk, out.step_id, out.next_run_at, out.status, out.exit_reason, ended, position))
             if out.status == Enrolment.Status.COMPLETED:
                 counts["completed"] += 1
             elif out.status == Enrolment.Status.EXITED:
                 counts["exited"] += 1
         if log:
-            Action.objects.bulk_create(log, ignore_conflicts=True, batch_size=2000)
-            counts["actions"] = sum(1 for x in log if x.status == Action.Status.PENDING)
-        for (step_id, next_run_at, status, reason, position), ids in groups.items():
-            ended = now if status in (Enrolment.Status.COMPLETED, Enrolment.Status.EXITED) else None
-            Enrolment.objects.filter(pk__in=ids).update(
-                step_id=step_id,
-                next_run_at=next_run_at,
-                status=status,
-                exit_reason=reason,
-                ended_at=ended,
-                step_position=position,
-            )
+            _log_write(log, now)
+            counts["actions"] = sum(1 for _r, step, _result in log if step.kind in Step.ACTIONS)
+        _enrolments_move(moves)
         if counts["actions"]:
             _send_later()
     return counts
 
 
-def _action_row(en: Enrolment, step: Step, now: datetime, result: dict) -> Action:
+@dataclass(frozen=True, slots=True)
+class Move:
+    """Where one enrolment stands after a run: the row ``_enrolments_move`` writes."""
+
+    id: int
+    step_id: int | None
+    next_run_at: datetime | None
+    status: str
+    exit_reason: str
+    ended_at: datetime | None
+    step_position: int
+
+
+def _log_write(log: list[tuple[Due, Step, dict]], now: datetime) -> None:
+    """Insert the step log and the actions, one row per (enrolment, step) passed; a row already
+    there (a run redone after a crash) is kept as it is: the unique key is the action's identity.
+
+    On PostgreSQL the rows travel as one array per column expanded by ``unnest``: building thousands
+    of model instances and binding their fields one by one costs more than the insert.
+    """
+    if connection.vendor != "postgresql":
+        Action.objects.bulk_create(
+            [_action_row(en, step, now, result) for en, step, result in log], ignore_conflicts=True, batch_size=2000
+        )
+        return
+    done, pending = Action.Status.DONE.value, Action.Status.PENDING.value
+    ints = [
+        [en.team_id for en, _s, _r in log],
+        [en.pk for en, _s, _r in log],
+        [step.id for _e, step, _r in log],
+        [en.automation_id for en, _s, _r in log],
+        [en.profile_id for en, _s, _r in log],
+    ]
+    texts = [
+        [step.kind for _e, step, _r in log],
+        [pending if step.kind in Step.ACTIONS else done for _e, step, _r in log],
+        [json.dumps(result) if result else "{}" for _e, _s, result in log],
+    ]
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO automations_action (team_id, enrolment_id, step_id, automation_id, profile_id, kind,"
+            " status, attempts, lease_until, reason, result, created_at, not_before, done_at)"
+            " SELECT r.t, r.e, r.s, r.a, r.p, r.k, r.st, 0, NULL, '', r.r, %s, %s,"
+            " CASE WHEN r.st = %s THEN %s::timestamptz END"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[],"
+            " %s::text[], %s::jsonb[]) AS r(t, e, s, a, p, k, st, r)"
+            " ON CONFLICT (enrolment_id, step_id) DO NOTHING",
+            [now, now, done, now, *map(_pg_ints, ints), *map(_pg_array, texts)],
+        )
+
+
+def _pg_array(values: list) -> str:
+    """Return a PostgreSQL array literal of ``values`` (text, datetimes; None is NULL).
+
+    Bound as one text parameter, the server parses it in one pass: psycopg binds a Python list
+    element by element, which costs more than the statement for the sweep's thousands of rows.
+    A column holds few distinct values (kinds, statuses, next run times), each quoted once.
+    """
+    quoted = {
+        v: "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in set(values)
+    }
+    return "{" + ",".join(map(quoted.__getitem__, values)) + "}"
+
+
+def _pg_ints(values: list[int | None]) -> str:
+    """Return a PostgreSQL array literal of integers (None is NULL), as ``_pg_array`` does."""
+    return "{" + repr(list(values))[1:-1].replace("None", "NULL") + "}"
+
+
+def _enrolments_move(moves: list[Move]) -> None:
+    """Write where each enrolment now stands: one statement on PostgreSQL, whatever the groups."""
+    if not moves:
+        return
+    if connection.vendor != "postgresql":
+        fields = ["step_id", "next_run_at", "status", "exit_reason", "ended_at", "step_position"]
+        Enrolment.objects.bulk_update(
+            [Enrolment(pk=m.id, **{f: getattr(m, f) for f in fields}) for m in moves], fields, batch_size=500
+        )
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE automations_enrolment e SET step_id = u.s, next_run_at = u.n, status = u.st,"
+            " exit_reason = u.x, ended_at = u.d, step_position = u.p"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::text[], %s::text[], %s::timestamptz[],"
+            " %s::integer[]) AS u(i, s, n, st, x, d, p)"
+            " WHERE e.id = u.i",
+            [
+                _pg_ints([m.id for m in moves]),
+                _pg_ints([m.step_id for m in moves]),
+                _pg_array([m.next_run_at for m in moves]),
+                _pg_array([m.status for m in moves]),
+                _pg_array([m.exit_reason for m in moves]),
+                _pg_array([m.ended_at for m in moves]),
+                _pg_ints([m.step_position for m in moves]),
+            ],
+        )
+
+
+def _action_row(en: Due, step: Step, now: datetime, result: dict) -> Action:
     sends = step.kind in Step.ACTIONS
     return Action(
         team_id=en.team_id,
@@ -731,18 +866,27 @@ def _resolve_pending(rows, automations, now, counts):
     pending = [r for r in rows if r.status == Enrolment.Status.PENDING]
     if not pending:
         return rows
+    # The "then" event within each one's window, for all of them in one query.
+    windows = {
+        r.pk: (r.profile_id, r.context["then_event"], datetime.fromisoformat(r.context["since"]), r.next_run_at)
+        for r in pending
+        if r.context.get("then_event") and r.context.get("since")
+    }
     done = set()
-    for r in pending:
-        then = r.context.get("then_event")
-        since = r.context.get("since")
-        if (
-            then
-            and since
-            and Event.objects.filter(
-                identity__profile_id=r.profile_id, event=then, timestamp__gte=since, timestamp__lte=r.next_run_at
-            ).exists()
-        ):
-            done.add(r.pk)
+    if windows:
+        seen = defaultdict(list)
+        for profile_id, name, at in Event.objects.filter(
+            identity__profile_id__in={w[0] for w in windows.values()},
+            event__in={w[1] for w in windows.values()},
+            timestamp__gte=min(w[2] for w in windows.values()),
+            timestamp__lte=max(w[3] for w in windows.values()),
+        ).values_list("identity__profile_id", "event", "timestamp"):
+            seen[(profile_id, name)].append(at)
+        done = {
+            pk
+            for pk, (profile_id, name, since, until) in windows.items()
+            if any(since <= at <= until for at in seen.get((profile_id, name), ()))
+        }
     dropped = [r.pk for r in pending if r.pk in done]
     held = [r.pk for r in pending if r.pk not in done and r.is_holdout]
     entering = [r.pk for r in pending if r.pk not in done and not r.is_holdout]
@@ -780,17 +924,30 @@ def _step_started(rows, trees) -> dict[int, datetime]:
 
 def _events_since(rows, trees, step_at) -> dict[int, set[str]]:
     """The events each enrolment at an event wait waits for and did since it began waiting."""
-    out: dict[int, set[str]] = {}
+    waits = {}
     for r in rows:
-        tree = trees[r.automation_id]
-        step = tree.by_id.get(r.step_id) if r.step_id else None
-        if step is None or step.kind != Step.Kind.WAIT_EVENT:
+        step = trees[r.automation_id].by_id.get(r.step_id) if r.step_id else None
+        if step is None or step.kind != Step.Kind.WAIT_EVENT or not (step.config or {}).get("event"):
             continue
-        since = step_at.get(r.pk, r.entered_at)
-        name = (step.config or {}).get("event")
-        if name and Event.objects.filter(identity__profile_id=r.profile_id, event=name, timestamp__gte=since).exists():
-            out[r.pk] = {name}
-    return out
+        waits[r.pk] = (r.profile_id, step.config["event"], step_at.get(r.pk, r.entered_at))
+    if not waits:
+        return {}
+    # Each customer's latest time of each awaited event, in one query: done since the wait began
+    # if the latest is on or after its start.
+    latest = {
+        (profile_id, name): at
+        for profile_id, name, at in Event.objects.filter(
+            identity__profile_id__in={w[0] for w in waits.values()}, event__in={w[1] for w in waits.values()}
+        )
+        .values("identity__profile_id", "event")
+        .annotate(at=Max("timestamp"))
+        .values_list("identity__profile_id", "event", "at")
+    }
+    return {
+        pk: {name}
+        for pk, (profile_id, name, since) in waits.items()
+        if latest.get((profile_id, name)) is not None and latest[(profile_id, name)] >= since
+    }
 
 
 def _send_later() -> None:

@@ -207,11 +207,21 @@ class Enrolment(TeamOwnedModel):
         DROPPED = "dropped", pgettext_lazy("enrolment", "Did not enter")
 
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    # No index of their own: enrolment_automation_idx and enrolment_profile_idx lead with them, and
+    # every index more is one more write for each enrolment the sweep moves.
     automation = models.ForeignKey(
-        Automation, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("automation")
+        Automation,
+        on_delete=models.CASCADE,
+        related_name="enrolments",
+        verbose_name=_("automation"),
+        db_index=False,
     )
     profile = models.ForeignKey(
-        "customers.Profile", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer profile")
+        "customers.Profile",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("customer profile"),
+        db_index=False,
     )
     # What made this run: a transition, an event, a stage entry … One run per key (re-entry policy).
     entry_key = models.CharField(_("entry key"), max_length=80)
@@ -280,8 +290,9 @@ class Action(TeamOwnedModel):
         FAILED = "failed", pgettext_lazy("action", "Failed")
 
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    # No index of its own: the unique (enrolment, step) leads with it.
     enrolment = models.ForeignKey(
-        Enrolment, on_delete=models.CASCADE, related_name="actions", verbose_name=_("enrolment")
+        Enrolment, on_delete=models.CASCADE, related_name="actions", verbose_name=_("enrolment"), db_index=False
     )
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="actions", verbose_name=_("step"))
     # Copied from the enrolment and the step, so caps and counts need no join.

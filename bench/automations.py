@@ -6,9 +6,10 @@ rest due over the next weeks) and 400,000 that ended (completed or exited). Befo
 ``reset`` puts the 10,000 back at the first wait, due, and deletes the actions the last run wrote.
 
 Timed: ``engine.advance`` (what the beat's sweep runs: lock the due rows with SKIP LOCKED, walk
-them, insert the step log and the email actions, update the enrolments in groups) and
-``outbox.actions_due`` (the send queue's selection). Sending is not timed (the sends are Celery
-tasks of their own). Median of ``REPEAT``; target under 2 s, set-based (the query count is shown).
+them, insert the step log and the email actions in one statement, move the enrolments in one, queue
+the sends on commit) and ``outbox.actions_due`` (the send queue's selection). Sending is not timed
+(the sends are Celery tasks of their own); the broker connection is opened before the timing, as a
+worker's is. Median of ``REPEAT``; target under 2 s, set-based (the query count is shown).
 """
 
 from __future__ import annotations
@@ -131,6 +132,15 @@ def reset(detail: dict) -> None:
         cur.execute("VACUUM (ANALYZE) automations_action")
 
 
+def _broker_ready() -> None:
+    """Open the Celery producer's broker connection before the timing: the sweep runs in a worker,
+    whose connection is open, and the first in a fresh process imports and connects the transport."""
+    from celery import current_app
+
+    with current_app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
+
+
 def run(ctx: dict) -> list[Result]:
     from django.db import connection
 
@@ -138,6 +148,7 @@ def run(ctx: dict) -> list[Result]:
     from bench.sla import QueryCounter
 
     detail = ctx["automations"]
+    _broker_ready()
     times, queries, outcome = [], 0, {}
     for _ in range(REPEAT):
         reset(detail)
@@ -151,6 +162,9 @@ def run(ctx: dict) -> list[Result]:
         if times[-1] > 10:
             break
     log(f"automations sweep: {median(times):.2f} s, {queries} queries, {outcome}")
+    with connection.cursor() as cur:
+        # Left pending, they would be sent by the next benchmark that runs a Celery worker.
+        cur.execute("DELETE FROM automations_action WHERE automation_id = %s", [detail["automation"]])
     return [
         Result(
             NAME,

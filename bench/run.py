@@ -5,6 +5,7 @@ times drift on a shared machine (see docs/performance.md). Usage::
 
     .venv/bin/python bench/run.py                 # everything
     .venv/bin/python bench/run.py submit maps     # some of: submit stats maps versions sla ingest automations
+                                                  # automations_latency
     .venv/bin/python bench/run.py ingest --small  # a quick run: one short round, a smaller data set
     .venv/bin/python bench/run.py --rebuild       # drop the benchmark database and build it again
     .venv/bin/python bench/run.py clickhouse      # PostgreSQL against ClickHouse (chdb); only when named
@@ -27,7 +28,7 @@ from bench import common
 
 common.apply_env()
 
-BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest", "automations"]
+BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest", "automations", "automations_latency"]
 # Run only when named: it writes its own million events (bench/clickhouse.py, docs/scaling.md).
 OPTIONAL = ["clickhouse"]
 # The data sets each benchmark reads: a run builds only those it needs.
@@ -39,6 +40,7 @@ DATASETS = {
     "sla": ["sla"],
     "ingest": ["ingest"],
     "automations": ["automations"],
+    "automations_latency": ["ingest"],
     "clickhouse": [],
 }
 
@@ -116,7 +118,7 @@ def main() -> int:
     context = prepare(args.rebuild, selected)
     meta["prepare_seconds"] = round(time.perf_counter() - started, 1)
 
-    from bench import automations, clickhouse, ingest, maps, sla, stats, submit, versions
+    from bench import automations, automations_latency, clickhouse, ingest, maps, sla, stats, submit, versions
     from bench.results import Result, table, write_json
 
     modules = {
@@ -127,6 +129,7 @@ def main() -> int:
         "sla": sla,
         "ingest": ingest,
         "automations": automations,
+        "automations_latency": automations_latency,
         "clickhouse": clickhouse,
     }
     results: list[Result] = []
