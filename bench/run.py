@@ -148,7 +148,9 @@ def main() -> int:
     print()
     print(table(results))
     print()
-    print(f"{len(results)} measures, {sum(r.met is False for r in results)} missing their target;", end=" ")
+    unjudged = sum(r.target is not None and r.met is None for r in results)
+    print(f"{len(results)} measures, {sum(r.met is False for r in results)} missing their target,", end=" ")
+    print(f"{unjudged} with a target but no figure to judge;", end=" ")
     print(f"machine: {meta['machine']['nproc']} cores, {meta['machine']['memory_gib']} GiB,", end=" ")
     print(f"PostgreSQL {meta['machine']['postgresql']}; {meta['total_seconds']:.0f} s in all")
     if (set(selected) == set(BENCHMARKS) and not args.small) or args.output != str(common.BENCH / "results.json"):
