@@ -9,7 +9,7 @@ class AutomationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from customers.extensions import register_match_hook, register_timeline_source
+        from customers.extensions import register_arrival_hook, register_match_hook, register_timeline_source
         from experiments.extensions import register_log_section
         from owners.extensions import register_sla_sweep
         from teams.signals import domain_event
@@ -19,6 +19,7 @@ class AutomationsConfig(AppConfig):
         from .models import Automation
 
         register_match_hook(engine.on_match)
+        register_arrival_hook(engine.arrival_events, engine.on_arrival)
         domain_event.connect(engine.on_response, dispatch_uid="automations.survey_trigger")
         post_save.connect(
             engine.active_automations_forget, sender=Automation, dispatch_uid="automations.triggers-saved"

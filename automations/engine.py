@@ -300,6 +300,94 @@ def on_match(*, team_id: int, events, transitions, matches) -> None:
     _on_progress(team_id, automations, events, transitions, matches, profile_of, now)
 
 
+# Triggers as events arrive ---------------------------------------------------------------------------
+#
+# customers gives the events an automation's "did an event" trigger names to ``on_arrival`` as soon
+# as they are stored (``customers.extensions.register_arrival_hook``), apart from the stage matching,
+# which can run behind ingestion under load. The match hook sees the same events later and enrols
+# the same way: the enrolment's key names the event, and the database holds one enrolment per
+# automation and event key (``enrolment_unique_event``, whatever the profile, so a merge between the
+# two paths cannot enrol twice). If the arrival queue is lost, the matching enrols them.
+
+
+def arrives_early(automation: Automation) -> bool:
+    """Whether the automation is enrolled into as its trigger event arrives (before that event's matching).
+
+    Only "did an event" triggers whose conditions do not read the customer's stage: the stage is
+    current only after the matching, so those wait for it.
+    """
+    return automation.trigger == Automation.Trigger.EVENT_DONE and "stage" not in cond.needs(automation.conditions)
+
+
+ARRIVAL_EVENTS = "automations.arrival"
+_arrival_events = local_cache.LocalCache(ARRIVAL_EVENTS, ttl=60)
+
+
+def arrival_events(team_id: int) -> frozenset[str]:
+    """The event names the team's early-enrolled automations wait for (customers asks per request)."""
+
+    def load() -> frozenset[str]:
+        found = Automation.objects.filter(
+            team_id=team_id, status=Automation.Status.ACTIVE, trigger=Automation.Trigger.EVENT_DONE
+        )
+        return frozenset(
+            (a.trigger_config or {}).get("event") or ""
+            for a in found.only("trigger", "trigger_config", "conditions")
+            if arrives_early(a)
+        ) - {""}
+
+    return _arrival_events.get(team_id, load)
+
+
+def on_arrival(*, team_id: int, events) -> None:
+    """customers' arrival hook: enrol customers into the "did an event" automations their events trigger."""
+    names = arrival_events(team_id)
+    events = [e for e in events if e.event in names]
+    if not events:
+        return
+    automations = [
+        a
+        for a in Automation.objects.filter(
+            team_id=team_id, status=Automation.Status.ACTIVE, trigger=Automation.Trigger.EVENT_DONE
+        )
+        if arrives_early(a) and (a.trigger_config or {}).get("event") in names
+    ]
+    if not automations:
+        return
+    profile_of = _profiles_now({e.identity_id for e in events})
+    profile_of = {e.pk: profile_of[e.identity_id] for e in events if e.identity_id in profile_of}
+    events = [e for e in events if e.pk in profile_of]
+    source_kinds = _source_kinds(events) if any(cond.needs(a.conditions) & {"channel"} for a in automations) else {}
+    entered = _stages_entered(team_id, events)
+    now = timezone.now()
+    for automation in automations:
+        candidates = _candidates(automation, events, [], [], [], profile_of, source_kinds)
+        for c in candidates:
+            # The stage the event itself enters them in on the map (as its matching will), else the
+            # stage they stand in now: what the goal "next stage" is measured from.
+            c.stage_id = entered.get((int(c.key[1:]), automation.journey_map_id))
+        if candidates:
+            enrol(automation, candidates, now=now)
+
+
+def _profiles_now(identity_ids) -> dict[int, int]:
+    """Each identity's profile, as the matching reads it (merges move identities, never events)."""
+    return dict(Identity.objects.filter(pk__in=list(identity_ids)).values_list("pk", "profile_id"))
+
+
+def _stages_entered(team_id: int, events) -> dict[tuple[int, int], int]:
+    """``{(event id, map id): stage id}`` for the events that match a stage's tracking rule."""
+    from customers import rules as rule_cache
+    from customers.stages import _matching
+
+    team_rules = rule_cache.team_rules(team_id)
+    out: dict[tuple[int, int], int] = {}
+    for e in events if team_rules else []:
+        for rule in _matching(team_rules, e):
+            out.setdefault((e.pk, rule.journey_map_id), rule.stage_id)
+    return out
+
+
 def _source_kinds(events) -> dict[int, str]:
     from customers.models import Source
 
@@ -433,6 +521,7 @@ _active_automations = local_cache.LocalCache(ACTIVE_AUTOMATIONS, ttl=60)
 
 def active_automations_forget(**kwargs) -> None:
     local_cache.bump(ACTIVE_AUTOMATIONS)
+    local_cache.bump(ARRIVAL_EVENTS)
 
 
 def _active_triggers(team_id: int) -> tuple[tuple[int, str], ...]:

@@ -251,6 +251,14 @@ class Enrolment(TeamOwnedModel):
         verbose_name_plural = _("enrolments")
         constraints = [
             models.UniqueConstraint(fields=["automation", "profile", "entry_key"], name="enrolment_unique_entry"),
+            # An event enrols one customer at most, whichever path sees it first (the arrival hook
+            # or the matching) and whatever profile its identity belonged to then (a merge between
+            # the two moves it): "e<event id>" keys are unique per automation.
+            models.UniqueConstraint(
+                fields=["automation", "entry_key"],
+                condition=Q(entry_key__startswith="e"),
+                name="enrolment_unique_event",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "active", "completed", "exited", "holdout", "dropped"]),
                 name="enrolment_status_valid",

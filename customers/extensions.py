@@ -144,3 +144,28 @@ def register_match_hook(fn: Callable) -> Callable:
     if fn not in match_hooks:
         match_hooks.append(fn)
     return fn
+
+
+# Apps that act on named events without waiting for the stage matching (automations' "did an event"
+# triggers) register ``names(team_id) -> frozenset[str]`` (the event names they want, cheap: asked
+# for every stored request) and ``fn(*, team_id, events)``. The stored events with a wanted name are
+# queued apart from the matching (``tasks.events_arrive_enqueue``) and given to ``fn`` soon after
+# their commit, in a transaction of their own; they are matched later as every event is, and the
+# match hook sees them again: ``fn`` must write nothing the match hook would write twice (an
+# automation's enrolment key names the event). An arrival queue lost (Redis flushed, a worker
+# killed) loses nothing: the matching is the durable path.
+arrival_hooks: list[tuple[Callable, Callable]] = []
+
+
+def register_arrival_hook(names: Callable, fn: Callable) -> Callable:
+    if not any(hook is fn for _names, hook in arrival_hooks):
+        arrival_hooks.append((names, fn))
+    return fn
+
+
+def arrival_names(team_id: int) -> frozenset[str]:
+    """The event names some arrival hook wants for the team (empty, the common case, costs no query)."""
+    wanted: frozenset[str] = frozenset()
+    for names, _fn in arrival_hooks:
+        wanted |= names(team_id)
+    return wanted

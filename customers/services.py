@@ -347,8 +347,10 @@ def _finish(result: IngestResult, source: Source, messages: list, stored: dict[s
     if stored:
         _touch_source(source, received_at)
         ids = result.event_ids
+        wanted = extensions.arrival_names(source.team_id)
+        arrived = sorted({stored[m.message_id] for _, m in messages if m.event in wanted and m.message_id in stored})
         # After the commit; at once in autocommit.
-        transaction.on_commit(lambda: _after_commit(ids))
+        transaction.on_commit(lambda: _after_commit(ids, arrived))
 
 
 # PostgreSQL's deduplication of a stored event is not in the statement: the events table is
@@ -566,9 +568,15 @@ def _previous_key(team_id: int, value: str) -> identity.Key:
     return (Identity.Kind.ALIAS.value, value)
 
 
-def _after_commit(event_ids: list[int]) -> None:
+def _after_commit(event_ids: list[int], arrived: list[int] = ()) -> None:
     from . import tasks
 
+    if arrived:
+        try:
+            tasks.events_arrive_enqueue(list(arrived))
+        except Exception:
+            # Nothing is lost: the matching gives the same events to the match hooks.
+            logger.warning("customers: could not queue %d events for the arrival hooks", len(arrived), exc_info=True)
     try:
         tasks.events_match_enqueue(event_ids)
     except Exception:

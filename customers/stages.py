@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from teams.signals import DomainEvent, domain_event
 
+from . import extensions
 from . import rules as rule_cache
 from .extensions import match_hooks
 from .models import Event, Profile, ProfileStage, StageTransition, TrackingRuleDay
@@ -56,6 +57,34 @@ def events_match(*, event_ids: list[int]) -> int:
             _call_match_hooks(team_id, team_events, transitions, matches)
         Event.objects.filter(pk__in=[event.pk for event in events]).update(matched_at=timezone.now())
     return recorded
+
+
+def events_arrive(*, event_ids: list[int]) -> int:
+    """Give stored events to the arrival hooks, before (or apart from) their matching; return the events.
+
+    Each team's events go to each hook in a transaction of their own (a failing hook is logged and
+    loses only its writes). Events of merged-away identities are resolved by the hook.
+    """
+    if not extensions.arrival_hooks or not event_ids:
+        return 0
+    events = list(
+        Event.objects.filter(pk__in=event_ids)
+        .only(
+            "id", "team_id", "source_id", "type", "event", "path", "properties", "context", "timestamp", "identity_id"
+        )
+        .order_by("timestamp", "id")
+    )
+    by_team: dict[int, list[Event]] = {}
+    for event in events:
+        by_team.setdefault(event.team_id, []).append(event)
+    for team_id, team_events in by_team.items():
+        for _names, hook in extensions.arrival_hooks:
+            try:
+                with transaction.atomic():
+                    hook(team_id=team_id, events=team_events)
+            except Exception:
+                logger.exception("customers: arrival hook %s failed", getattr(hook, "__qualname__", hook))
+    return len(events)
 
 
 def _call_match_hooks(team_id: int, events: list[Event], transitions: list, matches: list) -> None:

@@ -86,6 +86,74 @@ def events_match_drain(*, chunk: int = MATCH_CHUNK, idle: float = MATCH_IDLE_SEC
         empty_since = None
 
 
+# Events an arrival hook wants (``extensions.arrival_hooks``: automations' "did an event" triggers)
+# also go on a list of their own, drained by short tasks apart from the matching, so a trigger waits
+# for its own few events, never behind the matching's backlog. The flag works as the matching's,
+# except that a drain ends as soon as the list is empty: it shares the worker with the sends.
+ARRIVE_QUEUE = "customers:arrive:queue"
+ARRIVE_SCHEDULED = "customers:arrive:scheduled"
+ARRIVE_CHUNK = 500
+# With no worker on the arrival drain's queue the list would only grow: it keeps the newest ids
+# (the matching gives every event to the match hooks anyway).
+ARRIVE_MAX = 100_000
+
+
+def events_arrive_enqueue(event_ids: list[int]) -> None:
+    """Have the arrival hooks see the events soon: onto the Redis list, or one task of their own."""
+    client = _redis_client()
+    if client is None:
+        events_arrive.delay(event_ids)
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.rpush(ARRIVE_QUEUE, *event_ids)
+    pipe.ltrim(ARRIVE_QUEUE, -ARRIVE_MAX, -1)
+    pipe.set(ARRIVE_SCHEDULED, 1, nx=True, ex=MATCH_SCHEDULED_TTL)
+    _length, _trimmed, first = pipe.execute()
+    if first:
+        try:
+            events_arrive_queued.delay()
+        except Exception:
+            client.delete(ARRIVE_SCHEDULED)
+            raise
+
+
+def events_arrive_drain(*, chunk: int = ARRIVE_CHUNK) -> int:
+    """Pop the queued ids and give their events to the arrival hooks until the list is empty; return the events.
+
+    Ids popped by a drain that dies are not retried here: the matching gives the same events to the
+    match hooks, which enrol what the arrival hooks missed (the enrolment key makes it once).
+    """
+    client = _redis_client()
+    if client is None:
+        return 0
+    seen = 0
+    while True:
+        raw = client.lpop(ARRIVE_QUEUE, chunk)
+        if raw:
+            seen += stages.events_arrive(event_ids=sorted({int(value) for value in raw}))
+            client.expire(ARRIVE_SCHEDULED, MATCH_SCHEDULED_TTL)
+            continue
+        client.delete(ARRIVE_SCHEDULED)
+        raw = client.lpop(ARRIVE_QUEUE, chunk)  # pushed between the last pop and the flag's removal
+        if not raw:
+            return seen
+        seen += stages.events_arrive(event_ids=sorted({int(value) for value in raw}))
+        if not client.set(ARRIVE_SCHEDULED, 1, nx=True, ex=MATCH_SCHEDULED_TTL):
+            return seen  # a request has queued the next drain meanwhile
+
+
+@shared_task(ignore_result=True)
+def events_arrive(event_ids: list[int]) -> int:
+    """Give newly stored events to the arrival hooks (without Redis)."""
+    return stages.events_arrive(event_ids=event_ids)
+
+
+@shared_task(ignore_result=True)
+def events_arrive_queued() -> int:
+    """Give the events queued on the arrival list to the arrival hooks (``events_arrive_enqueue``)."""
+    return events_arrive_drain()
+
+
 @shared_task(ignore_result=True)
 def events_match(event_ids: list[int]) -> int:
     """Move the profiles of newly stored events between stages."""
