@@ -62,7 +62,7 @@ check: install-dev
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO
+	$(BIN)/celery -A config worker -Q celery,triggers --loglevel=INFO
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO

@@ -174,17 +174,18 @@ def _clear_events(team_id: int) -> None:
 
 
 @contextlib.contextmanager
-def celery_worker(concurrency: int = 2) -> Iterator[subprocess.Popen]:
+def celery_worker(concurrency: int = 2, queues: str = "celery") -> Iterator[subprocess.Popen]:
     """The product's Celery worker (matching), on the benchmark's Redis and database."""
     DATA.mkdir(parents=True, exist_ok=True)
-    logfile = open(DATA / "celery-worker.log", "ab")  # noqa: SIM115 (closed below)
-    cmd = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "-c", str(concurrency)]
+    logfile = open(DATA / f"celery-worker-{queues}.log", "ab")  # noqa: SIM115 (closed below)
+    cmd = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "-c", str(concurrency), "-Q", queues]
+    cmd += ["-n", f"bench-{queues}@%h"]
     cmd += ["--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     process = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=logfile, stderr=logfile)
     try:
         time.sleep(4)  # its start (imports, the broker connection) is not what is measured
         if process.poll() is not None:
-            raise RuntimeError(f"the Celery worker exited with {process.returncode}; see {DATA / 'celery-worker.log'}")
+            raise RuntimeError(f"the Celery worker exited with {process.returncode}; see {logfile.name}")
         yield process
     finally:
         process.send_signal(signal.SIGTERM)

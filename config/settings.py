@@ -453,5 +453,15 @@ EXPORT_CJK_FONTS = env_list(
 # Automations: the sweep enrols stalled customers, advances due enrolments and queues due sends;
 # a send claimed by a worker that died is taken over once its lease runs out.
 CELERY_BEAT_SCHEDULE["automations-sweep"] = {"task": "automations.tasks.automations_sweep", "schedule": 60.0}
+# Triggers have a queue of their own: the arrival drain (automations' "did an event" triggers) and
+# the advance that writes an enrolment's first action never wait behind a burst of sends or the
+# matching. A worker must consume it (`make worker` takes both queues; in production run one
+# `-Q triggers` beside the others). Without one nothing is lost, only slower: the matching enrols
+# and the sweep advances within a minute.
+CELERY_TASK_ROUTES = {
+    "automations.tasks.automation_advance": {"queue": "triggers"},
+    "customers.tasks.events_arrive_queued": {"queue": "triggers"},
+    "customers.tasks.events_arrive": {"queue": "triggers"},
+}
 AUTOMATION_LEASE_SECONDS = env_int("AUTOMATION_LEASE_SECONDS", 300)
 AUTOMATION_MESSAGE_DOMAIN = env_str("AUTOMATION_MESSAGE_DOMAIN", "waymark.invalid")
