@@ -5,11 +5,13 @@ whichever runs first, whether the other runs at all, and even when a merge moves
 identity to another profile between the two.
 """
 
+import threading
 from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.db import connection, transaction
 from django.utils import timezone
 
 from automations import engine, outbox
@@ -44,7 +46,12 @@ def store(source):
     """Store events without running what follows the commit: each path is then run by the test."""
 
     def run(*items):
-        with mock.patch("webhooks.tasks.webhook_deliver.delay"):
+        # The hand-offs too: in autocommit (a transactional test) on_commit runs at once.
+        with (
+            mock.patch("webhooks.tasks.webhook_deliver.delay"),
+            mock.patch.object(tasks, "events_arrive_enqueue"),
+            mock.patch.object(tasks, "events_match_enqueue"),
+        ):
             return services.events_ingest(source=source, items=list(items), received_at=timezone.now()).event_ids
 
     return run
@@ -180,8 +187,9 @@ def test_the_arrival_queue_is_drained_apart_from_the_matching(
             received_at=timezone.now(),
         )
         services.events_ingest(source=source, items=[track("hal", "Order Completed", "h1")], received_at=timezone.now())
-        tasks.events_arrive_enqueue(first.event_ids[:1])  # the same id again
-    assert arrive_task.call_count == 1  # one drain for the pushes: the flag was set
+    with mock.patch.object(tasks.events_arrive_queued, "delay") as again:
+        tasks.events_arrive_enqueue(first.event_ids[:1])  # the same id again (a retried hand-off)
+    assert arrive_task.call_count == 1 and not again.called  # one drain for the pushes: the flag was set
     assert client.llen(tasks.ARRIVE_QUEUE) == 3
     assert tasks.events_arrive_drain(chunk=2) == 3
     assert client.llen(tasks.ARRIVE_QUEUE) == 0 and not client.exists(tasks.ARRIVE_SCHEDULED)
@@ -192,3 +200,60 @@ def test_the_arrival_queue_is_drained_apart_from_the_matching(
     ]
     assert not Event.objects.filter(matched_at__isnull=False).exists()
     client.delete(tasks.MATCH_QUEUE, tasks.MATCH_SCHEDULED)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two transactions at once: PostgreSQL (DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+def test_the_two_paths_at_the_same_time_enrol_once(store, thanks, no_holdout):
+    """The matching's insert meets the arrival's uncommitted enrolment: it waits, then inserts nothing."""
+    ids = store(track("kim", "Order Completed", "k1"))
+    entered, release = threading.Event(), threading.Event()
+
+    def arrival():
+        try:
+            with transaction.atomic():
+                stages.events_arrive(event_ids=ids)
+                entered.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    def matching():
+        try:
+            _match(ids)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=arrival)
+    first.start()
+    assert entered.wait(20)
+    second = threading.Thread(target=matching)
+    second.start()
+    second.join(1.0)
+    assert second.is_alive()  # held by the arrival's key until it commits
+    release.set()
+    first.join(20)
+    second.join(20)
+    assert Enrolment.objects.filter(automation=thanks).count() == 1
+    assert Event.objects.get(pk=ids[0]).matched_at is not None
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="the arrival queue lives in Redis: run with REDIS_URL set")
+def test_ids_popped_by_a_drain_that_died_are_enrolled_by_the_matching(
+    source, thanks, no_holdout, django_capture_on_commit_callbacks
+):
+    client = tasks._redis_client()
+    client.delete(tasks.ARRIVE_QUEUE, tasks.ARRIVE_SCHEDULED)
+    with (
+        mock.patch.object(tasks.events_arrive_queued, "delay"),
+        mock.patch.object(tasks, "events_match_enqueue"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        result = services.events_ingest(
+            source=source, items=[track("lu", "Order Completed", "l1")], received_at=timezone.now()
+        )
+    assert client.lpop(tasks.ARRIVE_QUEUE, 10) == [str(result.event_ids[0]).encode()]  # popped, then killed
+    client.delete(tasks.ARRIVE_SCHEDULED)
+    assert not Enrolment.objects.exists()
+    _match(result.event_ids)
+    assert Enrolment.objects.get(automation=thanks).entry_key == f"e{result.event_ids[0]}"
