@@ -95,6 +95,12 @@ class Sql:
             f"ON m.identity_id = e.identity_id WHERE e.team_id = {team}{bounds}{where})"
         )
 
+    def ids(self, ids) -> str:
+        """A subquery of these ids, each part of at most ``ID_CHUNK`` a parameter of its own."""
+        ordered = sorted(ids)
+        parts = [ordered[at : at + ID_CHUNK] for at in range(0, len(ordered), ID_CHUNK)] or [[]]
+        return "(" + " UNION ALL ".join(f"SELECT arrayJoin({self.p(part, 'Array(UInt64)')})" for part in parts) + ")"
+
     def actions(self) -> str:
         return " AND e.type IN ('track', 'page', 'screen')"
 
@@ -633,7 +639,7 @@ def path_rows(client, query, *, anchor: tuple[str, object]) -> list[tuple]:
     elif kind == "event":
         is_anchor = f"type = 'track' AND name = {sql.p(value, 'String')}"
     else:
-        is_anchor = f"id IN (SELECT arrayJoin({sql.p(list(value), 'Array(UInt64)')}))"
+        is_anchor = f"id IN {sql.ids(value)}"
     low, high = (0, query.steps) if query.direction == AFTER else (-query.steps, 0)
     gap = sql.p(query.gap_minutes * 60 * 1000, "Int64")
     events = sql.events(query.team.pk, start=start, end=end, where=sql.actions())

@@ -513,6 +513,34 @@ def test_paths_and_breakdowns_look_events_up_in_parts(world, monkeypatch):
     assert ClickHouseEngine(world["client"]).run(funnel) == funnels.SqlEngine().run(funnel)
 
 
+def test_touchpoint_anchors_go_in_parts(world, monkeypatch):
+    """A touchpoint-anchored path passes its anchors' ids as parameters of at most ``ID_CHUNK`` each."""
+    from analytics import clickhouse as engine
+
+    monkeypatch.setattr(engine, "ID_CHUNK", 7)
+    statements = []
+    client = world["client"]
+    real = client.query
+
+    def spy(sql, params=None):
+        statements.append(sql)
+        return real(sql, params)
+
+    monkeypatch.setattr(client, "query", spy)
+    query = paths.PathQuery(
+        team=world["team"],
+        journey_map=world["map"],
+        days=60,
+        end=datetime(2026, 11, 20, tzinfo=UTC),
+        anchor_kind="touchpoint",
+        anchor=str(world["touchpoints"]["cart"].pk),
+    )
+    sql, ch = on_both(world, lambda: paths.result_json(paths.paths_compute(query)))
+    assert ch == sql and sql["profiles"] > 7
+    anchored = [s for s in statements if "id IN (SELECT arrayJoin(" in s and "ARRAY JOIN ts" in s]
+    assert len(anchored) == 1 and anchored[0].count("UNION ALL SELECT arrayJoin(") >= 2
+
+
 @pytest.mark.parametrize("days", [7, 30, 90])
 def test_map_overlay_counts_are_the_same(world, days):
     from customers.overlay import touchpoint_counts
