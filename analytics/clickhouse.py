@@ -187,6 +187,13 @@ class ClickHouseEngine(funnels.SqlEngine):
     # matches (12 bits: ``funnels.MAX_STEPS``).
     PACK_US, PACK_ID = 76, 12
 
+    # The walk's levels must stay apart. Merged into one expression (the planner's default), each
+    # step's lookup sits in a lazily evaluated branch of the next step's ``if`` (short-circuit
+    # evaluation), and a lazy branch recomputes what it reads instead of sharing it, so the steps
+    # before it are computed again in every branch that reads them, a cost that compounds with each
+    # step. Kept as separate steps, each level is computed once and read by the next.
+    KEEP_LEVELS = " SETTINGS query_plan_merge_expressions = 0"
+
     def __init__(self, client):
         super().__init__()
         self.client = client
@@ -316,7 +323,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             key = "pid" if query.count == "profiles" else "ids[p1]"
             select = [key, "pid", "ids[p1]", "start_ts", *parts["times"], *parts["froms"]]
         x_ts = "x_ts" if query.exclusions else "NULL"
-        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0")  # noqa: S608
+        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0{self.KEEP_LEVELS}")  # noqa: S608
         rows = [[*row[:-1], None, row[-1]] for row in rows]  # the breakdown value goes before x_ts
         if query.breakdown:
             self._breakdown(query, rows, len(select))
@@ -393,7 +400,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             scalars.append("x_ts")
         row = sql.rows(
             f"SELECT {', '.join(sums)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
-            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}"
+            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}{self.KEEP_LEVELS}"
         )[0]
         total = int(row[0])
         entered = [int(v) for v in row[1]] or [0] * n
