@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('automations', '0003_sweep_redundant_indexes'),
+        ('automations', '0004_stage_caps'),
         ('customers', '0009_clickhouse_cursor'),
         ('journeys', '0013_map_product'),
         ('teams', '0007_webhooks_move_to_own_app'),
