@@ -205,11 +205,27 @@ class Response(TeamOwnedModel):
 
     # No single-column indexes on the foreign keys: the composite indexes below lead with each of
     # them (every insert maintains every index; the public submission inserts a row per answer).
+    # No database constraints on them either (db_constraint=False), as high-volume tables in
+    # Sentry do: every answer of a survey points at the same survey, team, touchpoint and stage
+    # rows, and a constraint's check locks each of those rows (FOR KEY SHARE) for every insert, so
+    # concurrent answers queue on shared row locks. Deletes still cascade (Django's collector);
+    # the public insert stores an answer only while its survey exists and is open, and
+    # ``services.orphans_sweep`` clears what a delete racing an insert could leave.
     team = models.ForeignKey(
-        "teams.Team", verbose_name=_("team"), on_delete=models.CASCADE, related_name="+", db_index=False
+        "teams.Team",
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     survey = models.ForeignKey(
-        Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="responses", db_index=False
+        Survey,
+        verbose_name=_("survey"),
+        on_delete=models.CASCADE,
+        related_name="responses",
+        db_index=False,
+        db_constraint=False,
     )
     touchpoint = models.ForeignKey(
         Touchpoint,
@@ -219,6 +235,7 @@ class Response(TeamOwnedModel):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     stage = models.ForeignKey(
         Stage,
@@ -228,6 +245,7 @@ class Response(TeamOwnedModel):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     submission_id = models.CharField(
         verbose_name=_("submission ID"),
