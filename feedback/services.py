@@ -10,6 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
@@ -577,13 +578,14 @@ def _locked_response(survey: Survey, submission: Submission) -> Response | None:
 
 
 def orphans_sweep() -> dict:
-    """Clear answers a delete raced: the answer's foreign keys have no database constraint.
+    """Clear answers a delete raced: the answer's and follow-up's keys have no database constraint.
 
     A survey (or its team) deleted while an answer to it was being inserted can leave that answer
-    behind, and a touchpoint or stage deleted meanwhile can leave an answer pointing at it (see
-    ``Response``). Such answers are deleted with their follow-ups and theme tags, and dangling
-    touchpoint and stage ids set to null, as the delete itself would have done. Three anti-joins,
-    run hourly by the beat (``feedback-orphans-sweep``).
+    behind, and a touchpoint, stage or user deleted meanwhile can leave an answer or follow-up
+    pointing at it (see ``Response`` and ``FollowUp``). Such answers are deleted with their
+    follow-ups and theme tags, and dangling touchpoint, stage and owner ids set to null, as the
+    delete itself would have done. Five anti-joins, run hourly by the beat
+    (``feedback-orphans-sweep``).
     """
     deleted, _by_model = Response.objects.filter(~Exists(Survey.objects.filter(pk=OuterRef("survey_id")))).delete()
     touchpoints = (
@@ -596,7 +598,22 @@ def orphans_sweep() -> dict:
         .filter(~Exists(Stage.objects.filter(pk=OuterRef("stage_id"))))
         .update(stage=None)
     )
-    return {"deleted": deleted, "touchpoints_cleared": touchpoints, "stages_cleared": stages}
+    followup_touchpoints = (
+        FollowUp.objects.filter(touchpoint_id__isnull=False)
+        .filter(~Exists(Touchpoint.objects.filter(pk=OuterRef("touchpoint_id"))))
+        .update(touchpoint=None)
+    )
+    owners = (
+        FollowUp.objects.filter(owner_id__isnull=False)
+        .filter(~Exists(get_user_model().objects.filter(pk=OuterRef("owner_id"))))
+        .update(owner=None)
+    )
+    return {
+        "deleted": deleted,
+        "touchpoints_cleared": touchpoints + followup_touchpoints,
+        "stages_cleared": stages,
+        "owners_cleared": owners,
+    }
 
 
 def _opens_followup(survey: Survey, score: int | None) -> bool:
