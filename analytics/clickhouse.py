@@ -95,6 +95,12 @@ class Sql:
             f"ON m.identity_id = e.identity_id WHERE e.team_id = {team}{bounds}{where})"
         )
 
+    def ids(self, ids) -> str:
+        """A subquery of these ids, each part of at most ``ID_CHUNK`` a parameter of its own."""
+        ordered = sorted(ids)
+        parts = [ordered[at : at + ID_CHUNK] for at in range(0, len(ordered), ID_CHUNK)] or [[]]
+        return "(" + " UNION ALL ".join(f"SELECT arrayJoin({self.p(part, 'Array(UInt64)')})" for part in parts) + ")"
+
     def actions(self) -> str:
         return " AND e.type IN ('track', 'page', 'screen')"
 
@@ -180,6 +186,13 @@ class ClickHouseEngine(funnels.SqlEngine):
     # microseconds after the period's start (52 bits: 142 years), the event id (64), the steps it
     # matches (12 bits: ``funnels.MAX_STEPS``).
     PACK_US, PACK_ID = 76, 12
+
+    # The walk's levels must stay apart. Merged into one expression (the planner's default), each
+    # step's lookup sits in a lazily evaluated branch of the next step's ``if`` (short-circuit
+    # evaluation), and a lazy branch recomputes what it reads instead of sharing it, so the steps
+    # before it are computed again in every branch that reads them, a cost that compounds with each
+    # step. Kept as separate steps, each level is computed once and read by the next.
+    KEEP_LEVELS = " SETTINGS query_plan_merge_expressions = 0"
 
     def __init__(self, client):
         super().__init__()
@@ -310,7 +323,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             key = "pid" if query.count == "profiles" else "ids[p1]"
             select = [key, "pid", "ids[p1]", "start_ts", *parts["times"], *parts["froms"]]
         x_ts = "x_ts" if query.exclusions else "NULL"
-        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0")  # noqa: S608
+        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0{self.KEEP_LEVELS}")  # noqa: S608
         rows = [[*row[:-1], None, row[-1]] for row in rows]  # the breakdown value goes before x_ts
         if query.breakdown:
             self._breakdown(query, rows, len(select))
@@ -387,7 +400,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             scalars.append("x_ts")
         row = sql.rows(
             f"SELECT {', '.join(sums)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
-            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}"
+            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}{self.KEEP_LEVELS}"
         )[0]
         total = int(row[0])
         entered = [int(v) for v in row[1]] or [0] * n
@@ -633,7 +646,7 @@ def path_rows(client, query, *, anchor: tuple[str, object]) -> list[tuple]:
     elif kind == "event":
         is_anchor = f"type = 'track' AND name = {sql.p(value, 'String')}"
     else:
-        is_anchor = f"id IN (SELECT arrayJoin({sql.p(list(value), 'Array(UInt64)')}))"
+        is_anchor = f"id IN {sql.ids(value)}"
     low, high = (0, query.steps) if query.direction == AFTER else (-query.steps, 0)
     gap = sql.p(query.gap_minutes * 60 * 1000, "Int64")
     events = sql.events(query.team.pk, start=start, end=end, where=sql.actions())

@@ -28,7 +28,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from statsmodels.stats.proportion import proportion_confint
 
 from customers import rules as tracking
 from customers.models import Event, Identity, TrackingRule
@@ -133,6 +132,8 @@ def rate(k: int, n: int) -> dict:
     """Return the share k of n with its Wilson 95 % interval; no number (and why) when n is 0."""
     if n <= 0:
         return {"k": k, "n": n, "value": None, "low": None, "high": None, "reason": _("No one to count: n is 0.")}
+    from statsmodels.stats.proportion import proportion_confint  # a slow import most processes never need
+
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     return {"k": k, "n": n, "value": k / n, "low": float(low), "high": float(high), "reason": ""}
 

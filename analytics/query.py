@@ -18,7 +18,6 @@ from django.db.models.functions import Trunc
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 PERIODS = ("day", "week", "month")
 PERIOD_CHOICES = [("day", gettext_lazy("Day")), ("week", gettext_lazy("Week")), ("month", gettext_lazy("Month"))]
@@ -33,6 +32,8 @@ def rate(k: int, n: int) -> dict:
     """
     if n <= 0:
         return {"k": k, "n": n, "value": None, "low": None, "high": None, "reason": _("No one to count: n is 0.")}
+    from statsmodels.stats.proportion import proportion_confint  # a slow import most processes never need
+
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     return {"k": k, "n": n, "value": k / n, "low": float(low), "high": float(high), "reason": ""}
 
@@ -125,6 +126,8 @@ def rate_difference(k_before: int, n_before: int, k_after: int, n_after: int) ->
     """
     if n_before <= 0 or n_after <= 0:
         return {"value": None, "low": None, "high": None, "reason": _("No one to compare: one side's n is 0.")}
+    from statsmodels.stats.proportion import confint_proportions_2indep  # a slow import most processes never need
+
     low, high = confint_proportions_2indep(k_after, n_after, k_before, n_before, method="newcomb", compare="diff")
     return {"value": k_after / n_after - k_before / n_before, "low": float(low), "high": float(high), "reason": ""}
 

@@ -28,7 +28,6 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
 from django.utils.translation import gettext_noop
-from scipy.stats import binom
 
 from customers.models import ProfileStage, StageTransition
 from customers.overlay import PERIODS
@@ -55,6 +54,8 @@ def median_interval(values: list[float]) -> dict:
         return {"n": 0, "median": None, "low": None, "high": None}
     ordered = sorted(values)
     low = high = None
+    from scipy.stats import binom  # a slow import most processes never need
+
     rank = int(binom.ppf(0.025, n, 0.5))
     if n >= MEDIAN_CI_MIN and rank >= 1:
         low, high = ordered[rank - 1], ordered[n - rank]

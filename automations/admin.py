@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from teams.admin_scope import TeamScopedAdmin, TeamScopedInline
 
-from .models import Action, Automation, Enrolment, OwnerTask, Respect, Step, Suppression
+from .models import Action, Automation, Enrolment, OwnerTask, Respect, StageCap, Step, Suppression
 
 
 class StepInline(TeamScopedInline, admin.TabularInline):
@@ -53,3 +53,10 @@ class SuppressionAdmin(TeamScopedAdmin, admin.ModelAdmin):
 @admin.register(Respect)
 class RespectAdmin(TeamScopedAdmin, admin.ModelAdmin):
     list_display = ("team", "max_messages", "per_days", "quiet_start", "quiet_end")
+
+
+@admin.register(StageCap)
+class StageCapAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    list_display = ("stage", "max_messages", "per_days", "team", "created_at")
+    list_filter = ("team",)
+    raw_id_fields = ("stage",)

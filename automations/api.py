@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from customers.models import Profile
-from journeys.models import JourneyMap
+from journeys.models import JourneyMap, Stage
 from owners.models import Playbook
 from teams.access import require_role
 from teams.api_base import ScopedPrimaryKeyRelatedField, TeamScopedModelViewSet, TeamScopedReadOnlyViewSet
@@ -21,7 +21,7 @@ from teams.filters import FilterSet as StrictFilterSet
 from teams.models import Role, Team
 
 from . import engine, messages, playbooks, selectors, services
-from .models import Action, Automation, Enrolment, OwnerTask, Respect, Step, Suppression
+from .models import Action, Automation, Enrolment, OwnerTask, Respect, StageCap, Step, Suppression
 
 # --- automations ------------------------------------------------------------------------------
 
@@ -586,6 +586,79 @@ class RespectViewSet(TeamScopedModelViewSet):
         serializer.instance = services.respect_update(team=serializer.instance.team, actor=self.request.user, **data)
 
 
+class StageCapSerializer(serializers.ModelSerializer):
+    stage = ScopedPrimaryKeyRelatedField(
+        queryset=Stage.objects.all(), help_text="The stage whose customers the cap applies to (one cap per stage)."
+    )
+    journey_map = serializers.IntegerField(source="stage.journey_map_id", read_only=True, help_text="The stage's map.")
+
+    class Meta:
+        model = StageCap
+        fields = ["id", "team", "stage", "journey_map", "max_messages", "per_days", "created_at"]
+        read_only_fields = ["team", "created_at"]
+
+
+class StageCapFilter(StrictFilterSet):
+    team = filters.NumberFilter(field_name="team", help_text="Team id.")
+    map = filters.NumberFilter(field_name="stage__journey_map", help_text="Map id.")
+
+    class Meta:
+        model = StageCap
+        fields = ["team", "map", "stage"]
+
+
+_CAP_RULE = (
+    "While a customer's current stage on a map has a cap, that cap applies instead of the team's contact "
+    "rules cap; in capped stages of several maps every cap holds (the strictest decides)."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List stage frequency caps", description=_CAP_RULE),
+    retrieve=extend_schema(summary="Get a stage frequency cap", description=_CAP_RULE),
+    create=extend_schema(
+        summary="Cap messages for the customers in a stage (team admins)",
+        description=_CAP_RULE + " One cap per stage; the team is the stage's.",
+        examples=[OpenApiExample("Two a fortnight in Decision", value={"stage": 3, "max_messages": 2, "per_days": 14})],
+    ),
+    partial_update=extend_schema(
+        summary="Change a stage frequency cap (team admins)",
+        description="Only the fields sent change; the cap may move to another stage of the same team.",
+        examples=[OpenApiExample("One a week", value={"max_messages": 1, "per_days": 7})],
+    ),
+    destroy=extend_schema(
+        summary="Remove a stage frequency cap (team admins)",
+        description="The stage's customers are under the team's cap again.",
+    ),
+)
+class StageCapViewSet(TeamScopedModelViewSet):
+    queryset = StageCap.objects.all()
+    serializer_class = StageCapSerializer
+    filterset_class = StageCapFilter
+    write_role = Role.ADMIN
+    ordering_fields = ["id", "created_at"]
+    ordering = ["id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("stage")
+
+    def team_id_from_data(self, validated_data):
+        stage = validated_data.get("stage")
+        return stage.get_team_id() if stage is not None else None
+
+    def create_object(self, serializer):
+        serializer.instance = services.stage_cap_create(actor=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        serializer.instance = services.stage_cap_update(
+            cap=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.stage_cap_delete(cap=instance, actor=self.request.user)
+
+
 class SuppressionSerializer(serializers.ModelSerializer):
     profile = ScopedPrimaryKeyRelatedField(queryset=Profile.objects.all())
 
@@ -637,5 +710,6 @@ routes = [
     ("automation-actions", ActionViewSet, "automation-action"),
     ("owner-tasks", OwnerTaskViewSet, "owner-task"),
     ("contact-rules", RespectViewSet, "contact-rules"),
+    ("stage-caps", StageCapViewSet, "stage-cap"),
     ("suppressions", SuppressionViewSet, "suppression"),
 ]

@@ -344,4 +344,22 @@ class RespectForm(forms.Form):
     quiet_end = forms.TimeField(label=_("Quiet hours end"), widget=forms.TimeInput(attrs={"type": "time"}))
 
 
+class StageCapForm(forms.Form):
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Stage"))
+    max_messages = forms.IntegerField(min_value=0, max_value=1000, label=_("Messages at most"))
+    per_days = forms.IntegerField(min_value=1, max_value=90, label=_("In days"))
+
+    def __init__(self, *args, team, **kwargs):
+        # It shares the contact rules page with RespectForm, whose fields have the same names.
+        kwargs.setdefault("auto_id", "cap_%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["stage"]
+        field.queryset = (
+            Stage.objects.filter(journey_map__team=team)
+            .select_related("journey_map")
+            .order_by("journey_map__title", "journey_map_id", "position", "id")
+        )
+        field.label_from_instance = lambda stage: f"{stage.journey_map.title} — {stage.name}"
+
+
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -456,6 +457,41 @@ class Respect(TeamOwnedModel):
             return team.automation_respect
         except cls.DoesNotExist:
             return cls(team=team)
+
+
+class StageCap(TeamOwnedModel):
+    """A frequency cap for the customers now in one stage of a map, in place of the team's.
+
+    While a customer's current stage (``customers.ProfileStage``) on a map has a cap, that cap
+    applies instead of the team's ``Respect`` cap. A customer in capped stages of several maps is
+    held to every one of them, so the strictest decides; a customer in no capped stage has the
+    team's cap.
+    """
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+    stage = models.OneToOneField(
+        "journeys.Stage", on_delete=models.CASCADE, related_name="automation_cap", verbose_name=_("stage")
+    )
+    max_messages = models.PositiveSmallIntegerField(
+        _("messages at most"), validators=[MaxValueValidator(1000)], help_text=_("Per customer now in this stage.")
+    )
+    per_days = models.PositiveSmallIntegerField(_("in days"), validators=[MinValueValidator(1), MaxValueValidator(90)])
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("stage frequency cap")
+        verbose_name_plural = _("stage frequency caps")
+        constraints = [
+            models.CheckConstraint(condition=Q(per_days__gte=1, per_days__lte=90), name="stagecap_per_days_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id}: {self.max_messages}/{self.per_days}d"
+
+    def clean(self) -> None:
+        if self.stage_id and self.team_id and self.stage.get_team_id() != self.team_id:
+            raise ValidationError({"stage": _("Choose a stage of this team's maps.")})
 
 
 DEFAULT_STALL = timedelta(hours=48)

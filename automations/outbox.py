@@ -26,15 +26,15 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from customers.models import Profile
+from customers.models import Profile, ProfileStage
 
 from . import conditions as cond
 from . import messages
 from .engine import _customer_zone
-from .models import Action, Automation, OwnerTask, Respect, Step, Suppression
+from .models import Action, Automation, OwnerTask, Respect, StageCap, Step, Suppression
 
 logger = logging.getLogger(__name__)
 
@@ -190,13 +190,7 @@ def respect_check(action: Action, profile: Profile, automation: Automation, now:
         if until <= local:
             until += timedelta(days=1)
         return ("defer", (until, "quiet_hours"))
-    sent = Action.objects.filter(
-        profile_id=profile.pk,
-        status=Action.Status.DONE,
-        kind__in=list(MESSAGE_KINDS),
-        done_at__gte=now - timedelta(days=rules.per_days),
-    ).count()
-    if sent >= rules.max_messages:
+    if frequency_capped(profile, team.pk, rules, now):
         return ("skip", "frequency_cap")
     if automation.daily_send_limit is not None:
         team_zone = _customer_zone({}, team.time_zone)
@@ -207,6 +201,30 @@ def respect_check(action: Action, profile: Profile, automation: Automation, now:
         if today >= automation.daily_send_limit:
             return ("defer", (day_start + timedelta(days=1), "daily_limit"))
     return None
+
+
+def frequency_caps(profile_id: int, team_id: int) -> list[tuple[int, int]]:
+    """Return ``(max_messages, per_days)`` of the caps of the stages the customer is in now (one query)."""
+    here = ProfileStage.objects.filter(profile_id=profile_id).values("stage_id")
+    return list(StageCap.objects.filter(team_id=team_id, stage_id__in=here).values_list("max_messages", "per_days"))
+
+
+def frequency_capped(profile: Profile, team_id: int, rules: Respect, now: datetime) -> bool:
+    """Return whether one more message would break the customer's cap.
+
+    The caps of the stages the customer is in replace the team's; in capped stages of several maps
+    every cap holds, so the strictest decides. The messages in each cap's window are counted in
+    one query, however many caps apply.
+    """
+    caps = frequency_caps(profile.pk, team_id) or [(rules.max_messages, rules.per_days)]
+    windows = {days for _most, days in caps}
+    sent = Action.objects.filter(
+        profile_id=profile.pk,
+        status=Action.Status.DONE,
+        kind__in=list(MESSAGE_KINDS),
+        done_at__gte=now - timedelta(days=max(windows)),
+    ).aggregate(**{f"in_{days}": Count("pk", filter=Q(done_at__gte=now - timedelta(days=days))) for days in windows})
+    return any(sent[f"in_{days}"] >= most for most, days in caps)
 
 
 # Sending and writing ------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from experiments.selectors import translated
 from experiments.stats import two_proportions
 
 from .engine import Tree
-from .models import Action, Automation, Enrolment, OwnerTask, Step
+from .models import Action, Automation, Enrolment, OwnerTask, StageCap, Step
 
 
 def automation_list(*, user, team=None, journey_map=None, status: str | None = None) -> QuerySet[Automation]:
@@ -27,6 +27,15 @@ def automation_list(*, user, team=None, journey_map=None, status: str | None = N
         in_flight=Count("enrolments", filter=Q(enrolments__status__in=["active", "pending"])),
         entered=Count("enrolments", filter=~Q(enrolments__status__in=["pending", "dropped"])),
     ).order_by("journey_map__title", "name", "id")
+
+
+def stage_cap_list(*, team) -> QuerySet[StageCap]:
+    """Return the team's stage caps with their stage and map, in the maps' order."""
+    return (
+        StageCap.objects.for_team(team)
+        .select_related("stage__journey_map")
+        .order_by("stage__journey_map__title", "stage__journey_map_id", "stage__position", "id")
+    )
 
 
 def owner_task_list(*, user, team=None, owner=None, status: str | None = "open") -> QuerySet[OwnerTask]:

@@ -7,7 +7,7 @@ system, ``actor=None``, may do anything). Errors are ``ValidationError``s naming
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from teams.models import Role
 from . import conditions as cond
 from . import engine
 from .engine import TRIGGER_FIELDS
-from .models import Automation, Enrolment, OwnerTask, Respect, Step, Suppression
+from .models import Automation, Enrolment, OwnerTask, Respect, StageCap, Step, Suppression
 
 EDITABLE = (
     "name",
@@ -521,6 +521,54 @@ def respect_update(*, team, actor, **changes) -> Respect:
         raise ValidationError({"per_days": _("Give a number of days from 1 to 90.")})
     rules.save()
     return rules
+
+
+def _check_cap(max_messages, per_days) -> None:
+    errors = {}
+    if not isinstance(max_messages, int) or not 0 <= max_messages <= 1000:
+        errors["max_messages"] = _("Give a number of messages from 0 to 1000.")
+    if not isinstance(per_days, int) or not 1 <= per_days <= 90:
+        errors["per_days"] = _("Give a number of days from 1 to 90.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_cap(cap: StageCap) -> StageCap:
+    try:
+        with transaction.atomic():
+            cap.save()
+    except IntegrityError as exc:
+        raise ValidationError({"stage": _("This stage has its own cap already: change that one.")}) from exc
+    return cap
+
+
+def stage_cap_create(*, stage: Stage, actor, max_messages: int, per_days: int) -> StageCap:
+    """Give the customers now in ``stage`` their own frequency cap, in place of the team's (admins)."""
+    team_id = stage.get_team_id()
+    check_actor(actor, team_id, Role.ADMIN)
+    _check_cap(max_messages, per_days)
+    return _save_cap(StageCap(team_id=team_id, stage=stage, max_messages=max_messages, per_days=per_days))
+
+
+def stage_cap_update(*, cap: StageCap, actor, **changes) -> StageCap:
+    """Change a stage's cap (admins); a cap may move to another stage of the same team only."""
+    check_actor(actor, cap.team_id, Role.ADMIN)
+    stage = changes.get("stage")
+    if stage is not None and stage.pk != cap.stage_id:
+        if stage.get_team_id() != cap.team_id:
+            raise ValidationError({"stage": _("Choose a stage of this team's maps.")})
+        cap.stage = stage
+    for key in ("max_messages", "per_days"):
+        if key in changes:
+            setattr(cap, key, changes[key])
+    _check_cap(cap.max_messages, cap.per_days)
+    return _save_cap(cap)
+
+
+def stage_cap_delete(*, cap: StageCap, actor) -> None:
+    """Remove a stage's cap: its customers are back under the team's (admins)."""
+    check_actor(actor, cap.team_id, Role.ADMIN)
+    cap.delete()
 
 
 def enrolments_in_flight(automation: Automation) -> int:

@@ -23,8 +23,8 @@ from teams.middleware import follow_team
 from teams.models import Role
 
 from . import engine, messages, playbooks, presenters, selectors, services
-from .forms import EMAIL_LANGUAGES, AutomationForm, RespectForm, StepForm
-from .models import Automation, OwnerTask, Respect, Step, Suppression
+from .forms import EMAIL_LANGUAGES, AutomationForm, RespectForm, StageCapForm, StepForm
+from .models import Automation, OwnerTask, Respect, StageCap, Step, Suppression
 from .timeline import reason_text
 
 
@@ -355,12 +355,71 @@ def contact_rules(request: HttpRequest) -> HttpResponse:
         render=lambda status: render(
             request,
             "automations/contact_rules.html",
-            {"form": form, "team": team, "can_admin": has_role(request.user, team.pk, Role.ADMIN)},
+            {
+                "form": form,
+                "team": team,
+                "can_admin": has_role(request.user, team.pk, Role.ADMIN),
+                "caps": selectors.stage_cap_list(team=team),
+                "cap_form": StageCapForm(team=team),
+                "cap_action": reverse("automations:stage_cap_create"),
+            },
             status=status,
         ),
         message=gettext("Contact rules saved."),
         redirect_to=reverse("automations:list"),
     )
+
+
+def _stage_cap_form(request: HttpRequest, form, cap: StageCap | None, action: str, status: int) -> HttpResponse:
+    context = {"cap_form": form, "cap": cap, "cap_action": action}
+    return render_page_or_partial(request, "automations/stage_cap_form.html", "cap-form", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@team_required(role=Role.ADMIN)
+def stage_cap_create(request: HttpRequest) -> HttpResponse:
+    team = request.team
+    form = StageCapForm(request.POST or None, team=team)
+    action = reverse("automations:stage_cap_create")
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.stage_cap_create(actor=request.user, **data),
+        role=(team.pk, Role.ADMIN),
+        render=lambda status: _stage_cap_form(request, form, None, action, status),
+        message=gettext("Stage cap saved."),
+        redirect_to=reverse("automations:contact_rules"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stage_cap_edit(request: HttpRequest, cap_pk: int) -> HttpResponse:
+    cap = get_object_for_write(StageCap.objects.select_related("team"), request.user, Role.ADMIN, pk=cap_pk)
+    form = StageCapForm(
+        request.POST or None,
+        team=cap.team,
+        initial={"stage": cap.stage_id, "max_messages": cap.max_messages, "per_days": cap.per_days},
+    )
+    action = reverse("automations:stage_cap_edit", args=[cap.pk])
+    return form_flow(
+        request,
+        form,
+        save=lambda data: services.stage_cap_update(cap=cap, actor=request.user, **data),
+        render=lambda status: _stage_cap_form(request, form, cap, action, status),
+        message=gettext("Stage cap saved."),
+        redirect_to=reverse("automations:contact_rules"),
+    )
+
+
+@login_required
+@require_POST
+def stage_cap_delete(request: HttpRequest, cap_pk: int) -> HttpResponse:
+    cap = get_object_for_write(StageCap, request.user, Role.ADMIN, pk=cap_pk)
+    services.stage_cap_delete(cap=cap, actor=request.user)
+    toasts.success(request, gettext("Stage cap removed: its customers are under the team's cap again."))
+    return hx_redirect(request, reverse("automations:contact_rules"))
 
 
 # --- public -------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ both engines read the same rows. Measured, each the median of ``--repeat`` runs:
 
 - the 5-step event funnel, the product's whole result (``engine.run``: counts, medians, histograms,
   weeks) on PostgreSQL (``SqlEngine``) and on ClickHouse (``ClickHouseEngine``, counted inside
-  ClickHouse), checked identical; beside it ``windowFunnel`` (its own definition, for reference);
+  ClickHouse), checked identical; the same ClickHouse statement with the planner merging the walk's
+  levels (as it ran before they were kept apart); beside it ``windowFunnel`` (its own definition,
+  for reference);
 - the 12-cohort weekly retention table (``retention_table`` on each engine, checked identical);
 - a paths query (3 steps after an event, ``paths_compute`` on each engine, checked identical;
   ``BENCH_CH_PATHS=0`` leaves it out);
@@ -233,6 +235,12 @@ def run(context: dict | None = None) -> list[Result]:
         if ch_result != pg_result:
             raise AssertionError("the funnel's result differs between the engines")
         counts = [step["converted"] for step in ch_result["steps"]]
+        # The same walk with the planner merging its levels (how it ran before they were kept apart).
+        merged = engine.ClickHouseEngine(client)
+        merged.KEEP_LEVELS = ""
+        merged_seconds, merged_result = _median(lambda: merged.run(query))
+        if merged_result != pg_result:
+            raise AssertionError("the funnel's result differs with the levels merged")
         wf_seconds, levels = _median(lambda: ch.funnel_levels(query, dt.timedelta(days=5)))
         results += [
             Result(
@@ -246,6 +254,16 @@ def run(context: dict | None = None) -> list[Result]:
                 target_on="ratio",
                 n=n,
                 note=note + f"; identical results, converted per step {counts}",
+            ),
+            Result(
+                "clickhouse",
+                "5-step funnel, the walk's levels merged by the planner (s)",
+                merged_seconds,
+                "s",
+                baseline=pg_seconds,
+                baseline_label="PostgreSQL SqlEngine",
+                n=n,
+                note="the same statement without query_plan_merge_expressions = 0: the walk before 2026-12-04",
             ),
             Result(
                 "clickhouse",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
-from statsmodels.stats.proportion import proportion_confint
 
 from journeys.extensions import MapFigure
 from journeys.models import Stage
@@ -62,6 +61,8 @@ def conversion(maps) -> dict[int, MapFigure]:
         totals[map_id] = totals.get(map_id, 0) + row["n"]
         if row["stage_id"] in bottom.get(map_id, ()):
             converted[map_id] = converted.get(map_id, 0) + row["n"]
+    from statsmodels.stats.proportion import proportion_confint  # a slow import most processes never need
+
     result = {}
     for map_id in ids:
         n, k = totals.get(map_id, 0), converted.get(map_id, 0)

@@ -300,6 +300,30 @@ def test_engine_for_picks_clickhouse_when_set(world):
     assert type(funnels.engine_for(world["team"])) is funnels.SqlEngine
 
 
+@pytest.mark.parametrize("options", [{}, {"count": "conversions", "exclusions": ["Refund"]}], ids=["default", "conv"])
+def test_the_walk_keeps_its_levels_apart(world, monkeypatch, options):
+    """The planner must not merge the walk's levels (a lazy ``if`` branch would recompute the steps
+    before it), and keeping them apart changes no answer."""
+    client = world["client"]
+    statements = []
+    real = client.query
+
+    def spy(sql, params=None):
+        statements.append(sql)
+        return real(sql, params)
+
+    monkeypatch.setattr(client, "query", spy)
+    query = _funnel(world, **options)
+    kept = ClickHouseEngine(client)
+    merged = ClickHouseEngine(client)
+    merged.KEEP_LEVELS = ""
+    assert kept.tally(query) == merged.tally(query) == funnels.tally(query, funnels.SqlEngine().entries(query))
+    assert statements[0].endswith(" SETTINGS query_plan_merge_expressions = 0")
+    assert "query_plan_merge_expressions" not in statements[1]
+    assert sorted(kept.entries(query), key=lambda e: e.key) == sorted(merged.entries(query), key=lambda e: e.key)
+    assert statements[2].endswith(" SETTINGS query_plan_merge_expressions = 0")
+
+
 def test_window_funnel_levels_count_inside_clickhouse(world):
     """``windowFunnel``'s window runs from the first step, so it is checked against that definition."""
     query = _funnel(world, windows=(1, 1, 1, 1))
@@ -511,6 +535,34 @@ def test_paths_and_breakdowns_look_events_up_in_parts(world, monkeypatch):
     assert ch == sql and sql["profiles"] > 7
     funnel = _funnel(world, breakdown="property:plan", count="conversions")
     assert ClickHouseEngine(world["client"]).run(funnel) == funnels.SqlEngine().run(funnel)
+
+
+def test_touchpoint_anchors_go_in_parts(world, monkeypatch):
+    """A touchpoint-anchored path passes its anchors' ids as parameters of at most ``ID_CHUNK`` each."""
+    from analytics import clickhouse as engine
+
+    monkeypatch.setattr(engine, "ID_CHUNK", 7)
+    statements = []
+    client = world["client"]
+    real = client.query
+
+    def spy(sql, params=None):
+        statements.append(sql)
+        return real(sql, params)
+
+    monkeypatch.setattr(client, "query", spy)
+    query = paths.PathQuery(
+        team=world["team"],
+        journey_map=world["map"],
+        days=60,
+        end=datetime(2026, 11, 20, tzinfo=UTC),
+        anchor_kind="touchpoint",
+        anchor=str(world["touchpoints"]["cart"].pk),
+    )
+    sql, ch = on_both(world, lambda: paths.result_json(paths.paths_compute(query)))
+    assert ch == sql and sql["profiles"] > 7
+    anchored = [s for s in statements if "id IN (SELECT arrayJoin(" in s and "ARRAY JOIN ts" in s]
+    assert len(anchored) == 1 and anchored[0].count("UNION ALL SELECT arrayJoin(") >= 2
 
 
 @pytest.mark.parametrize("days", [7, 30, 90])

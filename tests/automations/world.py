@@ -5,7 +5,7 @@ from datetime import time
 from django.utils import timezone
 
 from automations import services
-from automations.models import Action, Automation, Enrolment, OwnerTask, Respect, Step, Suppression
+from automations.models import Action, Automation, Enrolment, OwnerTask, Respect, StageCap, Step, Suppression
 from customers.models import Profile
 from journeys.models import JourneyMap, Stage, Touchpoint
 
@@ -71,10 +71,17 @@ BUILDERS = [
         Respect,
         lambda world, people: Respect.objects.create(team=people["team"], quiet_start=time(22), quiet_end=time(7)),
     ),
+    (
+        StageCap,
+        lambda world, people: services.stage_cap_create(
+            stage=world[Stage], actor=people["admin"], max_messages=1, per_days=7
+        ),
+    ),
 ]
 
 URL_KWARGS = {
     "automation_pk": lambda world: world[Automation].pk,
     "step_pk": lambda world: world[Step].pk,
     "task_pk": lambda world: world[OwnerTask].pk,
+    "cap_pk": lambda world: world[StageCap].pk,
 }
