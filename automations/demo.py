@@ -341,6 +341,10 @@ def _tasks_for(automation: Automation, actions: list[Action], now: datetime) -> 
         due = sla.due(action.done_at) if sla else None
         due_at = due.due_at if due else action.done_at + outbox.DEFAULT_TASK_DUE
         done = action.done_at < now - timedelta(days=3)
+        escalate_at = due_at + due.escalation_delay if due else due_at
+        # Backfilled history counts as already notified at seed time, as the SLA sweep would have
+        # stamped it: the demo shows the breaches and a fresh run mails none of them.
+        breached = not done and due_at <= now
         tasks.append(
             OwnerTask(
                 team_id=automation.team_id,
@@ -351,8 +355,10 @@ def _tasks_for(automation: Automation, actions: list[Action], now: datetime) -> 
                 title=messages.interpolate(cfg.get("title") or automation.name, profiles[action.profile_id])[:300],
                 status=OwnerTask.Status.DONE if done else OwnerTask.Status.OPEN,
                 due_at=due_at,
-                escalate_at=due_at + due.escalation_delay if due else due_at,
+                escalate_at=escalate_at,
                 closed_at=action.done_at + timedelta(hours=6) if done else None,
+                breached_at=now if breached else None,
+                escalated_at=now if breached and escalate_at <= now else None,
                 created_at=action.done_at,
             )
         )

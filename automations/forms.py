@@ -350,6 +350,8 @@ class StageCapForm(forms.Form):
     per_days = forms.IntegerField(min_value=1, max_value=90, label=_("In days"))
 
     def __init__(self, *args, team, **kwargs):
+        # It shares the contact rules page with RespectForm, whose fields have the same names.
+        kwargs.setdefault("auto_id", "cap_%s")
         super().__init__(*args, **kwargs)
         field = self.fields["stage"]
         field.queryset = (

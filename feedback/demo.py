@@ -504,7 +504,21 @@ def seed(context: dict) -> dict:
                 acknowledged_at=now,
                 notes="[demo] Called the customer and explained the delivery date.",
             )
+    _history_notified(team, now)
     return {"surveys": {"shop": shop, "bank": bank, "travel": travel, "draft": draft}}
+
+
+def _history_notified(team, now) -> None:
+    """Record the backfilled follow-ups already past due as the SLA sweep would have, at seed time.
+
+    They are history: the demo shows them breached, and the first sweep after a fresh seed has
+    none of them to mail.
+    """
+    open_followups = FollowUp.objects.filter(team=team).exclude(status=FollowUp.Status.CLOSED)
+    open_followups.filter(breached_at__isnull=True, due_at__lte=now).update(breached_at=now)
+    open_followups.filter(breached_at__isnull=False, escalated_at__isnull=True, escalate_at__lte=now).update(
+        escalated_at=now
+    )
 
 
 # The Traditional Chinese team (晨光選物): ninety days of answers, written the way its customers
@@ -795,4 +809,5 @@ def seed_zh_hant(context: dict) -> dict:
                 services.followup_add_note(followup=followup, actor=owner, text=note)
             elif status == "closed":
                 services.followup_close(followup=followup, actor=owner, note=note)
+        _history_notified(team, timezone.now())
     return {"surveys": surveys}

@@ -266,8 +266,12 @@ def _seed(context: dict, *, owners: dict, handoffs: dict, playbooks: dict) -> di
             late = services.handoff_case_open(
                 actor=actor, handoff=handoff, reference=f"{key.upper()}-0999", started_at=now - timedelta(days=4)
             )
-            # Recorded as the SLA sweep would have, without sending the demo's emails.
-            HandoffCase.objects.filter(pk=late.pk).update(breached_at=late.due_at + timedelta(minutes=5))
+            # Recorded as the SLA sweep would have, without sending the demo's emails: breached
+            # then, and escalated at seed time once its escalation is due, so the first sweep after
+            # a fresh seed has nothing of the backfilled history to mail.
+            breached_at = late.due_at + timedelta(minutes=5)
+            escalated_at = now if breached_at + handoff.escalation_delay <= now else None
+            HandoffCase.objects.filter(pk=late.pk).update(breached_at=breached_at, escalated_at=escalated_at)
         for name, tp_name, trigger, steps in playbooks.get(key, []):
             if Playbook.objects.filter(journey_map=journey_map, name=name).exists():
                 continue

@@ -244,11 +244,11 @@ def test_page_form_errors_name_the_fields(client, shop, alice):
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert 'id="id_per_days-error"' in body and "<html" not in body
+    assert 'id="cap_per_days-error"' in body and "<html" not in body
     duplicate = client.post(
         reverse("automations:stage_cap_create"), {"stage": stages["Decision"].pk, "max_messages": 3, "per_days": 7}
     )
-    assert duplicate.status_code == 400 and 'id="id_stage-error"' in duplicate.content.decode()
+    assert duplicate.status_code == 400 and 'id="cap_stage-error"' in duplicate.content.decode()
     assert StageCap.objects.get().max_messages == 2
 
 

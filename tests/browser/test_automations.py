@@ -142,3 +142,30 @@ def test_the_step_form_works_without_javascript(browser, live_server, team_a, al
         expect(page.locator(".au-step")).to_contain_text("Wait 24 h")
     finally:
         context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stage_caps_on_the_contact_rules_page_on_a_phone(page, login, htmx_idle, team_a, alice, shop):  # noqa: F811
+    from automations.models import StageCap
+
+    journey_map, stages, _checkout = shop
+    page.set_viewport_size(PHONE)
+    login(alice)
+    page.goto("/automations/contact-rules/")
+    expect(page.locator("#stage-caps")).to_have_text("Caps by stage")
+    found = {"empty": violations(page)}
+    form = page.locator(".au-cap-form")
+    form.get_by_label("Stage").select_option(label=f"{journey_map.title} — Decision")
+    form.get_by_label("Messages at most").fill("2")
+    form.get_by_label("In days").fill("0")
+    form.get_by_role("button", name="Add the cap").click()
+    htmx_idle()
+    expect(page.locator("#cap_per_days-error")).to_be_visible()
+    page.locator(".au-cap-form").get_by_label("In days").fill("14")
+    page.locator(".au-cap-form").get_by_role("button", name="Add the cap").click()
+    expect(page.locator(".au-caps table")).to_contain_text("2 in 14 days")
+    cap = StageCap.objects.get()
+    assert (cap.stage_id, cap.max_messages, cap.per_days) == (stages["Decision"].pk, 2, 14)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    found["listed"] = violations(page)
+    assert not any(found.values()), describe(found)
