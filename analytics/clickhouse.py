@@ -7,10 +7,11 @@ engines give the same answers to the row (``tests/analytics/test_clickhouse_pari
 
 The SQL is ClickHouse's own, not a port: a person's events are one sorted array
 (``groupUniqArray`` of tuples, which also drops a copy shipped twice), and a funnel walks it with
-``arrayFirstIndex`` step by step; retention is ``retention()`` summed per cohort (``sumForEach``);
-periods are ``toStartOfWeek``/``toStartOfMonth`` in the team's zone. ``funnel_levels`` counts a
-funnel entirely inside ClickHouse with ``windowFunnel``. People are resolved through the
-identity → profile map (``argMax`` by version), never through the profile stored on the event.
+one ``arrayFold`` over the steps (each step ``arrayFirstIndex`` past where the one before left
+off); retention is ``retention()`` summed per cohort (``sumForEach``); periods are
+``toStartOfWeek``/``toStartOfMonth`` in the team's zone. ``funnel_levels`` counts a funnel entirely
+inside ClickHouse with ``windowFunnel``. People are resolved through the identity → profile map
+(``argMax`` by version), never through the profile stored on the event.
 
 Stage funnels and stage cohorts read ``StageTransition`` rows, which stay in PostgreSQL: those go
 to the SQL engine.
@@ -187,11 +188,11 @@ class ClickHouseEngine(funnels.SqlEngine):
     # matches (12 bits: ``funnels.MAX_STEPS``).
     PACK_US, PACK_ID = 76, 12
 
-    # The walk's levels must stay apart. Merged into one expression (the planner's default), each
-    # step's lookup sits in a lazily evaluated branch of the next step's ``if`` (short-circuit
-    # evaluation), and a lazy branch recomputes what it reads instead of sharing it, so the steps
-    # before it are computed again in every branch that reads them, a cost that compounds with each
-    # step. Kept as separate steps, each level is computed once and read by the next.
+    # The statement's levels must stay apart. Merged into one expression (the planner's default),
+    # the walk's lookups end up inside lazily evaluated ``if`` branches (short-circuit evaluation),
+    # and a lazy branch computes what it reads again instead of sharing it, so the walk is computed
+    # over and over for every figure counted from it. Kept as separate steps, each level is
+    # computed once and read by the next.
     KEEP_LEVELS = " SETTINGS query_plan_merge_expressions = 0"
 
     def __init__(self, client):
@@ -248,7 +249,7 @@ class ClickHouseEngine(funnels.SqlEngine):
                 f" LEFT JOIN (SELECT pid, arraySort(groupUniqArray(ms)) AS xs FROM {excluded} GROUP BY pid) AS x "  # noqa: S608
                 "ON x.pid = f.pid"
             )
-        # One SELECT level per step: each step reads where the one before ended (p, pts) by name.
+        # Each step reads where the one before ended (p, and pts: the time there).
         first, levels, array_join = [], [], ""
         times, froms = [], []
         if query.order == "any":
@@ -276,29 +277,43 @@ class ClickHouseEngine(funnels.SqlEngine):
             first.append("t[p1] AS start_ts")
             first.append("start_ts AS pts1")
             times.append("start_ts")
-            for k, step in enumerate(steps[1:], 2):
-                window = sql.p(int(step.window.total_seconds() * 1000), "Int64")
-                prev = k - 1
+            if n > 1:
+                # One fold over the steps (not one SELECT level each): a chain of levels names each
+                # step by the whole expression of the one before, twice over, so the statement's
+                # names (and its planning) doubled with every step. The fold's state is where each
+                # step left off (p: the index of the step reached, or of the last one reached
+                # before a skipped optional step; 0 once a required step is missed); the time there
+                # is t[p], the array being sorted by time.
+                windows = sql.p([int(step.window.total_seconds() * 1000) for step in steps[1:]], "Array(Int64)")
+                optional = sql.p([int(step.optional) for step in steps[1:]], "Array(UInt8)")
                 if query.order == "strict":
                     found = (
-                        f"if(p{prev} = 0 OR p{prev} >= length(t), 0, if(bitTest(m[p{prev} + 1], {k - 1}) "
-                        f"AND t[p{prev} + 1] - pts{prev} <= {window}, p{prev} + 1, 0))"
+                        "if(acc[-1] = 0 OR acc[-1] >= length(t), 0, if(bitTest(m[acc[-1] + 1], k - 1) "
+                        "AND t[acc[-1] + 1] - t[acc[-1]] <= w, acc[-1] + 1, 0))"
                     )
                 else:
+                    # The first match after where the step before left off, within the window.
                     found = (
-                        f"if(p{prev} = 0, 0, arrayFirstIndex((mm, tt, i) -> bitTest(mm, {k - 1}) AND i > p{prev} "
-                        f"AND tt - pts{prev} <= {window}, m, t, arrayEnumerate(t)))"
+                        "if(acc[-1] = 0, 0, arrayFirstIndex((mm, tt, i) -> bitTest(mm, k - 1) AND i > acc[-1] "
+                        "AND tt - t[acc[-1]] <= w, m, t, arrayEnumerate(t)))"
                     )
-                level = [f"{found} AS c{k}", f"t[c{k}] AS tc{k}"]
-                if step.optional:
-                    level.append(f"if(c{k} = 0, p{prev}, c{k}) AS p{k}")
-                    level.append(f"if(c{k} = 0, pts{prev}, tc{k}) AS pts{k}")
-                else:
-                    level.append(f"c{k} AS p{k}")
-                    level.append(f"tc{k} AS pts{k}")
+                levels.append(
+                    [
+                        # An optional step not found leaves p where it was (a step found is past it).
+                        f"arrayFold((acc, k, w, o) -> arrayPushBack(acc, toUInt32(greatest({found}, o * acc[-1]))), "
+                        f"range(2, {n + 1}), {windows}, {optional}, [toUInt32(p1)]) AS walk"
+                    ]
+                )
+                level = []
+                for k in range(2, n + 1):
+                    level.append(f"walk[{k}] AS p{k}")
+                    # A step was reached where the fold moved on.
+                    level.append(f"if(walk[{k}] = walk[{k - 1}], 0, walk[{k}]) AS c{k}")
+                    level.append(f"t[c{k}] AS tc{k}")
+                    level.append(f"t[p{k}] AS pts{k}")
+                    times.append(f"if(c{k} = 0, NULL, tc{k})")
+                    froms.append(f"if(p{k - 1} = 0, NULL, pts{k - 1})")
                 levels.append(level)
-                times.append(f"if(c{k} = 0, NULL, tc{k})")
-                froms.append(f"if(p{prev} = 0, NULL, pts{prev})")
         carried = ["m", "t", *(["ids"] if with_ids else [])]
         if query.exclusions:
             carried.append("xs")

@@ -5,8 +5,8 @@ both engines read the same rows. Measured, each the median of ``--repeat`` runs:
 
 - the 5-step event funnel, the product's whole result (``engine.run``: counts, medians, histograms,
   weeks) on PostgreSQL (``SqlEngine``) and on ClickHouse (``ClickHouseEngine``, counted inside
-  ClickHouse), checked identical; the same ClickHouse statement with the planner merging the walk's
-  levels (as it ran before they were kept apart); beside it ``windowFunnel`` (its own definition,
+  ClickHouse), checked identical; the same ClickHouse statement with the planner merging its
+  levels (its default); beside it ``windowFunnel`` (its own definition,
   for reference);
 - the 12-cohort weekly retention table (``retention_table`` on each engine, checked identical);
 - a paths query (3 steps after an event, ``paths_compute`` on each engine, checked identical;
@@ -235,7 +235,7 @@ def run(context: dict | None = None) -> list[Result]:
         if ch_result != pg_result:
             raise AssertionError("the funnel's result differs between the engines")
         counts = [step["converted"] for step in ch_result["steps"]]
-        # The same walk with the planner merging its levels (how it ran before they were kept apart).
+        # The same statement with the planner merging its levels (its default, and how it ran before).
         merged = engine.ClickHouseEngine(client)
         merged.KEEP_LEVELS = ""
         merged_seconds, merged_result = _median(lambda: merged.run(query))
@@ -263,7 +263,7 @@ def run(context: dict | None = None) -> list[Result]:
                 baseline=pg_seconds,
                 baseline_label="PostgreSQL SqlEngine",
                 n=n,
-                note="the same statement without query_plan_merge_expressions = 0: the walk before 2026-12-04",
+                note="the same statement without query_plan_merge_expressions = 0 (the planner's default)",
             ),
             Result(
                 "clickhouse",

@@ -11,7 +11,7 @@ import contextlib
 
 from django.db import connections, router
 
-from .models import FollowUp, Response, ResponseTheme
+from .models import FollowUp, Response, ResponseTheme, Survey
 
 
 def supported(*, with_after_effects: bool) -> bool:
@@ -25,7 +25,8 @@ def _columns(model, skip: str = "") -> list:
 
 
 def _sql(connection, *, followup: bool, themes: bool) -> str:
-    """``INSERT … ON CONFLICT (survey_id, submission_id) DO NOTHING RETURNING id`` for the answer.
+    """``INSERT … SELECT … WHERE <the survey is open> ON CONFLICT (survey_id, submission_id) DO
+    NOTHING RETURNING id`` for the answer.
 
     With ``followup`` or ``themes`` (PostgreSQL): the same insert in a ``WITH`` clause, the
     follow-up and the theme tags inserted from its result (so nothing when the answer was stored
@@ -34,9 +35,19 @@ def _sql(connection, *, followup: bool, themes: bool) -> str:
     """
     quote = connection.ops.quote_name
     response_columns = _columns(Response)
+    if connection.vendor == "postgresql":
+        values = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in response_columns)
+    else:
+        values = ", ".join(["%s"] * len(response_columns))
+    # The answer's foreign keys have no database constraint (see Response): the statement itself
+    # stores it only while the survey exists and is open, without locking the survey's row.
+    survey_open = (
+        f"SELECT 1 FROM {quote(Survey._meta.db_table)}"  # noqa: S608 - the model's own table and columns
+        f" WHERE {quote('id')} = %s AND {quote('status')} = %s"
+    )
     insert = (
-        f"INSERT INTO {quote(Response._meta.db_table)} ({', '.join(quote(f.column) for f in response_columns)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(response_columns))})"
+        f"INSERT INTO {quote(Response._meta.db_table)} ({', '.join(quote(f.column) for f in response_columns)})"
+        f" SELECT {values} WHERE EXISTS ({survey_open})"
         f" ON CONFLICT ({quote('survey_id')}, {quote('submission_id')}) DO NOTHING RETURNING {quote('id')}"
     )
     if not (followup or themes):
@@ -68,7 +79,8 @@ def insert(response: Response, followup: FollowUp | None, themes: list[int]) -> 
 
     One statement, run in autocommit outside a transaction: it is its own transaction, so the
     answer and its after-effects are stored together or not at all, in one round trip. Returns
-    whether the answer was new; on ``False`` nothing was written.
+    whether the answer was new; on ``False`` nothing was written: the submission was stored
+    already, or the survey is gone or no longer open (the caller tells which).
     """
     connection = connections[router.db_for_write(Response)]
     shape = (connection.vendor, followup is not None, bool(themes))
@@ -76,6 +88,7 @@ def insert(response: Response, followup: FollowUp | None, themes: list[int]) -> 
     if sql is None:
         sql = _statements[shape] = _sql(connection, followup=shape[1], themes=shape[2])
     params = [f.get_db_prep_save(f.pre_save(response, True), connection) for f in _columns(Response)]
+    params += [response.survey_id, Survey.Status.ACTIVE.value]
     if followup is not None:
         columns = _columns(FollowUp, skip="response")
         params += [f.get_db_prep_save(f.pre_save(followup, True), connection) for f in columns]

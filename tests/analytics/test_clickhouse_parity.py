@@ -288,6 +288,28 @@ def test_optional_step_and_touchpoint_steps_are_the_same(world, options):
     assert sql["steps"][1]["dropped"] > 0 and sql["steps"][2]["entered"] > sql["steps"][1]["converted"]
 
 
+@pytest.mark.parametrize("order", ["ordered", "strict"])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        # Two optional steps in a row, then a step repeating one of them: the walk goes on from
+        # wherever the last step found left off.
+        [("Viewed", 1, False), ("Added", 1, True), ("Checkout", 2, True), ("Added", 1, False)],
+        [("Added", 1, False), ("Added", 2, False)],  # the same event twice: a later occurrence
+        [("Checkout", 1, False), ("Paid", 3, True)],  # a funnel ending on an optional step
+    ],
+    ids=["optionals-then-repeat", "repeat", "optional-last"],
+)
+def test_the_walk_over_steps_is_the_same(world, order, shape):
+    steps = [Step("event", name, name, timedelta(days=days), optional=optional) for name, days, optional in shape]
+    query = _funnel(world, steps=steps, order=order)
+    engine = ClickHouseEngine(world["client"])
+    entries = funnels.SqlEngine().entries(query)
+    assert sorted(engine.entries(query), key=lambda e: e.key) == sorted(entries, key=lambda e: e.key)
+    assert engine.tally(query) == funnels.tally(query, entries)
+    assert any(entry.times[-1] is not None for entry in entries)
+
+
 def test_engine_for_picks_clickhouse_when_set(world):
     query = _funnel(world, windows=(1, 1, 1, 1))
     sql, ch = on_both(world, lambda: funnels.engine_for(world["team"]).run(query))

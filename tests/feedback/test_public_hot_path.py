@@ -99,6 +99,7 @@ def test_a_detractor_is_stored_with_its_follow_up_in_one_statement_on_postgresql
         assert 'INSERT INTO "feedback_followup"' in sql[0] and 'INSERT INTO "feedback_responsetheme"' in sql[0]
     else:
         assert [s.split(" (")[0] for s in sql if not s.startswith(("SAVEPOINT", "RELEASE"))] == [
+            'SELECT 1 AS "a" FROM "feedback_survey" WHERE',
             'INSERT INTO "feedback_response"',
             'INSERT INTO "feedback_followup"',
             'INSERT INTO "feedback_responsetheme"',
@@ -168,3 +169,15 @@ def test_an_unknown_question_stores_nothing_on_either_path(client, survey, check
     response = post(client, survey, f"bad-000{score}", {"score": score, "mood": "fine"})
     assert response.status_code == 400 and "answers.mood" in response.json()["errors"]
     assert not Response.objects.exists() and not FollowUp.objects.exists()
+
+
+@pytest.mark.parametrize("score", [9, 2])
+def test_a_survey_closed_by_another_process_stores_nothing_on_either_path(client, survey, checkout_owned, score):
+    # This process keeps the survey as open (its cache has not heard), another one closed it: the
+    # answer's statement checks the survey's row, so neither the answer nor a follow-up is stored.
+    assert post(client, survey, f"open-000{score}", {"score": score}).status_code == 201
+    type(survey).objects.filter(pk=survey.pk).update(status="closed")
+    response = post(client, survey, f"late-000{score}", {"score": score, "comment": "Delivery was late"})
+    assert response.status_code == 409 and response.json()["code"] == "survey_closed"
+    assert not Response.objects.filter(submission_id=f"late-000{score}").exists()
+    assert FollowUp.objects.filter(response__submission_id=f"late-000{score}").count() == 0

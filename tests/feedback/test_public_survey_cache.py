@@ -37,15 +37,20 @@ def test_closing_a_survey_is_refused_on_the_very_next_post(client, survey, alice
     assert Response.objects.count() == 1
 
 
-def test_an_edit_in_another_process_counts_once_the_shared_version_moves(client, survey):
+def test_a_close_in_another_process_is_refused_before_the_shared_version_moves(client, survey):
     assert post(client, survey, "cache-0005").status_code == 201
     # Another process closes the survey: its row changes, and it bumps the shared version (our
     # process's own memory is not touched: simulated by a bare UPDATE and a write to the shared key).
     Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.CLOSED)
-    assert post(client, survey, "cache-0006").status_code == 201  # this process has not heard yet
+    # This process still holds the survey as open, but the answer's statement stores it only while
+    # the survey's row says open (answer_insert): refused at once, nothing stored.
+    response = post(client, survey, "cache-0006")
+    assert response.status_code == 409 and response.json()["code"] == "survey_closed"
+    assert not Response.objects.filter(submission_id="cache-0006").exists()
     cache.incr(local_cache.version_key(survey_cache.DEFINITIONS))
     response = post(client, survey, "cache-0007")
     assert response.status_code == 409 and response.json()["code"] == "survey_closed"
+    assert Response.objects.filter(survey=survey).count() == 1
 
 
 def test_a_question_edit_counts_on_the_next_post(client, survey, alice):

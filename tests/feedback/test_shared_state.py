@@ -94,18 +94,22 @@ def test_the_counts_reach_redis_with_the_sync(shared_redis, client, survey, sett
     assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
 
 
-def test_a_survey_closed_in_another_process_refuses_answers_after_the_next_sync(shared_redis, client, survey):
+def test_a_survey_closed_in_another_process_refuses_answers_before_and_after_the_next_sync(
+    shared_redis, client, survey
+):
     assert post(client, survey, "close-0001").status_code == 201
     shared_state.syncer().sync()
     # Another process closes the survey: the row changes and the shared version moves; this
     # process's memory is not touched (a bare UPDATE and an INCR on the shared key).
     Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.CLOSED)
     cache.incr(local_cache.version_key(survey_cache.DEFINITIONS))
-    assert post(client, survey, "close-0002").status_code == 201  # not heard yet: no round trip per answer
+    # Not heard yet (no round trip per answer), but the answer's statement reads the survey's row.
+    early = post(client, survey, "close-0002")
+    assert early.status_code == 409 and early.json()["code"] == "survey_closed"
     shared_state.syncer().sync()  # what the background thread does every SHARED_STATE_SYNC_SECONDS
     refused = post(client, survey, "close-0003")
     assert refused.status_code == 409 and refused.json()["code"] == "survey_closed"
-    assert set(Response.objects.values_list("submission_id", flat=True)) == {"close-0001", "close-0002"}
+    assert set(Response.objects.values_list("submission_id", flat=True)) == {"close-0001"}
 
 
 def test_four_processes_share_the_limit_within_ten_percent(shared_redis):
