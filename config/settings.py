@@ -418,9 +418,6 @@ FEEDBACK_SURVEY_CACHE_SECONDS = env_int("FEEDBACK_SURVEY_CACHE_SECONDS", 5)
 # Behind a proxy the client address is the first of X-Forwarded-For; trust it only when told to.
 FEEDBACK_TRUST_X_FORWARDED_FOR = env_bool("FEEDBACK_TRUST_X_FORWARDED_FOR", default=False)
 CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.followup_sla_sweep", "schedule": 300.0}
-# Answers whose survey, touchpoint or stage a racing delete removed (their keys have no database
-# constraint: feedback.models.Response).
-CELERY_BEAT_SCHEDULE["feedback-orphans-sweep"] = {"task": "feedback.tasks.orphans_sweep", "schedule": 3600.0}
 
 # Reviews: every hour, send the weekly digest of the teams whose digest day and hour have come
 # (each team sets them in its own time zone; reviews/digest.py).

@@ -39,8 +39,8 @@ def _sql(connection, *, followup: bool, themes: bool) -> str:
         values = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in response_columns)
     else:
         values = ", ".join(["%s"] * len(response_columns))
-    # The answer's foreign keys have no database constraint (see Response): the statement itself
-    # stores it only while the survey exists and is open, without locking the survey's row.
+    # Stored only while the survey's row says open: a survey closed by another process is refused
+    # on the next answer, before this process's cached copy is replaced (an index read, no lock).
     survey_open = (
         f"SELECT 1 FROM {quote(Survey._meta.db_table)}"  # noqa: S608 - the model's own table and columns
         f" WHERE {quote('id')} = %s AND {quote('status')} = %s"

@@ -205,27 +205,11 @@ class Response(TeamOwnedModel):
 
     # No single-column indexes on the foreign keys: the composite indexes below lead with each of
     # them (every insert maintains every index; the public submission inserts a row per answer).
-    # No database constraints on them either (db_constraint=False), as high-volume tables in
-    # Sentry do: every answer of a survey points at the same survey, team, touchpoint and stage
-    # rows, and a constraint's check locks each of those rows (FOR KEY SHARE) for every insert, so
-    # concurrent answers queue on shared row locks. Deletes still cascade (Django's collector);
-    # the public insert stores an answer only while its survey exists and is open, and
-    # ``services.orphans_sweep`` clears what a delete racing an insert could leave.
     team = models.ForeignKey(
-        "teams.Team",
-        verbose_name=_("team"),
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
+        "teams.Team", verbose_name=_("team"), on_delete=models.CASCADE, related_name="+", db_index=False
     )
     survey = models.ForeignKey(
-        Survey,
-        verbose_name=_("survey"),
-        on_delete=models.CASCADE,
-        related_name="responses",
-        db_index=False,
-        db_constraint=False,
+        Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="responses", db_index=False
     )
     touchpoint = models.ForeignKey(
         Touchpoint,
@@ -235,7 +219,6 @@ class Response(TeamOwnedModel):
         blank=True,
         related_name="+",
         db_index=False,
-        db_constraint=False,
     )
     stage = models.ForeignKey(
         Stage,
@@ -245,7 +228,6 @@ class Response(TeamOwnedModel):
         blank=True,
         related_name="+",
         db_index=False,
-        db_constraint=False,
     )
     submission_id = models.CharField(
         verbose_name=_("submission ID"),
@@ -328,25 +310,11 @@ class FollowUp(TeamOwnedModel):
         ACKNOWLEDGED = "acknowledged", pgettext_lazy("follow-up status", "Acknowledged")
         CLOSED = "closed", pgettext_lazy("follow-up status", "Closed")
 
-    # The team, touchpoint and owner keys have no database constraint, for the reason the answer's
-    # have none (Response): a low score's follow-up is written in the answer's statement, and every
-    # follow-up of a touchpoint points at the same team, touchpoint and owner rows.
-    # ``services.orphans_sweep`` clears dangling ones. The key to the answer keeps its constraint
-    # (a new row each time: nothing shared to lock).
-    team = models.ForeignKey(
-        "teams.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"), db_constraint=False
-    )
     response = models.OneToOneField(
         Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="follow_up"
     )
     touchpoint = models.ForeignKey(
-        Touchpoint,
-        verbose_name=_("touchpoint"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_constraint=False,
+        Touchpoint, verbose_name=_("touchpoint"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # No index of its own: followup_owner_status_idx leads with it (each follow-up maintains every index).
     owner = models.ForeignKey(
@@ -357,7 +325,6 @@ class FollowUp(TeamOwnedModel):
         blank=True,
         related_name="follow_ups",
         db_index=False,
-        db_constraint=False,
     )
     status = models.CharField(verbose_name=_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     due_at = models.DateTimeField(verbose_name=_("due at"))

@@ -10,15 +10,14 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.cohorts import cohort_profiles
-from journeys.models import Stage, Touchpoint
+from journeys.models import Touchpoint
 from teams.access import require_role
 from teams.models import Role, Team
 from teams.signals import DomainEvent, domain_event, needs_transaction
@@ -575,45 +574,6 @@ def response_submit(
 
 def _locked_response(survey: Survey, submission: Submission) -> Response | None:
     return Response.objects.select_for_update().filter(survey=survey, submission_id=submission.submission_id).first()
-
-
-def orphans_sweep() -> dict:
-    """Clear answers a delete raced: the answer's and follow-up's keys have no database constraint.
-
-    A survey (or its team) deleted while an answer to it was being inserted can leave that answer
-    behind, and a touchpoint, stage or user deleted meanwhile can leave an answer or follow-up
-    pointing at it (see ``Response`` and ``FollowUp``). Such answers are deleted with their
-    follow-ups and theme tags, and dangling touchpoint, stage and owner ids set to null, as the
-    delete itself would have done. Five anti-joins, run hourly by the beat
-    (``feedback-orphans-sweep``).
-    """
-    deleted, _by_model = Response.objects.filter(~Exists(Survey.objects.filter(pk=OuterRef("survey_id")))).delete()
-    touchpoints = (
-        Response.objects.filter(touchpoint_id__isnull=False)
-        .filter(~Exists(Touchpoint.objects.filter(pk=OuterRef("touchpoint_id"))))
-        .update(touchpoint=None)
-    )
-    stages = (
-        Response.objects.filter(stage_id__isnull=False)
-        .filter(~Exists(Stage.objects.filter(pk=OuterRef("stage_id"))))
-        .update(stage=None)
-    )
-    followup_touchpoints = (
-        FollowUp.objects.filter(touchpoint_id__isnull=False)
-        .filter(~Exists(Touchpoint.objects.filter(pk=OuterRef("touchpoint_id"))))
-        .update(touchpoint=None)
-    )
-    owners = (
-        FollowUp.objects.filter(owner_id__isnull=False)
-        .filter(~Exists(get_user_model().objects.filter(pk=OuterRef("owner_id"))))
-        .update(owner=None)
-    )
-    return {
-        "deleted": deleted,
-        "touchpoints_cleared": touchpoints + followup_touchpoints,
-        "stages_cleared": stages,
-        "owners_cleared": owners,
-    }
 
 
 def _opens_followup(survey: Survey, score: int | None) -> bool:

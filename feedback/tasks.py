@@ -1,4 +1,4 @@
-"""Background work of the feedback app: the follow-up SLA sweep and the orphaned answers' sweep."""
+"""Background work of the feedback app: the follow-up SLA sweep."""
 
 from celery import shared_task
 
@@ -9,9 +9,3 @@ from . import services
 def followup_sla_sweep() -> dict:
     """Record follow-ups that missed their SLA, email their owners, escalate to team admins."""
     return services.followups_sweep()
-
-
-@shared_task(name="feedback.tasks.orphans_sweep")
-def orphans_sweep() -> dict:
-    """Clear answers left behind by a delete that raced their insert (``services.orphans_sweep``)."""
-    return services.orphans_sweep()
