@@ -29,7 +29,7 @@ from owners.models import Ownership, Playbook
 from owners.sla import touchpoint_sla_terms
 
 from . import engine, messages, outbox, playbooks, services
-from .models import Action, Automation, Enrolment, OwnerTask, Step
+from .models import Action, Automation, Enrolment, OwnerTask, StageCap, Step
 
 RETURNS_POLICY = {
     "en": {
@@ -157,6 +157,9 @@ def _stalled_in_decision(playbook: Playbook) -> Automation:
         goal=Automation.Goal.NEXT_STAGE,
         playbook=playbook,
     )
+    # Fewer messages while customers weigh the purchase than the team's 3 in 7 days: the cap by stage.
+    if not StageCap.objects.filter(stage=decision).exists():
+        services.stage_cap_create(stage=decision, actor=None, max_messages=2, per_days=7)
     services.step_add(automation=automation, actor=None, kind="email", config={"templates": RETURNS_POLICY})
     services.step_add(automation=automation, actor=None, kind="wait", config={"hours": 24})
     branch = services.step_add(

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from automations import selectors
-from automations.models import Action, Automation, Enrolment, OwnerTask
+from automations.models import Action, Automation, Enrolment, OwnerTask, StageCap
 from customers.models import Profile
 
 
@@ -35,9 +35,12 @@ def test_seed_demo_runs_the_playbooks_as_automations():
     assert set(tasks.values_list("touchpoint__name", flat=True)) <= {"Cart and delivery options"}
     result = selectors.holdout_result(stalled)
     assert result["enrolled"]["n"] + result["holdout"]["n"] == Enrolment.objects.filter(automation=stalled).count()
+    # The contact rules show a cap by stage: fewer messages while customers are in Decision.
+    cap = StageCap.objects.get(team__slug="northwind")
+    assert (cap.stage.name, cap.max_messages, cap.per_days) == ("Decision", 2, 7)
     named = Profile.objects.filter(team__slug="northwind", merged_into__isnull=True).exclude(user_id="")
     assert named.exists() and not named.exclude(traits__has_key="email").exists()
     # Seeding again adds nothing.
-    before = Enrolment.objects.count()
+    before = Enrolment.objects.count(), StageCap.objects.count()
     call_command("seed_demo", verbosity=0)
-    assert Enrolment.objects.count() == before
+    assert (Enrolment.objects.count(), StageCap.objects.count()) == before
