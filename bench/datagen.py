@@ -568,16 +568,16 @@ def _tracking_overlay(team, built: dict, *, seed: int) -> None:
         here.append(ProfileStage(team=team, profile=profile, journey_map=journey_map, stage=previous, entered_at=at))
     StageTransition.objects.bulk_create(transitions, batch_size=5000)
     ProfileStage.objects.bulk_create(here, batch_size=5000)
-    TrackingRuleDay.objects.bulk_create(
+    rule_days = TrackingRuleDay.objects.bulk_create(
         [
             TrackingRuleDay(team=team, journey_map=journey_map, rule_id=rule, day=day, identity_id=identity, events=k)
             for (rule, day, identity), k in days.items()
-            if day <= now.date()
+            if day <= now.date()  # a stay that goes on past now has touched only what it has so far
         ],
         batch_size=5000,
     )
     stage_stats_refresh(journey_map=journey_map, now=now)
-    log(f"overlay {journey_map.title}: {n:,} customers, {len(transitions):,} transitions, {len(days):,} rule days")
+    log(f"overlay {journey_map.title}: {n:,} customers, {len(transitions):,} transitions, {len(rule_days):,} rule days")
 
 
 def _map_with_everything(team, admin, owners, stages: int, per_stage: int) -> dict:
