@@ -22,7 +22,8 @@ What a funnel counts (the reference in tests/analytics/reference.py follows the 
 
 The engine is a seam: ``engine_for(team).run(query)``. ``SqlEngine`` runs on PostgreSQL and
 SQLite: the matching of steps is one set-based statement (a CTE per step); the per-entry rows it
-returns are then counted in Python, once each.
+returns are then counted in Python, once each. On PostgreSQL an ordered funnel of stages or of event
+names counted per profile is counted inside the statement instead (``aggregates_in_database``).
 """
 
 from __future__ import annotations
@@ -642,8 +643,56 @@ class SqlEngine:
 
     def _figures(self, query: FunnelQuery) -> dict:
         if self.vendor == "postgresql" and aggregates_in_database(query):
-            return self.stage_figures(query)
+            return self.stage_figures(query) if query.is_stage_funnel else self.event_figures(query)
         return summarize(query, self.entries(query))
+
+    def event_figures(self, query: FunnelQuery) -> dict:
+        """Return an ordered, per-profile event funnel's figures counted inside PostgreSQL.
+
+        The same figures as ``summarize(query, self.entries(query))``, without a row per entry
+        leaving the database: the team's action events of the steps' names in the period plus the
+        windows, each read once through its identity's profile; each profile's first step-1 event
+        in the period; then per step, for the entries that reached the step before, the earliest
+        event of that step after it (by time, then id) within the window. Every entry's events are
+        all read, so each step is a hash join of the entries with the step's events, not a probe
+        per entry; the counting is ``stage_figures``'.
+        """
+        steps = query.steps
+        n = len(steps)
+        upper = query.end + sum((step.window for step in steps), timedelta())
+        params: dict = {"team": query.team.pk, "start": query.start, "end": query.end, "upper": upper}
+        names = []
+        for k, step in enumerate(steps, 1):
+            params[f"name_{k}"] = step.ref
+            names.append(f"%(name_{k})s")
+        for k, kind in enumerate(ACTION_TYPES):
+            params[f"type_{k}"] = kind
+        ctes = [
+            "ev AS MATERIALIZED (SELECT i.profile_id AS pid, e.id, e.timestamp AS at, e.event AS name "  # noqa: S608
+            "FROM customers_event e JOIN customers_identity i ON i.id = e.identity_id WHERE e.team_id = %(team)s "
+            "AND e.timestamp >= %(start)s AND e.timestamp <= %(upper)s AND e.type IN (%(type_0)s, %(type_1)s, "
+            f"%(type_2)s) AND e.event IN ({', '.join(names)}))",
+            # As in stage_figures: before the period's end once rounded to the millisecond.
+            f"n1 AS MATERIALIZED (SELECT DISTINCT ON (pid) pid, id AS id_1, at AS at_1, {self._ms('at')} AS ms_1 "  # noqa: S608
+            "FROM ev WHERE name = %(name_1)s AND at < %(end)s - interval '500 microseconds' ORDER BY pid, at, id)",
+        ]
+        for k in range(2, n + 1):
+            params[f"window_{k}"] = int(steps[k - 1].window.total_seconds() * 1000)
+            # The bound on the raw time narrows the join; the rule's own test is in milliseconds. Both
+            # grow with the time, so the earliest event that passes is the earliest event, if it passes.
+            ctes.append(
+                "n{k} AS MATERIALIZED (SELECT DISTINCT ON (s.pid) s.pid, e.id AS id_{k}, e.at AS at_{k}, "  # noqa: S608
+                "{ms_e} AS ms_{k} FROM n{prev} s JOIN ev e ON e.pid = s.pid AND e.name = %(name_{k})s "
+                "AND (e.at, e.id) > (s.at_{prev}, s.id_{prev}) "
+                "AND e.at <= s.at_{prev} + (%(window_{k})s + 1) * interval '1 millisecond' "
+                "AND {ms_e} - s.ms_{prev} <= %(window_{k})s ORDER BY s.pid, e.at, e.id)".format(
+                    k=k, prev=k - 1, ms_e=self._ms("e.at")
+                )
+            )
+        columns = ", ".join(f"ms_{k}" for k in range(1, n + 1))
+        joins = " ".join(f"LEFT JOIN n{k} USING (pid)" for k in range(2, n + 1))
+        ctes.append(f"walk AS (SELECT pid, {columns} FROM n1 {joins})")  # noqa: S608
+        return self._figures_in_database(query, ctes, "walk", params)
 
     def stage_figures(self, query: FunnelQuery) -> dict:
         """Return an ordered, per-profile stage funnel's figures counted inside PostgreSQL.
@@ -686,6 +735,13 @@ class SqlEngine:
                     prev=k - 1, k=k, ms_c=self._ms("c.entered_at")
                 )
             )
+        return self._figures_in_database(query, ctes, f"s{n}", params)
+
+    def _figures_in_database(self, query: FunnelQuery, ctes: list[str], walk: str, params: dict) -> dict:
+        """Return ``figures`` counted by one statement from ``walk``, the last of ``ctes``: a row
+        per entry with its profile (``pid``) and the time it reached each step (``ms_1``…, null
+        when not reached)."""
+        n = len(query.steps)
         params["tz"] = str(query.tzinfo)
         value = "NULL"
         joins = ""
@@ -697,7 +753,7 @@ class SqlEngine:
         durations = ", ".join(f"s.ms_{k} - s.ms_{k - 1} AS d_{k}" for k in range(2, n + 1))
         ctes.append(
             f"f AS MATERIALIZED (SELECT s.ms_1, {durations}, s.ms_{n} IS NOT NULL AS done, {value} AS bvalue "  # noqa: S608
-            f"FROM s{n} s{joins})"
+            f"FROM {walk} s{joins})"
         )
         timing = []
         for k in range(2, n + 1):
@@ -735,11 +791,12 @@ class SqlEngine:
 
 
 def aggregates_in_database(query: FunnelQuery) -> bool:
-    """Whether ``SqlEngine.stage_figures`` answers the query: an ordered stage funnel counted per
-    profile, without optional steps or exclusions, broken down by nothing or a profile trait.
-    The map's own stage funnel (its default) is one; anything else is counted from its entries."""
+    """Whether ``SqlEngine.stage_figures`` or ``event_figures`` answers the query: an ordered funnel
+    of stages or of event names counted per profile, without optional steps or exclusions, broken
+    down by nothing or a profile trait. The map's own stage funnel (its default) is one; anything
+    else (touchpoint steps among them) is counted from its entries."""
     return (
-        query.is_stage_funnel
+        (query.is_stage_funnel or all(step.kind == "event" for step in query.steps))
         and query.order == "ordered"
         and query.count == "profiles"
         and not query.exclusions

@@ -8,7 +8,10 @@ Three data sets, each recorded in the ``bench_dataset`` marker table with its ge
   hours busier than nights, two campaign weeks, a few touchpoints taking most answers, scores
   that differ by touchpoint and improve over the year);
 - ``maps``: a 12 x 15 and a 3 x 4 map with stage and touchpoint owners, SLAs, pain points,
-  hand-offs, playbooks and 90 days of scores on every touchpoint, published once and edited since;
+  hand-offs, playbooks and 90 days of scores on every touchpoint, published once and edited since,
+  and the analytics overlay: a tracking rule on every touchpoint, 90 days of customers walking the
+  stages (transitions, where each is now, the rules' daily roll-up) at the same traffic per stage
+  and touchpoint on both maps, and the stage figures stored by ``stage_stats_refresh``;
 - ``sla``: 100,000 follow-ups and 100,000 hand-off cases on a 10 x 10 map whose due times are
   reset before every sweep (``sla_reset``).
 
@@ -30,7 +33,7 @@ from django.db import connection, transaction
 from bench.common import log
 
 STATS_VERSION = 1
-MAPS_VERSION = 1
+MAPS_VERSION = 2
 SLA_VERSION = 1
 
 STATS_ROWS = 1_000_000
@@ -100,6 +103,14 @@ def _drop_team(name: str) -> None:
         with connection.cursor() as cur:
             cur.execute("DELETE FROM feedback_followup WHERE team_id = %s", [team.pk])
             cur.execute("DELETE FROM feedback_response WHERE team_id = %s", [team.pk])
+            for table in (
+                "customers_trackingruleday",
+                "customers_profilestage",
+                "customers_stagetransition",
+                "customers_identity",
+                "customers_profile",
+            ):
+                cur.execute(f"DELETE FROM {table} WHERE team_id = %s", [team.pk])
         team.delete()
 
 
@@ -490,6 +501,85 @@ def _publish(journey_map, admin, note: str):
         )
 
 
+# Customers per stage of a map, the share who go on to the next stage, the share of a stage's
+# touchpoints a customer's stay there touches. The same on both maps, so the large map's overlay
+# has the small one's traffic per stage and per touchpoint, not the same customers spread thinner.
+OVERLAY_ENTRIES_PER_STAGE = 200
+OVERLAY_NEXT = 0.7
+OVERLAY_TOUCHED = 0.6
+
+
+def _tracking_overlay(team, built: dict, *, seed: int) -> None:
+    """Give a map the analytics overlay: a tracking rule per touchpoint, customers who walked its
+    stages over the last 90 days (transitions, current stage, the rules' daily roll-up) and the
+    stage figures the beat task stores (``analytics.stages.stage_stats_refresh``)."""
+    from analytics.stages import stage_stats_refresh
+    from customers.models import Identity, Profile, ProfileStage, StageTransition, TrackingRule, TrackingRuleDay
+
+    journey_map, stages, touchpoints = built["map"], built["stages"], built["touchpoints"]
+    rng = np.random.default_rng(seed)
+    rules = TrackingRule.objects.bulk_create(
+        [
+            TrackingRule(
+                team=team, journey_map=journey_map, stage_id=tp.stage_id, touchpoint=tp, event_name=f"{tp.name} viewed"
+            )
+            for tp in touchpoints
+        ]
+    )
+    rules_of: dict[int, list] = {}
+    for rule in rules:
+        rules_of.setdefault(rule.stage_id, []).append(rule)
+    n = OVERLAY_ENTRIES_PER_STAGE * len(stages)
+    now = datetime.now(UTC)
+    tag = f"map{journey_map.pk}"
+    profiles = Profile.objects.bulk_create(
+        [Profile(team=team, user_id=f"{tag}-{i}") for i in range(n)], batch_size=5000
+    )
+    identities = Identity.objects.bulk_create(
+        [Identity(team=team, profile=p, kind="user_id", value=p.user_id) for p in profiles], batch_size=5000
+    )
+    transitions, here, days = [], [], {}
+    for i, (profile, identity) in enumerate(zip(profiles, identities, strict=True)):
+        # Entries spread over the stages so each stage is entered by about the same number.
+        at = now - timedelta(days=float(rng.uniform(0, 90)))
+        previous = None
+        for stage in stages[i % len(stages) :]:
+            transitions.append(
+                StageTransition(
+                    team=team,
+                    profile=profile,
+                    journey_map=journey_map,
+                    from_stage=previous,
+                    to_stage=stage,
+                    entered_at=at,
+                    rule=rules_of[stage.pk][0],
+                )
+            )
+            stay = timedelta(hours=float(rng.exponential(36)))
+            for rule in rules_of[stage.pk]:
+                if rng.random() < OVERLAY_TOUCHED:
+                    day = (at + stay * float(rng.random())).date()
+                    key = (rule.pk, day, identity.pk)
+                    days[key] = days.get(key, 0) + int(rng.integers(1, 4))
+            previous = stage
+            if at + stay > now or rng.random() > OVERLAY_NEXT:
+                break
+            at += stay
+        here.append(ProfileStage(team=team, profile=profile, journey_map=journey_map, stage=previous, entered_at=at))
+    StageTransition.objects.bulk_create(transitions, batch_size=5000)
+    ProfileStage.objects.bulk_create(here, batch_size=5000)
+    rule_days = TrackingRuleDay.objects.bulk_create(
+        [
+            TrackingRuleDay(team=team, journey_map=journey_map, rule_id=rule, day=day, identity_id=identity, events=k)
+            for (rule, day, identity), k in days.items()
+            if day <= now.date()  # a stay that goes on past now has touched only what it has so far
+        ],
+        batch_size=5000,
+    )
+    stage_stats_refresh(journey_map=journey_map, now=now)
+    log(f"overlay {journey_map.title}: {n:,} customers, {len(transitions):,} transitions, {len(rule_days):,} rule days")
+
+
 def _map_with_everything(team, admin, owners, stages: int, per_stage: int) -> dict:
     from journeys.models import JourneyMap, Touchpoint
 
@@ -513,6 +603,7 @@ def _map_with_everything(team, admin, owners, stages: int, per_stage: int) -> di
         prefix=f"map{stages}x{per_stage}",
     )
     copy_rows("feedback_response", RESPONSE_COLUMNS, rows)
+    _tracking_overlay(team, built, seed=stages * 100 + per_stage)
     first = _publish(journey_map, admin, "Benchmark baseline")
     # Edits since the first version, so comparing has something to find: renamed, re-felt, moved.
     tps = list(Touchpoint.objects.filter(stage__journey_map=journey_map).order_by("stage__position", "position"))

@@ -12,10 +12,10 @@ With ``CLICKHOUSE_URL`` set, the counts come from ClickHouse's events (``clickho
 from __future__ import annotations
 
 from datetime import date, timedelta
+from html import escape as esc
 
 from django.db.models import Count, Sum
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -71,8 +71,11 @@ def touchpoint_counts(journey_map, *, days: int, today: date | None = None) -> d
         tp_id: {"events": row["events"], "profiles": row["profiles"], "daily": [0] * days}
         for tp_id, row in totals.items()
     }
-    for row in rows.values("rule__touchpoint_id", "day").annotate(events=Sum("events")).order_by():
-        counts[row["rule__touchpoint_id"]]["daily"][(row["day"] - first).days] = row["events"]
+    # Tuples, not dicts: a large map's period is thousands of (touchpoint, day) rows.
+    for tp_id, day, events in rows.values_list("rule__touchpoint_id", "day").annotate(Sum("events")).order_by():
+        found = counts.get(tp_id)
+        if found is not None:  # None: its first row was matched between the two statements
+            found["daily"][(day - first).days] = events
     return counts
 
 
@@ -103,29 +106,35 @@ def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, option
         }
 
 
-def sparkline(daily: list[int], label: str) -> SafeString:
-    """Return an inline SVG of the daily counts, named by ``label`` for screen readers."""
+def _sparkline(daily: list[int], label: str) -> str:
+    """Return the sparkline's SVG; ``label`` is already escaped."""
     n = len(daily)
     top = max(daily) or 1
     height = 20
     # x: one unit per day; y: 1 px margin so a flat line stays visible at the bottom.
     points = " ".join(f"{i},{height - 1 - (value / top) * (height - 2):.1f}" for i, value in enumerate(daily))
-    return format_html(
-        '<svg class="wm-sparkline" viewBox="0 0 {} {}" preserveAspectRatio="none" role="img" aria-label="{}">'
-        '<title>{}</title><polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5"'
-        ' vector-effect="non-scaling-stroke"/></svg>',
-        max(n - 1, 1),
-        height,
-        label,
-        label,
-        points,
+    return (
+        f'<svg class="wm-sparkline" viewBox="0 0 {max(n - 1, 1)} {height}" preserveAspectRatio="none" role="img"'
+        f' aria-label="{label}"><title>{label}</title><polyline points="{points}" fill="none"'
+        ' stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>'
     )
 
 
-def overlay_summary(overlay: dict) -> str:
-    """Return the touchpoint's period in words: events, customers and the busiest day."""
+def sparkline(daily: list[int], label: str) -> SafeString:
+    """Return an inline SVG of the daily counts, named by ``label`` for screen readers."""
+    return mark_safe(_sparkline(daily, esc(label)))
+
+
+def _counted(overlay: dict) -> tuple[str, str]:
+    """Return the period's events and customers in words ("5 events", "3 customers")."""
     events = ngettext("%(n)d event", "%(n)d events", overlay["events"]) % {"n": overlay["events"]}
     customers = ngettext("%(n)d customer", "%(n)d customers", overlay["profiles"]) % {"n": overlay["profiles"]}
+    return events, customers
+
+
+def overlay_summary(overlay: dict, counted: tuple[str, str] | None = None) -> str:
+    """Return the touchpoint's period in words: events, customers and the busiest day."""
+    events, customers = counted or _counted(overlay)
     text = _("%(events)s from %(customers)s in the last %(days)d days") % {
         "events": events,
         "customers": customers,
@@ -140,28 +149,25 @@ def overlay_summary(overlay: dict) -> str:
 
 
 def touchpoint_overlay_html(touchpoint) -> SafeString:
+    """Return the card's counts and sparkline, or why there are none. An f-string with every text
+    through ``esc``, as the cards themselves (``journeys.cards``): it runs for every card."""
     overlay = getattr(touchpoint, "overlay", None)
     if overlay is None:
         return mark_safe("")
     if not overlay["ruled"]:
-        return format_html(
-            '<p class="wm-overlay"><span class="wm-badge wm-not-instrumented" data-testid="not-instrumented">'
-            '<span aria-hidden="true">⚠</span> {}</span></p>',
-            _("Not instrumented: no tracking rule"),
+        reason = _("Not instrumented: no tracking rule")
+    elif not overlay["events"]:
+        reason = _("Not instrumented: no events in %(days)d days") % {"days": overlay["days"]}
+    else:
+        counted = _counted(overlay)
+        events, customers = (esc(text) for text in counted)
+        return mark_safe(
+            f'<p class="wm-overlay" data-testid="overlay" data-events="{int(overlay["events"])}"'
+            f' data-profiles="{int(overlay["profiles"])}">'
+            f'<span class="wm-overlay-numbers">{events} · {customers}</span>'
+            f"{_sparkline(overlay['daily'], esc(overlay_summary(overlay, counted)))}</p>"
         )
-    if not overlay["events"]:
-        return format_html(
-            '<p class="wm-overlay"><span class="wm-badge wm-not-instrumented" data-testid="not-instrumented">'
-            '<span aria-hidden="true">⚠</span> {}</span></p>',
-            _("Not instrumented: no events in %(days)d days") % {"days": overlay["days"]},
-        )
-    summary = overlay_summary(overlay)
-    return format_html(
-        '<p class="wm-overlay" data-testid="overlay" data-events="{}" data-profiles="{}">'
-        '<span class="wm-overlay-numbers">{} · {}</span>{}</p>',
-        overlay["events"],
-        overlay["profiles"],
-        ngettext("%(n)d event", "%(n)d events", overlay["events"]) % {"n": overlay["events"]},
-        ngettext("%(n)d customer", "%(n)d customers", overlay["profiles"]) % {"n": overlay["profiles"]},
-        sparkline(overlay["daily"], summary),
+    return mark_safe(
+        '<p class="wm-overlay"><span class="wm-badge wm-not-instrumented" data-testid="not-instrumented">'
+        f'<span aria-hidden="true">⚠</span> {esc(reason)}</span></p>'
     )

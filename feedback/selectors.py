@@ -121,7 +121,7 @@ def stage_score_chips(scores: dict | None) -> list[ScoreChip]:
 
 
 def annotate_map_scores(journey_map, stages: list, touchpoints: list) -> None:
-    """Set ``scores`` (NPS/CSAT/CES of the last 90 days) on each stage and touchpoint: two queries.
+    """Set ``scores`` (NPS/CSAT/CES of the last 90 days) on each stage and touchpoint: one query.
 
     Also sets ``score_chips``, the figures formatted for the map page (``ScoreChip``): formatting
     them here instead of with ``floatformat`` in the card template was a quarter of the page's

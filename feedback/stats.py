@@ -380,19 +380,40 @@ def figure_json(row: dict) -> dict:
 
 
 def map_scores(stage_ids: list[int], touchpoint_ids: list[int], days: int = 90) -> tuple[dict, dict]:
-    """Return ``({touchpoint_id: figures}, {stage_id: figures})`` of the last ``days``: two queries."""
-    since = window(days)
-    by_touchpoint = (
-        {
-            row["key"]: row
-            for row in grouped(Response.objects.filter(since, touchpoint_id__in=touchpoint_ids), "touchpoint")
-        }
-        if touchpoint_ids
-        else {}
+    """Return ``({touchpoint_id: figures}, {stage_id: figures})`` of the last ``days``: one query.
+
+    One pass grouped by (stage, touchpoint), summed per touchpoint and per stage in Python (the
+    counts and sums add up, as in ``breakdown``): the map page's two groupings read the answers once.
+    """
+    if not stage_ids and not touchpoint_ids:
+        return {}, {}
+    rows = (
+        scored(Response.objects.filter(window(days)))
+        .filter(Q(touchpoint_id__in=touchpoint_ids) | Q(stage_id__in=stage_ids))
+        .values("stage_id", "touchpoint_id")
+        .annotate(**AGGREGATES)
     )
-    by_stage = (
-        {row["key"]: row for row in grouped(Response.objects.filter(since, stage_id__in=stage_ids), "stage")}
-        if stage_ids
-        else {}
-    )
-    return by_touchpoint, by_stage
+    names = list(AGGREGATES)
+    wanted = {"touchpoint_id": set(touchpoint_ids), "stage_id": set(stage_ids)}
+    sums: dict[str, dict] = {"touchpoint_id": {}, "stage_id": {}}
+    for row in rows:
+        values = [row[name] or 0 for name in names]
+        for field, found in sums.items():
+            key = row[field]
+            if key not in wanted[field]:
+                continue
+            acc = found.get(key)
+            if acc is None:
+                found[key] = values.copy()
+            else:
+                for i, value in enumerate(values):
+                    acc[i] += value
+
+    def figures_of(found: dict) -> dict:
+        out = {}
+        for key, acc in found.items():
+            row = dict(zip(names, acc, strict=True))
+            out[key] = {"key": key, "n": row["n"], **figures(row)}
+        return out
+
+    return figures_of(sums["touchpoint_id"]), figures_of(sums["stage_id"])

@@ -164,8 +164,23 @@ def set_stage_parts(stages: Iterable) -> None:
         s.parts = mark_safe("".join(part(s) for part in renderers))
 
 
-def set_cards(touchpoints: Iterable, *, can_edit: bool, compact: bool, revision: int, present: bool = False) -> None:
-    """Set ``card`` (its HTML) on each touchpoint."""
+def set_cards(
+    touchpoints: Iterable, stages: Iterable, *, can_edit: bool, compact: bool, revision: int, present: bool = False
+) -> None:
+    """Set ``card`` (its HTML) on each touchpoint and ``cards_html`` (its cards' HTML, in order) on each
+    stage: the page puts one value per stage, not one per card, through the template engine."""
     parts = touchpoint_renderers()
     for t in touchpoints:
         t.card = touchpoint_card(t, can_edit=can_edit, compact=compact, revision=revision, parts=parts, present=present)
+    for s in stages:
+        s.cards_html = mark_safe("".join(t.card for t in s.cards))
+
+
+def curve_items_html(touchpoints: Iterable) -> SafeString:
+    """Return the emotion curve's values as list items ("Stage · Touchpoint: +1 (curious)")."""
+    return mark_safe(
+        "".join(
+            f"<li>{esc(t.stage.name)} · {esc(t.name)}: {esc(t.emotion_signed)} ({esc(t.emotion_label_text)})</li>"
+            for t in touchpoints
+        )
+    )

@@ -35,7 +35,7 @@ from teams.models import Role
 
 from . import portfolio as portfolio_selectors
 from . import selectors, services
-from .cards import set_cards, set_stage_parts
+from .cards import curve_items_html, set_cards, set_stage_parts
 from .exports import touchpoints_csv_response
 from .extensions import map_includes, map_links, map_option_fields, map_options_from
 from .filters import MapFilter
@@ -287,7 +287,15 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
         t.emotion_label_text = str(emotions.get(t.emotion_label, t.emotion_label))
         t.emotion_signed = f"{t.emotion:+d}"
         t.emotion_tone = "neg" if t.emotion < 0 else "pos" if t.emotion > 0 else "neutral"
-    set_cards(board.touchpoints, can_edit=can_edit, compact=compact, revision=journey_map.revision, present=present)
+    set_cards(
+        board.touchpoints,
+        board.stages,
+        can_edit=can_edit,
+        compact=compact,
+        revision=journey_map.revision,
+        present=present,
+    )
+    board.curve_items = curve_items_html(board.touchpoints)
     stage_edit = _url_for_ids("journeys:stage_edit", journey_map.pk)
     stage_move = _url_for_ids("journeys:stage_move", journey_map.pk)
     stage_inline = _url_for_ids("journeys:stage_inline", journey_map.pk)

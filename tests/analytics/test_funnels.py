@@ -16,6 +16,7 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from analytics import funnels
@@ -232,6 +233,36 @@ def test_two_periods_side_by_side(shop):
     assert_same(result, reference.funnel(shop["rows"], spec_for(query)))
     assert_same(result["comparison"], reference.funnel(shop["rows"], spec_for(query.compared())))
     assert result["comparison"]["period"]["start"] == (T0 + timedelta(days=10)).isoformat()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the aggregated path is PostgreSQL's")
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"breakdown": "persona", "top": 2},
+        {"windows": (1, 1, 1, 1), "start": T0 + timedelta(days=3), "end": T0 + timedelta(days=12)},
+        {"names": ["Viewed", "Added", "Added", "Paid"]},
+    ],
+    ids=["default", "persona", "short-period", "repeated-step"],
+)
+def test_ordered_event_funnel_is_counted_in_the_database_as_from_its_entries(shop, options):
+    query = event_query(shop["team"], **options)
+    assert funnels.aggregates_in_database(query)
+    with mock.patch.object(funnels, "summarize", side_effect=AssertionError("counted in Python")):
+        aggregated = engine_for(shop["team"]).run(query)
+    assert aggregated.pop("comparison") is None
+    assert aggregated == funnels.summarize(query, funnels.SqlEngine().entries(query))
+    assert_same(aggregated, reference.funnel(shop["rows"], spec_for(query)))
+    assert aggregated["steps"][1]["converted"] > 0
+
+
+def test_other_event_funnels_are_counted_from_their_entries(shop):
+    team = shop["team"]
+    for options in ({"order": "strict"}, {"count": "conversions"}, {"optional": True}, {"exclusions": ["Refund"]}):
+        assert not funnels.aggregates_in_database(event_query(team, **options))
+    touchpoint = replace(event_query(team), steps=[Step("touchpoint", 1, "Cart", timedelta(days=1))] * 2)
+    assert not funnels.aggregates_in_database(touchpoint)
 
 
 # --- hand-made hard cases ---------------------------------------------------------------------

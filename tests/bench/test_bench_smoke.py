@@ -130,3 +130,13 @@ def test_cpu_by_group_counts_the_server_and_its_children_only():
     assert set(after) == {"gunicorn", "postgres", "redis", "celery"}
     assert after["gunicorn"] - before["gunicorn"] >= 0.1
     assert after["gunicorn"] - before["gunicorn"] < 2.0  # the outsider's CPU is not in it
+
+
+def test_map_sizes_are_timed_in_turn_after_the_warmup():
+    from bench.maps import alternating
+
+    calls = []
+    large, small = alternating(lambda: calls.append("L"), lambda: calls.append("S"), repeat=3, warmup=2)
+    # In turn, so a change of load on the machine falls on both maps alike; the warmup is not timed.
+    assert calls == ["L", "S"] * 5
+    assert len(large) == len(small) == 3 and all(t >= 0 for t in large + small)

@@ -76,6 +76,7 @@ def test_every_value_on_a_card_and_stage_header_is_escaped(client_as, erin, host
         f"Stage owner: </span>Ann {ESCAPED} Lee</span>",
         f"hands off to <strong>Bare</strong> (Ann {ESCAPED} Lee)",
         f"Experiment {ESCAPED}</a>",
+        f"<li>Stage {ESCAPED} · Touchpoint {ESCAPED}: -2 (",  # the emotion curve's values as a list
     ):
         assert shown in html, shown
 
