@@ -138,8 +138,7 @@ def hit_exact(name: str, limit: int, period: int) -> int | None:
 
 def hit_local(name: str, limit: int, period: int) -> int | None:
     """Like ``hit_exact`` without waiting on Redis: counted here, reconciled in the background."""
-    backend = _redis_backend()
-    if backend is None:
+    if not shared_state.active():
         return hit_exact(name, limit, period)
     now = time.time()
     window, left = window_of(period, now)

@@ -17,6 +17,7 @@ cache is not Redis (development, tests): the thread is then never started.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -30,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +235,14 @@ def syncer() -> Syncer:
 
 def active() -> bool:
     """Whether the shared state lives in Redis (and so is mirrored by the background thread)."""
-    return isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache)
+    # Decided from the settings rather than from ``caches[...]`` (a lookup in a thread-local
+    # store): every per-process cache read of an answer asks this.
+    return _is_redis(settings.CACHES[DEFAULT_CACHE_ALIAS]["BACKEND"])
+
+
+@functools.lru_cache(maxsize=16)
+def _is_redis(backend: str) -> bool:
+    return issubclass(import_string(backend), RedisCache)
 
 
 def reset() -> None:
