@@ -25,6 +25,7 @@ both engines read the same rows. Measured, each the median of ``--repeat`` runs:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import random
@@ -117,19 +118,62 @@ def fill(events: int, profiles: int):
             written += made
 
     started = time.perf_counter()
-    count = copy_rows(
-        "customers_event",
-        [
-            *["team_id", "source_id", "message_id", "type", "event", "path", "identity_id", "timestamp"],
-            *["received_at", "properties", "traits", "context", "clock_skew_suspect", "flags"],
-        ],
-        ((*r, "{}", "{}", "{}", False, "[]") for r in rows()),
-    )
+    with bulk_load(team):
+        count = copy_rows(
+            "customers_event",
+            [
+                *["team_id", "source_id", "message_id", "type", "event", "path", "identity_id", "timestamp"],
+                *["received_at", "properties", "traits", "context", "clock_skew_suspect", "flags"],
+            ],
+            ((*r, "{}", "{}", "{}", False, "[]") for r in rows()),
+        )
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE customers_event; ANALYZE customers_identity; ANALYZE customers_profile")
     common.log(f"clickhouse bench: {count} events written by COPY in {seconds:.1f} s")
     return team, (seconds, count)
+
+
+@contextlib.contextmanager
+def bulk_load(team):
+    """Load the events the way a bulk load into PostgreSQL is done: without the row triggers (the
+    messageId claim, the foreign keys' checks) and the secondary indexes, which are rebuilt, and the
+    team's claims written, in one pass each afterwards. The rows and indexes end up the same as an
+    insert through the triggers would leave them; the time of the rebuild is inside the load's time.
+    A row at a time, the claim trigger and five indexes held the load to about 18,000 events/s, so a
+    100-million-event run spent hours filling before it measured anything."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    # Names and definitions come from the catalogue, not from input (S608).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = 'customers_event' AND indexdef NOT LIKE 'CREATE UNIQUE%%'"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+            cursor.execute("SET maintenance_work_mem = '1GB'")
+            cursor.execute("ALTER TABLE customers_event_message_id DROP CONSTRAINT customers_event_message_id_pkey")
+            cursor.execute(
+                "INSERT INTO customers_event_message_id (source_id, message_id) "
+                "SELECT source_id, message_id FROM customers_event WHERE team_id = %s",
+                [team.pk],
+            )
+            cursor.execute("ALTER TABLE customers_event_message_id ADD PRIMARY KEY (source_id, message_id)")
+            for _, definition in indexes:
+                # pg_indexes shows a partitioned table's index as "ON ONLY" the parent, which would
+                # build no partition's index: without ONLY, it is built on every partition.
+                cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
 
 
 def export_csv(team) -> tuple:
@@ -220,6 +264,9 @@ def run(context: dict | None = None) -> list[Result]:
     results: list[Result] = []
     try:
         load_seconds = load_clickhouse(client, events_csv, identities_csv)
+        # Written again on every run; at 100 million events they are 13 GB the run no longer needs.
+        for path in (events_csv, identities_csv):
+            path.unlink(missing_ok=True)
         n = EVENTS
         note = f"{EVENTS} events, {PROFILES} profiles; ClickHouse is chdb with max_threads = 1"
         origin = dt.datetime.combine(START, dt.time(), tzinfo=dt.UTC)
@@ -324,7 +371,7 @@ def run(context: dict | None = None) -> list[Result]:
                     n / load_seconds,
                     "events/s",
                     baseline=pg_rate,
-                    baseline_label="PostgreSQL COPY (generation included)",
+                    baseline_label="PostgreSQL COPY, indexes and claims built after (generation included)",
                     target=(">=", 1.0),
                     target_on="ratio",
                     n=n,
@@ -334,7 +381,9 @@ def run(context: dict | None = None) -> list[Result]:
         ingest_rate = pg_ingest_rate()
         ship.baseline, ship.baseline_label = ingest_rate, "PostgreSQL ingestion (services.events_ingest)"
         results.append(ship)
-        # Last: the slowest measure, so a run stopped during it has every other figure.
+        # Last: the slowest measure, so a run stopped during it has every other figure (logged here).
+        for result in results:
+            common.log(f"clickhouse: {result.measure}: {result.value} against {result.baseline} ({result.note})")
         pquery = PathQuery(
             team=team,
             anchor_kind="event",

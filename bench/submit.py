@@ -194,7 +194,12 @@ def run(ctx: dict) -> list[Result]:
 
     def cpu_text(kind: str) -> str:
         parts = cpu(kind)
-        return f"{sum(parts.values()):.2f} ms (" + ", ".join(f"{g} {ms:.2f}" for g, ms in parts.items()) + ")"
+        own = median([r["cpu_ms_per_request"]["postgres_db"] for r in rounds[kind]])
+        return (
+            f"{sum(parts.values()):.2f} ms ("
+            + ", ".join(f"{g} {ms:.2f}" for g, ms in parts.items())
+            + f"; of postgres, this database's backends {own:.2f})"
+        )
 
     note = (
         f"wrk -t{THREADS} -c{CONNECTIONS}, {ROUNDS} alternating rounds of {DURATION} s, median;"

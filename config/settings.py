@@ -137,10 +137,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif env_str("DB_PREPARE_THRESHOLD"):
-    # psycopg prepares a statement bound on the server after this many runs (its default: 5); the
-    # public submission binds its statement on the server. "off" for PgBouncer in transaction mode.
-    threshold = env_str("DB_PREPARE_THRESHOLD").lower()
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a statement bound on the server after this many runs; the public
+    # submission binds its statement on the server, so PostgreSQL plans it once per connection
+    # instead of once per answer. Django turns preparing off unless OPTIONS names a threshold, so
+    # psycopg's own default (5) is named here. Django's other queries bind on the client and are
+    # never prepared. "off" for PgBouncer in transaction mode.
+    threshold = env_str("DB_PREPARE_THRESHOLD", "5").strip().lower()
     if threshold != "off" and not threshold.isdigit():
         raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be a whole number or off.")
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None if threshold == "off" else int(threshold)

@@ -110,9 +110,9 @@ def _execute_fetchone(connection, sql: str, params: list) -> tuple | None:
 
     On PostgreSQL the parameters are bound on the server (a psycopg ``Cursor`` on Django's
     connection) rather than quoted into the text as Django's cursors do, so psycopg prepares the
-    statement after a few uses (``prepare_threshold``, 5 by default; ``None`` in the database
-    ``OPTIONS`` turns it off, e.g. behind PgBouncer in transaction mode) and PostgreSQL stops
-    parsing and planning it for every answer. Django's cursor still opens (and health-checks) the
+    statement after a few uses (the connection's ``prepare_threshold``: ``DB_PREPARE_THRESHOLD``
+    in config/settings.py, 5 unless set; "off" behind PgBouncer in transaction mode) and
+    PostgreSQL stops parsing and planning it for every answer. Django's cursor still opens (and health-checks) the
     connection, logs the query where queries are logged, and turns driver errors into Django's.
     """
     with connection.cursor() as cursor:

@@ -54,6 +54,26 @@ def test_an_answer_that_writes_one_row_is_one_statement(client, survey, checkout
     assert not FollowUp.objects.filter(response=stored).exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_answer_statement_is_planned_once_per_connection(client, survey, checkout_owned):
+    # Django prepares nothing unless the connection names a threshold: without one, PostgreSQL
+    # would parse and plan the answer's statement again for every answer.
+    for n in range(6):
+        assert post(client, survey, f"plan-{n:04d}", {"score": 9}).status_code == 201
+        assert post(client, survey, f"plan-low-{n:04d}", {"score": 2}).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s ORDER BY statement",
+            ['%INSERT INTO "feedback_response"%'],
+        )
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len(prepared) == 2, prepared
+    assert prepared[0].startswith('INSERT INTO "feedback_response"')
+    assert prepared[1].startswith("WITH r AS (INSERT INTO") and '"feedback_followup"' in prepared[1]
+    assert Response.objects.filter(submission_id__startswith="plan-").count() == 12
+    assert FollowUp.objects.filter(response__submission_id__startswith="plan-low-").count() == 6
+
+
 def test_a_retried_answer_on_the_one_statement_path_stores_one_row(client, survey):
     first = post(client, survey, "retry-0001", {"score": 9})
     again = post(client, survey, "retry-0001", {"score": 9})
