@@ -665,13 +665,15 @@ class SqlEngine:
         for k, step in enumerate(steps, 1):
             params[f"name_{k}"] = step.ref
             names.append(f"%(name_{k})s")
+        types = []
         for k, kind in enumerate(ACTION_TYPES):
             params[f"type_{k}"] = kind
+            types.append(f"%(type_{k})s")
         ctes = [
             "ev AS MATERIALIZED (SELECT i.profile_id AS pid, e.id, e.timestamp AS at, e.event AS name "  # noqa: S608
             "FROM customers_event e JOIN customers_identity i ON i.id = e.identity_id WHERE e.team_id = %(team)s "
-            "AND e.timestamp >= %(start)s AND e.timestamp <= %(upper)s AND e.type IN (%(type_0)s, %(type_1)s, "
-            f"%(type_2)s) AND e.event IN ({', '.join(names)}))",
+            f"AND e.timestamp >= %(start)s AND e.timestamp <= %(upper)s AND e.type IN ({', '.join(types)}) "
+            f"AND e.event IN ({', '.join(names)}))",
             # As in stage_figures: before the period's end once rounded to the millisecond.
             f"n1 AS MATERIALIZED (SELECT DISTINCT ON (pid) pid, id AS id_1, at AS at_1, {self._ms('at')} AS ms_1 "  # noqa: S608
             "FROM ev WHERE name = %(name_1)s AND at < %(end)s - interval '500 microseconds' ORDER BY pid, at, id)",
