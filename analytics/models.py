@@ -150,8 +150,7 @@ class StageFunnelEntry(TeamScopedModel):
 
     class Meta:
         indexes = [
-            # By profile alone: the persona trigger finds a changed profile's maps through it.
-            models.Index(fields=["profile_id"], name="sfentry_profile"),
+            models.Index(fields=["journey_map", "profile_id"], name="sfentry_map_profile"),
             models.Index(fields=["journey_map", "day"], name="sfentry_map_day"),
         ]
 

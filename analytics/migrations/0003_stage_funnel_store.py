@@ -5,7 +5,9 @@ from django.db import migrations, models
 
 # Every change of a map's stage transitions (inserts, moves by a merge, deletes, however written:
 # the ORM, bulk_create, COPY) and of a profile's persona trait queues the profile for the stored
-# stage funnel's refresh (analytics/stage_store.py). Triggers, so that no writer can forget it.
+# stage funnel's refresh (analytics/stage_store.py). Triggers, so that no writer can forget it. A
+# persona change queues the profile on every map it has transitions on, not only where rows are
+# stored: a refresh running meanwhile may be about to store them with the old persona.
 TRIGGERS = """
 CREATE FUNCTION analytics_sf_queue_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -34,7 +36,7 @@ CREATE TRIGGER analytics_sf_transition_delete AFTER DELETE ON customers_stagetra
 CREATE FUNCTION analytics_sf_queue_profile() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO analytics_stagefunneldirty (journey_map_id, profile_id)
-    SELECT DISTINCT journey_map_id, NEW.id FROM analytics_stagefunnelentry WHERE profile_id = NEW.id;
+    SELECT DISTINCT journey_map_id, NEW.id FROM customers_stagetransition WHERE profile_id = NEW.id;
     RETURN NULL;
 END $$;
 CREATE TRIGGER analytics_sf_profile_persona AFTER UPDATE ON customers_profile FOR EACH ROW
@@ -162,7 +164,7 @@ class Migration(migrations.Migration):
                 ('journey_map', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='journeys.journeymap')),
             ],
             options={
-                'indexes': [models.Index(fields=['profile_id'], name='sfentry_profile'), models.Index(fields=['journey_map', 'day'], name='sfentry_map_day')],
+                'indexes': [models.Index(fields=['journey_map', 'profile_id'], name='sfentry_map_profile'), models.Index(fields=['journey_map', 'day'], name='sfentry_map_day')],
             },
         ),
         migrations.RunPython(triggers, drop_triggers),

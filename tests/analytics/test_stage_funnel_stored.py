@@ -220,3 +220,17 @@ def test_the_day_rows_sum_the_entries(stored):
     assert StageFunnelEntry.objects.filter(journey_map=stored["map"]).count() == sum(
         1 for row in stored["rows"] if row["name"] == stored["stages"][0].pk
     )
+
+
+def test_a_new_map_is_built_by_the_task_and_a_deleted_one_leaves_nothing_queued(stored):
+    from analytics.tasks import stage_funnels_refresh_all
+
+    StageFunnelState.objects.all().delete()
+    _enter(stored, Profile.objects.filter(team=stored["team"]).first(), stored["stages"][0], T0 + timedelta(days=2))
+    assert stage_funnels_refresh_all() == 1  # queued by the trigger, so built
+    assert_stored_is_exact(stored, map_query(stored, breakdown="persona"))
+    stored["map"].delete()
+    assert StageFunnelDirty.objects.exists()  # the cascade's deletes queued the profiles
+    assert stage_funnels_refresh_all() == 0
+    assert not StageFunnelDirty.objects.exists()
+    assert not StageFunnelEntry.objects.exists() and not StageFunnelState.objects.exists()

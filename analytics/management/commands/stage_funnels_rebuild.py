@@ -4,7 +4,7 @@ upgrading, after loading transitions with the triggers off, or to check the stor
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from analytics.stage_store import stage_funnel_build
+from analytics.stage_store import stage_funnel_build, stage_funnel_vacuum
 from customers.models import StageTransition
 from journeys.models import JourneyMap
 
@@ -28,3 +28,4 @@ class Command(BaseCommand):
                 self.stdout.write(f"map {journey_map.pk}: no funnel (fewer than two stages or too many)")
             else:
                 self.stdout.write(f"map {journey_map.pk}: built for stages {state.signature['stages']}")
+        stage_funnel_vacuum()
