@@ -7,13 +7,22 @@ rows per touchpoint and day, in two queries whatever the map's size, instead of 
 events on every view. Days are UTC days; the period ends today (UTC) and includes it.
 Shown only on maps with tracking rules, so a team that sends no events sees nothing new.
 With ``CLICKHOUSE_URL`` set, the counts come from ClickHouse's events (``clickhouse/overlay.py``).
+
+The map page reads those counts as stored aggregates, not computed per view: ``OverlayStat``
+rows (one per map and period) that the beat task ``overlay_stats_refresh_all`` writes every
+``CUSTOMERS_OVERLAY_REFRESH_SECONDS``. A stored row older than ``CUSTOMERS_OVERLAY_MAX_AGE_SECONDS``
+(the beat stopped, or the embedded default has none) is ignored and the counts are computed as
+before, and a rule change drops the map's rows (``stages.rollup_rebuild``), so the page shows
+figures at most that old, with "as of <time>" under the filters when they are stored ones.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape as esc
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -21,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .cards import annotate_map_customers
-from .models import TrackingRule, TrackingRuleDay
+from .models import OverlayStat, TrackingRule, TrackingRuleDay
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -79,10 +88,71 @@ def touchpoint_counts(journey_map, *, days: int, today: date | None = None) -> d
     return counts
 
 
+# --- stored aggregates for the map page ------------------------------------------------------------
+
+
+@transaction.atomic
+def overlay_stats_refresh(*, journey_map, now: datetime | None = None) -> int:
+    """Store the map's overlay counts for each period the map page offers; return the rows written.
+
+    The system's own bookkeeping (the beat task calls it), so it takes no actor, like
+    ``analytics.stages.stage_stats_refresh``. The counts are ``touchpoint_counts``'s, as of ``now``.
+    """
+    now = now or timezone.now()
+    today = now.astimezone(UTC).date()
+    rows = []
+    for days in PERIODS:
+        counts = touchpoint_counts(journey_map, days=days, today=today)
+        rows.append(
+            OverlayStat(
+                journey_map=journey_map,
+                days=days,
+                computed_at=now,
+                first_day=period_bounds(days, today)[0],
+                counts=[[tp_id, c["events"], c["profiles"], c["daily"]] for tp_id, c in sorted(counts.items())],
+            )
+        )
+    OverlayStat.objects.filter(journey_map=journey_map).delete()
+    OverlayStat.objects.bulk_create(rows)
+    return len(rows)
+
+
+def overlay_stats_refresh_all(*, now: datetime | None = None) -> int:
+    """Refresh every map with active tracking rules (the beat task) and drop the rows of maps that
+    have none left; return the rows written."""
+    from journeys.models import JourneyMap
+
+    map_ids = TrackingRule.objects.filter(is_active=True).order_by().values_list("journey_map_id", flat=True)
+    OverlayStat.objects.exclude(journey_map_id__in=map_ids).delete()
+    written = 0
+    for journey_map in JourneyMap.objects.filter(pk__in=map_ids).order_by("pk"):
+        written += overlay_stats_refresh(journey_map=journey_map, now=now)
+    return written
+
+
+def stored_counts(journey_map, *, days: int, now: datetime | None = None) -> tuple[datetime, date, dict] | None:
+    """Return ``(computed_at, first day, counts)`` of the stored period, counts as ``touchpoint_counts``
+    returns them, or None when nothing recent enough is stored (one query)."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=settings.CUSTOMERS_OVERLAY_MAX_AGE_SECONDS)
+    row = (
+        OverlayStat.objects.filter(journey_map=journey_map, days=days, computed_at__gte=since)
+        .values_list("computed_at", "first_day", "counts")
+        .first()
+    )
+    if row is None:
+        return None
+    computed_at, first, stored = row
+    counts = {tp: {"events": events, "profiles": profiles, "daily": daily} for tp, events, profiles, daily in stored}
+    return computed_at, first, counts
+
+
 def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, options: dict) -> None:
-    """Set ``overlay`` on each touchpoint (None on maps without rules, else its period's counts) and
-    ``customers_here`` on each stage: four queries on a map with rules, one without."""
+    """Set ``overlay`` on each touchpoint (None on maps without rules, else its period's counts),
+    ``customers_here`` on each stage and ``overlay_as_of`` on the map (when the counts are stored
+    ones, else None): three queries on a map with rules and stored counts, one without rules."""
     days = period_days(options.get(OPTION))
+    journey_map.overlay_as_of = None
     ruled = set(
         TrackingRule.objects.filter(journey_map=journey_map, is_active=True).values_list("touchpoint_id", flat=True)
     )
@@ -92,8 +162,12 @@ def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, option
         for touchpoint in touchpoints:
             touchpoint.overlay = None
         return
-    first, _last = period_bounds(days)
-    counts = touchpoint_counts(journey_map, days=days)
+    stored = stored_counts(journey_map, days=days)
+    if stored is None:
+        first = period_bounds(days)[0]
+        counts = touchpoint_counts(journey_map, days=days)
+    else:
+        journey_map.overlay_as_of, first, counts = stored
     for touchpoint in touchpoints:
         found = counts.get(touchpoint.pk)
         touchpoint.overlay = {
@@ -104,6 +178,15 @@ def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, option
             "profiles": found["profiles"] if found else 0,
             "daily": found["daily"] if found else [0] * days,
         }
+
+
+def overlay_as_of_html(journey_map) -> SafeString:
+    """Say when the stored counts were computed, under the map's filters (nothing when computed now)."""
+    when = getattr(journey_map, "overlay_as_of", None)
+    if when is None:
+        return mark_safe("")
+    text = _("Tracking figures as of %(when)s") % {"when": when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    return mark_safe(f'<p class="wm-muted wm-small-text wm-as-of" data-testid="overlay-as-of">{esc(text)}</p>')
 
 
 def _sparkline(daily: list[int], label: str) -> str:

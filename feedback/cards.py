@@ -7,6 +7,7 @@ touchpoint and stage; these build the chips' HTML, every text value through ``es
 
 from __future__ import annotations
 
+from datetime import UTC
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
@@ -45,3 +46,12 @@ def stage_scores_html(stage) -> SafeString:
     return mark_safe(
         f'<div class="wm-scores wm-stage-scores" aria-label="{esc(label)}">{_chips(stage.score_chips)}</div>'
     )
+
+
+def map_scores_as_of_html(journey_map) -> SafeString:
+    """Say when the stored scores were computed, under the map's filters (nothing when computed now)."""
+    when = getattr(journey_map, "scores_as_of", None)
+    if when is None:
+        return mark_safe("")
+    text = gettext("Feedback scores as of %(when)s") % {"when": when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    return mark_safe(f'<p class="wm-muted wm-small-text wm-as-of" data-testid="scores-as-of">{esc(text)}</p>')

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext
 
 from .models import FollowUp, Question, Response, ResponseTheme, Survey, Theme
-from .stats import map_scores
+from .stats import map_scores, stored_map_scores
 
 
 def survey_list(*, user, team=None) -> QuerySet[Survey]:
@@ -123,11 +123,19 @@ def stage_score_chips(scores: dict | None) -> list[ScoreChip]:
 def annotate_map_scores(journey_map, stages: list, touchpoints: list) -> None:
     """Set ``scores`` (NPS/CSAT/CES of the last 90 days) on each stage and touchpoint: one query.
 
+    The stored sums (``stats.stored_map_scores``) when recent enough, and then ``scores_as_of`` on the
+    map; else computed now (``scores_as_of`` None): one query more.
+
     Also sets ``score_chips``, the figures formatted for the map page (``ScoreChip``): formatting
     them here instead of with ``floatformat`` in the card template was a quarter of the page's
     render time (docs/performance.md).
     """
-    by_touchpoint, by_stage = map_scores([s.pk for s in stages], [t.pk for t in touchpoints])
+    stored = stored_map_scores(journey_map)
+    if stored is None:
+        journey_map.scores_as_of = None
+        by_touchpoint, by_stage = map_scores([s.pk for s in stages], [t.pk for t in touchpoints])
+    else:
+        journey_map.scores_as_of, by_touchpoint, by_stage = stored
     for touchpoint in touchpoints:
         touchpoint.scores = by_touchpoint.get(touchpoint.pk)
         touchpoint.score_chips = touchpoint_score_chips(touchpoint.scores)

@@ -21,7 +21,7 @@ from html import escape as esc
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, pgettext
 
-from .extensions import stage_renderers, touchpoint_renderers
+from .extensions import map_renderers, stage_renderers, touchpoint_renderers
 
 # The card's fixed words, escaped, per language: built once, since a board draws hundreds of cards.
 _TEXTS: dict[str | None, dict[str, str]] = {}
@@ -162,6 +162,11 @@ def set_stage_parts(stages: Iterable) -> None:
     renderers = stage_renderers()
     for s in stages:
         s.parts = mark_safe("".join(part(s) for part in renderers))
+
+
+def map_notes_html(journey_map) -> SafeString:
+    """Return what the registered ``map_html`` renderers say about the whole board."""
+    return mark_safe("".join(part(journey_map) for part in map_renderers()))
 
 
 def set_cards(

@@ -35,7 +35,7 @@ from teams.models import Role
 
 from . import portfolio as portfolio_selectors
 from . import selectors, services
-from .cards import curve_items_html, set_cards, set_stage_parts
+from .cards import curve_items_html, map_notes_html, set_cards, set_stage_parts
 from .exports import touchpoints_csv_response
 from .extensions import map_includes, map_links, map_option_fields, map_options_from
 from .filters import MapFilter
@@ -306,6 +306,7 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
         s.inline_url = stage_inline(s.pk)
         s.add_touchpoint_url = touchpoint_add(s.pk)
     set_stage_parts(board.stages)
+    board.notes = map_notes_html(journey_map)
 
 
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap, *, present: bool = False) -> dict:
