@@ -438,6 +438,12 @@ CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch
 # stored soon after it ends in its own time zone (a day already stored is skipped).
 # The map page's stage figures are stored, not computed per view (analytics/stages.py).
 CELERY_BEAT_SCHEDULE["analytics-stage-stats"] = {"task": "analytics.tasks.stage_stats_refresh_all", "schedule": 900.0}
+# The stored stage funnel (analytics/stage_store.py): queued profiles every minute; a read refreshes
+# what is still queued itself, so this bounds the work a read does, not how stale it can be.
+CELERY_BEAT_SCHEDULE["analytics-stage-funnels"] = {
+    "task": "analytics.tasks.stage_funnels_refresh_all",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["experiments-metrics-from-events"] = {
     "task": "experiments.tasks.metrics_compute_from_events",
     "schedule": 3600.0,

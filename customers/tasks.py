@@ -27,7 +27,14 @@ MATCH_IDLE_SECONDS = 1.0
 
 def _redis_client():
     backend = caches[DEFAULT_CACHE_ALIAS]
-    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+    if not isinstance(backend, RedisCache):
+        return None
+    # Building a client fills its table of response callbacks, a cost every stored event's request
+    # paid again; one client per backend shares the backend's connection pool all the same.
+    client = getattr(backend, "_waymark_client", None)
+    if client is None:
+        client = backend._waymark_client = backend._cache.get_client(write=True)
+    return client
 
 
 def events_match_enqueue(event_ids: list[int]) -> None:
