@@ -7,8 +7,10 @@ and after a change (same database, no refresh in between) and compare the folder
     # change the code
     BENCH_DB_NAME=... .venv/bin/python -m bench.maps_html /tmp/after --compare /tmp/before
 
-The stored overlay counts and scores are read as they are (an "as of" line is part of the page), so
-refresh nothing in between; ``--refresh`` stores them first, as benchmark 3 does.
+The stored overlay counts and scores are read as they are, so nothing may be refreshed more than
+15 minutes before either run (older rows are not read: the page then computes the figures and
+drops its "as of" lines); ``--refresh`` stores them first, as benchmark 3 does. The times of
+computation are blanked out, so a refresh over unchanged data between the runs is no difference.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from bench import common
 
 common.apply_env()
 
-# Per request: the CSRF token and the CSP nonces.
-TOKEN = re.compile(rb'[A-Za-z0-9]{64}|nonce="[^"]*"')
+# Per request: the CSRF token and the CSP nonces; per refresh of the stored figures: when they were
+# computed (the "as of" lines, the stage columns' titles).
+TOKEN = re.compile(rb'[A-Za-z0-9]{64}|nonce="[^"]*"|\d{4}-\d\d-\d\d \d\d:\d\d UTC')
 
 
 def variants(detail: dict):

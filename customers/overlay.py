@@ -19,6 +19,7 @@ figures at most that old, with "as of <time>" under the filters when they are st
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from html import escape as esc
 
 from django.conf import settings
@@ -26,8 +27,8 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from .cards import annotate_map_customers
 from .models import OverlayStat, TrackingRule, TrackingRuleDay
@@ -189,16 +190,23 @@ def overlay_as_of_html(journey_map) -> SafeString:
     return mark_safe(f'<p class="wm-muted wm-small-text wm-as-of" data-testid="overlay-as-of">{esc(text)}</p>')
 
 
-def _sparkline(daily: list[int], label: str) -> str:
-    """Return the sparkline's SVG; ``label`` is already escaped."""
-    n = len(daily)
+@lru_cache(maxsize=8192)
+def _points(daily: tuple[int, ...]) -> str:
+    """Return the polyline's points of a daily series. Cached: the stored series of a map's cards are
+    the same on every view until the next refresh, and 30 floats formatted per card added up."""
     top = max(daily) or 1
     height = 20
     # x: one unit per day; y: 1 px margin so a flat line stays visible at the bottom.
-    points = " ".join(f"{i},{height - 1 - (value / top) * (height - 2):.1f}" for i, value in enumerate(daily))
+    return " ".join(f"{i},{height - 1 - (value / top) * (height - 2):.1f}" for i, value in enumerate(daily))
+
+
+def _sparkline(daily: list[int], label: str) -> str:
+    """Return the sparkline's SVG; ``label`` is already escaped."""
+    n = len(daily)
+    height = 20
     return (
         f'<svg class="wm-sparkline" viewBox="0 0 {max(n - 1, 1)} {height}" preserveAspectRatio="none" role="img"'
-        f' aria-label="{label}"><title>{label}</title><polyline points="{points}" fill="none"'
+        f' aria-label="{label}"><title>{label}</title><polyline points="{_points(tuple(daily))}" fill="none"'
         ' stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>'
     )
 
@@ -231,6 +239,24 @@ def overlay_summary(overlay: dict, counted: tuple[str, str] | None = None) -> st
     return text
 
 
+@lru_cache(maxsize=8192)
+def _words(language: str | None, events: int, profiles: int, days: int, first: date, peak_at: int, peak: int):
+    """Return the card's counts in words and its summary, escaped, in ``language`` (the active one):
+    three catalog lookups per card otherwise, for the few counts that recur on every view."""
+    overlay = {"events": events, "profiles": profiles, "days": days, "first": first}
+    overlay["daily"] = [0] * peak_at + [peak]  # all overlay_summary reads of the series: the peak and its day
+    counted = _counted(overlay)
+    return esc(counted[0]), esc(counted[1]), esc(overlay_summary(overlay, counted))
+
+
+@lru_cache(maxsize=256)
+def _reason(language: str | None, days: int | None) -> str:
+    """Return why a card has no counts, escaped, in ``language`` (the active one)."""
+    if days is None:
+        return esc(_("Not instrumented: no tracking rule"))
+    return esc(_("Not instrumented: no events in %(days)d days") % {"days": days})
+
+
 def touchpoint_overlay_html(touchpoint) -> SafeString:
     """Return the card's counts and sparkline, or why there are none. An f-string with every text
     through ``esc``, as the cards themselves (``journeys.cards``): it runs for every card."""
@@ -238,19 +264,23 @@ def touchpoint_overlay_html(touchpoint) -> SafeString:
     if overlay is None:
         return mark_safe("")
     if not overlay["ruled"]:
-        reason = _("Not instrumented: no tracking rule")
+        reason = _reason(get_language(), None)
     elif not overlay["events"]:
-        reason = _("Not instrumented: no events in %(days)d days") % {"days": overlay["days"]}
+        reason = _reason(get_language(), overlay["days"])
     else:
-        counted = _counted(overlay)
-        events, customers = (esc(text) for text in counted)
+        daily = overlay["daily"]
+        peak = max(daily)
+        events, customers, summary = _words(
+            get_language(), overlay["events"], overlay["profiles"], overlay["days"], overlay["first"],
+            daily.index(peak), peak,
+        )  # fmt: skip
         return mark_safe(
             f'<p class="wm-overlay" data-testid="overlay" data-events="{int(overlay["events"])}"'
             f' data-profiles="{int(overlay["profiles"])}">'
             f'<span class="wm-overlay-numbers">{events} · {customers}</span>'
-            f"{_sparkline(overlay['daily'], esc(overlay_summary(overlay, counted)))}</p>"
+            f"{_sparkline(daily, summary)}</p>"
         )
     return mark_safe(
         '<p class="wm-overlay"><span class="wm-badge wm-not-instrumented" data-testid="not-instrumented">'
-        f'<span aria-hidden="true">⚠</span> {esc(reason)}</span></p>'
+        f'<span aria-hidden="true">⚠</span> {reason}</span></p>'
     )
