@@ -31,6 +31,7 @@ from .models import ResponseDay, ResponseDayDirty, ResponseRollup
 # A day is stored once it ended this long ago, so an update that began before it ended (the
 # triggers mark only days before the one their transaction began on) has committed or is marked.
 SETTLE = timedelta(minutes=30)
+LOCK_KEY = 0x57A7_0019
 
 SUMS_SQL = """
   count(*) AS responses,
@@ -82,8 +83,10 @@ def rollup_refresh(*, now: datetime | None = None, full: bool = False) -> int:
     now = now or timezone.now()
     through = timezone.localtime(now - SETTLE).date()
     end = midnight(through)
-    state = ResponseRollup.objects.select_for_update().first()
     with connection.cursor() as cursor:
+        # One refresh at a time, including the first (no state row to lock yet).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        state = ResponseRollup.objects.first()
         cursor.execute("SELECT coalesce(max(id), 0) FROM feedback_response")
         top = cursor.fetchone()[0]
         if state is None or state.zone != zone or full:
