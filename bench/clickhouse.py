@@ -58,6 +58,19 @@ def _median(run, repeat: int = REPEAT) -> tuple[float, object]:
     return statistics.median(samples), result
 
 
+def _paired(first, second, repeat: int = REPEAT) -> tuple[float, object, float, object]:
+    """Like ``_median`` for two forms of one query, run alternately, so that a shared machine's
+    load falls on both alike; returns each one's median and last result."""
+    samples: tuple[list, list] = ([], [])
+    results = [None, None]
+    for _ in range(repeat):
+        for index, run in enumerate((first, second)):
+            started = time.perf_counter()
+            results[index] = run()
+            samples[index].append(time.perf_counter() - started)
+    return statistics.median(samples[0]), results[0], statistics.median(samples[1]), results[1]
+
+
 def fill(events: int, profiles: int):
     """Write the events into PostgreSQL (reused when the same size is there); return (team, seconds, rows)."""
     from django.db import connection
@@ -278,15 +291,17 @@ def run(context: dict | None = None) -> list[Result]:
         )
         ch = engine.ClickHouseEngine(client)
         pg_seconds, pg_result = _median(lambda: SqlEngine().run(query), repeat=max(1, REPEAT - 1))
-        ch_seconds, ch_result = _median(lambda: ch.run(query))
+        # The same funnel through the general walk (one search per step; what every funnel took
+        # before the single pass, and what funnels with optional steps or exclusions still take),
+        # run alternately with the product's path.
+        general = engine.ClickHouseEngine(client)
+        general.single_pass = lambda _query: False
+        ch_seconds, ch_result, general_seconds, general_result = _paired(
+            lambda: ch.run(query), lambda: general.run(query)
+        )
         if ch_result != pg_result:
             raise AssertionError("the funnel's result differs between the engines")
         counts = [step["converted"] for step in ch_result["steps"]]
-        # The same funnel through the general walk (one search per step; what every funnel took
-        # before the single pass, and what funnels with optional steps or exclusions still take).
-        general = engine.ClickHouseEngine(client)
-        general.single_pass = lambda _query: False
-        general_seconds, general_result = _median(lambda: general.run(query))
         if general_result != pg_result:
             raise AssertionError("the funnel's result differs through the general walk")
         wf_seconds, levels = _median(lambda: ch.funnel_levels(query, dt.timedelta(days=5)))
