@@ -22,9 +22,9 @@ longest SLA of each stage's touchpoints) in the team's time zone — the ``signa
 
 Kept exact: triggers (migration 0003) queue a profile in ``StageFunnelDirty`` whenever its stage
 transitions are inserted, moved (a merge) or deleted, or its persona trait changes;
-``stage_funnel_refresh`` recomputes the queued profiles' rows and the days they touch. It runs
-every minute (``analytics.tasks.stage_funnels_refresh_all``) and before every read that finds the
-map's queue non-empty; a read that finds more than ``REFRESH_ON_READ_LIMIT`` profiles queued, or a
+``stage_funnel_refresh`` recomputes the queued profiles' rows and applies the difference to the
+sums. It runs every minute (``analytics.tasks.stage_funnels_refresh_all``) and before every read
+that finds the map's queue non-empty; a read that finds more than ``REFRESH_ON_READ_LIMIT`` profiles queued, or a
 query other than the stored one (other windows, stages or time zone: an SLA, the map or the team's
 zone changed, and the next run rebuilds), is answered by ``stage_figures`` instead. So a stored
 answer is never stale. ``manage.py stage_funnels_rebuild`` rebuilds maps by hand.
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -192,21 +192,67 @@ def _store_walk(cursor, map_id: int, signature: dict) -> None:
     )
 
 
-def _sum_days(cursor, map_id: int, days: list[date] | None) -> None:
-    """Recompute the map's day and bin rows from its entries and durations (of ``days`` only, if given)."""
-    params = {"map": map_id, "days": days}
-    only = " AND day = ANY(%(days)s)" if days is not None else ""
-    for table, keys in (
-        ("analytics_stagefunnelday", "day, round_day, prev_day, persona, reached"),
-        ("analytics_stagefunnelbin", "day, round_day, prev_day, step, bin"),
-    ):
-        source = "analytics_stagefunnelentry" if table.endswith("day") else "analytics_stagefunnelduration"
-        cursor.execute(f"DELETE FROM {table} WHERE journey_map_id = %(map)s{only}", params)  # noqa: S608
+# The sums' keys, and the rows each sums: (table, source, key columns).
+SUMS = (
+    ("analytics_stagefunnelday", "analytics_stagefunnelentry", ["day", "round_day", "prev_day", "persona", "reached"]),
+    ("analytics_stagefunnelbin", "analytics_stagefunnelduration", ["day", "round_day", "prev_day", "step", "bin"]),
+)
+
+
+def _sum_all(cursor, map_id: int) -> None:
+    """Sum the map's day and bin rows from all its entries and durations."""
+    for table, source, keys in SUMS:
+        columns = ", ".join(keys)
+        cursor.execute(f"DELETE FROM {table} WHERE journey_map_id = %s", [map_id])  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {table} (journey_map_id, {keys}, entries) SELECT %(map)s, {keys}, count(*) "  # noqa: S608
-            f"FROM {source} WHERE journey_map_id = %(map)s{only} GROUP BY {keys}",
+            f"INSERT INTO {table} (journey_map_id, {columns}, entries) SELECT %(map)s, {columns}, count(*) "  # noqa: S608
+            f"FROM {source} WHERE journey_map_id = %(map)s GROUP BY {columns}",
+            {"map": map_id},
+        )
+
+
+def _count_into_deltas(cursor, params: dict, *, sign: int) -> None:
+    """Add the queued profiles' entries and durations, counted per key, to ``pg_temp.sf_delta_<n>``
+    (negated with ``sign=-1``: what they contributed before the refresh)."""
+    for index, (_table, source, keys) in enumerate(SUMS):
+        columns = ", ".join(keys)
+        cursor.execute(
+            f"INSERT INTO pg_temp.sf_delta_{index} SELECT {columns}, {sign} * count(*) FROM {source} "  # noqa: S608
+            f"WHERE journey_map_id = %(map)s AND profile_id = ANY(%(profiles)s) GROUP BY {columns}",
             params,
         )
+
+
+def _apply_deltas(cursor, map_id: int) -> None:
+    """Apply the net of ``pg_temp.sf_delta_<n>`` to the day and bin rows: only the keys the queued
+    profiles touch change, so a refresh costs what it recomputes, not what the map holds. Safe
+    because refreshes of a map hold its lock exclusively."""
+    for index, (table, _source, keys) in enumerate(SUMS):
+        columns = ", ".join(keys)
+        match = " AND ".join(f"t.{key} IS NOT DISTINCT FROM n.{key}" for key in keys)
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.sf_net")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE sf_net ON COMMIT DROP AS SELECT {columns}, sum(entries) AS entries "  # noqa: S608
+            f"FROM pg_temp.sf_delta_{index} GROUP BY {columns} HAVING sum(entries) <> 0"
+        )
+        cursor.execute(
+            f"UPDATE {table} t SET entries = t.entries + n.entries FROM pg_temp.sf_net n "  # noqa: S608
+            f"WHERE t.journey_map_id = %s AND t.day = n.day AND {match}",
+            [map_id],
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (journey_map_id, {columns}, entries) SELECT %s, {columns}, n.entries "  # noqa: S608
+            f"FROM pg_temp.sf_net n WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.journey_map_id = %s "
+            f"AND t.day = n.day AND {match})",
+            [map_id, map_id],
+        )
+        cursor.execute(
+            f"DELETE FROM {table} WHERE journey_map_id = %s AND entries = 0 "  # noqa: S608
+            "AND day IN (SELECT day FROM pg_temp.sf_net)",
+            [map_id],
+        )
+        cursor.execute("DROP TABLE pg_temp.sf_net")
+        cursor.execute(f"DROP TABLE pg_temp.sf_delta_{index}")
 
 
 def stage_funnel_build(*, journey_map: JourneyMap) -> StageFunnelState | None:
@@ -226,7 +272,7 @@ def stage_funnel_build(*, journey_map: JourneyMap) -> StageFunnelState | None:
             return None
         _walk(cursor, map_id, signature, None)
         _store_walk(cursor, map_id, signature)
-        _sum_days(cursor, map_id, None)
+        _sum_all(cursor, map_id)
         cursor.execute("DROP TABLE pg_temp.sf_walk")
         now = timezone.now()
         state, _created = StageFunnelState.objects.update_or_create(
@@ -279,14 +325,19 @@ def stage_funnel_refresh(*, journey_map: JourneyMap, limit: int | None = None) -
             return True
         params = {"map": map_id, "profiles": profiles}
         where = "journey_map_id = %(map)s AND profile_id = ANY(%(profiles)s)"
-        cursor.execute(f"DELETE FROM analytics_stagefunnelentry WHERE {where} RETURNING day", params)  # noqa: S608
-        days = {row[0] for row in cursor.fetchall()}
+        for index, (table, _source, keys) in enumerate(SUMS):
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.sf_delta_{index}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE sf_delta_{index} ON COMMIT DROP AS SELECT {', '.join(keys)}, "  # noqa: S608
+                f"entries::bigint FROM {table} WITH NO DATA"
+            )
+        _count_into_deltas(cursor, params, sign=-1)
+        cursor.execute(f"DELETE FROM analytics_stagefunnelentry WHERE {where}", params)  # noqa: S608
         cursor.execute(f"DELETE FROM analytics_stagefunnelduration WHERE {where}", params)  # noqa: S608
         _walk(cursor, map_id, state.signature, profiles)
         _store_walk(cursor, map_id, state.signature)
-        cursor.execute(f"SELECT DISTINCT day FROM analytics_stagefunnelentry WHERE {where}", params)  # noqa: S608
-        days |= {row[0] for row in cursor.fetchall()}
-        _sum_days(cursor, map_id, sorted(days))
+        _count_into_deltas(cursor, params, sign=1)
+        _apply_deltas(cursor, map_id)
         cursor.execute("DROP TABLE pg_temp.sf_walk")
         StageFunnelState.objects.filter(pk=state.pk).update(refreshed_at=timezone.now())
     return True
