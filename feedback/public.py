@@ -170,6 +170,8 @@ def public_endpoint(methods: tuple[str, ...]):
                     gettext("This site may not embed the survey: add its origin to the survey."),
                     "origin_not_allowed",
                 )
+            # What ``cors_origin_allowed`` would answer (teams.middleware.CorsMiddleware reads it).
+            request.cors_origin_allowed = True
             if request.method == "OPTIONS":  # not a preflight (django-cors-headers answers those)
                 return HttpResponse(status=204)
             request.survey_questions = questions
