@@ -9,9 +9,26 @@ from __future__ import annotations
 
 import contextlib
 
-from django.db import connections, router
+from django.db import connections, models, router
 
 from .models import FollowUp, Response, ResponseTheme, Survey
+
+# Fields whose value, when it is exactly of this type (or None where the column takes NULL), is
+# already its own parameter: ``get_db_prep_save(pre_save(...))`` would return it unchanged after a
+# dozen calls through the field. Only these exact classes: a subclass may convert.
+_PLAIN_TYPES = {
+    models.CharField: str,
+    models.TextField: str,
+    models.SmallIntegerField: int,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.BooleanField: bool,
+    models.AutoField: int,
+    models.BigAutoField: int,
+}
+_MISSING = object()
 
 
 def supported(*, with_after_effects: bool) -> bool:
@@ -71,7 +88,31 @@ def _sql(connection, *, followup: bool, themes: bool) -> str:
     return f"WITH {', '.join(parts)} SELECT r.{quote('id')}, {followup_id} FROM r"  # noqa: S608
 
 
+def _plain_type(field) -> type | None:
+    if type(field) is models.ForeignKey:
+        return _PLAIN_TYPES.get(type(field.target_field))
+    return _PLAIN_TYPES.get(type(field))
+
+
+def _binders(model, skip: str = "") -> list[tuple]:
+    return [(f.attname, _plain_type(f), f.null, f) for f in _columns(model, skip)]
+
+
+def _params(instance, binders: list[tuple], connection) -> list:
+    """The instance's column values as parameters, as ``Field.get_db_prep_save`` makes them."""
+    data = instance.__dict__
+    params = []
+    for attname, plain, null, field in binders:
+        value = data.get(attname, _MISSING)
+        if plain is not None and (type(value) is plain or (value is None and null)):
+            params.append(value)
+        else:
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+    return params
+
+
 _statements: dict[tuple, str] = {}
+_binders_of: dict[tuple, list[tuple]] = {}
 
 
 def insert(response: Response, followup: FollowUp | None, themes: list[int]) -> bool:
@@ -87,11 +128,13 @@ def insert(response: Response, followup: FollowUp | None, themes: list[int]) -> 
     sql = _statements.get(shape)
     if sql is None:
         sql = _statements[shape] = _sql(connection, followup=shape[1], themes=shape[2])
-    params = [f.get_db_prep_save(f.pre_save(response, True), connection) for f in _columns(Response)]
+    binders = _binders_of.get(shape)
+    if binders is None:
+        binders = _binders_of[shape] = [_binders(Response), _binders(FollowUp, skip="response")]
+    params = _params(response, binders[0], connection)
     params += [response.survey_id, Survey.Status.ACTIVE.value]
     if followup is not None:
-        columns = _columns(FollowUp, skip="response")
-        params += [f.get_db_prep_save(f.pre_save(followup, True), connection) for f in columns]
+        params += _params(followup, binders[1], connection)
     if themes:
         params += [ResponseTheme.Source.AUTO.value, list(themes)]
     row = _execute_fetchone(connection, sql, params)

@@ -682,9 +682,12 @@ def _after_answer(response: Response, survey: Survey, *, created: bool, themes: 
 # --- follow-ups -----------------------------------------------------------------------------
 
 
-def followup_due(touchpoint_id: int | None, start) -> tuple:
-    """Return ``(due_at, escalate_at)`` under the touchpoint's SLA, or the default target."""
-    terms = survey_cache.followup_routing(touchpoint_id).sla
+def followup_due(touchpoint_id: int | None, start, routing: survey_cache.Routing | None = None) -> tuple:
+    """Return ``(due_at, escalate_at)`` under the touchpoint's SLA, or the default target.
+
+    ``routing``: the touchpoint's ``followup_routing``, when the caller has it already.
+    """
+    terms = (routing or survey_cache.followup_routing(touchpoint_id)).sla
     if terms is not None:
         due = terms.due(start)
         return due.due_at, due.due_at + due.escalation_delay
@@ -723,12 +726,13 @@ def followup_open(*, response: Response, survey: Survey | None = None, new_respo
 
 def _new_followup(response: Response) -> FollowUp:
     """The follow-up a low score opens (unsaved): for the touchpoint's accountable owner, due by its SLA."""
-    due_at, escalate_at = followup_due(response.touchpoint_id, response.created_at)
+    routing = survey_cache.followup_routing(response.touchpoint_id)
+    due_at, escalate_at = followup_due(response.touchpoint_id, response.created_at, routing)
     return FollowUp(
         team_id=response.team_id,
         response=response,
         touchpoint_id=response.touchpoint_id,
-        owner_id=survey_cache.followup_routing(response.touchpoint_id).owner_id,
+        owner_id=routing.owner_id,
         due_at=due_at,
         escalate_at=escalate_at,
         created_at=timezone.now(),
