@@ -8,26 +8,28 @@ this: one round trip in autocommit instead of a transaction of several statement
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from django.db import connections, models, router
 
 from .models import FollowUp, Response, ResponseTheme, Survey
 
-# Fields whose value, when it is exactly of this type (or None where the column takes NULL), is
-# already its own parameter: ``get_db_prep_save(pre_save(...))`` would return it unchanged after a
-# dozen calls through the field. Only these exact classes: a subclass may convert.
-_PLAIN_TYPES = {
-    models.CharField: str,
-    models.TextField: str,
-    models.SmallIntegerField: int,
-    models.IntegerField: int,
-    models.BigIntegerField: int,
-    models.PositiveSmallIntegerField: int,
-    models.PositiveIntegerField: int,
-    models.BooleanField: bool,
-    models.AutoField: int,
-    models.BigAutoField: int,
+# Fields whose value, when it is exactly of this type (or None where the column takes NULL), needs
+# none of the dozen calls of ``get_db_prep_save(pre_save(...))``: it is its own parameter, or for
+# the integer fields the backend's ``adapt_integerfield_value`` of it (psycopg's Int2/Int4/Int8 on
+# PostgreSQL, which fix the parameter's type, and so the prepared statement). Only these exact
+# classes: a subclass may convert.
+_PLAIN_TYPES = {models.CharField: str, models.TextField: str, models.BooleanField: bool}
+_INTEGER_FIELDS = {
+    models.SmallIntegerField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
 }
+# A foreign key's parameter is its target's; an auto field passes an int as it is.
+_AUTO_FIELDS = {models.AutoField, models.BigAutoField, models.SmallAutoField}
 _MISSING = object()
 
 
@@ -88,24 +90,31 @@ def _sql(connection, *, followup: bool, themes: bool) -> str:
     return f"WITH {', '.join(parts)} SELECT r.{quote('id')}, {followup_id} FROM r"  # noqa: S608
 
 
-def _plain_type(field) -> type | None:
-    if type(field) is models.ForeignKey:
-        return _PLAIN_TYPES.get(type(field.target_field))
-    return _PLAIN_TYPES.get(type(field))
+def _binder(field, connection) -> tuple:
+    """``(attname, the value's type that needs no conversion or None, null, convert, field)``."""
+    kind = type(field)
+    if kind is models.ForeignKey and type(field.target_field) in _AUTO_FIELDS:
+        return field.attname, int, field.null, None, field
+    if kind in _INTEGER_FIELDS:
+        convert = functools.partial(connection.ops.adapt_integerfield_value, internal_type=field.get_internal_type())
+        return field.attname, int, field.null, convert, field
+    return field.attname, _PLAIN_TYPES.get(kind), field.null, None, field
 
 
-def _binders(model, skip: str = "") -> list[tuple]:
-    return [(f.attname, _plain_type(f), f.null, f) for f in _columns(model, skip)]
+def _binders(model, connection, skip: str = "") -> list[tuple]:
+    return [_binder(f, connection) for f in _columns(model, skip)]
 
 
 def _params(instance, binders: list[tuple], connection) -> list:
     """The instance's column values as parameters, as ``Field.get_db_prep_save`` makes them."""
     data = instance.__dict__
     params = []
-    for attname, plain, null, field in binders:
+    for attname, plain, null, convert, field in binders:
         value = data.get(attname, _MISSING)
-        if plain is not None and (type(value) is plain or (value is None and null)):
-            params.append(value)
+        if plain is not None and type(value) is plain:
+            params.append(value if convert is None else convert(value))
+        elif plain is not None and value is None and null:
+            params.append(None)
         else:
             params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
     return params
@@ -130,7 +139,10 @@ def insert(response: Response, followup: FollowUp | None, themes: list[int]) -> 
         sql = _statements[shape] = _sql(connection, followup=shape[1], themes=shape[2])
     binders = _binders_of.get(shape)
     if binders is None:
-        binders = _binders_of[shape] = [_binders(Response), _binders(FollowUp, skip="response")]
+        binders = _binders_of[shape] = [
+            _binders(Response, connection),
+            _binders(FollowUp, connection, skip="response"),
+        ]
     params = _params(response, binders[0], connection)
     params += [response.survey_id, Survey.Status.ACTIVE.value]
     if followup is not None:
