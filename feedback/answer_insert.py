@@ -120,6 +120,26 @@ def _params(instance, binders: list[tuple], connection) -> list:
     return params
 
 
+_attnames: dict[type, tuple] = {}
+
+
+def new_instance(model, values: dict, related: dict | None = None):
+    """``model(**values)`` through the positional path of ``Model.__init__`` (the one ``from_db``
+    takes), which costs half of the keyword one.
+
+    ``values``: every concrete field but the primary key, by attname (a missing one is a KeyError,
+    never a silent default); ``related``: objects to keep on the instance as ``survey=survey``
+    would, so reading them costs no query.
+    """
+    names = _attnames.get(model)
+    if names is None:
+        names = _attnames[model] = tuple(None if f.primary_key else f.attname for f in model._meta.concrete_fields)
+    instance = model(*[None if name is None else values[name] for name in names])
+    for name, obj in (related or {}).items():
+        model._meta.get_field(name).set_cached_value(instance, obj)
+    return instance
+
+
 _statements: dict[tuple, str] = {}
 _binders_of: dict[tuple, list[tuple]] = {}
 

@@ -523,23 +523,27 @@ def response_submit(
     now = timezone.now()
     score, metric = _score_of(questions, answers)
     touchpoint = survey.touchpoint
-    response = Response(
-        team_id=survey.team_id,
-        survey=survey,
-        touchpoint_id=survey.touchpoint_id,
-        stage_id=touchpoint.stage_id if touchpoint is not None else None,
-        submission_id=submission.submission_id,
-        score=score,
-        metric=metric,
-        answers=answers,
-        channel=submission.channel,
-        locale=submission.locale,
-        respondent_id=submission.respondent_id,
-        page_url=submission.page_url,
-        user_agent=submission.user_agent,
-        finished=submission.finished,
-        created_at=now,
-        updated_at=now,
+    response = answer_insert.new_instance(
+        Response,
+        {
+            "team_id": survey.team_id,
+            "survey_id": survey.pk,
+            "touchpoint_id": survey.touchpoint_id,
+            "stage_id": touchpoint.stage_id if touchpoint is not None else None,
+            "submission_id": submission.submission_id,
+            "score": score,
+            "metric": metric,
+            "answers": answers,
+            "channel": submission.channel,
+            "locale": submission.locale,
+            "respondent_id": submission.respondent_id,
+            "page_url": submission.page_url,
+            "user_agent": submission.user_agent,
+            "finished": submission.finished,
+            "created_at": now,
+            "updated_at": now,
+        },
+        related={"survey": survey},
     )
     themes = matching_themes(survey.team_id, answers)
     opens = _opens_followup(survey, score)
