@@ -23,7 +23,8 @@ What a funnel counts (the reference in tests/analytics/reference.py follows the 
 The engine is a seam: ``engine_for(team).run(query)``. ``SqlEngine`` runs on PostgreSQL and
 SQLite: the matching of steps is one set-based statement (a CTE per step); the per-entry rows it
 returns are then counted in Python, once each. On PostgreSQL an ordered funnel of stages or of event
-names counted per profile is counted inside the statement instead (``aggregates_in_database``).
+names counted per profile is counted inside the statement instead (``aggregates_in_database``), and
+the map's own stage funnel is read from stored rows when they answer it exactly (``stage_store``).
 """
 
 from __future__ import annotations
@@ -643,7 +644,13 @@ class SqlEngine:
 
     def _figures(self, query: FunnelQuery) -> dict:
         if self.vendor == "postgresql" and aggregates_in_database(query):
-            return self.stage_figures(query) if query.is_stage_funnel else self.event_figures(query)
+            if not query.is_stage_funnel:
+                return self.event_figures(query)
+            from .stage_store import stored_figures
+
+            # The map's own funnel from its stored rows when they answer it exactly, else walked here.
+            stored = stored_figures(query) if self.using == "default" else None
+            return stored if stored is not None else self.stage_figures(query)
         return summarize(query, self.entries(query))
 
     def event_figures(self, query: FunnelQuery) -> dict:

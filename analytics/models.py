@@ -103,3 +103,129 @@ class StageStat(TeamScopedModel):
 
     def __str__(self) -> str:
         return f"{self.stage_id} over {self.days} d"
+
+
+# --- the stored stage funnel (analytics/stage_store.py builds, refreshes and reads these) -------------
+#
+# Derived rows, never edited by hand and never read by a user's id: the funnel query that reads them
+# is scoped already. ``profile_id`` is a plain column (no foreign key) so a profile's deletion or
+# merge is handled by the refresh queue like any other change of its transitions.
+
+
+class StageFunnelState(TeamScopedModel):
+    """What a map's stored funnel was built for: its stages in order, their windows and the team's zone."""
+
+    journey_map = models.OneToOneField(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    # {"stages": [ids], "windows": [ms], "time_zone": "Europe/Riga"}: the query it can answer.
+    signature = models.JSONField(_("signature"), default=dict)
+    built_at = models.DateTimeField(_("built at"))
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        verbose_name = _("stored stage funnel")
+        verbose_name_plural = _("stored stage funnels")
+
+    def __str__(self) -> str:
+        return f"stage funnel of map {self.journey_map_id}"
+
+
+class StageFunnelEntry(TeamScopedModel):
+    """One step-1 transition of a profile on a map and how far its walk through the stages got."""
+
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
+    profile_id = models.BigIntegerField()
+    transition_id = models.BigIntegerField()
+    entered_at = models.DateTimeField()
+    day = models.DateField()  # the entry's day in the team's zone
+    round_day = models.DateField()  # the day of its time rounded to the millisecond (the period's end test)
+    prev_day = models.DateField(null=True)  # the day of the profile's previous step-1 entry on the map
+    persona = models.TextField(null=True)
+    reached = models.PositiveSmallIntegerField()  # steps reached, 1…n
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["journey_map", "profile_id"], name="sfentry_map_profile"),
+            models.Index(fields=["journey_map", "day"], name="sfentry_map_day"),
+        ]
+
+
+class StageFunnelDuration(TeamScopedModel):
+    """The time from step k-1 to step k of an entry that reached step k (k ≥ 2), in milliseconds."""
+
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
+    profile_id = models.BigIntegerField()
+    step = models.PositiveSmallIntegerField()
+    bin = models.PositiveSmallIntegerField()  # its fine histogram bin (stage_store.FINE_EDGES_MS)
+    duration_ms = models.BigIntegerField()
+    day = models.DateField()
+    round_day = models.DateField()
+    prev_day = models.DateField(null=True)
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["journey_map", "profile_id"], name="sfduration_map_profile"),
+            # The median's exact read: one bin's durations in order, the period's test from the index.
+            models.Index(
+                fields=["journey_map", "step", "bin", "duration_ms"],
+                include=["day", "round_day", "prev_day"],
+                name="sfduration_map_step_bin",
+            ),
+            models.Index(fields=["journey_map", "day"], name="sfduration_map_day"),
+        ]
+
+
+class StageFunnelDay(TeamScopedModel):
+    """Entries per (entry day, its rounded day, previous entry's day, persona, steps reached)."""
+
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    round_day = models.DateField()
+    prev_day = models.DateField(null=True)
+    persona = models.TextField(null=True)
+    reached = models.PositiveSmallIntegerField()
+    entries = models.PositiveIntegerField()
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        indexes = [models.Index(fields=["journey_map", "day"], name="sfday_map_day")]
+
+
+class StageFunnelBin(TeamScopedModel):
+    """Durations per (entry day, its rounded day, previous entry's day, step, fine bin)."""
+
+    journey_map = models.ForeignKey("journeys.JourneyMap", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    round_day = models.DateField()
+    prev_day = models.DateField(null=True)
+    step = models.PositiveSmallIntegerField()
+    bin = models.PositiveSmallIntegerField()
+    entries = models.PositiveIntegerField()
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        indexes = [models.Index(fields=["journey_map", "day"], name="sfbin_map_day")]
+
+
+class StageFunnelDirty(models.Model):
+    """A profile whose stored funnel rows on a map must be recomputed: written by database triggers on
+    every insert, update or delete of stage transitions and on every change of a profile's persona
+    trait (migration 0003), so no writer can forget it; emptied by ``stage_store.stage_funnel_refresh``."""
+
+    journey_map_id = models.BigIntegerField()
+    profile_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["journey_map_id", "id"], name="sfdirty_map_id")]
+
+    def __str__(self) -> str:
+        return f"profile {self.profile_id} on map {self.journey_map_id}"

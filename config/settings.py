@@ -429,6 +429,15 @@ FEEDBACK_SURVEY_CACHE_SECONDS = env_int("FEEDBACK_SURVEY_CACHE_SECONDS", 5)
 # Behind a proxy the client address is the first of X-Forwarded-For; trust it only when told to.
 FEEDBACK_TRUST_X_FORWARDED_FOR = env_bool("FEEDBACK_TRUST_X_FORWARDED_FOR", default=False)
 CELERY_BEAT_SCHEDULE["feedback-followup-sla-sweep"] = {"task": "feedback.tasks.followup_sla_sweep", "schedule": 300.0}
+# The map page's scores (the last 90 days' NPS, CSAT and CES per touchpoint and stage) are read from
+# stored sums (feedback/stats.py), as the overlay's counts are: refreshed this often, ignored when
+# older than the maximum age.
+FEEDBACK_MAP_SCORES_REFRESH_SECONDS = env_int("FEEDBACK_MAP_SCORES_REFRESH_SECONDS", 300)
+FEEDBACK_MAP_SCORES_MAX_AGE_SECONDS = env_int("FEEDBACK_MAP_SCORES_MAX_AGE_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["feedback-map-scores"] = {
+    "task": "feedback.tasks.map_scores_refresh_all",
+    "schedule": float(FEEDBACK_MAP_SCORES_REFRESH_SECONDS),
+}
 
 # Reviews: every hour, send the weekly digest of the teams whose digest day and hour have come
 # (each team sets them in its own time zone; reviews/digest.py).
@@ -437,6 +446,12 @@ CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch
 # stored soon after it ends in its own time zone (a day already stored is skipped).
 # The map page's stage figures are stored, not computed per view (analytics/stages.py).
 CELERY_BEAT_SCHEDULE["analytics-stage-stats"] = {"task": "analytics.tasks.stage_stats_refresh_all", "schedule": 900.0}
+# The stored stage funnel (analytics/stage_store.py): queued profiles every minute; a read refreshes
+# what is still queued itself, so this bounds the work a read does, not how stale it can be.
+CELERY_BEAT_SCHEDULE["analytics-stage-funnels"] = {
+    "task": "analytics.tasks.stage_funnels_refresh_all",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["experiments-metrics-from-events"] = {
     "task": "experiments.tasks.metrics_compute_from_events",
     "schedule": 3600.0,
@@ -453,6 +468,15 @@ CUSTOMERS_EVENT_PARTITIONS_AHEAD = env_int("CUSTOMERS_EVENT_PARTITIONS_AHEAD", 3
 # Customers per demo map made by seed_demo (a quarter of it on the second team's maps): 1000 gives
 # 3,500 profiles and about 17,000 events in under a minute; the test settings use a few dozen.
 CUSTOMERS_DEMO_PROFILES_PER_MAP = env_int("CUSTOMERS_DEMO_PROFILES_PER_MAP", 1000)
+# The map page's tracking overlay is read from stored counts (customers/overlay.py), refreshed this
+# often; a stored row older than the maximum age is ignored and the counts computed per view, so
+# the page's figures are never older than it.
+CUSTOMERS_OVERLAY_REFRESH_SECONDS = env_int("CUSTOMERS_OVERLAY_REFRESH_SECONDS", 300)
+CUSTOMERS_OVERLAY_MAX_AGE_SECONDS = env_int("CUSTOMERS_OVERLAY_MAX_AGE_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["customers-overlay-stats"] = {
+    "task": "customers.tasks.overlay_stats_refresh_all",
+    "schedule": float(CUSTOMERS_OVERLAY_REFRESH_SECONDS),
+}
 
 # Journeys: PNG/PDF exports of a map (journeys/canvas.py) set Chinese text in Noto Sans CJK; the
 # first of these files that exists is used (Debian's fonts-noto-cjk installs the first).

@@ -31,6 +31,7 @@ class CustomersConfig(AppConfig):
             overlay.annotate_map_overlay,
             touchpoint_html=overlay.touchpoint_overlay_html,
             stage_html=stage_customers_html,
+            map_html=overlay.overlay_as_of_html,
             wants_options=True,
         )
         register_map_link(_("Unmapped events"), "customers:unmapped_events")

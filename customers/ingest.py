@@ -259,15 +259,20 @@ class Message:
 
 
 def _too_deep(value) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        if isinstance(current, dict):
-            stack.extend((item, depth + 1) for item in current.values())
-        elif isinstance(current, list):
-            stack.extend((item, depth + 1) for item in current)
+    """Whether any value sits deeper than ``MAX_DEPTH`` (the event itself at depth 1)."""
+    # Level by level over the containers only: every event passes here, and most of its values are
+    # scalars, which cannot hold anything deeper.
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:
+        below = []
+        for container in level:
+            children = container.values() if isinstance(container, dict) else container
+            if depth >= MAX_DEPTH and children:
+                return True
+            below.extend(child for child in children if isinstance(child, dict | list))
+        level = below
+        depth += 1
     return False
 
 

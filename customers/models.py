@@ -21,7 +21,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from teams.models import Team, TeamOwnedModel
+from teams.models import Team, TeamOwnedModel, TeamScopedModel
 
 
 class Source(TeamOwnedModel):
@@ -653,3 +653,32 @@ class ClickHouseCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.position}"
+
+
+class OverlayStat(TeamScopedModel):
+    """A map's tracking overlay over the last N days (per touchpoint: events, unique customers and the
+    daily counts), stored by a task (``overlay.overlay_stats_refresh``) so the map page reads one row
+    instead of summing the per-identity roll-up on every view."""
+
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    days = models.PositiveSmallIntegerField(_("days"))
+    computed_at = models.DateTimeField(_("computed at"))
+    # The period's first UTC day; its last is computed_at's UTC day.
+    first_day = models.DateField(_("first day"))
+    # [[touchpoint id, events, unique customers, [events per day, oldest first]], ...]: the touchpoints
+    # whose rules counted events in the period. One JSON value, not a row per touchpoint: the page
+    # reads a single row whatever the map's size.
+    counts = models.JSONField(_("counts"), default=list)
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        ordering = ["journey_map", "days"]
+        verbose_name = _("tracking overlay statistic")
+        verbose_name_plural = _("tracking overlay statistics")
+        constraints = [models.UniqueConstraint(fields=["journey_map", "days"], name="overlaystat_unique_map_days")]
+
+    def __str__(self) -> str:
+        return f"{self.journey_map_id} over {self.days} d"

@@ -7,21 +7,31 @@ rows per touchpoint and day, in two queries whatever the map's size, instead of 
 events on every view. Days are UTC days; the period ends today (UTC) and includes it.
 Shown only on maps with tracking rules, so a team that sends no events sees nothing new.
 With ``CLICKHOUSE_URL`` set, the counts come from ClickHouse's events (``clickhouse/overlay.py``).
+
+The map page reads those counts as stored aggregates, not computed per view: ``OverlayStat``
+rows (one per map and period) that the beat task ``overlay_stats_refresh_all`` writes every
+``CUSTOMERS_OVERLAY_REFRESH_SECONDS``. A stored row older than ``CUSTOMERS_OVERLAY_MAX_AGE_SECONDS``
+(the beat stopped, or the embedded default has none) is ignored and the counts are computed as
+before, and a rule change drops the map's rows (``stages.rollup_rebuild``), so the page shows
+figures at most that old, with "as of <time>" under the filters when they are stored ones.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from html import escape as esc
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from .cards import annotate_map_customers
-from .models import TrackingRule, TrackingRuleDay
+from .models import OverlayStat, TrackingRule, TrackingRuleDay
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -79,10 +89,71 @@ def touchpoint_counts(journey_map, *, days: int, today: date | None = None) -> d
     return counts
 
 
+# --- stored aggregates for the map page ------------------------------------------------------------
+
+
+@transaction.atomic
+def overlay_stats_refresh(*, journey_map, now: datetime | None = None) -> int:
+    """Store the map's overlay counts for each period the map page offers; return the rows written.
+
+    The system's own bookkeeping (the beat task calls it), so it takes no actor, like
+    ``analytics.stages.stage_stats_refresh``. The counts are ``touchpoint_counts``'s, as of ``now``.
+    """
+    now = now or timezone.now()
+    today = now.astimezone(UTC).date()
+    rows = []
+    for days in PERIODS:
+        counts = touchpoint_counts(journey_map, days=days, today=today)
+        rows.append(
+            OverlayStat(
+                journey_map=journey_map,
+                days=days,
+                computed_at=now,
+                first_day=period_bounds(days, today)[0],
+                counts=[[tp_id, c["events"], c["profiles"], c["daily"]] for tp_id, c in sorted(counts.items())],
+            )
+        )
+    OverlayStat.objects.filter(journey_map=journey_map).delete()
+    OverlayStat.objects.bulk_create(rows)
+    return len(rows)
+
+
+def overlay_stats_refresh_all(*, now: datetime | None = None) -> int:
+    """Refresh every map with active tracking rules (the beat task) and drop the rows of maps that
+    have none left; return the rows written."""
+    from journeys.models import JourneyMap
+
+    map_ids = TrackingRule.objects.filter(is_active=True).order_by().values_list("journey_map_id", flat=True)
+    OverlayStat.objects.exclude(journey_map_id__in=map_ids).delete()
+    written = 0
+    for journey_map in JourneyMap.objects.filter(pk__in=map_ids).order_by("pk"):
+        written += overlay_stats_refresh(journey_map=journey_map, now=now)
+    return written
+
+
+def stored_counts(journey_map, *, days: int, now: datetime | None = None) -> tuple[datetime, date, dict] | None:
+    """Return ``(computed_at, first day, counts)`` of the stored period, counts as ``touchpoint_counts``
+    returns them, or None when nothing recent enough is stored (one query)."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=settings.CUSTOMERS_OVERLAY_MAX_AGE_SECONDS)
+    row = (
+        OverlayStat.objects.filter(journey_map=journey_map, days=days, computed_at__gte=since)
+        .values_list("computed_at", "first_day", "counts")
+        .first()
+    )
+    if row is None:
+        return None
+    computed_at, first, stored = row
+    counts = {tp: {"events": events, "profiles": profiles, "daily": daily} for tp, events, profiles, daily in stored}
+    return computed_at, first, counts
+
+
 def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, options: dict) -> None:
-    """Set ``overlay`` on each touchpoint (None on maps without rules, else its period's counts) and
-    ``customers_here`` on each stage: four queries on a map with rules, one without."""
+    """Set ``overlay`` on each touchpoint (None on maps without rules, else its period's counts),
+    ``customers_here`` on each stage and ``overlay_as_of`` on the map (when the counts are stored
+    ones, else None): three queries on a map with rules and stored counts, one without rules."""
     days = period_days(options.get(OPTION))
+    journey_map.overlay_as_of = None
     ruled = set(
         TrackingRule.objects.filter(journey_map=journey_map, is_active=True).values_list("touchpoint_id", flat=True)
     )
@@ -92,8 +163,12 @@ def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, option
         for touchpoint in touchpoints:
             touchpoint.overlay = None
         return
-    first, _last = period_bounds(days)
-    counts = touchpoint_counts(journey_map, days=days)
+    stored = stored_counts(journey_map, days=days)
+    if stored is None:
+        first = period_bounds(days)[0]
+        counts = touchpoint_counts(journey_map, days=days)
+    else:
+        journey_map.overlay_as_of, first, counts = stored
     for touchpoint in touchpoints:
         found = counts.get(touchpoint.pk)
         touchpoint.overlay = {
@@ -106,16 +181,32 @@ def annotate_map_overlay(journey_map, stages: list, touchpoints: list, *, option
         }
 
 
-def _sparkline(daily: list[int], label: str) -> str:
-    """Return the sparkline's SVG; ``label`` is already escaped."""
-    n = len(daily)
+def overlay_as_of_html(journey_map) -> SafeString:
+    """Say when the stored counts were computed, under the map's filters (nothing when computed now)."""
+    when = getattr(journey_map, "overlay_as_of", None)
+    if when is None:
+        return mark_safe("")
+    text = _("Tracking figures as of %(when)s") % {"when": when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    return mark_safe(f'<p class="wm-muted wm-small-text wm-as-of" data-testid="overlay-as-of">{esc(text)}</p>')
+
+
+@lru_cache(maxsize=8192)
+def _points(daily: tuple[int, ...]) -> str:
+    """Return the polyline's points of a daily series. Cached: the stored series of a map's cards are
+    the same on every view until the next refresh, and 30 floats formatted per card added up."""
     top = max(daily) or 1
     height = 20
     # x: one unit per day; y: 1 px margin so a flat line stays visible at the bottom.
-    points = " ".join(f"{i},{height - 1 - (value / top) * (height - 2):.1f}" for i, value in enumerate(daily))
+    return " ".join(f"{i},{height - 1 - (value / top) * (height - 2):.1f}" for i, value in enumerate(daily))
+
+
+def _sparkline(daily: list[int], label: str) -> str:
+    """Return the sparkline's SVG; ``label`` is already escaped."""
+    n = len(daily)
+    height = 20
     return (
         f'<svg class="wm-sparkline" viewBox="0 0 {max(n - 1, 1)} {height}" preserveAspectRatio="none" role="img"'
-        f' aria-label="{label}"><title>{label}</title><polyline points="{points}" fill="none"'
+        f' aria-label="{label}"><title>{label}</title><polyline points="{_points(tuple(daily))}" fill="none"'
         ' stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/></svg>'
     )
 
@@ -148,26 +239,48 @@ def overlay_summary(overlay: dict, counted: tuple[str, str] | None = None) -> st
     return text
 
 
+@lru_cache(maxsize=8192)
+def _words(language: str | None, events: int, profiles: int, days: int, first: date, peak_at: int, peak: int):
+    """Return the card's counts in words and its summary, escaped, in ``language`` (the active one):
+    three catalog lookups per card otherwise, for the few counts that recur on every view."""
+    overlay = {"events": events, "profiles": profiles, "days": days, "first": first}
+    overlay["daily"] = [0] * peak_at + [peak]  # all overlay_summary reads of the series: the peak and its day
+    counted = _counted(overlay)
+    return esc(counted[0]), esc(counted[1]), esc(overlay_summary(overlay, counted))
+
+
+@lru_cache(maxsize=256)
+def _reason(language: str | None, days: int | None) -> str:
+    """Return why a card has no counts, escaped, in ``language`` (the active one)."""
+    if days is None:
+        return esc(_("Not instrumented: no tracking rule"))
+    return esc(_("Not instrumented: no events in %(days)d days") % {"days": days})
+
+
 def touchpoint_overlay_html(touchpoint) -> SafeString:
     """Return the card's counts and sparkline, or why there are none. An f-string with every text
     through ``esc``, as the cards themselves (``journeys.cards``): it runs for every card."""
     overlay = getattr(touchpoint, "overlay", None)
     if overlay is None:
-        return mark_safe("")
+        return SafeString("")
     if not overlay["ruled"]:
-        reason = _("Not instrumented: no tracking rule")
+        reason = _reason(get_language(), None)
     elif not overlay["events"]:
-        reason = _("Not instrumented: no events in %(days)d days") % {"days": overlay["days"]}
+        reason = _reason(get_language(), overlay["days"])
     else:
-        counted = _counted(overlay)
-        events, customers = (esc(text) for text in counted)
-        return mark_safe(
+        daily = overlay["daily"]
+        peak = max(daily)
+        events, customers, summary = _words(
+            get_language(), overlay["events"], overlay["profiles"], overlay["days"], overlay["first"],
+            daily.index(peak), peak,
+        )  # fmt: skip
+        return SafeString(
             f'<p class="wm-overlay" data-testid="overlay" data-events="{int(overlay["events"])}"'
             f' data-profiles="{int(overlay["profiles"])}">'
             f'<span class="wm-overlay-numbers">{events} · {customers}</span>'
-            f"{_sparkline(overlay['daily'], esc(overlay_summary(overlay, counted)))}</p>"
+            f"{_sparkline(daily, summary)}</p>"
         )
-    return mark_safe(
+    return SafeString(
         '<p class="wm-overlay"><span class="wm-badge wm-not-instrumented" data-testid="not-instrumented">'
-        f'<span aria-hidden="true">⚠</span> {esc(reason)}</span></p>'
+        f'<span aria-hidden="true">⚠</span> {reason}</span></p>'
     )

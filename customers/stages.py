@@ -21,7 +21,7 @@ from teams.signals import DomainEvent, domain_event
 from . import extensions
 from . import rules as rule_cache
 from .extensions import match_hooks
-from .models import Event, Profile, ProfileStage, StageTransition, TrackingRuleDay
+from .models import Event, OverlayStat, Profile, ProfileStage, StageTransition, TrackingRuleDay
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +232,8 @@ def rollup_rebuild(*, journey_map_id: int, days: int = 90) -> int:
     since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
     with transaction.atomic():
         TrackingRuleDay.objects.filter(journey_map_id=journey_map_id, day__gte=first).delete()
+        # The stored page counts are of the old rules: the page counts per view until the next refresh.
+        OverlayStat.objects.filter(journey_map_id=journey_map_id).delete()
         if team_id is None:
             return 0
         map_rules = tuple(r for r in rule_cache._load(team_id) if r.journey_map_id == journey_map_id)

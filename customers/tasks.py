@@ -5,7 +5,7 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import OperationalError
 
-from . import clickhouse, persona_assign, services, stages
+from . import clickhouse, overlay, persona_assign, services, stages
 from .clickhouse import sync
 
 # Stored events wait for matching on a Redis list, drained by one task at a time in chunks, so a
@@ -27,7 +27,14 @@ MATCH_IDLE_SECONDS = 1.0
 
 def _redis_client():
     backend = caches[DEFAULT_CACHE_ALIAS]
-    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+    if not isinstance(backend, RedisCache):
+        return None
+    # Building a client fills its table of response callbacks, a cost every stored event's request
+    # paid again; one client per backend shares the backend's connection pool all the same.
+    client = getattr(backend, "_waymark_client", None)
+    if client is None:
+        client = backend._waymark_client = backend._cache.get_client(write=True)
+    return client
 
 
 def events_match_enqueue(event_ids: list[int]) -> None:
@@ -218,3 +225,9 @@ def profiles_persona_assign(team_id: int) -> int:
     Retried on a database error (a deadlock with a concurrent identify): it starts over, which is safe.
     """
     return persona_assign.profiles_persona_assign(team_id=team_id)
+
+
+@shared_task(ignore_result=True)
+def overlay_stats_refresh_all() -> int:
+    """Store every instrumented map's overlay counts for the map page (events, customers, daily)."""
+    return overlay.overlay_stats_refresh_all()

@@ -9,11 +9,12 @@ HTMX once the page is there.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape as esc
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from journeys.extensions import register_map_annotator, register_map_include
 
@@ -44,16 +45,20 @@ def annotate(journey_map, stages, touchpoints) -> None:
         touchpoint.discussion_url = touchpoint_url.replace(str(_PK), str(touchpoint.pk))
 
 
+@lru_cache(maxsize=64)
+def _says(language: str | None) -> tuple[str, str]:
+    """The badge's label in ``language`` (the active one), without and with open threads: looked up
+    once, not for each of a board's hundreds of badges."""
+    return gettext("Comments on %(name)s: %(n)s"), gettext("Comments on %(name)s: %(n)s (open threads: %(open)s)")
+
+
 def badge(kind: str, pk: int, name: str, tally: Tally, url: str, *, oob: bool = False) -> str:
     """Return the button that opens the threads about one part, with its comment count.
 
     ``oob``: marked to replace the one on the board (an HTMX out-of-band swap after a write).
     """
     n = tally.comments
-    if tally.open:
-        says = gettext("Comments on %(name)s: %(n)s (open threads: %(open)s)")
-    else:
-        says = gettext("Comments on %(name)s: %(n)s")
+    says = _says(get_language())[1 if tally.open else 0]
     label = esc(says % {"name": name, "n": n, "open": tally.open})
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
     state = " wm-discuss-open" if tally.open else (" wm-discuss-none" if not n else "")
@@ -69,7 +74,7 @@ def badge(kind: str, pk: int, name: str, tally: Tally, url: str, *, oob: bool = 
 def touchpoint_html(touchpoint) -> SafeString:
     t = touchpoint
     line = badge("touchpoint", t.pk, t.name, t.discussion, t.discussion_url)
-    return mark_safe(f'<p class="wm-discuss-line wm-no-print wm-no-present">{line}</p>')
+    return SafeString(f'<p class="wm-discuss-line wm-no-print wm-no-present">{line}</p>')
 
 
 def stage_html(stage) -> SafeString:

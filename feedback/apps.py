@@ -18,11 +18,14 @@ class FeedbackConfig(AppConfig):
         from journeys.extensions import register_map_annotator, register_map_link
 
         from . import privacy
-        from .cards import stage_scores_html, touchpoint_scores_html
+        from .cards import map_scores_as_of_html, stage_scores_html, touchpoint_scores_html
         from .selectors import annotate_map_scores
 
         register_map_annotator(
-            annotate_map_scores, touchpoint_html=touchpoint_scores_html, stage_html=stage_scores_html
+            annotate_map_scores,
+            touchpoint_html=touchpoint_scores_html,
+            stage_html=stage_scores_html,
+            map_html=map_scores_as_of_html,
         )
         register_erasure_handler(privacy.erase)
         register_export_source(privacy.export)

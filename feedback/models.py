@@ -449,3 +449,31 @@ for _model, _receiver in (
 ):
     models.signals.post_save.connect(_receiver, sender=_model, dispatch_uid=f"survey-cache-{_model.__name__}")
     models.signals.post_delete.connect(_receiver, sender=_model, dispatch_uid=f"survey-cache-delete-{_model.__name__}")
+
+
+class MapScoreStat(TeamScopedModel):
+    """The sums behind a map's scores over the last N days (per touchpoint and per stage), stored by a
+    task (``stats.map_scores_refresh_all``) so the map page reads one row instead of its answers."""
+
+    journey_map = models.ForeignKey(
+        "journeys.JourneyMap", on_delete=models.CASCADE, related_name="+", verbose_name=_("journey map")
+    )
+    days = models.PositiveSmallIntegerField(_("days"))
+    computed_at = models.DateTimeField(_("computed at"))
+    # The names of the sums, in the order of each list below (``stats.AGGREGATES``): a row stored
+    # under other names is not read.
+    names = models.JSONField(_("names"), default=list)
+    # [[touchpoint id, sum, ...], ...] and [[stage id, sum, ...], ...]: those with answers in the period.
+    touchpoints = models.JSONField(_("touchpoints"), default=list)
+    stages = models.JSONField(_("stages"), default=list)
+
+    team_lookup = "journey_map__team"
+
+    class Meta:
+        ordering = ["journey_map", "days"]
+        verbose_name = _("map score statistic")
+        verbose_name_plural = _("map score statistics")
+        constraints = [models.UniqueConstraint(fields=["journey_map", "days"], name="mapscorestat_unique_map_days")]
+
+    def __str__(self) -> str:
+        return f"{self.journey_map_id} over {self.days} d"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from .models import FollowUp, Question, Response, ResponseTheme, Survey, Theme
-from .stats import map_scores
+from .stats import map_scores, stored_map_scores
 
 
 def survey_list(*, user, team=None) -> QuerySet[Survey]:
@@ -123,14 +124,51 @@ def stage_score_chips(scores: dict | None) -> list[ScoreChip]:
 def annotate_map_scores(journey_map, stages: list, touchpoints: list) -> None:
     """Set ``scores`` (NPS/CSAT/CES of the last 90 days) on each stage and touchpoint: one query.
 
+    The stored sums (``stats.stored_map_scores``) when recent enough, and then ``scores_as_of`` on the
+    map; else computed now (``scores_as_of`` None): one query more.
+
     Also sets ``score_chips``, the figures formatted for the map page (``ScoreChip``): formatting
     them here instead of with ``floatformat`` in the card template was a quarter of the page's
     render time (docs/performance.md).
     """
-    by_touchpoint, by_stage = map_scores([s.pk for s in stages], [t.pk for t in touchpoints])
+    stored = stored_map_scores(journey_map)
+    if stored is None:
+        journey_map.scores_as_of = None
+        by_touchpoint, by_stage = map_scores([s.pk for s in stages], [t.pk for t in touchpoints])
+        chips = _score_chips(by_touchpoint, by_stage)
+    else:
+        journey_map.scores_as_of, by_touchpoint, by_stage = stored
+        chips = _stored_chips((journey_map.pk, journey_map.scores_as_of, get_language()), by_touchpoint, by_stage)
     for touchpoint in touchpoints:
         touchpoint.scores = by_touchpoint.get(touchpoint.pk)
-        touchpoint.score_chips = touchpoint_score_chips(touchpoint.scores)
+        touchpoint.score_chips = chips[0].get(touchpoint.pk, [])
     for stage in stages:
         stage.scores = by_stage.get(stage.pk)
-        stage.score_chips = stage_score_chips(stage.scores)
+        stage.score_chips = chips[1].get(stage.pk, [])
+
+
+def _score_chips(by_touchpoint: dict, by_stage: dict) -> tuple[dict, dict]:
+    return (
+        {key: touchpoint_score_chips(scores) for key, scores in by_touchpoint.items()},
+        {key: stage_score_chips(scores) for key, scores in by_stage.items()},
+    )
+
+
+# The chips of the last few stored rows, per language: the same on every view of a map until the
+# next refresh, and formatting them (Decimal rounding, catalog lookups) was most of the scores' share
+# of a large board's Python.
+_CHIPS: dict[tuple, tuple[dict, dict]] = {}
+_CHIPS_KEEP = 64
+_CHIPS_LOCK = threading.Lock()
+
+
+def _stored_chips(key: tuple, by_touchpoint: dict, by_stage: dict) -> tuple[dict, dict]:
+    """Return the chips of a stored row, ``key`` being (map id, computed at, language)."""
+    found = _CHIPS.get(key)
+    if found is None:
+        found = _score_chips(by_touchpoint, by_stage)
+        with _CHIPS_LOCK:
+            while len(_CHIPS) >= _CHIPS_KEEP:
+                _CHIPS.pop(next(iter(_CHIPS)))
+            _CHIPS[key] = found
+    return found

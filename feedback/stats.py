@@ -19,15 +19,19 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from .models import Display, Response, ResponseTheme
+from .models import Display, MapScoreStat, Response, ResponseTheme
 from .nps import DETRACTOR_MAX, PROMOTER_MIN, nps, share_variance
 from .validation import Channel
 
 THIN_N = 30
+# The map page's scores are of the last 90 days.
+MAP_SCORE_DAYS = 90
 Z95 = 1.96
 # The range each figure can take: an interval end beyond it is clipped to it.
 SCALES = {"nps": (-100.0, 100.0), "csat": (0.0, 100.0), "ces": (1.0, 7.0)}
@@ -379,8 +383,32 @@ def figure_json(row: dict) -> dict:
     return out
 
 
-def map_scores(stage_ids: list[int], touchpoint_ids: list[int], days: int = 90) -> tuple[dict, dict]:
-    """Return ``({touchpoint_id: figures}, {stage_id: figures})`` of the last ``days``: one query.
+SCORE_NAMES = list(AGGREGATES)
+
+
+def _add(found: dict, key, values: list) -> None:
+    acc = found.get(key)
+    if acc is None:
+        found[key] = values.copy()
+    else:
+        for i, value in enumerate(values):
+            acc[i] += value
+
+
+def score_figures(sums: dict) -> dict:
+    """Return ``{key: {"key", "n", "nps", "csat", "ces"}}`` from ``{key: [sums in AGGREGATES' order]}``."""
+    out = {}
+    for key, acc in sums.items():
+        row = dict(zip(SCORE_NAMES, acc, strict=True))
+        out[key] = {"key": key, "n": row["n"], **figures(row)}
+    return out
+
+
+def map_score_sums(
+    stage_ids: list[int], touchpoint_ids: list[int], days: int = 90, end: datetime | None = None
+) -> tuple[dict, dict]:
+    """Return ``({touchpoint_id: sums}, {stage_id: sums})`` of the last ``days`` before ``end``, the
+    sums in ``AGGREGATES``' order: one query.
 
     One pass grouped by (stage, touchpoint), summed per touchpoint and per stage in Python (the
     counts and sums add up, as in ``breakdown``): the map page's two groupings read the answers once.
@@ -388,32 +416,97 @@ def map_scores(stage_ids: list[int], touchpoint_ids: list[int], days: int = 90) 
     if not stage_ids and not touchpoint_ids:
         return {}, {}
     rows = (
-        scored(Response.objects.filter(window(days)))
+        scored(Response.objects.filter(window(days, end=end)))
         .filter(Q(touchpoint_id__in=touchpoint_ids) | Q(stage_id__in=stage_ids))
         .values("stage_id", "touchpoint_id")
         .annotate(**AGGREGATES)
+        .values_list("stage_id", "touchpoint_id", *SCORE_NAMES)
     )
-    names = list(AGGREGATES)
-    wanted = {"touchpoint_id": set(touchpoint_ids), "stage_id": set(stage_ids)}
-    sums: dict[str, dict] = {"touchpoint_id": {}, "stage_id": {}}
-    for row in rows:
-        values = [row[name] or 0 for name in names]
-        for field, found in sums.items():
-            key = row[field]
-            if key not in wanted[field]:
-                continue
-            acc = found.get(key)
-            if acc is None:
-                found[key] = values.copy()
-            else:
-                for i, value in enumerate(values):
-                    acc[i] += value
+    wanted_touchpoints, wanted_stages = set(touchpoint_ids), set(stage_ids)
+    by_touchpoint: dict = {}
+    by_stage: dict = {}
+    for stage_id, touchpoint_id, *sums in rows:
+        values = [value or 0 for value in sums]
+        if touchpoint_id in wanted_touchpoints:
+            _add(by_touchpoint, touchpoint_id, values)
+        if stage_id in wanted_stages:
+            _add(by_stage, stage_id, values)
+    return by_touchpoint, by_stage
 
-    def figures_of(found: dict) -> dict:
-        out = {}
-        for key, acc in found.items():
-            row = dict(zip(names, acc, strict=True))
-            out[key] = {"key": key, "n": row["n"], **figures(row)}
-        return out
 
-    return figures_of(sums["touchpoint_id"]), figures_of(sums["stage_id"])
+def map_scores(
+    stage_ids: list[int], touchpoint_ids: list[int], days: int = 90, end: datetime | None = None
+) -> tuple[dict, dict]:
+    """Return ``({touchpoint_id: figures}, {stage_id: figures})`` of the last ``days``: one query,
+    computed now (the map page reads the stored ones, ``stored_map_scores``)."""
+    by_touchpoint, by_stage = map_score_sums(stage_ids, touchpoint_ids, days, end)
+    return score_figures(by_touchpoint), score_figures(by_stage)
+
+
+# --- stored aggregates for the map page ------------------------------------------------------------
+
+
+@transaction.atomic
+def map_scores_refresh_all(*, days: int = MAP_SCORE_DAYS, now: datetime | None = None) -> int:
+    """Store every map's score sums of the last ``days`` (the beat task); return the rows written.
+
+    One pass over the period's answers for all maps, grouped by (stage, touchpoint) as
+    ``map_score_sums`` groups one map's, each group added to the map of its touchpoint and to the
+    map of its stage. A row for every map, so a map without answers reads "none" rather than
+    counting them per view. The system's own bookkeeping: no actor.
+    """
+    from journeys.models import JourneyMap, Stage, Touchpoint
+
+    now = now or timezone.now()
+    map_of_stage = dict(Stage.objects.order_by().values_list("pk", "journey_map_id"))
+    map_of_touchpoint = dict(Touchpoint.objects.order_by().values_list("pk", "stage__journey_map_id"))
+    sums = {map_id: ({}, {}) for map_id in JourneyMap.objects.order_by().values_list("pk", flat=True)}
+    rows = (
+        scored(Response.objects.filter(window(days, end=now)))
+        .values("stage_id", "touchpoint_id")
+        .annotate(**AGGREGATES)
+        .values_list("stage_id", "touchpoint_id", *SCORE_NAMES)
+    )
+    for stage_id, touchpoint_id, *found in rows:
+        values = [value or 0 for value in found]
+        map_id = map_of_touchpoint.get(touchpoint_id)
+        if map_id in sums:
+            _add(sums[map_id][0], touchpoint_id, values)
+        map_id = map_of_stage.get(stage_id)
+        if map_id in sums:
+            _add(sums[map_id][1], stage_id, values)
+    MapScoreStat.objects.filter(days=days).delete()
+    MapScoreStat.objects.bulk_create(
+        MapScoreStat(
+            journey_map_id=map_id,
+            days=days,
+            computed_at=now,
+            names=SCORE_NAMES,
+            touchpoints=[[key, *acc] for key, acc in sorted(by_touchpoint.items())],
+            stages=[[key, *acc] for key, acc in sorted(by_stage.items())],
+        )
+        for map_id, (by_touchpoint, by_stage) in sums.items()
+    )
+    return len(sums)
+
+
+def stored_map_scores(
+    journey_map, *, days: int = MAP_SCORE_DAYS, now: datetime | None = None
+) -> tuple[datetime, dict, dict] | None:
+    """Return ``(computed_at, {touchpoint_id: figures}, {stage_id: figures})`` as ``map_scores`` computed
+    them at ``computed_at``, or None when nothing recent enough is stored (one query)."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=settings.FEEDBACK_MAP_SCORES_MAX_AGE_SECONDS)
+    row = (
+        MapScoreStat.objects.filter(journey_map=journey_map, days=days, computed_at__gte=since)
+        .values_list("computed_at", "names", "touchpoints", "stages")
+        .first()
+    )
+    if row is None or row[1] != SCORE_NAMES:
+        return None
+    computed_at, _names, touchpoints, stages = row
+    return (
+        computed_at,
+        score_figures({key: sums for key, *sums in touchpoints}),
+        score_figures({key: sums for key, *sums in stages}),
+    )

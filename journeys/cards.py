@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 
-from .extensions import stage_renderers, touchpoint_renderers
+from .extensions import map_renderers, stage_renderers, touchpoint_renderers
 
 # The card's fixed words, escaped, per language: built once, since a board draws hundreds of cards.
 _TEXTS: dict[str | None, dict[str, str]] = {}
@@ -116,7 +116,7 @@ def touchpoint_card(
         html += part(t)
     if can_edit and not compact:
         html += _moves(t, name, revision, tx)
-    return mark_safe(html + "</article>")
+    return SafeString(html + "</article>")
 
 
 def _moment(t, tx: dict) -> str:
@@ -164,6 +164,11 @@ def set_stage_parts(stages: Iterable) -> None:
         s.parts = mark_safe("".join(part(s) for part in renderers))
 
 
+def map_notes_html(journey_map) -> SafeString:
+    """Return what the registered ``map_html`` renderers say about the whole board."""
+    return mark_safe("".join(part(journey_map) for part in map_renderers()))
+
+
 def set_cards(
     touchpoints: Iterable, stages: Iterable, *, can_edit: bool, compact: bool, revision: int, present: bool = False
 ) -> None:
@@ -174,6 +179,97 @@ def set_cards(
         t.card = touchpoint_card(t, can_edit=can_edit, compact=compact, revision=revision, parts=parts, present=present)
     for s in stages:
         s.cards_html = mark_safe("".join(t.card for t in s.cards))
+
+
+_STAGE_TEXTS: dict[str | None, dict[str, str]] = {}
+
+
+def _stage_texts() -> dict[str, str]:
+    """The stage column's fixed words in the active language: those the template's ``{% translate %}``
+    escaped come escaped; those of its ``{% blocktranslate %}`` do not (it escapes only the name)."""
+    language = get_language()
+    texts = _STAGE_TEXTS.get(language)
+    if texts is None:
+        texts = _STAGE_TEXTS[language] = {
+            "stage": gettext("Stage %(name)s"),
+            "left": gettext("Move stage %(name)s left"),
+            "right": gettext("Move stage %(name)s right"),
+            "edit": gettext("Edit stage %(name)s"),
+            "rename": gettext("Rename stage %(name)s here"),
+            "rename_title": esc(gettext("Rename here (F2)")),
+            "rename_icon": esc(pgettext("rename icon", "Aa")),
+            "add": esc(gettext("Add touchpoint")),
+            "filtered": esc(gettext("Nothing here matches the filters.")),
+            "empty": esc(gettext("No touchpoints yet.")),
+        }
+    return texts
+
+
+def stage_column_html(
+    stage, *, can_edit: bool, present: bool, first: bool, last: bool, filtered: bool, revision: int
+) -> SafeString:
+    """Return one stage's column of the board (the columns layout), as the template wrote it, byte
+    for byte: a 12 × 15 map's twelve columns were half of what the template still rendered
+    (``stage.parts`` and ``stage.cards_html`` come ready, from ``set_stage_parts`` and ``set_cards``)."""
+    tx = _stage_texts()
+    pk = int(stage.pk)
+    name = esc(stage.name)
+    if present:
+        label = tx["stage"] % {"name": name}
+        html = f'<section class="wm-stage" role="listitem" tabindex="0" aria-label="{label}" data-stage="{pk}"'
+    else:
+        html = f'<section class="wm-stage" role="listitem" aria-labelledby="stage-{pk}-title" data-stage="{pk}"'
+    if can_edit:
+        move = esc(stage.move_url)
+        html += f' id="stage-{pk}" data-move-url="{move}" data-inline-url="{esc(stage.inline_url)}"'
+    n = len(stage.cards)
+    count = ngettext("%(n)s touchpoint", "%(n)s touchpoints", n) % {"n": n}
+    html += (
+        '>\n      <header class="wm-stage-head">\n        <div class="wm-stage-title">\n'
+        f'          <h2 id="stage-{pk}-title">{name}</h2>\n'
+        f'          <span class="wm-count" aria-label="{count}">{n}</span>\n'
+        f"        </div>\n        {stage.parts}\n        "
+    )
+    if can_edit:
+        button = '<button type="button" class="wm-icon-btn"'
+        vals = 'hx-vals=\'{{"direction": "{}", "revision": "' + str(int(revision)) + "\"}}'"
+        html += (
+            f'\n        <div class="wm-stage-tools" role="group" aria-label="{tx["stage"] % {"name": name}}">\n'
+            f'          {button} hx-post="{move}" {vals.format("left")} hx-target="#panel"'
+            f' aria-label="{tx["left"] % {"name": name}}" {"disabled" if first else ""}>'
+            '<span aria-hidden="true">←</span></button>\n'
+            f'          {button} hx-post="{move}" {vals.format("right")} hx-target="#panel"'
+            f' aria-label="{tx["right"] % {"name": name}}" {"disabled" if last else ""}>'
+            '<span aria-hidden="true">→</span></button>\n'
+            f'          {button} hx-get="{esc(stage.edit_url)}" hx-target="#panel"'
+            f' aria-label="{tx["edit"] % {"name": name}}"><span aria-hidden="true">✎</span></button>\n'
+            f'          {button} data-inline-rename aria-label="{tx["rename"] % {"name": name}}"'
+            f' title="{tx["rename_title"]}"><span aria-hidden="true">{tx["rename_icon"]}</span></button>\n'
+            "        </div>\n        "
+        )
+    if stage.cards:
+        cards = stage.cards_html
+    else:
+        cards = f'<p class="wm-empty-col">{tx["filtered" if filtered else "empty"]}</p>'
+    html += (
+        f'\n      </header>\n      <div class="wm-stage-cards" data-stage="{pk}">\n        \n        {cards}\n'
+        "      </div>\n      "
+    )
+    if can_edit:
+        html += (
+            f'<button type="button" class="wm-add-tp secondary outline" hx-get="{esc(stage.add_touchpoint_url)}"'
+            f' hx-target="#panel">+ {tx["add"]}</button>'
+        )
+    return mark_safe(html + "\n    </section>")
+
+
+def set_stage_columns(stages: list, *, can_edit: bool, present: bool, filtered: bool, revision: int) -> None:
+    """Set ``column_html`` on each stage (``stage_column_html``), after its parts and cards are set."""
+    last = len(stages) - 1
+    for i, s in enumerate(stages):
+        s.column_html = stage_column_html(
+            s, can_edit=can_edit, present=present, first=i == 0, last=i == last, filtered=filtered, revision=revision
+        )
 
 
 def curve_items_html(touchpoints: Iterable) -> SafeString:

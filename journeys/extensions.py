@@ -8,10 +8,12 @@ import feedback or experiments. Instead, those apps register here in their ``App
   stage_html=...)``. ``fn(journey_map, stages, touchpoints)`` sets attributes on the given
   objects (for example ``touchpoint.scores`` or ``touchpoint.experiments``); the map page puts
   what ``touchpoint_html(touchpoint)`` returns inside every touchpoint card and what
-  ``stage_html(stage)`` returns inside every stage header. Both return a ``SafeString`` in which
-  every value is escaped: ``format_html`` does that, or, as the built-in parts do, an f-string
-  with every text value through ``html.escape`` (a 12 × 15 map draws 180 cards, and a template
-  included in each was most of the page's render time: ``journeys.cards``).
+  ``stage_html(stage)`` returns inside every stage header; ``map_html(journey_map)``, once under
+  the board's filters, says what applies to the whole board (when stored figures were computed).
+  All return a ``SafeString`` in which every value is escaped: ``format_html`` does that, or, as
+  the built-in parts do, an f-string with every text value through ``html.escape`` (a 12 × 15 map
+  draws 180 cards, and a template included in each was most of the page's render time:
+  ``journeys.cards``).
 - **Health checks** say why a map may no longer be true: ``register_health_check(fn)``, where
   ``fn(maps)`` takes a list of maps and returns ``{map_id: [HealthIssue, ...]}`` in a fixed number
   of queries (the map list shows health for many maps at once).
@@ -62,6 +64,7 @@ class MapAnnotator:
     touchpoint_html: Callable | None = None  # touchpoint -> SafeString
     stage_html: Callable | None = None  # stage -> SafeString
     wants_options: bool = False  # fn(..., options={name: value}) with the registered map options
+    map_html: Callable | None = None  # journey_map -> SafeString, once per board (under the filters)
 
 
 @dataclass(frozen=True)
@@ -146,9 +149,10 @@ def register_map_annotator(
     touchpoint_html: Callable | None = None,
     stage_html: Callable | None = None,
     wants_options: bool = False,
+    map_html: Callable | None = None,
 ) -> Callable:
     if not any(a.fn is fn for a in registry.annotators):
-        registry.annotators.append(MapAnnotator(fn, touchpoint_html, stage_html, wants_options))
+        registry.annotators.append(MapAnnotator(fn, touchpoint_html, stage_html, wants_options, map_html))
     return fn
 
 
@@ -241,6 +245,10 @@ def touchpoint_renderers() -> list[Callable]:
 
 def stage_renderers() -> list[Callable]:
     return [a.stage_html for a in registry.annotators if a.stage_html]
+
+
+def map_renderers() -> list[Callable]:
+    return [a.map_html for a in registry.annotators if a.map_html]
 
 
 def extra_health_issues(maps: Iterable) -> dict[int, list[HealthIssue]]:

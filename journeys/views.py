@@ -35,7 +35,7 @@ from teams.models import Role
 
 from . import portfolio as portfolio_selectors
 from . import selectors, services
-from .cards import curve_items_html, set_cards, set_stage_parts
+from .cards import curve_items_html, map_notes_html, set_cards, set_stage_columns, set_stage_parts
 from .exports import touchpoints_csv_response
 from .extensions import map_includes, map_links, map_option_fields, map_options_from
 from .filters import MapFilter
@@ -266,7 +266,9 @@ def _url_for_ids(name: str, map_pk: int) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: bool, present: bool = False) -> None:
+def _prepare_board(
+    journey_map: JourneyMap, board, *, can_edit: bool, compact: bool, present: bool = False, filtered: bool = False
+) -> None:
     """Set what the cards and columns show, then build the cards (``journeys.cards``).
 
     The URLs are each reversed once per page (six reversals per card were about 1,100 for a
@@ -277,14 +279,15 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
     touchpoint_inline = _url_for_ids("journeys:touchpoint_inline", journey_map.pk)
     # What get_channel_display() and get_emotion_label_display() return, without rebuilding the
     # choices' dict for each call (twice per card).
-    channels = dict(Touchpoint._meta.get_field("channel").flatchoices)
-    emotions = dict(Touchpoint._meta.get_field("emotion_label").flatchoices)
+    # The labels are lazy translations: made text once per page, not once per card.
+    channels = {key: str(label) for key, label in Touchpoint._meta.get_field("channel").flatchoices}
+    emotions = {key: str(label) for key, label in Touchpoint._meta.get_field("emotion_label").flatchoices}
     for t in board.touchpoints:
         t.edit_url = touchpoint_edit(t.pk)
         t.move_url = touchpoint_move(t.pk)
         t.inline_url = touchpoint_inline(t.pk)
-        t.channel_label = str(channels.get(t.channel, t.channel))
-        t.emotion_label_text = str(emotions.get(t.emotion_label, t.emotion_label))
+        t.channel_label = channels.get(t.channel, t.channel)
+        t.emotion_label_text = emotions.get(t.emotion_label, t.emotion_label)
         t.emotion_signed = f"{t.emotion:+d}"
         t.emotion_tone = "neg" if t.emotion < 0 else "pos" if t.emotion > 0 else "neutral"
     set_cards(
@@ -306,6 +309,11 @@ def _prepare_board(journey_map: JourneyMap, board, *, can_edit: bool, compact: b
         s.inline_url = stage_inline(s.pk)
         s.add_touchpoint_url = touchpoint_add(s.pk)
     set_stage_parts(board.stages)
+    if not compact:  # the columns layout; the funnel's are drawn by the template
+        set_stage_columns(
+            board.stages, can_edit=can_edit, present=present, filtered=filtered, revision=journey_map.revision
+        )
+    board.notes = map_notes_html(journey_map)
 
 
 def _workspace_context(request: HttpRequest, journey_map: JourneyMap, *, present: bool = False) -> dict:
@@ -315,7 +323,14 @@ def _workspace_context(request: HttpRequest, journey_map: JourneyMap, *, present
     )
     # Presenting is reading: the same board without its editing controls, whoever presents.
     can_edit = not present and has_role(request.user, journey_map.team_id, Role.EDITOR)
-    _prepare_board(journey_map, board, can_edit=can_edit, compact=options["layout"] == "funnel", present=present)
+    _prepare_board(
+        journey_map,
+        board,
+        can_edit=can_edit,
+        compact=options["layout"] == "funnel",
+        present=present,
+        filtered=bool(options["channel"] or options["moments_only"]),
+    )
     latest = MapVersion.objects.filter(journey_map=journey_map).only("number", "source_revision", "created_at").first()
     return {
         "journey_map": journey_map,

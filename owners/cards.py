@@ -46,7 +46,7 @@ def touchpoint_owner_html(t) -> SafeString:
         else f'<span class="wm-badge wm-badge-warn">⚠ {tx["no_owner"]}</span>'
     )
     if t.sla_label:
-        in_hours = t.sla_target.business_hours
+        in_hours = t.sla_in_hours
         label = tx["sla_hours" if in_hours else "sla"] % {"target": esc(t.sla_label)}
         html += f' <span class="wm-badge" title="{tx["target_hours" if in_hours else "target"]}">{label}</span>'
     if t.owner_departed:
@@ -54,9 +54,9 @@ def touchpoint_owner_html(t) -> SafeString:
     html += "</div>"
     for h in t.handoffs:
         owner = f" ({esc(h.to_owner_name)})" if h.to_owner_name else ""
-        to = tx["hands_off"] % {"touchpoint": f"<strong>{esc(h.to_touchpoint.name)}</strong>"}
+        to = tx["hands_off"] % {"touchpoint": f"<strong>{esc(h.to_touchpoint_name)}</strong>"}
         html += f'<p class="wm-handoff"><span aria-hidden="true">→</span> {to}{owner} · {esc(h.target_label)}</p>'
-    return mark_safe(html)
+    return SafeString(html)
 
 
 def stage_owner_html(stage) -> SafeString:

@@ -220,3 +220,27 @@ def test_link_on_unknown_user_key_does_nothing(team_a):
         identities_link(team_id=team_a.pk, user_key=("user_id", "x"), other_key=("anonymous_id", "y"), trigger="t")
         is None
     )
+
+
+def test_identities_load_reads_each_kind_and_only_the_team(ingest, source):
+    from customers.identity import identities_load
+    from teams.models import Team
+
+    ingest(
+        {"type": "identify", "userId": "ana", "anonymousId": "laptop", "messageId": "1"},
+        {"type": "track", "event": "E", "anonymousId": "phone", "messageId": "2"},
+    )
+    other = Team.objects.create(name="Other")
+    other_profile = Profile.objects.create(team=other, user_id="ana")
+    Identity.objects.create(team=other, profile=other_profile, kind=Identity.Kind.USER_ID, value="ana")
+    keys = {("user_id", "ana"), ("anonymous_id", "laptop"), ("anonymous_id", "phone"), ("anonymous_id", "ana")}
+
+    found = identities_load(team_id=source.team_id, keys=keys)
+
+    stored = {
+        (row.kind, row.value): (row.pk, row.profile_id) for row in Identity.objects.filter(team_id=source.team_id)
+    }
+    assert {key: (row.pk, row.profile_id) for key, row in found.items()} == stored
+    assert set(found) == {("user_id", "ana"), ("anonymous_id", "laptop"), ("anonymous_id", "phone")}
+    assert found[("user_id", "ana")].profile_id == found[("anonymous_id", "laptop")].profile_id
+    assert identities_load(team_id=source.team_id, keys=[]) == {}

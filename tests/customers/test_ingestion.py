@@ -394,6 +394,18 @@ def test_deeply_nested_json_is_400_not_500(client, write_key):
     assert Event.objects.count() == 0
 
 
+@pytest.mark.parametrize(("levels", "status"), [(61, 200), (62, 400)])
+def test_nesting_is_refused_just_past_max_depth(send, levels, status):
+    # The event is level 1, ``properties`` level 2, its 61 nested lists levels 3–63, and the 1 in the
+    # innermost level 64: the deepest allowed (MAX_DEPTH). One list more is refused.
+    properties = {"x": 1}
+    for _ in range(levels):
+        properties = {"x": [properties["x"]]}
+    response = send("track", {"event": "E", "userId": "u1", "properties": properties})
+    assert response.status_code == status
+    assert Event.objects.count() == (1 if status == 200 else 0)
+
+
 def test_timestamps_too_far_apart_are_refused_not_500(send):
     response = send(
         "track", {"event": "E", "userId": "u1", "timestamp": "9999-12-31T00:00:00Z", "sentAt": "0001-01-02T00:00:00Z"}

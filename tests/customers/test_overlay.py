@@ -233,3 +233,145 @@ def test_rebuild_command_restores_a_lost_roll_up(plan):
     call_command("customers_rollup_rebuild", stdout=out)
     assert f"map {plan['map'].pk}: 9 events counted" in out.getvalue()
     assert overlay.touchpoint_counts(plan["map"], days=90) == reference(_rules(plan), 90)
+
+
+# --- the stored counts the map page reads (OverlayStat) -------------------------------------------
+
+
+def _generated_stream(rng, n: int, *, tag: str) -> list:
+    """``n`` calls at random over 100 days: 25 anonymous visitors, a third of whom identify (two
+    anonymous ids to one user id now and then: a merge), checkouts, pricing pages and noise."""
+    stream = []
+    for _ in range(n):
+        anon = f"a-{tag}-{rng.randrange(25)}"
+        ago = rng.randrange(100)
+        roll = rng.random()
+        if roll < 0.1:
+            stream.append(("identify", "", anon, f"u-{rng.randrange(6)}", ago))
+        elif roll < 0.5:
+            stream.append(("track", "Checkout Started", anon, "", ago))
+        elif roll < 0.85:
+            stream.append(("page", rng.choice(["/pricing", "/pricing/teams", "/about"]), anon, "", ago))
+        else:
+            stream.append(("track", "Newsletter Signup", anon, "", ago))
+    return stream
+
+
+@pytest.fixture
+def generated(plan, source):
+    import random
+
+    rng = random.Random(1919)
+    stream = _generated_stream(rng, 300, tag="g1")
+    events_match(event_ids=_send(source, stream))
+    return {**plan, "rng": rng}
+
+
+def _stored(journey_map, days):
+    computed_at, first, counts = overlay.stored_counts(journey_map, days=days)
+    return computed_at, first, counts
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_stored_counts_equal_the_computed_ones_and_the_reference(generated, days):
+    now = timezone.now()
+    assert overlay.overlay_stats_refresh(journey_map=generated["map"], now=now) == 3  # one row per period
+    computed_at, first, stored = _stored(generated["map"], days)
+    assert computed_at == now and first == TODAY - timedelta(days=days - 1)
+    assert stored == overlay.touchpoint_counts(generated["map"], days=days) == reference(_rules(generated), days)
+    # The generated visitors reach the overlay: many customers over 90 days, some in the last week.
+    assert stored[generated["checkout"].pk]["profiles"] > (10 if days == 90 else 1)
+
+
+def test_new_events_wait_for_the_next_refresh(generated, source):
+    journey_map = generated["map"]
+    overlay.overlay_stats_refresh(journey_map=journey_map)
+    before = overlay.touchpoint_counts(journey_map, days=30)
+    events_match(event_ids=_send(source, _generated_stream(generated["rng"], 120, tag="g2")))
+    after = overlay.touchpoint_counts(journey_map, days=30)
+    assert after != before  # the new events change the counts computed now...
+    assert _stored(journey_map, 30)[2] == before  # ...not the stored ones, as of the refresh
+    overlay.overlay_stats_refresh(journey_map=journey_map)
+    assert _stored(journey_map, 30)[2] == after == reference(_rules(generated), 30)
+
+
+def test_a_row_older_than_the_maximum_age_is_not_read(plan):
+    from django.test import override_settings
+
+    overlay.overlay_stats_refresh(journey_map=plan["map"], now=timezone.now() - timedelta(seconds=901))
+    with override_settings(CUSTOMERS_OVERLAY_MAX_AGE_SECONDS=900):
+        assert overlay.stored_counts(plan["map"], days=30) is None
+    with override_settings(CUSTOMERS_OVERLAY_MAX_AGE_SECONDS=1000):
+        assert overlay.stored_counts(plan["map"], days=30) is not None
+
+
+def test_a_rule_change_drops_the_stored_counts(plan, alice, django_capture_on_commit_callbacks):
+    from customers.models import OverlayStat
+
+    overlay.overlay_stats_refresh(journey_map=plan["map"])
+    assert OverlayStat.objects.filter(journey_map=plan["map"]).count() == 3
+    stage = plan["checkout"].stage
+    signup = Touchpoint.objects.create(stage=stage, name="Newsletter", position=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.tracking_rule_create(actor=alice, stage=stage, touchpoint=signup, event_name="Newsletter Signup")
+    assert not OverlayStat.objects.filter(journey_map=plan["map"]).exists()  # counted per view until the refresh
+
+
+def test_the_beat_task_refreshes_instrumented_maps_only(plan, team_a, settings):
+    from customers import tasks
+    from customers.models import OverlayStat, TrackingRule
+
+    assert settings.CELERY_BEAT_SCHEDULE["customers-overlay-stats"]["task"] == (
+        "customers.tasks.overlay_stats_refresh_all"
+    )
+    plain = JourneyMap.objects.create(team=team_a, title="Plain")
+    assert tasks.overlay_stats_refresh_all() == 3
+    assert set(OverlayStat.objects.values_list("journey_map_id", flat=True)) == {plan["map"].pk}
+    assert plain.pk != plan["map"].pk
+    TrackingRule.objects.filter(journey_map=plan["map"]).update(is_active=False)
+    assert tasks.overlay_stats_refresh_all() == 0
+    assert not OverlayStat.objects.exists()  # a map without rules left keeps no stored rows
+
+
+def _without_as_of(html: str) -> str:
+    """The page without the "as of" line and its per-request CSRF token and CSP nonces."""
+    import re
+
+    html = re.sub(r'<p class="wm-muted wm-small-text wm-as-of" data-testid="overlay-as-of">[^<]*</p>', "", html)
+    html = re.sub(r'nonce="[^"]*"', "", html)
+    return re.sub(r"[A-Za-z0-9]{64}", "", html)
+
+
+@pytest.mark.parametrize("period", ["7", "30", "90"])
+def test_map_page_draws_the_same_overlay_from_the_stored_counts(
+    generated, client_as, victor, period, django_assert_max_num_queries
+):
+    from customers.models import OverlayStat
+
+    client = client_as(victor)
+    url = reverse("journeys:map_detail", args=[generated["map"].pk]) + f"?period={period}"
+    client.get(url)  # warm the per-process caches
+    with CaptureQueriesContext(connection) as computed_now:
+        per_view = client.get(url).content.decode()
+    assert 'data-testid="overlay-as-of"' not in per_view and 'data-testid="overlay"' in per_view
+    overlay.overlay_stats_refresh(journey_map=generated["map"])
+    # One stored row instead of the two sums over the roll-up: one query fewer.
+    with django_assert_max_num_queries(len(computed_now.captured_queries) - 1):
+        response = client.get(url)
+    stored = response.content.decode()
+    assert response.status_code == 200
+    when = OverlayStat.objects.get(journey_map=generated["map"], days=int(period)).computed_at
+    assert f'data-testid="overlay-as-of">Tracking figures as of {when:%Y-%m-%d %H:%M} UTC</p>' in stored
+    assert _without_as_of(stored) == _without_as_of(per_view)
+
+
+def test_the_as_of_line_is_translated_on_the_page(plan, client_as, victor):
+    overlay.overlay_stats_refresh(journey_map=plan["map"])
+    client = client_as(victor)
+    html = client.get(reverse("journeys:map_detail", args=[plan["map"].pk]), HTTP_ACCEPT_LANGUAGE="lv").content
+    from django.utils import translation
+
+    with translation.override("lv"):
+        text = translation.gettext("Tracking figures as of %(when)s")
+    assert text != "Tracking figures as of %(when)s"
+    assert text.split("%(when)s")[0].strip().encode() in html

@@ -90,8 +90,14 @@ def test_map_annotator_sets_scores_in_one_query(survey, submit, checkout, decisi
         submit(survey, {"score": score})
     touchpoints = [checkout, quiet]
     stages = [decision]
-    with django_assert_num_queries(1):  # the touchpoints' and the stages' figures from one pass
+    # Nothing stored yet: the stored row is looked for, then the answers read in one pass.
+    with django_assert_num_queries(2):
         annotate_map_scores(decision.journey_map, stages, touchpoints)
+    assert checkout.scores["nps"].n == 3 and decision.journey_map.scores_as_of is None
+    stats.map_scores_refresh_all()
+    with django_assert_num_queries(1):  # the touchpoints' and the stages' figures from the stored row
+        annotate_map_scores(decision.journey_map, stages, touchpoints)
+    assert decision.journey_map.scores_as_of is not None
     assert checkout.scores["nps"].value == pytest.approx(100 * (2 - 1) / 3, abs=1e-9)
     assert checkout.scores["nps"].n == 3
     assert quiet.scores is None

@@ -2,6 +2,7 @@
 register): every value a person typed comes out escaped, and every part shows what it shows."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -109,3 +110,47 @@ def test_viewers_and_the_funnel_get_cards_without_move_buttons(client_as, erin, 
     assert 'class="wm-move"' not in funnel and f'id="tp-{touchpoint.pk}"' in funnel
     viewer = client_as(victor).get(url).content.decode()
     assert 'class="wm-move"' not in viewer and ': open details"' in viewer and "open details and edit" not in viewer
+
+
+# The stage column as the map page's template wrote it before it was built in Python (map_detail.html
+# at cb2bcf9, in a file of its own): ``stage_column_html`` must give the same bytes.
+STAGE_COLUMN_TEMPLATE = Path(__file__).with_name("stage_column_before.html")
+
+
+@pytest.mark.parametrize("language", ["en", "lv", "zh-hant"])
+@pytest.mark.parametrize(
+    "can_edit, present, filtered",
+    [(True, False, False), (False, False, False), (False, True, False), (True, False, True), (False, False, True)],
+)
+def test_stage_column_is_the_templates_byte_for_byte(team_a, language, can_edit, present, filtered):
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+
+    from journeys.cards import stage_column_html
+
+    journey_map = JourneyMap.objects.create(team=team_a, title="Shop", revision=7)
+    stages = []
+    for i, name in enumerate([f"Stage {EVIL}", "Plain", "Last % 100"]):
+        stage = Stage.objects.create(journey_map=journey_map, name=name, position=i)
+        stage.cards = [object()] * (0 if i == 1 else i + 1)  # the middle one empty
+        stage.cards_html = mark_safe("<article>cards</article>")  # both come built and escaped
+        stage.parts = mark_safe("<div>parts</div>")
+        stage.move_url, stage.inline_url = f"/move/{stage.pk}/?a=1&b=2", f"/inline/{stage.pk}/"
+        stage.edit_url, stage.add_touchpoint_url = f"/edit/{stage.pk}/", f"/add/{stage.pk}/"
+        stages.append(stage)
+    template = Template(STAGE_COLUMN_TEMPLATE.read_text().rstrip("\n"))
+    with translation.override(language):
+        for i, stage in enumerate(stages):
+            forloop = {"first": i == 0, "last": i == len(stages) - 1}
+            options = {"channel": "email" if filtered else "", "moments_only": False}
+            context = {"stage": stage, "forloop": forloop, "can_edit": can_edit, "present": present}
+            expected = template.render(Context({**context, "options": options, "journey_map": journey_map}))
+            built = stage_column_html(
+                stage, can_edit=can_edit, present=present, first=i == 0, last=i == 2, filtered=filtered, revision=7
+            )
+            assert built == expected
+    first = stage_column_html(
+        stages[0], can_edit=True, present=False, first=True, last=False, filtered=False, revision=7
+    )
+    assert ESCAPED in first and EVIL not in first

@@ -243,9 +243,11 @@ def test_annotator_sets_owner_sla_departed_and_handoffs_in_fixed_queries(
     with django_assert_num_queries(4):
         selectors.annotate_map(shop.journey_map, stages, touchpoints)
     first, second, last = touchpoints[0], touchpoints[1], touchpoints[5]
-    assert (first.accountable.user, first.sla_label, first.owner_departed) == (erin, "48 h", False)
+    owner = (first.accountable.name, first.accountable.initials)
+    assert owner == (selectors.display_name(erin), selectors.initials(erin))
+    assert (first.sla_label, first.sla_in_hours, first.owner_departed) == ("48 h", False, False)
     assert second.owner_departed is True
-    assert [h.to_touchpoint for h in first.handoffs] == [second]
+    assert [(h.to_touchpoint_name, h.target_label) for h in first.handoffs] == [(second.name, "24 h")]
     assert last.accountable is None and last.sla_label == ""
     annotate_map(shop.journey_map, stages, touchpoints)  # through the registry, with the others' annotators
 
