@@ -6,7 +6,7 @@ from html import escape as esc
 
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 
 from journeys.extensions import HealthIssue
@@ -54,7 +54,7 @@ def experiments_html(stage_or_touchpoint) -> SafeString:
     """
     experiments = stage_or_touchpoint.experiments
     if not experiments:
-        return mark_safe("")
+        return SafeString("")
     items = []
     for e in experiments:
         notes = esc(e.get_status_display().lower())
@@ -69,7 +69,7 @@ def experiments_html(stage_or_touchpoint) -> SafeString:
     n = len(experiments)
     why = esc(gettext("Why is it like this?"))
     count = esc(ngettext("%(count)s experiment", "%(count)s experiments", n) % {"count": n})
-    return mark_safe(
+    return SafeString(
         f'<details class="xp-on-map"><summary>{why}'
         f' <span class="wm-badge">{count}</span></summary>'
         f'<ol class="xp-on-map-list">{"".join(items)}</ol></details>'

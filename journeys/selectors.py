@@ -82,12 +82,13 @@ class Board:
     @property
     def curve(self) -> dict:
         """Return the emotion curve's points in journey order (stage, touchpoint, score, label)."""
-        labels = dict(Touchpoint._meta.get_field("emotion_label").flatchoices)  # get_…_display() rebuilds it per call
+        # get_…_display() rebuilds the dict per call; the labels are lazy, made text once here.
+        labels = {key: str(label) for key, label in Touchpoint._meta.get_field("emotion_label").flatchoices}
         return {
             "labels": [t.name for t in self.touchpoints],
             "stages": [t.stage.name for t in self.touchpoints],
             "scores": [t.emotion for t in self.touchpoints],
-            "emotions": [str(labels.get(t.emotion_label, t.emotion_label)) for t in self.touchpoints],
+            "emotions": [labels.get(t.emotion_label, str(t.emotion_label)) for t in self.touchpoints],
             # The chart's own words, in the reader's language (map.js has no catalog of its own).
             "series": gettext("Emotion"),
             "axis": {
@@ -135,9 +136,13 @@ def map_board(
     )
     for pain in open_pains:
         pains[pain.touchpoint_id].append(pain)
+    # The stage goes into each touchpoint's related-object cache as the descriptor would put it, without
+    # the descriptor's checks (the stage is the touchpoint's own, by its stage_id).
+    cache_stage = Touchpoint.stage.field.set_cached_value
     for t in touchpoints:
-        t.stage = by_id[t.stage_id]
-        t.stage.cards.append(t)
+        stage = by_id[t.stage_id]
+        cache_stage(t, stage)
+        stage.cards.append(t)
         t.open_pain_points = pains.get(t.pk, [])
     annotate_map(journey_map, stages, touchpoints, options)
     return Board(journey_map, stages, touchpoints)
