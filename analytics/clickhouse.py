@@ -194,6 +194,15 @@ class ClickHouseEngine(funnels.SqlEngine):
     # over and over for every figure counted from it. Kept as separate steps, each level is
     # computed once and read by the next.
     KEEP_LEVELS = " SETTINGS query_plan_merge_expressions = 0"
+    # The events are joined to the identity map (a million rows is a small build side). ClickHouse's
+    # default list of algorithms picks ``parallel_hash`` where it can, whose partitioned build and
+    # probe cost far more than the plain hash join's when the query has one thread (docs/scaling.md).
+    JOIN = "join_algorithm = 'hash'"
+
+    def _settings(self) -> str:
+        """The SETTINGS clause of a funnel statement."""
+        kept = self.KEEP_LEVELS.removeprefix(" SETTINGS ")
+        return " SETTINGS " + ", ".join(part for part in (kept, self.JOIN) if part)
 
     def __init__(self, client):
         super().__init__()
@@ -350,7 +359,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             key = "pid" if query.count == "profiles" else "ids[p1]"
             select = [key, "pid", "ids[p1]", "start_ts", *parts["times"], *parts["froms"]]
         x_ts = "x_ts" if query.exclusions else "NULL"
-        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0{self.KEEP_LEVELS}")  # noqa: S608
+        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0{self._settings()}")  # noqa: S608
         rows = [[*row[:-1], None, row[-1]] for row in rows]  # the breakdown value goes before x_ts
         if query.breakdown:
             self._breakdown(query, rows, len(select))
@@ -405,7 +414,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             scalars.append("x_ts")
         row = sql.rows(
             f"SELECT {', '.join(self._SUMS)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
-            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}{self.KEEP_LEVELS}"
+            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}{self._settings()}"
         )[0]
         return self._counted(query, row)
 
@@ -450,7 +459,7 @@ class ClickHouseEngine(funnels.SqlEngine):
         per += self._per_entry(query, "r[1]")
         row = sql.rows(
             f"SELECT {', '.join(self._SUMS)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
-            f"(SELECT {walk} FROM ({occurrences})) WHERE length(r) > 0){self.KEEP_LEVELS}"
+            f"(SELECT {walk} FROM ({occurrences})) WHERE length(r) > 0){self._settings()}"
         )[0]
         return self._counted(query, row)
 

@@ -403,10 +403,11 @@ def test_the_walk_keeps_its_levels_apart(world, monkeypatch, options):
     merged = ClickHouseEngine(client)
     merged.KEEP_LEVELS = ""
     assert kept.tally(query) == merged.tally(query) == funnels.tally(query, funnels.SqlEngine().entries(query))
-    assert statements[0].endswith(" SETTINGS query_plan_merge_expressions = 0")
+    assert statements[0].endswith(" SETTINGS query_plan_merge_expressions = 0, join_algorithm = 'hash'")
     assert "query_plan_merge_expressions" not in statements[1]
+    assert statements[1].endswith(" SETTINGS join_algorithm = 'hash'")
     assert sorted(kept.entries(query), key=lambda e: e.key) == sorted(merged.entries(query), key=lambda e: e.key)
-    assert statements[2].endswith(" SETTINGS query_plan_merge_expressions = 0")
+    assert statements[2].endswith(" SETTINGS query_plan_merge_expressions = 0, join_algorithm = 'hash'")
 
 
 def test_window_funnel_levels_count_inside_clickhouse(world):
