@@ -194,6 +194,15 @@ class ClickHouseEngine(funnels.SqlEngine):
     # over and over for every figure counted from it. Kept as separate steps, each level is
     # computed once and read by the next.
     KEEP_LEVELS = " SETTINGS query_plan_merge_expressions = 0"
+    # The events are joined to the identity map (a million rows is a small build side). ClickHouse's
+    # default list of algorithms picks ``parallel_hash`` where it can, whose partitioned build and
+    # probe cost far more than the plain hash join's when the query has one thread (docs/scaling.md).
+    JOIN = "join_algorithm = 'hash'"
+
+    def _settings(self) -> str:
+        """The SETTINGS clause of a funnel statement."""
+        kept = self.KEEP_LEVELS.removeprefix(" SETTINGS ")
+        return " SETTINGS " + ", ".join(part for part in (kept, self.JOIN) if part)
 
     def __init__(self, client):
         super().__init__()
@@ -206,21 +215,23 @@ class ClickHouseEngine(funnels.SqlEngine):
         parts = [rule_sql(sql, rule) for rule in rules]
         return "(" + " OR ".join(parts) + ")" if parts else "0"
 
-    def _walk(self, sql: Sql, query: funnels.FunnelQuery, *, with_ids: bool) -> tuple[str, dict]:
-        """The per-entry walk: a statement with ``p1``, ``start_ts`` and, per step, ``c<k>`` (the index
-        found, 0 if none), ``p<k>``/``pts<k>`` (where the next step is measured from) over the arrays
-        ``t`` (ms) and ``m`` (step bits); and the expressions of each step's time and origin."""
+    def _occurrences(self, sql: Sql, query: funnels.FunnelQuery, *, with_ids: bool) -> str:
+        """Each person's occurrences in the period (plus the windows): a statement of ``pid`` and the
+        arrays ``t`` (ms) and ``m`` (the steps each matches, bits), sorted by time then event id, and
+        ``ids`` when asked for."""
         steps = query.steps
-        n = len(steps)
         total_window = sum((step.window for step in steps), timedelta())
         upper = query.end + total_window
         base = micros(query.start)
         masks = " + ".join(f"(if({self._step_sql(sql, step)}, {1 << i}, 0))" for i, step in enumerate(steps))
         keep = "" if query.order == "strict" else " WHERE mask != 0"
+        narrow = sql.actions()
+        if query.order != "strict" and all(step.kind == "event" for step in steps):
+            # Only the steps' events can match (a strict funnel needs every action: "the very next");
+            # said on the read, the events of other names are dropped before the join to the people.
+            narrow += f" AND e.event IN {sql.p(sorted({step.ref for step in steps}), 'Array(String)')}"
         # Copies of a batch shipped twice are dropped by arrayCompact, so the read needs no FINAL.
-        events = sql.events(
-            query.team.pk, start=query.start, end=upper, end_inclusive=True, where=sql.actions(), final=False
-        )
+        events = sql.events(query.team.pk, start=query.start, end=upper, end_inclusive=True, where=narrow, final=False)
         pack = (
             f"bitShiftLeft(toUInt128(us - {sql.p(base, 'Int64')}), {self.PACK_US}) "
             f"+ bitShiftLeft(toUInt128(id), {self.PACK_ID}) + mask"
@@ -231,13 +242,23 @@ class ClickHouseEngine(funnels.SqlEngine):
             f"arrayMap(x -> intDiv(toInt64(bitShiftRight(x, {self.PACK_US})) + {sql.p(base, 'Int64')} + 500, 1000), "
             "k) AS t",
         ]
-        with_ids = with_ids or query.count == "conversions"
         if with_ids:
             arrays.append(f"arrayMap(x -> toUInt64(bitAnd(bitShiftRight(x, {self.PACK_ID}), {low64})), k) AS ids")
-        occurrences = (
+        return (
             f"SELECT pid, arrayCompact(arraySort(groupArray({pack}))) AS k, {', '.join(arrays)} "  # noqa: S608
             f"FROM (SELECT id, pid, us, toUInt16({masks}) AS mask FROM {events}{keep}) GROUP BY pid"
         )
+
+    def _walk(self, sql: Sql, query: funnels.FunnelQuery, *, with_ids: bool) -> tuple[str, dict]:
+        """The per-entry walk: a statement with ``p1``, ``start_ts`` and, per step, ``c<k>`` (the index
+        found, 0 if none), ``p<k>``/``pts<k>`` (where the next step is measured from) over the arrays
+        ``t`` (ms) and ``m`` (step bits); and the expressions of each step's time and origin."""
+        steps = query.steps
+        n = len(steps)
+        total_window = sum((step.window for step in steps), timedelta())
+        upper = query.end + total_window
+        with_ids = with_ids or query.count == "conversions"
+        occurrences = self._occurrences(sql, query, with_ids=with_ids)
         end_ms = sql.p(funnels.ms(query.end), "Int64")
         exclusion_join = ""
         if query.exclusions:
@@ -338,7 +359,7 @@ class ClickHouseEngine(funnels.SqlEngine):
             key = "pid" if query.count == "profiles" else "ids[p1]"
             select = [key, "pid", "ids[p1]", "start_ts", *parts["times"], *parts["froms"]]
         x_ts = "x_ts" if query.exclusions else "NULL"
-        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0{self.KEEP_LEVELS}")  # noqa: S608
+        rows = sql.rows(f"SELECT {', '.join(select)}, {x_ts} FROM ({walked}) WHERE p1 > 0{self._settings()}")  # noqa: S608
         rows = [[*row[:-1], None, row[-1]] for row in rows]  # the breakdown value goes before x_ts
         if query.breakdown:
             self._breakdown(query, rows, len(select))
@@ -352,6 +373,8 @@ class ClickHouseEngine(funnels.SqlEngine):
         summed over the entries, with the exact lower and upper middle duration of each step (the
         median is their mean, as ``statistics.median`` takes it) and the histogram's bins.
         """
+        if self.single_pass(query):
+            return self._tally_single_pass(query)
         sql = Sql(self.client)
         walked, _parts = self._walk(sql, query, with_ids=False)
         steps, n = query.steps, len(query.steps)
@@ -380,32 +403,8 @@ class ClickHouseEngine(funnels.SqlEngine):
             per.append(
                 f"greatest(start_ts, {', '.join(f'if(d{k}, tc{k}, start_ts)' for k in range(2, n + 1))}) AS last"
             )
-        per.append(f"toString(toMonday(fromUnixTimestamp64Milli(start_ts, '{_zone(query.team)}'))) AS week")
+        per += self._per_entry(query, "start_ts")
         kept = " AND (x_ts IS NULL OR x_ts > last)" if query.exclusions else ""
-        bins = len(funnels.HISTOGRAM_EDGES)
-        # A reached step's histogram bin as a map key (step × 16 + bin): the bin is how many edges
-        # the duration has passed (a sum of comparisons, no lambda per entry).
-        keys = []
-        for k in range(2, n + 1):
-            passed = " + ".join(f"(u{k} >= {edge * 1000})" for edge in funnels.HISTOGRAM_EDGES)
-            keys.append(f"if(d{k}, {k * 16} + {passed}, 0)")
-        per.append(f"[{', '.join(f'a{k}' for k in range(1, n + 1))}] AS on_way")
-        per.append(f"[{', '.join(f'd{k}' for k in range(1, n + 1))}] AS reached")
-        per.append(f"[{', '.join(f'if(d{k}, u{k}, NULL)' for k in range(2, n + 1))}] AS spans")
-        per.append(f"arrayFilter(x -> x > 0, [{', '.join(keys)}]) AS bins")
-        # Summed per step (-ForEach) over the entries; a step's durations skip the entries that did
-        # not reach it (NULL); its median is the mean of the exact lower and upper middle values, as
-        # ``statistics.median`` takes it.
-        sums = [
-            "count()",
-            "sumForEach(on_way)",
-            "sumForEach(reached)",
-            "quantileExactLowForEach(0.5)(spans)",
-            "quantileExactHighForEach(0.5)(spans)",
-            "sumMap(bins, arrayWithConstant(length(bins), toUInt64(1)))",
-            "countIf(done)",
-            "sumMap([week], [toUInt64(1)], [toUInt64(done)])",
-        ]
         # Only the walk's numbers cross into the counting (its arrays stay behind).
         scalars = ["p1", "start_ts", *(f"c{k}" for k in range(1, n + 1) if k > 1 or query.order == "any")]
         scalars += [f"tc{k}" for k in range(1, n + 1) if k > 1 or query.order == "any"]
@@ -414,9 +413,92 @@ class ClickHouseEngine(funnels.SqlEngine):
         if query.exclusions:
             scalars.append("x_ts")
         row = sql.rows(
-            f"SELECT {', '.join(sums)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
-            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}{self.KEEP_LEVELS}"
+            f"SELECT {', '.join(self._SUMS)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
+            f"(SELECT {', '.join(scalars)} FROM ({walked}) WHERE p1 > 0)) WHERE 1{kept}{self._settings()}"
         )[0]
+        return self._counted(query, row)
+
+    @staticmethod
+    def single_pass(query: funnels.FunnelQuery) -> bool:
+        """Whether ``tally`` walks each person's occurrences once, element by element: an ordered
+        funnel counted per profile, without optional steps or exclusions (the funnel page's default)."""
+        return (
+            query.order == "ordered"
+            and query.count == "profiles"
+            and not query.exclusions
+            and not any(step.optional for step in query.steps)
+        )
+
+    def _tally_single_pass(self, query: funnels.FunnelQuery) -> dict:
+        """``tally`` for an ordered per-profile funnel without optional steps or exclusions.
+
+        Each person's sorted occurrences are walked once (one ``arrayFold`` over the elements, not
+        one search per step): an occurrence of the next step within its window of the step before
+        is taken, and a later one never has to be looked for, since the earliest is the one the rules
+        take and, if it is too late, every later one is too (step 1 likewise: its first occurrence
+        before the period's end). An occurrence moves the walk on by one step at most, so it is used
+        once. The walk's state is the times of the steps reached so far (``r``), which is all the
+        counting needs.
+        """
+        sql = Sql(self.client)
+        steps, n = query.steps, len(query.steps)
+        occurrences = self._occurrences(sql, query, with_ids=False)
+        end_ms = sql.p(funnels.ms(query.end), "Int64")
+        windows = sql.p([int(step.window.total_seconds() * 1000) for step in steps[1:]], "Array(Int64)")
+        walk = (
+            f"arrayFold((acc, tt, mm) -> if(length(acc) < {n} AND bitTest(mm, length(acc)) AND if(length(acc) = 0, "
+            f"tt < {end_ms}, tt - acc[-1] <= {windows}[length(acc)]), arrayPushBack(acc, tt), acc), t, m, "
+            "CAST([], 'Array(Int64)')) AS r"
+        )
+        per = ["length(r) AS cnt", "1 AS a1", "1 AS d1"]
+        for k in range(2, n + 1):
+            per.append(f"d{k - 1} AS a{k}")
+            per.append(f"cnt >= {k} AS d{k}")
+            per.append(f"r[{k}] - r[{k - 1}] AS u{k}")
+        per.append(f"cnt = {n} AS done")
+        per += self._per_entry(query, "r[1]")
+        row = sql.rows(
+            f"SELECT {', '.join(self._SUMS)} FROM (SELECT *, {', '.join(per)} FROM "  # noqa: S608
+            f"(SELECT {walk} FROM ({occurrences})) WHERE length(r) > 0){self._settings()}"
+        )[0]
+        return self._counted(query, row)
+
+    # Summed per step (-ForEach) over the entries; a step's durations skip the entries that did not
+    # reach it (NULL); its median is the mean of the exact lower and upper middle values, as
+    # ``statistics.median`` takes it.
+    _SUMS = (
+        "count()",
+        "sumForEach(on_way)",
+        "sumForEach(reached)",
+        "quantileExactLowForEach(0.5)(spans)",
+        "quantileExactHighForEach(0.5)(spans)",
+        "sumMap(bins, arrayWithConstant(length(bins), toUInt64(1)))",
+        "countIf(done)",
+        "sumMap([week], [toUInt64(1)], [toUInt64(done)])",
+    )
+
+    def _per_entry(self, query: funnels.FunnelQuery, entered_at: str) -> list[str]:
+        """What ``_SUMS`` adds up per entry, from its ``a<k>``, ``d<k>``, ``u<k>`` and ``done``."""
+        n = len(query.steps)
+        # A reached step's histogram bin as a map key (step × 16 + bin): the bin is how many edges
+        # the duration has passed (a sum of comparisons, no lambda per entry).
+        keys = []
+        for k in range(2, n + 1):
+            passed = " + ".join(f"(u{k} >= {edge * 1000})" for edge in funnels.HISTOGRAM_EDGES)
+            keys.append(f"if(d{k}, {k * 16} + {passed}, 0)")
+        return [
+            f"[{', '.join(f'a{k}' for k in range(1, n + 1))}] AS on_way",
+            f"[{', '.join(f'd{k}' for k in range(1, n + 1))}] AS reached",
+            f"[{', '.join(f'if(d{k}, u{k}, NULL)' for k in range(2, n + 1))}] AS spans",
+            f"arrayFilter(x -> x > 0, [{', '.join(keys)}]) AS bins",
+            # A Date, not its text: the week of each entry is a number until the sum's keys.
+            f"toMonday(fromUnixTimestamp64Milli({entered_at}, '{_zone(query.team)}')) AS week",
+        ]
+
+    def _counted(self, query: funnels.FunnelQuery, row: list) -> dict:
+        """``funnels.tally``'s dict from the one row of ``_SUMS``."""
+        n = len(query.steps)
+        bins = len(funnels.HISTOGRAM_EDGES)
         total = int(row[0])
         entered = [int(v) for v in row[1]] or [0] * n
         converted = [int(v) for v in row[2]] or [0] * n

@@ -36,7 +36,7 @@ import bisect
 import itertools
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from journeys.models import JourneyMap
@@ -84,6 +84,9 @@ COARSE_OF_FINE = {
 REFRESH_ON_READ_LIMIT = 2000
 # pg_advisory_xact_lock's first key: the map's id is the second. Refreshes take it exclusively, reads shared.
 LOCK_SPACE = 19019
+# How long a read waits for a refresh or build holding its map's lock before it walks instead: a
+# routine refresh takes well under a second, a build of a large map minutes.
+READ_LOCK_WAIT = "2s"
 
 MS = "CAST(ROUND(EXTRACT(EPOCH FROM {}) * 1000) AS BIGINT)"
 
@@ -121,9 +124,22 @@ def query_signature(query: FunnelQuery) -> dict | None:
     }
 
 
-def _lock(cursor, map_id: int, *, shared: bool = False) -> None:
+def _lock(cursor, map_id: int, *, shared: bool = False, wait: str | None = None) -> bool:
+    """Take the map's lock until the transaction ends; with ``wait`` (e.g. "2s"), give up after that
+    long and return False: a read does not queue behind a rebuild, it walks."""
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_SPACE, map_id])
+    if wait is None:
+        cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_SPACE, map_id])
+        return True
+    try:
+        with transaction.atomic():  # a savepoint: the timeout's error leaves the transaction usable
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
+            cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_SPACE, map_id])
+    except OperationalError:
+        return False
+    finally:
+        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    return True
 
 
 # --- building and refreshing ------------------------------------------------------------------
@@ -299,8 +315,9 @@ def stage_funnel_vacuum() -> bool:
 
 def stage_funnel_refresh(*, journey_map: JourneyMap, limit: int | None = None) -> bool:
     """Bring the map's stored funnel up to date: rebuild it when its signature is not the map's
-    (or nothing is stored yet), else recompute the queued profiles. Returns False, doing nothing,
-    when more than ``limit`` profiles are queued."""
+    (or nothing is stored yet), else recompute the queued profiles. With ``limit`` (a read's own
+    refresh) returns False, doing nothing, when more than ``limit`` profiles are queued, a rebuild
+    is due or the lock is not free within ``READ_LOCK_WAIT``."""
     map_id = journey_map.pk
     state = StageFunnelState.objects.filter(journey_map=journey_map).first()
     if state is None or state.signature != map_signature(journey_map):
@@ -310,7 +327,8 @@ def stage_funnel_refresh(*, journey_map: JourneyMap, limit: int | None = None) -
         return True
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(NO_JIT)
-        _lock(cursor, map_id)
+        if not _lock(cursor, map_id, wait=READ_LOCK_WAIT if limit is not None else None):
+            return False
         if limit is not None:
             cursor.execute(
                 "SELECT count(DISTINCT profile_id) FROM analytics_stagefunneldirty WHERE journey_map_id = %s", [map_id]
@@ -379,7 +397,8 @@ def stored_figures(query: FunnelQuery) -> dict | None:
         return None
     with transaction.atomic(), connection.cursor() as cursor:
         # Shared: no refresh commits between this read's statements, so they agree with each other.
-        _lock(cursor, journey_map.pk, shared=True)
+        if not _lock(cursor, journey_map.pk, shared=True, wait=READ_LOCK_WAIT):
+            return None
         if StageFunnelDirty.objects.filter(journey_map_id=journey_map.pk).exists():
             return None  # queued since the refresh above: exact or nothing
         return _read(cursor, query, signature)

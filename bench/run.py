@@ -9,6 +9,7 @@ times drift on a shared machine (see docs/performance.md). Usage::
     .venv/bin/python bench/run.py ingest --small  # a quick run: one short round, a smaller data set
     .venv/bin/python bench/run.py --rebuild       # drop the benchmark database and build it again
     .venv/bin/python bench/run.py clickhouse      # PostgreSQL against ClickHouse (chdb); only when named
+    .venv/bin/python bench/run.py submit_cpu      # benchmark 1's CPU per request in one process; only when named
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from bench import common
 common.apply_env()
 
 BENCHMARKS = ["submit", "stats", "maps", "versions", "sla", "ingest", "automations", "automations_latency"]
-# Run only when named: it writes its own million events (bench/clickhouse.py, docs/scaling.md).
-OPTIONAL = ["clickhouse"]
+# Run only when named: clickhouse writes its own million events (bench/clickhouse.py, docs/scaling.md);
+# submit_cpu is benchmark 1's CPU per request measured in one process (bench/submit_cpu.py).
+OPTIONAL = ["clickhouse", "submit_cpu"]
 # The data sets each benchmark reads: a run builds only those it needs.
 DATASETS = {
     "submit": ["maps"],
@@ -42,6 +44,7 @@ DATASETS = {
     "automations": ["automations"],
     "automations_latency": ["ingest"],
     "clickhouse": [],
+    "submit_cpu": ["maps"],
 }
 
 
@@ -118,7 +121,18 @@ def main() -> int:
     context = prepare(args.rebuild, selected)
     meta["prepare_seconds"] = round(time.perf_counter() - started, 1)
 
-    from bench import automations, automations_latency, clickhouse, ingest, maps, sla, stats, submit, versions
+    from bench import (
+        automations,
+        automations_latency,
+        clickhouse,
+        ingest,
+        maps,
+        sla,
+        stats,
+        submit,
+        submit_cpu,
+        versions,
+    )
     from bench.results import Result, table, write_json
 
     modules = {
@@ -131,6 +145,7 @@ def main() -> int:
         "automations": automations,
         "automations_latency": automations_latency,
         "clickhouse": clickhouse,
+        "submit_cpu": submit_cpu,
     }
     results: list[Result] = []
     for name in selected:

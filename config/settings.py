@@ -81,7 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "teams.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -412,6 +412,14 @@ CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "Content-Encoding")
 CORS_PREFLIGHT_MAX_AGE = 600
 # A 429 or 503 says when to come back; without this a cross-origin script cannot read it.
 CORS_EXPOSE_HEADERS = ("Retry-After",)
+# django-cors-headers' defaults, named: it reads each of these (the old names too, as the fallback
+# of the new ones) on every request it answers, and a setting that is not defined costs a raised
+# and caught AttributeError each time: nine per public answer.
+CORS_ALLOW_ALL_ORIGINS = CORS_ORIGIN_ALLOW_ALL = False
+CORS_ALLOWED_ORIGINS = CORS_ORIGIN_WHITELIST = ()
+CORS_ALLOWED_ORIGIN_REGEXES = CORS_ORIGIN_REGEX_WHITELIST = ()
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_PRIVATE_NETWORK = False
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "120/min")  # public requests per client address
 FEEDBACK_MAX_BODY_BYTES = env_int("FEEDBACK_MAX_BODY_BYTES", 16_384)  # larger posts get 413
 FEEDBACK_TEAM_CAP_DAYS = env_int("FEEDBACK_TEAM_CAP_DAYS", 7)  # one survey of a team per respondent per N days

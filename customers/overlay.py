@@ -262,7 +262,7 @@ def touchpoint_overlay_html(touchpoint) -> SafeString:
     through ``esc``, as the cards themselves (``journeys.cards``): it runs for every card."""
     overlay = getattr(touchpoint, "overlay", None)
     if overlay is None:
-        return mark_safe("")
+        return SafeString("")
     if not overlay["ruled"]:
         reason = _reason(get_language(), None)
     elif not overlay["events"]:
@@ -274,13 +274,13 @@ def touchpoint_overlay_html(touchpoint) -> SafeString:
             get_language(), overlay["events"], overlay["profiles"], overlay["days"], overlay["first"],
             daily.index(peak), peak,
         )  # fmt: skip
-        return mark_safe(
+        return SafeString(
             f'<p class="wm-overlay" data-testid="overlay" data-events="{int(overlay["events"])}"'
             f' data-profiles="{int(overlay["profiles"])}">'
             f'<span class="wm-overlay-numbers">{events} · {customers}</span>'
             f"{_sparkline(daily, summary)}</p>"
         )
-    return mark_safe(
+    return SafeString(
         '<p class="wm-overlay"><span class="wm-badge wm-not-instrumented" data-testid="not-instrumented">'
         f'<span aria-hidden="true">⚠</span> {reason}</span></p>'
     )

@@ -74,7 +74,7 @@ def badge(kind: str, pk: int, name: str, tally: Tally, url: str, *, oob: bool = 
 def touchpoint_html(touchpoint) -> SafeString:
     t = touchpoint
     line = badge("touchpoint", t.pk, t.name, t.discussion, t.discussion_url)
-    return mark_safe(f'<p class="wm-discuss-line wm-no-print wm-no-present">{line}</p>')
+    return SafeString(f'<p class="wm-discuss-line wm-no-print wm-no-present">{line}</p>')
 
 
 def stage_html(stage) -> SafeString:

@@ -23,6 +23,12 @@ def _texts(language: str | None) -> tuple[str, str, str]:
 
 
 def _chips(chips) -> str:
+    return _chips_cached(tuple(chips))
+
+
+@lru_cache(maxsize=4096)
+def _chips_cached(chips: tuple) -> str:
+    """The chips' HTML: cached, as the chips of a stored scores row are the same on every view."""
     html = []
     for c in chips:
         title = f' title="{esc(c.title)}"' if c.title else ""
@@ -38,7 +44,7 @@ def touchpoint_scores_html(touchpoint) -> SafeString:
     """NPS, CSAT and CES of the last 90 days on a card, each with its n."""
     none, label, _stage = _texts(get_language())
     chips = _chips(touchpoint.score_chips) if touchpoint.scores else none
-    return mark_safe(f'<div class="wm-scores" aria-label="{label}">{chips}</div>')
+    return SafeString(f'<div class="wm-scores" aria-label="{label}">{chips}</div>')
 
 
 def stage_scores_html(stage) -> SafeString:

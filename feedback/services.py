@@ -523,23 +523,27 @@ def response_submit(
     now = timezone.now()
     score, metric = _score_of(questions, answers)
     touchpoint = survey.touchpoint
-    response = Response(
-        team_id=survey.team_id,
-        survey=survey,
-        touchpoint_id=survey.touchpoint_id,
-        stage_id=touchpoint.stage_id if touchpoint is not None else None,
-        submission_id=submission.submission_id,
-        score=score,
-        metric=metric,
-        answers=answers,
-        channel=submission.channel,
-        locale=submission.locale,
-        respondent_id=submission.respondent_id,
-        page_url=submission.page_url,
-        user_agent=submission.user_agent,
-        finished=submission.finished,
-        created_at=now,
-        updated_at=now,
+    response = answer_insert.new_instance(
+        Response,
+        {
+            "team_id": survey.team_id,
+            "survey_id": survey.pk,
+            "touchpoint_id": survey.touchpoint_id,
+            "stage_id": touchpoint.stage_id if touchpoint is not None else None,
+            "submission_id": submission.submission_id,
+            "score": score,
+            "metric": metric,
+            "answers": answers,
+            "channel": submission.channel,
+            "locale": submission.locale,
+            "respondent_id": submission.respondent_id,
+            "page_url": submission.page_url,
+            "user_agent": submission.user_agent,
+            "finished": submission.finished,
+            "created_at": now,
+            "updated_at": now,
+        },
+        related={"survey": survey},
     )
     themes = matching_themes(survey.team_id, answers)
     opens = _opens_followup(survey, score)
@@ -682,9 +686,12 @@ def _after_answer(response: Response, survey: Survey, *, created: bool, themes: 
 # --- follow-ups -----------------------------------------------------------------------------
 
 
-def followup_due(touchpoint_id: int | None, start) -> tuple:
-    """Return ``(due_at, escalate_at)`` under the touchpoint's SLA, or the default target."""
-    terms = survey_cache.followup_routing(touchpoint_id).sla
+def followup_due(touchpoint_id: int | None, start, routing: survey_cache.Routing | None = None) -> tuple:
+    """Return ``(due_at, escalate_at)`` under the touchpoint's SLA, or the default target.
+
+    ``routing``: the touchpoint's ``followup_routing``, when the caller has it already.
+    """
+    terms = (routing or survey_cache.followup_routing(touchpoint_id)).sla
     if terms is not None:
         due = terms.due(start)
         return due.due_at, due.due_at + due.escalation_delay
@@ -723,12 +730,13 @@ def followup_open(*, response: Response, survey: Survey | None = None, new_respo
 
 def _new_followup(response: Response) -> FollowUp:
     """The follow-up a low score opens (unsaved): for the touchpoint's accountable owner, due by its SLA."""
-    due_at, escalate_at = followup_due(response.touchpoint_id, response.created_at)
+    routing = survey_cache.followup_routing(response.touchpoint_id)
+    due_at, escalate_at = followup_due(response.touchpoint_id, response.created_at, routing)
     return FollowUp(
         team_id=response.team_id,
         response=response,
         touchpoint_id=response.touchpoint_id,
-        owner_id=survey_cache.followup_routing(response.touchpoint_id).owner_id,
+        owner_id=routing.owner_id,
         due_at=due_at,
         escalate_at=escalate_at,
         created_at=timezone.now(),

@@ -116,7 +116,7 @@ def touchpoint_card(
         html += part(t)
     if can_edit and not compact:
         html += _moves(t, name, revision, tx)
-    return mark_safe(html + "</article>")
+    return SafeString(html + "</article>")
 
 
 def _moment(t, tx: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -58,6 +59,14 @@ def filter_maps(queryset, *, q: str = "", persona: str = "", status: str = ""):
 PAIN_ORDER = ("-severity", "created_at", "id")
 
 
+class OpenPain(NamedTuple):
+    """What a map card shows of an open pain point (the board loads no ``PainPoint`` for it)."""
+
+    title: str
+    severity: int
+    status: str
+
+
 def touchpoint_list(*, journey_map, channel: str = "", moments_only: bool = False, pain_points: bool = True):
     qs = Touchpoint.objects.filter(stage__journey_map=journey_map).order_by(
         "stage__position", "stage_id", "position", "id"
@@ -82,12 +91,13 @@ class Board:
     @property
     def curve(self) -> dict:
         """Return the emotion curve's points in journey order (stage, touchpoint, score, label)."""
-        labels = dict(Touchpoint._meta.get_field("emotion_label").flatchoices)  # get_…_display() rebuilds it per call
+        # get_…_display() rebuilds the dict per call; the labels are lazy, made text once here.
+        labels = {key: str(label) for key, label in Touchpoint._meta.get_field("emotion_label").flatchoices}
         return {
             "labels": [t.name for t in self.touchpoints],
             "stages": [t.stage.name for t in self.touchpoints],
             "scores": [t.emotion for t in self.touchpoints],
-            "emotions": [str(labels.get(t.emotion_label, t.emotion_label)) for t in self.touchpoints],
+            "emotions": [labels.get(t.emotion_label, str(t.emotion_label)) for t in self.touchpoints],
             # The chart's own words, in the reader's language (map.js has no catalog of its own).
             "series": gettext("Emotion"),
             "axis": {
@@ -126,18 +136,22 @@ def map_board(
     )
     # The open pain points in one query of their own, grouped here: what prefetching them costs per
     # touchpoint (a related manager and a queryset each) was a sixth of a 12 x 15 board's Python.
-    pains: dict[int, list[PainPoint]] = defaultdict(list)
+    pains: dict[int, list[OpenPain]] = defaultdict(list)
     open_pains = (
         PainPoint.objects.filter(touchpoint__stage__journey_map=journey_map)
         .exclude(status=PainPoint.Status.FIXED)
         .order_by(*PAIN_ORDER)
-        .only("touchpoint_id", "title", "severity", "status")
+        .values_list("touchpoint_id", "title", "severity", "status")
     )
-    for pain in open_pains:
-        pains[pain.touchpoint_id].append(pain)
+    for touchpoint_id, *pain in open_pains:
+        pains[touchpoint_id].append(OpenPain(*pain))
+    # The stage goes into each touchpoint's related-object cache as the descriptor would put it, without
+    # the descriptor's checks (the stage is the touchpoint's own, by its stage_id).
+    cache_stage = Touchpoint.stage.field.set_cached_value
     for t in touchpoints:
-        t.stage = by_id[t.stage_id]
-        t.stage.cards.append(t)
+        stage = by_id[t.stage_id]
+        cache_stage(t, stage)
+        stage.cards.append(t)
         t.open_pain_points = pains.get(t.pk, [])
     annotate_map(journey_map, stages, touchpoints, options)
     return Board(journey_map, stages, touchpoints)

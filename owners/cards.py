@@ -56,7 +56,7 @@ def touchpoint_owner_html(t) -> SafeString:
         owner = f" ({esc(h.to_owner_name)})" if h.to_owner_name else ""
         to = tx["hands_off"] % {"touchpoint": f"<strong>{esc(h.to_touchpoint_name)}</strong>"}
         html += f'<p class="wm-handoff"><span aria-hidden="true">→</span> {to}{owner} · {esc(h.target_label)}</p>'
-    return mark_safe(html)
+    return SafeString(html)
 
 
 def stage_owner_html(stage) -> SafeString:

@@ -131,7 +131,7 @@ class LocalCache:
 
     def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
         """Return the value of ``key``, calling ``load()`` when this process has no valid copy."""
-        ttl = self.ttl
+        ttl = float(self._ttl() if callable(self._ttl) else self._ttl)
         if ttl <= 0:
             return load()
         version = current_version(self.name)

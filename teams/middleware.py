@@ -1,5 +1,6 @@
 import json
 
+from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.contrib.messages import get_messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -200,3 +201,19 @@ class LanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class CorsMiddleware(BaseCorsMiddleware):
+    """django-cors-headers, told by the view when it has already allowed the request's origin.
+
+    The public survey endpoints look the survey up and check the origin against its allowed
+    origins before they answer (``feedback.public``); they set ``request.cors_origin_allowed``, so
+    the headers are added without sending ``check_request_enabled`` to every receiver, which would
+    look the survey up again for each answer. Anything else, a refused origin included, goes
+    through the signal as before.
+    """
+
+    def check_signal(self, request: HttpRequest) -> bool:
+        if getattr(request, "cors_origin_allowed", False):
+            return True
+        return super().check_signal(request)

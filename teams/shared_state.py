@@ -197,6 +197,13 @@ class Syncer:
 
         Returns None when Redis could not be reached at the last sync: then nothing is read here.
         """
+        # Without the lock first: every per-process cache read of an answer asks this, and a fresh
+        # sync knows the name. The sync thread replaces each of these values whole, which a
+        # reader sees before or after, never half-way.
+        if self.thread is not None and self.reachable and time.monotonic() - self.synced_at < STALE_AFTER:
+            found = self.versions.get(name)
+            if found is not None:
+                return found
         self.ensure_thread()
         with self.lock:
             if not self.reachable:

@@ -310,6 +310,69 @@ def test_the_walk_over_steps_is_the_same(world, order, shape):
     assert any(entry.times[-1] is not None for entry in entries)
 
 
+SINGLE_PASS_SHAPES = {
+    "steps": lambda tps: [
+        Step("event", name, name, timedelta(days=w)) for name, w in zip(NAMES, (1, 2, 1, 3), strict=True)
+    ],
+    # The same event three times: each occurrence moves the walk on by one step at most.
+    "repeats": lambda tps: [Step("event", "Added", "Added", timedelta(days=d)) for d in (1, 2, 2)],
+    # An "Added" call matches both steps (the cart touchpoint and the event): used once.
+    "overlapping": lambda tps: [
+        Step("touchpoint", tps["cart"].pk, "Cart", timedelta(days=2)),
+        Step("event", "Added", "Added", timedelta(days=1)),
+        Step("touchpoint", tps["paid"].pk, "Paid", timedelta(days=3)),
+    ],
+}
+
+
+@pytest.mark.parametrize("shape", list(SINGLE_PASS_SHAPES))
+def test_the_single_pass_counts_what_the_rules_count(world, monkeypatch, shape):
+    """An ordered funnel counted per profile, without optional steps or exclusions, is counted by
+    walking each person's occurrences once: the reference's counts (``funnels.tally`` of the SQL
+    engine's entries) and the general walk's, to the row."""
+    client = world["client"]
+    statements = []
+    real = client.query
+
+    def spy(sql, params=None):
+        statements.append(sql)
+        return real(sql, params)
+
+    monkeypatch.setattr(client, "query", spy)
+    query = _funnel(world, steps=SINGLE_PASS_SHAPES[shape](world["touchpoints"]))
+    engine = ClickHouseEngine(client)
+    assert ClickHouseEngine.single_pass(query)
+    reference = funnels.tally(query, funnels.SqlEngine().entries(query))
+    assert engine.tally(query) == reference
+    assert "arrayFold((acc, tt, mm)" in statements[-1]
+    general = ClickHouseEngine(client)
+    general.single_pass = lambda _query: False
+    assert general.tally(query) == reference
+    assert "arrayFold((acc, tt, mm)" not in statements[-1]
+    assert reference["converted"][-1] > 0 and reference["total"] > 20
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"order": "strict"}, {"order": "any"}, {"count": "conversions"}, {"exclusions": ["Refund"]}],
+    ids=["strict", "any", "conversions", "exclusions"],
+)
+def test_other_funnels_take_the_general_walk(options):
+    query = FunnelQuery(
+        team=Team(),
+        steps=[Step("event", name, name, timedelta(days=1)) for name in NAMES],
+        start=datetime(2026, 10, 5, tzinfo=UTC),
+        end=datetime(2026, 11, 16, tzinfo=UTC),
+        **options,
+    )
+    assert not ClickHouseEngine.single_pass(query)
+    optional = [
+        Step("event", "Viewed", "Viewed", timedelta(days=1)),
+        Step("event", "Paid", "Paid", timedelta(days=1), optional=True),
+    ]
+    assert not ClickHouseEngine.single_pass(FunnelQuery(team=Team(), steps=optional, start=query.start, end=query.end))
+
+
 def test_engine_for_picks_clickhouse_when_set(world):
     query = _funnel(world, windows=(1, 1, 1, 1))
     sql, ch = on_both(world, lambda: funnels.engine_for(world["team"]).run(query))
@@ -340,10 +403,11 @@ def test_the_walk_keeps_its_levels_apart(world, monkeypatch, options):
     merged = ClickHouseEngine(client)
     merged.KEEP_LEVELS = ""
     assert kept.tally(query) == merged.tally(query) == funnels.tally(query, funnels.SqlEngine().entries(query))
-    assert statements[0].endswith(" SETTINGS query_plan_merge_expressions = 0")
+    assert statements[0].endswith(" SETTINGS query_plan_merge_expressions = 0, join_algorithm = 'hash'")
     assert "query_plan_merge_expressions" not in statements[1]
+    assert statements[1].endswith(" SETTINGS join_algorithm = 'hash'")
     assert sorted(kept.entries(query), key=lambda e: e.key) == sorted(merged.entries(query), key=lambda e: e.key)
-    assert statements[2].endswith(" SETTINGS query_plan_merge_expressions = 0")
+    assert statements[2].endswith(" SETTINGS query_plan_merge_expressions = 0, join_algorithm = 'hash'")
 
 
 def test_window_funnel_levels_count_inside_clickhouse(world):

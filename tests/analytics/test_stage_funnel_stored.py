@@ -234,3 +234,32 @@ def test_a_new_map_is_built_by_the_task_and_a_deleted_one_leaves_nothing_queued(
     assert stage_funnels_refresh_all() == 0
     assert not StageFunnelDirty.objects.exists()
     assert not StageFunnelEntry.objects.exists() and not StageFunnelState.objects.exists()
+
+
+def test_a_read_does_not_wait_behind_a_long_refresh_it_walks(stored):
+    import psycopg
+
+    query = map_query(stored)
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"]
+    )
+    # This test's transaction holds the map's lock since the fixture's build (until the test ends),
+    # so the other session takes it in a key space of its own, which the read is pointed at.
+    space = stage_store.LOCK_SPACE + 1
+    try:
+        # Another session holds the map's lock as a build does.
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [space, stored["map"].pk])
+        with (
+            mock.patch.object(stage_store, "READ_LOCK_WAIT", "50ms"),
+            mock.patch.object(stage_store, "LOCK_SPACE", space),
+        ):
+            assert stage_store.stored_figures(query) is None
+            result = engine_for(stored["team"]).run(query)
+        assert result == {**SqlEngine().stage_figures(query), "comparison": None}
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone()[0] == "0"  # the read's own timeout did not outlive it
+    finally:
+        other.close()
+    assert stage_store.stored_figures(query) is not None

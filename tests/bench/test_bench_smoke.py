@@ -142,3 +142,22 @@ def test_map_sizes_are_timed_in_turn_after_the_warmup():
     # In turn, so a change of load on the machine falls on both maps alike; the warmup is not timed.
     assert calls == ["L", "S"] * 5
     assert len(large) == len(small) == 3 and all(t >= 0 for t in large + small)
+
+
+def test_the_in_process_cpu_benchmark_posts_valid_unique_answers_with_wrks_spread():
+    import json
+
+    from bench.submit_cpu import _bodies
+    from feedback.validation import parse_submission
+
+    bodies = [json.loads(body) for body in _bodies("cpu1764900000p0", 2000, seed=0)]
+    submissions = [parse_submission(body) for body in bodies]  # raises on an invalid one
+    assert len({s.submission_id for s in submissions}) == 2000
+    assert all(s.finished and s.channel == "widget" and s.locale == "en" for s in submissions)
+    scores = Counter(
+        "detractor" if s.answers["score"] <= 6 else "passive" if s.answers["score"] <= 8 else "promoter"
+        for s in submissions
+    )
+    assert 0.2 < scores["detractor"] / 2000 < 0.3 and 0.4 < scores["promoter"] / 2000 < 0.5
+    assert 0.25 < sum("comment" in s.answers for s in submissions) / 2000 < 0.35
+    assert _bodies("run1", 50, seed=0) == _bodies("run1", 50, seed=0)

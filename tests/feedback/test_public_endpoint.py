@@ -210,6 +210,45 @@ def test_other_origin_is_refused_and_stores_nothing(client, survey):
     assert Response.objects.count() == 0
 
 
+def test_an_answer_from_an_allowed_origin_gets_its_cors_headers_without_asking_the_signal(client, survey):
+    # The view allowed the origin already: the middleware does not send check_request_enabled
+    # (whose survey receiver would look the survey up again) for the answer.
+    from corsheaders.signals import check_request_enabled
+
+    asked = []
+
+    def spy(sender, request, **kwargs):
+        asked.append(request.path_info)
+        return False
+
+    check_request_enabled.connect(spy, dispatch_uid="tests.cors_spy")
+    try:
+        response = post_json(client, survey, VALID, HTTP_ORIGIN="https://shop.example.com")
+        refused = post_json(client, survey, {**VALID, "submission_id": "a1b2c3d4-0002"}, HTTP_ORIGIN="https://x.test")
+    finally:
+        check_request_enabled.disconnect(dispatch_uid="tests.cors_spy")
+    assert response.status_code == 201
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    assert response["Access-Control-Expose-Headers"] == "Retry-After"
+    assert response["Vary"] == "Accept-Language, origin"
+    assert "Access-Control-Allow-Credentials" not in response
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused
+    assert asked == [url(survey)]  # the refused origin only
+    assert Response.objects.count() == 1
+
+
+def test_django_cors_headers_finds_every_setting_it_reads():
+    # It reads each on every request it answers; a missing one is a raised AttributeError each time.
+    from corsheaders.conf import Settings
+    from django.conf import settings
+
+    names = [name for name in vars(Settings) if name.startswith("CORS_")]
+    # The old names, read as the fallbacks of the new ones.
+    names += ["CORS_ORIGIN_ALLOW_ALL", "CORS_ORIGIN_WHITELIST", "CORS_ORIGIN_REGEX_WHITELIST"]
+    assert len(names) == 13
+    assert [name for name in names if not hasattr(settings._wrapped, name)] == []
+
+
 def test_rate_limit_per_address_answers_429_with_retry_after(client, survey, settings):
     settings.FEEDBACK_RATE_LIMIT = "3/min"
     codes = [post_json(client, survey, {**VALID, "submission_id": f"rate-limit-{i}"}).status_code for i in range(4)]

@@ -13,6 +13,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
 from feedback import services
 from feedback.models import FollowUp, Response, ResponseTheme
@@ -201,3 +203,48 @@ def test_a_survey_closed_by_another_process_stores_nothing_on_either_path(client
     assert response.status_code == 409 and response.json()["code"] == "survey_closed"
     assert not Response.objects.filter(submission_id=f"late-000{score}").exists()
     assert FollowUp.objects.filter(response__submission_id=f"late-000{score}").count() == 0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"score": 9, "respondent_id": "", "finished": True, "touchpoint_id": None, "stage_id": None},
+        {"score": None, "respondent_id": "cust-1", "finished": False, "locale": "zh-Hant"},
+        # Not of the exact type the shortcut takes: these go through the field's own conversion.
+        {"score": True, "metric": gettext_lazy("nps"), "finished": 1, "submission_id": SafeString("safe-0001")},
+    ],
+)
+def test_the_statement_gets_each_value_as_the_field_would_convert_it(survey, checkout_owned, values):
+    from django.utils import timezone
+
+    from feedback import answer_insert
+
+    now = timezone.now()
+    response = Response(
+        team_id=survey.team_id,
+        survey=survey,
+        touchpoint_id=checkout_owned.pk,
+        stage_id=checkout_owned.stage_id,
+        submission_id="params-0001",
+        metric="nps",
+        answers={"score": 9, "comment": "Fine"},
+        channel="widget",
+        page_url="https://shop.example.com/",
+        created_at=now,
+        updated_at=now,
+    )
+    for name, value in values.items():
+        setattr(response, name, value)
+    followup = FollowUp(
+        team_id=survey.team_id, response=response, touchpoint_id=None, owner_id=None, due_at=now, created_at=now
+    )
+    for instance, skip in ((response, ""), (followup, "response")):
+        columns = answer_insert._columns(type(instance), skip=skip)
+        expected = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in columns]
+        got = answer_insert._params(instance, answer_insert._binders(type(instance), connection, skip=skip), connection)
+        assert len(got) == len(expected) == len(columns)
+        for field, a, b in zip(columns, got, expected, strict=True):
+            # The same type too: on PostgreSQL it decides the parameter's type (Int2 for a smallint).
+            assert type(a) is type(b) and (a == b or field.name == "answers"), field.name
+            if field.name == "answers":  # a JSON adapter on PostgreSQL, text elsewhere: same contents
+                assert getattr(a, "obj", a) == getattr(b, "obj", b)

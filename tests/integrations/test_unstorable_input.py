@@ -8,6 +8,7 @@ import json
 import pytest
 
 from feedback.models import Display, Response, Survey
+from teams.text import UNSTORABLE_MESSAGE
 
 
 @pytest.fixture
@@ -81,3 +82,38 @@ def test_too_many_fields_on_a_page_stays_djangos_400(client):
     response = client.get("/accounts/login/?" + "&".join(f"f{i}=x" for i in range(1100)))
     assert response.status_code == 400
     assert "json" not in response["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"submission_id": "abcdefgh5", "answers": {"score": 5, "comment": "a\x00b"}}',  # a raw NUL
+        b'{"submission_id": "abcdefgh6", "answers": {"score": 5, "comment": "\xed\xa0\x80"}}',  # an encoded surrogate
+    ],
+)
+def test_public_submission_refuses_unstorable_bytes_without_an_escape(client, survey, raw):
+    # The endpoint walks the decoded body only when it has a \u escape: these two must be refused
+    # before that, by the UTF-8 decoder and the strict JSON parser.
+    url = f"/api/public/surveys/{survey.public_key}/responses/"
+    response = client.post(url, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert Response.objects.count() == 0
+
+
+def test_public_submission_refuses_an_unstorable_answer_key(client, survey):
+    url = f"/api/public/surveys/{survey.public_key}/responses/"
+    body = {"submission_id": "abcdefgh7", "answers": {"score": 5, "com\u0000ment": "x"}}
+    response = client.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"answers.com\u0000ment": [str(UNSTORABLE_MESSAGE)]}
+    assert Response.objects.count() == 0
+
+
+def test_public_submission_stores_text_sent_without_escapes(client, survey):
+    url = f"/api/public/surveys/{survey.public_key}/responses/"
+    comment = "送货很快 👍 très bien"
+    body = {"submission_id": "abcdefgh8", "answers": {"score": 9, "comment": comment}, "finished": True}
+    response = client.post(url, json.dumps(body, ensure_ascii=False).encode(), content_type="application/json")
+    assert response.status_code == 201
+    assert Response.objects.get().answers == {"score": 9, "comment": comment}
