@@ -25,7 +25,9 @@ def annotate_map_with_experiments(journey_map, stages: list, touchpoints: list) 
     touchpoint_ids = [t.pk for t in touchpoints]
     experiments = list(
         Experiment.objects.filter(team_id=journey_map.team_id)
-        .filter(Q(stage_id__in=stage_ids) | Q(touchpoint_id__in=touchpoint_ids))
+        # By the map rather than by the page's ids (180 bound parameters on a large map); the page's
+        # stages and touchpoints pick theirs below.
+        .filter(Q(stage__journey_map=journey_map) | Q(touchpoint__stage__journey_map=journey_map))
         .exclude(status=Experiment.Status.IDEA)
         .select_related("primary_metric", "map_version")
         .order_by("started_at", "created_at", "id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -56,6 +57,14 @@ def filter_maps(queryset, *, q: str = "", persona: str = "", status: str = ""):
 
 # A touchpoint's pain points, worst first.
 PAIN_ORDER = ("-severity", "created_at", "id")
+
+
+class OpenPain(NamedTuple):
+    """What a map card shows of an open pain point (the board loads no ``PainPoint`` for it)."""
+
+    title: str
+    severity: int
+    status: str
 
 
 def touchpoint_list(*, journey_map, channel: str = "", moments_only: bool = False, pain_points: bool = True):
@@ -127,15 +136,15 @@ def map_board(
     )
     # The open pain points in one query of their own, grouped here: what prefetching them costs per
     # touchpoint (a related manager and a queryset each) was a sixth of a 12 x 15 board's Python.
-    pains: dict[int, list[PainPoint]] = defaultdict(list)
+    pains: dict[int, list[OpenPain]] = defaultdict(list)
     open_pains = (
         PainPoint.objects.filter(touchpoint__stage__journey_map=journey_map)
         .exclude(status=PainPoint.Status.FIXED)
         .order_by(*PAIN_ORDER)
-        .only("touchpoint_id", "title", "severity", "status")
+        .values_list("touchpoint_id", "title", "severity", "status")
     )
-    for pain in open_pains:
-        pains[pain.touchpoint_id].append(pain)
+    for touchpoint_id, *pain in open_pains:
+        pains[touchpoint_id].append(OpenPain(*pain))
     # The stage goes into each touchpoint's related-object cache as the descriptor would put it, without
     # the descriptor's checks (the stage is the touchpoint's own, by its stage_id).
     cache_stage = Touchpoint.stage.field.set_cached_value

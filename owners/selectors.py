@@ -165,11 +165,14 @@ def annotate_map(journey_map: JourneyMap, stages: list, touchpoints: list) -> No
     touchpoint, ``accountable`` and ``owner_departed`` on each stage. The owners panel, which lists
     every owner, uses ``annotate_touchpoints``.
     """
-    ids = [t.pk for t in touchpoints]
+    # Selected by the map, not by the touchpoints' ids: 180 ids bound into three statements were a
+    # tenth of the annotator's Python (each parameter prepared by Django, the query split by psycopg).
+    # A filtered page's touchpoints pick theirs below; the others' rows are a few more to read.
+    of_map = {"touchpoint__stage__journey_map": journey_map}
     accountable: dict[int, OwnerLabel] = {}
     departed: set[int] = set()
     rows = (
-        with_departed(Ownership.objects.filter(touchpoint_id__in=ids), team_id=journey_map.team_id)
+        with_departed(Ownership.objects.filter(**of_map), team_id=journey_map.team_id)
         .order_by("role", "user__username")
         .values_list("touchpoint_id", "role", "user__username", "user__first_name", "user__last_name", "departed")
     )
@@ -188,13 +191,13 @@ def annotate_map(journey_map: JourneyMap, stages: list, touchpoints: list) -> No
 
     slas = {
         tp_id: (duration(target), in_hours)
-        for tp_id, target, in_hours in SLA.objects.filter(touchpoint_id__in=ids).values_list(
+        for tp_id, target, in_hours in SLA.objects.filter(**of_map).values_list(
             "touchpoint_id", "response_target", "business_hours"
         )
     }
     handoffs: dict[int, list[HandoffLabel]] = defaultdict(list)
     rows = (
-        Handoff.objects.filter(from_touchpoint_id__in=ids)
+        Handoff.objects.filter(from_touchpoint__stage__journey_map=journey_map)
         .order_by("journey_map", "id")
         .values_list(
             "from_touchpoint_id",
