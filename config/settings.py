@@ -439,6 +439,16 @@ CELERY_BEAT_SCHEDULE["feedback-map-scores"] = {
     "schedule": float(FEEDBACK_MAP_SCORES_REFRESH_SECONDS),
 }
 
+# The survey and map statistics read their window's full days from stored daily sums
+# (feedback/rollup.py): days already ended and changes since are read from the responses, so this
+# only decides how much is read raw, never whether a figure is exact. It is also the longest a
+# transaction writing responses may stay open (the next refresh's watermark is this one's top id).
+FEEDBACK_ROLLUP_REFRESH_SECONDS = env_int("FEEDBACK_ROLLUP_REFRESH_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["feedback-rollup"] = {
+    "task": "feedback.tasks.rollup_refresh",
+    "schedule": float(FEEDBACK_ROLLUP_REFRESH_SECONDS),
+}
+
 # Reviews: every hour, send the weekly digest of the teams whose digest day and hour have come
 # (each team sets them in its own time zone; reviews/digest.py).
 CELERY_BEAT_SCHEDULE["reviews-weekly-digest"] = {"task": "reviews.tasks.dispatch_weekly_digests", "schedule": 3600.0}

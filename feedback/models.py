@@ -477,3 +477,67 @@ class MapScoreStat(TeamScopedModel):
 
     def __str__(self) -> str:
         return f"{self.journey_map_id} over {self.days} d"
+
+
+class ResponseDay(models.Model):
+    """The statistics' sums of one survey's responses on one local day (in ``ResponseRollup.zone``), per
+    stage, touchpoint and channel: what ``stats.AGGREGATES`` counts, plus every response (scored or
+    not) for the response rate. Written only by ``rollup.rollup_refresh``; the statistics read the
+    full days of their window here and the rest from the responses (docs/feedback.md)."""
+
+    survey_id = models.BigIntegerField()
+    day = models.DateField()
+    stage_id = models.BigIntegerField(null=True)
+    touchpoint_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=12, blank=True)
+    responses = models.IntegerField(default=0)
+    n = models.IntegerField(default=0)
+    nps_n = models.IntegerField(default=0)
+    promoters = models.IntegerField(default=0)
+    detractors = models.IntegerField(default=0)
+    csat_n = models.IntegerField(default=0)
+    csat_good = models.IntegerField(default=0)
+    ces_n = models.IntegerField(default=0)
+    ces_sum = models.BigIntegerField(default=0)
+    ces_sumsq = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["survey_id", "day"], name="responseday_survey_day"),
+            models.Index(fields=["stage_id", "day"], name="responseday_stage_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"survey {self.survey_id} on {self.day}"
+
+
+class ResponseDayDirty(models.Model):
+    """A (survey, local day) whose stored sums may be wrong: a response of that day was changed or
+    deleted. Written by database triggers on UPDATE and DELETE of responses (migration 0015), read
+    from the responses until ``rollup.rollup_refresh`` recomputes the day."""
+
+    survey_id = models.BigIntegerField()
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["survey_id", "day"], name="responsedaydirty_survey_day")]
+
+    def __str__(self) -> str:
+        return f"survey {self.survey_id} on {self.day}"
+
+
+class ResponseRollup(models.Model):
+    """The state of the stored daily sums (one row): in which time zone their days are, which days
+    they cover (those before ``through``) and which responses (``id`` up to ``watermark``; later
+    ones are read from the responses, whatever their date). ``pending`` is the highest id seen by
+    the last refresh: the next refresh's watermark, once every transaction that could still be
+    inserting below it has had a refresh interval to commit."""
+
+    zone = models.CharField(max_length=64)
+    through = models.DateField()
+    watermark = models.BigIntegerField(default=0)
+    pending = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.zone} through {self.through}"

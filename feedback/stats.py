@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db import connection, transaction
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
+from django.db.models.functions import Trunc, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from .models import Display, MapScoreStat, Response, ResponseTheme
+from . import rollup
+from .models import Display, MapScoreStat, Response, ResponseDay, ResponseTheme
 from .nps import DETRACTOR_MAX, PROMOTER_MIN, nps, share_variance
 from .validation import Channel
 
@@ -161,6 +162,18 @@ def _nulls_last(key):
     return (key is None, key)
 
 
+def _period_groups(queryset: QuerySet[Response], by: str):
+    """Return the scored rows of ``queryset`` grouped by (period, stage, touchpoint) with AGGREGATES."""
+    _, period = GROUPS[by]
+    return (
+        scored(queryset)
+        .annotate(period=period)
+        .values("period", "stage_id", "touchpoint_id")
+        .annotate(**AGGREGATES)
+        .order_by()
+    )
+
+
 def breakdown(queryset: QuerySet[Response], by: str = "week", *, period_stage: bool = False) -> dict:
     """Return the totals, the trend (by ``by``: week or month), by stage and by touchpoint, in one query.
 
@@ -171,14 +184,12 @@ def breakdown(queryset: QuerySet[Response], by: str = "week", *, period_stage: b
     ``period_stage``, also ``by_period_stage``: one row per (period, stage) that has answers, keyed
     ``(period, stage_id)`` (the map statistics' week × stage grid), from the same pass.
     """
-    _, period = GROUPS[by]
-    rows = (
-        scored(queryset)
-        .annotate(period=period)
-        .values("period", "stage_id", "touchpoint_id")
-        .annotate(**AGGREGATES)
-        .order_by()
-    )
+    return _summed([_period_groups(queryset, by)], period_stage=period_stage)
+
+
+def _summed(row_sets: list, *, period_stage: bool = False) -> dict:
+    """Add up groups of (period, stage, touchpoint) sums, from any number of sources, into
+    ``breakdown``'s totals, trend, by stage, by touchpoint (and by period and stage)."""
     # Every rollup is summed in the same loop over the groups: one accumulator list per key.
     names = list(AGGREGATES)
     keys = {
@@ -190,16 +201,17 @@ def breakdown(queryset: QuerySet[Response], by: str = "week", *, period_stage: b
     if period_stage:
         keys["by_period_stage"] = lambda row: (row["period"], row["stage_id"])
     sums: dict[str, dict] = {name: {} for name in keys}
-    for row in rows:
-        values = [row[name] or 0 for name in names]
-        for rollup, key_of in keys.items():
-            key = key_of(row)
-            acc = sums[rollup].get(key)
-            if acc is None:
-                sums[rollup][key] = list(values)
-            else:
-                for i, value in enumerate(values):
-                    acc[i] += value
+    for rows in row_sets:
+        for row in rows:
+            values = [row[name] or 0 for name in names]
+            for group, key_of in keys.items():
+                key = key_of(row)
+                acc = sums[group].get(key)
+                if acc is None:
+                    sums[group][key] = list(values)
+                else:
+                    for i, value in enumerate(values):
+                        acc[i] += value
 
     def figures_of(acc: list | None) -> dict:
         row = dict(zip(names, acc or [0] * len(names), strict=True))
@@ -218,6 +230,119 @@ def breakdown(queryset: QuerySet[Response], by: str = "week", *, period_stage: b
     if period_stage:
         result["by_period_stage"] = listed("by_period_stage", order=lambda key: (key[0], *_nulls_last(key[1])))
     return result
+
+
+# Beyond this many changed (survey, day) pairs in a window, reading it from the responses is simpler.
+STORED_DIRTY_MAX = 100
+# The changed pairs the plan reads at most; with more queued, it reads the responses.
+STORED_DIRTY_SCAN = 1000
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """How a window splits between the stored daily sums and the responses (``rollup``)."""
+
+    first: date  # the stored days are first ≤ day < last
+    last: date
+    watermark: int
+    dirty: list[tuple[int, date]]
+
+    def raw(self, start: datetime, end: datetime) -> Q:
+        """The responses of the window that are not in the stored sums read."""
+        low, high = rollup.midnight(self.first), rollup.midnight(self.last)
+        q = Q(created_at__gte=start, created_at__lt=low) | Q(created_at__gte=high, created_at__lt=end)
+        q |= Q(id__gt=self.watermark, created_at__gte=low, created_at__lt=high)
+        for survey_id, day in self.dirty:
+            day_start, day_end = rollup.midnight(day), rollup.midnight(day + ONE_DAY)
+            q |= Q(survey_id=survey_id, created_at__gte=day_start, created_at__lt=day_end)
+        return q
+
+    def stored(self, scope: Q) -> QuerySet[ResponseDay]:
+        days = ResponseDay.objects.filter(scope, day__gte=self.first, day__lt=self.last)
+        for survey_id, day in self.dirty:
+            days = days.exclude(survey_id=survey_id, day=day)
+        return days.order_by()
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def stored_plan(start: datetime, end: datetime) -> StoredPlan | None:
+    """Return how to read the window [start, end) from the stored daily sums, or None when they cannot
+    serve it (SQLite, never refreshed, another time zone, no full stored day in it, too many changes):
+    one query, the rollup's state with the changed days."""
+    if not rollup.available():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT zone, through, watermark,
+                      (SELECT array_agg(survey_id || ' ' || day) FROM (
+                          SELECT DISTINCT survey_id, day FROM feedback_responsedaydirty LIMIT %s) AS d)
+               FROM feedback_responserollup LIMIT 1""",
+            [STORED_DIRTY_SCAN],
+        )
+        state = cursor.fetchone()
+    if state is None or state[0] != timezone.get_current_timezone_name():
+        return None
+    _zone, through, watermark, changed = state
+    local_start = timezone.localtime(start)
+    first = local_start.date()
+    if local_start != rollup.midnight(first):
+        first += ONE_DAY
+    last = min(timezone.localtime(end).date(), through)
+    if last <= first or len(changed or ()) >= STORED_DIRTY_SCAN:
+        return None
+    dirty = []
+    for pair in changed or ():
+        survey_id, day = pair.split(" ")
+        day = date.fromisoformat(day)
+        if first <= day < last:
+            dirty.append((int(survey_id), day))
+    if len(dirty) > STORED_DIRTY_MAX:
+        return None
+    return StoredPlan(first, last, watermark, sorted(dirty))
+
+
+def _stored_groups(days: QuerySet[ResponseDay], by: str):
+    """The stored daily sums grouped by (period, stage, touchpoint), their periods as ``breakdown``'s."""
+    kind = {"week": "week", "month": "month"}[by]
+    rows = (
+        days.filter(n__gt=0)
+        .annotate(period=Trunc("day", kind, output_field=DateField()))
+        .values("period", "stage_id", "touchpoint_id")
+        .annotate(**{name: Sum(name) for name in AGGREGATES})
+    )
+    # TruncWeek/TruncMonth of a response's created_at is local midnight in the current time zone.
+    periods: dict = {}
+    for row in rows:
+        day = row["period"]
+        if day not in periods:
+            periods[day] = rollup.midnight(day)
+        row["period"] = periods[day]
+        yield row
+
+
+def window_breakdown(
+    scope: Q, start: datetime, end: datetime, by: str = "week", *, period_stage: bool = False, channels: bool = False
+) -> tuple[dict, dict | None]:
+    """Return ``breakdown`` of the responses matching ``scope`` (a filter on ``survey_id`` or
+    ``stage_id``) created in [start, end), and with ``channels`` their count per channel (scored or
+    not): the full stored days from the daily sums, the rest from the responses (``rollup``); the
+    same answer as from the responses alone."""
+    plan = stored_plan(start, end)
+    if plan is None:
+        responses = Response.objects.filter(scope, created_at__gte=start, created_at__lt=end)
+        by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("pk"))) if channels else None
+        return breakdown(responses, by, period_stage=period_stage), by_channel
+    responses = Response.objects.filter(scope).filter(plan.raw(start, end))
+    stored = plan.stored(scope)
+    found = _summed([_period_groups(responses, by), _stored_groups(stored, by)], period_stage=period_stage)
+    by_channel = None
+    if channels:
+        by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("pk")))
+        for channel, count in stored.values_list("channel").annotate(total=Sum("responses")):
+            by_channel[channel] = by_channel.get(channel, 0) + count
+    return found, by_channel
 
 
 def window(days: int | None = None, start: datetime | None = None, end: datetime | None = None) -> Q:
@@ -257,9 +382,8 @@ def survey_stats(survey, *, days: int = 180, by: str = "week", end: datetime | N
     end = end or timezone.now()
     start = end - timedelta(days=days)
     responses = Response.objects.filter(survey_id=survey.pk).filter(created_at__gte=start, created_at__lt=end)
-    figures_ = breakdown(responses, by)
+    figures_, by_channel = window_breakdown(Q(survey_id=survey.pk), start, end, by, channels=True)
     # A rate is answers over displays of the same channel: the widget's answers over its displays.
-    by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("pk")))
     widget = response_rate(survey.pk, start, end, by_channel.get("widget", 0))
     return {
         "start": start,
@@ -310,11 +434,7 @@ def map_stats(journey_map, *, days: int = 90, by: str = "week", end: datetime | 
     stages, touchpoints = _map_elements(journey_map)
     empty = {"totals": {"n": 0, **figures(dict.fromkeys(AGGREGATES, 0))}, "trend": [], "by_period_stage": []}
     found = (
-        breakdown(
-            Response.objects.filter(stage_id__in=[s["id"] for s in stages], created_at__gte=start, created_at__lt=end),
-            by,
-            period_stage=True,
-        )
+        window_breakdown(Q(stage_id__in=[s["id"] for s in stages]), start, end, by, period_stage=True)[0]
         if stages
         else {**empty, "by_stage": [], "by_touchpoint": []}
     )

@@ -15,3 +15,11 @@ def followup_sla_sweep() -> dict:
 def map_scores_refresh_all() -> int:
     """Store every map's score sums of the last 90 days for the map page."""
     return stats.map_scores_refresh_all()
+
+
+@shared_task(name="feedback.tasks.rollup_refresh", ignore_result=True)
+def rollup_refresh() -> int:
+    """Bring the statistics' stored daily sums up to date (feedback/rollup.py)."""
+    from . import rollup
+
+    return rollup.rollup_refresh()

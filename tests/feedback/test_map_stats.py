@@ -286,7 +286,7 @@ def _sized_map(team, stages: int, per_stage: int) -> JourneyMap:
 def test_api_queries_do_not_grow_with_the_map(api_as, alice, team_a, django_assert_max_num_queries, size):
     journey_map = _sized_map(team_a, *size)
     client = api_as(alice)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(url(journey_map, days=30))
     assert response.status_code == 200
     assert len(response.json()["by_touchpoint"]) == size[0] * size[1]
@@ -349,7 +349,7 @@ def test_map_page_links_to_scores(client_as, alice, two_stages):
 def test_scores_page_queries_do_not_grow_with_the_map(client_as, alice, team_a, django_assert_max_num_queries, size):
     journey_map = _sized_map(team_a, *size)
     client = client_as(alice)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(page_url(journey_map))
     assert response.status_code == 200
     assert response.content.decode().count('<td class="fb-indent">') == size[0] * size[1]
