@@ -16,12 +16,16 @@ Other apps add to each card and stage header through ``journeys.extensions``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 
 from .extensions import map_renderers, stage_renderers, touchpoint_renderers
+
+# The few words every card repeats (its channel, emotion, sign and tone), escaped once per process.
+esc_word = lru_cache(maxsize=1024)(esc)
 
 # The card's fixed words, escaped, per language: built once, since a board draws hundreds of cards.
 _TEXTS: dict[str | None, dict[str, str]] = {}
@@ -77,7 +81,7 @@ def touchpoint_card(
     t = touchpoint
     tx = _texts()
     name = esc(t.name)
-    signed = esc(t.emotion_signed)
+    signed = esc_word(t.emotion_signed)
     if present:
         title = name
     else:
@@ -87,26 +91,26 @@ def touchpoint_card(
             f' hx-target="#panel" aria-label="{opens}">{name}</button>'
         )
     inline = can_edit and not present
-    emotion_class = f"wm-emotion wm-emotion-{esc(t.emotion_tone)}"
+    emotion_class = f"wm-emotion wm-emotion-{esc_word(t.emotion_tone)}"
     if inline:
         # Editing in place (static/waymark/board-edit.js): the emotion is a button that opens a picker.
-        says = tx["change_emotion"] % {"name": name, "emotion": esc(t.emotion_label_text), "score": signed}
+        says = tx["change_emotion"] % {"name": name, "emotion": esc_word(t.emotion_label_text), "score": signed}
         emotion = (
             f'<button type="button" class="{emotion_class} wm-emotion-edit" data-inline-emotion aria-label="{says}"'
-            f' title="{tx["emotion"] % {"score": signed}}">{esc(t.emotion_label_text)} {signed}</button>'
+            f' title="{tx["emotion"] % {"score": signed}}">{esc_word(t.emotion_label_text)} {signed}</button>'
         )
-        editing = f' data-inline-url="{esc(t.inline_url)}" data-emotion="{esc(t.emotion_label)}"'
+        editing = f' data-inline-url="{esc(t.inline_url)}" data-emotion="{esc_word(t.emotion_label)}"'
     else:
         emotion = (
             f'<span class="{emotion_class}" title="{tx["emotion"] % {"score": signed}}">'
-            f"{esc(t.emotion_label_text)} {signed}</span>"
+            f"{esc_word(t.emotion_label_text)} {signed}</span>"
         )
         editing = ""
     html = (
         f'<article class="wm-tp{" wm-tp-moment" if t.is_moment else ""}" id="tp-{t.pk}" data-touchpoint="{t.pk}"'
         f' data-move-url="{esc(t.move_url)}"{editing}>'
         f'<h3 class="wm-tp-title">{title}</h3>'
-        f'<p class="wm-tp-meta"><span class="wm-chip">{esc(t.channel_label)}</span> {emotion}</p>'
+        f'<p class="wm-tp-meta"><span class="wm-chip">{esc_word(t.channel_label)}</span> {emotion}</p>'
     )
     if t.is_moment:
         html += _moment(t, tx)
@@ -276,7 +280,8 @@ def curve_items_html(touchpoints: Iterable) -> SafeString:
     """Return the emotion curve's values as list items ("Stage · Touchpoint: +1 (curious)")."""
     return mark_safe(
         "".join(
-            f"<li>{esc(t.stage.name)} · {esc(t.name)}: {esc(t.emotion_signed)} ({esc(t.emotion_label_text)})</li>"
+            f"<li>{esc(t.stage.name)} · {esc(t.name)}: {esc_word(t.emotion_signed)}"
+            f" ({esc_word(t.emotion_label_text)})</li>"
             for t in touchpoints
         )
     )
