@@ -192,3 +192,12 @@ def test_another_time_zone_reads_the_responses(world, monkeypatch):
         rollup.rollup_refresh(now=END)
         assert ResponseRollup.objects.get().zone == "UTC"
         assert_same(world, monkeypatch, END)
+
+
+def test_the_beat_task_builds_then_refreshes(world, settings):
+    from feedback import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["feedback-rollup"]["task"] == "feedback.tasks.rollup_refresh"
+    assert tasks.rollup_refresh() == -1
+    assert ResponseRollup.objects.get().through == timezone.localtime(timezone.now() - rollup.SETTLE).date()
+    assert tasks.rollup_refresh() == 0  # nothing changed
