@@ -136,7 +136,7 @@ def _survey_api(detail: dict) -> Result:
         "s",
         baseline=median(sql),
         baseline_label="psql",
-        target=("<=", 1.5),
+        target=("<=", 1.0),
         target_on="ratio",
         n=REPEAT,
         note=f"GET /api/v1/surveys/<id>/stats/?days=90 over HTTP; median of {REPEAT}",
@@ -162,7 +162,7 @@ def _map_api(detail: dict) -> Result:
         "s",
         baseline=median(sql),
         baseline_label="psql",
-        target=("<=", 1.5),
+        target=("<=", 1.0),
         target_on="ratio",
         n=REPEAT,
         note=(

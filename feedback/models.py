@@ -481,16 +481,15 @@ class MapScoreStat(TeamScopedModel):
 
 class ResponseDay(models.Model):
     """The statistics' sums of one survey's responses on one local day (in ``ResponseRollup.zone``), per
-    stage, touchpoint and channel: what ``stats.AGGREGATES`` counts, plus every response (scored or
-    not) for the response rate. Written only by ``rollup.rollup_refresh``; the statistics read the
-    full days of their window here and the rest from the responses (docs/feedback.md)."""
+    stage and touchpoint, where something was scored: what ``stats.AGGREGATES`` counts. Written only
+    by ``rollup.rollup_refresh``; the statistics read the full days of their window here and the rest
+    from the responses (docs/feedback.md). No channel: the map's year would read several times the
+    rows."""
 
     survey_id = models.BigIntegerField()
     day = models.DateField()
     stage_id = models.BigIntegerField(null=True)
     touchpoint_id = models.BigIntegerField(null=True)
-    channel = models.CharField(max_length=12, blank=True)
-    responses = models.IntegerField(default=0)
     n = models.IntegerField(default=0)
     nps_n = models.IntegerField(default=0)
     promoters = models.IntegerField(default=0)
@@ -509,6 +508,22 @@ class ResponseDay(models.Model):
 
     def __str__(self) -> str:
         return f"survey {self.survey_id} on {self.day}"
+
+
+class ResponseDayChannel(models.Model):
+    """Every response (scored or not) of one survey on one local day, per channel: the response rate's
+    numerator, stored and read as ``ResponseDay``."""
+
+    survey_id = models.BigIntegerField()
+    day = models.DateField()
+    channel = models.CharField(max_length=12, blank=True)
+    responses = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["survey_id", "day"], name="responsedaychannel_survey_day")]
+
+    def __str__(self) -> str:
+        return f"survey {self.survey_id} on {self.day}: {self.channel}"
 
 
 class ResponseDayDirty(models.Model):

@@ -1,8 +1,9 @@
 """The statistics' stored daily sums: per survey, local day, stage, touchpoint and channel.
 
 ``ResponseDay`` holds, for every (survey, day in the zone of ``ResponseRollup.zone``, stage,
-touchpoint, channel), the sums ``stats.AGGREGATES`` computes (counts and sums only, so they add up
-exactly) and the count of every response. The survey and map statistics (``stats.window_breakdown``)
+touchpoint) with a scored answer, the sums ``stats.AGGREGATES`` computes (counts and sums only, so
+they add up exactly); ``ResponseDayChannel`` every response's count per (survey, day, channel), for
+the response rate. The survey and map statistics (``stats.window_breakdown``)
 read the full days of their window here and the rest from the responses:
 
 - the partial first and last days of the window, and the days not yet stored (today, and any day
@@ -26,13 +27,14 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import ResponseDay, ResponseDayDirty, ResponseRollup
+from .models import ResponseDay, ResponseDayChannel, ResponseDayDirty, ResponseRollup
 
 # A day is stored once it ended this long ago, so an update that began before it ended (the
 # triggers mark only days before the one their transaction began on) has committed or is marked.
 SETTLE = timedelta(minutes=30)
 LOCK_KEY = 0x57A7_0019
 
+SUMS = ("n", "nps_n", "promoters", "detractors", "csat_n", "csat_good", "ces_n", "ces_sum", "ces_sumsq")
 SUMS_SQL = """
   count(*) AS responses,
   count(score) AS n,
@@ -45,10 +47,8 @@ SUMS_SQL = """
   coalesce(sum(score) FILTER (WHERE metric = 'ces'), 0) AS ces_sum,
   coalesce(sum(score * score) FILTER (WHERE metric = 'ces'), 0) AS ces_sumsq
 """
-COLUMNS = (
-    "survey_id, day, stage_id, touchpoint_id, channel, responses, n, nps_n, promoters, detractors, "
-    "csat_n, csat_good, ces_n, ces_sum, ces_sumsq"
-)
+COLUMNS = ", ".join(SUMS)
+TOTALS = ", ".join(f"sum({name})" for name in SUMS)
 
 
 def available() -> bool:
@@ -61,13 +61,21 @@ def midnight(day: date) -> datetime:
 
 
 def _insert_sums(cursor, zone: str, where: str, params: list, join: str = "", join_params: tuple = ()) -> None:
+    """Store the sums of the responses matched: one pass, written to both tables. The statistics' sums
+    only where something was scored (as their groups of responses), every day's channels."""
     # Only this module's constant fragments are formatted in; every value is a parameter.
     cursor.execute(
-        f"""INSERT INTO feedback_responseday ({COLUMNS})
-            SELECT r.survey_id, (r.created_at AT TIME ZONE %s)::date, r.stage_id, r.touchpoint_id, r.channel,
-                   {SUMS_SQL}
-            FROM feedback_response r {join} WHERE {where}
-            GROUP BY 1, 2, 3, 4, 5""",  # noqa: S608
+        f"""WITH groups AS (
+                SELECT r.survey_id, (r.created_at AT TIME ZONE %s)::date AS day, r.stage_id, r.touchpoint_id,
+                       r.channel, {SUMS_SQL}
+                FROM feedback_response r {join} WHERE {where}
+                GROUP BY 1, 2, 3, 4, 5),
+            sums AS (
+                INSERT INTO feedback_responseday (survey_id, day, stage_id, touchpoint_id, {COLUMNS})
+                SELECT survey_id, day, stage_id, touchpoint_id, {TOTALS} FROM groups
+                GROUP BY 1, 2, 3, 4 HAVING sum(n) > 0)
+            INSERT INTO feedback_responsedaychannel (survey_id, day, channel, responses)
+            SELECT survey_id, day, channel, sum(responses) FROM groups GROUP BY 1, 2, 3""",  # noqa: S608
         [zone, *join_params, *params],
     )
 
@@ -91,6 +99,7 @@ def rollup_refresh(*, now: datetime | None = None, full: bool = False) -> int:
         top = cursor.fetchone()[0]
         if state is None or state.zone != zone or full:
             ResponseDay.objects.all().delete()
+            ResponseDayChannel.objects.all().delete()
             ResponseDayDirty.objects.all().delete()
             _insert_sums(cursor, zone, "r.id <= %s AND r.created_at < %s", [top, end])
             ResponseRollup.objects.all().delete()
@@ -108,11 +117,12 @@ def rollup_refresh(*, now: datetime | None = None, full: bool = False) -> int:
         if pairs:
             surveys = [survey for survey, _ in pairs]
             days = [day for _, day in pairs]
-            cursor.execute(
-                """DELETE FROM feedback_responseday d USING unnest(%s::bigint[], %s::date[]) AS p (survey_id, day)
-                   WHERE d.survey_id = p.survey_id AND d.day = p.day""",
-                [surveys, days],
-            )
+            for table in ("feedback_responseday", "feedback_responsedaychannel"):
+                cursor.execute(
+                    f"""DELETE FROM {table} d USING unnest(%s::bigint[], %s::date[]) AS p (survey_id, day)
+                        WHERE d.survey_id = p.survey_id AND d.day = p.day""",  # noqa: S608
+                    [surveys, days],
+                )
             _insert_sums(
                 cursor,
                 zone,

@@ -26,7 +26,7 @@ from django.db.models.functions import Trunc, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from . import rollup
-from .models import Display, MapScoreStat, Response, ResponseDay, ResponseTheme
+from .models import Display, MapScoreStat, Response, ResponseDay, ResponseDayChannel, ResponseTheme
 from .nps import DETRACTOR_MAX, PROMOTER_MIN, nps, share_variance
 from .validation import Channel
 
@@ -257,8 +257,8 @@ class StoredPlan:
             q |= Q(survey_id=survey_id, created_at__gte=day_start, created_at__lt=day_end)
         return q
 
-    def stored(self, scope: Q) -> QuerySet[ResponseDay]:
-        days = ResponseDay.objects.filter(scope, day__gte=self.first, day__lt=self.last)
+    def stored(self, scope: Q, model=ResponseDay) -> QuerySet:
+        days = model.objects.filter(scope, day__gte=self.first, day__lt=self.last)
         for survey_id, day in self.dirty:
             days = days.exclude(survey_id=survey_id, day=day)
         return days.order_by()
@@ -307,8 +307,7 @@ def _stored_groups(days: QuerySet[ResponseDay], by: str):
     """The stored daily sums grouped by (period, stage, touchpoint), their periods as ``breakdown``'s."""
     kind = {"week": "week", "month": "month"}[by]
     rows = (
-        days.filter(n__gt=0)
-        .annotate(period=Trunc("day", kind, output_field=DateField()))
+        days.annotate(period=Trunc("day", kind, output_field=DateField()))
         .values("period", "stage_id", "touchpoint_id")
         .annotate(**{name: Sum(name) for name in AGGREGATES})
     )
@@ -340,7 +339,8 @@ def window_breakdown(
     by_channel = None
     if channels:
         by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("pk")))
-        for channel, count in stored.values_list("channel").annotate(total=Sum("responses")):
+        stored_channels = plan.stored(scope, ResponseDayChannel).values_list("channel").annotate(total=Sum("responses"))
+        for channel, count in stored_channels:
             by_channel[channel] = by_channel.get(channel, 0) + count
     return found, by_channel
 
