@@ -305,9 +305,8 @@ def stored_plan(start: datetime, end: datetime) -> StoredPlan | None:
 
 def _stored_groups(days: QuerySet[ResponseDay], by: str):
     """The stored daily sums grouped by (period, stage, touchpoint), their periods as ``breakdown``'s."""
-    kind = {"week": "week", "month": "month"}[by]
     rows = (
-        days.annotate(period=Trunc("day", kind, output_field=DateField()))
+        days.annotate(period=Trunc("day", by, output_field=DateField()))
         .values("period", "stage_id", "touchpoint_id")
         .annotate(**{name: Sum(name) for name in AGGREGATES})
     )
@@ -328,7 +327,8 @@ def window_breakdown(
     ``stage_id``) created in [start, end), and with ``channels`` their count per channel (scored or
     not): the full stored days from the daily sums, the rest from the responses (``rollup``); the
     same answer as from the responses alone."""
-    plan = stored_plan(start, end)
+    # The stored days add up to weeks and months; any other period is read from the responses.
+    plan = stored_plan(start, end) if by in ("week", "month") else None
     if plan is None:
         responses = Response.objects.filter(scope, created_at__gte=start, created_at__lt=end)
         by_channel = dict(responses.order_by().values_list("channel").annotate(n=Count("pk"))) if channels else None
