@@ -27,8 +27,10 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from journeys.extensions import card_language
 
 from .cards import annotate_map_customers
 from .models import OverlayStat, TrackingRule, TrackingRuleDay
@@ -264,14 +266,14 @@ def touchpoint_overlay_html(touchpoint) -> SafeString:
     if overlay is None:
         return SafeString("")
     if not overlay["ruled"]:
-        reason = _reason(get_language(), None)
+        reason = _reason(card_language(), None)
     elif not overlay["events"]:
-        reason = _reason(get_language(), overlay["days"])
+        reason = _reason(card_language(), overlay["days"])
     else:
         daily = overlay["daily"]
         peak = max(daily)
         events, customers, summary = _words(
-            get_language(), overlay["events"], overlay["profiles"], overlay["days"], overlay["first"],
+            card_language(), overlay["events"], overlay["profiles"], overlay["days"], overlay["first"],
             daily.index(peak), peak,
         )  # fmt: skip
         return SafeString(

@@ -14,9 +14,9 @@ from html import escape as esc
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
-from journeys.extensions import register_map_annotator, register_map_include
+from journeys.extensions import card_language, register_map_annotator, register_map_include
 
 from .selectors import Tally, map_tally
 
@@ -58,7 +58,7 @@ def badge(kind: str, pk: int, name: str, tally: Tally, url: str, *, oob: bool = 
     ``oob``: marked to replace the one on the board (an HTMX out-of-band swap after a write).
     """
     n = tally.comments
-    says = _says(get_language())[1 if tally.open else 0]
+    says = _says(card_language())[1 if tally.open else 0]
     label = esc(says % {"name": name, "n": n, "open": tally.open})
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
     state = " wm-discuss-open" if tally.open else (" wm-discuss-none" if not n else "")

@@ -12,7 +12,9 @@ from functools import lru_cache
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
+
+from journeys.extensions import card_language
 
 
 @lru_cache(maxsize=64)
@@ -42,7 +44,7 @@ def _chips_cached(chips: tuple) -> str:
 
 def touchpoint_scores_html(touchpoint) -> SafeString:
     """NPS, CSAT and CES of the last 90 days on a card, each with its n."""
-    none, label, _stage = _texts(get_language())
+    none, label, _stage = _texts(card_language())
     chips = _chips(touchpoint.score_chips) if touchpoint.scores else none
     return SafeString(f'<div class="wm-scores" aria-label="{label}">{chips}</div>')
 
@@ -51,7 +53,7 @@ def stage_scores_html(stage) -> SafeString:
     """A stage's NPS (with its margin) and CSAT of the last 90 days in its column's header."""
     if not stage.scores:
         return mark_safe("")
-    label = _texts(get_language())[2]
+    label = _texts(card_language())[2]
     return mark_safe(f'<div class="wm-scores wm-stage-scores" aria-label="{label}">{_chips(stage.score_chips)}</div>')
 
 

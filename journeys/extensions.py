@@ -43,8 +43,33 @@ import feedback or experiments. Instead, those apps register here in their ``App
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+from django.utils.translation import get_language
+
+# The language a board's cards are drawn in, read once for them all (``board_language``): each card
+# part looks its words up per language, and ``get_language()`` reads a context-local, which cost a
+# 12 x 15 board about 900 reads of the same value.
+_board_language: ContextVar[str | None] = ContextVar("waymark_board_language", default=None)
+
+
+def card_language() -> str | None:
+    """The active language, for a card part: inside ``board_language()`` the one read at its start."""
+    language = _board_language.get()
+    return language if language is not None else get_language()
+
+
+@contextmanager
+def board_language() -> Iterator[None]:
+    """Draw a board's cards and columns in the active language, read once for all of them."""
+    token = _board_language.set(get_language())
+    try:
+        yield
+    finally:
+        _board_language.reset(token)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from . import portfolio as portfolio_selectors
 from . import selectors, services
 from .cards import curve_items_html, map_notes_html, set_cards, set_stage_columns, set_stage_parts
 from .exports import touchpoints_csv_response
-from .extensions import map_includes, map_links, map_option_fields, map_options_from
+from .extensions import board_language, map_includes, map_links, map_option_fields, map_options_from
 from .filters import MapFilter
 from .forms import (
     CHANNEL_CHOICES,
@@ -290,6 +290,14 @@ def _prepare_board(
         t.emotion_label_text = emotions.get(t.emotion_label, t.emotion_label)
         t.emotion_signed = f"{t.emotion:+d}"
         t.emotion_tone = "neg" if t.emotion < 0 else "pos" if t.emotion > 0 else "neutral"
+    with board_language():
+        _draw_board(journey_map, board, can_edit=can_edit, compact=compact, present=present, filtered=filtered)
+
+
+def _draw_board(
+    journey_map: JourneyMap, board, *, can_edit: bool, compact: bool, present: bool, filtered: bool
+) -> None:
+    """Build the cards, the curve, the stage parts and columns, and the board's notes."""
     set_cards(
         board.touchpoints,
         board.stages,

@@ -9,13 +9,15 @@ from __future__ import annotations
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
+
+from journeys.extensions import card_language
 
 _TEXTS: dict[str | None, dict[str, str]] = {}
 
 
 def _texts() -> dict[str, str]:
-    language = get_language()
+    language = card_language()
     texts = _TEXTS.get(language)
     if texts is None:
         t = {
