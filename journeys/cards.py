@@ -20,9 +20,10 @@ from functools import lru_cache
 from html import escape as esc
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext, ngettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 
-from .extensions import map_renderers, stage_renderers, touchpoint_renderers
+from .extensions import card_language, map_renderers, stage_renderers, touchpoint_renderers
+from .models import MomentKind
 
 # The few words every card repeats (its channel, emotion, sign and tone), escaped once per process.
 esc_word = lru_cache(maxsize=1024)(esc)
@@ -60,11 +61,14 @@ def _build_texts() -> dict[str, str]:
     )
     texts = {key: esc(value) for key, value in t.items()}
     texts["moves"] = tuple((d, esc(says), esc(title), arrow) for d, says, title, arrow in moves)
+    # What get_moment_kind_display() gives, lowered and escaped: that call rebuilds the choices'
+    # dict and translates its label for every moment.
+    texts["kinds"] = {value: esc(str(label).lower()) for value, label in MomentKind.choices}
     return texts
 
 
 def _texts() -> dict:
-    language = get_language()
+    language = card_language()
     texts = _TEXTS.get(language)
     if texts is None:
         texts = _TEXTS[language] = _build_texts()
@@ -124,7 +128,7 @@ def touchpoint_card(
 
 
 def _moment(t, tx: dict) -> str:
-    kind = esc(t.get_moment_kind_display().lower()) if t.moment_kind else ""
+    kind = (tx["kinds"].get(t.moment_kind) or esc(t.get_moment_kind_display().lower())) if t.moment_kind else ""
     title = tx["moment_kind"] % {"kind": kind} if kind else tx["moment"]
     if t.metric_name:
         metric = f'<br><span class="wm-muted">{tx["metric"] % {"metric": esc(t.metric_name)}}</span>'
@@ -191,7 +195,7 @@ _STAGE_TEXTS: dict[str | None, dict[str, str]] = {}
 def _stage_texts() -> dict[str, str]:
     """The stage column's fixed words in the active language: those the template's ``{% translate %}``
     escaped come escaped; those of its ``{% blocktranslate %}`` do not (it escapes only the name)."""
-    language = get_language()
+    language = card_language()
     texts = _STAGE_TEXTS.get(language)
     if texts is None:
         texts = _STAGE_TEXTS[language] = {

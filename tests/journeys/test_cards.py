@@ -154,3 +154,33 @@ def test_stage_column_is_the_templates_byte_for_byte(team_a, language, can_edit,
         stages[0], can_edit=True, present=False, first=True, last=False, filtered=False, revision=7
     )
     assert ESCAPED in first and EVIL not in first
+
+
+def test_a_board_reads_its_language_once_and_card_parts_outside_a_board_read_the_active_one():
+    from unittest import mock
+
+    from django.utils import translation
+
+    from journeys.extensions import board_language, card_language
+
+    with translation.override("lv"):
+        with board_language(), mock.patch("journeys.extensions.get_language", side_effect=AssertionError("again")):
+            assert card_language() == "lv"
+        assert card_language() == "lv"
+        with translation.override("bg"):
+            assert card_language() == "bg"
+
+
+@pytest.mark.parametrize("language", ["en", "lv", "bg", "zh-hans", "zh-hant"])
+def test_moment_kinds_on_cards_read_as_the_models_display(language):
+    from html import escape
+
+    from django.utils import translation
+
+    from journeys.cards import _texts
+    from journeys.models import MomentKind, Touchpoint
+
+    with translation.override(language):
+        kinds = _texts()["kinds"]
+        for value in MomentKind.values:
+            assert kinds[value] == escape(Touchpoint(moment_kind=value).get_moment_kind_display().lower())
