@@ -406,6 +406,27 @@ def entry_from_row(query: FunnelQuery, row) -> Entry:
     )
 
 
+def stage_step_cte(k: int, ms_c: str) -> str:
+    """The CTE ``s<k>`` of a stage funnel's walk: each row of ``s<k-1>`` with the step-``k`` transition
+    it reaches (``id_k``, ``at_k``, ``ms_k``; null when none), for parameters ``map``, ``stage_<k>``
+    and ``window_<k>`` (milliseconds). ``ms_c``: the engine's milliseconds of ``c.entered_at``.
+
+    The probe takes the earliest transition after the previous step within the window plus a
+    millisecond (what the (profile, map, entered_at) index can answer); the rule's own test, in
+    milliseconds, is then applied to that one row: a later transition cannot pass a test the
+    earliest one failed.
+    """
+    return (  # noqa: S608 (constants and step numbers formatted in; every value is a parameter)
+        "s{k} AS MATERIALIZED (SELECT s.*, n.id AS id_{k}, n.entered_at AS at_{k}, n.ms AS ms_{k} "
+        "FROM s{prev} s LEFT JOIN LATERAL (SELECT c.id, c.entered_at, {ms_c} AS ms FROM (SELECT t.id, "
+        "t.entered_at FROM customers_stagetransition t WHERE s.at_{prev} IS NOT NULL AND t.profile_id = s.pid "
+        "AND t.journey_map_id = %(map)s AND t.to_stage_id = %(stage_{k})s AND t.entered_at >= s.at_{prev} "
+        "AND t.entered_at <= s.at_{prev} + (%(window_{k})s + 1) * interval '1 millisecond' "
+        "AND (t.entered_at, t.id) > (s.at_{prev}, s.id_{prev}) ORDER BY t.entered_at, t.id LIMIT 1) c "
+        "WHERE {ms_c} - s.ms_{prev} <= %(window_{k})s) n ON true)"
+    ).format(prev=k - 1, k=k, ms_c=ms_c)
+
+
 class SqlEngine:
     """Funnels by SQL on the Django database (PostgreSQL or SQLite)."""
 
@@ -730,20 +751,7 @@ class SqlEngine:
             window_ms = int(steps[k - 1].window.total_seconds() * 1000)
             params[f"stage_{k}"] = steps[k - 1].ref
             params[f"window_{k}"] = window_ms
-            # The probe takes the earliest transition after the previous step within the window plus a
-            # millisecond (what the index can answer); the rule's own test, in milliseconds, is then
-            # applied to that one row: a later transition cannot pass a test the earliest one failed.
-            ctes.append(
-                "s{k} AS MATERIALIZED (SELECT s.*, n.id AS id_{k}, n.entered_at AS at_{k}, n.ms AS ms_{k} "  # noqa: S608
-                "FROM s{prev} s LEFT JOIN LATERAL (SELECT c.id, c.entered_at, {ms_c} AS ms FROM (SELECT t.id, "
-                "t.entered_at FROM customers_stagetransition t WHERE s.at_{prev} IS NOT NULL AND t.profile_id = s.pid "
-                "AND t.journey_map_id = %(map)s AND t.to_stage_id = %(stage_{k})s AND t.entered_at >= s.at_{prev} "
-                "AND t.entered_at <= s.at_{prev} + (%(window_{k})s + 1) * interval '1 millisecond' "
-                "AND (t.entered_at, t.id) > (s.at_{prev}, s.id_{prev}) ORDER BY t.entered_at, t.id LIMIT 1) c "
-                "WHERE {ms_c} - s.ms_{prev} <= %(window_{k})s) n ON true)".format(
-                    prev=k - 1, k=k, ms_c=self._ms("c.entered_at")
-                )
-            )
+            ctes.append(stage_step_cte(k, self._ms("c.entered_at")))
         return self._figures_in_database(query, ctes, f"s{n}", params)
 
     def _figures_in_database(self, query: FunnelQuery, ctes: list[str], walk: str, params: dict) -> dict:

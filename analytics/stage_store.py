@@ -48,6 +48,7 @@ from .funnels import (
     FunnelQuery,
     _stage_figures_from,
     aggregates_in_database,
+    stage_step_cte,
     stage_windows,
     team_zone,
 )
@@ -161,19 +162,7 @@ def _walk(cursor, map_id: int, signature: dict, profiles: list[int] | None) -> N
     for k in range(2, n + 1):
         params[f"stage_{k}"] = stage_ids[k - 1]
         params[f"window_{k}"] = windows[k - 1]
-        # As stage_figures: the earliest transition after the previous step within the window plus a
-        # millisecond, then the rule's own test in milliseconds on that one row.
-        ctes.append(
-            "s{k} AS MATERIALIZED (SELECT s.*, n.id AS id_{k}, n.entered_at AS at_{k}, n.ms AS ms_{k} "  # noqa: S608
-            "FROM s{prev} s LEFT JOIN LATERAL (SELECT c.id, c.entered_at, {ms_c} AS ms FROM (SELECT t.id, "
-            "t.entered_at FROM customers_stagetransition t WHERE s.at_{prev} IS NOT NULL AND t.profile_id = s.pid "
-            "AND t.journey_map_id = %(map)s AND t.to_stage_id = %(stage_{k})s AND t.entered_at >= s.at_{prev} "
-            "AND t.entered_at <= s.at_{prev} + (%(window_{k})s + 1) * interval '1 millisecond' "
-            "AND (t.entered_at, t.id) > (s.at_{prev}, s.id_{prev}) ORDER BY t.entered_at, t.id LIMIT 1) c "
-            "WHERE {ms_c} - s.ms_{prev} <= %(window_{k})s) n ON true)".format(
-                prev=k - 1, k=k, ms_c=MS.format("c.entered_at")
-            )
-        )
+        ctes.append(stage_step_cte(k, MS.format("c.entered_at")))  # as stage_figures walks
     columns = ", ".join(f"ms_{k}" for k in range(1, n + 1))
     cursor.execute("DROP TABLE IF EXISTS pg_temp.sf_walk")
     cursor.execute(
