@@ -1,4 +1,5 @@
 import time
+import weakref
 
 from celery import shared_task
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -25,15 +26,19 @@ MATCH_CHUNK = 2000
 MATCH_IDLE_SECONDS = 1.0
 
 
+# Building a client fills its table of response callbacks, a cost every stored event's request paid
+# again: one client per cache backend (as teams.ratelimit keeps its script's), sharing the backend's
+# connection pool all the same.
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _redis_client():
     backend = caches[DEFAULT_CACHE_ALIAS]
     if not isinstance(backend, RedisCache):
         return None
-    # Building a client fills its table of response callbacks, a cost every stored event's request
-    # paid again; one client per backend shares the backend's connection pool all the same.
-    client = getattr(backend, "_waymark_client", None)
+    client = _clients.get(backend._cache)
     if client is None:
-        client = backend._waymark_client = backend._cache.get_client(write=True)
+        client = _clients[backend._cache] = backend._cache.get_client(write=True)
     return client
 
 
